@@ -1,0 +1,71 @@
+//! Human durations on the command line: `30s`, `5m`, `2h`, `1d`, `1h30m`, `500ms`.
+
+use std::time::Duration;
+
+/// Parse a duration as operators write it. A day is 24 hours here: canary
+/// windows are elapsed time, not calendar days.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("empty duration: write it like 30s, 5m, 2h or 1d".into());
+    }
+    let span: jiff::Span = trimmed.parse().map_err(|e| {
+        format!("invalid duration '{trimmed}': {e} (write it like 30s, 5m, 2h or 1d)")
+    })?;
+    let signed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| format!("invalid duration '{trimmed}': {e}"))?;
+    Duration::try_from(signed)
+        .map_err(|_| format!("invalid duration '{trimmed}': must not be negative"))
+}
+
+/// Format a duration compactly for messages (`1h30m`, `45s`, `250ms`).
+pub fn format_duration(d: Duration) -> String {
+    let total_ms = d.as_millis();
+    if total_ms < 1000 {
+        return format!("{total_ms}ms");
+    }
+    let mut secs = d.as_secs();
+    let mut out = String::new();
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs >= size {
+            out.push_str(&format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    if secs > 0 || out.is_empty() {
+        out.push_str(&format!("{secs}s"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_operator_units() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn rejects_garbage_negative_and_empty() {
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-5m").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn formats_compactly() {
+        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(format_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(format_duration(Duration::from_secs(90_000)), "1d1h");
+    }
+}

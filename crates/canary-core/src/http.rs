@@ -1,0 +1,210 @@
+//! One HTTP GET for every tool: bounded in time and size, honest about what
+//! went wrong, and reading error bodies (the bot answers 503 with evidence).
+
+use std::io::{self, Read};
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Default cap on a response body. The bot's `/health` is a few KiB and its
+/// `/metrics` well under 1 MiB; 8 MiB leaves room for a fleet-sized
+/// Prometheus answer while bounding memory.
+pub const DEFAULT_MAX_BODY: u64 = 8 * 1024 * 1024;
+
+/// Default overall timeout of one request, matching the bot's own 5 s read timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Redirects followed before giving up. The bot never redirects; a proxy in
+/// front of it might, once or twice.
+pub const MAX_REDIRECTS: u32 = 5;
+
+/// Limits of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpOptions {
+    /// The whole exchange, connection to last body byte.
+    pub timeout: Duration,
+    pub max_body: u64,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: DEFAULT_TIMEOUT,
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+/// A complete response, whatever its status.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Why a GET produced no response.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum HttpError {
+    #[error("invalid URL '{url}': {why}")]
+    InvalidUrl { url: String, why: String },
+    #[error("connection refused (is the bot running, with GPT_TRADER_HEALTH_SERVER_ENABLED=1?)")]
+    Refused,
+    #[error("no complete response within {0:?}")]
+    Timeout(Duration),
+    #[error("response body is over the {0}-byte cap")]
+    TooLarge(u64),
+    #[error("too many redirects (more than {MAX_REDIRECTS}; a redirect loop?)")]
+    Redirects,
+    #[error("connection closed before a complete response")]
+    Closed,
+    #[error("host not found")]
+    HostNotFound,
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// GET `url` with the given limits. Any status is a response; only transport
+/// failures are errors.
+pub fn get(url: &str, opts: &HttpOptions) -> Result<HttpResponse, HttpError> {
+    let uri: ureq::http::Uri = url.parse().map_err(|e| HttpError::InvalidUrl {
+        url: url.to_owned(),
+        why: format!("{e}"),
+    })?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => {
+            return Err(HttpError::InvalidUrl {
+                url: url.to_owned(),
+                why: "scheme must be http or https".into(),
+            });
+        }
+    }
+    let host = uri.host().unwrap_or_default();
+    if host.is_empty() {
+        return Err(HttpError::InvalidUrl {
+            url: url.to_owned(),
+            why: "no host".into(),
+        });
+    }
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(opts.timeout))
+        .max_redirects(MAX_REDIRECTS)
+        .user_agent(concat!("canary-kit/", env!("CARGO_PKG_VERSION")));
+    // An operator's HTTP(S)_PROXY must never capture a loopback bot.
+    if is_loopback_host(host) {
+        config = config.proxy(None);
+    }
+    let agent: ureq::Agent = config.build().into();
+    let response = agent.get(url).call().map_err(|e| map_error(e, opts))?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = read_capped(response.into_body().into_reader(), opts)?;
+    Ok(HttpResponse {
+        status,
+        content_type,
+        body,
+    })
+}
+
+fn read_capped(reader: impl Read, opts: &HttpOptions) -> Result<Vec<u8>, HttpError> {
+    let mut body = Vec::new();
+    // One byte past the cap tells "exactly at the cap" from "over it".
+    let mut limited = reader.take(opts.max_body + 1);
+    limited
+        .read_to_end(&mut body)
+        .map_err(|e| map_io(&e, opts))?;
+    if body.len() as u64 > opts.max_body {
+        return Err(HttpError::TooLarge(opts.max_body));
+    }
+    Ok(body)
+}
+
+/// True for `localhost`, `*.localhost`, 127.0.0.0/8 and ::1.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.eq_ignore_ascii_case("localhost") || bare.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn map_error(err: ureq::Error, opts: &HttpOptions) -> HttpError {
+    match err {
+        ureq::Error::Io(e) => map_io(&e, opts),
+        ureq::Error::Timeout(_) => HttpError::Timeout(opts.timeout),
+        ureq::Error::TooManyRedirects => HttpError::Redirects,
+        ureq::Error::HostNotFound => HttpError::HostNotFound,
+        ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge(opts.max_body),
+        ureq::Error::Protocol(p) => protocol(&p.to_string()),
+        other => {
+            let text = other.to_string();
+            if text.contains("timeout") {
+                HttpError::Timeout(opts.timeout)
+            } else {
+                protocol(&text)
+            }
+        }
+    }
+}
+
+fn protocol(text: &str) -> HttpError {
+    if text.contains("closed") || text.contains("EOF") || text.contains("eof") {
+        HttpError::Closed
+    } else {
+        HttpError::Transport(format!("protocol error: {text}"))
+    }
+}
+
+fn map_io(e: &io::Error, opts: &HttpOptions) -> HttpError {
+    // ureq reports timeouts met while reading the body as io errors that wrap
+    // its own error; look through the message as well as the kind.
+    let text = e.to_string();
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => HttpError::Refused,
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => HttpError::Timeout(opts.timeout),
+        io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted => HttpError::Closed,
+        _ if text.contains("timeout") => HttpError::Timeout(opts.timeout),
+        _ if text.contains("exceeds limit") || text.contains("body exceeds") => {
+            HttpError::TooLarge(opts.max_body)
+        }
+        _ if text.contains("closed") || text.contains("EOF") => HttpError::Closed,
+        _ => HttpError::Transport(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "127.0.0.1",
+            "127.8.9.10",
+            "[::1]",
+            "::1",
+            "bot.localhost",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in ["10.0.0.1", "example.com", "[::2]"] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn refuses_non_http_urls() {
+        let err = get("ftp://127.0.0.1/x", &HttpOptions::default()).unwrap_err();
+        assert!(matches!(err, HttpError::InvalidUrl { .. }));
+        let err = get("not a url", &HttpOptions::default()).unwrap_err();
+        assert!(matches!(err, HttpError::InvalidUrl { .. }));
+    }
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../FORMAT.md")]
+#![forbid(unsafe_code)]
+
+pub mod catalogue;
+pub mod duration;
+pub mod exit;
+pub mod http;
+pub mod level;
+pub mod ndjson;
+pub mod phase;
+pub mod record;
+pub mod thresholds;
+
+pub use exit::{Exit, diag, run_main};
+pub use level::Level;
+pub use phase::Phase;
+pub use record::{Kind, Record, Thresholds};

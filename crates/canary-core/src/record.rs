@@ -1,0 +1,163 @@
+//! The record: one JSON object per line, the only thing tools write to stdout.
+
+use crate::level::Level;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The schema version this crate writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A point-in-time go/no-go observation (a health row, a config target).
+    Check,
+    /// A rate or quantile judged against WARN/CRIT thresholds.
+    Signal,
+    /// A raw count or value that other tools aggregate (order counts).
+    Sample,
+    /// `judge`'s decision.
+    Verdict,
+    /// One step of a rollback or promotion.
+    Step,
+    /// Something could not be observed or read; says what and why.
+    Error,
+}
+
+/// WARN and CRIT boundaries of a signal. Both are inclusive (`>=`), as in the
+/// runbook's §3.1 table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub warn: f64,
+    pub crit: f64,
+}
+
+/// One observation. Field meanings are in the crate's `# Format` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub v: u32,
+    pub ts: Timestamp,
+    pub tool: String,
+    pub target: String,
+    pub kind: Kind,
+    pub name: String,
+    pub level: Level,
+    #[serde(default)]
+    pub value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
+    #[serde(default)]
+    pub msg: String,
+    /// Fields specific to a kind or a name; consumers ignore what they do not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Record {
+    /// A record observed now, with a null value and an empty message.
+    pub fn new(tool: &str, target: &str, kind: Kind, name: &str, level: Level) -> Record {
+        Record {
+            v: SCHEMA_VERSION,
+            ts: Timestamp::now(),
+            tool: tool.to_owned(),
+            target: target.to_owned(),
+            kind,
+            name: name.to_owned(),
+            level,
+            value: Value::Null,
+            expect: None,
+            thresholds: None,
+            msg: String::new(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn at(mut self, ts: Timestamp) -> Record {
+        self.ts = ts;
+        self
+    }
+
+    pub fn value(mut self, value: impl Into<Value>) -> Record {
+        self.value = value.into();
+        self
+    }
+
+    pub fn expect(mut self, expect: impl Into<Value>) -> Record {
+        self.expect = Some(expect.into());
+        self
+    }
+
+    pub fn thresholds(mut self, thresholds: Thresholds) -> Record {
+        self.thresholds = Some(thresholds);
+        self
+    }
+
+    pub fn msg(mut self, msg: impl Into<String>) -> Record {
+        self.msg = msg.into();
+        self
+    }
+
+    /// Add a kind-specific field. Reserved names are refused so an extra can
+    /// never shadow the schema on the wire.
+    pub fn extra(mut self, key: &str, value: impl Into<Value>) -> Record {
+        debug_assert!(
+            !RESERVED.contains(&key),
+            "extra field '{key}' shadows the schema"
+        );
+        if !RESERVED.contains(&key) {
+            self.extra.insert(key.to_owned(), value.into());
+        }
+        self
+    }
+}
+
+const RESERVED: &[&str] = &[
+    "v",
+    "ts",
+    "tool",
+    "target",
+    "kind",
+    "name",
+    "level",
+    "value",
+    "expect",
+    "thresholds",
+    "msg",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_with_extras_and_omits_empty_options() {
+        let rec = Record::new(
+            "probe-health",
+            "http://127.0.0.1:8080",
+            Kind::Check,
+            "health.status",
+            Level::Ok,
+        )
+        .value("healthy")
+        .expect(serde_json::json!(["healthy", "degraded"]))
+        .msg("bot reports healthy")
+        .extra("http_status", 200);
+        let line = serde_json::to_string(&rec).expect("serialises");
+        assert!(!line.contains("thresholds"));
+        assert!(line.contains("\"http_status\":200"));
+        let back: Record = serde_json::from_str(&line).expect("parses back");
+        assert_eq!(back, rec);
+    }
+
+    #[test]
+    fn accepts_offsets_and_unknown_fields() {
+        let line = r#"{"v":1,"ts":"2026-11-26T03:30:00+00:00","tool":"x","target":"t","kind":"signal","name":"n","level":"warn","value":0.07,"thresholds":{"warn":0.05,"crit":0.15},"msg":"m","future":true}"#;
+        let rec: Record = serde_json::from_str(line).expect("parses");
+        assert_eq!(rec.level, Level::Warn);
+        assert_eq!(rec.extra.get("future"), Some(&Value::Bool(true)));
+    }
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests: the real binaries over real pipes, against the bot simulator.
