@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn broken_pipe_is_found_under_context() {
         let io_err = io::Error::new(io::ErrorKind::BrokenPipe, "closed");
-        let err = Err::<(), _>(io_err).context("writing record").unwrap_err();
+        let err = Err::<(), _>(io_err).context("writing record").expect_err("an error");
         assert!(is_broken_pipe(&err));
         assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
     }

@@ -202,9 +202,9 @@ mod tests {
 
     #[test]
     fn refuses_non_http_urls() {
-        let err = get("ftp://127.0.0.1/x", &HttpOptions::default()).unwrap_err();
+        let err = get("ftp://127.0.0.1/x", &HttpOptions::default()).expect_err("refused");
         assert!(matches!(err, HttpError::InvalidUrl { .. }));
-        let err = get("not a url", &HttpOptions::default()).unwrap_err();
+        let err = get("not a url", &HttpOptions::default()).expect_err("refused");
         assert!(matches!(err, HttpError::InvalidUrl { .. }));
     }
 }

@@ -1,0 +1,65 @@
+//! Command line of `sim-bot`.
+
+use crate::fault::Fault;
+use clap::Parser;
+
+/// A GPT-Trader bot simulator: serves /health, /live, /ready and /metrics
+/// on 127.0.0.1 exactly as the real bot does (status codes, headers, JSON
+/// layout, exposition text, double-cumulated histogram buckets).
+///
+/// Prints its base URL (`http://127.0.0.1:PORT`) as the first line on stdout,
+/// then serves until killed.
+#[derive(Debug, Parser)]
+#[command(name = "sim-bot", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Port on 127.0.0.1; 0 picks a free one (printed on stdout).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// The bot state to serve (see --list).
+    #[arg(long, default_value = "healthy-b")]
+    pub scenario: String,
+
+    /// List the scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Emit correct histogram buckets, as the bot will once its exporter is
+    /// fixed. By default buckets are double-cumulated like the bot today.
+    #[arg(long)]
+    pub correct_buckets: bool,
+
+    /// Misbehave on every request instead of serving the scenario.
+    #[arg(long, value_enum)]
+    pub fault: Option<Fault>,
+
+    /// Live traffic: orders per second (used with --scenario live).
+    #[arg(long, default_value_t = 2.0)]
+    pub order_rate: f64,
+
+    /// Live traffic: fraction of orders that fail.
+    #[arg(long, default_value_t = 0.02)]
+    pub failure_ratio: f64,
+
+    /// Live traffic: fraction of orders retried once by the broker executor.
+    #[arg(long, default_value_t = 0.03)]
+    pub retry_ratio: f64,
+
+    /// Live traffic: mean broker latency in milliseconds.
+    #[arg(long, default_value_t = 120.0)]
+    pub latency_ms: f64,
+
+    /// Live traffic: one recoverable guard trip per this duration (e.g. 10m).
+    #[arg(long, value_parser = canary_core::duration::parse_duration)]
+    pub guard_trip_every: Option<std::time::Duration>,
+
+    /// Live traffic: seed of the deterministic generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+const EXAMPLES: &str = "Examples:
+  sim-bot --port 0 --scenario real-canary
+  sim-bot --port 8080 --scenario live --order-rate 5 --failure-ratio 0.1
+  sim-bot --port 0 --fault hang          # for timeout tests
+  sim-bot --port 8080 & probe-health --phase a | jq -c 'select(.level != \"ok\")'";

@@ -1,0 +1,88 @@
+//! Live mode: traffic that grows with wall-clock time, so rates and windows
+//! can be measured against the simulator (and scraped by a real Prometheus).
+
+use crate::collector::Collector;
+use crate::traffic::{Order, Outcome, record_guard_trip, record_order};
+use std::time::{Duration, Instant};
+
+/// Rates of the simulated traffic.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveConfig {
+    /// Orders per second.
+    pub order_rate: f64,
+    /// Fraction of orders that fail (half timeouts, half broker rejections).
+    pub failure_ratio: f64,
+    /// Fraction of orders whose first broker attempt failed and was retried.
+    pub retry_ratio: f64,
+    /// Mean broker latency; each call is uniform in [0.5, 1.5] x the mean.
+    pub latency_ms: f64,
+    /// One recoverable guard trip this often, if set.
+    pub guard_trip_every: Option<Duration>,
+    /// Seed of the deterministic generator.
+    pub seed: u64,
+}
+
+/// The generator: how many orders and trips it has recorded since `start`.
+#[derive(Debug)]
+pub struct Live {
+    cfg: LiveConfig,
+    start: Instant,
+    orders: u64,
+    trips: u64,
+    rng: u64,
+}
+
+impl Live {
+    pub fn new(cfg: LiveConfig) -> Live {
+        Live {
+            cfg,
+            start: Instant::now(),
+            orders: 0,
+            trips: 0,
+            rng: cfg.seed | 1,
+        }
+    }
+
+    /// xorshift64*: deterministic, dependency-free, good enough for traffic.
+    fn uniform(&mut self) -> f64 {
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let x = self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Record everything that has happened up to now.
+    pub fn advance(&mut self, c: &mut Collector) {
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let due = (elapsed * self.cfg.order_rate).floor() as u64;
+        while self.orders < due {
+            self.orders += 1;
+            let fail = self.uniform() < self.cfg.failure_ratio;
+            let outcome = match (fail, self.orders % 2) {
+                (false, _) => Outcome::Success,
+                (true, 0) => Outcome::Failed,
+                (true, _) => Outcome::Rejected,
+            };
+            let retried = self.uniform() < self.cfg.retry_ratio;
+            let latency_s = self.cfg.latency_ms / 1000.0 * (0.5 + self.uniform());
+            let side = if self.orders % 2 == 0 { "buy" } else { "sell" };
+            record_order(
+                c,
+                Order {
+                    side,
+                    outcome,
+                    latency_s,
+                    retried,
+                },
+            );
+        }
+        if let Some(every) = self.cfg.guard_trip_every.filter(|d| !d.is_zero()) {
+            let due = (elapsed / every.as_secs_f64()).floor() as u64;
+            while self.trips < due {
+                self.trips += 1;
+                record_guard_trip(c, "mark_staleness");
+            }
+        }
+    }
+}
