@@ -81,6 +81,11 @@ impl Record {
         self
     }
 
+    pub fn level(mut self, level: Level) -> Record {
+        self.level = level;
+        self
+    }
+
     pub fn value(mut self, value: impl Into<Value>) -> Record {
         self.value = value.into();
         self

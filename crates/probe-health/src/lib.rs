@@ -1,0 +1,59 @@
+//! `probe-health`: the bot's `/health` (and `/live`, `/ready`) as check records.
+
+#![forbid(unsafe_code)]
+
+pub mod body;
+pub mod cli;
+pub mod others;
+pub mod rows;
+
+mod fetch;
+
+use canary_core::ndjson::RecordWriter;
+use canary_core::{Exit, Phase, Record};
+use cli::Cli;
+use std::io::Write;
+use std::thread;
+use std::time::Instant;
+
+pub const TOOL: &str = "probe-health";
+
+/// Probe once, or every `--every` for `--count` rounds, writing records to
+/// `out`. The exit status is the worst over all rounds.
+pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exit> {
+    let base = cli.url.trim_end_matches('/');
+    let opts = canary_core::http::HttpOptions { timeout: cli.timeout, max_body: cli.max_body };
+    let phase = cli.phase.map(Phase::from);
+    let mut exit = Exit::Clean;
+    let mut round = 0u64;
+    loop {
+        let started = Instant::now();
+        let mut records = fetch::health(base, &opts, phase);
+        if cli.live {
+            records.push(fetch::live_or_ready(base, "/live", &opts));
+        }
+        if cli.ready {
+            records.push(fetch::live_or_ready(base, "/ready", &opts));
+        }
+        for rec in &records {
+            exit = exit.worst(Exit::from_level(rec.level));
+            out.write(rec)?;
+        }
+        out.flush()?;
+        round += 1;
+        let Some(every) = cli.every else { break };
+        if cli.count.is_some_and(|n| round >= n) {
+            break;
+        }
+        thread::sleep(every.saturating_sub(started.elapsed()));
+    }
+    Ok(exit)
+}
+
+/// Every record one probe of `/health` yields, for tests and other tools.
+pub fn evaluate(body: &body::Body, phase: Option<Phase>) -> Vec<Record> {
+    let mut records = rows::all(body, phase);
+    records.extend(others::checks(body));
+    records.extend(others::signals(body));
+    records
+}

@@ -1,0 +1,195 @@
+//! The go/no-go rows of runbook §2.1, and the §5 websocket staleness, read
+//! from the bot's `/health` as it really is (contracts §1.4–§1.5).
+
+use crate::body::{Body, Lookup};
+use canary_core::thresholds::WS_STALENESS_S;
+use canary_core::{Level, Phase, Record};
+use serde_json::{Value, json};
+
+/// `status`: healthy and degraded are GO (degraded as a warning), unhealthy
+/// and starting are NO-GO.
+pub fn status(b: &Body) -> Record {
+    let rec = b.record("health.status").expect(json!(["healthy", "degraded"]));
+    let rec = ["live", "ready", "reason"]
+        .iter()
+        .fold(rec, |r, k| match b.root.get(*k) {
+            Some(v) => r.extra(k, v.clone()),
+            None => r,
+        });
+    match b.field(&["status"]) {
+        Lookup::Str(s) => {
+            let (level, msg) = match s {
+                "healthy" => (Level::Ok, "bot reports healthy".to_owned()),
+                "degraded" => (Level::Warn, format!("bot reports degraded{}", b.failing_summary(" (", ")"))),
+                "unhealthy" | "starting" => (
+                    Level::Crit,
+                    format!("bot reports {s} (HTTP {}){}: NO-GO, investigate before proceeding", b.http_status, b.failing_summary(": ", "")),
+                ),
+                other => (Level::Unknown, format!("unrecognised status '{other}': cannot judge the bot's health")),
+            };
+            rec.level(level).value(s).msg(msg)
+        }
+        other => rec.level(Level::Unknown).msg(other.why("status")),
+    }
+}
+
+/// `checks.broker.status`: pass is GO, fail NO-GO.
+pub fn broker(b: &Body) -> Record {
+    let rec = b.record("health.broker").expect("pass");
+    let details = b.details("broker");
+    let rec = match details.and_then(|d| d.get("latency_ms")) {
+        Some(ms) => rec.extra("latency_ms", ms.clone()),
+        None => rec,
+    };
+    match b.field(&["checks", "broker", "status"]) {
+        Lookup::Str("pass") => rec.level(Level::Ok).value("pass").msg("broker ping passes"),
+        Lookup::Str("fail") => {
+            let err = details.and_then(|d| d.get("error")).and_then(Value::as_str).unwrap_or("no error given");
+            rec.level(Level::Crit).value("fail").msg(format!("broker ping fails: {err}"))
+        }
+        Lookup::Str(other) => rec.level(Level::Unknown).value(other).msg(format!("broker check status '{other}' is neither pass nor fail")),
+        other => rec.level(Level::Unknown).msg(other.why("checks.broker.status")),
+    }
+}
+
+/// Why the websocket details hold no `connected`/`stale` (contracts §1.5.2).
+fn ws_absent_reason(b: &Body, key: &str) -> String {
+    let d = b.details("websocket");
+    let flag = |k: &str| d.and_then(|d| d.get(k)).and_then(Value::as_bool).unwrap_or(false);
+    if flag("ws_not_initialized") {
+        format!("websocket {key} unknown: streaming is not initialised (ws_not_initialized), so the bot reports no connection state; run the canary with PERPS_ENABLE_STREAMING=1")
+    } else if flag("ws_not_supported") {
+        format!("websocket {key} unknown: the broker does not support websocket health checks (ws_not_supported)")
+    } else if let Some(err) = d.and_then(|d| d.get("error")).and_then(Value::as_str) {
+        format!("websocket {key} unknown: the websocket health check failed: {err}")
+    } else {
+        b.field(&["checks", "websocket", "details", key]).why(&format!("checks.websocket.details.{key}"))
+    }
+}
+
+/// `checks.websocket.details.connected`: true is GO.
+pub fn ws_connected(b: &Body) -> Record {
+    let rec = b.record("health.websocket.connected").expect(true);
+    match b.field(&["checks", "websocket", "details", "connected"]) {
+        Lookup::Bool(true) => rec.level(Level::Ok).value(true).msg("websocket connected"),
+        Lookup::Bool(false) => {
+            let n = b.details("websocket").and_then(|d| d.get("reconnect_count")).cloned().unwrap_or(Value::Null);
+            rec.level(Level::Crit).value(false).msg(format!("websocket disconnected (reconnect_count {n}): NO-GO"))
+        }
+        Lookup::Missing(_) => rec.level(Level::Unknown).msg(ws_absent_reason(b, "connected")),
+        other => rec.level(Level::Unknown).msg(other.why("checks.websocket.details.connected")),
+    }
+}
+
+/// `checks.websocket.details.stale`: false is GO. The bot evaluates staleness
+/// only while connected, so `false` from a disconnected socket proves nothing.
+pub fn ws_stale(b: &Body) -> Record {
+    let rec = b.record("health.websocket.stale").expect(false);
+    let connected = b.field(&["checks", "websocket", "details", "connected"]);
+    match b.field(&["checks", "websocket", "details", "stale"]) {
+        Lookup::Bool(false) if matches!(connected, Lookup::Bool(true)) => {
+            rec.level(Level::Ok).value(false).msg("websocket is not stale")
+        }
+        Lookup::Bool(false) => rec
+            .level(Level::Unknown)
+            .value(false)
+            .msg("websocket staleness not evaluated: the bot only checks it while connected"),
+        Lookup::Bool(true) => {
+            let why = b.details("websocket").and_then(|d| d.get("stale_reason")).and_then(Value::as_str).unwrap_or("unknown");
+            rec.level(Level::Crit).value(true).msg(format!("websocket is stale (stale_reason {why}): NO-GO"))
+        }
+        Lookup::Missing(_) => rec.level(Level::Unknown).msg(ws_absent_reason(b, "stale")),
+        other => rec.level(Level::Unknown).msg(other.why("checks.websocket.details.stale")),
+    }
+}
+
+/// Runbook §5 "WS Staleness (health)": < 30 s ok, 30–60 s warn, >= 60 s crit,
+/// applied to `last_message_age_seconds` (the bot itself uses 60/120 s, strict).
+pub fn ws_staleness(b: &Body) -> Record {
+    let rec = b.record("health.websocket.staleness").thresholds(WS_STALENESS_S.record()).extra("unit", "s");
+    let rec = match b.details("websocket").and_then(|d| d.get("last_heartbeat_age_seconds")) {
+        Some(hb) => rec.extra("heartbeat_age_seconds", hb.clone()),
+        None => rec,
+    };
+    match b.field(&["checks", "websocket", "details", "last_message_age_seconds"]) {
+        Lookup::Num(age) => {
+            let level = WS_STALENESS_S.level(age);
+            let msg = match level {
+                Level::Ok => format!("last websocket message {age} s ago"),
+                Level::Warn => format!("last websocket message {age} s ago (WARN at 30 s)"),
+                _ => format!("last websocket message {age} s ago: CRIT at 60 s"),
+            };
+            rec.level(level).value(age).msg(msg)
+        }
+        Lookup::Null => rec.level(Level::Unknown).msg("the bot has no websocket message timestamp yet (last_message_age_seconds is null)"),
+        Lookup::Missing(_) => rec.level(Level::Unknown).msg(ws_absent_reason(b, "message age")),
+        other => rec.level(Level::Unknown).msg(other.why("checks.websocket.details.last_message_age_seconds")),
+    }
+}
+
+/// `checks.degradation.details.global_paused`: false is GO. Judged on the
+/// boolean alone; `global_pause_reason` can outlive the pause.
+pub fn global_paused(b: &Body) -> Record {
+    let rec = b.record("health.degradation.global_paused").expect(false);
+    match b.field(&["checks", "degradation", "details", "global_paused"]) {
+        Lookup::Bool(false) => rec.level(Level::Ok).value(false).msg("trading is not globally paused"),
+        Lookup::Bool(true) => {
+            let d = b.details("degradation");
+            let reason = d.and_then(|d| d.get("global_pause_reason")).and_then(Value::as_str).unwrap_or("no reason given");
+            let left = d.and_then(|d| d.get("global_remaining_seconds")).cloned().unwrap_or(Value::Null);
+            rec.level(Level::Crit)
+                .value(true)
+                .extra("reason", reason)
+                .msg(format!("trading globally paused ({reason}, {left} s left): NO-GO"))
+        }
+        other => rec.level(Level::Unknown).msg(degradation_why(b, other, "global_paused")),
+    }
+}
+
+/// `reduce_only_mode` against the phase: Phase A expects true, Phase B false.
+pub fn reduce_only(b: &Body, phase: Option<Phase>) -> Record {
+    let mut rec = b.record("health.degradation.reduce_only_mode");
+    let reason = b.details("degradation").and_then(|d| d.get("reduce_only_reason")).and_then(Value::as_str);
+    if let Some(r) = reason {
+        rec = rec.extra("reason", r);
+    }
+    let observed = match b.field(&["checks", "degradation", "details", "reduce_only_mode"]) {
+        Lookup::Bool(v) => v,
+        other => return rec.level(Level::Unknown).msg(degradation_why(b, other, "reduce_only_mode")),
+    };
+    rec = rec.value(observed);
+    let Some(want) = phase.and_then(Phase::expects_reduce_only) else {
+        return rec.level(Level::Ok).msg(format!("reduce_only_mode is {observed}; pass --phase a|b to judge it"));
+    };
+    rec = rec.expect(want).extra("phase", phase.map(Phase::as_str).unwrap_or_default());
+    match (want, observed) {
+        (true, true) | (false, false) => rec.level(Level::Ok).msg(format!("reduce_only_mode is {observed}, as Phase {} expects", if want { "A" } else { "B" })),
+        (true, false) => rec.level(Level::Crit).msg(
+            "reduce_only_mode is false but Phase A expects true: the bot never sets it from the profile's trading.mode or RISK_REDUCE_ONLY_MODE, only from runtime triggers (bot-contracts §0.2), so the engine is not forcing reduce-only",
+        ),
+        (false, true) => rec.level(Level::Crit).msg(format!(
+            "reduce_only_mode is true in Phase B (reason {}): a guard trip or websocket staleness set it, and risk_state.json keeps it for the rest of the UTC day",
+            reason.unwrap_or("not given")
+        )),
+    }
+}
+
+fn degradation_why(b: &Body, got: Lookup, key: &str) -> String {
+    match b.details("degradation").and_then(|d| d.get("error")).and_then(Value::as_str) {
+        Some(err) => format!("{key} unknown: the degradation check failed: {err}"),
+        None => got.why(&format!("checks.degradation.details.{key}")),
+    }
+}
+
+/// Every record of this module, in runbook order.
+pub fn all(b: &Body, phase: Option<Phase>) -> Vec<Record> {
+    vec![
+        status(b),
+        broker(b),
+        ws_connected(b),
+        ws_stale(b),
+        ws_staleness(b),
+        global_paused(b),
+        reduce_only(b, phase),
+    ]
+}

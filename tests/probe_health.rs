@@ -1,0 +1,285 @@
+//! probe-health against the simulator: every scenario, every fault.
+
+use crate::util::{Sim, bin, cmd};
+use canary_core::{Kind, Level};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ROWS: [&str; 7] = [
+    "health.status",
+    "health.broker",
+    "health.websocket.connected",
+    "health.websocket.stale",
+    "health.websocket.staleness",
+    "health.degradation.global_paused",
+    "health.degradation.reduce_only_mode",
+];
+
+use Level::{Crit as C, Ok as O, Unknown as U, Warn as W};
+
+/// Probe a scenario and check the level of every §2.1 row and the exit code.
+fn expect(scenario: &str, phase: &str, levels: [Level; 7], exit: i32) -> crate::util::Output {
+    let sim = Sim::start(scenario);
+    let out = cmd("probe-health").args(["--url", &sim.url, "--phase", phase]).run();
+    out.code(exit);
+    for (name, want) in ROWS.iter().zip(levels) {
+        let rec = out.record(name);
+        assert_eq!(rec.level, want, "{scenario}: {name}: {}", rec.msg);
+        assert_eq!(rec.kind, Kind::Check);
+        assert_eq!(rec.target, sim.url);
+    }
+    out
+}
+
+#[test]
+fn healthy_phase_a_is_go() {
+    let out = expect("healthy-a", "a", [O, O, O, O, O, O, O], 0);
+    assert!(out.records().iter().all(|r| r.level == O), "{}", out.stdout);
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn healthy_phase_b_is_go() {
+    expect("healthy-b", "b", [O, O, O, O, O, O, O], 0);
+}
+
+#[test]
+fn phase_mismatch_on_reduce_only_is_crit() {
+    let out = expect("healthy-b", "a", [O, O, O, O, O, O, C], 1);
+    assert!(out.record("health.degradation.reduce_only_mode").msg.contains("Phase A expects true"));
+}
+
+#[test]
+fn websocket_stale_is_no_go() {
+    let out = expect("ws-stale", "b", [W, O, O, C, C, O, C], 1);
+    assert_eq!(out.record("health.websocket.staleness").value, 75.0);
+    assert!(out.record("health.websocket.stale").msg.contains("stale_reason message"));
+}
+
+#[test]
+fn websocket_not_initialised_is_unknown_not_ok() {
+    let out = expect("ws-not-initialized", "b", [O, O, U, U, U, O, O], 2);
+    let rec = out.record("health.websocket.connected");
+    assert!(rec.msg.contains("ws_not_initialized"), "{}", rec.msg);
+    assert!(rec.value.is_null());
+}
+
+#[test]
+fn websocket_disconnected_is_no_go_and_staleness_not_evaluated() {
+    let out = expect("ws-disconnected", "b", [W, O, C, U, W, O, O], 1);
+    assert!(out.record("health.websocket.stale").msg.contains("only checks it while connected"));
+}
+
+#[test]
+fn global_pause_is_no_go_on_the_boolean() {
+    let out = expect("global-pause", "b", [C, O, O, O, O, C, C], 1);
+    let rec = out.record("health.degradation.global_paused");
+    assert_eq!(rec.extra["http_status"], 503);
+    assert!(rec.msg.contains("guard_failure:daily_loss"));
+}
+
+#[test]
+fn unhealthy_broker_is_no_go() {
+    let out = expect("unhealthy", "b", [C, C, O, O, O, O, O], 1);
+    assert!(out.record("health.broker").msg.contains("Read timed out"));
+}
+
+#[test]
+fn starting_bot_is_no_go_with_unknown_checks() {
+    let out = expect("starting", "a", [C, U, U, U, U, U, U], 1);
+    assert!(out.record("health.broker").msg.contains("not ready yet"));
+}
+
+#[test]
+fn the_real_canary_is_no_go_for_both_reasons() {
+    let out = expect("real-canary", "a", [C, O, U, U, U, O, C], 1);
+    let status = out.record("health.status");
+    assert_eq!(status.extra["http_status"], 503, "a 503 body is evidence, read check by check");
+    assert!(status.msg.contains("ticker_freshness (critical)"), "{}", status.msg);
+    let ticker = out.record("health.check.ticker_freshness");
+    assert_eq!(ticker.level, C);
+    assert!(ticker.msg.contains("BTC-USD"));
+    let ro = out.record("health.degradation.reduce_only_mode");
+    assert_eq!(ro.value, false);
+    assert!(ro.msg.contains("never sets it from the profile"), "{}", ro.msg);
+    assert_eq!(out.record("health.check.market_data_feed").level, U);
+    assert!(out.record("health.websocket.connected").msg.contains("ws_not_supported"));
+}
+
+#[test]
+fn metrics_disabled_does_not_change_health() {
+    expect("metrics-disabled", "b", [O, O, O, O, O, O, O], 0);
+}
+
+#[test]
+fn order_error_signal_crit() {
+    let out = expect("order-errors-crit", "b", [C, O, O, O, O, O, O], 1);
+    let sig = out.record("health.signal.order_error_rate");
+    assert_eq!((sig.kind, sig.level), (Kind::Signal, C));
+    assert_eq!(sig.value, 0.2);
+    assert_eq!(sig.thresholds.map(|t| (t.warn, t.crit)), Some((0.05, 0.15)));
+    assert_eq!(sig.extra["scope"], "lifetime");
+    assert_eq!(out.record("health.signals").level, C);
+}
+
+#[test]
+fn latency_signal_warn_is_not_blocking() {
+    let out = expect("latency-warn", "b", [W, O, O, O, O, O, O], 0);
+    let sig = out.record("health.signal.broker_latency_p95");
+    assert_eq!((sig.level, sig.value.as_f64()), (W, Some(1000.0)));
+}
+
+#[test]
+fn guard_trips_signal_crit() {
+    let out = expect("guard-trips-crit", "b", [C, O, O, O, O, O, O], 1);
+    assert_eq!(out.record("health.signal.guard_trip_count").level, C);
+}
+
+#[test]
+fn without_phase_reduce_only_is_reported_not_judged() {
+    let sim = Sim::start("healthy-b");
+    let out = cmd("probe-health").args(["--url", &sim.url]).run();
+    out.code(0);
+    let rec = out.record("health.degradation.reduce_only_mode");
+    assert!(rec.expect.is_none());
+    assert!(rec.msg.contains("pass --phase"));
+}
+
+#[test]
+fn live_and_ready_endpoints() {
+    let sim = Sim::start("starting");
+    let out = cmd("probe-health").args(["--url", &sim.url, "--live", "--ready"]).run();
+    out.code(1);
+    assert_eq!(out.record("health.live").level, O);
+    let ready = out.record("health.ready");
+    assert_eq!((ready.level, ready.extra["reason"].as_str()), (C, Some("initializing")));
+}
+
+#[test]
+fn every_count_probes_n_rounds() {
+    let sim = Sim::start("healthy-a");
+    let out = cmd("probe-health").args(["--url", &sim.url, "--every", "100ms", "--count", "3"]).run();
+    out.code(0);
+    assert_eq!(out.records().iter().filter(|r| r.name == "health.status").count(), 3);
+}
+
+#[test]
+fn every_flushes_each_round_to_a_pipe() {
+    let sim = Sim::start("healthy-a");
+    let mut child = Command::new(bin("probe-health"))
+        .args(["--url", &sim.url, "--every", "1h"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first record arrives");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("\"name\":\"health.status\""), "{line}");
+}
+
+// ---- faults ---------------------------------------------------------------
+
+fn fetch_error(out: &crate::util::Output, needle: &str) {
+    out.code(2);
+    let recs = out.records();
+    assert_eq!(recs.len(), 1, "one record saying what happened:\n{}", out.stdout);
+    assert_eq!((recs[0].kind, recs[0].level, recs[0].name.as_str()), (Kind::Error, U, "health.fetch"));
+    assert!(recs[0].msg.contains(needle), "record msg {:?} lacks {needle:?}", recs[0].msg);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one stderr line: {}", out.stderr);
+    assert!(lines[0].starts_with("probe-health: error: GET http://127.0.0.1:"), "{}", lines[0]);
+    assert!(lines[0].contains(needle), "{}", lines[0]);
+    assert!(!out.stderr.contains("panicked"));
+}
+
+#[test]
+fn connection_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let out = cmd("probe-health").args(["--url", &format!("http://127.0.0.1:{port}")]).run();
+    fetch_error(&out, "connection refused");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_on_time() {
+    let sim = Sim::fault("hang");
+    let out = cmd("probe-health").args(["--url", &sim.url, "--timeout", "1s"]).run();
+    fetch_error(&out, "no complete response within 1s");
+    assert!(out.elapsed < Duration::from_secs(2), "timeout of 1s took {:?}", out.elapsed);
+}
+
+#[test]
+fn a_body_over_the_default_cap() {
+    let sim = Sim::fault("huge-body");
+    let out = cmd("probe-health").args(["--url", &sim.url]).run();
+    fetch_error(&out, "over the 8388608-byte cap");
+}
+
+#[test]
+fn invalid_json() {
+    let sim = Sim::fault("not-json");
+    fetch_error(&cmd("probe-health").args(["--url", &sim.url]).run(), "not JSON");
+}
+
+#[test]
+fn json_of_the_wrong_shape_is_unknown_row_by_row() {
+    let sim = Sim::fault("wrong-shape");
+    let out = cmd("probe-health").args(["--url", &sim.url, "--phase", "a"]).run();
+    out.code(2);
+    for name in ROWS {
+        assert_eq!(out.record(name).level, U, "{name}");
+    }
+    assert!(out.record("health.status").msg.contains("the number 7"));
+    assert!(out.record("health.broker").msg.contains("checks is an array"));
+    assert!(!out.stderr.contains("panicked"));
+}
+
+#[test]
+fn not_found_names_the_url_problem() {
+    let sim = Sim::start("healthy-a");
+    let out = cmd("probe-health").args(["--url", &format!("{}/health", sim.url)]).run();
+    fetch_error(&out, "HTTP 404");
+    assert!(out.stderr.contains("base URL"));
+}
+
+#[test]
+fn a_redirect_loop() {
+    let sim = Sim::fault("redirect-loop");
+    fetch_error(&cmd("probe-health").args(["--url", &sim.url]).run(), "too many redirects");
+}
+
+#[test]
+fn a_server_that_closes_mid_body() {
+    let sim = Sim::fault("truncated");
+    fetch_error(&cmd("probe-health").args(["--url", &sim.url]).run(), "closed before a complete response");
+}
+
+#[test]
+fn an_empty_reply() {
+    let sim = Sim::fault("empty-reply");
+    fetch_error(&cmd("probe-health").args(["--url", &sim.url]).run(), "closed before a complete response");
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_clean_exit() {
+    let sim = Sim::start("real-canary");
+    let script = format!(
+        "'{}' --url {} --every 20ms --count 100 | head -1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        bin("probe-health").display(),
+        sim.url
+    );
+    let out = Command::new("bash").arg("-c").arg(&script).output().expect("bash");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let out = cmd("probe-health").args(["--phase", "c"]).run();
+    out.code(2);
+    let out = cmd("probe-health").args(["--timeout", "soon"]).run();
+    out.code(2);
+    assert!(out.stderr.contains("invalid duration"));
+}

@@ -1,0 +1,183 @@
+//! Test harness: run the real binaries over real pipes, start the simulator,
+//! and parse output strictly.
+
+#![allow(dead_code)]
+
+use canary_core::Record;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Path of one of the workspace's binaries, built next to this test binary.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let path = dir.join(name);
+    assert!(path.exists(), "binary {} not built at {}", name, path.display());
+    path
+}
+
+/// A command with a scrubbed environment: no proxies, no colour, no locale
+/// surprises; only PATH and HOME survive.
+pub fn cmd(name: &str) -> Cmd {
+    let mut c = Command::new(bin(name));
+    c.env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Ok(v) = std::env::var(key) {
+            c.env(key, v);
+        }
+    }
+    Cmd { inner: c, stdin: None, desc: name.to_owned() }
+}
+
+pub struct Cmd {
+    pub inner: Command,
+    stdin: Option<Vec<u8>>,
+    desc: String,
+}
+
+/// What a finished command produced.
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub desc: String,
+    pub elapsed: Duration,
+}
+
+impl Cmd {
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Cmd {
+        for a in args {
+            self.desc.push(' ');
+            self.desc.push_str(&a.as_ref().to_string_lossy());
+            self.inner.arg(a);
+        }
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Cmd {
+        self.inner.env(k, v);
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Run to completion; stdin is fed from a thread so large inputs cannot deadlock.
+    pub fn run(mut self) -> Output {
+        let started = Instant::now();
+        self.inner.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.inner.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self.inner.spawn().unwrap_or_else(|e| panic!("spawning {}: {e}", self.desc));
+        let feeder = self.stdin.take().map(|bytes| {
+            let mut sink = child.stdin.take().expect("stdin piped");
+            thread::spawn(move || {
+                let _ = sink.write_all(&bytes);
+            })
+        });
+        let out = child.wait_with_output().expect("waiting for child");
+        if let Some(f) = feeder {
+            let _ = f.join();
+        }
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            desc: self.desc,
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+impl Output {
+    fn context(&self) -> String {
+        format!(
+            "command: {}\nstatus: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.desc, self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// Assert the exit code, printing everything on failure.
+    pub fn code(&self, want: i32) -> &Output {
+        assert_eq!(self.code, Some(want), "unexpected exit code\n{}", self.context());
+        self
+    }
+
+    /// Every stdout line parsed strictly as a record whose name is catalogued.
+    pub fn records(&self) -> Vec<Record> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                let rec: Record = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("stdout line is not a record: {e}\nline: {line}\n{}", self.context()));
+                assert!(
+                    canary_core::catalogue::lookup(&rec.name).is_some(),
+                    "record name {} is not in the catalogue\n{}",
+                    rec.name,
+                    self.context()
+                );
+                rec
+            })
+            .collect()
+    }
+
+    /// The one record with this name.
+    pub fn record(&self, name: &str) -> Record {
+        let all: Vec<Record> = self.records().into_iter().filter(|r| r.name == name).collect();
+        assert_eq!(all.len(), 1, "expected exactly one {name} record\n{}", self.context());
+        all.into_iter().next().expect("one")
+    }
+}
+
+/// A running simulator, killed on drop.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+}
+
+impl Sim {
+    pub fn start(scenario: &str) -> Sim {
+        Sim::with_args(&["--scenario", scenario])
+    }
+
+    pub fn fault(fault: &str) -> Sim {
+        Sim::with_args(&["--fault", fault])
+    }
+
+    pub fn with_args(args: &[&str]) -> Sim {
+        let mut child = Command::new(bin("sim-bot"))
+            .arg("--port")
+            .arg("0")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawning sim-bot");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("reading sim-bot's URL");
+        let url = line.trim().to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "sim-bot printed {url:?}");
+        Sim { child, url }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Read everything a reader yields (for raw socket tests).
+pub fn read_all(mut r: impl Read) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let _ = r.read_to_end(&mut buf);
+    buf
+}
