@@ -21,7 +21,9 @@ use Level::{Crit as C, Ok as O, Unknown as U, Warn as W};
 /// Probe a scenario and check the level of every §2.1 row and the exit code.
 fn expect(scenario: &str, phase: &str, levels: [Level; 7], exit: i32) -> crate::util::Output {
     let sim = Sim::start(scenario);
-    let out = cmd("probe-health").args(["--url", &sim.url, "--phase", phase]).run();
+    let out = cmd("probe-health")
+        .args(["--url", &sim.url, "--phase", phase])
+        .run();
     out.code(exit);
     for (name, want) in ROWS.iter().zip(levels) {
         let rec = out.record(name);
@@ -47,14 +49,22 @@ fn healthy_phase_b_is_go() {
 #[test]
 fn phase_mismatch_on_reduce_only_is_crit() {
     let out = expect("healthy-b", "a", [O, O, O, O, O, O, C], 1);
-    assert!(out.record("health.degradation.reduce_only_mode").msg.contains("Phase A expects true"));
+    assert!(
+        out.record("health.degradation.reduce_only_mode")
+            .msg
+            .contains("Phase A expects true")
+    );
 }
 
 #[test]
 fn websocket_stale_is_no_go() {
     let out = expect("ws-stale", "b", [W, O, O, C, C, O, C], 1);
     assert_eq!(out.record("health.websocket.staleness").value, 75.0);
-    assert!(out.record("health.websocket.stale").msg.contains("stale_reason message"));
+    assert!(
+        out.record("health.websocket.stale")
+            .msg
+            .contains("stale_reason message")
+    );
 }
 
 #[test]
@@ -68,7 +78,11 @@ fn websocket_not_initialised_is_unknown_not_ok() {
 #[test]
 fn websocket_disconnected_is_no_go_and_staleness_not_evaluated() {
     let out = expect("ws-disconnected", "b", [W, O, C, U, W, O, O], 1);
-    assert!(out.record("health.websocket.stale").msg.contains("only checks it while connected"));
+    assert!(
+        out.record("health.websocket.stale")
+            .msg
+            .contains("only checks it while connected")
+    );
 }
 
 #[test]
@@ -95,16 +109,31 @@ fn starting_bot_is_no_go_with_unknown_checks() {
 fn the_real_canary_is_no_go_for_both_reasons() {
     let out = expect("real-canary", "a", [C, O, U, U, U, O, C], 1);
     let status = out.record("health.status");
-    assert_eq!(status.extra["http_status"], 503, "a 503 body is evidence, read check by check");
-    assert!(status.msg.contains("ticker_freshness (critical)"), "{}", status.msg);
+    assert_eq!(
+        status.extra["http_status"], 503,
+        "a 503 body is evidence, read check by check"
+    );
+    assert!(
+        status.msg.contains("ticker_freshness (critical)"),
+        "{}",
+        status.msg
+    );
     let ticker = out.record("health.check.ticker_freshness");
     assert_eq!(ticker.level, C);
     assert!(ticker.msg.contains("BTC-USD"));
     let ro = out.record("health.degradation.reduce_only_mode");
     assert_eq!(ro.value, false);
-    assert!(ro.msg.contains("never sets it from the profile"), "{}", ro.msg);
+    assert!(
+        ro.msg.contains("never sets it from the profile"),
+        "{}",
+        ro.msg
+    );
     assert_eq!(out.record("health.check.market_data_feed").level, U);
-    assert!(out.record("health.websocket.connected").msg.contains("ws_not_supported"));
+    assert!(
+        out.record("health.websocket.connected")
+            .msg
+            .contains("ws_not_supported")
+    );
 }
 
 #[test]
@@ -149,19 +178,32 @@ fn without_phase_reduce_only_is_reported_not_judged() {
 #[test]
 fn live_and_ready_endpoints() {
     let sim = Sim::start("starting");
-    let out = cmd("probe-health").args(["--url", &sim.url, "--live", "--ready"]).run();
+    let out = cmd("probe-health")
+        .args(["--url", &sim.url, "--live", "--ready"])
+        .run();
     out.code(1);
     assert_eq!(out.record("health.live").level, O);
     let ready = out.record("health.ready");
-    assert_eq!((ready.level, ready.extra["reason"].as_str()), (C, Some("initializing")));
+    assert_eq!(
+        (ready.level, ready.extra["reason"].as_str()),
+        (C, Some("initializing"))
+    );
 }
 
 #[test]
 fn every_count_probes_n_rounds() {
     let sim = Sim::start("healthy-a");
-    let out = cmd("probe-health").args(["--url", &sim.url, "--every", "100ms", "--count", "3"]).run();
+    let out = cmd("probe-health")
+        .args(["--url", &sim.url, "--every", "100ms", "--count", "3"])
+        .run();
     out.code(0);
-    assert_eq!(out.records().iter().filter(|r| r.name == "health.status").count(), 3);
+    assert_eq!(
+        out.records()
+            .iter()
+            .filter(|r| r.name == "health.status")
+            .count(),
+        3
+    );
 }
 
 #[test]
@@ -174,7 +216,9 @@ fn every_flushes_each_round_to_a_pipe() {
         .spawn()
         .expect("spawn");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first record arrives");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first record arrives");
     let _ = child.kill();
     let _ = child.wait();
     assert!(line.contains("\"name\":\"health.status\""), "{line}");
@@ -185,29 +229,56 @@ fn every_flushes_each_round_to_a_pipe() {
 fn fetch_error(out: &crate::util::Output, needle: &str) {
     out.code(2);
     let recs = out.records();
-    assert_eq!(recs.len(), 1, "one record saying what happened:\n{}", out.stdout);
-    assert_eq!((recs[0].kind, recs[0].level, recs[0].name.as_str()), (Kind::Error, U, "health.fetch"));
-    assert!(recs[0].msg.contains(needle), "record msg {:?} lacks {needle:?}", recs[0].msg);
+    assert_eq!(
+        recs.len(),
+        1,
+        "one record saying what happened:\n{}",
+        out.stdout
+    );
+    assert_eq!(
+        (recs[0].kind, recs[0].level, recs[0].name.as_str()),
+        (Kind::Error, U, "health.fetch")
+    );
+    assert!(
+        recs[0].msg.contains(needle),
+        "record msg {:?} lacks {needle:?}",
+        recs[0].msg
+    );
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one stderr line: {}", out.stderr);
-    assert!(lines[0].starts_with("probe-health: error: GET http://127.0.0.1:"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("probe-health: error: GET http://127.0.0.1:"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[0].contains(needle), "{}", lines[0]);
     assert!(!out.stderr.contains("panicked"));
 }
 
 #[test]
 fn connection_refused() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let out = cmd("probe-health").args(["--url", &format!("http://127.0.0.1:{port}")]).run();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let out = cmd("probe-health")
+        .args(["--url", &format!("http://127.0.0.1:{port}")])
+        .run();
     fetch_error(&out, "connection refused");
 }
 
 #[test]
 fn a_server_that_never_answers_times_out_on_time() {
     let sim = Sim::fault("hang");
-    let out = cmd("probe-health").args(["--url", &sim.url, "--timeout", "1s"]).run();
+    let out = cmd("probe-health")
+        .args(["--url", &sim.url, "--timeout", "1s"])
+        .run();
     fetch_error(&out, "no complete response within 1s");
-    assert!(out.elapsed < Duration::from_secs(2), "timeout of 1s took {:?}", out.elapsed);
+    assert!(
+        out.elapsed < Duration::from_secs(2),
+        "timeout of 1s took {:?}",
+        out.elapsed
+    );
 }
 
 #[test]
@@ -220,26 +291,37 @@ fn a_body_over_the_default_cap() {
 #[test]
 fn invalid_json() {
     let sim = Sim::fault("not-json");
-    fetch_error(&cmd("probe-health").args(["--url", &sim.url]).run(), "not JSON");
+    fetch_error(
+        &cmd("probe-health").args(["--url", &sim.url]).run(),
+        "not JSON",
+    );
 }
 
 #[test]
 fn json_of_the_wrong_shape_is_unknown_row_by_row() {
     let sim = Sim::fault("wrong-shape");
-    let out = cmd("probe-health").args(["--url", &sim.url, "--phase", "a"]).run();
+    let out = cmd("probe-health")
+        .args(["--url", &sim.url, "--phase", "a"])
+        .run();
     out.code(2);
     for name in ROWS {
         assert_eq!(out.record(name).level, U, "{name}");
     }
     assert!(out.record("health.status").msg.contains("the number 7"));
-    assert!(out.record("health.broker").msg.contains("checks is an array"));
+    assert!(
+        out.record("health.broker")
+            .msg
+            .contains("checks is an array")
+    );
     assert!(!out.stderr.contains("panicked"));
 }
 
 #[test]
 fn not_found_names_the_url_problem() {
     let sim = Sim::start("healthy-a");
-    let out = cmd("probe-health").args(["--url", &format!("{}/health", sim.url)]).run();
+    let out = cmd("probe-health")
+        .args(["--url", &format!("{}/health", sim.url)])
+        .run();
     fetch_error(&out, "HTTP 404");
     assert!(out.stderr.contains("base URL"));
 }
@@ -247,19 +329,28 @@ fn not_found_names_the_url_problem() {
 #[test]
 fn a_redirect_loop() {
     let sim = Sim::fault("redirect-loop");
-    fetch_error(&cmd("probe-health").args(["--url", &sim.url]).run(), "too many redirects");
+    fetch_error(
+        &cmd("probe-health").args(["--url", &sim.url]).run(),
+        "too many redirects",
+    );
 }
 
 #[test]
 fn a_server_that_closes_mid_body() {
     let sim = Sim::fault("truncated");
-    fetch_error(&cmd("probe-health").args(["--url", &sim.url]).run(), "closed before a complete response");
+    fetch_error(
+        &cmd("probe-health").args(["--url", &sim.url]).run(),
+        "closed before a complete response",
+    );
 }
 
 #[test]
 fn an_empty_reply() {
     let sim = Sim::fault("empty-reply");
-    fetch_error(&cmd("probe-health").args(["--url", &sim.url]).run(), "closed before a complete response");
+    fetch_error(
+        &cmd("probe-health").args(["--url", &sim.url]).run(),
+        "closed before a complete response",
+    );
 }
 
 #[test]
@@ -270,9 +361,22 @@ fn a_closed_stdout_is_a_quiet_clean_exit() {
         bin("probe-health").display(),
         sim.url
     );
-    let out = Command::new("bash").arg("-c").arg(&script).output().expect("bash");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("bash");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -25,12 +25,22 @@ fn metrics_disabled_is_the_bots_exact_404() {
 fn routing_is_exact_and_get_only() {
     let sim = Sim::start("healthy-a");
     let head = raw(&sim, "HEAD /health HTTP/1.1\r\n\r\n");
-    assert!(head.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"),
+        "{head}"
+    );
     assert!(head.contains("Content-Length: 35\r\n"));
     let bad = raw(&sim, "GARBAGE\r\n\r\n");
-    assert!(bad.starts_with("HTTP/1.1 400 Bad Request\r\n") && bad.contains("Content-Length: 32\r\n"), "{bad}");
+    assert!(
+        bad.starts_with("HTTP/1.1 400 Bad Request\r\n") && bad.contains("Content-Length: 32\r\n"),
+        "{bad}"
+    );
     let slash = raw(&sim, "GET /health/ HTTP/1.1\r\n\r\n");
-    assert!(slash.starts_with("HTTP/1.1 404 Not Found\r\n") && slash.ends_with("\"path\": \"/health/\"\n}"), "{slash}");
+    assert!(
+        slash.starts_with("HTTP/1.1 404 Not Found\r\n")
+            && slash.ends_with("\"path\": \"/health/\"\n}"),
+        "{slash}"
+    );
     let query = raw(&sim, "GET /health?x=1 HTTP/1.1\r\n\r\n");
     assert!(query.starts_with("HTTP/1.1 404 "), "{query}");
 }
@@ -42,15 +52,28 @@ fn health_is_pretty_json_without_trailing_newline_and_503_when_unhealthy() {
     let (head, body) = resp.split_once("\r\n\r\n").expect("head and body");
     assert_eq!(
         head.lines().collect::<Vec<_>>()[..3],
-        ["HTTP/1.1 503 Service Unavailable", "Content-Type: application/json", &format!("Content-Length: {}", body.len())]
+        [
+            "HTTP/1.1 503 Service Unavailable",
+            "Content-Type: application/json",
+            &format!("Content-Length: {}", body.len())
+        ]
     );
     assert!(head.ends_with("Connection: close"));
     assert!(body.starts_with("{\n  \"status\": \"unhealthy\",\n  \"live\": true,"));
     assert!(!body.ends_with('\n'));
     let v: serde_json::Value = serde_json::from_str(body).expect("json");
-    assert_eq!(v["checks"]["ticker_freshness"]["details"]["severity"], "critical");
-    assert_eq!(v["checks"]["degradation"]["details"]["reduce_only_mode"], false);
-    assert_eq!(v["checks"]["market_data_feed"]["details"]["status"], "UNKNOWN");
+    assert_eq!(
+        v["checks"]["ticker_freshness"]["details"]["severity"],
+        "critical"
+    );
+    assert_eq!(
+        v["checks"]["degradation"]["details"]["reduce_only_mode"],
+        false
+    );
+    assert_eq!(
+        v["checks"]["market_data_feed"]["details"]["status"],
+        "UNKNOWN"
+    );
     let keys: Vec<&String> = v["checks"].as_object().expect("checks").keys().collect();
     assert_eq!(keys.last().map(|k| k.as_str()), Some("performance"));
 }
@@ -71,14 +94,19 @@ fn metrics_use_the_prometheus_type_and_double_cumulate_unless_told() {
     assert!(resp.ends_with('\n'));
     let fixed = Sim::with_args(&["--scenario", "order-errors-warn", "--correct-buckets"]);
     let resp = raw(&fixed, "GET /metrics HTTP/1.1\r\n\r\n");
-    assert!(resp.contains("le=\"1.0\",operation=\"submit\",outcome=\"success\",reason=\"none\"} 19\n"));
+    assert!(
+        resp.contains("le=\"1.0\",operation=\"submit\",outcome=\"success\",reason=\"none\"} 19\n")
+    );
 }
 
 #[test]
 fn starting_bot_has_an_empty_metrics_body() {
     let sim = Sim::start("starting");
     let resp = raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n");
-    assert!(resp.ends_with("Content-Length: 0\r\nConnection: close\r\n\r\n"), "{resp}");
+    assert!(
+        resp.ends_with("Content-Length: 0\r\nConnection: close\r\n\r\n"),
+        "{resp}"
+    );
 }
 
 #[test]
@@ -93,12 +121,22 @@ fn live_mode_counters_grow() {
     let first = count(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
     std::thread::sleep(std::time::Duration::from_millis(300));
     let second = count(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
-    assert!(second >= first + 10, "orders did not grow: {first} -> {second}");
+    assert!(
+        second >= first + 10,
+        "orders did not grow: {first} -> {second}"
+    );
 }
 
 #[test]
 fn unknown_scenario_is_a_usage_error() {
-    let out = cmd("sim-bot").args(["--port", "0", "--scenario", "nope"]).run();
+    let out = cmd("sim-bot")
+        .args(["--port", "0", "--scenario", "nope"])
+        .run();
     out.code(2);
-    assert!(out.stderr.starts_with("sim-bot: error: unknown scenario 'nope'"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("sim-bot: error: unknown scenario 'nope'"),
+        "{}",
+        out.stderr
+    );
 }

@@ -15,7 +15,12 @@ pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let path = dir.join(name);
-    assert!(path.exists(), "binary {} not built at {}", name, path.display());
+    assert!(
+        path.exists(),
+        "binary {} not built at {}",
+        name,
+        path.display()
+    );
     path
 }
 
@@ -29,7 +34,11 @@ pub fn cmd(name: &str) -> Cmd {
             c.env(key, v);
         }
     }
-    Cmd { inner: c, stdin: None, desc: name.to_owned() }
+    Cmd {
+        inner: c,
+        stdin: None,
+        desc: name.to_owned(),
+    }
 }
 
 pub struct Cmd {
@@ -71,9 +80,16 @@ impl Cmd {
     /// Run to completion; stdin is fed from a thread so large inputs cannot deadlock.
     pub fn run(mut self) -> Output {
         let started = Instant::now();
-        self.inner.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.inner.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         self.inner.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = self.inner.spawn().unwrap_or_else(|e| panic!("spawning {}: {e}", self.desc));
+        let mut child = self
+            .inner
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {}: {e}", self.desc));
         let feeder = self.stdin.take().map(|bytes| {
             let mut sink = child.stdin.take().expect("stdin piped");
             thread::spawn(move || {
@@ -104,7 +120,12 @@ impl Output {
 
     /// Assert the exit code, printing everything on failure.
     pub fn code(&self, want: i32) -> &Output {
-        assert_eq!(self.code, Some(want), "unexpected exit code\n{}", self.context());
+        assert_eq!(
+            self.code,
+            Some(want),
+            "unexpected exit code\n{}",
+            self.context()
+        );
         self
     }
 
@@ -113,8 +134,12 @@ impl Output {
         self.stdout
             .lines()
             .map(|line| {
-                let rec: Record = serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("stdout line is not a record: {e}\nline: {line}\n{}", self.context()));
+                let rec: Record = serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!(
+                        "stdout line is not a record: {e}\nline: {line}\n{}",
+                        self.context()
+                    )
+                });
                 assert!(
                     canary_core::catalogue::lookup(&rec.name).is_some(),
                     "record name {} is not in the catalogue\n{}",
@@ -128,8 +153,17 @@ impl Output {
 
     /// The one record with this name.
     pub fn record(&self, name: &str) -> Record {
-        let all: Vec<Record> = self.records().into_iter().filter(|r| r.name == name).collect();
-        assert_eq!(all.len(), 1, "expected exactly one {name} record\n{}", self.context());
+        let all: Vec<Record> = self
+            .records()
+            .into_iter()
+            .filter(|r| r.name == name)
+            .collect();
+        assert_eq!(
+            all.len(),
+            1,
+            "expected exactly one {name} record\n{}",
+            self.context()
+        );
         all.into_iter().next().expect("one")
     }
 }
@@ -161,9 +195,14 @@ impl Sim {
             .expect("spawning sim-bot");
         let stdout = child.stdout.take().expect("stdout piped");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("reading sim-bot's URL");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading sim-bot's URL");
         let url = line.trim().to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "sim-bot printed {url:?}");
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "sim-bot printed {url:?}"
+        );
         Sim { child, url }
     }
 }

@@ -102,7 +102,9 @@ mod tests {
     #[test]
     fn broken_pipe_is_found_under_context() {
         let io_err = io::Error::new(io::ErrorKind::BrokenPipe, "closed");
-        let err = Err::<(), _>(io_err).context("writing record").expect_err("an error");
+        let err = Err::<(), _>(io_err)
+            .context("writing record")
+            .expect_err("an error");
         assert!(is_broken_pipe(&err));
         assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
     }

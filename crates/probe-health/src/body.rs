@@ -68,7 +68,9 @@ impl<'a> Body<'a> {
                 return match v {
                     Value::String(s) => Lookup::Str(s),
                     Value::Bool(b) => Lookup::Bool(*b),
-                    Value::Number(n) => n.as_f64().map_or(Lookup::Other(n.to_string()), Lookup::Num),
+                    Value::Number(n) => {
+                        n.as_f64().map_or(Lookup::Other(n.to_string()), Lookup::Num)
+                    }
                     Value::Null => Lookup::Null,
                     other => Lookup::Other(describe(other)),
                 };
@@ -76,7 +78,11 @@ impl<'a> Body<'a> {
             match v {
                 Value::Object(m) => cur = m,
                 other => {
-                    let at = if here.is_empty() { (*key).to_owned() } else { format!("{here}.{key}") };
+                    let at = if here.is_empty() {
+                        (*key).to_owned()
+                    } else {
+                        format!("{here}.{key}")
+                    };
                     return Lookup::Missing(format!(
                         "{at} is {}, not an object: this is not the bot's /health shape",
                         describe(other)
@@ -105,7 +111,11 @@ impl<'a> Body<'a> {
 
     /// `checks.<name>.details`, if it is an object.
     pub fn details(&self, check: &str) -> Option<&'a Map<String, Value>> {
-        self.root.get("checks")?.get(check)?.get("details")?.as_object()
+        self.root
+            .get("checks")?
+            .get(check)?
+            .get("details")?
+            .as_object()
     }
 
     /// The failing checks, e.g. `ticker_freshness (critical), websocket (warning)`,
@@ -118,20 +128,36 @@ impl<'a> Body<'a> {
             .iter()
             .filter(|(_, c)| c.get("status").and_then(Value::as_str) == Some("fail"))
             .map(|(name, c)| {
-                let sev = c.pointer("/details/severity").and_then(Value::as_str).unwrap_or("warning");
+                let sev = c
+                    .pointer("/details/severity")
+                    .and_then(Value::as_str)
+                    .unwrap_or("warning");
                 format!("{name} ({sev})")
             })
             .collect();
-        if let Some(sig) = self.root.get("signals").and_then(|s| s.get("status")).and_then(Value::as_str) {
+        if let Some(sig) = self
+            .root
+            .get("signals")
+            .and_then(|s| s.get("status"))
+            .and_then(Value::as_str)
+        {
             if sig == "CRIT" || sig == "WARN" {
                 failing.push(format!("signals {sig}"));
             }
         }
-        if let Some(perf) = checks.get("performance").and_then(|p| p.get("status")).and_then(Value::as_str) {
+        if let Some(perf) = checks
+            .get("performance")
+            .and_then(|p| p.get("status"))
+            .and_then(Value::as_str)
+        {
             if perf != "healthy" {
                 failing.push(format!("performance {perf}"));
             }
         }
-        if failing.is_empty() { String::new() } else { format!("{open}{}{close}", failing.join(", ")) }
+        if failing.is_empty() {
+            String::new()
+        } else {
+            format!("{open}{}{close}", failing.join(", "))
+        }
     }
 }

@@ -19,15 +19,38 @@ pub fn health(base: &str, opts: &HttpOptions, phase: Option<Phase>) -> Vec<Recor
     let root = match serde_json::from_slice::<Value>(&resp.body) {
         Ok(Value::Object(m)) => m,
         Ok(other) => {
-            let kind = if other.is_array() { "an array" } else { "not an object" };
-            return vec![fetch_error(base, "/health", Some(resp.status), &format!("the body is JSON but {kind}: not the bot's /health"))];
+            let kind = if other.is_array() {
+                "an array"
+            } else {
+                "not an object"
+            };
+            return vec![fetch_error(
+                base,
+                "/health",
+                Some(resp.status),
+                &format!("the body is JSON but {kind}: not the bot's /health"),
+            )];
         }
         Err(e) => {
-            let what = if resp.body.is_empty() { "an empty body".to_owned() } else { format!("not JSON ({e})") };
-            return vec![fetch_error(base, "/health", Some(resp.status), &format!("HTTP {} with {what}", resp.status))];
+            let what = if resp.body.is_empty() {
+                "an empty body".to_owned()
+            } else {
+                format!("not JSON ({e})")
+            };
+            return vec![fetch_error(
+                base,
+                "/health",
+                Some(resp.status),
+                &format!("HTTP {} with {what}", resp.status),
+            )];
         }
     };
-    let body = Body { root: &root, http_status: resp.status, tool: TOOL, target: base };
+    let body = Body {
+        root: &root,
+        http_status: resp.status,
+        tool: TOOL,
+        target: base,
+    };
     evaluate(&body, phase)
 }
 
@@ -47,18 +70,34 @@ pub fn live_or_ready(base: &str, path: &str, opts: &HttpOptions) -> Record {
         .extra("http_status", resp.status)
         .expect(true);
     let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    let flag = parsed.as_ref().and_then(|v| v.get(key)).and_then(Value::as_bool);
-    let reason = parsed.as_ref().and_then(|v| v.get("reason")).and_then(Value::as_str).map(str::to_owned);
+    let flag = parsed
+        .as_ref()
+        .and_then(|v| v.get(key))
+        .and_then(Value::as_bool);
+    let reason = parsed
+        .as_ref()
+        .and_then(|v| v.get("reason"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let rec = match &reason {
         Some(r) => rec.extra("reason", r.as_str()),
         None => rec,
     };
     let why = reason.map(|r| format!(" (reason {r})")).unwrap_or_default();
     match flag {
-        Some(true) => rec.level(Level::Ok).value(true).msg(format!("bot is {key}{why}")),
-        Some(false) => rec.level(Level::Crit).value(false).msg(format!("bot is not {key}{why}: HTTP {}", resp.status)),
+        Some(true) => rec
+            .level(Level::Ok)
+            .value(true)
+            .msg(format!("bot is {key}{why}")),
+        Some(false) => rec
+            .level(Level::Crit)
+            .value(false)
+            .msg(format!("bot is not {key}{why}: HTTP {}", resp.status)),
         None => {
-            let msg = format!("{path} answered HTTP {} without a boolean '{key}'", resp.status);
+            let msg = format!(
+                "{path} answered HTTP {} without a boolean '{key}'",
+                resp.status
+            );
             diag(TOOL, "error", &format!("GET {base}{path}: {msg}"));
             rec.msg(msg)
         }
@@ -66,24 +105,40 @@ pub fn live_or_ready(base: &str, path: &str, opts: &HttpOptions) -> Record {
 }
 
 fn get(base: &str, path: &str, opts: &HttpOptions) -> Result<HttpResponse, Box<Record>> {
-    http::get(&format!("{base}{path}"), opts).map_err(|e| Box::new(fetch_error(base, path, None, &e.to_string())))
+    http::get(&format!("{base}{path}"), opts)
+        .map_err(|e| Box::new(fetch_error(base, path, None, &e.to_string())))
 }
 
 fn unexpected_status(base: &str, path: &str, resp: &HttpResponse) -> Record {
-    let snippet: String = String::from_utf8_lossy(&resp.body).chars().take(160).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
+    let snippet: String = String::from_utf8_lossy(&resp.body)
+        .chars()
+        .take(160)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let hint = match resp.status {
-        404 => ": the bot serves only exact paths; is --url the bot's base URL (no path, no trailing query)?",
+        404 => {
+            ": the bot serves only exact paths; is --url the bot's base URL (no path, no trailing query)?"
+        }
         405 => ": the bot accepts only GET",
         _ => "",
     };
-    fetch_error(base, path, Some(resp.status), &format!("HTTP {} ({snippet}){hint}", resp.status))
+    fetch_error(
+        base,
+        path,
+        Some(resp.status),
+        &format!("HTTP {} ({snippet}){hint}", resp.status),
+    )
 }
 
 /// The one record (and stderr line) for an endpoint that gave no evidence.
 fn fetch_error(base: &str, path: &str, status: Option<u16>, why: &str) -> Record {
     let msg = format!("GET {base}{path}: {why}");
     diag(TOOL, "error", &msg);
-    let rec = Record::new(TOOL, base, Kind::Error, "health.fetch", Level::Unknown).extra("endpoint", path).msg(msg);
+    let rec = Record::new(TOOL, base, Kind::Error, "health.fetch", Level::Unknown)
+        .extra("endpoint", path)
+        .msg(msg);
     match status {
         Some(s) => rec.extra("http_status", s),
         None => rec,

@@ -22,7 +22,10 @@ pub const TOOL: &str = "probe-health";
 /// `out`. The exit status is the worst over all rounds.
 pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exit> {
     let base = cli.url.trim_end_matches('/');
-    let opts = canary_core::http::HttpOptions { timeout: cli.timeout, max_body: cli.max_body };
+    let opts = canary_core::http::HttpOptions {
+        timeout: cli.timeout,
+        max_body: cli.max_body,
+    };
     let phase = cli.phase.map(Phase::from);
     let mut exit = Exit::Clean;
     let mut round = 0u64;

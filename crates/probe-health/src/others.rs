@@ -18,7 +18,9 @@ pub fn checks(b: &Body) -> Vec<Record> {
         .iter()
         .filter(|(name, _)| !COVERED.contains(&name.as_str()))
         .map(|(name, check)| {
-            let rec = b.record(&format!("health.check.{}", segment(name))).extra("check", name.as_str());
+            let rec = b
+                .record(&format!("health.check.{}", segment(name)))
+                .extra("check", name.as_str());
             if name == "performance" {
                 performance(rec, check)
             } else {
@@ -32,7 +34,13 @@ pub fn checks(b: &Body) -> Vec<Record> {
 fn segment(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() { "_".into() } else { s }
 }
@@ -53,25 +61,39 @@ fn standard(rec: Record, name: &str, check: &Value) -> Record {
     let nested_unknown = get("status").and_then(Value::as_str) == Some("UNKNOWN");
     match status {
         Some("pass") if skipped || nested_unknown => {
-            let why = get("reason").and_then(Value::as_str).unwrap_or("no data yet");
-            rec.level(Level::Unknown).msg(format!("{name} observed nothing ({why}): its freshness cannot be judged"))
+            let why = get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or("no data yet");
+            rec.level(Level::Unknown).msg(format!(
+                "{name} observed nothing ({why}): its freshness cannot be judged"
+            ))
         }
         Some("pass") => rec.level(Level::Ok).msg(format!("{name} passes")),
         Some("fail") => {
             let sev = get("severity").and_then(Value::as_str).unwrap_or("warning");
             let cause = describe_failure(details);
             match sev {
-                "critical" => rec.level(Level::Crit).msg(format!("{name} fails (critical{cause}): the bot is unhealthy")),
-                "warning" => rec.level(Level::Warn).msg(format!("{name} fails (warning{cause}): the bot is degraded")),
-                other => rec.level(Level::Ok).msg(format!("{name} fails with severity '{other}', which the bot ignores")),
+                "critical" => rec.level(Level::Crit).msg(format!(
+                    "{name} fails (critical{cause}): the bot is unhealthy"
+                )),
+                "warning" => rec.level(Level::Warn).msg(format!(
+                    "{name} fails (warning{cause}): the bot is degraded"
+                )),
+                other => rec.level(Level::Ok).msg(format!(
+                    "{name} fails with severity '{other}', which the bot ignores"
+                )),
             }
         }
-        _ => rec.level(Level::Unknown).msg(format!("{name} has no pass/fail status: cannot judge it")),
+        _ => rec
+            .level(Level::Unknown)
+            .msg(format!("{name} has no pass/fail status: cannot judge it")),
     }
 }
 
 fn describe_failure(details: Option<&Map<String, Value>>) -> String {
-    let Some(d) = details else { return String::new() };
+    let Some(d) = details else {
+        return String::new();
+    };
     if let Some(err) = d.get("error").and_then(Value::as_str) {
         return format!(", {err}");
     }
@@ -87,17 +109,28 @@ fn describe_failure(details: Option<&Map<String, Value>>) -> String {
 
 /// `performance` has its own shape: healthy, degraded or unhealthy, with issues.
 fn performance(rec: Record, check: &Value) -> Record {
-    let issues: Vec<&str> =
-        check.get("issues").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-    let detail = if issues.is_empty() { String::new() } else { format!(": {}", issues.join("; ")) };
+    let issues: Vec<&str> = check
+        .get("issues")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let detail = if issues.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", issues.join("; "))
+    };
     let rec = rec.value(check.get("status").cloned().unwrap_or(Value::Null));
     match check.get("status").and_then(Value::as_str) {
         Some("healthy") => rec.level(Level::Ok).msg("performance healthy"),
         Some("degraded") => rec.level(Level::Warn).msg(format!(
             "performance degraded{detail} (host-wide CPU or memory counts here, not only the bot)"
         )),
-        Some("unhealthy") => rec.level(Level::Crit).msg(format!("performance unhealthy{detail}")),
-        _ => rec.level(Level::Unknown).msg("performance status missing or unrecognised"),
+        Some("unhealthy") => rec
+            .level(Level::Crit)
+            .msg(format!("performance unhealthy{detail}")),
+        _ => rec
+            .level(Level::Unknown)
+            .msg("performance status missing or unrecognised"),
     }
 }
 
@@ -115,15 +148,25 @@ fn level_of(status: Option<&str>) -> Option<Level> {
 pub fn signals(b: &Body) -> Vec<Record> {
     let summary = b.record("health.signals");
     let Some(sig) = b.root.get("signals").and_then(Value::as_object) else {
-        return vec![summary.msg("/health has no signals object: the bot's own signals cannot be read")];
+        return vec![
+            summary.msg("/health has no signals object: the bot's own signals cannot be read"),
+        ];
     };
     let status = sig.get("status").and_then(Value::as_str);
     let message = sig.get("message").and_then(Value::as_str).unwrap_or("");
     let mut out = vec![match level_of(status) {
-        Some(level) => summary.level(level).value(status.unwrap_or_default()).msg(format!("bot's signals: {message}")),
+        Some(level) => summary
+            .level(level)
+            .value(status.unwrap_or_default())
+            .msg(format!("bot's signals: {message}")),
         None => summary.msg("signals.status missing or unrecognised"),
     }];
-    for s in sig.get("signals").and_then(Value::as_array).into_iter().flatten() {
+    for s in sig
+        .get("signals")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         out.push(signal(b, s));
     }
     out
@@ -131,10 +174,16 @@ pub fn signals(b: &Body) -> Vec<Record> {
 
 fn signal(b: &Body, s: &Value) -> Record {
     let name = s.get("name").and_then(Value::as_str).unwrap_or("unnamed");
-    let mut rec = Record::new(b.tool, b.target, Kind::Signal, &format!("health.signal.{}", segment(name)), Level::Unknown)
-        .extra("endpoint", "/health")
-        .extra("scope", "lifetime")
-        .value(s.get("value").cloned().unwrap_or(Value::Null));
+    let mut rec = Record::new(
+        b.tool,
+        b.target,
+        Kind::Signal,
+        &format!("health.signal.{}", segment(name)),
+        Level::Unknown,
+    )
+    .extra("endpoint", "/health")
+    .extra("scope", "lifetime")
+    .value(s.get("value").cloned().unwrap_or(Value::Null));
     let warn = s.get("threshold_warn").and_then(Value::as_f64);
     let crit = s.get("threshold_crit").and_then(Value::as_f64);
     if let (Some(warn), Some(crit)) = (warn, crit) {
@@ -145,11 +194,17 @@ fn signal(b: &Body, s: &Value) -> Record {
             rec = rec.extra(key, v.clone());
         }
     }
-    let value = s.get("value").map_or("null".to_owned(), ToString::to_string);
+    let value = s
+        .get("value")
+        .map_or("null".to_owned(), ToString::to_string);
     // The bot reports 0.0 "OK" for a ratio over no orders; say that it is no evidence.
     let denominator = ["total_submissions", "submission_count"]
         .iter()
-        .find_map(|k| s.get("details").and_then(|d| d.get(*k)).and_then(Value::as_i64));
+        .find_map(|k| {
+            s.get("details")
+                .and_then(|d| d.get(*k))
+                .and_then(Value::as_i64)
+        });
     let caveat = match denominator {
         Some(0) => "; no orders yet, so this is no evidence of a healthy rate",
         _ => "",

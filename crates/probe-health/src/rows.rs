@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 /// `status`: healthy and degraded are GO (degraded as a warning), unhealthy
 /// and starting are NO-GO.
 pub fn status(b: &Body) -> Record {
-    let rec = b.record("health.status").expect(json!(["healthy", "degraded"]));
+    let rec = b
+        .record("health.status")
+        .expect(json!(["healthy", "degraded"]));
     let rec = ["live", "ready", "reason"]
         .iter()
         .fold(rec, |r, k| match b.root.get(*k) {
@@ -20,12 +22,22 @@ pub fn status(b: &Body) -> Record {
         Lookup::Str(s) => {
             let (level, msg) = match s {
                 "healthy" => (Level::Ok, "bot reports healthy".to_owned()),
-                "degraded" => (Level::Warn, format!("bot reports degraded{}", b.failing_summary(" (", ")"))),
+                "degraded" => (
+                    Level::Warn,
+                    format!("bot reports degraded{}", b.failing_summary(" (", ")")),
+                ),
                 "unhealthy" | "starting" => (
                     Level::Crit,
-                    format!("bot reports {s} (HTTP {}){}: NO-GO, investigate before proceeding", b.http_status, b.failing_summary(": ", "")),
+                    format!(
+                        "bot reports {s} (HTTP {}){}: NO-GO, investigate before proceeding",
+                        b.http_status,
+                        b.failing_summary(": ", "")
+                    ),
                 ),
-                other => (Level::Unknown, format!("unrecognised status '{other}': cannot judge the bot's health")),
+                other => (
+                    Level::Unknown,
+                    format!("unrecognised status '{other}': cannot judge the bot's health"),
+                ),
             };
             rec.level(level).value(s).msg(msg)
         }
@@ -44,26 +56,44 @@ pub fn broker(b: &Body) -> Record {
     match b.field(&["checks", "broker", "status"]) {
         Lookup::Str("pass") => rec.level(Level::Ok).value("pass").msg("broker ping passes"),
         Lookup::Str("fail") => {
-            let err = details.and_then(|d| d.get("error")).and_then(Value::as_str).unwrap_or("no error given");
-            rec.level(Level::Crit).value("fail").msg(format!("broker ping fails: {err}"))
+            let err = details
+                .and_then(|d| d.get("error"))
+                .and_then(Value::as_str)
+                .unwrap_or("no error given");
+            rec.level(Level::Crit)
+                .value("fail")
+                .msg(format!("broker ping fails: {err}"))
         }
-        Lookup::Str(other) => rec.level(Level::Unknown).value(other).msg(format!("broker check status '{other}' is neither pass nor fail")),
-        other => rec.level(Level::Unknown).msg(other.why("checks.broker.status")),
+        Lookup::Str(other) => rec.level(Level::Unknown).value(other).msg(format!(
+            "broker check status '{other}' is neither pass nor fail"
+        )),
+        other => rec
+            .level(Level::Unknown)
+            .msg(other.why("checks.broker.status")),
     }
 }
 
 /// Why the websocket details hold no `connected`/`stale` (contracts §1.5.2).
 fn ws_absent_reason(b: &Body, key: &str) -> String {
     let d = b.details("websocket");
-    let flag = |k: &str| d.and_then(|d| d.get(k)).and_then(Value::as_bool).unwrap_or(false);
+    let flag = |k: &str| {
+        d.and_then(|d| d.get(k))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
     if flag("ws_not_initialized") {
-        format!("websocket {key} unknown: streaming is not initialised (ws_not_initialized), so the bot reports no connection state; run the canary with PERPS_ENABLE_STREAMING=1")
+        format!(
+            "websocket {key} unknown: streaming is not initialised (ws_not_initialized), so the bot reports no connection state; run the canary with PERPS_ENABLE_STREAMING=1"
+        )
     } else if flag("ws_not_supported") {
-        format!("websocket {key} unknown: the broker does not support websocket health checks (ws_not_supported)")
+        format!(
+            "websocket {key} unknown: the broker does not support websocket health checks (ws_not_supported)"
+        )
     } else if let Some(err) = d.and_then(|d| d.get("error")).and_then(Value::as_str) {
         format!("websocket {key} unknown: the websocket health check failed: {err}")
     } else {
-        b.field(&["checks", "websocket", "details", key]).why(&format!("checks.websocket.details.{key}"))
+        b.field(&["checks", "websocket", "details", key])
+            .why(&format!("checks.websocket.details.{key}"))
     }
 }
 
@@ -73,11 +103,21 @@ pub fn ws_connected(b: &Body) -> Record {
     match b.field(&["checks", "websocket", "details", "connected"]) {
         Lookup::Bool(true) => rec.level(Level::Ok).value(true).msg("websocket connected"),
         Lookup::Bool(false) => {
-            let n = b.details("websocket").and_then(|d| d.get("reconnect_count")).cloned().unwrap_or(Value::Null);
-            rec.level(Level::Crit).value(false).msg(format!("websocket disconnected (reconnect_count {n}): NO-GO"))
+            let n = b
+                .details("websocket")
+                .and_then(|d| d.get("reconnect_count"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            rec.level(Level::Crit).value(false).msg(format!(
+                "websocket disconnected (reconnect_count {n}): NO-GO"
+            ))
         }
-        Lookup::Missing(_) => rec.level(Level::Unknown).msg(ws_absent_reason(b, "connected")),
-        other => rec.level(Level::Unknown).msg(other.why("checks.websocket.details.connected")),
+        Lookup::Missing(_) => rec
+            .level(Level::Unknown)
+            .msg(ws_absent_reason(b, "connected")),
+        other => rec
+            .level(Level::Unknown)
+            .msg(other.why("checks.websocket.details.connected")),
     }
 }
 
@@ -87,27 +127,42 @@ pub fn ws_stale(b: &Body) -> Record {
     let rec = b.record("health.websocket.stale").expect(false);
     let connected = b.field(&["checks", "websocket", "details", "connected"]);
     match b.field(&["checks", "websocket", "details", "stale"]) {
-        Lookup::Bool(false) if matches!(connected, Lookup::Bool(true)) => {
-            rec.level(Level::Ok).value(false).msg("websocket is not stale")
-        }
+        Lookup::Bool(false) if matches!(connected, Lookup::Bool(true)) => rec
+            .level(Level::Ok)
+            .value(false)
+            .msg("websocket is not stale"),
         Lookup::Bool(false) => rec
             .level(Level::Unknown)
             .value(false)
             .msg("websocket staleness not evaluated: the bot only checks it while connected"),
         Lookup::Bool(true) => {
-            let why = b.details("websocket").and_then(|d| d.get("stale_reason")).and_then(Value::as_str).unwrap_or("unknown");
-            rec.level(Level::Crit).value(true).msg(format!("websocket is stale (stale_reason {why}): NO-GO"))
+            let why = b
+                .details("websocket")
+                .and_then(|d| d.get("stale_reason"))
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
+            rec.level(Level::Crit)
+                .value(true)
+                .msg(format!("websocket is stale (stale_reason {why}): NO-GO"))
         }
         Lookup::Missing(_) => rec.level(Level::Unknown).msg(ws_absent_reason(b, "stale")),
-        other => rec.level(Level::Unknown).msg(other.why("checks.websocket.details.stale")),
+        other => rec
+            .level(Level::Unknown)
+            .msg(other.why("checks.websocket.details.stale")),
     }
 }
 
 /// Runbook §5 "WS Staleness (health)": < 30 s ok, 30–60 s warn, >= 60 s crit,
 /// applied to `last_message_age_seconds` (the bot itself uses 60/120 s, strict).
 pub fn ws_staleness(b: &Body) -> Record {
-    let rec = b.record("health.websocket.staleness").thresholds(WS_STALENESS_S.record()).extra("unit", "s");
-    let rec = match b.details("websocket").and_then(|d| d.get("last_heartbeat_age_seconds")) {
+    let rec = b
+        .record("health.websocket.staleness")
+        .thresholds(WS_STALENESS_S.record())
+        .extra("unit", "s");
+    let rec = match b
+        .details("websocket")
+        .and_then(|d| d.get("last_heartbeat_age_seconds"))
+    {
         Some(hb) => rec.extra("heartbeat_age_seconds", hb.clone()),
         None => rec,
     };
@@ -121,9 +176,15 @@ pub fn ws_staleness(b: &Body) -> Record {
             };
             rec.level(level).value(age).msg(msg)
         }
-        Lookup::Null => rec.level(Level::Unknown).msg("the bot has no websocket message timestamp yet (last_message_age_seconds is null)"),
-        Lookup::Missing(_) => rec.level(Level::Unknown).msg(ws_absent_reason(b, "message age")),
-        other => rec.level(Level::Unknown).msg(other.why("checks.websocket.details.last_message_age_seconds")),
+        Lookup::Null => rec.level(Level::Unknown).msg(
+            "the bot has no websocket message timestamp yet (last_message_age_seconds is null)",
+        ),
+        Lookup::Missing(_) => rec
+            .level(Level::Unknown)
+            .msg(ws_absent_reason(b, "message age")),
+        other => rec
+            .level(Level::Unknown)
+            .msg(other.why("checks.websocket.details.last_message_age_seconds")),
     }
 }
 
@@ -132,36 +193,60 @@ pub fn ws_staleness(b: &Body) -> Record {
 pub fn global_paused(b: &Body) -> Record {
     let rec = b.record("health.degradation.global_paused").expect(false);
     match b.field(&["checks", "degradation", "details", "global_paused"]) {
-        Lookup::Bool(false) => rec.level(Level::Ok).value(false).msg("trading is not globally paused"),
+        Lookup::Bool(false) => rec
+            .level(Level::Ok)
+            .value(false)
+            .msg("trading is not globally paused"),
         Lookup::Bool(true) => {
             let d = b.details("degradation");
-            let reason = d.and_then(|d| d.get("global_pause_reason")).and_then(Value::as_str).unwrap_or("no reason given");
-            let left = d.and_then(|d| d.get("global_remaining_seconds")).cloned().unwrap_or(Value::Null);
+            let reason = d
+                .and_then(|d| d.get("global_pause_reason"))
+                .and_then(Value::as_str)
+                .unwrap_or("no reason given");
+            let left = d
+                .and_then(|d| d.get("global_remaining_seconds"))
+                .cloned()
+                .unwrap_or(Value::Null);
             rec.level(Level::Crit)
                 .value(true)
                 .extra("reason", reason)
-                .msg(format!("trading globally paused ({reason}, {left} s left): NO-GO"))
+                .msg(format!(
+                    "trading globally paused ({reason}, {left} s left): NO-GO"
+                ))
         }
-        other => rec.level(Level::Unknown).msg(degradation_why(b, other, "global_paused")),
+        other => rec
+            .level(Level::Unknown)
+            .msg(degradation_why(b, other, "global_paused")),
     }
 }
 
 /// `reduce_only_mode` against the phase: Phase A expects true, Phase B false.
 pub fn reduce_only(b: &Body, phase: Option<Phase>) -> Record {
     let mut rec = b.record("health.degradation.reduce_only_mode");
-    let reason = b.details("degradation").and_then(|d| d.get("reduce_only_reason")).and_then(Value::as_str);
+    let reason = b
+        .details("degradation")
+        .and_then(|d| d.get("reduce_only_reason"))
+        .and_then(Value::as_str);
     if let Some(r) = reason {
         rec = rec.extra("reason", r);
     }
     let observed = match b.field(&["checks", "degradation", "details", "reduce_only_mode"]) {
         Lookup::Bool(v) => v,
-        other => return rec.level(Level::Unknown).msg(degradation_why(b, other, "reduce_only_mode")),
+        other => {
+            return rec
+                .level(Level::Unknown)
+                .msg(degradation_why(b, other, "reduce_only_mode"));
+        }
     };
     rec = rec.value(observed);
     let Some(want) = phase.and_then(Phase::expects_reduce_only) else {
-        return rec.level(Level::Ok).msg(format!("reduce_only_mode is {observed}; pass --phase a|b to judge it"));
+        return rec.level(Level::Ok).msg(format!(
+            "reduce_only_mode is {observed}; pass --phase a|b to judge it"
+        ));
     };
-    rec = rec.expect(want).extra("phase", phase.map(Phase::as_str).unwrap_or_default());
+    rec = rec
+        .expect(want)
+        .extra("phase", phase.map(Phase::as_str).unwrap_or_default());
     match (want, observed) {
         (true, true) | (false, false) => rec.level(Level::Ok).msg(format!("reduce_only_mode is {observed}, as Phase {} expects", if want { "A" } else { "B" })),
         (true, false) => rec.level(Level::Crit).msg(
@@ -175,7 +260,11 @@ pub fn reduce_only(b: &Body, phase: Option<Phase>) -> Record {
 }
 
 fn degradation_why(b: &Body, got: Lookup, key: &str) -> String {
-    match b.details("degradation").and_then(|d| d.get("error")).and_then(Value::as_str) {
+    match b
+        .details("degradation")
+        .and_then(|d| d.get("error"))
+        .and_then(Value::as_str)
+    {
         Some(err) => format!("{key} unknown: the degradation check failed: {err}"),
         None => got.why(&format!("checks.degradation.details.{key}")),
     }
