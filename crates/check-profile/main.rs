@@ -1,0 +1,12 @@
+//! `check-profile`: see `crates/check-profile/src/cli.rs` and `--help`.
+
+use check_profile::cli::Cli;
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    canary_core::run_main("check-profile", || {
+        let cli = Cli::parse();
+        check_profile::run(&cli)
+    })
+}

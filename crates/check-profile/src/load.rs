@@ -1,0 +1,180 @@
+//! Reading a profile file the way the bot's loader would meet it: resolve a
+//! name to `<profiles-dir>/<name>.yaml`, refuse what cannot be evaluated
+//! safely (too big, not UTF-8, over the parse budget), and work out whether
+//! the bot loads it, falls back to its hard-coded profile, or refuses it.
+
+use crate::ignored::{self, Ignored};
+use crate::schema::{self, Failure, Field, Mapped};
+use crate::yaml::{self, Node, NodeKind, ParseError};
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Largest profile read. The real canary profile is a few kilobytes.
+pub const MAX_BYTES: u64 = 1 << 20;
+
+/// The `Profile` enum values the bot accepts (contracts §5.1).
+pub const PROFILE_NAMES: &[&str] = &[
+    "dev", "demo", "prod", "canary", "spot", "observe", "test", "paper",
+];
+
+/// Resolve `PROFILE_PATH_OR_NAME`: a bare name (no `/`, no extension) means
+/// `<dir>/<name>.yaml`, as `ProfileLoader().load(Profile.X)` does.
+pub fn resolve(arg: &str, dir: &Path) -> PathBuf {
+    let as_path = Path::new(arg);
+    let bare = !arg.contains('/') && as_path.extension().is_none();
+    if bare && !as_path.is_file() {
+        dir.join(format!("{arg}.yaml"))
+    } else {
+        as_path.to_path_buf()
+    }
+}
+
+/// Why a file could not be evaluated at all.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    TooLarge(u64),
+    NotUtf8 { line: u64, offset: usize },
+    Budget(ParseError),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "cannot read: {e}"),
+            ReadError::TooLarge(n) => write!(
+                f,
+                "refused: {n} bytes is over the {MAX_BYTES}-byte limit for a profile"
+            ),
+            ReadError::NotUtf8 { line, offset } => write!(
+                f,
+                "line {line}: not UTF-8 (invalid byte at offset {offset}); the bot's loader cannot decode it either"
+            ),
+            ReadError::Budget(e) => {
+                let (l, c) = e.position();
+                write!(
+                    f,
+                    "{l}:{c}: refused: {} (an alias bomb or a pathologically large document)",
+                    e.message()
+                )
+            }
+        }
+    }
+}
+
+/// Read at most `MAX_BYTES` and require UTF-8.
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() && meta.len() > MAX_BYTES {
+            return Err(ReadError::TooLarge(meta.len()));
+        }
+        if meta.is_dir() {
+            return Err(ReadError::Io(std::io::Error::other("is a directory")));
+        }
+    }
+    let mut buf = Vec::new();
+    file.take(MAX_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(ReadError::Io)?;
+    if buf.len() as u64 > MAX_BYTES {
+        return Err(ReadError::TooLarge(buf.len() as u64));
+    }
+    String::from_utf8(buf).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1;
+        ReadError::NotUtf8 { line, offset }
+    })
+}
+
+/// How the bot's loader ends up with this file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// The profile name the bot would load it as (the file stem).
+    pub name: String,
+    pub root: Option<Node>,
+    /// The file is empty: `safe_load` gives `None`, read as `{}`.
+    pub empty: bool,
+    /// A YAML error: PyYAML fails, the bot falls back.
+    pub syntax: Option<ParseError>,
+    /// A duplicate key: PyYAML keeps the last silently.
+    pub duplicate: Option<ParseError>,
+    pub mapped: Mapped,
+    pub ignored: Vec<Ignored>,
+}
+
+impl Loaded {
+    /// True when the bot silently swaps the file for its hard-coded profile.
+    pub fn falls_back(&self) -> bool {
+        self.syntax.is_some() || !self.mapped.fallbacks.is_empty()
+    }
+
+    /// The fields the bot really runs with.
+    pub fn effective(&self) -> Vec<Field> {
+        if self.falls_back() {
+            schema::fallback_fields(&self.name)
+        } else {
+            self.mapped.fields.clone()
+        }
+    }
+
+    pub fn fallbacks(&self) -> &[Failure] {
+        &self.mapped.fallbacks
+    }
+}
+
+/// Parse and map a profile's text. Only a budget breach is an error: every
+/// other outcome is something the bot does and we report.
+pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
+    let (parsed, duplicate) = match yaml::parse(text, false) {
+        Err(dup @ ParseError::DuplicateKey { .. }) => (yaml::parse(text, true), Some(dup)),
+        other => (other, None),
+    };
+    let (root, syntax) = match parsed {
+        Ok(root) => (root, None),
+        Err(e @ ParseError::Budget { .. }) => return Err(ReadError::Budget(e)),
+        Err(e) => (None, Some(e)),
+    };
+    let empty = root.is_none() && syntax.is_none();
+    let empty_map = Node {
+        line: 1,
+        col: 1,
+        span: None,
+        kind: NodeKind::Map(Vec::new()),
+    };
+    let mapped = if syntax.is_some() {
+        Mapped::default()
+    } else {
+        schema::map(root.as_ref().unwrap_or(&empty_map), name)
+    };
+    let ignored = match &root {
+        Some(r) => ignored::find(r, mapped.execution_from_trading),
+        None => Vec::new(),
+    };
+    Ok(Loaded {
+        name: name.to_owned(),
+        root,
+        empty,
+        syntax,
+        duplicate,
+        mapped,
+        ignored,
+    })
+}
+
+/// The profile name for a path: its stem.
+pub fn profile_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The source line `line` (1-based), for snippets.
+pub fn source_line(text: &str, line: u64) -> Option<&str> {
+    text.lines().nth(line.checked_sub(1)? as usize)
+}

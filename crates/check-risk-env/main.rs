@@ -1,0 +1,12 @@
+//! `check-risk-env`: see `crates/check-risk-env/src/cli.rs` and `--help`.
+
+use check_risk_env::cli::Cli;
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    canary_core::run_main("check-risk-env", || {
+        let cli = Cli::parse();
+        check_risk_env::run(&cli)
+    })
+}

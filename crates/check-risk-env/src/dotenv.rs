@@ -1,0 +1,178 @@
+//! A dotenv file as operators write them (python-dotenv, `docker --env-file`,
+//! systemd `EnvironmentFile`): comments, `export`, single and double quotes.
+//! A line that cannot be read is reported with its number; the others count.
+
+use std::io::Read;
+use std::path::Path;
+
+/// Largest env file read.
+pub const MAX_BYTES: u64 = 1 << 20;
+
+/// One `KEY=value` assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub key: String,
+    pub value: String,
+    pub line: u64,
+}
+
+/// A line that is not an assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    pub line: u64,
+    pub why: String,
+}
+
+/// Everything read from a file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnvFile {
+    pub vars: Vec<Assignment>,
+    pub bad: Vec<BadLine>,
+}
+
+/// Read and parse a file, refusing more than `MAX_BYTES`.
+pub fn read(path: &Path) -> anyhow::Result<EnvFile> {
+    let file = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    file.take(MAX_BYTES + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_BYTES {
+        anyhow::bail!("refused: over the {MAX_BYTES}-byte limit for an env file");
+    }
+    Ok(parse(&buf))
+}
+
+/// Parse dotenv bytes line by line.
+pub fn parse(bytes: &[u8]) -> EnvFile {
+    let mut out = EnvFile::default();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = i as u64 + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                out.bad.push(BadLine {
+                    line,
+                    why: format!("not UTF-8 (invalid byte at column {})", e.valid_up_to() + 1),
+                });
+                continue;
+            }
+        };
+        match parse_line(text) {
+            Ok(None) => {}
+            Ok(Some((key, value))) => out.vars.push(Assignment { key, value, line }),
+            Err(why) => out.bad.push(BadLine { line, why }),
+        }
+    }
+    out
+}
+
+fn parse_line(text: &str) -> Result<Option<(String, String)>, String> {
+    let t = text.trim_start();
+    if t.is_empty() || t.starts_with('#') {
+        return Ok(None);
+    }
+    if t.contains('\0') || t.chars().any(|c| c.is_control() && c != '\t') {
+        return Err("contains control characters (binary junk?)".into());
+    }
+    let t = t.strip_prefix("export ").map(str::trim_start).unwrap_or(t);
+    let key_end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'))
+        .unwrap_or(t.len());
+    let key = &t[..key_end];
+    if key.is_empty() || key.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!(
+            "`{}` does not start with a variable name",
+            shorten(t)
+        ));
+    }
+    let rest = t[key_end..].trim_start();
+    let Some(rest) = rest.strip_prefix('=') else {
+        return Err(format!("no `=` after `{key}`: the variable is not set"));
+    };
+    let rest = rest.trim_start();
+    let value = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            let (value, after) = quoted(&rest[1..], q)
+                .ok_or_else(|| format!("unterminated {q} quote in the value of {key}"))?;
+            let after = after.trim_start();
+            if !(after.is_empty() || after.starts_with('#')) {
+                return Err(format!(
+                    "text after the closing quote of {key}: `{}`",
+                    shorten(after)
+                ));
+            }
+            value
+        }
+        _ => {
+            let cut = rest
+                .find(" #")
+                .or_else(|| rest.find("\t#"))
+                .unwrap_or(rest.len());
+            rest[..cut].trim_end().to_owned()
+        }
+    };
+    Ok(Some((key.to_owned(), value)))
+}
+
+/// The body of a quoted value and the text after its closing quote.
+fn quoted(s: &str, q: char) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == q {
+            return Some((out, &s[i + 1..]));
+        }
+        if c == '\\' && q == '"' {
+            match chars.next() {
+                Some((_, 'n')) => out.push('\n'),
+                Some((_, 't')) => out.push('\t'),
+                Some((_, 'r')) => out.push('\r'),
+                Some((_, other)) => out.push(other),
+                None => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+fn shorten(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_usual_forms() {
+        let f = parse(b"# c\nexport RISK_MAX_LEVERAGE=1\nA='x y' # c\nB=\"a\\\"b\"\nC=plain # comment\nD=\n\r\n");
+        let got: Vec<_> = f
+            .vars
+            .iter()
+            .map(|a| (a.key.as_str(), a.value.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("RISK_MAX_LEVERAGE", "1"),
+                ("A", "x y"),
+                ("B", "a\"b"),
+                ("C", "plain"),
+                ("D", "")
+            ]
+        );
+        assert!(f.bad.is_empty());
+    }
+
+    #[test]
+    fn reports_bad_lines_and_keeps_good_ones() {
+        let f = parse(b"RISK_MAX_LEVERAGE 1\nA=\"open\nB=1\n\xff\xfe=1\nC=\x01\x02\n");
+        let lines: Vec<_> = f.bad.iter().map(|b| b.line).collect();
+        assert_eq!(lines, [1, 2, 4, 5]);
+        assert_eq!(f.vars.len(), 1);
+        assert!(f.bad[0].why.contains("no `=`"));
+        assert!(f.bad[1].why.contains("unterminated"));
+    }
+}

@@ -1,0 +1,75 @@
+//! `check-risk-env`: the runbook §1.3 environment gate, told the way the bot
+//! really parses `RISK_*` (contracts §3). See `docs/config-gates.md`.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod docs;
+pub mod dotenv;
+pub mod env;
+pub mod evaluate;
+pub mod mismatch;
+pub mod vars;
+
+use anyhow::Context;
+use canary_core::{Exit, Phase, Record, diag, ndjson::stdout_writer};
+use check_profile::load;
+use cli::Cli;
+use std::io::Write;
+
+/// Every record for an environment and phase.
+pub fn records(target: &str, env: &env::Env, phase: Phase) -> Vec<Record> {
+    let readings = evaluate::readings(env);
+    let mut out = evaluate::bad_records(target, env);
+    out.push(evaluate::from_env_record(target, &readings, phase));
+    out.push(evaluate::bot_start_record(target, env, phase));
+    out.extend(evaluate::bound_records(target, &readings, env, phase));
+    out.extend(evaluate::unknown_records(target, env));
+    out
+}
+
+pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
+    let phase: Phase = cli.phase.into();
+    let (target, env) = match &cli.env_file {
+        Some(path) => {
+            let shown = path.display().to_string();
+            let env = env::from_file(path).with_context(|| shown.clone())?;
+            (shown, env)
+        }
+        None => ("env".to_owned(), env::from_process()),
+    };
+    for (at, why) in &env.bad {
+        diag(evaluate::TOOL, "error", &format!("{at}: {why}"));
+    }
+    let mut recs = records(&target, &env, phase);
+    if let Some(p) = &cli.profile {
+        let path = load::resolve(p, &cli.profiles_dir);
+        let shown = path.display().to_string();
+        let text = load::read_text(&path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+        let loaded = load::load(&text, &load::profile_name(&path))
+            .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+        let readings = evaluate::readings(&env);
+        recs.extend(mismatch::records(
+            &target,
+            &shown,
+            &readings,
+            &loaded.effective(),
+        ));
+    }
+    let exit = recs
+        .iter()
+        .fold(Exit::Clean, |e, r| e.worst(Exit::from_level(r.level)));
+    if cli.with_docs {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        docs::table(&mut lock, &evaluate::readings(&env)).context("writing the table")?;
+        lock.flush().context("writing the table")?;
+        return Ok(exit);
+    }
+    let mut out = stdout_writer(cli.line_buffered);
+    for r in &recs {
+        out.write(r).context("writing records to stdout")?;
+    }
+    out.finish().context("writing records to stdout")?;
+    Ok(exit)
+}

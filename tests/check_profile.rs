@@ -1,0 +1,557 @@
+//! check-profile end to end: the real binary on real files, over real pipes.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_check-profile");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// What a run of a tool produced.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// Every stdout line, parsed strictly as a canary-kit record whose name
+    /// is in the catalogue.
+    pub fn records(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                let rec: canary_core::Record = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("not a record ({e}): {line}\n{self:?}"));
+                assert!(
+                    canary_core::catalogue::lookup(&rec.name).is_some(),
+                    "{} is not in the catalogue",
+                    rec.name
+                );
+                serde_json::from_str(line).expect("json")
+            })
+            .collect()
+    }
+
+    pub fn named(&self, name: &str) -> Vec<Value> {
+        self.records()
+            .into_iter()
+            .filter(|r| r["name"] == name)
+            .collect()
+    }
+
+    pub fn one(&self, name: &str) -> Value {
+        let mut found = self.named(name);
+        assert_eq!(found.len(), 1, "expected one {name} in {self:?}");
+        found.remove(0)
+    }
+}
+
+/// Run a binary with a scrubbed environment.
+pub fn run_bin(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Out {
+    let out = Command::new(bin)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir(ROOT)
+        .output()
+        .expect("spawn");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn run(args: &[&str]) -> Out {
+    run_bin(BIN, args, &[])
+}
+
+/// A fresh directory under the system temp dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "canary-kit-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, body: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, body).expect("write");
+    p.display().to_string()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{ROOT}/tests/fixtures/check-profile/{name}")
+}
+
+/// Pipe a tool's stdout into the real `jq` and return jq's output.
+pub fn through_jq(bin: &str, args: &[&str], filter: &str) -> (i32, String) {
+    let mut tool = Command::new(bin)
+        .args(args)
+        .current_dir(ROOT)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn tool");
+    let jq = Command::new("jq")
+        .args(["-r", filter])
+        .stdin(tool.stdout.take().expect("stdout"))
+        .output()
+        .expect("jq is installed");
+    let code = tool.wait().expect("wait").code().unwrap_or(-1);
+    assert!(
+        jq.status.success(),
+        "jq failed: {}",
+        String::from_utf8_lossy(&jq.stderr)
+    );
+    (code, String::from_utf8(jq.stdout).expect("utf8"))
+}
+
+#[test]
+fn real_canary_profile_is_no_go_for_position_fraction() {
+    let out = run(&["examples/profiles/canary.yaml", "--phase", "a"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let pf = out.one("profile.risk_management.position_fraction");
+    assert_eq!(pf["level"], "crit");
+    assert_eq!(pf["value"], 0.1);
+    assert_eq!(pf["source"], "default");
+    let lev = out.one("profile.risk_management.max_leverage");
+    assert_eq!(
+        (
+            lev["level"].as_str(),
+            lev["value"].as_i64(),
+            lev["raw"].as_str()
+        ),
+        (Some("ok"), Some(1), Some("1.0"))
+    );
+    assert_eq!(out.one("profile.trading.mode")["level"], "ok");
+    assert_eq!(out.one("profile.trading.mode")["line"], 13);
+    let dll = out.one("profile.risk_management.daily_loss_limit_pct");
+    assert_eq!(dll["level"], "ok");
+    assert!(
+        dll["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not have"))
+    );
+    let ignored: Vec<String> = out
+        .named("profile.ignored_key")
+        .iter()
+        .map(|r| r["value"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for key in [
+        "trading.position_sizing",
+        "features.reduce_only_mode",
+        "broker",
+        "monitoring.event_store",
+    ] {
+        assert!(
+            ignored.iter().any(|k| k == key),
+            "{key} not warned: {ignored:?}"
+        );
+    }
+    assert_eq!(out.one("profile.session")["level"], "warn");
+    let eff = out.one("profile.effective");
+    assert_eq!(eff["value"]["execution.time_in_force"], "IOC");
+    assert_eq!(eff["value"]["risk_management.max_position_size"], 10000);
+}
+
+#[test]
+fn output_pipes_into_jq() {
+    let (code, names) = through_jq(
+        BIN,
+        &["examples/profiles/canary.yaml", "--phase", "a"],
+        r#"select(.level == "crit") | .name"#,
+    );
+    assert_eq!(code, 1);
+    assert_eq!(names.trim(), "profile.risk_management.position_fraction");
+}
+
+#[test]
+fn good_profiles_pass_their_phase() {
+    let a = run(&["examples/profiles/phase-a.yaml", "--phase", "a"]);
+    assert_eq!(a.code, 0, "{a:?}");
+    assert!(a.records().iter().all(|r| r["level"] != "crit"));
+    let b = run(&["examples/profiles/phase-b.yaml", "--phase", "b"]);
+    assert_eq!(b.code, 0, "{b:?}");
+    let wrong = run(&["examples/profiles/phase-a.yaml", "--phase", "b"]);
+    assert_eq!(wrong.code, 1);
+    assert_eq!(wrong.one("profile.trading.mode")["level"], "crit");
+}
+
+#[test]
+fn a_name_resolves_like_the_bot() {
+    let dir = temp_dir("names");
+    std::fs::copy(
+        format!("{ROOT}/examples/profiles/phase-a.yaml"),
+        dir.join("canary.yaml"),
+    )
+    .expect("copy");
+    let out = run(&[
+        "canary",
+        "--profiles-dir",
+        &dir.display().to_string(),
+        "--phase",
+        "a",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.named("profile.name").is_empty());
+    let missing = run(&["canary", "--profiles-dir", "/nonexistent", "--phase", "a"]);
+    assert_eq!(missing.code, 2);
+    assert_eq!(missing.one("profile.read")["level"], "unknown");
+}
+
+#[test]
+fn quoted_float_leverage_falls_back_silently_to_hard_coded_defaults() {
+    let dir = temp_dir("fallback");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"risk_management:\n  max_leverage: \"1.0\"\n",
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let load = out.one("profile.load");
+    assert_eq!(
+        (load["level"].as_str(), load["value"].as_str()),
+        (Some("crit"), Some("fallback"))
+    );
+    assert!(
+        load["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("invalid literal for int() with base 10: '1.0'"))
+    );
+    assert_eq!(load["line"], 2);
+    let mode = out.one("profile.trading.mode");
+    assert_eq!(
+        (mode["value"].as_str(), mode["source"].as_str()),
+        (Some("reduce_only"), Some("hard-coded default"))
+    );
+}
+
+#[test]
+fn float_leverage_truncates_like_int() {
+    let dir = temp_dir("trunc");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"trading:\n  mode: reduce_only\nrisk_management:\n  max_leverage: 1.9\n",
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    let lev = out.one("profile.risk_management.max_leverage");
+    assert_eq!(
+        (lev["level"].as_str(), lev["value"].as_i64()),
+        (Some("warn"), Some(1))
+    );
+    let p2 = write(&dir, "c2.yaml", b"risk_management:\n  max_leverage: 2.5\n");
+    assert_eq!(
+        run(&[&p2, "--phase", "a"]).one("profile.risk_management.max_leverage")["level"],
+        "crit"
+    );
+}
+
+#[test]
+fn fixtures_cover_the_loader_outcomes() {
+    // (fixture, phase, exit, record, level, value)
+    let cases: &[(&str, &str, i32, &str, &str, &str)] = &[
+        ("empty.yaml", "a", 1, "profile.load", "crit", "empty"),
+        (
+            "syntax-error.yaml",
+            "a",
+            1,
+            "profile.load",
+            "crit",
+            "fallback",
+        ),
+        ("tabs.yaml", "a", 1, "profile.load", "crit", "fallback"),
+        (
+            "duplicate-keys.yaml",
+            "a",
+            1,
+            "profile.load",
+            "crit",
+            "duplicate_key",
+        ),
+        (
+            "trading-null.yaml",
+            "a",
+            1,
+            "profile.load",
+            "crit",
+            "fallback",
+        ),
+        (
+            "session-unquoted.yaml",
+            "a",
+            1,
+            "profile.load",
+            "crit",
+            "refused",
+        ),
+        (
+            "mode-typo.yaml",
+            "a",
+            1,
+            "profile.trading.mode",
+            "crit",
+            "reduce-only",
+        ),
+        (
+            "mode-typo.yaml",
+            "b",
+            1,
+            "profile.trading.mode",
+            "warn",
+            "reduce-only",
+        ),
+    ];
+    for (file, phase, code, name, level, value) in cases {
+        let out = run(&[&fixture(file), "--phase", phase]);
+        assert_eq!(out.code, *code, "{file}: {out:?}");
+        let r = out.one(name);
+        assert_eq!(
+            (r["level"].as_str(), r["value"].as_str()),
+            (Some(*level), Some(*value)),
+            "{file}: {r}"
+        );
+    }
+}
+
+#[test]
+fn empty_file_runs_normal_mode() {
+    let out = run(&[&fixture("empty.yaml"), "--phase", "a"]);
+    let mode = out.one("profile.trading.mode");
+    assert_eq!(
+        (mode["value"].as_str(), mode["level"].as_str()),
+        (Some("normal"), Some("crit"))
+    );
+}
+
+#[test]
+fn syntax_errors_name_file_line_col_with_a_snippet() {
+    let f = fixture("syntax-error.yaml");
+    let out = run(&[&f, "--phase", "a"]);
+    let load = out.one("profile.load");
+    let msg = load["msg"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains(&format!("{f}:5:20: illegal placement")),
+        "{msg}"
+    );
+    assert_eq!(load["line"], 5);
+    assert!(
+        load["snippet"]
+            .as_str()
+            .is_some_and(|s| s.contains("position_fraction"))
+    );
+    assert!(out.stderr.contains(&format!("{f}:5:20")), "{}", out.stderr);
+    let tabs = run(&[&fixture("tabs.yaml"), "--phase", "a"]).one("profile.load");
+    assert!(
+        tabs["msg"].as_str().is_some_and(|m| m.contains("tab")),
+        "{tabs}"
+    );
+    let dup = run(&[&fixture("duplicate-keys.yaml"), "--phase", "a"]);
+    assert!(
+        dup.one("profile.load")["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("duplicate") && m.contains(":3:"))
+    );
+    // PyYAML keeps the last value: reduce_only.
+    assert_eq!(dup.one("profile.trading.mode")["value"], "reduce_only");
+}
+
+#[test]
+fn yaml_1_1_scalars_are_reported_not_coerced() {
+    let out = run(&[&fixture("yaml11.yaml"), "--phase", "a"]);
+    let notes: Vec<(String, Value)> = out
+        .named("profile.yaml11_scalar")
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap_or_default().to_owned(),
+                r["yaml11"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        notes.contains(&("execution.dry_run".into(), Value::Bool(true))),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(&("trading.interval".into(), Value::from(8))),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(&("execution.mock_broker".into(), Value::Bool(false))),
+        "{notes:?}"
+    );
+    let eff = out.one("profile.effective");
+    assert_eq!(eff["value"]["trading.interval"], 8);
+    let sess = run(&[&fixture("session-unquoted.yaml"), "--phase", "a"]);
+    let load = sess.one("profile.load");
+    assert!(
+        load["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("ProfileValidationError") && m.contains("base-60"))
+    );
+}
+
+#[test]
+fn execution_falls_back_to_trading_execution() {
+    let dir = temp_dir("exec");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"execution: {}\ntrading:\n  execution:\n    time_in_force: FOK\n",
+    );
+    let eff = run(&[&p, "--phase", "a"]).one("profile.effective");
+    assert_eq!(eff["value"]["execution.time_in_force"], "FOK");
+    let p2 = write(
+        &dir,
+        "c2.yaml",
+        b"execution:\n  time_in_force: GTD\ntrading:\n  execution:\n    time_in_force: FOK\n",
+    );
+    let out = run(&[&p2, "--phase", "a"]);
+    assert_eq!(
+        out.one("profile.effective")["value"]["execution.time_in_force"],
+        "GTD"
+    );
+    assert!(
+        out.named("profile.ignored_key")
+            .iter()
+            .any(|r| r["value"] == "trading.execution")
+    );
+}
+
+#[test]
+fn hostile_files_are_refused_within_budget() {
+    let dir = temp_dir("hostile");
+    // Billion laughs.
+    let mut bomb = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for w in names.windows(2) {
+        let refs = vec![format!("*{}", w[0]); 9].join(",");
+        bomb.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
+    }
+    let p = write(&dir, "bomb.yaml", bomb.as_bytes());
+    let started = std::time::Instant::now();
+    let out = run(&[&p, "--phase", "a"]);
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.one("profile.read")["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("refused"))
+    );
+
+    // 50 MB, generated here, never committed.
+    let big = dir.join("big.yaml");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).expect("create"));
+        let line = b"key_with_some_padding: value with some padding to make the line longer\n";
+        for _ in 0..(50 * 1024 * 1024 / line.len() + 1) {
+            f.write_all(line).expect("write");
+        }
+        f.flush().expect("flush");
+    }
+    let out = run(&[&big.display().to_string(), "--phase", "a"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.one("profile.read")["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("over the 1048576-byte limit"))
+    );
+    std::fs::remove_file(&big).expect("cleanup");
+
+    let p = write(&dir, "latin1.yaml", b"trading:\n  mode: r\xe9duce_only\n");
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.one("profile.read")["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("line 2: not UTF-8"))
+    );
+    assert!(
+        out.stderr.starts_with("check-profile: error: "),
+        "{}",
+        out.stderr
+    );
+
+    let out = run(&[&dir.display().to_string(), "--phase", "a"]);
+    assert_eq!(out.code, 2, "a directory: {out:?}");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(run(&["examples/profiles/canary.yaml"]).code, 2);
+    assert_eq!(
+        run(&["examples/profiles/canary.yaml", "--phase", "c"]).code,
+        2
+    );
+    let help = run(&["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("Examples:") && help.stdout.contains("| jq"));
+}
+
+#[test]
+fn derives_the_phase_b_profile_keeping_everything_else() {
+    let dir = temp_dir("derive");
+    let out_path = dir.join("canary_open.yaml").display().to_string();
+    let src = format!("{ROOT}/examples/profiles/canary.yaml");
+    let out = run(&[&src, "--write-phase-b", &out_path]);
+    let derive = out.one("profile.derive");
+    assert!(
+        derive["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("--config") && m.contains("canary_open"))
+    );
+    // The derived canary.yaml still fails position_fraction: NO-GO for B too.
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.one("profile.trading.mode")["value"], "normal");
+    assert_eq!(out.one("profile.trading.mode")["level"], "ok");
+    let before = std::fs::read_to_string(&src).expect("read");
+    let after = std::fs::read_to_string(&out_path).expect("read");
+    let diff: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        diff,
+        [(
+            "  mode: \"reduce_only\"          # Phase A: reduce-only",
+            "  mode: \"normal\"          # Phase A: reduce-only"
+        )]
+    );
+    assert_eq!(before.lines().count(), after.lines().count());
+
+    let again = run(&[&src, "--write-phase-b", &out_path]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert!(again.stdout.is_empty());
+    let forced = run(&[&src, "--write-phase-b", &out_path, "--force"]);
+    assert_eq!(forced.code, 1, "{forced:?}");
+
+    // A profile without trading.mode gets one inserted under trading.
+    let p = write(&dir, "canary.yaml", b"# keep me\ntrading:\n  interval: 60\nrisk_management:\n  max_leverage: 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: 0.01\n");
+    let out2 = dir.join("open2.yaml").display().to_string();
+    let r = run(&[&p, "--write-phase-b", &out2]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = std::fs::read_to_string(&out2).expect("read");
+    assert!(
+        text.starts_with("# keep me\ntrading:\n  mode: normal\n  interval: 60\n"),
+        "{text}"
+    );
+}

@@ -1,0 +1,387 @@
+//! check-risk-env end to end: the real binary on real env files and a
+//! scrubbed process environment.
+
+use crate::check_profile::{Out, run_bin, temp_dir, through_jq};
+
+const BIN: &str = env!("CARGO_BIN_EXE_check-risk-env");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Out {
+    run_bin(BIN, args, env)
+}
+
+fn with_env(phase: &str, env: &[(&str, &str)]) -> Out {
+    run(&["--phase", phase], env)
+}
+
+fn fixture(name: &str) -> String {
+    format!("{ROOT}/tests/fixtures/check-risk-env/{name}")
+}
+
+const GOOD_A: &[(&str, &str)] = &[
+    ("RISK_MAX_LEVERAGE", "1"),
+    ("RISK_MAX_POSITION_PCT_PER_SYMBOL", "0.001"),
+    ("RISK_DAILY_LOSS_LIMIT_PCT", "0.01"),
+    ("RISK_REDUCE_ONLY_MODE", "1"),
+];
+
+fn good_a_with(name: &str, value: &str) -> Vec<(&'static str, String)> {
+    GOOD_A
+        .iter()
+        .map(|(k, v)| {
+            (
+                *k,
+                if *k == name {
+                    value.to_owned()
+                } else {
+                    (*v).to_owned()
+                },
+            )
+        })
+        .chain((!GOOD_A.iter().any(|(k, _)| *k == name)).then(|| (leak(name), value.to_owned())))
+        .collect()
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+fn run_vars(phase: &str, vars: &[(&'static str, String)]) -> Out {
+    let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    with_env(phase, &env)
+}
+
+#[test]
+fn example_env_files_pass_their_phase() {
+    let a = run(
+        &["--env-file", "examples/env/phase-a.env", "--phase", "a"],
+        &[],
+    );
+    assert_eq!(a.code, 0, "{a:?}");
+    let r = a.one("risk.max_leverage");
+    assert_eq!(
+        (r["source"].as_str(), r["line"].as_u64()),
+        (Some("env-file"), Some(3))
+    );
+    let b = run(
+        &["--env-file", "examples/env/phase-b.env", "--phase", "b"],
+        &[],
+    );
+    assert_eq!(b.code, 0, "{b:?}");
+    let wrong = run(
+        &["--env-file", "examples/env/phase-a.env", "--phase", "b"],
+        &[],
+    );
+    assert_eq!(wrong.code, 1);
+    assert_eq!(wrong.one("risk.reduce_only_mode")["level"], "crit");
+}
+
+#[test]
+fn unset_means_defaults_which_fail_the_bounds() {
+    let out = with_env("a", &[]);
+    assert_eq!(out.code, 1);
+    for (name, value) in [
+        ("risk.max_leverage", serde_json::json!(5)),
+        ("risk.max_position_pct_per_symbol", serde_json::json!(0.2)),
+        ("risk.daily_loss_limit_pct", serde_json::json!(0.05)),
+        ("risk.reduce_only_mode", serde_json::json!(false)),
+    ] {
+        let r = out.one(name);
+        assert_eq!(
+            (r["level"].as_str(), &r["value"], r["source"].as_str()),
+            (Some("crit"), &value, Some("default")),
+            "{r}"
+        );
+    }
+    assert!(
+        out.one("risk.daily_loss_limit_pct")["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not exist"))
+    );
+}
+
+#[test]
+fn python_int_and_float_rules_are_exact() {
+    // Accepted by Python: whitespace, sign, underscores, Unicode digits.
+    for (var, value, want) in [
+        ("RISK_MAX_LEVERAGE", " 1 ", serde_json::json!(1)),
+        ("RISK_MAX_LEVERAGE", "+1", serde_json::json!(1)),
+        ("RISK_MAX_LEVERAGE", "0_1", serde_json::json!(1)),
+        ("RISK_MAX_LEVERAGE", "\u{661}", serde_json::json!(1)),
+        ("RISK_DAILY_LOSS_LIMIT_PCT", ".01", serde_json::json!(0.01)),
+        ("RISK_DAILY_LOSS_LIMIT_PCT", "1e-2", serde_json::json!(0.01)),
+        (
+            "RISK_DAILY_LOSS_LIMIT_PCT",
+            " 0.00_5 ",
+            serde_json::json!(0.005),
+        ),
+        (
+            "RISK_MAX_POSITION_PCT_PER_SYMBOL",
+            "-inf",
+            serde_json::json!("-inf"),
+        ),
+    ] {
+        let out = run_vars("a", &good_a_with(var, value));
+        assert_eq!(out.code, 0, "{var}={value:?}: {out:?}");
+        let name = format!(
+            "risk.{}",
+            var.trim_start_matches("RISK_").to_ascii_lowercase()
+        );
+        assert_eq!(out.one(&name)["value"], want, "{var}={value:?}");
+    }
+    // Rejected by Python: each aborts from_env and stops the bot.
+    for (var, value, err) in [
+        (
+            "RISK_MAX_LEVERAGE",
+            "1.0",
+            "invalid literal for int() with base 10: '1.0'",
+        ),
+        ("RISK_MAX_LEVERAGE", "1e0", "'1e0'"),
+        ("RISK_MAX_LEVERAGE", "0x10", "'0x10'"),
+        (
+            "RISK_MAX_LEVERAGE",
+            "",
+            "invalid literal for int() with base 10: ''",
+        ),
+        ("RISK_MAX_LEVERAGE", "1__0", "'1__0'"),
+        (
+            "RISK_DAILY_LOSS_LIMIT_PCT",
+            "0,5",
+            "could not convert string to float: '0,5'",
+        ),
+        (
+            "RISK_DAILY_LOSS_LIMIT_PCT",
+            "",
+            "could not convert string to float: ''",
+        ),
+    ] {
+        let out = run_vars("a", &good_a_with(var, value));
+        assert_eq!(out.code, 1, "{var}={value:?}");
+        let fe = out.one("risk.from_env");
+        assert_eq!(
+            (fe["level"].as_str(), fe["value"].as_str()),
+            (Some("crit"), Some(var))
+        );
+        assert!(fe["msg"].as_str().is_some_and(|m| m.contains(err)), "{fe}");
+        let start = out.one("risk.bot_start");
+        assert_eq!(start["level"], "crit", "{var}={value:?}");
+        assert!(
+            start["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("fail to start") && m.contains("fix:"))
+        );
+    }
+}
+
+#[test]
+fn booleans_are_true_only_for_exactly_1() {
+    for (value, level, preflight) in [
+        ("1", "ok", true),
+        (" 1", "crit", false),
+        ("true", "crit", false),
+        ("yes", "crit", false),
+        ("", "crit", false),
+    ] {
+        let out = run_vars("a", &good_a_with("RISK_REDUCE_ONLY_MODE", value));
+        let r = out.one("risk.reduce_only_mode");
+        assert_eq!(
+            (r["level"].as_str(), r["value"].as_bool()),
+            (Some(level), Some(preflight)),
+            "{value:?}: {r}"
+        );
+    }
+    let out = run_vars("a", &good_a_with("RISK_REDUCE_ONLY_MODE", "true"));
+    assert!(
+        out.one("risk.reduce_only_mode")["msg"]
+            .as_str()
+            .is_some_and(
+                |m| m.contains("silently misread") && m.contains("RISK_REDUCE_ONLY_MODE=1")
+            )
+    );
+    let p = out.one("risk.reduce_only_parsers");
+    assert_eq!(
+        (p["preflight"].as_bool(), p["bot"].as_bool()),
+        (Some(false), Some(true))
+    );
+    // Phase B: the bot's own parser reads "true" as on.
+    let b = run_vars("b", &good_a_with("RISK_REDUCE_ONLY_MODE", "true"));
+    assert_eq!(b.one("risk.reduce_only_mode")["level"], "crit");
+    // Outside both token lists: the bot does not start.
+    let m = run_vars("a", &good_a_with("RISK_REDUCE_ONLY_MODE", "maybe"));
+    assert!(
+        m.one("risk.bot_start")["msg"]
+            .as_str()
+            .is_some_and(|s| s.contains("Failed to parse RISK_REDUCE_ONLY_MODE"))
+    );
+    // Set but empty is not the default: the kill switch default is false
+    // anyway, but RISK_MARK_STALENESS_ALLOW_REDUCE_ONLY="" turns a true default off.
+    let docs = run(
+        &["--phase", "a", "--with-docs"],
+        &[("RISK_MARK_STALENESS_ALLOW_REDUCE_ONLY", "")],
+    );
+    let row = docs
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("RISK_MARK_STALENESS_ALLOW_REDUCE_ONLY"))
+        .unwrap_or_default();
+    assert!(row.contains("false") && row.contains(" env "), "{row}");
+}
+
+#[test]
+fn the_first_bad_value_aborts_from_env() {
+    let mut vars = good_a_with("RISK_SLIPPAGE_GUARD_BPS", "fifty");
+    vars.push(("RISK_WS_RECONNECT_PAUSE_SECONDS", "1.5".into()));
+    let out = run_vars("a", &vars);
+    assert_eq!(out.one("risk.from_env")["value"], "RISK_SLIPPAGE_GUARD_BPS");
+    // Neither is parsed by BotConfig, so the bot itself still starts.
+    assert_eq!(out.one("risk.bot_start")["level"], "ok");
+}
+
+#[test]
+fn typos_warn_with_the_closest_name() {
+    let out = run_vars("a", &good_a_with("RISK_MAX_LEVARAGE", "1"));
+    let r = out.one("risk.unknown_var");
+    assert_eq!(
+        (r["value"].as_str(), r["closest"].as_str()),
+        (Some("RISK_MAX_LEVARAGE"), Some("RISK_MAX_LEVERAGE"))
+    );
+    assert_eq!(out.code, 0);
+}
+
+#[test]
+fn bad_env_files_report_each_line_and_keep_the_good_ones() {
+    let out = run(&["--env-file", &fixture("bad.env"), "--phase", "a"], &[]);
+    // RISK_MAX_LEVERAGE's line is unreadable, so the default 5 applies: crit wins.
+    assert_eq!(out.code, 1, "{out:?}");
+    let bad: Vec<String> = out
+        .named("risk.env_file")
+        .iter()
+        .map(|r| r["msg"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(bad.len(), 3, "{bad:?}");
+    assert!(
+        bad[0].contains(":2:") && bad[0].contains("no `=`"),
+        "{bad:?}"
+    );
+    assert!(
+        bad[1].contains(":3:") && bad[1].contains("unterminated"),
+        "{bad:?}"
+    );
+    assert!(
+        bad[2].contains(":4:") && (bad[2].contains("UTF-8") || bad[2].contains("control")),
+        "{bad:?}"
+    );
+    assert_eq!(out.one("risk.max_position_pct_per_symbol")["level"], "ok");
+    assert!(
+        out.stderr.contains("check-risk-env: error:"),
+        "{}",
+        out.stderr
+    );
+
+    // Good values and one unreadable line: could not evaluate, exit 2.
+    let dir = temp_dir("envjunk");
+    let p = dir.join("quote.env");
+    std::fs::write(&p, b"RISK_MAX_LEVERAGE=1\nRISK_MAX_POSITION_PCT_PER_SYMBOL=0.001\nRISK_DAILY_LOSS_LIMIT_PCT=0.01\nRISK_REDUCE_ONLY_MODE=1\nRISK_KILL_SWITCH_ENABLED='0\n").expect("write");
+    let out = run(
+        &["--env-file", &p.display().to_string(), "--phase", "a"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.one("risk.env_file")["level"], "unknown");
+
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let p = dir.join("junk.env");
+    std::fs::write(&p, &junk).expect("write");
+    let out = run(
+        &["--env-file", &p.display().to_string(), "--phase", "a"],
+        &[],
+    );
+    assert!(out.code == 2 || out.code == 1, "{out:?}");
+    out.records();
+
+    let missing = run(&["--env-file", "/nonexistent/x.env", "--phase", "a"], &[]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .starts_with("check-risk-env: error: /nonexistent/x.env"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn with_docs_lists_every_variable() {
+    let out = run(
+        &[
+            "--env-file",
+            "examples/env/phase-a.env",
+            "--phase",
+            "a",
+            "--with-docs",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0);
+    let rows = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("RISK_") || l.starts_with("CFM_"))
+        .count();
+    assert_eq!(rows, 29);
+    assert!(
+        out.stdout
+            .lines()
+            .next()
+            .is_some_and(|h| h.starts_with("VARIABLE") && h.contains("MEANING"))
+    );
+}
+
+#[test]
+fn profile_and_env_disagreements_name_both_sources() {
+    let out = run(
+        &["--phase", "a", "--profile", "examples/profiles/canary.yaml"],
+        &[
+            ("RISK_MAX_LEVERAGE", "1"),
+            ("RISK_MAX_POSITION_PCT_PER_SYMBOL", "0.001"),
+            ("RISK_DAILY_LOSS_LIMIT_PCT", "0.01"),
+            ("RISK_REDUCE_ONLY_MODE", "0"),
+        ],
+    );
+    let ro = out.one("risk.profile_mismatch.reduce_only_mode");
+    assert_eq!(
+        (ro["level"].as_str(), ro["profile_value"].as_str()),
+        (Some("warn"), Some("reduce_only"))
+    );
+    assert!(
+        ro["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("RISK_REDUCE_ONLY_MODE") && m.contains("canary.yaml"))
+    );
+    assert_eq!(
+        out.one("risk.profile_mismatch.max_position_pct_per_symbol")["profile_value"],
+        0.1
+    );
+    assert!(out.named("risk.profile_mismatch.max_leverage").is_empty());
+}
+
+#[test]
+fn output_pipes_into_jq() {
+    let (code, text) = through_jq(
+        BIN,
+        &["--env-file", &fixture("leverage-float.env"), "--phase", "a"],
+        r#"select(.name == "risk.bot_start") | .level + " " + (.value | join(","))"#,
+    );
+    assert_eq!(code, 1);
+    assert_eq!(text.trim(), "crit RISK_MAX_LEVERAGE");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(run(&[], &[]).code, 2);
+    assert_eq!(run(&["--phase", "x"], &[]).code, 2);
+    let help = run(&["--help"], &[]);
+    assert!(help.code == 0 && help.stdout.contains("Examples:") && help.stdout.contains("| jq"));
+}
