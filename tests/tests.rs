@@ -2,5 +2,7 @@
 
 mod util;
 
+mod check_profile;
+mod check_risk_env;
 mod probe_health;
 mod sim_bot;

@@ -111,6 +111,138 @@ pub const CATALOGUE: &[NameSpec] = &[
         "any reader",
         "an input line that is not a valid record: its source, line number and why"
     ),
+    spec!(
+        "profile.read",
+        Error,
+        "check-profile",
+        "the profile could not be evaluated: unreadable, over 1 MiB, not UTF-8, or over the YAML parse budget (alias bomb)"
+    ),
+    spec!(
+        "profile.load",
+        Check,
+        "check-profile",
+        "how the bot loads the file: as written ok; empty, YAML error, silent fallback to hard-coded defaults, session error or duplicate key crit (contracts §5.2)"
+    ),
+    spec!(
+        "profile.name",
+        Check,
+        "check-profile",
+        "warn: the file name is not a profile the bot can load by name (contracts §5.1)"
+    ),
+    spec!(
+        "profile.trading.mode",
+        Check,
+        "check-profile",
+        "effective `trading.mode` against the phase: reduce_only in Phase A, normal in Phase B (runbook §1.2)"
+    ),
+    spec!(
+        "profile.risk_management.max_leverage",
+        Check,
+        "check-profile",
+        "effective `max_leverage` after int() truncation: 1 ok, else crit (runbook §1.2)"
+    ),
+    spec!(
+        "profile.risk_management.position_fraction",
+        Check,
+        "check-profile",
+        "effective `position_fraction` (default 0.1): <= 0.001 ok, else crit (runbook §1.2)"
+    ),
+    spec!(
+        "profile.risk_management.daily_loss_limit_pct",
+        Check,
+        "check-profile",
+        "what the bot enforces instead of the runbook's non-existent `daily_loss_limit`: <= 0.01 ok, else crit"
+    ),
+    spec!(
+        "profile.yaml11_scalar",
+        Check,
+        "check-profile",
+        "warn: a plain scalar the bot's YAML 1.1 parser reads differently from YAML 1.2 (`yes`, `010`, `14:00`, `1e3`)"
+    ),
+    spec!(
+        "profile.ignored_key",
+        Check,
+        "check-profile",
+        "warn: a key the bot never reads or never applies, with its line and what to set instead"
+    ),
+    spec!(
+        "profile.session",
+        Check,
+        "check-profile",
+        "warn: the session window is written but not enforced (BotConfig drops it)"
+    ),
+    spec!(
+        "profile.effective",
+        Sample,
+        "check-profile",
+        "every schema field the bot runs with, and where each value comes from"
+    ),
+    spec!(
+        "profile.derive",
+        Step,
+        "check-profile",
+        "the Phase B profile was written (--write-phase-b) and how to start the bot with it"
+    ),
+    spec!(
+        "risk.env_file",
+        Error,
+        "check-risk-env",
+        "an env-file line or env entry that could not be read (no `=`, unterminated quote, not UTF-8, junk)"
+    ),
+    spec!(
+        "risk.from_env",
+        Check,
+        "check-risk-env",
+        "does `RiskConfig.from_env()` succeed: ok, or crit naming the first bad value that aborts it (contracts §3.1)"
+    ),
+    spec!(
+        "risk.bot_start",
+        Check,
+        "check-risk-env",
+        "would `gpt-trader run` start: crit listing every RISK_* value BotConfig.from_env() crashes on (contracts §3.3)"
+    ),
+    spec!(
+        "risk.max_leverage",
+        Check,
+        "check-risk-env",
+        "`RISK_MAX_LEVERAGE` as int(): <= 1 ok, else crit (runbook §1.3)"
+    ),
+    spec!(
+        "risk.max_position_pct_per_symbol",
+        Check,
+        "check-risk-env",
+        "`RISK_MAX_POSITION_PCT_PER_SYMBOL` as float(): <= 0.001 ok, else crit (runbook §1.3)"
+    ),
+    spec!(
+        "risk.daily_loss_limit_pct",
+        Check,
+        "check-risk-env",
+        "`RISK_DAILY_LOSS_LIMIT_PCT` as float(): <= 0.01 ok, else crit; the runbook's `daily_loss_limit` does not exist (runbook §1.3)"
+    ),
+    spec!(
+        "risk.reduce_only_mode",
+        Check,
+        "check-risk-env",
+        "`RISK_REDUCE_ONLY_MODE` as preflight reads it (exactly \"1\"): true in Phase A, false in Phase B; crit when misread or fatal to the bot"
+    ),
+    spec!(
+        "risk.reduce_only_parsers",
+        Check,
+        "check-risk-env",
+        "warn: preflight's `== \"1\"` and the bot's tolerant boolean read `RISK_REDUCE_ONLY_MODE` differently"
+    ),
+    spec!(
+        "risk.unknown_var",
+        Check,
+        "check-risk-env",
+        "warn: a RISK_*/CFM_* variable the bot never reads, with the closest known name"
+    ),
+    spec!(
+        "risk.profile_mismatch.<field>",
+        Check,
+        "check-risk-env",
+        "warn: preflight's env value and the running bot's profile value disagree (runbook §1.3)"
+    ),
 ];
 
 /// The catalogue entry a concrete name falls under, if any.
