@@ -5,4 +5,6 @@ mod util;
 mod check_profile;
 mod check_risk_env;
 mod probe_health;
+mod prometheus;
+mod scrape_metrics;
 mod sim_bot;

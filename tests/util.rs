@@ -184,9 +184,14 @@ impl Sim {
     }
 
     pub fn with_args(args: &[&str]) -> Sim {
+        Sim::on_port(0, args)
+    }
+
+    /// Start on a given port (0 picks one), e.g. to restart a bot in place.
+    pub fn on_port(port: u16, args: &[&str]) -> Sim {
         let mut child = Command::new(bin("sim-bot"))
             .arg("--port")
-            .arg("0")
+            .arg(port.to_string())
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -204,6 +209,46 @@ impl Sim {
             "sim-bot printed {url:?}"
         );
         Sim { child, url }
+    }
+}
+
+impl Sim {
+    /// The port the simulator listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in URL")
+    }
+
+    /// `127.0.0.1:PORT`, as Prometheus names the instance.
+    pub fn instance(&self) -> String {
+        self.url.trim_start_matches("http://").to_owned()
+    }
+}
+
+/// A fresh, empty temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("canary-kit-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("creating temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

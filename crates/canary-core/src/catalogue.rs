@@ -106,6 +106,60 @@ pub const CATALOGUE: &[NameSpec] = &[
         "an endpoint gave no evidence: unreachable, timeout, body over the cap, not JSON, unexpected status"
     ),
     spec!(
+        "metrics.order_error_rate",
+        Signal,
+        "scrape-metrics",
+        "failed and rejected order submissions over all submissions (runbook §3.1), over `window` or `lifetime`; unknown over zero orders"
+    ),
+    spec!(
+        "metrics.order_retry_rate",
+        Signal,
+        "scrape-metrics",
+        "broker submit calls beyond one per order, over submissions (runbook §3.1)"
+    ),
+    spec!(
+        "metrics.broker_latency_p95",
+        Signal,
+        "scrape-metrics",
+        "p95 of successful broker submit latency in ms (runbook §3.1), from corrected buckets; `correction` names any repair"
+    ),
+    spec!(
+        "metrics.guard_trips",
+        Signal,
+        "scrape-metrics",
+        "guard trips in the last hour (runbook §3.1); `nonrecoverable` counts `recoverable=\"false\"` trips"
+    ),
+    spec!(
+        "metrics.orders",
+        Sample,
+        "scrape-metrics",
+        "the bot's lifetime count of order submissions, `by_result`; resets to 0 when the bot restarts"
+    ),
+    spec!(
+        "metrics.guard_trips_total",
+        Sample,
+        "scrape-metrics",
+        "the bot's lifetime count of guard trips, `by_recoverable`"
+    ),
+    spec!(
+        "metrics.histogram",
+        Check,
+        "scrape-metrics",
+        "a histogram series' buckets: ok cumulative, warn double-cumulated (corrected), unknown broken"
+    ),
+    spec!(
+        "metrics.parse",
+        Error,
+        "scrape-metrics",
+        "an exposition line that could not be parsed, with its line number; unknown when it names a series the signals read"
+    ),
+    spec!(
+        "metrics.fetch",
+        Error,
+        "scrape-metrics",
+        "no evidence from /metrics or Prometheus: unreachable, disabled (404 with the bot's hint), bad status, failed query"
+    ),
+    spec!(
         "input.malformed",
         Error,
         "any reader",

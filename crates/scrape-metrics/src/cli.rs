@@ -1,0 +1,90 @@
+//! Command line of `scrape-metrics`.
+
+use crate::histogram::BucketMode;
+use canary_core::duration::parse_duration;
+use clap::Parser;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The metrics gate of runbook §3: the four §3.1 signals (order error rate,
+/// order retry rate, broker submit latency p95, guard trips) and the order
+/// and guard-trip counts, as NDJSON records.
+///
+/// Direct mode (default) scrapes the bot's /metrics: one shot gives lifetime
+/// signals; `--every`/`--window` or `--state` give windowed ones computed as
+/// PromQL would. Prometheus mode runs the runbook's queries verbatim.
+///
+/// The bot double-cumulates its histogram buckets today: scrape-metrics
+/// detects and corrects it (see --buckets) and says so in every record it
+/// touches.
+#[derive(Debug, Parser)]
+#[command(name = "scrape-metrics", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// The bot's metrics endpoint.
+    #[arg(
+        long,
+        default_value = "http://localhost:8080/metrics",
+        value_name = "METRICS_URL"
+    )]
+    pub url: String,
+
+    /// Read an exposition body from a file (`-` for stdin) instead of --url.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["prometheus", "every"])]
+    pub file: Option<PathBuf>,
+
+    /// Query a Prometheus server instead of scraping the bot.
+    #[arg(long, value_name = "PROM_URL")]
+    pub prometheus: Option<String>,
+
+    /// Prometheus mode: only this instance (the `instance` label).
+    #[arg(long, requires = "prometheus", conflicts_with = "fleet")]
+    pub instance: Option<String>,
+
+    /// Prometheus mode: one set of signals per instance.
+    #[arg(long, requires = "prometheus")]
+    pub fleet: bool,
+
+    /// Scrape again every DUR; windowed signals once two scrapes are in the window.
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub every: Option<Duration>,
+
+    /// With --every: stop after N rounds (default: until killed).
+    #[arg(long, requires = "every", value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Window of the rate signals (the runbook's [5m]).
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DUR")]
+    pub window: Duration,
+
+    /// Window of the guard-trip signal (the runbook's increase(...[1h])).
+    #[arg(long, default_value = "1h", value_parser = parse_duration, value_name = "DUR")]
+    pub guard_window: Duration,
+
+    /// Keep the window of scrapes in FILE between runs (for cron).
+    #[arg(long, value_name = "FILE", conflicts_with = "prometheus")]
+    pub state: Option<PathBuf>,
+
+    /// How to read the bot's histogram buckets.
+    #[arg(long, value_enum, default_value_t = BucketMode::Auto)]
+    pub buckets: BucketMode,
+
+    /// Give up on a request after this long.
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DUR")]
+    pub timeout: Duration,
+
+    /// Largest response body accepted, in bytes.
+    #[arg(long, default_value_t = canary_core::http::DEFAULT_MAX_BODY, value_name = "BYTES")]
+    pub max_body: u64,
+
+    /// Flush after every record even when stdout is a pipe.
+    #[arg(long)]
+    pub line_buffered: bool,
+}
+
+const EXAMPLES: &str = "Examples:
+  scrape-metrics --url http://localhost:8080/metrics
+  scrape-metrics --every 15s --window 5m | jq -c 'select(.kind == \"signal\") | {name, level, value}'
+  scrape-metrics --state /var/lib/canary/metrics.state     # from cron, once a minute
+  scrape-metrics --prometheus http://127.0.0.1:9090 --instance bot:8080
+  scrape-metrics --prometheus http://127.0.0.1:9090 --fleet | judge --phase b
+  curl -s localhost:8080/metrics | scrape-metrics --file -";

@@ -1,0 +1,318 @@
+//! A Prometheus text-exposition parser (format 0.0.4 plus the common
+//! OpenMetrics subset). It borrows from the body, keeps going past bad lines
+//! (each reported with its line number), and cannot panic on any input.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// One sample line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample<'a> {
+    pub name: &'a str,
+    /// Labels in the order written; values unescaped.
+    pub labels: Vec<(&'a str, Cow<'a, str>)>,
+    pub value: f64,
+    /// Milliseconds since the epoch, if the line carried a timestamp.
+    pub timestamp_ms: Option<i64>,
+}
+
+impl Sample<'_> {
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+/// A line that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    pub line: usize,
+    pub msg: String,
+    /// The start of the offending line, for the operator.
+    pub snippet: String,
+}
+
+/// What a parse saw besides the samples it handed out.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub lines: usize,
+    pub samples: usize,
+    pub errors: Vec<LineError>,
+    /// Errors beyond the first `MAX_ERRORS` are only counted.
+    pub errors_dropped: usize,
+}
+
+const MAX_ERRORS: usize = 100;
+
+const TYPES: [&str; 9] = [
+    "counter",
+    "gauge",
+    "histogram",
+    "summary",
+    "untyped",
+    "unknown",
+    "gaugehistogram",
+    "info",
+    "stateset",
+];
+
+/// Parse `body`, calling `on_sample` for every valid sample line. Duplicate
+/// series (same name and label set) are errors; the first one wins, as in
+/// Prometheus' scrape loop.
+pub fn parse<'a>(body: &'a [u8], mut on_sample: impl FnMut(Sample<'a>)) -> Summary {
+    let mut summary = Summary::default();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let error = |summary: &mut Summary, line: usize, raw: &[u8], msg: String| {
+        if summary.errors.len() < MAX_ERRORS {
+            let snippet: String = String::from_utf8_lossy(raw).chars().take(120).collect();
+            summary.errors.push(LineError { line, msg, snippet });
+        } else {
+            summary.errors_dropped += 1;
+        }
+    };
+    for (idx, raw) in body.split(|&b| b == b'\n').enumerate() {
+        let line_no = idx + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Ok(text) = std::str::from_utf8(raw) else {
+            error(&mut summary, line_no, raw, "not UTF-8".into());
+            continue;
+        };
+        let text = text.trim_matches(|c| c == ' ' || c == '\t');
+        if text.is_empty() {
+            continue;
+        }
+        summary.lines += 1;
+        if let Some(comment) = text.strip_prefix('#') {
+            if let Err(msg) = check_comment(comment) {
+                error(&mut summary, line_no, raw, msg);
+            }
+            if comment.trim() == "EOF" {
+                break;
+            }
+            continue;
+        }
+        match parse_sample(text) {
+            Ok(sample) => {
+                let id = series_hash(&sample);
+                if !seen.insert(id) {
+                    error(
+                        &mut summary,
+                        line_no,
+                        raw,
+                        format!("duplicate series {}", series_text(&sample)),
+                    );
+                    continue;
+                }
+                summary.samples += 1;
+                on_sample(sample);
+            }
+            Err(msg) => error(&mut summary, line_no, raw, msg),
+        }
+    }
+    summary
+}
+
+fn series_hash(s: &Sample<'_>) -> u64 {
+    let mut labels: Vec<(&str, &str)> = s.labels.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+    labels.sort_unstable();
+    let mut h = DefaultHasher::new();
+    s.name.hash(&mut h);
+    labels.hash(&mut h);
+    h.finish()
+}
+
+/// `name{k="v",...}` for messages.
+pub fn series_text(s: &Sample<'_>) -> String {
+    if s.labels.is_empty() {
+        return s.name.to_owned();
+    }
+    let inner: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{}{{{}}}", s.name, inner.join(","))
+}
+
+/// `# TYPE name type`, `# HELP name text`, `# UNIT name unit`, `# EOF`, or a free comment.
+fn check_comment(comment: &str) -> Result<(), String> {
+    let mut words = comment.split_whitespace();
+    match words.next() {
+        Some("TYPE") => {
+            let name = words.next().ok_or("# TYPE without a metric name")?;
+            check_name(name)?;
+            let kind = words
+                .next()
+                .ok_or_else(|| format!("# TYPE {name} without a type"))?;
+            if !TYPES.contains(&kind) {
+                return Err(format!("# TYPE {name}: unknown type '{kind}'"));
+            }
+            Ok(())
+        }
+        Some("HELP") | Some("UNIT") => {
+            let name = words.next().ok_or("# HELP/# UNIT without a metric name")?;
+            check_name(name)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':');
+    if first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
+        Ok(())
+    } else {
+        Err(format!("invalid metric name '{name}'"))
+    }
+}
+
+fn parse_sample(text: &str) -> Result<Sample<'_>, String> {
+    let name_end = text.find(['{', ' ', '\t']).unwrap_or(text.len());
+    let name = &text[..name_end];
+    check_name(name)?;
+    let mut rest = text[name_end..].trim_start_matches([' ', '\t']);
+    let mut labels = Vec::new();
+    if let Some(after) = rest.strip_prefix('{') {
+        rest = parse_labels(after, &mut labels)?;
+    }
+    let rest = rest.trim_start_matches([' ', '\t']);
+    // An OpenMetrics exemplar (`# {...} v ts`) follows the sample; ignore it.
+    let rest = rest.split_once(" #").map_or(rest, |(head, _)| head);
+    let mut fields = rest.split([' ', '\t']).filter(|f| !f.is_empty());
+    let value_text = fields.next().ok_or_else(|| format!("{name}: no value"))?;
+    let value =
+        parse_value(value_text).ok_or_else(|| format!("{name}: invalid value '{value_text}'"))?;
+    let timestamp_ms = match fields.next() {
+        None => None,
+        Some(ts) => {
+            Some(parse_timestamp(ts).ok_or_else(|| format!("{name}: invalid timestamp '{ts}'"))?)
+        }
+    };
+    if let Some(extra) = fields.next() {
+        return Err(format!(
+            "{name}: unexpected text after the timestamp: '{extra}'"
+        ));
+    }
+    Ok(Sample {
+        name,
+        labels,
+        value,
+        timestamp_ms,
+    })
+}
+
+/// Parse `k="v",...}`; returns what follows the closing brace.
+fn parse_labels<'a>(
+    mut s: &'a str,
+    out: &mut Vec<(&'a str, Cow<'a, str>)>,
+) -> Result<&'a str, String> {
+    loop {
+        s = s.trim_start_matches([' ', '\t']);
+        if let Some(rest) = s.strip_prefix('}') {
+            return Ok(rest);
+        }
+        let eq = s.find('=').ok_or("label without '='")?;
+        let key = s[..eq].trim_end_matches([' ', '\t']);
+        let key_ok = key
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !key_ok {
+            return Err(format!("invalid label name '{key}'"));
+        }
+        let after = s[eq + 1..].trim_start_matches([' ', '\t']);
+        let body = after
+            .strip_prefix('"')
+            .ok_or_else(|| format!("label {key}: value is not quoted"))?;
+        let (value, rest) =
+            quoted(body).ok_or_else(|| format!("label {key}: unterminated value"))?;
+        if out.iter().any(|(k, _)| *k == key) {
+            return Err(format!("label {key} given twice"));
+        }
+        out.push((key, value));
+        s = rest.trim_start_matches([' ', '\t']);
+        if let Some(r) = s.strip_prefix(',') {
+            s = r;
+        } else if !s.starts_with('}') {
+            return Err(format!("expected ',' or '}}' after label {key}"));
+        }
+    }
+}
+
+/// A quoted label value up to its closing quote: `\\`, `\"` and `\n` are
+/// unescaped; any other backslash pair is kept as written (as Prometheus does).
+fn quoted(s: &str) -> Option<(Cow<'_, str>, &str)> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    let mut escaped = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            b'"' => {
+                let raw = &s[..i];
+                let value = if escaped {
+                    Cow::Owned(unescape(raw))
+                } else {
+                    Cow::Borrowed(raw)
+                };
+                return Some((value, &s[i + 1..]));
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('"') => out.push('"'),
+            Some('n') => out.push('\n'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Go's `strconv.ParseFloat` as Prometheus uses it: decimals, exponents,
+/// `+Inf`/`-Inf`/`NaN` in any case.
+pub fn parse_value(s: &str) -> Option<f64> {
+    let bytes = s.as_bytes();
+    let ok = bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !ok {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+fn parse_timestamp(s: &str) -> Option<i64> {
+    if let Ok(ms) = s.parse::<i64>() {
+        return Some(ms);
+    }
+    // OpenMetrics writes seconds with a fraction.
+    let secs = s.parse::<f64>().ok().filter(|v| v.is_finite())?;
+    let ms = secs * 1000.0;
+    (ms.abs() < 9.2e18).then_some(ms as i64)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,245 @@
+//! `scrape-metrics`: the bot's `/metrics` (or a Prometheus server) as the
+//! runbook §3 signal and sample records.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod exposition;
+pub mod histogram;
+mod lossless;
+pub mod prom_mode;
+pub mod prometheus;
+pub mod promql;
+pub mod signals;
+pub mod snapshot;
+pub mod state;
+
+use canary_core::duration::format_duration;
+use canary_core::http::{self, HttpOptions};
+use canary_core::ndjson::RecordWriter;
+use canary_core::{Exit, Kind, Level, Record, diag};
+use cli::Cli;
+use signals::Ctx;
+use snapshot::{BROKER_LATENCY, GUARD_TRIPS, ORDERS, Snapshot};
+use std::io::{Read, Write};
+use std::thread;
+use std::time::Instant;
+
+pub const TOOL: &str = "scrape-metrics";
+
+/// Run once, or every `--every`; the exit status is the worst over all rounds.
+pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exit> {
+    let opts = HttpOptions {
+        timeout: cli.timeout,
+        max_body: cli.max_body,
+    };
+    let target = match (&cli.prometheus, &cli.file, &cli.instance) {
+        (Some(_), _, Some(instance)) => instance.clone(),
+        (Some(p), _, None) => p.trim_end_matches('/').to_owned(),
+        (None, Some(f), _) => f.display().to_string(),
+        (None, None, _) => cli.url.clone(),
+    };
+    let source = if cli.prometheus.is_some() {
+        "prometheus"
+    } else {
+        "direct"
+    };
+    let ctx = Ctx {
+        tool: TOOL,
+        target: &target,
+        source,
+        buckets: cli.buckets,
+    };
+    let mut history: Vec<Snapshot> = match &cli.state {
+        Some(path) => state::load(path, &target)?,
+        None => Vec::new(),
+    };
+    let keep_ms = cli.window.max(cli.guard_window).as_millis() as i64;
+    let mut exit = Exit::Clean;
+    let mut round = 0u64;
+    loop {
+        let started = Instant::now();
+        let records = match &cli.prometheus {
+            Some(base) => prometheus_round(cli, &ctx, base, opts),
+            None => direct_round(cli, &ctx, opts, &mut history, keep_ms),
+        };
+        for rec in &records {
+            exit = exit.worst(Exit::from_level(rec.level));
+            out.write(rec)?;
+        }
+        out.flush()?;
+        if let Some(path) = &cli.state {
+            state::save(path, &target, &history)?;
+        }
+        round += 1;
+        let Some(every) = cli.every else { break };
+        if cli.count.is_some_and(|n| round >= n) {
+            break;
+        }
+        thread::sleep(every.saturating_sub(started.elapsed()));
+    }
+    Ok(exit)
+}
+
+fn prometheus_round(cli: &Cli, ctx: &Ctx<'_>, base: &str, opts: HttpOptions) -> Vec<Record> {
+    let matcher = cli
+        .instance
+        .as_ref()
+        .map_or(String::new(), |i| format!(",instance={}", promql_string(i)));
+    let scope = prometheus::Scope {
+        matcher,
+        fleet: cli.fleet,
+        range: format_duration(cli.window),
+        guard_range: format_duration(cli.guard_window),
+    };
+    prom_mode::evaluate(ctx, &prometheus::Prom { base, opts }, &scope, cli.buckets)
+}
+
+/// A PromQL string literal: double-quoted, with `\` and `"` escaped.
+fn promql_string(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Fetch the exposition body, or the one record saying why there is none.
+fn fetch(cli: &Cli, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u8>, Box<Record>> {
+    let fail = |why: String, reason: &str| {
+        diag(TOOL, "error", &format!("{}: {why}", ctx.target));
+        Box::new(
+            ctx.record(Kind::Error, "metrics.fetch", Level::Unknown)
+                .extra("reason", reason)
+                .msg(format!("{}: {why}", ctx.target)),
+        )
+    };
+    if let Some(path) = &cli.file {
+        let mut body = Vec::new();
+        let read = if path.as_os_str() == "-" {
+            std::io::stdin()
+                .lock()
+                .take(opts.max_body + 1)
+                .read_to_end(&mut body)
+        } else {
+            std::fs::File::open(path).and_then(|f| f.take(opts.max_body + 1).read_to_end(&mut body))
+        };
+        return match read {
+            Err(e) => Err(fail(format!("cannot read: {e}"), "unreadable")),
+            Ok(_) if body.len() as u64 > opts.max_body => Err(fail(
+                format!("body is over the {}-byte cap", opts.max_body),
+                "too-large",
+            )),
+            Ok(_) => Ok(body),
+        };
+    }
+    let resp =
+        http::get(&cli.url, &opts).map_err(|e| fail(format!("GET failed: {e}"), "unreachable"))?;
+    match resp.status {
+        200 => Ok(resp.body),
+        404 if String::from_utf8_lossy(&resp.body).contains("Metrics endpoint disabled") => Err(fail(
+            "the bot's metrics endpoint is disabled (HTTP 404): set GPT_TRADER_METRICS_ENDPOINT_ENABLED=1 and restart the bot; without /metrics, promotion is No-Go (runbook §0)".into(),
+            "disabled",
+        )),
+        s => {
+            let snippet: String = String::from_utf8_lossy(&resp.body).chars().take(120).collect();
+            Err(fail(format!("HTTP {s} ({})", snippet.split_whitespace().collect::<Vec<_>>().join(" ")), "status"))
+        }
+    }
+}
+
+fn direct_round(
+    cli: &Cli,
+    ctx: &Ctx<'_>,
+    opts: HttpOptions,
+    history: &mut Vec<Snapshot>,
+    keep_ms: i64,
+) -> Vec<Record> {
+    let body = match fetch(cli, ctx, opts) {
+        Ok(b) => b,
+        Err(rec) => return vec![*rec],
+    };
+    let scrape = snapshot::from_body(&body, now_ms());
+    drop(body);
+    let mut records = parse_errors(ctx, &scrape);
+    let snap = scrape.snapshot;
+    records.extend(signals::samples(ctx, &snap));
+    records.extend(signals::histogram_checks(ctx, &snap));
+    let windowed = cli.every.is_some() || cli.state.is_some();
+    if windowed {
+        // A counter that went backwards across runs is a restart, handled
+        // as a reset; a clock that went backwards is not: drop the future.
+        history.retain(|s| s.t_ms < snap.t_ms);
+        history.push(snap);
+        let newest = history.last().map_or(0, |s| s.t_ms);
+        history.retain(|s| s.t_ms >= newest - keep_ms);
+        let in_window = history
+            .iter()
+            .filter(|s| s.t_ms >= newest - cli.window.as_millis() as i64)
+            .count();
+        if in_window >= 2 {
+            records.extend(signals::windowed(
+                ctx,
+                history,
+                cli.window,
+                cli.guard_window,
+            ));
+        } else if let Some(last) = history.last() {
+            records.extend(signals::lifetime(ctx, last));
+        }
+    } else {
+        records.extend(signals::lifetime(ctx, &snap));
+    }
+    records
+}
+
+/// One `metrics.parse` record per unusable line: `unknown` when the line
+/// names a series the signals read (they may be wrong without it), else `warn`.
+fn parse_errors(ctx: &Ctx<'_>, scrape: &snapshot::Scrape) -> Vec<Record> {
+    if scrape.errors.is_empty() {
+        return vec![];
+    }
+    let first = &scrape.errors[0];
+    let total = scrape.errors.len() + scrape.errors_dropped;
+    diag(
+        TOOL,
+        "warning",
+        &format!(
+            "{}: {total} line(s) could not be parsed; first: line {}: {}",
+            ctx.target, first.line, first.msg
+        ),
+    );
+    scrape
+        .errors
+        .iter()
+        .map(|e| {
+            let relevant = [ORDERS, GUARD_TRIPS, BROKER_LATENCY]
+                .iter()
+                .any(|n| e.snippet.contains(n));
+            let level = if relevant {
+                Level::Unknown
+            } else {
+                Level::Warn
+            };
+            ctx.record(Kind::Error, "metrics.parse", level)
+                .value(e.line)
+                .extra("line", e.line)
+                .extra("text", e.snippet.as_str())
+                .msg(format!(
+                    "line {}: {}{}",
+                    e.line,
+                    e.msg,
+                    if relevant {
+                        " (a series the signals read: they may be incomplete)"
+                    } else {
+                        ""
+                    }
+                ))
+        })
+        .collect()
+}

@@ -1,0 +1,196 @@
+//! One scrape reduced to what the runbook's signals need, plus every
+//! histogram (for validation). Small enough to keep a window of them, and
+//! serialisable for `--state`.
+
+use crate::exposition::{self, LineError, Sample};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const ORDERS: &str = "gpt_trader_order_submission_total";
+pub const GUARD_TRIPS: &str = "gpt_trader_guard_trips_total";
+pub const BROKER_LATENCY: &str = "gpt_trader_broker_call_latency_seconds";
+
+/// Labels of one series, sorted by name.
+pub type Labels = BTreeMap<String, String>;
+
+/// A counter series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counter {
+    pub labels: Labels,
+    #[serde(with = "crate::lossless::float")]
+    pub value: f64,
+}
+
+/// A classic histogram series as exported: buckets by bound (`+Inf`
+/// included), `_count` and `_sum` when present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    pub family: String,
+    pub labels: Labels,
+    #[serde(with = "crate::lossless::pairs")]
+    pub buckets: Vec<(f64, f64)>,
+    #[serde(with = "crate::lossless::option")]
+    pub count: Option<f64>,
+    #[serde(with = "crate::lossless::option")]
+    pub sum: Option<f64>,
+}
+
+impl Histogram {
+    /// `family{labels}` for messages and records.
+    pub fn series(&self) -> String {
+        let inner: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        format!("{}{{{}}}", self.family, inner.join(","))
+    }
+}
+
+/// What one scrape of the bot showed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Scrape time, milliseconds since the epoch.
+    pub t_ms: i64,
+    pub orders: Vec<Counter>,
+    pub guard_trips: Vec<Counter>,
+    pub histograms: Vec<Histogram>,
+    /// How many `gpt_trader_*` samples the body held: the bot is there.
+    pub bot_samples: usize,
+}
+
+/// A parsed scrape: the snapshot and the lines that could not be used.
+#[derive(Debug)]
+pub struct Scrape {
+    pub snapshot: Snapshot,
+    pub errors: Vec<LineError>,
+    pub errors_dropped: usize,
+    pub samples: usize,
+}
+
+fn labels_of(s: &Sample<'_>, skip: &str) -> Labels {
+    s.labels
+        .iter()
+        .filter(|(k, _)| *k != skip)
+        .map(|(k, v)| ((*k).to_owned(), v.to_string()))
+        .collect()
+}
+
+/// Parse an exposition body taken at `t_ms`.
+pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
+    let mut snap = Snapshot {
+        t_ms,
+        orders: vec![],
+        guard_trips: vec![],
+        histograms: vec![],
+        bot_samples: 0,
+    };
+    // (family, labels) → index into snap.histograms
+    let mut index: BTreeMap<(String, Labels), usize> = BTreeMap::new();
+    let mut bucket_errors: Vec<LineError> = Vec::new();
+    let summary = exposition::parse(body, |s| {
+        if s.name.starts_with("gpt_trader_") {
+            snap.bot_samples += 1;
+        }
+        match s.name {
+            ORDERS => snap.orders.push(Counter {
+                labels: labels_of(&s, ""),
+                value: s.value,
+            }),
+            GUARD_TRIPS => snap.guard_trips.push(Counter {
+                labels: labels_of(&s, ""),
+                value: s.value,
+            }),
+            _ => {}
+        }
+        let (family, part) = if let Some(f) = s.name.strip_suffix("_bucket") {
+            (f, "bucket")
+        } else if let Some(f) = s.name.strip_suffix("_count") {
+            (f, "count")
+        } else if let Some(f) = s.name.strip_suffix("_sum") {
+            (f, "sum")
+        } else {
+            return;
+        };
+        // _count and _sum also end counters and summaries; they join a
+        // histogram only if it has buckets (checked after the parse).
+        let labels = labels_of(&s, "le");
+        let key = (family.to_owned(), labels);
+        let idx = *index.entry(key.clone()).or_insert_with(|| {
+            snap.histograms.push(Histogram {
+                family: key.0.clone(),
+                labels: key.1.clone(),
+                buckets: vec![],
+                count: None,
+                sum: None,
+            });
+            snap.histograms.len() - 1
+        });
+        let h = &mut snap.histograms[idx];
+        match part {
+            "bucket" => match s.label("le").and_then(exposition::parse_value) {
+                Some(le) => h.buckets.push((le, s.value)),
+                None => bucket_errors.push(LineError {
+                    line: 0,
+                    msg: "bucket without a numeric le label".into(),
+                    snippet: exposition::series_text(&s),
+                }),
+            },
+            "count" => h.count = Some(s.value),
+            _ => h.sum = Some(s.value),
+        }
+    });
+    snap.histograms.retain(|h| !h.buckets.is_empty());
+    for h in &mut snap.histograms {
+        h.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let mut errors = summary.errors;
+    errors.extend(bucket_errors);
+    Scrape {
+        snapshot: snap,
+        errors,
+        errors_dropped: summary.errors_dropped,
+        samples: summary.samples,
+    }
+}
+
+impl Snapshot {
+    /// The broker submit histograms with `outcome="success"` (the p95 query's selector).
+    pub fn submit_success(&self) -> impl Iterator<Item = &Histogram> {
+        self.histograms.iter().filter(|h| {
+            h.family == BROKER_LATENCY
+                && h.labels.get("operation").map(String::as_str) == Some("submit")
+                && h.labels.get("outcome").map(String::as_str) == Some("success")
+        })
+    }
+
+    /// `_count` of every broker submit histogram (the retry query's numerator).
+    pub fn submit_calls(&self) -> impl Iterator<Item = (&Labels, f64)> {
+        self.histograms
+            .iter()
+            .filter(|h| {
+                h.family == BROKER_LATENCY
+                    && h.labels.get("operation").map(String::as_str) == Some("submit")
+            })
+            .map(|h| {
+                (
+                    &h.labels,
+                    h.count
+                        .unwrap_or_else(|| h.buckets.last().map_or(0.0, |b| b.1)),
+                )
+            })
+    }
+}
+
+/// Orders whose `result` is failed or rejected (`result=~"failed|rejected"`).
+pub fn is_failed(c: &Counter) -> bool {
+    matches!(
+        c.labels.get("result").map(String::as_str),
+        Some("failed" | "rejected")
+    )
+}
+
+/// Guard trips the bot files as not recoverable.
+pub fn is_nonrecoverable(c: &Counter) -> bool {
+    c.labels.get("recoverable").map(String::as_str) == Some("false")
+}

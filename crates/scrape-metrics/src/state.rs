@@ -1,0 +1,106 @@
+//! `--state FILE`: the window of scrapes kept between runs, so a cron job
+//! that scrapes once a minute still computes windowed rates. Written
+//! atomically; a corrupt or foreign file is an error, never silently reset.
+
+use crate::snapshot::Snapshot;
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+const FORMAT: &str = "canary-kit/scrape-metrics-state";
+const VERSION: u32 = 1;
+/// A state file larger than this is not ours (a day of 1-minute scrapes is ~2 MB).
+const MAX_STATE_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StateFile {
+    format: String,
+    v: u32,
+    target: String,
+    snapshots: Vec<Snapshot>,
+}
+
+/// Load the scrapes kept for `target`. A missing file is an empty history.
+pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading state file {}", path.display())),
+    };
+    if meta.len() > MAX_STATE_BYTES {
+        bail!(
+            "state file {} is {} bytes, more than any scrape-metrics state: not ours; remove it or pass another --state",
+            path.display(),
+            meta.len()
+        );
+    }
+    let bytes = fs::read(path).with_context(|| format!("reading state file {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "state file {} is corrupt (not JSON); remove it to start a new window",
+            path.display()
+        )
+    })?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        bail!(
+            "state file {} is not a scrape-metrics state file (no \"format\": \"{FORMAT}\"); refusing to overwrite it",
+            path.display()
+        );
+    }
+    let state: StateFile = serde_json::from_value(value).with_context(|| {
+        format!(
+            "state file {} is corrupt; remove it to start a new window",
+            path.display()
+        )
+    })?;
+    if state.v != VERSION {
+        bail!(
+            "state file {} has version {}, expected {VERSION}",
+            path.display(),
+            state.v
+        );
+    }
+    if state.target != target {
+        bail!(
+            "state file {} belongs to {}, not {target}; use one state file per target",
+            path.display(),
+            state.target
+        );
+    }
+    Ok(state.snapshots)
+}
+
+/// Write the history atomically: a temporary file in the same directory,
+/// synced, then renamed over the old one.
+pub fn save(path: &Path, target: &str, snapshots: &[Snapshot]) -> anyhow::Result<()> {
+    let state = StateFile {
+        format: FORMAT.into(),
+        v: VERSION,
+        target: target.into(),
+        snapshots: snapshots.to_vec(),
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let write = || -> anyhow::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        serde_json::to_writer(&mut f, &state)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        Ok(())
+    };
+    write()
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
+        .with_context(|| format!("writing state file {}", path.display()))
+}

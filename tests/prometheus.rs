@@ -1,0 +1,271 @@
+//! Prometheus mode against a real Prometheus server (Debian's `prometheus`,
+//! installed by scripts/test) scraping the simulator's live traffic.
+
+use crate::util::{Output, Sim, TempDir, cmd};
+use canary_core::{Level, Record};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Prometheus {
+    child: Child,
+    url: String,
+    _dir: TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn prometheus(targets: &[String], extra: &[&str]) -> Prometheus {
+    let binary = which("prometheus").expect(
+        "the prometheus binary is not on PATH: run the tests with scripts/test, which installs it",
+    );
+    let dir = TempDir::new("prom");
+    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: bot\n    metrics_path: /metrics\n    static_configs:\n      - targets: [{}]\n",
+        list.join(", ")
+    );
+    std::fs::write(dir.path("prometheus.yml"), config).expect("config");
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(format!(
+            "--config.file={}",
+            dir.path("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting prometheus");
+    // Owned from here on, so a failed start is still killed and reaped.
+    let prom = Prometheus {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if canary_core::http::get(&format!("{}/-/ready", prom.url), &Default::default())
+            .is_ok_and(|r| r.status == 200)
+        {
+            return prom;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("prometheus did not become ready on {}", prom.url);
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| std::path::Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+fn signal(out: &Output, name: &str, target: Option<&str>) -> Record {
+    out.records()
+        .into_iter()
+        .find(|r| r.name == name && target.is_none_or(|t| r.target == t))
+        .unwrap_or_else(|| panic!("no {name} for {target:?}\n{}", out.stdout))
+}
+
+fn value(r: &Record) -> f64 {
+    r.value
+        .as_f64()
+        .unwrap_or_else(|| panic!("{} has no value: {}", r.name, r.msg))
+}
+
+/// Direct mode and Prometheus mode agree on the same traffic; the runbook's
+/// verbatim p95 is poisoned by the bot's buckets and reported as such; a
+/// fleet is grouped by instance; a down or erroring Prometheus is reported.
+#[test]
+fn direct_and_prometheus_modes_agree_on_the_same_traffic() {
+    let live = [
+        "--scenario",
+        "live",
+        "--order-rate",
+        "20",
+        "--failure-ratio",
+        "0.1",
+        "--latency-ms",
+        "120",
+        "--retry-ratio",
+        "0.2",
+    ];
+    let bot = Sim::with_args(&live);
+    let other = Sim::with_args(&[
+        "--scenario",
+        "live",
+        "--order-rate",
+        "10",
+        "--failure-ratio",
+        "0.5",
+        "--seed",
+        "7",
+    ]);
+    let prom = prometheus(&[bot.instance(), other.instance()], &[]);
+
+    // Direct mode scrapes once a second over the same ~15 s Prometheus sees.
+    let direct = cmd("scrape-metrics")
+        .args([
+            "--url",
+            &format!("{}/metrics", bot.url),
+            "--every",
+            "1s",
+            "--count",
+            "15",
+        ])
+        .run();
+    let last_round: Vec<Record> = direct
+        .records()
+        .into_iter()
+        .rev()
+        .take_while(|r| r.name != "metrics.orders")
+        .collect();
+    let d = |name: &str| {
+        last_round
+            .iter()
+            .find(|r| r.name == name)
+            .cloned()
+            .expect(name)
+    };
+    assert_eq!(d("metrics.order_error_rate").extra["window"], "5m");
+
+    let out = cmd("scrape-metrics")
+        .args(["--prometheus", &prom.url, "--instance", &bot.instance()])
+        .run();
+    let p = |name: &str| signal(&out, name, Some(&bot.instance()));
+
+    // Ratios: both windows cover the same traffic to within one scrape
+    // interval at each end (≤ 2 x 20 of ~300 orders), so they agree to 0.03.
+    for name in ["metrics.order_error_rate", "metrics.order_retry_rate"] {
+        let (dv, pv) = (value(&d(name)), value(&p(name)));
+        assert!(
+            (dv - pv).abs() <= 0.03,
+            "{name}: direct {dv} vs prometheus {pv}"
+        );
+        assert_eq!(p(name).level, d(name).level, "{name}");
+    }
+    // p95: the same interpolation over the same buckets; rates differ only by
+    // extrapolation at the window edges: within 10 %.
+    let (dp, pp) = (
+        value(&d("metrics.broker_latency_p95")),
+        value(&p("metrics.broker_latency_p95")),
+    );
+    assert!(
+        (dp - pp).abs() <= 0.10 * dp,
+        "p95: direct {dp} vs prometheus {pp}"
+    );
+    let p95 = p("metrics.broker_latency_p95");
+    assert_eq!(
+        p95.extra["verbatim_reliable"], false,
+        "the bot's buckets are double-cumulated"
+    );
+    let verbatim = p95.extra["verbatim_ms"]
+        .as_f64()
+        .expect("verbatim value reported");
+    assert!(
+        verbatim > 2.0 * pp,
+        "verbatim {verbatim} ms should be far above the corrected {pp} ms"
+    );
+    assert_eq!(
+        value(&p("metrics.guard_trips")),
+        0.0,
+        "no guard trip series yet is 0 trips, the bot being present"
+    );
+    assert_eq!(p("metrics.guard_trips").level, Level::Ok);
+    assert!(value(&signal(&out, "metrics.orders", Some(&bot.instance()))) > 100.0);
+
+    // A fleet: one set of signals per instance.
+    let fleet = cmd("scrape-metrics")
+        .args(["--prometheus", &prom.url, "--fleet"])
+        .run();
+    let bad = signal(&fleet, "metrics.order_error_rate", Some(&other.instance()));
+    assert_eq!(bad.level, Level::Crit, "{}", bad.msg);
+    let good = signal(&fleet, "metrics.order_error_rate", Some(&bot.instance()));
+    assert_eq!(good.level, Level::Warn, "{}", good.msg);
+    fleet.code(1);
+
+    // An unknown instance: no data is unknown, never ok.
+    let none = cmd("scrape-metrics")
+        .args(["--prometheus", &prom.url, "--instance", "127.0.0.1:1"])
+        .run();
+    none.code(2);
+    assert!(
+        signal(&none, "metrics.order_error_rate", None)
+            .msg
+            .contains("no data")
+    );
+    assert_eq!(
+        signal(&none, "metrics.guard_trips", None).level,
+        Level::Unknown
+    );
+}
+
+#[test]
+fn a_prometheus_that_answers_errors_or_is_down() {
+    let bot = Sim::with_args(&["--scenario", "live", "--order-rate", "20"]);
+    // A real Prometheus that refuses any query touching more than one sample.
+    let prom = prometheus(&[bot.instance()], &["--query.max-samples=1"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let out = cmd("scrape-metrics")
+        .args(["--prometheus", &prom.url])
+        .run();
+    out.code(2);
+    let errors: Vec<Record> = out
+        .records()
+        .into_iter()
+        .filter(|r| r.name == "metrics.fetch")
+        .collect();
+    assert!(!errors.is_empty(), "{}", out.stdout);
+    assert!(
+        errors.iter().any(|r| r.extra["query"]
+            .as_str()
+            .is_some_and(|q| q.contains("gpt_trader_"))
+            && r.msg.contains("too many samples")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("query"), "{}", out.stderr);
+    drop(prom);
+
+    let port = free_port();
+    let down = cmd("scrape-metrics")
+        .args(["--prometheus", &format!("http://127.0.0.1:{port}")])
+        .run();
+    down.code(2);
+    assert_eq!(down.records().len(), 1);
+    assert!(
+        down.record("metrics.fetch")
+            .msg
+            .contains("connection refused"),
+        "{}",
+        down.stdout
+    );
+
+    // Something that is not Prometheus at all (the bot itself).
+    let wrong = cmd("scrape-metrics").args(["--prometheus", &bot.url]).run();
+    wrong.code(2);
+    assert!(
+        wrong.record("metrics.fetch").msg.contains("HTTP 404"),
+        "{}",
+        wrong.stdout
+    );
+}

@@ -1,0 +1,344 @@
+//! scrape-metrics in direct mode, against the simulator and crafted bodies.
+
+use crate::util::{Output, Sim, TempDir, bin, cmd};
+use canary_core::{Kind, Level};
+use std::process::Command;
+
+fn scrape(sim: &Sim, extra: &[&str]) -> Output {
+    let url = format!("{}/metrics", sim.url);
+    let mut args = vec!["--url", url.as_str()];
+    args.extend_from_slice(extra);
+    cmd("scrape-metrics").args(args).run()
+}
+
+#[test]
+fn one_shot_gives_samples_and_lifetime_signals_with_their_counts() {
+    let sim = Sim::start("order-errors-warn");
+    let out = scrape(&sim, &[]);
+    out.code(0);
+    let orders = out.record("metrics.orders");
+    assert_eq!(
+        (orders.kind, orders.value.as_f64()),
+        (Kind::Sample, Some(20.0))
+    );
+    assert_eq!(orders.extra["by_result"]["rejected"], 1.0);
+    assert_eq!(orders.extra["by_result"]["failed"], 1.0);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!((err.level, err.value.as_f64()), (Level::Warn, Some(0.1)));
+    assert_eq!(
+        (
+            err.extra["numerator"].as_f64(),
+            err.extra["denominator"].as_f64()
+        ),
+        (Some(2.0), Some(20.0))
+    );
+    assert_eq!(err.extra["window"], "lifetime");
+    assert_eq!(err.thresholds.map(|t| (t.warn, t.crit)), Some((0.05, 0.15)));
+    let trips = out.record("metrics.guard_trips_total");
+    assert_eq!(trips.extra["by_recoverable"]["true"], 1.0);
+}
+
+#[test]
+fn double_cumulation_is_detected_and_p95_computed_from_corrected_counts() {
+    let sim = Sim::start("order-errors-warn");
+    let out = scrape(&sim, &[]);
+    // 10 x 0.2 s, 8 x 0.4 s, 1 x 0.9 s: rank 18.05 falls 5 % into (0.5, 1.0] → 525 ms.
+    let p95 = out.record("metrics.broker_latency_p95");
+    assert_eq!(p95.value.as_f64(), Some(525.0));
+    assert!(
+        p95.extra["correction"]
+            .as_str()
+            .is_some_and(|c| c.contains("de-cumulated"))
+    );
+    assert_eq!(p95.extra["samples"], 19.0);
+    let submit = out
+        .records()
+        .into_iter()
+        .find(|r| {
+            r.name == "metrics.histogram"
+                && r.extra["series"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("submit") && s.contains("success"))
+        })
+        .expect("a histogram record for the submit series");
+    assert_eq!(
+        (submit.level, submit.value.as_str()),
+        (Level::Warn, Some("double-cumulated"))
+    );
+    assert!(submit.msg.contains("finite bucket exceeds +Inf"));
+
+    // The same traffic from a fixed exporter: same p95, no correction.
+    let fixed = Sim::with_args(&["--scenario", "order-errors-warn", "--correct-buckets"]);
+    let out = scrape(&fixed, &[]);
+    let p95 = out.record("metrics.broker_latency_p95");
+    assert_eq!(p95.value.as_f64(), Some(525.0));
+    assert!(p95.extra.get("correction").is_none());
+
+    // Told the buckets are correct, the bot-faithful body is refused, not misread.
+    let out = scrape(&sim, &["--buckets", "cumulative"]);
+    out.code(2);
+    let p95 = out.record("metrics.broker_latency_p95");
+    assert_eq!(p95.level, Level::Unknown);
+    assert!(p95.msg.contains("invalid buckets"), "{}", p95.msg);
+}
+
+#[test]
+fn crit_error_rate_is_blocking() {
+    let sim = Sim::start("order-errors-crit");
+    let out = scrape(&sim, &[]);
+    out.code(1);
+    assert_eq!(out.record("metrics.order_error_rate").level, Level::Crit);
+}
+
+#[test]
+fn zero_orders_is_unknown_never_ok() {
+    let sim = Sim::start("starting"); // 200 with an empty body
+    let out = scrape(&sim, &[]);
+    out.code(2);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.level, Level::Unknown);
+    assert!(err.msg.contains("zero orders"), "{}", err.msg);
+    assert_eq!(
+        out.record("metrics.broker_latency_p95").level,
+        Level::Unknown
+    );
+    assert!(
+        out.records().iter().all(|r| r.name != "metrics.parse"),
+        "an empty body is valid"
+    );
+}
+
+#[test]
+fn metrics_disabled_tells_the_operator_what_to_set() {
+    let sim = Sim::start("metrics-disabled");
+    let out = scrape(&sim, &[]);
+    out.code(2);
+    let rec = out.record("metrics.fetch");
+    assert_eq!(
+        (rec.kind, rec.level, rec.extra["reason"].as_str()),
+        (Kind::Error, Level::Unknown, Some("disabled"))
+    );
+    assert!(
+        rec.msg.contains("GPT_TRADER_METRICS_ENDPOINT_ENABLED=1") && rec.msg.contains("No-Go"),
+        "{}",
+        rec.msg
+    );
+    assert!(
+        out.stderr.starts_with("scrape-metrics: error: "),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn windowed_signals_across_runs_through_the_state_file() {
+    let sim = Sim::with_args(&[
+        "--scenario",
+        "live",
+        "--order-rate",
+        "40",
+        "--failure-ratio",
+        "0.1",
+    ]);
+    let dir = TempDir::new("state");
+    let state = dir.path("metrics.state");
+    let state_arg = state.to_string_lossy().into_owned();
+    let first = scrape(&sim, &["--state", &state_arg]);
+    assert_eq!(
+        first.record("metrics.order_error_rate").extra["window"],
+        "lifetime",
+        "one scrape: lifetime only"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let second = scrape(&sim, &["--state", &state_arg]);
+    let err = second.record("metrics.order_error_rate");
+    assert_eq!(err.extra["window"], "5m");
+    assert_eq!(err.extra["scrapes"], 2);
+    assert!(
+        err.extra["denominator"].as_f64().is_some_and(|d| d > 5.0),
+        "{:?}",
+        err.extra
+    );
+    let text = std::fs::read_to_string(&state).expect("state written");
+    assert!(text.contains("canary-kit/scrape-metrics-state"));
+}
+
+#[test]
+fn a_corrupt_or_foreign_state_file_is_an_error_never_reset() {
+    let sim = Sim::start("healthy-b");
+    let dir = TempDir::new("badstate");
+    for (name, content, needle) in [
+        (
+            "corrupt",
+            "{\"format\": \"canary-kit/scrape-metrics-state\", \"v\": 1, \"tar",
+            "corrupt",
+        ),
+        (
+            "foreign",
+            "{\"hello\": \"world\"}\n",
+            "not a scrape-metrics state file",
+        ),
+        (
+            "other-target",
+            "{\"format\":\"canary-kit/scrape-metrics-state\",\"v\":1,\"target\":\"http://elsewhere/metrics\",\"snapshots\":[]}",
+            "belongs to http://elsewhere/metrics",
+        ),
+    ] {
+        let path = dir.path(name);
+        std::fs::write(&path, content).expect("write");
+        let out = scrape(&sim, &["--state", &path.to_string_lossy()]);
+        out.code(2);
+        assert!(out.stdout.is_empty());
+        assert!(out.stderr.contains(needle), "{name}: {}", out.stderr);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            content,
+            "{name} must be left as it was"
+        );
+    }
+}
+
+fn body(orders: u64, failed: u64) -> String {
+    format!(
+        "# TYPE gpt_trader_order_submission_total counter\n\
+gpt_trader_order_submission_total{{reason=\"none\",result=\"success\",side=\"buy\"}} {orders}\n\
+gpt_trader_order_submission_total{{reason=\"timeout\",result=\"failed\",side=\"buy\"}} {failed}\n"
+    )
+}
+
+#[test]
+fn a_counter_reset_mid_window_is_handled_as_promql_does() {
+    let dir = TempDir::new("reset");
+    let state = dir.path("s");
+    let file = dir.path("metrics.txt");
+    let run = |orders, failed| {
+        std::fs::write(&file, body(orders, failed)).expect("write body");
+        let out = cmd("scrape-metrics")
+            .args([
+                "--file",
+                &file.to_string_lossy(),
+                "--state",
+                &state.to_string_lossy(),
+            ])
+            .run();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        out
+    };
+    run(100, 4);
+    run(120, 6);
+    // The bot restarted: its counters start again from zero.
+    let out = run(5, 1);
+    let err = out.record("metrics.order_error_rate");
+    // Raw increases: successes 5 - 100 + 120 = 25, failures 1 - 4 + 6 = 3.
+    // Three points deep inside a 5 m window extrapolate by half an average
+    // interval at the start, whatever the spacing: factor 1.25.
+    assert_eq!(err.extra["denominator"].as_f64(), Some(35.0));
+    assert_eq!(err.extra["numerator"].as_f64(), Some(3.75));
+    assert_eq!(err.value.as_f64(), Some(0.107142857));
+    assert_eq!(err.level, Level::Warn);
+}
+
+#[test]
+fn bad_lines_are_reported_by_number_and_the_rest_is_kept() {
+    let dir = TempDir::new("badlines");
+    let file = dir.path("m.txt");
+    let text = format!(
+        "{}some_other_metric{{a=\"x}} 3\ngpt_trader_guard_trips_total{{guard=\"daily_loss\"}} notanumber\n",
+        body(50, 1)
+    );
+    std::fs::write(&file, text).expect("write");
+    let out = cmd("scrape-metrics")
+        .args(["--file", &file.to_string_lossy()])
+        .run();
+    out.code(2);
+    let parse: Vec<_> = out
+        .records()
+        .into_iter()
+        .filter(|r| r.name == "metrics.parse")
+        .collect();
+    assert_eq!(parse.len(), 2);
+    assert_eq!(
+        (parse[0].extra["line"].as_u64(), parse[0].level),
+        (Some(4), Level::Warn)
+    );
+    assert_eq!(
+        (parse[1].extra["line"].as_u64(), parse[1].level),
+        (Some(5), Level::Unknown),
+        "a guard-trip line is one the signals read"
+    );
+    assert_eq!(out.record("metrics.orders").value.as_f64(), Some(51.0));
+    assert!(
+        out.stderr
+            .contains("2 line(s) could not be parsed; first: line 4"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_hundred_thousand_series_and_a_body_over_the_cap() {
+    let dir = TempDir::new("big");
+    let file = dir.path("big.txt");
+    let mut text = body(10, 0);
+    text.push_str("# TYPE other_total counter\n");
+    for i in 0..100_000 {
+        text.push_str(&format!(
+            "other_total{{shard=\"{i}\",zone=\"z{}\"}} {i}\n",
+            i % 7
+        ));
+    }
+    std::fs::write(&file, &text).expect("write");
+    let out = cmd("scrape-metrics")
+        .args(["--file", &file.to_string_lossy()])
+        .run();
+    assert!(out.records().iter().all(|r| r.name != "metrics.parse"));
+    assert_eq!(out.record("metrics.orders").value.as_f64(), Some(10.0));
+    let out = cmd("scrape-metrics")
+        .args(["--file", &file.to_string_lossy(), "--max-body", "100000"])
+        .run();
+    out.code(2);
+    assert!(
+        out.record("metrics.fetch")
+            .msg
+            .contains("over the 100000-byte cap")
+    );
+}
+
+#[test]
+fn unreachable_bot_is_one_fetch_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let out = cmd("scrape-metrics")
+        .args(["--url", &format!("http://127.0.0.1:{port}/metrics")])
+        .run();
+    out.code(2);
+    assert_eq!(out.records().len(), 1);
+    assert!(
+        out.record("metrics.fetch")
+            .msg
+            .contains("connection refused")
+    );
+}
+
+#[test]
+fn a_closed_stdout_is_quiet() {
+    let sim = Sim::start("order-errors-warn");
+    let script = format!(
+        "'{}' --url {}/metrics --every 20ms --count 50 | head -1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        bin("scrape-metrics").display(),
+        sim.url
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("bash");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
