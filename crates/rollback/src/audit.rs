@@ -1,0 +1,84 @@
+//! Where records go: stdout and the NDJSON audit log, each record tagged with
+//! the run's id and mode.
+//!
+//! A failure to write stdout (a closed pipe, `| head -1`) never interrupts a
+//! rollback half-way: the run goes on, the audit log keeps every record, and
+//! the exit code still reports the outcome.
+
+use crate::TOOL;
+use canary_core::Record;
+use canary_core::ndjson::RecordWriter;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+#[derive(Debug)]
+pub struct Sink<'a, W: Write> {
+    out: &'a mut RecordWriter<W>,
+    audit: Option<File>,
+    run_id: String,
+    mode: &'static str,
+    /// `rollback` or `promote`: the prefix of the run's result record.
+    pub prefix: &'static str,
+    /// The first stdout error, reported at the end.
+    pub stdout_error: Option<io::Error>,
+    audit_failed: bool,
+}
+
+impl<'a, W: Write> Sink<'a, W> {
+    pub fn new(out: &'a mut RecordWriter<W>, run_id: &str, mode: &'static str) -> Self {
+        Sink {
+            out,
+            audit: None,
+            run_id: run_id.to_owned(),
+            mode,
+            prefix: "rollback",
+            stdout_error: None,
+            audit_failed: false,
+        }
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Open the audit log for appending (creating it and its directory).
+    pub fn open_audit(&mut self, path: &Path) -> io::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        self.audit = Some(OpenOptions::new().create(true).append(true).open(path)?);
+        Ok(())
+    }
+
+    pub fn has_audit(&self) -> bool {
+        self.audit.is_some()
+    }
+
+    pub fn emit(&mut self, rec: Record) {
+        let rec = rec
+            .extra("run_id", self.run_id.clone())
+            .extra("mode", self.mode);
+        if let Some(f) = &mut self.audit {
+            let written =
+                serde_json::to_vec(&rec)
+                    .map_err(io::Error::other)
+                    .and_then(|mut line| {
+                        line.push(b'\n');
+                        // One write per record: O_APPEND keeps concurrent lines whole.
+                        f.write_all(&line)
+                    });
+            if let Err(e) = written {
+                if !self.audit_failed {
+                    canary_core::diag(TOOL, "error", &format!("writing the audit log: {e}"));
+                    self.audit_failed = true;
+                }
+            }
+        }
+        if self.stdout_error.is_none() {
+            if let Err(e) = self.out.write(&rec).and_then(|()| self.out.flush()) {
+                self.stdout_error = Some(e);
+            }
+        }
+    }
+}

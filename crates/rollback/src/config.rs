@@ -1,0 +1,376 @@
+//! Settings: the commands each step runs (argv arrays, from flags, a JSON
+//! config file or the documented defaults), timeouts and paths.
+
+use crate::cli::{Cli, Manager};
+use canary_core::duration::parse_duration;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Largest config file read.
+const MAX_CONFIG: u64 = 1 << 20;
+/// Name of the canary instance in the runbook's process-manager commands.
+pub const CANARY_UNIT: &str = "gpt-trader-canary";
+
+/// The JSON configuration file. Unknown keys are refused (a typo must not
+/// silently fall back to a default command).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub repo: Option<PathBuf>,
+    pub manager: Option<Manager>,
+    pub state_dir: Option<PathBuf>,
+    pub audit_log: Option<PathBuf>,
+    pub skip_close_positions: Option<bool>,
+    pub step_timeout: Option<String>,
+    pub start_grace: Option<String>,
+    /// Per-step timeouts, e.g. `{"sync": "10m"}`.
+    #[serde(default)]
+    pub timeouts: BTreeMap<String, String>,
+    #[serde(default)]
+    pub commands: Commands,
+    pub canary_profile: Option<PathBuf>,
+    pub prod_profile: Option<PathBuf>,
+}
+
+/// Commands in the config file, each an argv array. `[]` turns off an
+/// optional one (status, watch gate).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commands {
+    pub stop: Option<Vec<String>>,
+    pub status: Option<Vec<String>>,
+    pub close_positions: Option<Vec<String>>,
+    pub sync: Option<Vec<String>>,
+    pub restart: Option<Vec<String>>,
+    pub deploy: Option<Vec<String>>,
+    pub watch: Option<Vec<String>>,
+    pub watch_gate: Option<Vec<String>>,
+}
+
+/// A command and where it came from (`flag`, `config`, `default (...)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cmd {
+    pub argv: Vec<String>,
+    pub source: String,
+}
+
+impl Cmd {
+    fn new(argv: &[&str], source: &str) -> Cmd {
+        Cmd {
+            argv: argv.iter().map(|s| (*s).to_owned()).collect(),
+            source: source.to_owned(),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!(self.argv)
+    }
+}
+
+/// Everything a run needs to know, merged: flags over config over defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub repo: PathBuf,
+    pub state_dir: Option<PathBuf>,
+    pub audit_log: Option<PathBuf>,
+    pub stop: Cmd,
+    pub status: Option<Cmd>,
+    pub close_positions: Option<Cmd>,
+    pub skip_close_positions: bool,
+    pub sync: Cmd,
+    pub restart: Cmd,
+    pub deploy: Cmd,
+    pub watch: Cmd,
+    pub watch_gate: Option<Cmd>,
+    pub canary_profile: Option<PathBuf>,
+    pub prod_profile: Option<PathBuf>,
+    pub step_timeout: Duration,
+    pub timeouts: BTreeMap<String, Duration>,
+    pub start_grace: Duration,
+}
+
+impl Settings {
+    /// The timeout of one step's command.
+    pub fn timeout(&self, step: &str) -> Duration {
+        self.timeouts
+            .get(step)
+            .copied()
+            .unwrap_or(self.step_timeout)
+    }
+}
+
+/// Parse a command given on the command line: a JSON array of strings, or
+/// words split on whitespace (no quoting, no shell).
+pub fn parse_cmd(text: &str) -> Result<Vec<String>, String> {
+    let trimmed = text.trim();
+    let argv: Vec<String> = if trimmed.starts_with('[') {
+        serde_json::from_str(trimmed).map_err(|e| format!("not a JSON array of strings: {e}"))?
+    } else {
+        trimmed.split_whitespace().map(str::to_owned).collect()
+    };
+    check_argv(argv)
+}
+
+fn check_argv(argv: Vec<String>) -> Result<Vec<String>, String> {
+    match argv.first() {
+        None => Err("empty command".into()),
+        Some(p) if p.is_empty() => Err("empty program name".into()),
+        Some(_) if argv.iter().any(|a| a.contains('\0')) => Err("contains a NUL byte".into()),
+        Some(_) => Ok(argv),
+    }
+}
+
+fn stop_and_status(m: Manager) -> (Cmd, Cmd) {
+    match m {
+        Manager::Systemd => (
+            Cmd::new(&["systemctl", "stop", CANARY_UNIT], "default (systemd)"),
+            Cmd::new(
+                &["systemctl", "is-active", "--quiet", CANARY_UNIT],
+                "default (systemd)",
+            ),
+        ),
+        Manager::Docker => (
+            Cmd::new(&["docker", "stop", CANARY_UNIT], "default (docker)"),
+            Cmd::new(&["docker", "top", CANARY_UNIT], "default (docker)"),
+        ),
+        Manager::CanaryProcess => {
+            let script = "scripts/ops/canary_process.py";
+            (
+                Cmd::new(
+                    &["uv", "run", "python", script, "--profile", "canary", "stop"],
+                    "default (canary-process)",
+                ),
+                Cmd::new(
+                    &[
+                        "uv",
+                        "run",
+                        "python",
+                        script,
+                        "--profile",
+                        "canary",
+                        "status",
+                    ],
+                    "default (canary-process)",
+                ),
+            )
+        }
+    }
+}
+
+/// Read the config file, if any.
+pub fn load_file(path: &Path) -> Result<FileConfig, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut text = String::new();
+    file.take(MAX_CONFIG + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if text.len() as u64 > MAX_CONFIG {
+        return Err(format!("{}: larger than 1 MiB", path.display()));
+    }
+    let mut cfg: FileConfig =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Relative paths in the file are relative to the file.
+    let base = path.parent().unwrap_or(Path::new("."));
+    for p in [
+        &mut cfg.repo,
+        &mut cfg.state_dir,
+        &mut cfg.audit_log,
+        &mut cfg.canary_profile,
+        &mut cfg.prod_profile,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if p.is_relative() {
+            *p = base.join(&*p);
+        }
+    }
+    Ok(cfg)
+}
+
+/// Pick a command: the flag, else the config file, else the default.
+fn pick(
+    name: &str,
+    flag: Option<&String>,
+    file: Option<&Vec<String>>,
+    default: Option<Cmd>,
+) -> Result<Option<Cmd>, String> {
+    if let Some(text) = flag {
+        let argv = parse_cmd(text).map_err(|e| format!("--{name}-cmd: {e}"))?;
+        return Ok(Some(Cmd {
+            argv,
+            source: "flag".into(),
+        }));
+    }
+    if let Some(argv) = file {
+        if argv.is_empty() {
+            return Ok(None);
+        }
+        let argv = check_argv(argv.clone()).map_err(|e| format!("config commands.{name}: {e}"))?;
+        return Ok(Some(Cmd {
+            argv,
+            source: "config".into(),
+        }));
+    }
+    Ok(default)
+}
+
+fn duration(field: &str, text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|e| format!("config {field}: {e}"))
+}
+
+/// Merge flags, the config file and the defaults.
+pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
+    let repo = cli.repo.clone().or(file.repo.clone()).ok_or(
+        "no repository: pass --repo DIR (the bot's git checkout) or set \"repo\" in --config",
+    )?;
+    let manager = cli.manager.or(file.manager).unwrap_or(Manager::Systemd);
+    let (stop_d, status_d) = stop_and_status(manager);
+    let c = &file.commands;
+    let req = |o: Option<Cmd>| o.ok_or_else(|| "a required command is empty".to_owned());
+    let stop = req(pick(
+        "stop",
+        cli.stop_cmd.as_ref(),
+        c.stop.as_ref(),
+        Some(stop_d),
+    )?)?;
+    // A custom stop command does not get a preset status command it does not match.
+    let status_default = (stop.source.starts_with("default")).then_some(status_d);
+    let status = pick(
+        "status",
+        cli.status_cmd.as_ref(),
+        c.status.as_ref(),
+        status_default,
+    )?;
+    let close_positions = pick(
+        "close-positions",
+        cli.close_positions_cmd.as_ref(),
+        c.close_positions.as_ref(),
+        None,
+    )?;
+    let prod = ["uv", "run", "gpt-trader", "run", "--profile", "prod"];
+    let sync = req(pick(
+        "sync",
+        cli.sync_cmd.as_ref(),
+        c.sync.as_ref(),
+        Some(Cmd::new(&["uv", "sync"], "default")),
+    )?)?;
+    let restart = req(pick(
+        "restart",
+        cli.restart_cmd.as_ref(),
+        c.restart.as_ref(),
+        Some(Cmd::new(&prod, "default")),
+    )?)?;
+    let deploy = req(pick(
+        "deploy",
+        cli.deploy_cmd.as_ref(),
+        c.deploy.as_ref(),
+        Some(Cmd::new(&prod, "default")),
+    )?)?;
+    let watch = req(pick(
+        "watch",
+        cli.watch_cmd.as_ref(),
+        c.watch.as_ref(),
+        Some(Cmd::new(
+            &[
+                "probe-health",
+                "--phase",
+                "b",
+                "--every",
+                "30s",
+                "--count",
+                "120",
+            ],
+            "default",
+        )),
+    )?)?;
+    let watch_gate = pick(
+        "watch-gate",
+        cli.watch_gate_cmd.as_ref(),
+        c.watch_gate.as_ref(),
+        Some(Cmd::new(&["judge", "--phase", "b"], "default")),
+    )?;
+    let step_timeout = match (cli.step_timeout, &file.step_timeout) {
+        (Some(d), _) => d,
+        (None, Some(t)) => duration("step_timeout", t)?,
+        (None, None) => Duration::from_secs(300),
+    };
+    let start_grace = match (cli.start_grace, &file.start_grace) {
+        (Some(d), _) => d,
+        (None, Some(t)) => duration("start_grace", t)?,
+        (None, None) => Duration::from_secs(15),
+    };
+    let mut timeouts = BTreeMap::new();
+    for (step, text) in &file.timeouts {
+        if !crate::plan::STEP_NAMES.contains(&step.as_str()) {
+            return Err(format!(
+                "config timeouts: unknown step '{}' (steps: {})",
+                crate::version::shown(step),
+                crate::plan::STEP_NAMES.join(", ")
+            ));
+        }
+        timeouts.insert(step.clone(), duration(&format!("timeouts.{step}"), text)?);
+    }
+    Ok(Settings {
+        repo,
+        state_dir: cli.state_dir.clone().or(file.state_dir),
+        audit_log: cli.audit_log.clone().or(file.audit_log),
+        stop,
+        status,
+        close_positions,
+        skip_close_positions: cli.skip_close_positions || file.skip_close_positions == Some(true),
+        sync,
+        restart,
+        deploy,
+        watch,
+        watch_gate,
+        canary_profile: cli.canary_profile.clone().or(file.canary_profile),
+        prod_profile: cli.prod_profile.clone().or(file.prod_profile),
+        step_timeout,
+        timeouts,
+        start_grace,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_as_arrays_or_words_never_shell() {
+        assert_eq!(
+            parse_cmd("systemctl stop gpt-trader-canary"),
+            Ok(vec![
+                "systemctl".into(),
+                "stop".into(),
+                "gpt-trader-canary".into()
+            ])
+        );
+        assert_eq!(
+            parse_cmd(r#"["/opt/my tools/flatten", "a b"]"#),
+            Ok(vec!["/opt/my tools/flatten".into(), "a b".into()])
+        );
+        assert_eq!(
+            parse_cmd("echo $(id); rm"),
+            Ok(vec!["echo".into(), "$(id);".into(), "rm".into()])
+        );
+        assert!(parse_cmd("").is_err());
+        assert!(parse_cmd("[]").is_err());
+        assert!(parse_cmd("[1]").is_err());
+        assert!(parse_cmd(r#"[""]"#).is_err());
+    }
+
+    #[test]
+    fn config_refuses_unknown_keys() {
+        let err = serde_json::from_str::<FileConfig>(r#"{"comands": {}}"#).expect_err("typo");
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        let err =
+            serde_json::from_str::<FileConfig>(r#"{"commands": {"stop": "systemctl stop x"}}"#)
+                .expect_err("a string, not an array");
+        assert!(err.to_string().contains("sequence"), "{err}");
+    }
+}

@@ -1,0 +1,151 @@
+//! Promotion (runbook §4.4), on a `promote` verdict only: write the canary
+//! report, show the profile diff, stop the canary, deploy production, and
+//! start the one-hour post-promotion watch through the same gate.
+
+use crate::config::Settings;
+use crate::git::Repo;
+use crate::plan::{Action, Plan, Step, stop_step};
+use crate::progress::{self, Progress};
+use crate::steps::{Done, record};
+use crate::trigger::Verdict;
+use canary_core::Level;
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// The promotion plan. A re-run on the same verdict with HEAD unchanged
+/// resumes it: finished steps are not repeated (a second deploy would start
+/// a second production bot).
+pub fn plan(
+    settings: &Settings,
+    repo: &Repo,
+    state_dir: &Path,
+    verdict: &Verdict,
+    run_id: &str,
+) -> Result<Plan, String> {
+    let tags = repo.tags()?;
+    let head = repo.head(&tags)?;
+    let ts = verdict.record.ts;
+    let ts_text = ts.to_string();
+    let ppath = progress::path(state_dir, "promote");
+    let resume = progress::load(&ppath).filter(|p| {
+        p.verdict_ts.as_deref() == Some(ts_text.as_str()) && p.from_commit == head.commit
+    });
+    let done_by = |step: &str| {
+        resume
+            .as_ref()
+            .filter(|p| p.has(step))
+            .map(|p| format!("already done by run {}", p.run_id))
+    };
+    let stamp = ts.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let profiles = repo.dir.join("config").join("profiles");
+    let canary = settings
+        .canary_profile
+        .clone()
+        .unwrap_or_else(|| profiles.join("canary.yaml"));
+    let prod = settings
+        .prod_profile
+        .clone()
+        .unwrap_or_else(|| profiles.join("prod.yaml"));
+    let (watch_cmd, feed) = match &settings.watch_gate {
+        Some(gate) => (gate.clone(), Some(settings.watch.clone())),
+        None => (settings.watch.clone(), None),
+    };
+    let steps = vec![
+        Step::new(
+            "report",
+            Action::Report(
+                state_dir
+                    .join("reports")
+                    .join(format!("canary-report-{stamp}.json")),
+            ),
+        )
+        .skip_if(done_by("report")),
+        Step::new("profile_diff", Action::Diff { prod, canary }).skip_if(done_by("profile_diff")),
+        stop_step(settings),
+        Step::new(
+            "deploy",
+            Action::Start {
+                cmd: settings.deploy.clone(),
+                log: state_dir.join("deploy.log"),
+                feed: None,
+            },
+        )
+        .skip_if(done_by("deploy")),
+        Step::new(
+            "watch",
+            Action::Start {
+                cmd: watch_cmd,
+                log: state_dir.join(format!("watch-{stamp}.ndjson")),
+                feed,
+            },
+        )
+        .skip_if(done_by("watch")),
+    ];
+    let progress = resume.clone().unwrap_or_else(|| Progress {
+        run_id: run_id.to_owned(),
+        from_tag: head.release.as_ref().map(|t| t.name.clone()),
+        from_commit: head.commit.clone(),
+        verdict_ts: Some(ts_text),
+        ..Progress::default()
+    });
+    Ok(Plan {
+        prefix: "promote",
+        steps,
+        head,
+        target: None,
+        target_source: "none",
+        progress: Some((ppath, progress)),
+        completed_before: resume.filter(|p| p.completed).map(|p| p.run_id),
+        verdict: serde_json::to_value(&verdict.record).ok(),
+    })
+}
+
+/// Write the canary report: the verdict and its window evidence, as JSON.
+pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, path: &Path) -> Done {
+    let started = jiff::Timestamp::now();
+    let verdict = plan.verdict.clone().unwrap_or(Value::Null);
+    let report = json!({
+        "report": "canary",
+        "generated_at": started.to_string(),
+        "generated_by": crate::TOOL,
+        "repo": repo.dir.display().to_string(),
+        "release": plan.head.to_json(),
+        "decision": verdict.get("decision"),
+        "phase": verdict.get("phase"),
+        "window": verdict.get("window"),
+        "reasons": verdict.get("reasons"),
+        "verdict": verdict,
+    });
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            let body = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
+            std::fs::write(path, body)
+        });
+    let rec = record(plan, step, repo, "", Level::Ok)
+        .extra("started", started.to_string())
+        .extra("ended", jiff::Timestamp::now().to_string());
+    match written {
+        Ok(()) => Done {
+            ok: true,
+            record: with_status(rec, "done", Level::Ok)
+                .msg(format!("canary report written to {}", path.display())),
+        },
+        Err(e) => Done {
+            ok: false,
+            record: with_status(rec, "failed", Level::Crit).msg(format!(
+                "writing the canary report {} failed: {e}",
+                path.display()
+            )),
+        },
+    }
+}
+
+fn with_status(mut rec: canary_core::Record, status: &str, level: Level) -> canary_core::Record {
+    rec.value = Value::String(status.to_owned());
+    rec.level = level;
+    rec.extra
+        .insert("status".into(), Value::String(status.to_owned()));
+    rec
+}

@@ -1,0 +1,160 @@
+//! The closing record of a run: what was done, or where it stopped, what
+//! state the canary, the positions and the checkout are in, and what the
+//! operator does next.
+
+use crate::TOOL;
+use crate::config::Settings;
+use crate::git::Repo;
+use crate::plan::{Action, Plan, Step};
+use canary_core::{Kind, Level, Record};
+use serde_json::json;
+
+fn base(plan: &Plan, repo: &Repo, outcome: &str, level: Level) -> Record {
+    let mut rec = Record::new(
+        TOOL,
+        &repo.dir.display().to_string(),
+        Kind::Step,
+        &format!("{}.result", plan.prefix),
+        level,
+    )
+    .value(outcome)
+    .extra("outcome", outcome)
+    .extra("head", plan.head.to_json());
+    if let Some(t) = &plan.target {
+        rec = rec
+            .extra("to", t.to_json())
+            .extra("target_source", plan.target_source);
+    }
+    rec
+}
+
+fn argv_of(step: Option<&Step>) -> String {
+    step.and_then(|s| s.action.argv())
+        .map(|a| a.join(" "))
+        .unwrap_or_default()
+}
+
+fn find<'a>(plan: &'a Plan, name: &str) -> Option<&'a Step> {
+    plan.steps.iter().find(|s| s.name == name)
+}
+
+/// The state after `step` failed, and the operator's next action.
+pub fn failure(plan: &Plan, step: &Step, settings: &Settings, repo: &Repo) -> (String, String) {
+    let from = plan.head.label();
+    let to = plan
+        .target
+        .as_ref()
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    let dir = repo.dir.display();
+    let log = match &step.action {
+        Action::Start { log, .. } => log.display().to_string(),
+        _ => String::new(),
+    };
+    let rerun = "then re-run the same command: finished steps are not repeated";
+    let (state, next) = match (plan.prefix, step.name) {
+        ("rollback", "stop") => (
+            format!("the canary may still be running; nothing else was changed (positions untouched, repository still at {from})"),
+            format!("stop the canary by hand (the stop command was: {}), {rerun}", argv_of(Some(step))),
+        ),
+        ("rollback", "close_positions") => (
+            format!("the canary is stopped; open positions may remain; the repository is still at {from}"),
+            "close the positions in the broker UI, then re-run with --skip-close-positions (or fix the hook and re-run)".into(),
+        ),
+        ("rollback", "checkout") => (
+            format!("the canary is stopped and positions were handled, but the repository is still at {from}: the checkout of {to} failed"),
+            format!("look at `git -C {dir} status` (local changes block a checkout), fix it, {rerun}"),
+        ),
+        ("rollback", "sync") => (
+            format!("the repository is at {to} but its dependencies are not synced; nothing was restarted: the bot is not running"),
+            format!("fix the sync (run `{}` in {dir}), {rerun}", argv_of(Some(step))),
+        ),
+        ("rollback", _) => (
+            format!("the repository is at {to} and synced, but the bot did not start with the prod profile: nothing is trading"),
+            format!("start it by hand (`{}` in {dir}; its output is in {log}), or fix the command and re-run", argv_of(Some(step))),
+        ),
+        ("promote", "report" | "profile_diff") => (
+            "nothing was changed: the canary is still running".into(),
+            format!("fix the cause above (report directory, profile paths: {}), {rerun}", argv_of(find(plan, "profile_diff"))),
+        ),
+        ("promote", "stop") => (
+            "the canary may still be running; production was not deployed".into(),
+            format!("stop the canary by hand (`{}`), {rerun}", argv_of(Some(step))),
+        ),
+        ("promote", "deploy") => (
+            "the canary is stopped but production did not start: nothing is trading".into(),
+            format!("start production by hand (`{}` in {dir}; output in {log}), or fix the command and re-run", argv_of(Some(step))),
+        ),
+        _ => (
+            "production is deployed, but the one-hour post-promotion watch did not start".into(),
+            format!(
+                "start it by hand: `{} | {}` — and watch it for an hour",
+                settings.watch.argv.join(" "),
+                settings.watch_gate.as_ref().map(|g| g.argv.join(" ")).unwrap_or_default()
+            ),
+        ),
+    };
+    (state, next)
+}
+
+pub fn failed(
+    plan: &Plan,
+    repo: &Repo,
+    step: &str,
+    finished: &[&str],
+    not_run: &[&str],
+    state: &str,
+    next: &str,
+) -> Record {
+    base(plan, repo, "failed", Level::Crit)
+        .extra("failed_step", step)
+        .extra("finished", json!(finished))
+        .extra("not_run", json!(not_run))
+        .extra("state", state)
+        .extra("next", next)
+        .msg(format!(
+            "{} stopped at step {step}: {state}. Next: {next}",
+            plan.prefix
+        ))
+}
+
+pub fn success(plan: &Plan, repo: &Repo, execute: bool, finished: &[&str]) -> Record {
+    let all_skipped = plan.steps.iter().all(|s| s.skip.is_some());
+    let to = plan.target.as_ref().map(|t| t.name.as_str()).unwrap_or("");
+    let (outcome, msg) = match (execute, plan.prefix, &plan.completed_before) {
+        (false, _, _) if all_skipped => (
+            "already-done",
+            "dry run: every step is already done; nothing would run".to_owned(),
+        ),
+        (false, _, _) => (
+            "planned",
+            format!(
+                "dry run: {} step(s) planned; re-run with --execute to run them",
+                plan.steps.iter().filter(|s| s.skip.is_none()).count()
+            ),
+        ),
+        (true, "rollback", Some(run)) => (
+            "already-done",
+            format!("the rollback to {to} was already completed by run {run}; the repository is at {to} and the canary is stopped: nothing else was done"),
+        ),
+        (true, "rollback", None) if plan.target.is_none() => (
+            "done",
+            "the canary is stopped; the rest of the rollback was not run (a stop verdict): investigate, then roll back with --full or --force if needed".to_owned(),
+        ),
+        (true, "rollback", None) => (
+            "done",
+            format!("rolled back from {} to {to} and restarted with the prod profile", plan.head.label()),
+        ),
+        (true, _, Some(run)) => (
+            "already-done",
+            format!("the promotion was already completed by run {run}: nothing else was done"),
+        ),
+        (true, _, None) => (
+            "done",
+            "promoted: canary stopped, production deployed, post-promotion watch started for one hour".to_owned(),
+        ),
+    };
+    base(plan, repo, outcome, Level::Ok)
+        .extra("finished", json!(finished))
+        .msg(msg)
+}

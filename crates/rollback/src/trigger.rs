@@ -1,0 +1,353 @@
+//! The trigger: judge's verdicts read from the input, validated field by
+//! field, and the one verdict the run acts on.
+
+use crate::TOOL;
+use crate::version::{shown, validate_tag};
+use canary_core::ndjson::{Input, RecordReader};
+use canary_core::{Kind, Level, Record, diag};
+use serde_json::{Value, json};
+use std::io::BufRead;
+
+/// judge's decisions (runbook §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Go,
+    NoGo,
+    Continue,
+    Advance,
+    Promote,
+    Extend,
+    Pause,
+    Stop,
+    Rollback,
+}
+
+impl Decision {
+    pub fn parse(s: &str) -> Option<Decision> {
+        Some(match s {
+            "go" => Decision::Go,
+            "no-go" => Decision::NoGo,
+            "continue" => Decision::Continue,
+            "advance" => Decision::Advance,
+            "promote" => Decision::Promote,
+            "extend" => Decision::Extend,
+            "pause" => Decision::Pause,
+            "stop" => Decision::Stop,
+            "rollback" => Decision::Rollback,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Go => "go",
+            Decision::NoGo => "no-go",
+            Decision::Continue => "continue",
+            Decision::Advance => "advance",
+            Decision::Promote => "promote",
+            Decision::Extend => "extend",
+            Decision::Pause => "pause",
+            Decision::Stop => "stop",
+            Decision::Rollback => "rollback",
+        }
+    }
+}
+
+/// A verdict that passed validation.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub record: Record,
+    pub decision: Decision,
+    pub source: String,
+    /// True for `"scope": "overall"`.
+    pub overall: bool,
+    /// A validated `to_tag` the verdict names as the rollback target.
+    pub to_tag: Option<String>,
+}
+
+impl Verdict {
+    /// What the audit log and the trigger record say about it.
+    pub fn summary(&self) -> Value {
+        let r = &self.record;
+        json!({
+            "source": self.source,
+            "ts": r.ts.to_string(),
+            "target": shown(&r.target),
+            "decision": self.decision.as_str(),
+            "level": r.level.as_str(),
+            "phase": r.extra.get("phase").and_then(Value::as_str).map(shown),
+            "scope": if self.overall { "overall" } else { "target" },
+        })
+    }
+}
+
+/// Everything read from the input.
+#[derive(Debug, Default)]
+pub struct Intake {
+    pub verdicts: Vec<Verdict>,
+    /// `input.malformed` and `rollback.rejected` records, in input order.
+    pub problems: Vec<Record>,
+    pub malformed: usize,
+    pub rejected: usize,
+}
+
+/// Read every source; bad lines and bad verdicts become records, never stop
+/// the reading.
+pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io::Result<()> {
+    for item in RecordReader::new(reader, source) {
+        match item? {
+            Input::Bad(bad) => {
+                diag(TOOL, "error", &bad.diagnostic());
+                intake.problems.push(bad.to_record(TOOL));
+                intake.malformed += 1;
+            }
+            Input::Record(rec) => {
+                if rec.kind != Kind::Verdict || rec.name != "judge.verdict" {
+                    continue;
+                }
+                match validate(*rec, source) {
+                    Ok(v) => intake.verdicts.push(v),
+                    Err(rej) => {
+                        diag(TOOL, "error", &format!("{source}: {}", rej.msg));
+                        intake.problems.push(*rej);
+                        intake.rejected += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn rejected(
+    rec: &Record,
+    source: &str,
+    field: &str,
+    value: &Value,
+    why: &str,
+    level: Level,
+) -> Box<Record> {
+    let shown_value = match value {
+        Value::String(s) => Value::String(shown(s)),
+        Value::Null => Value::Null,
+        other => Value::String(shown(&other.to_string())),
+    };
+    let rec = Record::new(TOOL, source, Kind::Error, "rollback.rejected", level)
+        .value(shown_value)
+        .msg(format!(
+            "verdict of {} rejected: field '{field}' {why}; it is not acted on",
+            rec.ts
+        ))
+        .extra("field", field)
+        .extra("reason", why)
+        .extra("verdict_ts", rec.ts.to_string());
+    Box::new(rec)
+}
+
+/// Check the fields this tool uses. A verdict with a bad one is rejected as
+/// a whole: a verdict that does not validate is not one to act on.
+fn validate(rec: Record, source: &str) -> Result<Verdict, Box<Record>> {
+    let get = |k: &str| rec.extra.get(k).cloned().unwrap_or(Value::Null);
+    let decision = match get("decision") {
+        Value::String(s) => match Decision::parse(&s) {
+            Some(d) => d,
+            None => {
+                let why = "is not a known decision (go, no-go, continue, advance, promote, extend, pause, stop, rollback)";
+                return Err(rejected(
+                    &rec,
+                    source,
+                    "decision",
+                    &Value::String(s),
+                    why,
+                    Level::Unknown,
+                ));
+            }
+        },
+        Value::Null => {
+            return Err(rejected(
+                &rec,
+                source,
+                "decision",
+                &Value::Null,
+                "is missing",
+                Level::Unknown,
+            ));
+        }
+        other => {
+            return Err(rejected(
+                &rec,
+                source,
+                "decision",
+                &other,
+                "is not a string",
+                Level::Unknown,
+            ));
+        }
+    };
+    let overall = match get("scope") {
+        Value::Null => false,
+        Value::String(s) if s == "overall" => true,
+        Value::String(s) if s == "target" => false,
+        other => {
+            return Err(rejected(
+                &rec,
+                source,
+                "scope",
+                &other,
+                "is not \"overall\" or \"target\"",
+                Level::Unknown,
+            ));
+        }
+    };
+    let mut to_tag = None;
+    for field in ["to_tag", "tag"] {
+        match get(field) {
+            Value::Null => {}
+            Value::String(s) => match validate_tag(&s) {
+                Ok(_) if field == "to_tag" => to_tag = Some(s),
+                Ok(_) => {}
+                Err(why) => {
+                    let why = format!("is not a valid release tag: {why}");
+                    return Err(rejected(
+                        &rec,
+                        source,
+                        field,
+                        &Value::String(s),
+                        &why,
+                        Level::Crit,
+                    ));
+                }
+            },
+            other => {
+                return Err(rejected(
+                    &rec,
+                    source,
+                    field,
+                    &other,
+                    "is not a string",
+                    Level::Crit,
+                ));
+            }
+        }
+    }
+    Ok(Verdict {
+        record: rec,
+        decision,
+        source: source.to_owned(),
+        overall,
+        to_tag,
+    })
+}
+
+/// The verdict to act on: the last overall one; with none, the last verdict,
+/// provided every verdict is about the same target (one instance watched over
+/// time). Several targets and no overall verdict is ambiguous.
+pub fn pick(verdicts: &[Verdict]) -> Result<Option<&Verdict>, String> {
+    if let Some(v) = verdicts.iter().rev().find(|v| v.overall) {
+        return Ok(Some(v));
+    }
+    let Some(last) = verdicts.last() else {
+        return Ok(None);
+    };
+    if verdicts
+        .iter()
+        .any(|v| v.record.target != last.record.target)
+    {
+        return Err(
+            "verdicts for several targets and no overall verdict: act on which? \
+             feed judge's overall verdict (\"scope\":\"overall\")"
+                .into(),
+        );
+    }
+    Ok(Some(last))
+}
+
+/// A promotion needs a clean Phase B verdict over a complete window:
+/// nothing is promoted on missing evidence.
+pub fn promotable(v: &Verdict) -> Result<(), String> {
+    let extra = &v.record.extra;
+    if extra.get("phase").and_then(Value::as_str) != Some("b") {
+        return Err("a promote verdict must come from Phase B (\"phase\":\"b\")".into());
+    }
+    if !matches!(v.record.level, Level::Ok | Level::Warn) {
+        return Err(format!(
+            "a promote verdict must be ok or warn, not {}",
+            v.record.level
+        ));
+    }
+    let complete = extra
+        .get("window")
+        .and_then(|w| w.get("complete"))
+        .and_then(Value::as_bool);
+    if complete != Some(true) {
+        return Err(
+            "a promote verdict must cover a complete window (\"window\":{\"complete\":true})"
+                .into(),
+        );
+    }
+    if !extra.get("reasons").is_none_or(Value::is_array) {
+        return Err("the verdict's \"reasons\" is not an array".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(extra: &str) -> String {
+        format!(
+            r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"judge","target":"fleet","kind":"verdict","name":"judge.verdict","level":"crit","value":null,"msg":"m"{extra}}}"#
+        )
+    }
+
+    fn intake(lines: &[String]) -> Intake {
+        let text = lines.join("\n");
+        let mut i = Intake::default();
+        read(text.as_bytes(), "stdin", &mut i).expect("reads");
+        i
+    }
+
+    #[test]
+    fn hostile_tags_reject_the_verdict() {
+        for bad in ["v1;rm -rf /", "--upload-pack=x", "../../etc"] {
+            for field in ["to_tag", "tag"] {
+                let i = intake(&[line(&format!(
+                    r#","decision":"rollback","{field}":{}"#,
+                    serde_json::to_string(bad).expect("json")
+                ))]);
+                assert!(i.verdicts.is_empty());
+                assert_eq!(i.problems.len(), 1);
+                assert_eq!(i.problems[0].name, "rollback.rejected");
+                assert_eq!(i.problems[0].extra["field"], field);
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_decisions_are_rejected_bad_lines_skipped() {
+        let i = intake(&[
+            line(r#","decision":7"#),
+            "{not json".into(),
+            line(r#","decision":"rollback; reboot""#),
+            line(r#","decision":"rollback","scope":["overall"]"#),
+            line(r#","decision":"rollback","to_tag":"v1.3.0","scope":"overall""#),
+        ]);
+        assert_eq!((i.malformed, i.rejected), (1, 3));
+        assert_eq!(i.verdicts.len(), 1);
+        assert_eq!(i.verdicts[0].to_tag.as_deref(), Some("v1.3.0"));
+    }
+
+    #[test]
+    fn picks_overall_then_single_target() {
+        let i = intake(&[
+            line(r#","decision":"continue","scope":"overall""#),
+            line(r#","decision":"rollback","scope":"target""#),
+        ]);
+        let v = pick(&i.verdicts).expect("ok").expect("one");
+        assert_eq!(v.decision, Decision::Continue);
+        let other = line(r#","decision":"rollback""#).replace("fleet", "other");
+        let i = intake(&[line(r#","decision":"stop""#), other]);
+        assert!(pick(&i.verdicts).is_err());
+    }
+}

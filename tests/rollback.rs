@@ -1,0 +1,1043 @@
+//! rollback end to end: real git repositories in temp dirs (tags v1.2.0,
+//! v1.3.0, v1.10.0), a fake process manager that records the argv it was
+//! called with, every failure point, re-runs, the lock, hostile verdicts, and
+//! promotion.
+
+use crate::util::{Output, cmd};
+use canary_core::{Kind, Level, Record};
+use serde_json::{Value, json};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The fake process manager: appends its argv (one line per call) to
+/// calls.log; `fail-<cmd>` makes that command fail, `slow-<cmd>` makes it
+/// take 3 s, `hang-<cmd>` makes it hang; the canary's state is the file
+/// `canary-running` (status exits 0 while it exists, 1 after a stop).
+const FAKEPM: &str = r#"#!/bin/sh
+d="$(cd "$(dirname "$0")" && pwd)"
+c="$1"
+line="$1"; shift
+for a in "$@"; do line="$line $a"; done
+echo "$line" >> "$d/calls.log"
+if [ -e "$d/fail-$c" ]; then echo "fakepm: $c failed on purpose" >&2; exit 3; fi
+if [ -e "$d/slow-$c" ]; then sleep 3; fi
+if [ -e "$d/hang-$c" ]; then sleep 30; fi
+case "$c" in
+  status) [ -e "$d/canary-running" ] && exit 0; exit 1 ;;
+  stop) rm -f "$d/canary-running" ;;
+  restart|deploy) touch "$d/prod-running" ;;
+esac
+echo "fakepm: $c ok"
+exit 0
+"#;
+
+/// A temp dir holding a release repository and the fake process manager.
+struct Fx {
+    dir: PathBuf,
+    repo: PathBuf,
+    commits: Vec<(String, String)>,
+}
+
+impl Drop for Fx {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+            "-c",
+            "advice.detachedHead=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("running git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+impl Fx {
+    /// Releases v1.2.0, v1.3.0 and v1.10.0 (one commit each, annotated and
+    /// lightweight tags mixed), HEAD on main at v1.10.0, canary running.
+    fn new(name: &str) -> Fx {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!(
+            "canary-kit-rollback-{}-{n}-{name}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        let repo = dir.join("repo");
+        fs::create_dir_all(&repo).expect("mkdir");
+        git_in(&repo, &["init", "-q"]);
+        let profiles = repo.join("config/profiles");
+        fs::create_dir_all(&profiles).expect("mkdir");
+        fs::write(profiles.join("prod.yaml"), "trading:\n  mode: normal\n").expect("write");
+        let mut commits = Vec::new();
+        for (i, v) in ["v1.2.0", "v1.3.0", "v1.10.0"].iter().enumerate() {
+            fs::write(repo.join("VERSION"), format!("{v}\n")).expect("write");
+            fs::write(
+                profiles.join("canary.yaml"),
+                format!("trading:\n  mode: reduce_only\n# {v}\n"),
+            )
+            .expect("write");
+            git_in(&repo, &["add", "-A"]);
+            git_in(&repo, &["commit", "-q", "-m", v]);
+            if i == 1 {
+                git_in(&repo, &["tag", "-a", "-m", v, v]);
+            } else {
+                git_in(&repo, &["tag", v]);
+            }
+            commits.push(((*v).to_owned(), git_in(&repo, &["rev-parse", "HEAD"])));
+        }
+        // A tag that is not a release is never a target.
+        git_in(&repo, &["tag", "nightly"]);
+        let pm = dir.join("fakepm");
+        fs::write(&pm, FAKEPM).expect("write fakepm");
+        let mut perm = fs::metadata(&pm).expect("meta").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        fs::set_permissions(&pm, perm).expect("chmod");
+        fs::write(dir.join("canary-running"), "").expect("write");
+        Fx { dir, repo, commits }
+    }
+
+    fn commit(&self, tag: &str) -> String {
+        self.commits
+            .iter()
+            .find(|(t, _)| t == tag)
+            .map(|(_, c)| c.clone())
+            .expect("known tag")
+    }
+
+    fn head(&self) -> String {
+        git_in(&self.repo, &["rev-parse", "HEAD"])
+    }
+
+    fn pm(&self, sub: &str) -> String {
+        json!([self.dir.join("fakepm").display().to_string(), sub]).to_string()
+    }
+
+    fn touch(&self, name: &str) {
+        fs::write(self.dir.join(name), "").expect("touch");
+    }
+
+    fn calls(&self) -> Vec<String> {
+        fs::read_to_string(self.dir.join("calls.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn state(&self) -> PathBuf {
+        self.repo.join(".git/canary-kit")
+    }
+
+    /// rollback with every command pointed at the fake process manager.
+    fn rollback(&self) -> crate::util::Cmd {
+        cmd("rollback").args([
+            "--repo",
+            &self.repo.display().to_string(),
+            "--stop-cmd",
+            &self.pm("stop"),
+            "--status-cmd",
+            &self.pm("status"),
+            "--close-positions-cmd",
+            &self.pm("close"),
+            "--sync-cmd",
+            &self.pm("sync"),
+            "--restart-cmd",
+            &self.pm("restart"),
+            "--deploy-cmd",
+            &self.pm("deploy"),
+            "--watch-cmd",
+            &self.pm("watch"),
+            "--watch-gate-cmd",
+            &self.pm("gate"),
+            "--start-grace",
+            "2s",
+        ])
+    }
+
+    fn audit(&self) -> Vec<Value> {
+        fs::read_to_string(self.state().join("audit.ndjson"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit lines are JSON"))
+            .collect()
+    }
+}
+
+fn verdict(decision: &str, extra: &str) -> String {
+    format!(
+        r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"judge","target":"http://127.0.0.1:8080","kind":"verdict","name":"judge.verdict","level":"crit","value":"{decision}","msg":"m","decision":"{decision}","phase":"b","scope":"overall","reasons":[],"window":{{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true}}{extra}}}
+"#
+    )
+}
+
+fn promote_verdict() -> String {
+    verdict("promote", "").replace(r#""level":"crit""#, r#""level":"ok""#)
+}
+
+fn steps(out: &Output) -> Vec<(String, String)> {
+    out.records()
+        .into_iter()
+        .filter(|r| r.name.contains(".step."))
+        .map(|r| {
+            let step = r.name.rsplit('.').next().unwrap_or_default().to_owned();
+            (step, r.value.as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+fn result(out: &Output) -> Record {
+    out.records()
+        .into_iter()
+        .find(|r| r.name.ends_with(".result"))
+        .unwrap_or_else(|| panic!("no result record\n{}", out.stdout))
+}
+
+fn extra_str(r: &Record, key: &str) -> String {
+    r.extra
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn dry_run_plans_the_previous_release_by_version_order() {
+    let fx = Fx::new("dry");
+    let out = fx.rollback().stdin(verdict("rollback", "")).run();
+    out.code(0);
+    assert_eq!(
+        steps(&out),
+        pairs(&[
+            ("stop", "planned"),
+            ("close_positions", "planned"),
+            ("checkout", "planned"),
+            ("sync", "planned"),
+            ("restart", "planned"),
+        ])
+    );
+    // v1.10.0 > v1.3.0 > v1.2.0: in string order v1.10.0 would sort first.
+    let checkout = out.record("rollback.step.checkout");
+    assert_eq!(checkout.extra["to"]["tag"], "v1.3.0");
+    assert_eq!(checkout.extra["to"]["commit"], fx.commit("v1.3.0"));
+    let argv = checkout.extra["argv"].as_array().expect("argv");
+    let at = argv
+        .iter()
+        .position(|a| a == "--end-of-options")
+        .expect("end of options");
+    assert_eq!(argv[at + 1], "refs/tags/v1.3.0");
+    let res = result(&out);
+    assert_eq!(res.value, "planned");
+    assert_eq!(res.extra["head"]["tag"], "v1.10.0");
+    assert_eq!(
+        res.extra["target_source"],
+        "previous release by version order"
+    );
+    // Nothing ran, nothing moved, the run is audited.
+    assert!(fx.calls().is_empty(), "{:?}", fx.calls());
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+    let audit = fx.audit();
+    assert!(audit.iter().any(|r| r["name"] == "rollback.trigger"
+        && r["verdict"]["ts"] == "2026-11-26T03:30:00Z"
+        && r["mode"] == "dry-run"));
+}
+
+#[test]
+fn execute_runs_every_step_then_a_second_run_does_no_harm() {
+    let fx = Fx::new("exec");
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(0);
+    assert_eq!(
+        steps(&out),
+        pairs(&[
+            ("stop", "done"),
+            ("close_positions", "done"),
+            ("checkout", "done"),
+            ("sync", "done"),
+            ("restart", "done"),
+        ])
+    );
+    assert_eq!(
+        fx.calls(),
+        ["status", "stop", "status", "close", "sync", "restart"]
+    );
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+    let stop = out.record("rollback.step.stop");
+    for key in ["argv", "started", "ended", "exit_status", "stderr_tail"] {
+        assert!(stop.extra.contains_key(key), "{key} missing: {stop:?}");
+    }
+    assert_eq!(stop.extra["exit_status"], 0);
+    assert_eq!(result(&out).value, "done");
+    assert!(!fx.state().join("rollback.lock").exists(), "lock released");
+
+    // Second run, same verdict: the repo is already at v1.3.0 (not rolled
+    // back again to v1.2.0), the canary already stopped, nothing repeated.
+    let again = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    again.code(0);
+    assert_eq!(
+        steps(&again),
+        pairs(&[
+            ("stop", "skipped"),
+            ("close_positions", "skipped"),
+            ("checkout", "skipped"),
+            ("sync", "skipped"),
+            ("restart", "skipped"),
+        ])
+    );
+    assert!(
+        again
+            .record("rollback.step.checkout")
+            .msg
+            .contains("already at v1.3.0")
+    );
+    assert!(
+        again
+            .record("rollback.step.stop")
+            .msg
+            .contains("already stopped")
+    );
+    assert_eq!(result(&again).value, "already-done");
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+    assert_eq!(
+        fx.calls().len(),
+        7,
+        "only one status query: {:?}",
+        fx.calls()
+    );
+    // Both runs are in the audit log, each naming its verdict.
+    let triggers: Vec<_> = fx
+        .audit()
+        .into_iter()
+        .filter(|r| r["name"] == "rollback.trigger" && r["mode"] == "execute")
+        .collect();
+    assert_eq!(triggers.len(), 2);
+    assert_ne!(triggers[0]["run_id"], triggers[1]["run_id"]);
+}
+
+#[test]
+fn detached_head_at_a_release_rolls_back() {
+    let fx = Fx::new("detached");
+    git_in(&fx.repo, &["checkout", "-q", "--detach", "v1.10.0"]);
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(0);
+    assert_eq!(result(&out).extra["head"]["branch"], Value::Null);
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+}
+
+#[test]
+fn head_not_on_a_tag_needs_an_explicit_target() {
+    let fx = Fx::new("untagged");
+    fs::write(fx.repo.join("VERSION"), "hotfix\n").expect("write");
+    git_in(&fx.repo, &["commit", "-q", "-am", "hotfix"]);
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(2);
+    let rec = out.record("rollback.config");
+    assert!(rec.msg.contains("not at a release tag"), "{}", rec.msg);
+    assert!(rec.msg.contains("--to TAG"), "{}", rec.msg);
+    assert!(fx.calls().is_empty());
+    let out = fx
+        .rollback()
+        .args(["--to", "v1.3.0"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(0);
+    assert_eq!(result(&out).extra["target_source"], "--to");
+}
+
+#[test]
+fn no_earlier_release_is_a_clear_error() {
+    let fx = Fx::new("earliest");
+    git_in(&fx.repo, &["checkout", "-q", "--detach", "v1.2.0"]);
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(2);
+    assert!(
+        out.record("rollback.config")
+            .msg
+            .contains("no release tag earlier than v1.2.0")
+    );
+    assert!(
+        out.stderr
+            .contains("rollback: error: no release tag earlier")
+    );
+    assert!(fx.calls().is_empty());
+    assert_eq!(fx.head(), fx.commit("v1.2.0"));
+}
+
+#[test]
+fn previous_of_v1_3_0_is_v1_2_0() {
+    let fx = Fx::new("mid");
+    git_in(&fx.repo, &["checkout", "-q", "--detach", "v1.3.0"]);
+    let out = fx.rollback().stdin(verdict("rollback", "")).run();
+    out.code(0);
+    assert_eq!(
+        out.record("rollback.step.checkout").extra["to"]["tag"],
+        "v1.2.0"
+    );
+}
+
+/// Run with one failure injected; check the stop point, message, exit code.
+fn fail_at(step: &str, marker: Option<&str>) -> (Fx, Output) {
+    let fx = Fx::new(&format!("fail-{step}"));
+    if let Some(m) = marker {
+        fx.touch(m);
+    }
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(1);
+    let failed = out.record(&format!("rollback.step.{step}"));
+    assert_eq!(failed.value, "failed");
+    assert_eq!(failed.level, Level::Crit);
+    let res = result(&out);
+    assert_eq!(res.value, "failed");
+    assert_eq!(extra_str(&res, "failed_step"), step);
+    assert!(res.msg.contains("Next:"), "{}", res.msg);
+    assert!(out.stderr.is_empty() || !out.stderr.contains("panicked"));
+    (fx, out)
+}
+
+#[test]
+fn stop_fails() {
+    let (fx, out) = fail_at("stop", Some("fail-stop"));
+    let rec = out.record("rollback.step.stop");
+    assert!(extra_str(&rec, "stderr_tail").contains("stop failed on purpose"));
+    assert_eq!(rec.extra["exit_status"], 3);
+    let res = result(&out);
+    assert!(extra_str(&res, "state").contains("may still be running"));
+    assert!(extra_str(&res, "next").contains("stop the canary by hand"));
+    assert_eq!(
+        res.extra["not_run"],
+        json!(["close_positions", "checkout", "sync", "restart"])
+    );
+    assert_eq!(fx.calls(), ["status", "stop"]);
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+}
+
+#[test]
+fn close_positions_hook_fails() {
+    let (fx, out) = fail_at("close_positions", Some("fail-close"));
+    let res = result(&out);
+    assert!(extra_str(&res, "state").contains("open positions may remain"));
+    assert!(extra_str(&res, "next").contains("--skip-close-positions"));
+    assert_eq!(fx.calls(), ["status", "stop", "status", "close"]);
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+}
+
+#[test]
+fn checkout_fails_on_local_changes() {
+    let fx = Fx::new("fail-checkout");
+    fs::write(fx.repo.join("VERSION"), "local edit\n").expect("write");
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(1);
+    let rec = out.record("rollback.step.checkout");
+    assert_eq!(rec.value, "failed");
+    assert!(
+        extra_str(&rec, "stderr_tail").contains("would be overwritten"),
+        "{rec:?}"
+    );
+    let res = result(&out);
+    assert_eq!(extra_str(&res, "failed_step"), "checkout");
+    assert!(extra_str(&res, "next").contains("status"));
+    assert_eq!(fx.calls(), ["status", "stop", "status", "close"]);
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+}
+
+#[test]
+fn sync_fails_then_a_rerun_resumes_at_the_same_target() {
+    let (fx, out) = fail_at("sync", Some("fail-sync"));
+    let res = result(&out);
+    assert!(extra_str(&res, "state").contains("the bot is not running"));
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+    assert!(!fx.calls().contains(&"restart".to_owned()));
+    // Fixed; the re-run finishes this rollback, it does not start another.
+    fs::remove_file(fx.dir.join("fail-sync")).expect("rm");
+    let again = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    again.code(0);
+    assert_eq!(
+        steps(&again),
+        pairs(&[
+            ("stop", "skipped"),
+            ("close_positions", "skipped"),
+            ("checkout", "skipped"),
+            ("sync", "done"),
+            ("restart", "done"),
+        ])
+    );
+    assert_eq!(result(&again).extra["target_source"], "resumed");
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+}
+
+#[test]
+fn restart_fails() {
+    let (fx, out) = fail_at("restart", Some("fail-restart"));
+    let res = result(&out);
+    assert!(extra_str(&res, "state").contains("did not start"));
+    assert!(extra_str(&res, "next").contains("start it by hand"));
+    let rec = out.record("rollback.step.restart");
+    assert!(extra_str(&rec, "stderr_tail").contains("restart failed on purpose"));
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+}
+
+#[test]
+fn a_hanging_step_times_out() {
+    let fx = Fx::new("hang");
+    fx.touch("hang-sync");
+    let out = fx
+        .rollback()
+        .args(["--execute", "--step-timeout", "1s"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(1);
+    let rec = out.record("rollback.step.sync");
+    assert_eq!(rec.extra["timed_out"], true);
+    assert!(rec.msg.contains("timed out after 1s"), "{}", rec.msg);
+    assert!(out.elapsed < Duration::from_secs(20));
+}
+
+#[test]
+fn a_concurrent_run_is_refused_by_the_lock() {
+    let fx = Fx::new("lock");
+    fx.touch("slow-stop");
+    let first = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""));
+    let handle = std::thread::spawn(move || first.run());
+    let lock = fx.state().join("rollback.lock");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !lock.exists() {
+        assert!(Instant::now() < deadline, "first run never took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    second.code(2);
+    let rec = second.record("rollback.lock");
+    assert_eq!(rec.value, "held");
+    assert!(rec.msg.contains("another rollback"), "{}", rec.msg);
+    assert_eq!(result(&second).value, "refused");
+    let first = handle.join().expect("first run");
+    first.code(0);
+    assert_eq!(fx.calls().iter().filter(|c| *c == "stop").count(), 1);
+    assert!(!lock.exists());
+}
+
+#[test]
+fn a_stale_lock_is_refused_until_broken_explicitly() {
+    let fx = Fx::new("stale");
+    let mut child = Command::new("true").spawn().expect("spawn");
+    let dead = child.id();
+    let _ = child.wait();
+    fs::create_dir_all(fx.state()).expect("mkdir");
+    let lock = fx.state().join("rollback.lock");
+    fs::write(&lock, format!("{{\"pid\":{dead},\"run_id\":\"old\"}}\n")).expect("write");
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(2);
+    assert_eq!(out.record("rollback.lock").value, "stale");
+    assert!(
+        out.record("rollback.lock")
+            .msg
+            .contains("--break-stale-lock")
+    );
+    assert!(fx.calls().is_empty());
+    let out = fx
+        .rollback()
+        .args(["--execute", "--break-stale-lock"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(0);
+    assert_eq!(out.record("rollback.lock").value, "broken");
+    assert!(!lock.exists());
+}
+
+#[test]
+fn hostile_verdict_fields_are_rejected_and_recorded() {
+    for bad in ["v1;rm -rf /", "--upload-pack=x", "../../etc"] {
+        for field in ["to_tag", "tag"] {
+            let fx = Fx::new("hostile");
+            let extra = format!(r#","{field}":{}"#, json!(bad));
+            let out = fx
+                .rollback()
+                .args(["--execute"])
+                .stdin(verdict("rollback", &extra))
+                .run();
+            out.code(2);
+            let rec = out.record("rollback.rejected");
+            assert_eq!(rec.kind, Kind::Error);
+            assert_eq!(rec.extra["field"], field);
+            assert_eq!(rec.value, bad);
+            assert!(rec.msg.contains("not acted on"), "{}", rec.msg);
+            assert!(fx.calls().is_empty(), "{bad}: {:?}", fx.calls());
+            assert_eq!(fx.head(), fx.commit("v1.10.0"));
+            assert!(
+                fx.audit().iter().any(|r| r["name"] == "rollback.rejected"),
+                "rejection audited"
+            );
+        }
+    }
+    // Wrong types and unknown decisions too.
+    let fx = Fx::new("types");
+    let input = [
+        verdict("rollback", "").replace(r#""decision":"rollback""#, r#""decision":["rollback"]"#),
+        verdict("rollback; reboot", ""),
+        verdict("rollback", r#","to_tag":42"#),
+    ]
+    .concat();
+    let out = fx.rollback().args(["--execute"]).stdin(input).run();
+    out.code(2);
+    assert_eq!(
+        out.records()
+            .iter()
+            .filter(|r| r.name == "rollback.rejected")
+            .count(),
+        3
+    );
+    assert!(fx.calls().is_empty());
+    // A hostile --to on the command line is refused the same way.
+    let out = fx
+        .rollback()
+        .args(["--execute", "--to=--upload-pack=x"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(2);
+    assert!(
+        out.record("rollback.config")
+            .msg
+            .contains("--to '--upload-pack=x': contains '='")
+    );
+    assert!(fx.calls().is_empty());
+}
+
+#[test]
+fn a_valid_to_tag_in_the_verdict_is_used() {
+    let fx = Fx::new("totag");
+    let out = fx
+        .rollback()
+        .stdin(verdict("rollback", r#","to_tag":"v1.2.0""#))
+        .run();
+    out.code(0);
+    assert_eq!(
+        out.record("rollback.step.checkout").extra["to"]["tag"],
+        "v1.2.0"
+    );
+    let out = fx
+        .rollback()
+        .stdin(verdict("rollback", r#","to_tag":"v9.9.9""#))
+        .run();
+    out.code(2);
+    assert!(
+        out.record("rollback.config")
+            .msg
+            .contains("no such release tag")
+    );
+}
+
+#[test]
+fn malformed_lines_do_not_hide_a_later_verdict() {
+    let fx = Fx::new("malformed");
+    let input = format!("{{not json\n\u{1}garbage\n{}", verdict("rollback", ""));
+    let out = fx.rollback().stdin(input).run();
+    out.code(0);
+    let bad: Vec<_> = out
+        .records()
+        .into_iter()
+        .filter(|r| r.name == "input.malformed")
+        .collect();
+    assert_eq!(bad.len(), 2);
+    assert_eq!(result(&out).value, "planned");
+}
+
+#[test]
+fn a_promote_verdict_never_rolls_back() {
+    let fx = Fx::new("promote-no-rollback");
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(promote_verdict())
+        .run();
+    out.code(0);
+    let trig = out.record("rollback.trigger");
+    assert_eq!(trig.extra["action"], "none");
+    assert_eq!(result(&out).value, "nothing-to-do");
+    assert!(steps(&out).is_empty());
+    assert!(fx.calls().is_empty());
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+}
+
+#[test]
+fn a_rollback_verdict_never_promotes() {
+    let fx = Fx::new("rollback-no-promote");
+    for decision in ["rollback", "stop"] {
+        let out = fx
+            .rollback()
+            .args(["--promote", "--execute"])
+            .stdin(verdict(decision, ""))
+            .run();
+        out.code(0);
+        assert_eq!(out.record("promote.trigger").extra["action"], "none");
+        assert_eq!(result(&out).value, "nothing-to-do");
+    }
+    assert!(fx.calls().is_empty());
+    assert!(!fx.state().join("reports").exists());
+}
+
+#[test]
+fn other_decisions_are_nothing_to_do() {
+    let fx = Fx::new("nothing");
+    for d in ["go", "no-go", "continue", "advance", "extend", "pause"] {
+        let out = fx
+            .rollback()
+            .args(["--execute"])
+            .stdin(verdict(d, ""))
+            .run();
+        out.code(0);
+        assert_eq!(result(&out).value, "nothing-to-do", "{d}");
+    }
+    assert!(fx.calls().is_empty());
+}
+
+#[test]
+fn a_stop_verdict_stops_only_unless_full() {
+    let fx = Fx::new("stop");
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("stop", ""))
+        .run();
+    out.code(0);
+    assert_eq!(steps(&out), pairs(&[("stop", "done")]));
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+    let out = fx
+        .rollback()
+        .args(["--execute", "--full"])
+        .stdin(verdict("stop", ""))
+        .run();
+    out.code(0);
+    assert_eq!(steps(&out).len(), 5);
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+}
+
+#[test]
+fn fleet_streams_act_on_the_overall_verdict() {
+    let fx = Fx::new("fleet");
+    let target = |d: &str| verdict(d, "").replace(r#""scope":"overall""#, r#""scope":"target""#);
+    let input = [
+        target("rollback"),
+        target("continue"),
+        verdict("continue", ""),
+    ]
+    .concat();
+    let out = fx.rollback().stdin(input).run();
+    out.code(0);
+    assert_eq!(result(&out).value, "nothing-to-do");
+    let input = [target("rollback"), verdict("rollback", "")].concat();
+    let out = fx.rollback().stdin(input).run();
+    out.code(0);
+    assert_eq!(result(&out).value, "planned");
+}
+
+#[test]
+fn no_verdict_is_unevaluable_and_force_is_recorded() {
+    let fx = Fx::new("force");
+    let out = fx.rollback().stdin("").run();
+    out.code(2);
+    assert!(out.record("rollback.config").msg.contains("no verdict"));
+    let out = fx.rollback().args(["--force", "--execute"]).run();
+    out.code(0);
+    let trig = out.record("rollback.trigger");
+    assert_eq!(trig.extra["forced"], true);
+    assert_eq!(trig.value, "force");
+    assert!(
+        fx.audit()
+            .iter()
+            .any(|r| r["name"] == "rollback.trigger" && r["forced"] == true)
+    );
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+}
+
+#[test]
+fn closing_positions_must_be_configured_or_skipped() {
+    let fx = Fx::new("close");
+    let out = cmd("rollback")
+        .args(["--repo", &fx.repo.display().to_string()])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(2);
+    assert!(
+        out.record("rollback.config")
+            .msg
+            .contains("flatten_and_stop")
+    );
+    let out = cmd("rollback")
+        .args([
+            "--repo",
+            &fx.repo.display().to_string(),
+            "--skip-close-positions",
+        ])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(0);
+    let rec = out.record("rollback.step.close_positions");
+    assert_eq!(rec.value, "skipped");
+    assert_eq!(rec.level, Level::Warn);
+    // The documented defaults, shown in the plan.
+    assert_eq!(
+        out.record("rollback.step.stop").extra["argv"],
+        json!(["systemctl", "stop", "gpt-trader-canary"])
+    );
+    assert_eq!(
+        out.record("rollback.step.sync").extra["argv"],
+        json!(["uv", "sync"])
+    );
+    assert_eq!(
+        out.record("rollback.step.restart").extra["argv"],
+        json!(["uv", "run", "gpt-trader", "run", "--profile", "prod"])
+    );
+    let out = cmd("rollback")
+        .args([
+            "--repo",
+            &fx.repo.display().to_string(),
+            "--skip-close-positions",
+            "--manager",
+            "docker",
+        ])
+        .stdin(verdict("rollback", ""))
+        .run();
+    assert_eq!(
+        out.record("rollback.step.stop").extra["argv"],
+        json!(["docker", "stop", "gpt-trader-canary"])
+    );
+}
+
+#[test]
+fn a_config_file_supplies_the_commands() {
+    let fx = Fx::new("config");
+    let pm = fx.dir.join("fakepm").display().to_string();
+    let config = json!({
+        "repo": "repo",
+        "commands": {
+            "stop": [pm, "stop"],
+            "status": [pm, "status"],
+            "close_positions": [pm, "close"],
+            "sync": [pm, "sync"],
+            "restart": [pm, "restart"]
+        },
+        "timeouts": {"sync": "10m"},
+        "start_grace": "2s"
+    });
+    let path = fx.dir.join("rollback.json");
+    fs::write(&path, config.to_string()).expect("write");
+    let out = cmd("rollback")
+        .args(["--config", &path.display().to_string(), "--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(0);
+    assert_eq!(
+        fx.calls(),
+        ["status", "stop", "status", "close", "sync", "restart"]
+    );
+    assert_eq!(out.record("rollback.step.sync").extra["timeout_s"], 600.0);
+    fs::write(&path, r#"{"repo": "repo", "comands": {}}"#).expect("write");
+    let out = cmd("rollback")
+        .args(["--config", &path.display().to_string()])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(2);
+    assert!(out.record("rollback.config").msg.contains("unknown field"));
+}
+
+#[test]
+fn the_example_config_parses() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fx = Fx::new("example");
+    let out = cmd("rollback")
+        .args([
+            "--config",
+            &root
+                .join("examples/rollback/rollback.json")
+                .display()
+                .to_string(),
+            "--repo",
+            &fx.repo.display().to_string(),
+        ])
+        .args([root.join("examples/rollback/verdict-rollback.ndjson")])
+        .run();
+    out.code(0);
+    assert_eq!(result(&out).value, "planned");
+}
+
+#[test]
+fn promotion_reports_diffs_stops_deploys_and_watches_once() {
+    let fx = Fx::new("promote");
+    let out = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(promote_verdict())
+        .run();
+    out.code(0);
+    assert_eq!(
+        steps(&out),
+        pairs(&[
+            ("report", "done"),
+            ("profile_diff", "done"),
+            ("stop", "done"),
+            ("deploy", "done"),
+            ("watch", "done"),
+        ])
+    );
+    let report_rec = out.record("promote.step.report");
+    let report: Value =
+        serde_json::from_slice(&fs::read(extra_str(&report_rec, "path")).expect("report written"))
+            .expect("report is JSON");
+    assert_eq!(report["decision"], "promote");
+    assert_eq!(report["window"]["complete"], true);
+    assert_eq!(report["release"]["tag"], "v1.10.0");
+    let diff = out.record("promote.step.profile_diff");
+    assert_eq!(diff.extra["identical"], false);
+    assert!(extra_str(&diff, "diff").contains("+  mode: reduce_only"));
+    let calls = fx.calls();
+    assert!(calls.contains(&"deploy".to_owned()), "{calls:?}");
+    assert!(calls.contains(&"watch".to_owned()), "{calls:?}");
+    assert!(calls.contains(&"gate".to_owned()), "{calls:?}");
+    // Same verdict again: no second deploy.
+    let again = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(promote_verdict())
+        .run();
+    again.code(0);
+    assert_eq!(result(&again).value, "already-done");
+    assert_eq!(
+        fx.calls().iter().filter(|c| *c == "deploy").count(),
+        1,
+        "{:?}",
+        fx.calls()
+    );
+    assert_eq!(
+        fx.head(),
+        fx.commit("v1.10.0"),
+        "promotion never checks out"
+    );
+}
+
+#[test]
+fn promotion_needs_a_clean_complete_phase_b_verdict() {
+    let fx = Fx::new("promote-gate");
+    for bad in [
+        promote_verdict().replace(r#""phase":"b""#, r#""phase":"a""#),
+        promote_verdict().replace(r#""complete":true"#, r#""complete":false"#),
+        promote_verdict().replace(r#""level":"ok""#, r#""level":"unknown""#),
+        format!("{{garbage\n{}", promote_verdict()),
+    ] {
+        let out = fx
+            .rollback()
+            .args(["--promote", "--execute"])
+            .stdin(bad)
+            .run();
+        out.code(2);
+        assert_eq!(result(&out).value, "refused");
+    }
+    assert!(fx.calls().is_empty());
+}
+
+#[test]
+fn closed_stdout_does_not_cut_a_rollback_short() {
+    let fx = Fx::new("pipe");
+    let bin = crate::util::bin("rollback");
+    let script = format!(
+        "printf '%s' \"$V\" | {} --repo {} --stop-cmd '{}' --status-cmd '{}' --close-positions-cmd '{}' --sync-cmd '{}' --restart-cmd '{}' --execute | head -c 1 >/dev/null; echo \"rc=${{PIPESTATUS[1]}}\"",
+        bin.display(),
+        fx.repo.display(),
+        fx.pm("stop"),
+        fx.pm("status"),
+        fx.pm("close"),
+        fx.pm("sync"),
+        fx.pm("restart"),
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .env("V", verdict("rollback", ""))
+        .output()
+        .expect("bash");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("rc=0"),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+    assert!(fx.calls().contains(&"restart".to_owned()));
+    assert!(
+        fx.audit()
+            .iter()
+            .any(|r| r["name"] == "rollback.result" && r["value"] == "done")
+    );
+}
