@@ -1041,3 +1041,33 @@ fn closed_stdout_does_not_cut_a_rollback_short() {
             .any(|r| r["name"] == "rollback.result" && r["value"] == "done")
     );
 }
+
+#[test]
+fn judge_verdicts_pipe_straight_into_rollback() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = root.join("tests/fixtures/judge/fleet.ndjson");
+    let judged = cmd("judge").args(["--phase", "b"]).args([&fixture]).run();
+    let overall: Vec<Record> = judged
+        .records()
+        .into_iter()
+        .filter(|r| r.name == "judge.verdict" && r.extra.get("scope") == Some(&json!("overall")))
+        .collect();
+    let decision = overall
+        .last()
+        .and_then(|r| r.extra.get("decision"))
+        .and_then(Value::as_str)
+        .expect("judge emits an overall decision")
+        .to_owned();
+    let fx = Fx::new("pipeline");
+    let out = fx.rollback().stdin(judged.stdout.clone()).run();
+    out.code(0);
+    let trig = out.record("rollback.trigger");
+    assert_eq!(trig.value, decision.as_str());
+    let want = if matches!(decision.as_str(), "rollback" | "stop") {
+        "planned"
+    } else {
+        "nothing-to-do"
+    };
+    assert_eq!(result(&out).value, want);
+    assert!(fx.calls().is_empty());
+}
