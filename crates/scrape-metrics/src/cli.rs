@@ -72,14 +72,18 @@ pub struct Cli {
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DUR")]
     pub timeout: Duration,
 
-    /// Largest response body accepted, in bytes.
-    #[arg(long, default_value_t = canary_core::http::DEFAULT_MAX_BODY, value_name = "BYTES")]
+    /// Largest exposition body or Prometheus answer accepted, in bytes.
+    /// Larger than the shared default: a busy process can export 100k series.
+    #[arg(long, default_value_t = MAX_BODY, value_name = "BYTES")]
     pub max_body: u64,
 
     /// Flush after every record even when stdout is a pipe.
     #[arg(long)]
     pub line_buffered: bool,
 }
+
+/// Default body cap: 32 MiB, three times a 100k-series exposition.
+pub const MAX_BODY: u64 = 32 * 1024 * 1024;
 
 const EXAMPLES: &str = "Examples:
   scrape-metrics --url http://localhost:8080/metrics
