@@ -4,6 +4,7 @@ mod util;
 
 mod check_profile;
 mod check_risk_env;
+mod human;
 mod probe_health;
 mod prometheus;
 mod scrape_metrics;

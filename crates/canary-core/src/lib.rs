@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod duration;
 pub mod exit;
 pub mod http;
+pub mod human;
 pub mod level;
 pub mod ndjson;
 pub mod phase;

@@ -1,6 +1,7 @@
 //! NDJSON in and out: a reader that never loses a good line to a bad
 //! neighbour, and a writer that flushes when someone is watching.
 
+use crate::human::{self, Format, OutputArgs};
 use crate::level::Level;
 use crate::record::{Kind, Record, SCHEMA_VERSION};
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
@@ -158,25 +159,42 @@ impl<R: BufRead> Iterator for RecordReader<R> {
     }
 }
 
-/// Writes records as NDJSON through one buffer.
+/// Writes records as NDJSON (or, for a person, as a table) through one buffer.
 #[derive(Debug)]
 pub struct RecordWriter<W: Write> {
     out: BufWriter<W>,
     live: bool,
+    format: Format,
+    header_done: bool,
 }
 
 impl<W: Write> RecordWriter<W> {
     /// `live` flushes after every record: for terminals, `--line-buffered`,
     /// and long-running producers feeding a pipe (`probe-health --every 30s | judge`).
     pub fn new(out: W, live: bool) -> Self {
+        Self::with_format(out, live, Format::Json)
+    }
+
+    pub fn with_format(out: W, live: bool, format: Format) -> Self {
         RecordWriter {
             out: BufWriter::new(out),
             live,
+            format,
+            header_done: false,
         }
     }
 
     pub fn write(&mut self, rec: &Record) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, rec)?;
+        match self.format {
+            Format::Json => serde_json::to_writer(&mut self.out, rec)?,
+            Format::Text { color } => {
+                if !self.header_done {
+                    self.header_done = true;
+                    writeln!(self.out, "{}", human::header(color))?;
+                }
+                self.out.write_all(human::row(rec, color).as_bytes())?;
+            }
+        }
         self.out.write_all(b"\n")?;
         if self.live {
             self.out.flush()?;
@@ -195,11 +213,19 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
-/// The record writer on stdout: live when stdout is a terminal or when asked.
+/// The NDJSON record writer on stdout: live when stdout is a terminal or when asked.
 pub fn stdout_writer(line_buffered: bool) -> RecordWriter<io::StdoutLock<'static>> {
     let stdout = io::stdout();
     let live = line_buffered || stdout.is_terminal();
     RecordWriter::new(stdout.lock(), live)
+}
+
+/// The record writer on stdout for a tool's `--format`/`--line-buffered`
+/// flags; `live` also for long-running producers (`--every`).
+pub fn stdout_writer_for(args: &OutputArgs, live: bool) -> RecordWriter<io::StdoutLock<'static>> {
+    let stdout = io::stdout();
+    let live = live || args.line_buffered || stdout.is_terminal();
+    RecordWriter::with_format(stdout.lock(), live, args.format.resolve())
 }
 
 #[cfg(test)]

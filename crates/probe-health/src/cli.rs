@@ -48,9 +48,8 @@ pub struct Cli {
     #[arg(long, requires = "every", value_name = "N")]
     pub count: Option<u64>,
 
-    /// Flush after every record even when stdout is a pipe.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub output: canary_core::human::OutputArgs,
 }
 
 /// The phases a health probe can judge (the start gate has no reduce-only expectation).

@@ -77,9 +77,8 @@ pub struct Cli {
     #[arg(long, default_value_t = MAX_BODY, value_name = "BYTES")]
     pub max_body: u64,
 
-    /// Flush after every record even when stdout is a pipe.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub output: canary_core::human::OutputArgs,
 }
 
 /// Default body cap: 32 MiB, three times a 100k-series exposition.

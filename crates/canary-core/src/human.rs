@@ -1,0 +1,150 @@
+//! Human output: the same records as a table for a person at a terminal.
+//! Colour only on a terminal, never with `NO_COLOR`; NDJSON stays the
+//! default whenever stdout is not a terminal.
+
+use crate::level::Level;
+use crate::record::{Kind, Record};
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+use std::io::IsTerminal;
+
+/// `--format`: how records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Text on a terminal, NDJSON otherwise.
+    Auto,
+    /// One JSON record per line (the wire format).
+    Json,
+    /// A table for people.
+    Text,
+}
+
+/// The output flags every tool shares.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format: ndjson records, or a table for a person.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto, global = true)]
+    pub format: FormatArg,
+
+    /// Flush after every record even when stdout is a pipe.
+    #[arg(long, global = true)]
+    pub line_buffered: bool,
+}
+
+/// What a writer produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Text { color: bool },
+}
+
+impl FormatArg {
+    /// Resolve `auto` against stdout and `NO_COLOR`.
+    pub fn resolve(self) -> Format {
+        let tty = std::io::stdout().is_terminal();
+        let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        match self {
+            FormatArg::Json => Format::Json,
+            FormatArg::Text => Format::Text { color },
+            FormatArg::Auto if tty => Format::Text { color },
+            FormatArg::Auto => Format::Json,
+        }
+    }
+}
+
+const NAME_WIDTH: usize = 38;
+const VALUE_WIDTH: usize = 14;
+
+/// The table's header line.
+pub fn header(color: bool) -> String {
+    let text = format!(
+        "{:<7} {:<NAME_WIDTH$} {:<VALUE_WIDTH$} {}",
+        "LEVEL", "NAME", "VALUE", "MESSAGE"
+    );
+    if color {
+        format!("\x1b[1m{text}\x1b[0m")
+    } else {
+        text
+    }
+}
+
+/// One record as a table row.
+pub fn row(rec: &Record, color: bool) -> String {
+    let level = match rec.level {
+        Level::Ok => "ok",
+        Level::Warn => "WARN",
+        Level::Crit => "CRIT",
+        Level::Unknown => "UNKNOWN",
+    };
+    let shown = match rec.kind {
+        Kind::Verdict => rec.extra.get("decision").cloned().unwrap_or(Value::Null),
+        Kind::Step => rec
+            .extra
+            .get("status")
+            .cloned()
+            .unwrap_or_else(|| rec.value.clone()),
+        _ => rec.value.clone(),
+    };
+    let mut value = match &shown {
+        Value::Null => "-".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() != 0.0 => format!("{}", (f * 10_000.0).round() / 10_000.0),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    };
+    if value.chars().count() > VALUE_WIDTH {
+        value = value.chars().take(VALUE_WIDTH - 1).collect::<String>() + "…";
+    }
+    let name = if rec.target.is_empty() {
+        rec.name.clone()
+    } else {
+        rec.name.clone()
+    };
+    let level_cell = format!("{level:<7}");
+    let level_cell = if color {
+        let code = match rec.level {
+            Level::Ok => "32",
+            Level::Warn => "33",
+            Level::Crit => "1;31",
+            Level::Unknown => "35",
+        };
+        format!("\x1b[{code}m{level_cell}\x1b[0m")
+    } else {
+        level_cell
+    };
+    // One line per record, whatever the message holds.
+    let msg: String = rec
+        .msg
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("{level_cell} {name:<NAME_WIDTH$} {value:<VALUE_WIDTH$} {msg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_one_line_and_colour_only_when_asked() {
+        let rec = Record::new("t", "x", Kind::Check, "health.status", Level::Crit)
+            .value("unhealthy")
+            .msg("bad\nnews");
+        let plain = row(&rec, false);
+        assert!(plain.starts_with("CRIT    health.status"));
+        assert!(!plain.contains('\n') && !plain.contains('\x1b'));
+        assert!(row(&rec, true).contains("\x1b[1;31m"));
+    }
+
+    #[test]
+    fn verdicts_show_their_decision_and_long_values_are_cut() {
+        let v = Record::new("judge", "x", Kind::Verdict, "judge.verdict", Level::Ok)
+            .extra("decision", "advance");
+        assert!(row(&v, false).contains("advance"));
+        let long =
+            Record::new("t", "x", Kind::Check, "n", Level::Ok).value("a-very-long-value-indeed");
+        assert!(row(&long, false).contains("a-very-long-v…"));
+    }
+}
