@@ -140,3 +140,26 @@ fn unknown_scenario_is_a_usage_error() {
         out.stderr
     );
 }
+
+#[test]
+fn live_traffic_can_run_on_top_of_any_scenario() {
+    let sim = Sim::with_args(&["--scenario", "healthy-a", "--live", "--order-rate", "50"]);
+    let orders = |body: &str| -> i64 {
+        body.lines()
+            .filter(|l| l.starts_with("gpt_trader_order_submission_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+            .sum()
+    };
+    let first = orders(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let second = orders(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
+    assert!(
+        second >= first + 10,
+        "orders did not grow: {first} -> {second}"
+    );
+    let health = raw(&sim, "GET /health HTTP/1.1\r\n\r\n");
+    assert!(
+        health.contains("\"reduce_only_mode\": true"),
+        "still the Phase A scenario"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod canary_gate;
 mod check_profile;
 mod check_risk_env;
 mod human;

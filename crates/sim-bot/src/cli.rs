@@ -33,7 +33,12 @@ pub struct Cli {
     #[arg(long, value_enum)]
     pub fault: Option<Fault>,
 
-    /// Live traffic: orders per second (used with --scenario live).
+    /// Add live traffic (see --order-rate ...) on top of the scenario's
+    /// state; `--scenario live` implies it.
+    #[arg(long)]
+    pub live: bool,
+
+    /// Live traffic: orders per second.
     #[arg(long, default_value_t = 2.0)]
     pub order_rate: f64,
 
@@ -61,5 +66,6 @@ pub struct Cli {
 const EXAMPLES: &str = "Examples:
   sim-bot --port 0 --scenario real-canary
   sim-bot --port 8080 --scenario live --order-rate 5 --failure-ratio 0.1
+  sim-bot --port 8080 --scenario healthy-a --live --order-rate 2    # Phase A with orders flowing
   sim-bot --port 0 --fault hang          # for timeout tests
   sim-bot --port 8080 & probe-health --phase a | jq -c 'select(.level != \"ok\")'";

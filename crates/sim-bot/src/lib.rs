@@ -59,7 +59,7 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
     {
         bail!("--order-rate and --latency-ms must be finite and not negative");
     }
-    let live = (cli.scenario == "live").then(|| {
+    let live = (cli.live || cli.scenario == "live").then(|| {
         Mutex::new(live::Live::new(live::LiveConfig {
             order_rate: cli.order_rate,
             failure_ratio: cli.failure_ratio,
