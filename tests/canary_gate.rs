@@ -161,3 +161,44 @@ fn bad_usage_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument '--frobnicate'"));
 }
+
+fn health_check(sim: &Sim, phase: &str) -> (Option<i32>, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/canary-health-check");
+    let out = Command::new("bash")
+        .arg(script)
+        .args(["--url", &sim.url, "--phase", phase])
+        .env("CANARY_KIT_BIN", bin_dir())
+        .output()
+        .expect("run");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_health_check_script_replaces_runbook_2_2() {
+    let (code, text) = health_check(&Sim::start("healthy-a"), "a");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.ends_with("=== All health checks passed ===\n"),
+        "{text}"
+    );
+    // The runbook's script calls this "WebSocket healthy"; it is not known.
+    let (code, text) = health_check(&Sim::start("ws-not-initialized"), "b");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("UNKNOWN health.websocket.connected") && text.contains("CANNOT TELL"),
+        "{text}"
+    );
+    let (code, text) = health_check(&Sim::start("real-canary"), "a");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("CRIT    health.status") && text.contains("NO-GO"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("ok      health.broker"),
+        "only rows that are not ok are listed"
+    );
+}
