@@ -1,0 +1,114 @@
+//! Command line of `judge`.
+
+use canary_core::Phase;
+use canary_core::duration::parse_duration;
+use clap::Parser;
+use jiff::Timestamp;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Apply the runbook §4 decision tree to a merged stream of canary-kit
+/// records (probe-health, scrape-metrics, check-profile, check-risk-env,
+/// preflight) and write one `judge.verdict` record: per bot when the stream
+/// holds several, plus the overall one.
+///
+/// Decisions: --phase start: go / no-go. --phase a: continue / stop /
+/// extend / advance. --phase b: continue / rollback / pause / extend /
+/// promote. Missing, stale or unreadable evidence never advances or promotes.
+///
+/// Exit: 0 go, continue, advance, promote; 1 no-go, stop, rollback, pause;
+/// 2 could not evaluate (usage, unreadable input, or the decision rests on
+/// unknown evidence); 3 extend (hold for a human).
+#[derive(Debug, Parser)]
+#[command(name = "judge", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// NDJSON files to read, in order (`-` is stdin); stdin when none.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The gate: start (preflight and health), a (reduce-only) or b (micro-open).
+    #[arg(long, value_parser = parse_phase,
+          required_unless_present_any = ["emit_alert_rules", "from_preflight"])]
+    pub phase: Option<Phase>,
+
+    /// Rules YAML that overrides (by name) or extends the built-in rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// Print every criterion as a table on stderr.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Window start (RFC 3339); default: the earliest evidence.
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub since: Option<Timestamp>,
+
+    /// Judge the stream as it stood at TIME (RFC 3339): later records are
+    /// ignored and freshness is measured from TIME. Default: now.
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub at: Option<Timestamp>,
+
+    /// Replay: list every time the overall decision changed, as
+    /// `judge.transition` records, before the final verdict (input in time order).
+    #[arg(long)]
+    pub transitions: bool,
+
+    /// Evidence older than this is stale, hence unknown [default: 3 x --probe-interval].
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub max_age: Option<Duration>,
+
+    /// How often the producers run (probe-health --every).
+    #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DUR")]
+    pub probe_interval: Duration,
+
+    /// Window completes after this long [default: a 2h, b 24h].
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub min_duration: Option<Duration>,
+
+    /// ... or after this many orders [default: a 10, b 50].
+    #[arg(long, value_name = "N")]
+    pub min_orders: Option<u64>,
+
+    /// Longest the phase may run [default: a 6h, b none].
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub max_duration: Option<Duration>,
+
+    /// Write the runbook §3.2 Prometheus alert rules and their promtool
+    /// unit tests into DIR, from the same threshold table, and exit.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["phase", "from_preflight"])]
+    pub emit_alert_rules: Option<PathBuf>,
+
+    /// Convert a preflight JSON report (contracts §6.4) into check records
+    /// on stdout, and exit; feed them to judge --phase start.
+    #[arg(long, value_name = "REPORT", conflicts_with = "phase")]
+    pub from_preflight: Option<PathBuf>,
+
+    /// With --from-preflight: the exit code preflight returned.
+    #[arg(long, value_name = "N", requires = "from_preflight")]
+    pub preflight_exit: Option<i32>,
+
+    /// Flush after every record even when stdout is a pipe.
+    #[arg(long)]
+    pub line_buffered: bool,
+}
+
+fn parse_phase(s: &str) -> Result<Phase, String> {
+    s.parse()
+}
+
+/// An RFC 3339 time, e.g. 2026-11-26T03:30:00Z.
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    s.trim()
+        .parse()
+        .map_err(|e| format!("invalid time '{s}': {e} (write it like 2026-11-26T03:30:00Z)"))
+}
+
+const EXAMPLES: &str = "Examples:
+  probe-health --phase a | judge --phase a
+  { check-profile canary --phase a; check-risk-env --phase a; probe-health; \\
+    scrape-metrics --url http://localhost:8080/metrics; } | judge --phase a | rollback
+  judge --from-preflight preflight_report.json --preflight-exit 0 > preflight.ndjson
+  { cat preflight.ndjson; probe-health; } | judge --phase start --explain
+  judge canary.ndjson --phase b --at 2026-11-26T03:30:00Z --explain
+  judge canary.ndjson --phase b --transitions | jq -c '{ts, decision, from: .previous}'
+  judge --emit-alert-rules prometheus/rules && promtool test rules prometheus/rules/canary_alerts_test.yml";

@@ -1,0 +1,80 @@
+//! `--explain`: every criterion as a table a person can read, on stderr.
+
+use crate::verdict::Judged;
+use jiff::Timestamp;
+use std::io::Write;
+
+fn cell(s: &str, width: usize) -> String {
+    let mut out: String = s.chars().take(width).collect();
+    let len = out.chars().count();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(len) + 1));
+    out
+}
+
+/// Write the table for every judged scope.
+pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> std::io::Result<()> {
+    for j in judged {
+        writeln!(
+            w,
+            "judge: {} {} -> {} (exit {}) at {at}; {}",
+            j.scope,
+            j.target,
+            j.decision.as_str(),
+            j.exit.code(),
+            j.window.describe()
+        )?;
+        if j.criteria.is_empty() {
+            for r in &j.reasons {
+                writeln!(
+                    w,
+                    "  {}{}{}",
+                    cell(r["target"].as_str().unwrap_or(""), 22),
+                    cell(r["rule"].as_str().unwrap_or(""), 28),
+                    r["msg"].as_str().unwrap_or("")
+                )?;
+            }
+            continue;
+        }
+        writeln!(
+            w,
+            "  {}{}{}{}{}{}msg",
+            cell("rule", 28),
+            cell("action", 8),
+            cell("level", 8),
+            cell("status", 9),
+            cell("value", 12),
+            cell("threshold", 10)
+        )?;
+        for c in &j.criteria {
+            let e = c.status.eval();
+            let value = e.map_or(String::from("-"), |e| e.value.to_string());
+            let threshold = e
+                .and_then(|e| e.threshold)
+                .map_or(String::from("-"), |t| t.to_string());
+            let action = format!("{:?}", c.rule.action).to_lowercase();
+            writeln!(
+                w,
+                "  {}{}{}{}{}{}{}",
+                cell(&c.rule.name, 28),
+                cell(&action, 8),
+                cell(c.level().as_str(), 8),
+                cell(c.status.word(), 9),
+                cell(&value, 12),
+                cell(&threshold, 10),
+                c.message(at)
+            )?;
+        }
+        for r in j.reasons.iter().filter(|r| {
+            let rule = r["rule"].as_str().unwrap_or("");
+            rule == "input.malformed" || rule.starts_with("window")
+        }) {
+            writeln!(
+                w,
+                "  {}{}",
+                cell(r["rule"].as_str().unwrap_or(""), 28),
+                r["msg"].as_str().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! `judge`: runbook §4's decision tree applied to the merged stream.
+
+#![forbid(unsafe_code)]
+
+pub mod alerts;
+pub mod cli;
+pub mod decide;
+pub mod explain;
+pub mod freshness;
+pub mod jq;
+pub mod preflight;
+pub mod replay;
+pub mod rules;
+pub mod state;
+pub mod target;
+pub mod verdict;
+pub mod window;
+
+use anyhow::Context;
+use canary_core::ndjson::{BadLine, Input, RecordReader, RecordWriter};
+use canary_core::{Exit, Kind, diag};
+use cli::Cli;
+use std::io::{self, BufRead, BufReader, Write};
+use verdict::Judging;
+
+pub const TOOL: &str = "judge";
+
+/// Bad lines reported one by one on stderr before judge only counts them.
+const MAX_BAD_LINE_DIAGS: u64 = 20;
+
+/// Run `judge` as the command line asks, writing records to `out`.
+pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exit> {
+    if let Some(dir) = &cli.emit_alert_rules {
+        alerts::emit(dir).with_context(|| format!("writing alert rules to {}", dir.display()))?;
+        return Ok(Exit::Clean);
+    }
+    if let Some(report) = &cli.from_preflight {
+        return preflight::convert(report, cli.preflight_exit, out);
+    }
+    let phase = cli.phase.context("--phase is required")?;
+    let override_text = match &cli.rules {
+        Some(p) => Some((rules::read_rules_file(p)?, p.display().to_string())),
+        None => None,
+    };
+    let specs = rules::merged_specs(
+        override_text
+            .as_ref()
+            .map(|(t, s)| (t.as_str(), s.as_str())),
+    )?;
+    let rules = rules::compile(&specs, phase)?;
+    let mut window = window::WindowSpec::runbook(phase);
+    if let Some(w) = window.as_mut() {
+        if let Some(d) = cli.min_duration {
+            w.min_duration = d;
+        }
+        if let Some(n) = cli.min_orders {
+            w.min_orders = n;
+        }
+        if let Some(c) = cli.max_duration {
+            w.cap = Some(c);
+        }
+    }
+    let how = Judging {
+        phase,
+        at: cli.at.unwrap_or_else(jiff::Timestamp::now),
+        max_age: cli
+            .max_age
+            .unwrap_or_else(|| freshness::default_max_age(cli.probe_interval)),
+        window,
+        since: cli.since,
+    };
+    let scope = state::Scope {
+        since: cli.since,
+        until: cli.at,
+    };
+    let mut stream = state::Stream::new(&rules, scope);
+    let mut replay = cli.transitions.then(replay::Replay::default);
+    let sources: Vec<String> = if cli.files.is_empty() {
+        vec!["-".into()]
+    } else {
+        cli.files.iter().map(|p| p.display().to_string()).collect()
+    };
+    for source in &sources {
+        let reader: Box<dyn BufRead> = if source == "-" {
+            Box::new(io::stdin().lock())
+        } else {
+            match std::fs::File::open(source) {
+                Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+                Err(e) => {
+                    unreadable(&mut stream, source, 0, format!("cannot open: {e}"));
+                    continue;
+                }
+            }
+        };
+        let name = if source == "-" {
+            "stdin"
+        } else {
+            source.as_str()
+        };
+        for item in RecordReader::new(reader, name) {
+            match item {
+                Ok(Input::Record(rec)) => {
+                    if let Some(r) = replay.as_mut() {
+                        r.before(&rec, &rules, &stream, &how, out)?;
+                    }
+                    stream.ingest(&rec);
+                }
+                Ok(Input::Bad(bad)) => {
+                    if stream.bad_lines < MAX_BAD_LINE_DIAGS {
+                        diag(TOOL, "error", &bad.diagnostic());
+                    }
+                    stream.bad_line(bad);
+                }
+                Err(e) => {
+                    unreadable(&mut stream, name, 0, format!("read error: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+    if stream.bad_lines > MAX_BAD_LINE_DIAGS {
+        diag(
+            TOOL,
+            "error",
+            &format!("{} unreadable input lines in all", stream.bad_lines),
+        );
+    }
+    for (rule, (count, first)) in &stream.rule_errors {
+        diag(
+            TOOL,
+            "error",
+            &format!("rule '{rule}': filter failed {count} time(s), first on {first}"),
+        );
+    }
+    if let Some(r) = replay.as_mut() {
+        r.finish(&rules, &stream, &how, out)?;
+    }
+    let judged = verdict::judge_stream(&rules, &stream, &how);
+    let mut exit = Exit::Clean;
+    for j in &judged {
+        out.write(&j.record("judge.verdict", Kind::Verdict, phase, how.at))?;
+        if j.scope == "overall" {
+            exit = j.exit;
+        }
+    }
+    if cli.explain {
+        let mut err = io::stderr().lock();
+        let _ = explain::write_table(&mut err, &judged, how.at);
+    }
+    Ok(exit)
+}
+
+fn unreadable(stream: &mut state::Stream<'_>, source: &str, line: u64, reason: String) {
+    let bad = BadLine {
+        source: source.to_owned(),
+        line,
+        reason,
+    };
+    diag(TOOL, "error", &bad.diagnostic());
+    stream.bad_line(bad);
+}

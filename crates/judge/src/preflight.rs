@@ -1,0 +1,291 @@
+//! `--from-preflight REPORT [--preflight-exit N]`: the real preflight's JSON
+//! report (contracts §6.4) and exit code (§6.1) as check records, so the
+//! start gate can judge preflight with everything else.
+
+use anyhow::Context;
+use canary_core::ndjson::RecordWriter;
+use canary_core::{Exit, Kind, Level, Record, diag};
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// Largest report accepted (a real one is a few KiB).
+const MAX_REPORT_BYTES: u64 = 8 << 20;
+
+fn check(target: &str, ts: Timestamp, name: &str, level: Level) -> Record {
+    Record::new(crate::TOOL, target, Kind::Check, name, level).at(ts)
+}
+
+/// The JSON report from a report file, or from preflight's stdout with
+/// `--report-target stdout` (from the first line that is exactly `{`).
+fn parse_report(text: &str) -> Result<Map<String, Value>, String> {
+    let json = match serde_json::from_str::<Value>(text) {
+        Ok(v) => v,
+        Err(first) => {
+            let start = text
+                .match_indices('\n')
+                .map(|(i, _)| i + 1)
+                .find(|&i| {
+                    text[i..]
+                        .lines()
+                        .next()
+                        .is_some_and(|l| l.trim_end() == "{")
+                })
+                .ok_or_else(|| format!("not JSON: {first}"))?;
+            serde_json::from_str::<Value>(&text[start..]).map_err(|e| format!("not JSON: {e}"))?
+        }
+    };
+    match json {
+        Value::Object(m) => Ok(m),
+        _ => Err("not a preflight report: expected a JSON object".into()),
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A check name segment: lower-case letters, digits and underscores.
+fn segment(s: &str) -> String {
+    let seg: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if seg.is_empty() {
+        "unnamed".into()
+    } else {
+        seg
+    }
+}
+
+/// The records a report (and preflight's exit code) stand for.
+pub fn records(
+    report: &Map<String, Value>,
+    exit: Option<i32>,
+    target: &str,
+) -> Result<Vec<Record>, String> {
+    let status = report
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or("no \"status\" (READY, REVIEW or NOT READY): not a preflight report")?;
+    let ts = report
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .ok_or("no \"timestamp\": not a preflight report")?;
+    let ts: Timestamp = ts
+        .parse()
+        .map_err(|e| format!("timestamp '{ts}' is not ISO 8601 with an offset: {e}"))?;
+    let count = |k: &str| report.get(k).and_then(Value::as_u64);
+    let (errors, warnings) = (count("errors"), count("warnings"));
+    let details = report.get("details").and_then(Value::as_object);
+    let diagnostic_only = report
+        .get("diagnostic_only")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let profile = report.get("profile").and_then(Value::as_str).unwrap_or("");
+    let mut out = Vec::new();
+
+    let (level, msg) = match status {
+        "READY" => (Level::Ok, "preflight READY: no errors".to_owned()),
+        "REVIEW" => (
+            Level::Warn,
+            format!(
+                "preflight REVIEW: no errors, {} warnings to review",
+                warnings.unwrap_or(0)
+            ),
+        ),
+        "NOT READY" => (
+            Level::Crit,
+            format!(
+                "preflight NOT READY: {} error(s); fix them and re-run preflight",
+                errors.unwrap_or(0)
+            ),
+        ),
+        other => (
+            Level::Unknown,
+            format!("preflight status '{other}' is not READY, REVIEW or NOT READY"),
+        ),
+    };
+    let level = if errors.is_some_and(|e| e > 0) {
+        Level::Crit
+    } else {
+        level
+    };
+    out.push(
+        check(target, ts, "preflight.status", level)
+            .value(status)
+            .expect("READY")
+            .msg(msg)
+            .extra("profile", profile)
+            .extra("successes", count("successes"))
+            .extra("warnings", warnings)
+            .extra("errors", errors)
+            .extra("total_checks", count("total_checks")),
+    );
+
+    if let Some(code) = exit {
+        let (level, msg) = match code {
+            0 => (Level::Ok, "preflight exited 0: zero errors".to_owned()),
+            1 => (
+                Level::Crit,
+                "preflight exited 1: errors or a check-graph error".to_owned(),
+            ),
+            2 => (
+                Level::Crit,
+                "preflight exited 2: usage error, it did not run".to_owned(),
+            ),
+            n => (
+                Level::Unknown,
+                format!("preflight exited {n}: not one of its codes (0, 1, 2)"),
+            ),
+        };
+        let level = if code == 0 && status == "NOT READY" {
+            Level::Crit
+        } else {
+            level
+        };
+        out.push(
+            check(target, ts, "preflight.exit", level)
+                .value(code)
+                .expect(0)
+                .msg(msg),
+        );
+    }
+
+    if diagnostic_only {
+        out.push(
+            check(target, ts, "preflight.diagnostic_only", Level::Crit)
+                .value(true)
+                .expect(false)
+                .msg("preflight ran with --warn-only: a diagnostic run does not satisfy the live readiness gate (contracts §6.5)"),
+        );
+    }
+
+    // Failures carry their check through error_hints (contracts §6.4): one
+    // record per failing check, with every message and hint.
+    let hints = details
+        .and_then(|d| d.get("error_hints"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut by_check: Vec<(String, Vec<Value>)> = Vec::new();
+    for h in &hints {
+        let name = segment(
+            h.get("check")
+                .and_then(Value::as_str)
+                .unwrap_or("unattributed"),
+        );
+        let item = json!({"message": h.get("message"), "hint": h.get("hint")});
+        match by_check.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(item),
+            None => by_check.push((name, vec![item])),
+        }
+    }
+    for (name, items) in &by_check {
+        let first = &items[0];
+        let msg = format!(
+            "{}{}",
+            first["message"].as_str().unwrap_or("failed"),
+            first["hint"]
+                .as_str()
+                .map(|h| format!(" (hint: {h})"))
+                .unwrap_or_default()
+        );
+        out.push(
+            check(target, ts, &format!("preflight.check.{name}"), Level::Crit)
+                .value(items.len())
+                .msg(msg)
+                .extra("failures", Value::Array(items.clone())),
+        );
+    }
+    // Error messages with no hint (no check attribution).
+    let errs = strings(details.and_then(|d| d.get("errors")));
+    let unattributed = errs.len().saturating_sub(hints.len());
+    if unattributed > 0 {
+        out.push(
+            check(target, ts, "preflight.check.unattributed", Level::Crit)
+                .value(unattributed)
+                .msg(format!(
+                    "{unattributed} preflight error(s) without a check name: {}",
+                    errs.join("; ")
+                ))
+                .extra("errors", errs.clone()),
+        );
+    }
+    let warns = strings(details.and_then(|d| d.get("warnings")));
+    if !warns.is_empty() {
+        out.push(
+            check(target, ts, "preflight.warnings", Level::Warn)
+                .value(warns.len())
+                .msg(format!(
+                    "{} preflight warning(s): {}",
+                    warns.len(),
+                    warns.join("; ")
+                ))
+                .extra("warnings", warns),
+        );
+    }
+    Ok(out)
+}
+
+/// Read the report at `path`, write its records, exit as the worst level.
+pub fn convert<W: Write>(
+    path: &Path,
+    exit: Option<i32>,
+    out: &mut RecordWriter<W>,
+) -> anyhow::Result<Exit> {
+    let target = path.display().to_string();
+    let text = std::fs::File::open(path)
+        .and_then(|f| {
+            let mut s = Vec::new();
+            f.take(MAX_REPORT_BYTES + 1).read_to_end(&mut s)?;
+            Ok(s)
+        })
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            if b.len() as u64 > MAX_REPORT_BYTES {
+                Err(format!("larger than {MAX_REPORT_BYTES} bytes"))
+            } else {
+                String::from_utf8(b).map_err(|e| format!("not UTF-8: {e}"))
+            }
+        });
+    let result = text
+        .and_then(|t| parse_report(&t))
+        .and_then(|r| records(&r, exit, &target));
+    match result {
+        Ok(recs) => {
+            let mut worst = Exit::Clean;
+            for r in &recs {
+                worst = worst.worst(Exit::from_level(r.level));
+                out.write(r).context("writing records")?;
+            }
+            Ok(worst)
+        }
+        Err(why) => {
+            diag(crate::TOOL, "error", &format!("{target}: {why}"));
+            let rec = Record::new(
+                crate::TOOL,
+                &target,
+                Kind::Error,
+                "preflight.report",
+                Level::Unknown,
+            )
+            .msg(format!("{target}: preflight report unusable: {why}"));
+            out.write(&rec).context("writing records")?;
+            Ok(Exit::Unevaluable)
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Rules: every criterion of runbook §4 as a named jq filter, loaded from
+//! YAML (the embedded default set, then `--rules FILE` overriding by name or
+//! extending), and compiled once for the phase being judged.
+
+use crate::jq::{CompileError, Program};
+use canary_core::duration::parse_duration;
+use canary_core::{Level, Phase};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// The default rule set, `examples/rules/default.yaml`, built into the binary.
+pub const DEFAULT_RULES: &str = include_str!("../../../examples/rules/default.yaml");
+
+/// Largest rules file accepted.
+const MAX_RULES_BYTES: u64 = 1 << 20;
+
+/// What a firing rule does to the decision (docs/judge.md, "Actions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// A CRIT signal or global pause: no-go at the start gate, stop in
+    /// Phase A, rollback in Phase B.
+    Stop,
+    /// Guard trips: pause in Phase B (stop in Phase A, no-go at the start gate).
+    Pause,
+    /// A promotion or advance criterion: while firing (or if it ever held for
+    /// its `for` in the window) the phase cannot advance or promote.
+    Require,
+    /// Reported in `--explain` and the reasons; never changes the decision.
+    Note,
+}
+
+/// How much evidence a rule needs before the phase may pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Evidence {
+    /// None: the rule only ever blocks when it fires.
+    #[default]
+    None,
+    /// Its latest evaluation must be known (true/false), clear, and fresh.
+    Current,
+    /// At least one known evaluation in the window, and its latest record fresh.
+    Window,
+}
+
+/// A rule as written in YAML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub name: String,
+    #[serde(default)]
+    pub phases: Option<Vec<Phase>>,
+    /// Record names the filter is run on (`*` at the end matches any
+    /// suffix); all records when absent.
+    #[serde(default)]
+    pub names: Option<Vec<String>>,
+    #[serde(default)]
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub level: Option<Level>,
+    #[serde(default)]
+    pub action: Option<Action>,
+    #[serde(default, rename = "for")]
+    pub for_: Option<String>,
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+    #[serde(default)]
+    pub max_age: Option<String>,
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    #[serde(default)]
+    pub msg: Option<String>,
+    /// `--rules` only: drop the default rule of this name.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rules: Vec<RuleSpec>,
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub name: String,
+    pub names: Option<Vec<String>>,
+    pub program: Program,
+    pub level: Level,
+    pub action: Action,
+    pub for_: Duration,
+    pub evidence: Evidence,
+    pub max_age: Option<Duration>,
+    pub threshold: Option<f64>,
+    pub msg: String,
+    /// The filter mentions `ts`: it is run on every record, never memoised.
+    pub reads_ts: bool,
+}
+
+/// Does jq text use the word `ts` (`.ts`, `"ts"`, `$ts`)?
+fn mentions_ts(code: &str) -> bool {
+    let b = code.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    code.match_indices("ts")
+        .any(|(i, _)| (i == 0 || !word(b[i - 1])) && b.get(i + 2).is_none_or(|c| !word(*c)))
+}
+
+impl Rule {
+    /// Is a record of this name evidence this rule looks at?
+    pub fn wants(&self, name: &str) -> bool {
+        match &self.names {
+            None => true,
+            Some(pats) => pats.iter().any(|p| match p.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => p == name,
+            }),
+        }
+    }
+}
+
+/// A rules file that cannot be used. Names the rule and, for jq, the
+/// position in its filter.
+#[derive(Debug)]
+pub enum RulesError {
+    Read(String),
+    Rule { rule: String, why: String },
+    Filter { rule: String, err: CompileError },
+}
+
+impl std::fmt::Display for RulesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RulesError::Read(why) => f.write_str(why),
+            RulesError::Rule { rule, why } => write!(f, "rule '{rule}': {why}"),
+            RulesError::Filter { rule, err } => write!(
+                f,
+                "rule '{rule}': filter does not compile at line {}, column {}: {}",
+                err.line, err.column, err.what
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RulesError {}
+
+fn parse_file(text: &str, source: &str) -> Result<Vec<RuleSpec>, RulesError> {
+    serde_saphyr::from_str::<RuleFile>(text)
+        .map(|f| f.rules)
+        .map_err(|e| RulesError::Read(format!("{source}: {e}")))
+}
+
+/// Read a `--rules` file (size-capped).
+pub fn read_rules_file(path: &std::path::Path) -> Result<String, RulesError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|e| RulesError::Read(format!("{}: {e}", path.display())))?;
+    let mut text = String::new();
+    file.take(MAX_RULES_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| RulesError::Read(format!("{}: {e}", path.display())))?;
+    if text.len() as u64 > MAX_RULES_BYTES {
+        return Err(RulesError::Read(format!(
+            "{}: larger than {MAX_RULES_BYTES} bytes",
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
+/// The default rules, with `overrides` (the text of a `--rules` file)
+/// applied: a rule of the same name replaces the default's fields it sets,
+/// `disabled: true` removes it, a new name is appended.
+pub fn merged_specs(overrides: Option<(&str, &str)>) -> Result<Vec<RuleSpec>, RulesError> {
+    let mut specs = parse_file(DEFAULT_RULES, "built-in default rules")?;
+    if let Some((text, source)) = overrides {
+        for new in parse_file(text, source)? {
+            match specs.iter_mut().find(|s| s.name == new.name) {
+                Some(old) => merge(old, new),
+                None => specs.push(new),
+            }
+        }
+    }
+    specs.retain(|s| !s.disabled);
+    Ok(specs)
+}
+
+fn merge(old: &mut RuleSpec, new: RuleSpec) {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if new.$f.is_some() { old.$f = new.$f; } )* };
+    }
+    take!(
+        phases, names, filter, level, action, for_, evidence, max_age, threshold, msg
+    );
+    old.disabled = new.disabled;
+}
+
+/// Compile the rules that apply in `phase`.
+pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError> {
+    let mut rules = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for spec in specs {
+        let rule_err = |why: String| RulesError::Rule {
+            rule: spec.name.clone(),
+            why,
+        };
+        if spec.name.trim().is_empty() {
+            return Err(rule_err("a rule needs a name".into()));
+        }
+        if !seen.insert(spec.name.clone()) {
+            return Err(rule_err("defined twice in one file".into()));
+        }
+        if let Some(phases) = &spec.phases {
+            if !phases.contains(&phase) {
+                continue;
+            }
+        }
+        let code = spec
+            .filter
+            .as_deref()
+            .ok_or_else(|| rule_err("has no filter".into()))?;
+        let program = Program::compile(code, phase).map_err(|err| RulesError::Filter {
+            rule: spec.name.clone(),
+            err,
+        })?;
+        let dur = |d: &Option<String>, what: &str| -> Result<Option<Duration>, RulesError> {
+            d.as_deref()
+                .map(|t| parse_duration(t).map_err(|e| rule_err(format!("{what}: {e}"))))
+                .transpose()
+        };
+        let level = spec.level.unwrap_or(Level::Crit);
+        rules.push(Rule {
+            name: spec.name.clone(),
+            names: spec.names.clone(),
+            program,
+            level,
+            action: spec.action.unwrap_or(match level {
+                Level::Crit => Action::Stop,
+                _ => Action::Note,
+            }),
+            for_: dur(&spec.for_, "for")?.unwrap_or_default(),
+            evidence: spec.evidence.unwrap_or_default(),
+            max_age: dur(&spec.max_age, "max_age")?,
+            threshold: spec.threshold,
+            msg: spec.msg.clone().unwrap_or_default(),
+            reads_ts: mentions_ts(code),
+        });
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rules_compile_in_every_phase() {
+        let specs = merged_specs(None).expect("default rules parse");
+        for phase in [Phase::Start, Phase::A, Phase::B] {
+            let rules = compile(&specs, phase).expect("default rules compile");
+            assert!(!rules.is_empty());
+        }
+    }
+
+    #[test]
+    fn overrides_replace_fields_disable_and_extend() {
+        let text = "rules:\n  - name: order-error-rate-crit\n    for: 0s\n  - name: reduce-only-mode\n    disabled: true\n  - name: mine\n    filter: 'false'\n";
+        let specs = merged_specs(Some((text, "x.yaml"))).expect("parses");
+        let crit = specs
+            .iter()
+            .find(|s| s.name == "order-error-rate-crit")
+            .expect("kept");
+        assert_eq!(crit.for_.as_deref(), Some("0s"));
+        assert!(crit.filter.is_some(), "unset fields keep the default");
+        assert!(specs.iter().all(|s| s.name != "reduce-only-mode"));
+        assert!(specs.iter().any(|s| s.name == "mine"));
+    }
+
+    #[test]
+    fn bad_filter_is_named_with_its_column() {
+        let text = "rules:\n  - name: broken\n    filter: '.value >= )'\n";
+        let specs = merged_specs(Some((text, "x.yaml"))).expect("parses");
+        let err = compile(&specs, Phase::B).expect_err("fails");
+        let text = err.to_string();
+        assert!(text.contains("rule 'broken'"), "{text}");
+        assert!(text.contains("column 11"), "{text}");
+    }
+
+    #[test]
+    fn filters_reading_the_time_are_found() {
+        assert!(mentions_ts(".ts > \"2026\""));
+        assert!(mentions_ts(".[\"ts\"]"));
+        assert!(!mentions_ts("at_least($thresholds.guard_trips.crit)"));
+        assert!(!mentions_ts(".tsx or .lots"));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let text = "rules:\n  - name: x\n    filtre: 'true'\n";
+        assert!(merged_specs(Some((text, "x.yaml"))).is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! What judge remembers of the stream: per bot and per rule, a handful of
+//! evaluations, never the records themselves. State grows with the number of
+//! (target, rule) pairs and distinct record names, not with the stream.
+
+use crate::jq::{Outcome, record_to_val};
+use crate::rules::Rule;
+use crate::target::bot_key;
+use crate::window::Orders;
+use canary_core::Record;
+use canary_core::ndjson::BadLine;
+use jiff::Timestamp;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+/// One evaluation of a rule on one record: enough to explain it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eval {
+    pub ts: Timestamp,
+    pub outcome: Outcome,
+    pub value: Value,
+    pub threshold: Option<f64>,
+    pub record: Rc<str>,
+    pub msg: Rc<str>,
+}
+
+/// What one rule has seen for one target.
+#[derive(Debug, Clone, Default)]
+pub struct RuleState {
+    /// The newest evaluation, whatever its outcome.
+    pub latest: Option<Eval>,
+    /// How many evaluations were known (true or false).
+    pub known: u64,
+    /// Start of the current run of firing evaluations.
+    pub firing_since: Option<Timestamp>,
+    /// The first evaluation at which the rule had fired for its `for`.
+    pub fired: Option<Eval>,
+    /// Evaluations at which it had fired for its `for`.
+    pub fired_count: u64,
+}
+
+impl RuleState {
+    fn update(&mut self, rule: &Rule, eval: Eval) {
+        if eval.outcome != Outcome::Unknown {
+            self.known += 1;
+        }
+        let newer = self.latest.as_ref().is_none_or(|l| eval.ts >= l.ts);
+        match eval.outcome {
+            Outcome::Fire => {
+                let since = *self.firing_since.get_or_insert(eval.ts);
+                let held = eval.ts.duration_since(since).unsigned_abs() >= rule.for_;
+                if held {
+                    self.fired_count += 1;
+                    if self.fired.is_none() {
+                        self.fired = Some(eval.clone());
+                    }
+                }
+            }
+            // A gap in the evidence, or a clear evaluation, ends a run (as an
+            // alert's `for` does in Prometheus).
+            Outcome::Clear | Outcome::Unknown => {
+                if newer {
+                    self.firing_since = None;
+                }
+            }
+        }
+        if newer {
+            self.latest = Some(eval);
+        }
+    }
+
+    /// Two views of one rule (a bot's own records and canary-wide ones) as one.
+    pub fn merge(&self, other: &RuleState) -> RuleState {
+        let pick_latest = match (&self.latest, &other.latest) {
+            (Some(a), Some(b)) => Some(if b.ts > a.ts { b.clone() } else { a.clone() }),
+            (a, b) => a.clone().or_else(|| b.clone()),
+        };
+        let fired = match (&self.fired, &other.fired) {
+            (Some(a), Some(b)) => Some(if b.ts < a.ts { b.clone() } else { a.clone() }),
+            (a, b) => a.clone().or_else(|| b.clone()),
+        };
+        let firing_since = match pick_latest.as_ref().map(|l| l.outcome) {
+            Some(Outcome::Fire) => self.firing_since.or(other.firing_since),
+            _ => None,
+        };
+        RuleState {
+            latest: pick_latest,
+            known: self.known + other.known,
+            firing_since,
+            fired,
+            fired_count: self.fired_count + other.fired_count,
+        }
+    }
+}
+
+/// Everything judge knows about one bot (or about the canary as a whole).
+#[derive(Debug, Clone, Default)]
+pub struct TargetState {
+    pub rules: Vec<RuleState>,
+    /// Per record name: the last record's content and what each rule said
+    /// of it. Producers repeat themselves; an identical record (but for its
+    /// time) is not evaluated again.
+    memo: HashMap<String, Memo>,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    pub records: u64,
+    pub orders: Orders,
+}
+
+impl TargetState {
+    /// A bot's state with the canary-wide evidence folded in (no memo).
+    pub fn merged(bot: Option<&TargetState>, canary: &TargetState) -> TargetState {
+        let Some(b) = bot else {
+            return TargetState {
+                rules: canary.rules.clone(),
+                memo: HashMap::new(),
+                first_ts: canary.first_ts,
+                last_ts: canary.last_ts,
+                records: canary.records,
+                orders: canary.orders,
+            };
+        };
+        TargetState {
+            rules: b
+                .rules
+                .iter()
+                .zip(&canary.rules)
+                .map(|(x, y)| x.merge(y))
+                .collect(),
+            memo: HashMap::new(),
+            first_ts: b.first_ts.or(canary.first_ts),
+            last_ts: b.last_ts.max(canary.last_ts),
+            records: b.records + canary.records,
+            orders: b.orders.merge(&canary.orders),
+        }
+    }
+
+    fn new(rules: usize) -> TargetState {
+        TargetState {
+            rules: vec![RuleState::default(); rules],
+            ..TargetState::default()
+        }
+    }
+}
+
+/// What the rules said of one record, kept to skip identical successors.
+#[derive(Debug, Clone)]
+struct Memo {
+    content: Record,
+    name: Rc<str>,
+    msg: Rc<str>,
+    outcomes: Vec<(usize, Result<Option<Outcome>, String>)>,
+}
+
+/// Equal but for the time of observation.
+fn same_content(a: &Record, b: &Record) -> bool {
+    a.level == b.level
+        && a.kind == b.kind
+        && a.value == b.value
+        && a.msg == b.msg
+        && a.target == b.target
+        && a.tool == b.tool
+        && a.expect == b.expect
+        && a.thresholds == b.thresholds
+        && a.extra == b.extra
+}
+
+/// Options that decide which records count.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    /// Records before this only move order baselines.
+    pub since: Option<Timestamp>,
+    /// Records after this are ignored (replay).
+    pub until: Option<Timestamp>,
+}
+
+/// The state of the whole stream.
+#[derive(Debug)]
+pub struct Stream<'r> {
+    rules: &'r [Rule],
+    scope: Scope,
+    /// Which rules look at a record name, computed once per distinct name.
+    by_name: HashMap<String, Vec<usize>>,
+    pub bots: BTreeMap<String, TargetState>,
+    pub canary: TargetState,
+    pub bad_lines: u64,
+    pub first_bad: Option<BadLine>,
+    /// Rules that failed at run time: how often, and the first error.
+    pub rule_errors: BTreeMap<String, (u64, String)>,
+    pub ignored_after: u64,
+    pub latest_ts: Option<Timestamp>,
+}
+
+impl<'r> Stream<'r> {
+    pub fn new(rules: &'r [Rule], scope: Scope) -> Stream<'r> {
+        Stream {
+            rules,
+            scope,
+            by_name: HashMap::new(),
+            bots: BTreeMap::new(),
+            canary: TargetState::new(rules.len()),
+            bad_lines: 0,
+            first_bad: None,
+            rule_errors: BTreeMap::new(),
+            ignored_after: 0,
+            latest_ts: None,
+        }
+    }
+
+    pub fn bad_line(&mut self, bad: BadLine) {
+        self.bad_lines += 1;
+        if self.first_bad.is_none() {
+            self.first_bad = Some(bad);
+        }
+    }
+
+    /// Take one record into account. Returns false if it was out of scope.
+    pub fn ingest(&mut self, rec: &Record) -> bool {
+        if self.scope.until.is_some_and(|u| rec.ts > u) {
+            self.ignored_after += 1;
+            return false;
+        }
+        let rules = self.rules;
+        let n = rules.len();
+        let state = match bot_key(&rec.target) {
+            Some(key) => self.bots.entry(key).or_insert_with(|| TargetState::new(n)),
+            None => &mut self.canary,
+        };
+        if self.scope.since.is_some_and(|s| rec.ts < s) {
+            if rec.name == "metrics.orders" {
+                if let Some(v) = rec.value.as_f64() {
+                    state.orders.baseline(v);
+                }
+            }
+            return false;
+        }
+        self.latest_ts = Some(self.latest_ts.map_or(rec.ts, |t| t.max(rec.ts)));
+        state.first_ts = Some(state.first_ts.map_or(rec.ts, |t| t.min(rec.ts)));
+        state.last_ts = Some(state.last_ts.map_or(rec.ts, |t| t.max(rec.ts)));
+        state.records += 1;
+        if rec.name == "metrics.orders" {
+            if let Some(v) = rec.value.as_f64() {
+                // With --since the bot is taken to have (re)started at or
+                // after it, as it does at each phase start: its lifetime
+                // count is then all in the window. Without --since the
+                // first sample is only the baseline.
+                if !state.orders.seen() && self.scope.since.is_some() {
+                    state.orders.baseline(0.0);
+                }
+                state.orders.sample(v);
+            }
+        }
+        let wanted = match self.by_name.get(&rec.name) {
+            Some(w) => w,
+            None => {
+                let w: Vec<usize> = (0..n).filter(|&i| rules[i].wants(&rec.name)).collect();
+                self.by_name.entry(rec.name.clone()).or_insert(w)
+            }
+        };
+        if wanted.is_empty() {
+            return true;
+        }
+        let TargetState {
+            memo,
+            rules: rule_states,
+            ..
+        } = state;
+        let hit = memo
+            .get(&rec.name)
+            .is_some_and(|m| same_content(&m.content, rec));
+        let mut fresh = None;
+        if !hit {
+            let val = record_to_val(rec);
+            let outcomes = wanted
+                .iter()
+                .map(|&i| (i, rules[i].program.eval(val.clone())))
+                .collect();
+            let built = Memo {
+                content: rec.clone(),
+                name: Rc::from(rec.name.as_str()),
+                msg: Rc::from(rec.msg.as_str()),
+                outcomes,
+            };
+            // A filter that reads the time must see every record.
+            if wanted.iter().any(|&i| rules[i].reads_ts) {
+                fresh = Some(built);
+            } else {
+                memo.insert(rec.name.clone(), built);
+            }
+        }
+        let Some(memo) = fresh.as_ref().or_else(|| memo.get(&rec.name)) else {
+            return true;
+        };
+        for (i, result) in &memo.outcomes {
+            let rule = &rules[*i];
+            let outcome = match result {
+                Ok(Some(o)) => *o,
+                Ok(None) => continue,
+                Err(e) => {
+                    let entry = self
+                        .rule_errors
+                        .entry(rule.name.clone())
+                        .or_insert((0, format!("{}: {e}", rec.name)));
+                    entry.0 += 1;
+                    Outcome::Unknown
+                }
+            };
+            let threshold = rule.threshold.or_else(|| match rule.level {
+                canary_core::Level::Warn => rec.thresholds.map(|t| t.warn),
+                canary_core::Level::Crit => rec.thresholds.map(|t| t.crit),
+                _ => None,
+            });
+            rule_states[*i].update(
+                rule,
+                Eval {
+                    ts: rec.ts,
+                    outcome,
+                    value: rec.value.clone(),
+                    threshold,
+                    record: memo.name.clone(),
+                    msg: memo.msg.clone(),
+                },
+            );
+        }
+        true
+    }
+}
