@@ -1,0 +1,218 @@
+//! `canary-report`: a recorded window log as one self-contained HTML page.
+
+#![forbid(unsafe_code)]
+
+pub mod chart;
+pub mod cli;
+pub mod escape;
+pub mod html;
+pub mod load;
+pub mod model;
+pub mod orders;
+pub mod svg;
+pub mod table;
+
+use anyhow::Context;
+use canary_core::Exit;
+use chart::{Chart, HLine, Series};
+use cli::{Cli, ReportPhase};
+use model::{Log, Point, SIGNALS};
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+pub const TOOL: &str = "canary-report";
+
+/// Read the log, render the page, write it. Exit 0 once the page is written.
+pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
+    let log = load::read_all(&cli.files)?;
+    let page = render(&log, cli.phase);
+    match &cli.output {
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(page.as_bytes())
+                .and_then(|()| out.flush())
+                .context("writing the report to stdout")?;
+        }
+        Some(path) => write_atomically(path, page.as_bytes())?,
+    }
+    Ok(Exit::Clean)
+}
+
+/// Write beside `path` then rename, so a reader never sees half a page.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path.display();
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    let done = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = done {
+        let _ = fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing {name}"));
+    }
+    Ok(())
+}
+
+/// The page for a log; `phase` overrides the verdict's for the order target.
+pub fn render(log: &Log, phase: Option<ReportPhase>) -> String {
+    let charts = charts(log, phase);
+    let rows = table::rows(log);
+    html::page(log, &charts, &rows)
+}
+
+/// Group points into series by label, in order of first appearance.
+fn group(points: &[Point]) -> Vec<Series> {
+    let mut out: Vec<Series> = Vec::new();
+    for p in points {
+        match out.iter_mut().find(|s| s.label == p.series) {
+            Some(s) => s.points.push((p.ts, p.value)),
+            None => out.push(Series {
+                label: p.series.clone(),
+                points: vec![(p.ts, p.value)],
+            }),
+        }
+    }
+    out
+}
+
+fn x_range(log: &Log, orders: &[orders::OrderSeries]) -> (f64, f64) {
+    let times = log
+        .signals
+        .iter()
+        .flatten()
+        .map(|p| p.ts)
+        .chain(orders.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for t in times {
+        lo = lo.min(svg::ms(t));
+        hi = hi.max(svg::ms(t));
+    }
+    if !lo.is_finite() {
+        return (0.0, 60_000.0);
+    }
+    if hi - lo < 1000.0 {
+        (lo - 30_000.0, hi + 30_000.0)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// The four signal charts and the order chart.
+pub fn charts(log: &Log, phase: Option<ReportPhase>) -> Vec<Chart> {
+    let verdict = log.verdict.as_ref();
+    let window = verdict.and_then(|v| v.window.as_ref());
+    let start = window.and_then(|w| w.start);
+    let orders = orders::in_window(&log.orders, start);
+    let x = x_range(log, &orders);
+    const IDS: [&str; 4] = [
+        "chart-error-rate",
+        "chart-retry-rate",
+        "chart-latency",
+        "chart-guard-trips",
+    ];
+    let mut out: Vec<Chart> = SIGNALS
+        .iter()
+        .enumerate()
+        .map(|(i, sig)| {
+            let t = sig.table;
+            let series = group(&log.signals[i]);
+            let mut notes = Vec::new();
+            if log.mismatched[i] > 0 {
+                notes.push(format!(
+                    "{} {} record(s) carry thresholds that differ from canary-kit's table (WARN {}, CRIT {}); the lines show the table.",
+                    log.mismatched[i],
+                    sig.name,
+                    svg::num(t.warn),
+                    svg::num(t.crit)
+                ));
+            }
+            let points = log.signals[i].len();
+            let unknown = log.signals[i].iter().filter(|p| p.value.is_none()).count();
+            if points > 0 && unknown == points {
+                notes.push("Every point is unknown: no evidence, which is never healthy.".into());
+            } else if unknown > 0 {
+                notes.push(format!("{unknown} of {points} points are unknown (× on the time axis)."));
+            }
+            Chart {
+                id: IDS[i],
+                title: format!("{} — {} ({})", sig.title, sig.name, t.unit),
+                unit: t.unit,
+                series,
+                lines: vec![
+                    HLine { value: t.warn, kind: "warn", label: format!("WARN {}", svg::num(t.warn)) },
+                    HLine { value: t.crit, kind: "crit", label: format!("CRIT {}", svg::num(t.crit)) },
+                ],
+                empty: format!("no {} records in this log (run scrape-metrics)", sig.name),
+                notes,
+                x_range: x,
+                marker: None,
+            }
+        })
+        .collect();
+
+    let phase = match phase {
+        Some(ReportPhase::A) => Some("a"),
+        Some(ReportPhase::B) => Some("b"),
+        None => verdict.and_then(|v| v.phase.as_deref()),
+    };
+    let target = match phase {
+        Some("a") => Some(("Phase A", 10.0)),
+        Some("b") => Some(("Phase B", 50.0)),
+        _ => None,
+    };
+    let mut notes = Vec::new();
+    let mut lines = Vec::new();
+    match target {
+        Some((_, n)) => lines.push(HLine {
+            value: n,
+            kind: "target",
+            label: format!("target {}", svg::num(n)),
+        }),
+        None => notes.push(
+            "No order target: the log has no Phase A or B verdict; pass --phase a|b.".to_owned(),
+        ),
+    }
+    if let Some((name, n)) = target {
+        let counted: f64 = orders.iter().map(|s| s.count).sum();
+        notes.insert(
+            0,
+            format!(
+                "{name} window completes at {} orders; counted so far: {}.",
+                svg::num(n),
+                svg::num(counted)
+            ),
+        );
+    }
+    let resets: u32 = orders.iter().map(|s| s.resets).sum();
+    if resets > 0 {
+        notes.push(format!(
+            "The bot's order counter went down {resets} time(s): a restart; counted as a reset, like PromQL's increase()."
+        ));
+    }
+    let empty = if log.orders.is_empty() {
+        "no metrics.orders samples in this log (run scrape-metrics)".to_owned()
+    } else {
+        "no metrics.orders samples inside the window".to_owned()
+    };
+    out.push(Chart {
+        id: "chart-orders",
+        title: format!(
+            "Orders in the window{}",
+            target.map_or(String::new(), |(name, _)| format!(" — {name}"))
+        ),
+        unit: "orders",
+        series: orders
+            .into_iter()
+            .map(|s| Series {
+                label: s.target,
+                points: s.points,
+            })
+            .collect(),
+        lines,
+        empty,
+        notes,
+        x_range: x,
+        marker: start.map(|s| (s, "window start")),
+    });
+    out
+}

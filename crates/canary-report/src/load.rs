@@ -1,0 +1,58 @@
+//! Reading the log: stdin or files, any mix of producers, bad lines counted.
+
+use crate::model::Log;
+use anyhow::Context;
+use canary_core::ndjson::{Input, RecordReader};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+/// Bad lines also reported on stderr; the rest only in the report.
+const MAX_BAD_DIAGS: u64 = 20;
+
+/// Read one source into `log`. A bad line is counted and skipped; an I/O
+/// error is returned (the input could not be read).
+pub fn read_into(log: &mut Log, reader: impl BufRead, source: &str) -> anyhow::Result<()> {
+    for item in RecordReader::new(reader, source) {
+        match item.with_context(|| format!("reading {source}"))? {
+            Input::Record(rec) => log.add(*rec),
+            Input::Bad(bad) => {
+                if log.bad_count < MAX_BAD_DIAGS {
+                    canary_core::diag(crate::TOOL, "warning", &bad.diagnostic());
+                }
+                log.add_bad(bad);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Read every file in order (`-` is stdin), or stdin when there is none.
+pub fn read_all(files: &[impl AsRef<Path>]) -> anyhow::Result<Log> {
+    let mut log = Log::default();
+    if files.is_empty() {
+        read_into(&mut log, io::stdin().lock(), "stdin")?;
+    }
+    for path in files {
+        let path = path.as_ref();
+        if path.as_os_str() == "-" {
+            read_into(&mut log, io::stdin().lock(), "stdin")?;
+            continue;
+        }
+        let name = path.display().to_string();
+        let file = File::open(path).with_context(|| format!("opening {name}"))?;
+        read_into(&mut log, BufReader::new(file), &name)?;
+    }
+    if log.bad_count > MAX_BAD_DIAGS {
+        canary_core::diag(
+            crate::TOOL,
+            "warning",
+            &format!(
+                "{} malformed lines in all (listed in the report)",
+                log.bad_count
+            ),
+        );
+    }
+    log.finish();
+    Ok(log)
+}

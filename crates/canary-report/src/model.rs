@@ -1,0 +1,334 @@
+//! What the report is made of, gathered from the log in one pass: the
+//! verdict, the latest record per (target, name), the signal and order
+//! series, and the counts the header shows.
+
+use canary_core::ndjson::BadLine;
+use canary_core::thresholds::{self, Threshold};
+use canary_core::{Kind, Level, Record, Thresholds};
+use jiff::Timestamp;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The four runbook §3.1 signals the report charts, with the one threshold table.
+pub const SIGNALS: [Signal; 4] = [
+    Signal {
+        name: "metrics.order_error_rate",
+        title: "Order error rate",
+        table: thresholds::ORDER_ERROR_RATE,
+    },
+    Signal {
+        name: "metrics.order_retry_rate",
+        title: "Order retry rate",
+        table: thresholds::ORDER_RETRY_RATE,
+    },
+    Signal {
+        name: "metrics.broker_latency_p95",
+        title: "Broker submit latency p95",
+        table: thresholds::BROKER_LATENCY_P95_MS,
+    },
+    Signal {
+        name: "metrics.guard_trips",
+        title: "Guard trips (last hour)",
+        table: thresholds::GUARD_TRIPS_1H,
+    },
+];
+
+/// The order-count samples the order chart reads.
+pub const ORDERS: &str = "metrics.orders";
+
+/// Bad lines listed in the report; the rest are only counted.
+pub const MAX_LISTED_BAD: usize = 100;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Signal {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub table: Threshold,
+}
+
+/// One observation of a charted series. `value` is `None` when the record
+/// carried no number (null, a string) or its level was `unknown`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub series: String,
+    pub ts: Timestamp,
+    pub value: Option<f64>,
+}
+
+/// A verdict record, read leniently: any field may be missing or mistyped.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub ts: Timestamp,
+    pub target: String,
+    pub level: Level,
+    pub msg: String,
+    pub decision: String,
+    pub phase: Option<String>,
+    pub scope: Option<String>,
+    pub reasons: Vec<Reason>,
+    pub window: Option<Window>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reason {
+    pub rule: String,
+    pub level: Level,
+    pub value: Value,
+    pub threshold: Value,
+    pub ts: Option<String>,
+    pub msg: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub start: Option<Timestamp>,
+    pub elapsed_s: Option<f64>,
+    pub orders: Option<f64>,
+    pub complete: Option<bool>,
+    pub min_duration_s: Option<f64>,
+    pub min_orders: Option<f64>,
+}
+
+/// Everything the report shows, gathered from the log.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub records: u64,
+    pub by_level: BTreeMap<&'static str, u64>,
+    pub targets: BTreeSet<String>,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    pub verdict: Option<Verdict>,
+    pub verdicts: u64,
+    /// Latest check, signal or error record per (target, name).
+    pub latest: BTreeMap<(String, String), Record>,
+    /// Points per charted signal, in `SIGNALS` order.
+    pub signals: [Vec<Point>; 4],
+    /// Records of each charted signal whose thresholds differ from the table.
+    pub mismatched: [u64; 4],
+    /// `metrics.orders` samples; `series` is the target.
+    pub orders: Vec<Point>,
+    pub bad_count: u64,
+    pub bad: Vec<BadLine>,
+}
+
+fn str_of(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_owned)
+}
+
+fn level_of(v: Option<&Value>) -> Level {
+    match v.and_then(Value::as_str) {
+        Some("ok") => Level::Ok,
+        Some("warn") => Level::Warn,
+        Some("crit") => Level::Crit,
+        _ => Level::Unknown,
+    }
+}
+
+impl Verdict {
+    fn from_record(rec: &Record) -> Verdict {
+        let reasons = rec
+            .extra
+            .get("reasons")
+            .and_then(Value::as_array)
+            .map(|rs| rs.iter().filter_map(Reason::from_json).collect())
+            .unwrap_or_default();
+        let decision = str_of(rec.extra.get("decision"))
+            .or_else(|| rec.value.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        Verdict {
+            ts: rec.ts,
+            target: rec.target.clone(),
+            level: rec.level,
+            msg: rec.msg.clone(),
+            decision,
+            phase: str_of(rec.extra.get("phase")),
+            scope: str_of(rec.extra.get("scope")),
+            reasons,
+            window: rec.extra.get("window").and_then(Window::from_json),
+        }
+    }
+
+    fn is_overall(&self) -> bool {
+        self.scope.as_deref() != Some("target")
+    }
+}
+
+impl Reason {
+    fn from_json(v: &Value) -> Option<Reason> {
+        let o = v.as_object()?;
+        Some(Reason {
+            rule: str_of(o.get("rule")).unwrap_or_default(),
+            level: level_of(o.get("level")),
+            value: o.get("value").cloned().unwrap_or(Value::Null),
+            threshold: o.get("threshold").cloned().unwrap_or(Value::Null),
+            ts: str_of(o.get("ts")),
+            msg: str_of(o.get("msg")).unwrap_or_default(),
+        })
+    }
+}
+
+impl Window {
+    fn from_json(v: &Value) -> Option<Window> {
+        let o = v.as_object()?;
+        let num = |k: &str| o.get(k).and_then(Value::as_f64);
+        Some(Window {
+            start: o
+                .get("start")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok()),
+            elapsed_s: num("elapsed_s"),
+            orders: num("orders"),
+            complete: o.get("complete").and_then(Value::as_bool),
+            min_duration_s: num("min_duration_s"),
+            min_orders: num("min_orders"),
+        })
+    }
+}
+
+/// The charted value of a record: a finite number whose level is known.
+fn charted(rec: &Record) -> Option<f64> {
+    if rec.level == Level::Unknown {
+        return None;
+    }
+    rec.value.as_f64().filter(|v| v.is_finite())
+}
+
+/// The series a record belongs to: its target, and its window when it names one
+/// (a lifetime value and a 5-minute rate are different lines).
+fn series_of(rec: &Record) -> String {
+    match rec.extra.get("window").and_then(Value::as_str) {
+        Some(w) => format!("{} ({w})", rec.target),
+        None => rec.target.clone(),
+    }
+}
+
+fn same(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn matches_table(t: Option<Thresholds>, table: &Threshold) -> bool {
+    t.is_none_or(|t| same(t.warn, table.warn) && same(t.crit, table.crit))
+}
+
+impl Log {
+    /// Take one record into account.
+    pub fn add(&mut self, rec: Record) {
+        self.records += 1;
+        *self.by_level.entry(rec.level.as_str()).or_default() += 1;
+        if !self.targets.contains(&rec.target) {
+            self.targets.insert(rec.target.clone());
+        }
+        self.first = Some(self.first.map_or(rec.ts, |f| f.min(rec.ts)));
+        self.last = Some(self.last.map_or(rec.ts, |l| l.max(rec.ts)));
+
+        if let Some(i) = SIGNALS.iter().position(|s| s.name == rec.name) {
+            if !matches_table(rec.thresholds, &SIGNALS[i].table) {
+                self.mismatched[i] += 1;
+            }
+            self.signals[i].push(Point {
+                series: series_of(&rec),
+                ts: rec.ts,
+                value: charted(&rec),
+            });
+        }
+        if rec.name == ORDERS && rec.kind == Kind::Sample {
+            self.orders.push(Point {
+                series: rec.target.clone(),
+                ts: rec.ts,
+                value: charted(&rec),
+            });
+        }
+        match rec.kind {
+            Kind::Verdict if rec.name == "judge.verdict" => self.add_verdict(&rec),
+            Kind::Check | Kind::Signal | Kind::Error => self.add_latest(rec),
+            _ => {}
+        }
+    }
+
+    fn add_verdict(&mut self, rec: &Record) {
+        self.verdicts += 1;
+        let v = Verdict::from_record(rec);
+        // The last by time; an overall verdict wins over a per-target one.
+        let better = match &self.verdict {
+            None => true,
+            Some(cur) => (v.is_overall(), v.ts) >= (cur.is_overall(), cur.ts),
+        };
+        if better {
+            self.verdict = Some(v);
+        }
+    }
+
+    fn add_latest(&mut self, rec: Record) {
+        let key = (rec.target.clone(), rec.name.clone());
+        match self.latest.get(&key) {
+            Some(cur) if cur.ts > rec.ts => {}
+            _ => {
+                self.latest.insert(key, rec);
+            }
+        }
+    }
+
+    /// Count a bad line, listing the first `MAX_LISTED_BAD`.
+    pub fn add_bad(&mut self, bad: BadLine) {
+        self.bad_count += 1;
+        if self.bad.len() < MAX_LISTED_BAD {
+            self.bad.push(bad);
+        }
+    }
+
+    /// Sort every series by time (merged logs need not be in order).
+    pub fn finish(&mut self) {
+        for s in &mut self.signals {
+            s.sort_by_key(|p| p.ts);
+        }
+        self.orders.sort_by_key(|p| p.ts);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(line: &str) -> Record {
+        serde_json::from_str(line).expect("record")
+    }
+
+    #[test]
+    fn the_last_overall_verdict_wins() {
+        let mut log = Log::default();
+        log.add(rec(r#"{"v":1,"ts":"2026-11-26T02:00:00Z","tool":"judge","target":"fleet","kind":"verdict","name":"judge.verdict","level":"ok","value":"continue","decision":"continue","scope":"overall"}"#));
+        log.add(rec(r#"{"v":1,"ts":"2026-11-26T03:00:00Z","tool":"judge","target":"b1","kind":"verdict","name":"judge.verdict","level":"crit","value":"rollback","decision":"rollback","scope":"target"}"#));
+        log.add(rec(r#"{"v":1,"ts":"2026-11-26T01:00:00Z","tool":"judge","target":"fleet","kind":"verdict","name":"judge.verdict","level":"ok","value":"go","decision":"go","scope":"overall"}"#));
+        let v = log.verdict.expect("verdict");
+        assert_eq!(v.decision, "continue");
+        assert_eq!(log.verdicts, 3);
+    }
+
+    #[test]
+    fn mistyped_verdict_fields_are_tolerated() {
+        let mut log = Log::default();
+        log.add(rec(r#"{"v":1,"ts":"2026-11-26T02:00:00Z","tool":"judge","target":"t","kind":"verdict","name":"judge.verdict","level":"ok","value":7,"decision":[1],"reasons":"nope","window":{"start":5,"orders":"x"}}"#));
+        let v = log.verdict.expect("verdict");
+        assert_eq!(v.decision, "");
+        assert!(v.reasons.is_empty());
+        assert!(v.window.expect("window").start.is_none());
+    }
+
+    #[test]
+    fn unknown_and_null_points_are_gaps_and_thresholds_are_checked() {
+        let mut log = Log::default();
+        log.add(rec(r#"{"v":1,"ts":"2026-11-26T02:00:00Z","tool":"s","target":"t","kind":"signal","name":"metrics.order_error_rate","level":"unknown","value":null,"thresholds":{"warn":0.05,"crit":0.15}}"#));
+        log.add(rec(r#"{"v":1,"ts":"2026-11-26T01:00:00Z","tool":"s","target":"t","kind":"signal","name":"metrics.order_error_rate","level":"ok","value":0.01,"thresholds":{"warn":0.5,"crit":0.15},"window":"5m"}"#));
+        log.finish();
+        let s = &log.signals[0];
+        assert_eq!(s[0].value, Some(0.01));
+        assert_eq!(s[0].series, "t (5m)");
+        assert_eq!(s[1].value, None);
+        assert_eq!(log.mismatched[0], 1);
+        assert_eq!(log.latest.len(), 1);
+        assert_eq!(
+            log.latest[&("t".into(), "metrics.order_error_rate".into())].level,
+            Level::Unknown
+        );
+    }
+}
