@@ -244,7 +244,7 @@ fn assert_charts_in_dom(dom: &str) {
     ] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
-    assert!(!dom.contains("no data"), "every chart has data");
+    assert!(!dom.contains("<strong>no data</strong>"), "every chart has data");
 }
 
 fn assert_charts_in_pixels(shot: &Shot) {
@@ -525,4 +525,19 @@ fn output_file_is_replaced_whole() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     let leftovers = std::fs::read_dir(&dir.0).expect("dir").count();
     assert_eq!(leftovers, 1, "no temporary file left behind");
+}
+
+#[test]
+fn help_has_examples_and_version_answers() {
+    let out = cmd("canary-report").args(["--help"]).run();
+    out.code(0);
+    let examples = out
+        .stdout
+        .split("Examples:")
+        .nth(1)
+        .expect("Examples section");
+    assert!(examples.contains("canary-report") && examples.contains(" | "));
+    let out = cmd("canary-report").args(["--version"]).run();
+    out.code(0);
+    assert!(out.stdout.starts_with("canary-report "));
 }

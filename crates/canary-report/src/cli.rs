@@ -41,6 +41,6 @@ pub enum ReportPhase {
 
 const EXAMPLES: &str = "Examples:
   canary-report canary-$(date +%F).ndjson -o report.html
-  { probe-health --phase b; scrape-metrics; } | tee -a window.ndjson | judge --phase b >> window.ndjson
-  canary-report window.ndjson > report.html && chromium report.html
+  { probe-health --phase b; scrape-metrics; } >> window.ndjson; judge --phase b window.ndjson >> window.ndjson
+  canary-report window.ndjson > report.html
   cat logs/*.ndjson | canary-report --phase a -o /var/www/canary/index.html";
