@@ -244,7 +244,10 @@ fn assert_charts_in_dom(dom: &str) {
     ] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
-    assert!(!dom.contains("<strong>no data</strong>"), "every chart has data");
+    assert!(
+        !dom.contains("<strong>no data</strong>"),
+        "every chart has data"
+    );
 }
 
 fn assert_charts_in_pixels(shot: &Shot) {
