@@ -3,10 +3,14 @@
 mod util;
 
 mod canary_gate;
+mod canary_report;
 mod check_profile;
 mod check_risk_env;
+mod help;
 mod human;
+mod judge;
 mod probe_health;
 mod prometheus;
+mod rollback;
 mod scrape_metrics;
 mod sim_bot;

@@ -166,6 +166,54 @@ pub const CATALOGUE: &[NameSpec] = &[
         "an input line that is not a valid record: its source, line number and why"
     ),
     spec!(
+        "judge.verdict",
+        Verdict,
+        "judge",
+        "the runbook §4.2 decision (`decision`, `phase`, `reasons`, `window`, `scope` overall or target; see docs/judge.md)"
+    ),
+    spec!(
+        "judge.transition",
+        Sample,
+        "judge",
+        "replay (--transitions): a moment the overall decision changed (`decision`, `previous`), for post-mortems; never acted on"
+    ),
+    spec!(
+        "preflight.report",
+        Error,
+        "judge",
+        "--from-preflight: the preflight JSON report could not be read (missing, not JSON, not a report)"
+    ),
+    spec!(
+        "preflight.status",
+        Check,
+        "judge",
+        "--from-preflight: the report's status: READY ok, REVIEW warn, NOT READY crit (contracts §6.4)"
+    ),
+    spec!(
+        "preflight.exit",
+        Check,
+        "judge",
+        "--from-preflight: preflight's exit code: 0 ok, 1 or 2 crit (contracts §6.1)"
+    ),
+    spec!(
+        "preflight.diagnostic_only",
+        Check,
+        "judge",
+        "--from-preflight: crit, a --warn-only run does not satisfy the live readiness gate (contracts §6.5)"
+    ),
+    spec!(
+        "preflight.warnings",
+        Check,
+        "judge",
+        "--from-preflight: warn, the report's warning messages"
+    ),
+    spec!(
+        "preflight.check.<check>",
+        Check,
+        "judge",
+        "--from-preflight: crit, one failing preflight check (its `error_hints`: messages and hints)"
+    ),
+    spec!(
         "profile.read",
         Error,
         "check-profile",
@@ -296,6 +344,60 @@ pub const CATALOGUE: &[NameSpec] = &[
         Check,
         "check-risk-env",
         "warn: preflight's env value and the running bot's profile value disagree (runbook §1.3)"
+    ),
+    spec!(
+        "rollback.trigger",
+        Step,
+        "rollback",
+        "what a rollback run acts on: the verdict (decision, source, ts, scope) or `--force`, and the action: rollback, stop or none"
+    ),
+    spec!(
+        "rollback.rejected",
+        Error,
+        "rollback",
+        "a verdict refused as a whole: `decision`/`scope` missing or of the wrong type, or a `to_tag`/`tag` that is not a valid release tag (injection attempts); never acted on"
+    ),
+    spec!(
+        "rollback.config",
+        Error,
+        "rollback",
+        "nothing was run: bad usage or config file, not a git repository, no usable verdict, tag resolution failed (no earlier release, HEAD not on a tag), close-positions hook not configured"
+    ),
+    spec!(
+        "rollback.lock",
+        Error,
+        "rollback",
+        "the rollback lock: held by a running rollback or promotion (refused), stale (refused until `--break-stale-lock`), or broken"
+    ),
+    spec!(
+        "rollback.step.<step>",
+        Step,
+        "rollback",
+        "one runbook §4.3 step (`stop`, `close_positions`, `checkout`, `sync`, `restart`): planned, skipped, done or failed, with argv, times, exit status and stderr tail"
+    ),
+    spec!(
+        "rollback.result",
+        Step,
+        "rollback",
+        "how a rollback run ended: nothing-to-do, planned, done, already-done, refused, or failed with the state things are in and the operator's next action"
+    ),
+    spec!(
+        "promote.trigger",
+        Step,
+        "rollback",
+        "what a promotion run (`rollback --promote`) acts on: a Phase B `promote` verdict over a complete window, or nothing"
+    ),
+    spec!(
+        "promote.step.<step>",
+        Step,
+        "rollback",
+        "one runbook §4.4 step (`report`, `profile_diff`, `stop`, `deploy`, `watch`): planned, skipped, done or failed, like `rollback.step.<step>`"
+    ),
+    spec!(
+        "promote.result",
+        Step,
+        "rollback",
+        "how a promotion run ended: nothing-to-do, planned, done, already-done, refused, or failed with state and next action"
     ),
 ];
 

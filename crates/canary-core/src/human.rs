@@ -97,11 +97,7 @@ pub fn row(rec: &Record, color: bool) -> String {
     if value.chars().count() > VALUE_WIDTH {
         value = value.chars().take(VALUE_WIDTH - 1).collect::<String>() + "…";
     }
-    let name = if rec.target.is_empty() {
-        rec.name.clone()
-    } else {
-        rec.name.clone()
-    };
+    let name = &rec.name;
     let level_cell = format!("{level:<7}");
     let level_cell = if color {
         let code = match rec.level {

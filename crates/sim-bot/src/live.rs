@@ -5,6 +5,12 @@ use crate::collector::Collector;
 use crate::traffic::{Order, Outcome, record_guard_trip, record_order};
 use std::time::{Duration, Instant};
 
+/// True for the `n`th event (1-based) when a steady `ratio` of events
+/// crosses into a new whole number there.
+fn evenly(n: u64, ratio: f64) -> bool {
+    (n as f64 * ratio).floor() > ((n - 1) as f64 * ratio).floor()
+}
+
 /// Rates of the simulated traffic.
 #[derive(Debug, Clone, Copy)]
 pub struct LiveConfig {
@@ -58,13 +64,16 @@ impl Live {
         let due = (elapsed * self.cfg.order_rate).floor() as u64;
         while self.orders < due {
             self.orders += 1;
-            let fail = self.uniform() < self.cfg.failure_ratio;
+            // Failures and retries are spread evenly, not drawn: any run of
+            // k orders holds its share to within one, so windows of the same
+            // traffic agree whatever their alignment.
+            let fail = evenly(self.orders, self.cfg.failure_ratio);
             let outcome = match (fail, self.orders % 2) {
                 (false, _) => Outcome::Success,
                 (true, 0) => Outcome::Failed,
                 (true, _) => Outcome::Rejected,
             };
-            let retried = self.uniform() < self.cfg.retry_ratio;
+            let retried = evenly(self.orders, self.cfg.retry_ratio);
             let latency_s = self.cfg.latency_ms / 1000.0 * (0.5 + self.uniform());
             let side = if self.orders % 2 == 0 { "buy" } else { "sell" };
             record_order(

@@ -1,0 +1,47 @@
+//! Every tool's --help ends with an Examples section of real pipelines, and
+//! --version answers.
+
+use crate::util::cmd;
+
+const TOOLS: [&str; 8] = [
+    "probe-health",
+    "scrape-metrics",
+    "check-profile",
+    "check-risk-env",
+    "judge",
+    "rollback",
+    "sim-bot",
+    "canary-report",
+];
+
+#[test]
+fn every_help_has_examples_with_pipes() {
+    for tool in TOOLS {
+        let out = cmd(tool).args(["--help"]).run();
+        out.code(0);
+        let examples = out
+            .stdout
+            .split("Examples:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{tool} --help has no Examples section"));
+        let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(lines.len() >= 2, "{tool}: too few examples");
+        assert!(
+            lines.iter().any(|l| l.contains(tool)),
+            "{tool}: examples do not show the tool itself"
+        );
+        assert!(
+            examples.contains(" | "),
+            "{tool}: no pipeline among the examples"
+        );
+    }
+}
+
+#[test]
+fn every_tool_has_a_version() {
+    for tool in TOOLS {
+        let out = cmd(tool).args(["--version"]).run();
+        out.code(0);
+        assert!(out.stdout.starts_with(tool), "{tool}: {}", out.stdout);
+    }
+}
