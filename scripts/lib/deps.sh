@@ -11,6 +11,8 @@ need_tools() {
     command -v "$cmd" >/dev/null 2>&1 && continue
     case "$cmd" in
       promtool) pkg=prometheus ;;
+      flock) pkg=util-linux ;;
+      script) pkg=bsdutils ;;
       *) pkg=$cmd ;;
     esac
     missing+=("$pkg")
