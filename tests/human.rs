@@ -53,3 +53,53 @@ fn a_terminal_gets_a_coloured_table_unless_no_color() {
     let forced = on_a_terminal(&format!("{line} --format json"), false);
     assert!(forced.trim_start().starts_with('{'), "{forced:?}");
 }
+
+#[test]
+fn every_record_writing_tool_has_the_table() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ex = |p: &str| root.join("examples").join(p).to_string_lossy().into_owned();
+    let runs: [(&str, Vec<String>); 4] = [
+        (
+            "check-profile",
+            vec![ex("profiles/canary.yaml"), "--phase".into(), "a".into()],
+        ),
+        (
+            "check-risk-env",
+            vec![
+                "--env-file".into(),
+                ex("env/phase-a.env"),
+                "--phase".into(),
+                "a".into(),
+            ],
+        ),
+        (
+            "judge",
+            vec![
+                "--phase".into(),
+                "b".into(),
+                ex("streams/clean-canary-b.ndjson"),
+            ],
+        ),
+        ("rollback", vec![ex("rollback/verdict-promote.ndjson")]),
+    ];
+    for (tool, args) in runs {
+        let out = cmd(tool)
+            .args(
+                args.iter()
+                    .chain(["--format".to_owned(), "text".to_owned()].iter()),
+            )
+            .run();
+        let mut lines = out.stdout.lines();
+        assert!(
+            lines.next().is_some_and(|h| h.starts_with("LEVEL ")),
+            "{tool}: {}",
+            out.stdout
+        );
+        assert!(lines.next().is_some(), "{tool}: no rows");
+        assert!(
+            out.stdout.lines().all(|l| !l.starts_with('{')),
+            "{tool}: JSON in the table: {}",
+            out.stdout
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     canary_core::run_main(rollback::TOOL, || {
         let cli = rollback::cli::Cli::parse();
-        let mut out = canary_core::ndjson::stdout_writer(cli.line_buffered);
+        let mut out = canary_core::ndjson::stdout_writer_for(&cli.output, false);
         let exit = rollback::run(&cli, io::stdin().lock(), &mut out);
         // The outcome stands even when stdout is gone (`| head -1`).
         if let Err(e) = out.finish() {

@@ -52,7 +52,7 @@ impl FormatArg {
     }
 }
 
-const NAME_WIDTH: usize = 38;
+const NAME_WIDTH: usize = 42;
 const VALUE_WIDTH: usize = 14;
 
 /// The table's header line.

@@ -52,9 +52,8 @@ pub struct Cli {
     #[arg(long, requires = "write_phase_b")]
     pub force: bool,
 
-    /// Flush every record as it is written.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub output: canary_core::human::OutputArgs,
 }
 
 /// The canary phase.

@@ -14,7 +14,7 @@ pub mod schema;
 pub mod yaml;
 
 use anyhow::Context;
-use canary_core::{Exit, Kind, Level, Phase, Record, diag, ndjson::stdout_writer};
+use canary_core::{Exit, Kind, Level, Phase, Record, diag, ndjson::stdout_writer_for};
 use cli::Cli;
 use std::path::Path;
 
@@ -37,7 +37,7 @@ pub fn read_error_record(target: &str, err: &load::ReadError) -> Record {
 pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let path = load::resolve(&cli.profile, &cli.profiles_dir);
     let target = path.display().to_string();
-    let mut out = stdout_writer(cli.line_buffered);
+    let mut out = stdout_writer_for(&cli.output, false);
     let mut records = Vec::new();
     let phase: Phase = cli.phase.map(Into::into).unwrap_or(Phase::B);
     match &cli.write_phase_b {

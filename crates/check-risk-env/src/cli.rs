@@ -58,7 +58,6 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", default_value = "config/profiles")]
     pub profiles_dir: PathBuf,
 
-    /// Flush every record as it is written.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub output: canary_core::human::OutputArgs,
 }

@@ -12,7 +12,7 @@ pub mod mismatch;
 pub mod vars;
 
 use anyhow::Context;
-use canary_core::{Exit, Phase, Record, diag, ndjson::stdout_writer};
+use canary_core::{Exit, Phase, Record, diag, ndjson::stdout_writer_for};
 use check_profile::load;
 use cli::Cli;
 use std::io::Write;
@@ -66,7 +66,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         lock.flush().context("writing the table")?;
         return Ok(exit);
     }
-    let mut out = stdout_writer(cli.line_buffered);
+    let mut out = stdout_writer_for(&cli.output, false);
     for r in &recs {
         out.write(r).context("writing records to stdout")?;
     }

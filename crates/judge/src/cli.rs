@@ -87,9 +87,8 @@ pub struct Cli {
     #[arg(long, value_name = "N", requires = "from_preflight")]
     pub preflight_exit: Option<i32>,
 
-    /// Flush after every record even when stdout is a pipe.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub output: canary_core::human::OutputArgs,
 }
 
 fn parse_phase(s: &str) -> Result<Phase, String> {

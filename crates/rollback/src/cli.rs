@@ -127,9 +127,8 @@ pub struct Cli {
     #[arg(long)]
     pub break_stale_lock: bool,
 
-    /// Flush after every record even when stdout is a pipe.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub output: canary_core::human::OutputArgs,
 }
 
 /// Stop/status command presets (contracts §7.1, §7.6: no systemd unit named
