@@ -342,3 +342,25 @@ fn a_closed_stdout_is_quiet() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn no_guard_trip_series_yet_is_zero_trips() {
+    // The bot creates the counter on the first trip: absent means 0, shown as 0.
+    let sim = Sim::start("healthy-b");
+    let out = scrape(&sim, &[]);
+    out.code(0);
+    assert!(
+        !out.stdout.contains("\"value\":-0"),
+        "no negative zeros: {}",
+        out.stdout
+    );
+    let total = out.record("metrics.guard_trips_total");
+    assert!(
+        total
+            .value
+            .as_f64()
+            .is_some_and(|v| v == 0.0 && v.is_sign_positive())
+    );
+    let trips = out.record("metrics.guard_trips");
+    assert_eq!((trips.level, trips.value.as_f64()), (Level::Ok, Some(0.0)));
+}

@@ -13,6 +13,7 @@ mod human;
 mod judge;
 mod probe_health;
 mod prometheus;
+mod readme;
 mod rollback;
 mod scrape_metrics;
 mod sim_bot;

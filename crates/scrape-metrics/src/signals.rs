@@ -93,8 +93,12 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         }
         m.into_iter().map(|(k, v)| (k, json!(v))).collect()
     };
-    let orders: f64 = snap.orders.iter().map(|c| c.value).sum();
-    let trips: f64 = snap.guard_trips.iter().map(|c| c.value).sum();
+    let orders: f64 = snap.orders.iter().map(|c| c.value).fold(0.0, |a, b| a + b);
+    let trips: f64 = snap
+        .guard_trips
+        .iter()
+        .map(|c| c.value)
+        .fold(0.0, |a, b| a + b);
     let present = snap.bot_samples > 0;
     let level = if present { Level::Ok } else { Level::Unknown };
     let why = if present {
@@ -220,14 +224,14 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     let window = |m: &mut Map<String, Value>| {
         m.insert("window".into(), json!("lifetime"));
     };
-    let orders: f64 = snap.orders.iter().map(|c| c.value).sum();
+    let orders: f64 = snap.orders.iter().map(|c| c.value).fold(0.0, |a, b| a + b);
     let failed: f64 = snap
         .orders
         .iter()
         .filter(|c| is_failed(c))
         .map(|c| c.value)
-        .sum();
-    let calls: f64 = snap.submit_calls().map(|(_, v)| v).sum();
+        .fold(0.0, |a, b| a + b);
+    let calls: f64 = snap.submit_calls().map(|(_, v)| v).fold(0.0, |a, b| a + b);
     let no_orders = "no order submissions yet (a ratio over zero orders is no evidence)";
 
     let mut e = Map::new();
@@ -281,13 +285,17 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         p,
     );
 
-    let trips: f64 = snap.guard_trips.iter().map(|c| c.value).sum();
+    let trips: f64 = snap
+        .guard_trips
+        .iter()
+        .map(|c| c.value)
+        .fold(0.0, |a, b| a + b);
     let nonrec: f64 = snap
         .guard_trips
         .iter()
         .filter(|c| is_nonrecoverable(c))
         .map(|c| c.value)
-        .sum();
+        .fold(0.0, |a, b| a + b);
     let mut g = Map::new();
     window(&mut g);
     g.insert("nonrecoverable".into(), json!(nonrec));
@@ -346,6 +354,7 @@ fn in_range(history: &[Snapshot], at: i64, range_ms: i64) -> Vec<&Snapshot> {
         .collect()
 }
 
+/// Sums fold from +0.0: an empty `f64` sum is -0.0, which JSON shows as `-0`.
 /// Sum of `increase()` over the series; `None` when no series had two points.
 fn sum_increase(
     points: &BTreeMap<&Labels, Vec<Point>>,
@@ -358,7 +367,7 @@ fn sum_increase(
         .filter(|(l, _)| keep(l))
         .filter_map(|(_, p)| promql::increase(p, at, range))
         .collect();
-    (!values.is_empty()).then(|| values.iter().sum())
+    (!values.is_empty()).then(|| values.iter().fold(0.0, |a, b| a + b))
 }
 
 fn ts(ms: i64) -> Value {
