@@ -257,10 +257,7 @@ fn fetch_error(out: &crate::util::Output, needle: &str) {
 
 #[test]
 fn connection_refused() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = crate::util::free_port();
     let out = cmd("probe-health")
         .args(["--url", &format!("http://127.0.0.1:{port}")])
         .run();
@@ -356,26 +353,9 @@ fn an_empty_reply() {
 #[test]
 fn a_closed_stdout_is_a_quiet_clean_exit() {
     let sim = Sim::start("real-canary");
-    let script = format!(
-        "'{}' --url {} --every 20ms --count 100 | head -1 >/dev/null; exit ${{PIPESTATUS[0]}}",
-        bin("probe-health").display(),
-        sim.url
-    );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .expect("bash");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::util::assert_quiet_when_stdout_closes(
+        "probe-health",
+        &format!("--url {} --every 20ms --count 100", sim.url),
     );
 }
 

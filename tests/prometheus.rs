@@ -1,7 +1,7 @@
 //! Prometheus mode against a real Prometheus server (Debian's `prometheus`,
 //! installed by scripts/test) scraping the simulator's live traffic.
 
-use crate::util::{Output, Sim, TempDir, cmd};
+use crate::util::{Output, Sim, TempDir, cmd, free_port};
 use canary_core::{Level, Record};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,13 +17,6 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 fn prometheus(targets: &[String], extra: &[&str]) -> Prometheus {

@@ -1,8 +1,7 @@
 //! scrape-metrics in direct mode, against the simulator and crafted bodies.
 
-use crate::util::{Output, Sim, TempDir, bin, cmd};
+use crate::util::{Output, Sim, TempDir, cmd};
 use canary_core::{Kind, Level};
-use std::process::Command;
 
 fn scrape(sim: &Sim, extra: &[&str]) -> Output {
     let url = format!("{}/metrics", sim.url);
@@ -306,10 +305,7 @@ fn a_hundred_thousand_series_and_a_body_over_the_cap() {
 
 #[test]
 fn unreachable_bot_is_one_fetch_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = crate::util::free_port();
     let out = cmd("scrape-metrics")
         .args(["--url", &format!("http://127.0.0.1:{port}/metrics")])
         .run();
@@ -325,21 +321,9 @@ fn unreachable_bot_is_one_fetch_error() {
 #[test]
 fn a_closed_stdout_is_quiet() {
     let sim = Sim::start("order-errors-warn");
-    let script = format!(
-        "'{}' --url {}/metrics --every 20ms --count 50 | head -1 >/dev/null; exit ${{PIPESTATUS[0]}}",
-        bin("scrape-metrics").display(),
-        sim.url
-    );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .expect("bash");
-    assert_eq!(out.status.code(), Some(0));
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::util::assert_quiet_when_stdout_closes(
+        "scrape-metrics",
+        &format!("--url {}/metrics --every 20ms --count 50", sim.url),
     );
 }
 

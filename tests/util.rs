@@ -265,3 +265,35 @@ pub fn read_all(mut r: impl Read) -> Vec<u8> {
     let _ = r.read_to_end(&mut buf);
     buf
 }
+
+/// A loopback port nobody listens on (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// `tool ARGS | head -1`: the tool must exit 0 with nothing on stderr once
+/// its stdout closes (it is given enough rounds to hit the closed pipe).
+pub fn assert_quiet_when_stdout_closes(tool: &str, args: &str) {
+    let script = format!(
+        "'{}' {args} | head -1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        bin(tool).display()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("bash");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{tool} {args} | head -1: stderr: {stderr}"
+    );
+    assert!(
+        stderr.is_empty(),
+        "{tool} {args} | head -1: stderr: {stderr}"
+    );
+}

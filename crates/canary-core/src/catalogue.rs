@@ -401,6 +401,26 @@ pub const CATALOGUE: &[NameSpec] = &[
     ),
 ];
 
+/// A free-form name (a check the bot reports, a preflight function) as one
+/// `<placeholder>` segment: lower-case ASCII letters, digits and `_`.
+pub fn segment(name: &str) -> String {
+    let seg: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if seg.is_empty() {
+        "unnamed".into()
+    } else {
+        seg
+    }
+}
+
 /// The catalogue entry a concrete name falls under, if any.
 pub fn lookup(name: &str) -> Option<&'static NameSpec> {
     CATALOGUE.iter().find(|spec| matches(spec.name, name))
@@ -466,6 +486,14 @@ mod tests {
             doc.contains(&table),
             "FORMAT.md's catalogue table is out of step with catalogue.rs; it must contain:\n{table}"
         );
+    }
+
+    #[test]
+    fn segments_always_match_a_placeholder() {
+        for raw in ["ticker_freshness", "Market Data-Feed", "", "ünïcode"] {
+            let name = format!("health.check.{}", segment(raw));
+            assert!(lookup(&name).is_some(), "{name}");
+        }
     }
 
     #[test]

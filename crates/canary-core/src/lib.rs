@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod decision;
 pub mod duration;
 pub mod exit;
 pub mod http;
@@ -10,8 +11,10 @@ pub mod level;
 pub mod ndjson;
 pub mod phase;
 pub mod record;
+pub mod rounds;
 pub mod thresholds;
 
+pub use decision::Decision;
 pub use exit::{Exit, diag, run_main};
 pub use level::Level;
 pub use phase::Phase;

@@ -9,59 +9,7 @@ use canary_core::{Exit, Level, Phase};
 use jiff::Timestamp;
 use std::time::Duration;
 
-/// judge's decisions (DESIGN.md, runbook §4.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Go,
-    NoGo,
-    Continue,
-    Advance,
-    Stop,
-    Rollback,
-    Pause,
-    Extend,
-    Promote,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Go => "go",
-            Decision::NoGo => "no-go",
-            Decision::Continue => "continue",
-            Decision::Advance => "advance",
-            Decision::Stop => "stop",
-            Decision::Rollback => "rollback",
-            Decision::Pause => "pause",
-            Decision::Extend => "extend",
-            Decision::Promote => "promote",
-        }
-    }
-
-    /// How severe, for the overall verdict of a fleet: the worst target wins.
-    pub fn severity(self) -> u8 {
-        match self {
-            Decision::Go | Decision::Advance | Decision::Promote => 0,
-            Decision::Continue => 1,
-            Decision::Extend => 2,
-            Decision::Pause => 3,
-            Decision::NoGo | Decision::Stop | Decision::Rollback => 4,
-        }
-    }
-
-    /// The exit status the decision calls for on its own (README table).
-    pub fn exit(self) -> Exit {
-        match self {
-            Decision::Go | Decision::Continue | Decision::Advance | Decision::Promote => {
-                Exit::Clean
-            }
-            Decision::NoGo | Decision::Stop | Decision::Rollback | Decision::Pause => {
-                Exit::Blocking
-            }
-            Decision::Extend => Exit::Hold,
-        }
-    }
-}
+pub use canary_core::Decision;
 
 /// Where one criterion stands.
 #[derive(Debug, Clone, PartialEq)]

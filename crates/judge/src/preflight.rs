@@ -3,6 +3,7 @@
 //! start gate can judge preflight with everything else.
 
 use anyhow::Context;
+use canary_core::catalogue::segment;
 use canary_core::ndjson::RecordWriter;
 use canary_core::{Exit, Kind, Level, Record, diag};
 use jiff::Timestamp;
@@ -50,25 +51,6 @@ fn strings(v: Option<&Value>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// A check name segment: lower-case letters, digits and underscores.
-fn segment(s: &str) -> String {
-    let seg: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if seg.is_empty() {
-        "unnamed".into()
-    } else {
-        seg
-    }
 }
 
 /// The records a report (and preflight's exit code) stand for.

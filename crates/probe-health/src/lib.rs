@@ -13,8 +13,6 @@ use canary_core::ndjson::RecordWriter;
 use canary_core::{Exit, Phase, Record};
 use cli::Cli;
 use std::io::Write;
-use std::thread;
-use std::time::Instant;
 
 pub const TOOL: &str = "probe-health";
 
@@ -27,10 +25,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         max_body: cli.max_body,
     };
     let phase = cli.phase.map(Phase::from);
-    let mut exit = Exit::Clean;
-    let mut round = 0u64;
-    loop {
-        let started = Instant::now();
+    canary_core::rounds::run(out, cli.every, cli.count, || {
         let mut records = fetch::health(base, &opts, phase);
         if cli.live {
             records.push(fetch::live_or_ready(base, "/live", &opts));
@@ -38,19 +33,8 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         if cli.ready {
             records.push(fetch::live_or_ready(base, "/ready", &opts));
         }
-        for rec in &records {
-            exit = exit.worst(Exit::from_level(rec.level));
-            out.write(rec)?;
-        }
-        out.flush()?;
-        round += 1;
-        let Some(every) = cli.every else { break };
-        if cli.count.is_some_and(|n| round >= n) {
-            break;
-        }
-        thread::sleep(every.saturating_sub(started.elapsed()));
-    }
-    Ok(exit)
+        Ok(records)
+    })
 }
 
 /// Every record one probe of `/health` yields, for tests and other tools.

@@ -3,6 +3,7 @@
 //! own lifetime signals.
 
 use crate::body::Body;
+use canary_core::catalogue::segment;
 use canary_core::{Kind, Level, Record, Thresholds};
 use serde_json::{Map, Value};
 
@@ -28,21 +29,6 @@ pub fn checks(b: &Body) -> Vec<Record> {
             }
         })
         .collect()
-}
-
-/// A check name as one catalogue segment: lower-case letters, digits, `_`.
-fn segment(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() { "_".into() } else { s }
 }
 
 /// `{"status": "pass"|"fail", "details": {...}}`, judged as the bot escalates

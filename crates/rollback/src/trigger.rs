@@ -8,50 +8,7 @@ use canary_core::{Kind, Level, Record, diag};
 use serde_json::{Value, json};
 use std::io::BufRead;
 
-/// judge's decisions (runbook §4.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Go,
-    NoGo,
-    Continue,
-    Advance,
-    Promote,
-    Extend,
-    Pause,
-    Stop,
-    Rollback,
-}
-
-impl Decision {
-    pub fn parse(s: &str) -> Option<Decision> {
-        Some(match s {
-            "go" => Decision::Go,
-            "no-go" => Decision::NoGo,
-            "continue" => Decision::Continue,
-            "advance" => Decision::Advance,
-            "promote" => Decision::Promote,
-            "extend" => Decision::Extend,
-            "pause" => Decision::Pause,
-            "stop" => Decision::Stop,
-            "rollback" => Decision::Rollback,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Go => "go",
-            Decision::NoGo => "no-go",
-            Decision::Continue => "continue",
-            Decision::Advance => "advance",
-            Decision::Promote => "promote",
-            Decision::Extend => "extend",
-            Decision::Pause => "pause",
-            Decision::Stop => "stop",
-            Decision::Rollback => "rollback",
-        }
-    }
-}
+pub use canary_core::Decision;
 
 /// A verdict that passed validation.
 #[derive(Debug, Clone)]

@@ -22,8 +22,6 @@ use cli::Cli;
 use signals::Ctx;
 use snapshot::{BROKER_LATENCY, GUARD_TRIPS, ORDERS, Snapshot};
 use std::io::{Read, Write};
-use std::thread;
-use std::time::Instant;
 
 pub const TOOL: &str = "scrape-metrics";
 
@@ -55,30 +53,16 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         None => Vec::new(),
     };
     let keep_ms = cli.window.max(cli.guard_window).as_millis() as i64;
-    let mut exit = Exit::Clean;
-    let mut round = 0u64;
-    loop {
-        let started = Instant::now();
+    canary_core::rounds::run(out, cli.every, cli.count, || {
         let records = match &cli.prometheus {
             Some(base) => prometheus_round(cli, &ctx, base, opts),
             None => direct_round(cli, &ctx, opts, &mut history, keep_ms),
         };
-        for rec in &records {
-            exit = exit.worst(Exit::from_level(rec.level));
-            out.write(rec)?;
-        }
-        out.flush()?;
         if let Some(path) = &cli.state {
             state::save(path, &target, &history)?;
         }
-        round += 1;
-        let Some(every) = cli.every else { break };
-        if cli.count.is_some_and(|n| round >= n) {
-            break;
-        }
-        thread::sleep(every.saturating_sub(started.elapsed()));
-    }
-    Ok(exit)
+        Ok(records)
+    })
 }
 
 fn prometheus_round(cli: &Cli, ctx: &Ctx<'_>, base: &str, opts: HttpOptions) -> Vec<Record> {

@@ -1,0 +1,71 @@
+//! `--every DUR [--count N]`: the polling loop every producer shares.
+
+use crate::exit::Exit;
+use crate::ndjson::RecordWriter;
+use crate::record::Record;
+use std::io::Write;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Run `round` once, or every `every` until `count` rounds (forever without
+/// a count). Each round's records are written and flushed together, so a
+/// consumer downstream sees whole rounds as they happen. The exit status is
+/// the worst any record called for.
+pub fn run<W: Write>(
+    out: &mut RecordWriter<W>,
+    every: Option<Duration>,
+    count: Option<u64>,
+    mut round: impl FnMut() -> anyhow::Result<Vec<Record>>,
+) -> anyhow::Result<Exit> {
+    let mut exit = Exit::Clean;
+    let mut done = 0u64;
+    loop {
+        let started = Instant::now();
+        for rec in round()? {
+            exit = exit.worst(Exit::from_level(rec.level));
+            out.write(&rec)?;
+        }
+        out.flush()?;
+        done += 1;
+        let Some(every) = every else { break };
+        if count.is_some_and(|n| done >= n) {
+            break;
+        }
+        thread::sleep(every.saturating_sub(started.elapsed()));
+    }
+    Ok(exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Kind, Level};
+
+    #[test]
+    fn counts_rounds_and_keeps_the_worst_exit() {
+        let mut buf = Vec::new();
+        let mut w = RecordWriter::new(&mut buf, false);
+        let mut n = 0;
+        let exit = run(&mut w, Some(Duration::from_millis(1)), Some(3), || {
+            n += 1;
+            let level = if n == 2 { Level::Crit } else { Level::Ok };
+            Ok(vec![Record::new("t", "x", Kind::Check, "n", level)])
+        })
+        .expect("runs");
+        assert_eq!((n, exit), (3, Exit::Blocking));
+        drop(w);
+        assert_eq!(String::from_utf8(buf).expect("utf8").lines().count(), 3);
+    }
+
+    #[test]
+    fn without_every_runs_once() {
+        let mut w = RecordWriter::new(Vec::new(), false);
+        let mut n = 0;
+        run(&mut w, None, Some(5), || {
+            n += 1;
+            Ok(vec![])
+        })
+        .expect("runs");
+        assert_eq!(n, 1);
+    }
+}
