@@ -106,6 +106,21 @@ fn starting_bot_is_no_go_with_unknown_checks() {
 }
 
 #[test]
+fn the_bots_signals_over_no_orders_are_unknown_not_ok() {
+    // The real canary has not traded: the bot says 0.0 "OK" for its error
+    // rate and p95, which is no evidence.
+    let sim = Sim::start("real-canary");
+    let out = cmd("probe-health").args(["--url", &sim.url]).run();
+    for name in ["order_error_rate", "order_retry_rate", "broker_latency_p95"] {
+        let sig = out.record(&format!("health.signal.{name}"));
+        assert_eq!(sig.level, U, "{name}: {}", sig.msg);
+        assert!(sig.msg.contains("no samples"), "{}", sig.msg);
+    }
+    // A count of zero guard trips is evidence: ok.
+    assert_eq!(out.record("health.signal.guard_trip_count").level, O);
+}
+
+#[test]
 fn the_real_canary_is_no_go_for_both_reasons() {
     let out = expect("real-canary", "a", [C, O, U, U, U, O, C], 1);
     let status = out.record("health.status");

@@ -184,6 +184,11 @@ fn direct_and_prometheus_modes_agree_on_the_same_traffic() {
         "no guard trip series yet is 0 trips, the bot being present"
     );
     assert_eq!(p("metrics.guard_trips").level, Level::Ok);
+    assert_eq!(
+        p("metrics.guard_trips").extra["covered"],
+        false,
+        "15 s of data do not cover the hour: 0 is known only because the bot never tripped"
+    );
     assert!(value(&signal(&out, "metrics.orders", Some(&bot.instance()))) > 100.0);
 
     // A fleet: one set of signals per instance.

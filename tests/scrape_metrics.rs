@@ -348,3 +348,55 @@ fn no_guard_trip_series_yet_is_zero_trips() {
     let trips = out.record("metrics.guard_trips");
     assert_eq!((trips.level, trips.value.as_f64()), (Level::Ok, Some(0.0)));
 }
+
+#[test]
+fn guard_trips_over_less_than_the_guard_window_are_not_called_ok() {
+    // 12 trips since start, two scrapes a second apart: the last hour's count
+    // is anywhere between 0 and 12, so it is unknown, not "0, ok".
+    let sim = Sim::start("guard-trips-crit");
+    let out = scrape(&sim, &["--every", "1s", "--count", "2"]);
+    out.code(2);
+    let last = out
+        .records()
+        .into_iter()
+        .rfind(|r| r.name == "metrics.guard_trips")
+        .expect("guard trips");
+    assert_eq!(last.level, Level::Unknown, "{}", last.msg);
+    assert!(last.msg.contains("between 0 and 12"), "{}", last.msg);
+
+    // Trips seen in the covered part are a floor: ten in a second is CRIT already.
+    let busy = Sim::with_args(&[
+        "--scenario",
+        "healthy-b",
+        "--live",
+        "--guard-trip-every",
+        "80ms",
+    ]);
+    let out = scrape(&busy, &["--every", "1s", "--count", "2"]);
+    let last = out
+        .records()
+        .into_iter()
+        .rfind(|r| r.name == "metrics.guard_trips")
+        .expect("guard trips");
+    assert_eq!(last.level, Level::Crit, "{}", last.msg);
+
+    // A window the scrapes do cover is PromQL's increase.
+    let quiet = Sim::start("healthy-b");
+    let out = scrape(
+        &quiet,
+        &["--every", "300ms", "--count", "4", "--guard-window", "1s"],
+    );
+    let last = out
+        .records()
+        .into_iter()
+        .rfind(|r| r.name == "metrics.guard_trips")
+        .expect("guard trips");
+    assert_eq!(
+        (last.level, last.value.as_f64()),
+        (Level::Ok, Some(0.0)),
+        "{}",
+        last.msg
+    );
+    assert_eq!(last.extra["window"], "1s");
+    assert!(last.extra.get("covered").is_none(), "{:?}", last.extra);
+}

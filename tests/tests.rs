@@ -13,6 +13,7 @@ mod human;
 mod judge;
 mod probe_health;
 mod prometheus;
+mod promql_parity;
 mod readme;
 mod rollback;
 mod scrape_metrics;

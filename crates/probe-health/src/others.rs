@@ -183,7 +183,9 @@ fn signal(b: &Body, s: &Value) -> Record {
     let value = s
         .get("value")
         .map_or("null".to_owned(), ToString::to_string);
-    // The bot reports 0.0 "OK" for a ratio over no orders; say that it is no evidence.
+    // The bot reports 0.0 "OK" for a ratio over no orders, and a p95 of 0
+    // when no broker call succeeded yet (every real p95 is a bucket bound of
+    // at least 1 ms): that is no evidence, so unknown, never ok.
     let denominator = ["total_submissions", "submission_count"]
         .iter()
         .find_map(|k| {
@@ -191,14 +193,18 @@ fn signal(b: &Body, s: &Value) -> Record {
                 .and_then(|d| d.get(*k))
                 .and_then(Value::as_i64)
         });
-    let caveat = match denominator {
-        Some(0) => "; no orders yet, so this is no evidence of a healthy rate",
-        _ => "",
+    let empty = match name {
+        "order_error_rate" | "order_retry_rate" => denominator == Some(0),
+        "broker_latency_p95" => s.get("value").and_then(Value::as_f64) == Some(0.0),
+        _ => false,
     };
+    let status = s.get("status").and_then(Value::as_str).unwrap_or_default();
     match level_of(s.get("status").and_then(Value::as_str)) {
+        Some(_) if empty => rec.level(Level::Unknown).msg(format!(
+            "bot's {name} = {value} ({status}) rests on no samples since process start: no evidence yet"
+        )),
         Some(level) => rec.level(level).msg(format!(
-            "bot's {name} = {value} since process start ({}){caveat}",
-            s.get("status").and_then(Value::as_str).unwrap_or_default()
+            "bot's {name} = {value} since process start ({status})"
         )),
         None => rec.msg(format!("bot's {name} has no recognised status")),
     }

@@ -50,6 +50,7 @@ pub fn evaluate(base: &Ctx<'_>, prom: &Prom<'_>, scope: &Scope, mode: BucketMode
         ("nonrec", scope.nonrecoverable_trips()),
         ("order_totals", scope.order_totals()),
         ("trip_totals", scope.trip_totals()),
+        ("coverage", scope.guard_coverage()),
     ]
     .into_iter()
     .map(|(k, q)| {
@@ -219,23 +220,15 @@ fn group_records(
     );
 
     let mut gx = base_extra(answers, "trips", &guard_range);
-    let nonrec = value_of(answers, "nonrec", g, fleet)
-        .ok()
-        .flatten()
-        .unwrap_or(0.0);
-    let trips = match value_of(answers, "trips", g, fleet) {
-        Err(e) => Err(e),
-        Ok(Some(v)) => {
-            gx.insert("nonrecoverable".into(), json!(nonrec));
-            finite(v, "not a number")
-        }
-        // No guard trip so far means no series at all: 0, if the bot is there.
-        Ok(None) if bot_present => {
-            gx.insert("nonrecoverable".into(), json!(0.0));
-            Ok(0.0)
-        }
-        Ok(None) => Err(no_data.clone()),
-    };
+    let trips = guard_trips(
+        answers,
+        g,
+        fleet,
+        bot_present,
+        &guard_range,
+        &no_data,
+        &mut gx,
+    );
     let trips = signal(
         ctx,
         "metrics.guard_trips",
@@ -248,6 +241,83 @@ fn group_records(
     let mut out = vec![err, retry, p95, trips];
     out.extend(samples(ctx, answers, g, fleet, bot_present));
     out
+}
+
+/// The guard-trip signal: the runbook's `increase(...[1h])`, trusted only
+/// when Prometheus' data reach back to the window's start. Otherwise the
+/// increase it saw is a floor and the bot's lifetime total a ceiling, and a
+/// level is given only when those bounds settle it. A failed query is never 0.
+fn guard_trips(
+    answers: &BTreeMap<&str, (String, Answer)>,
+    g: &str,
+    fleet: bool,
+    bot_present: bool,
+    guard_range: &str,
+    no_data: &str,
+    extra: &mut Map<String, Value>,
+) -> Evidence {
+    let nonrec = match value_of(answers, "nonrec", g, fleet) {
+        Ok(Some(v)) => Some(v),
+        // No non-recoverable series means none so far, if the bot is there.
+        Ok(None) if bot_present => Some(0.0),
+        _ => None,
+    };
+    let observed = match value_of(answers, "trips", g, fleet) {
+        Err(e) => return Err(e),
+        Ok(Some(v)) => v,
+        // No guard trip so far means no series at all: 0, if the bot is there.
+        Ok(None) if bot_present => 0.0,
+        Ok(None) => return Err(no_data.to_owned()),
+    };
+    let covered = match answers.get("coverage") {
+        Some((_, Ok(elems))) => {
+            let mine: Vec<&Element> = elems
+                .iter()
+                .filter(|e| !fleet || group(e, fleet) == g)
+                .collect();
+            !mine.is_empty() && mine.iter().all(|e| e.value == 1.0)
+        }
+        _ => false,
+    };
+    extra.insert("covered".into(), json!(covered));
+    if covered {
+        extra.insert(
+            "nonrecoverable".into(),
+            nonrec.map_or(Value::Null, |v| json!(v)),
+        );
+        return finite(observed, "not a number");
+    }
+    let lifetime = |keep: &dyn Fn(&Element) -> bool| -> Option<f64> {
+        let (_, Ok(elems)) = answers.get("trip_totals")? else {
+            return None;
+        };
+        Some(
+            elems
+                .iter()
+                .filter(|e| group(e, fleet) == g && keep(e))
+                .map(|e| e.value)
+                .fold(0.0, |a, b| a + b),
+        )
+    };
+    let high = lifetime(&|_| true);
+    let high_nr = lifetime(&|e| e.labels.get("recoverable").map(String::as_str) == Some("false"));
+    extra.insert("at_least".into(), json!(observed));
+    extra.insert("at_most".into(), high.map_or(Value::Null, |v| json!(v)));
+    let nr = match (high_nr, nonrec) {
+        (Some(0.0), _) => json!(0.0),
+        (_, Some(n)) if n > 0.0 => json!(n),
+        _ => Value::Null,
+    };
+    extra.insert("nonrecoverable".into(), nr);
+    let warn = thresholds::GUARD_TRIPS_1H.warn;
+    match high {
+        _ if observed >= warn => finite(observed, "not a number"),
+        Some(h) if h < warn => finite(observed, "not a number"),
+        _ => Err(format!(
+            "Prometheus' data do not reach back {guard_range}: at least {observed} trips, and up to {} (the bot's lifetime count)",
+            high.map_or("an unknown number".to_owned(), |h| h.to_string())
+        )),
+    }
 }
 
 fn samples(

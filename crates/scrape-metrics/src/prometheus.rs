@@ -32,6 +32,14 @@ pub struct Prom<'a> {
     pub opts: HttpOptions,
 }
 
+/// The range of a plain range selector (`up{...}[1h]`), in seconds.
+fn range_of(q: &str) -> Option<f64> {
+    let inner = q.strip_suffix(']')?.rsplit_once('[')?.1;
+    canary_core::duration::parse_duration(inner)
+        .ok()
+        .map(|d| d.as_secs_f64())
+}
+
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
@@ -82,9 +90,17 @@ impl Prom<'_> {
                 .unwrap_or("no error message");
             return Err(err(format!("HTTP {}: {kind}: {msg}", resp.status), false));
         }
-        let data = body
+        let mut data = body
             .get("data")
+            .cloned()
             .ok_or_else(|| err("answer without data".into(), false))?;
+        if let (Some(obj), Some(range)) = (data.as_object_mut(), range_of(q)) {
+            obj.insert("range_s".into(), Value::from(range));
+        }
+        let data = &data;
+        if data.get("resultType").and_then(Value::as_str) == Some("matrix") {
+            return Ok(coverage(data));
+        }
         if data.get("resultType").and_then(Value::as_str) != Some("vector") {
             return Err(err("answer is not an instant vector".into(), false));
         }
@@ -114,6 +130,43 @@ impl Prom<'_> {
             })
             .collect()
     }
+}
+
+/// A range-vector answer reduced to how far back each series reaches: one
+/// element per series whose value is 1 when its samples cover the range as
+/// PromQL judges it (the first within 110 % of the average interval of the
+/// range start, measured from the newest sample), else 0.
+fn coverage(data: &Value) -> Vec<Element> {
+    let range = data.get("range_s").and_then(Value::as_f64).unwrap_or(0.0);
+    let Some(result) = data.get("result").and_then(Value::as_array) else {
+        return vec![];
+    };
+    result
+        .iter()
+        .filter_map(|item| {
+            let labels = item
+                .get("metric")?
+                .as_object()?
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect();
+            let ts: Vec<f64> = item
+                .get("values")?
+                .as_array()?
+                .iter()
+                .filter_map(|p| p.get(0)?.as_f64())
+                .collect();
+            let (first, last) = (*ts.first()?, *ts.last()?);
+            let covered = ts.len() >= 2 && {
+                let average = (last - first) / (ts.len() - 1) as f64;
+                first - (last - range) < 1.1 * average
+            };
+            Some(Element {
+                labels,
+                value: if covered { 1.0 } else { 0.0 },
+            })
+        })
+        .collect()
 }
 
 /// How queries are scoped: one instance, everything summed, or by instance.
@@ -230,6 +283,12 @@ impl Scope {
             self.sel("recoverable=\"false\""),
             self.guard_range
         )
+    }
+
+    /// The raw `up` samples of the guard window: whether the data reach back
+    /// to its start (a fresh Prometheus, or a new target, has not).
+    pub fn guard_coverage(&self) -> String {
+        format!("up{}[{}]", self.sel(""), self.guard_range)
     }
 
     /// Whether the bot's series are there at all.

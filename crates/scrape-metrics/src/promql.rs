@@ -49,16 +49,20 @@ fn extrapolated(points: &[Point], at_ms: i64, range_ms: i64, is_rate: bool) -> O
         return None;
     }
     let average = sampled / (window.len() - 1) as f64;
-    let threshold = average * 1.1;
-    if to_start >= threshold {
-        to_start = average / 2.0;
-    }
-    // A counter cannot go below zero: do not extrapolate past its zero point.
+    // A counter cannot go below zero: do not extrapolate past its zero
+    // point. Prometheus 2.x clamps to the zero point *before* comparing with
+    // the threshold below (3.x compares first); the tests pin 2.42's answers.
     if result > 0.0 && first_v >= 0.0 {
         let to_zero = sampled * (first_v / result);
         if to_zero < to_start {
             to_start = to_zero;
         }
+    }
+    // Samples close to a boundary (within 110 % of the average interval)
+    // extrapolate to it; farther ones by half an average interval.
+    let threshold = average * 1.1;
+    if to_start >= threshold {
+        to_start = average / 2.0;
     }
     if to_end >= threshold {
         to_end = average / 2.0;
@@ -68,6 +72,23 @@ fn extrapolated(points: &[Point], at_ms: i64, range_ms: i64, is_rate: bool) -> O
         factor /= range_ms as f64 / 1000.0;
     }
     Some(result * factor)
+}
+
+/// The plain increase of a counter over its points, resets added back,
+/// without extrapolation: how much it certainly grew between them.
+pub fn raw_increase(points: &[Point]) -> f64 {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return 0.0;
+    };
+    let mut result = last.1 - first.1;
+    let mut previous = 0.0;
+    for &(_, v) in points {
+        if v < previous {
+            result += previous;
+        }
+        previous = v;
+    }
+    result
 }
 
 /// One classic-histogram bucket: upper bound and (cumulative) count.

@@ -489,7 +489,7 @@ pub fn windowed(
         ))
     } else if gsnaps.iter().all(|s| s.bot_samples == 0) {
         Err("no gpt_trader_ series in the window".into())
-    } else {
+    } else if covers(&gsnaps, at, guard_ms) {
         let nonrec = sum_increase(
             &trips,
             |l| l.get("recoverable").map(String::as_str) == Some("false"),
@@ -502,6 +502,8 @@ pub fn windowed(
         );
         // No guard series at all means no trip yet: the bot creates the counter on the first one.
         Ok(sum_increase(&trips, |_| true, at, guard_ms).unwrap_or(0.0))
+    } else {
+        partial_guard_trips(&trips, gsnaps.last().copied(), guard_range, &mut g)
     };
     let guard = signal(
         ctx,
@@ -512,6 +514,72 @@ pub fn windowed(
         g,
     );
     vec![err, retry, p95, guard]
+}
+
+/// Whether the scrapes reach back to the start of `[at - range, at]`, as
+/// PromQL judges it: the first within 110 % of the average scrape interval
+/// of the range start.
+fn covers(snaps: &[&Snapshot], at: i64, range_ms: i64) -> bool {
+    let (Some(first), Some(last)) = (snaps.first(), snaps.last()) else {
+        return false;
+    };
+    if snaps.len() < 2 || last.t_ms <= first.t_ms {
+        return false;
+    }
+    let average = (last.t_ms - first.t_ms) as f64 / (snaps.len() - 1) as f64;
+    ((first.t_ms - (at - range_ms)) as f64) < 1.1 * average
+}
+
+/// Guard trips when the scrapes cover only part of the guard window (the
+/// first scrapes of a watch or of a cron state file). The trips seen in the
+/// covered part are a floor of the window's count, the bot's lifetime total
+/// a ceiling: a level is given only when those bounds settle it.
+fn partial_guard_trips(
+    trips: &BTreeMap<&Labels, Vec<Point>>,
+    newest: Option<&Snapshot>,
+    range: Duration,
+    extra: &mut Map<String, Value>,
+) -> Evidence {
+    let floor = |keep: &dyn Fn(&Labels) -> bool| {
+        trips
+            .iter()
+            .filter(|(l, _)| keep(l))
+            .map(|(_, p)| promql::raw_increase(p))
+            .fold(0.0, |a, b| a + b)
+    };
+    let ceiling = |keep: &dyn Fn(&Labels) -> bool| {
+        newest.map_or(0.0, |s| {
+            s.guard_trips
+                .iter()
+                .filter(|c| keep(&c.labels))
+                .map(|c| c.value)
+                .fold(0.0, |a, b| a + b)
+        })
+    };
+    let nonrec = |l: &Labels| l.get("recoverable").map(String::as_str) == Some("false");
+    let (low, high) = (floor(&|_| true), ceiling(&|_| true));
+    let (low_nr, high_nr) = (floor(&nonrec), ceiling(&nonrec));
+    extra.insert("covered".into(), json!(false));
+    extra.insert("at_least".into(), json!(low));
+    extra.insert("at_most".into(), json!(high));
+    // Non-recoverable trips: known to be 0 only when the bot never had one.
+    let nr = if high_nr == 0.0 {
+        json!(0.0)
+    } else if low_nr > 0.0 {
+        json!(low_nr)
+    } else {
+        Value::Null
+    };
+    extra.insert("nonrecoverable".into(), nr);
+    let warn = thresholds::GUARD_TRIPS_1H.warn;
+    if low >= warn || high < warn {
+        Ok(low)
+    } else {
+        Err(format!(
+            "the scrapes cover less than the last {}: between {low} and {high} trips (the bot's lifetime count) fell in it",
+            format_duration(range)
+        ))
+    }
 }
 
 /// `histogram_quantile(0.95, sum(rate(bucket{submit,success}[range])) by (le)) * 1000`
