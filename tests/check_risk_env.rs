@@ -115,6 +115,8 @@ fn python_int_and_float_rules_are_exact() {
             " 0.00_5 ",
             serde_json::json!(0.005),
         ),
+        // Parsed as Python parses it; a limit of -inf bounds nothing, so it
+        // is crit (see limits_that_bound_nothing_are_crit_not_within).
         (
             "RISK_MAX_POSITION_PCT_PER_SYMBOL",
             "-inf",
@@ -122,7 +124,8 @@ fn python_int_and_float_rules_are_exact() {
         ),
     ] {
         let out = run_vars("a", &good_a_with(var, value));
-        assert_eq!(out.code, 0, "{var}={value:?}: {out:?}");
+        let want_code = if value == "-inf" { 1 } else { 0 };
+        assert_eq!(out.code, want_code, "{var}={value:?}: {out:?}");
         let name = format!(
             "risk.{}",
             var.trim_start_matches("RISK_").to_ascii_lowercase()
@@ -384,4 +387,43 @@ fn bad_usage_exits_2() {
     assert_eq!(run(&["--phase", "x"], &[]).code, 2);
     let help = run(&["--help"], &[]);
     assert!(help.code == 0 && help.stdout.contains("Examples:") && help.stdout.contains("| jq"));
+}
+
+#[test]
+fn limits_that_bound_nothing_are_crit_not_within() {
+    for (var, value, name) in [
+        (
+            "RISK_DAILY_LOSS_LIMIT_PCT",
+            "-inf",
+            "risk.daily_loss_limit_pct",
+        ),
+        (
+            "RISK_DAILY_LOSS_LIMIT_PCT",
+            "nan",
+            "risk.daily_loss_limit_pct",
+        ),
+        (
+            "RISK_DAILY_LOSS_LIMIT_PCT",
+            "0",
+            "risk.daily_loss_limit_pct",
+        ),
+        (
+            "RISK_MAX_POSITION_PCT_PER_SYMBOL",
+            "-0.5",
+            "risk.max_position_pct_per_symbol",
+        ),
+        ("RISK_MAX_LEVERAGE", "0", "risk.max_leverage"),
+        ("RISK_MAX_LEVERAGE", "-3", "risk.max_leverage"),
+    ] {
+        let out = run_vars("a", &good_a_with(var, value));
+        assert_eq!(out.code, 1, "{var}={value}: {out:?}");
+        let r = out.one(name);
+        assert_eq!(r["level"], "crit", "{var}={value}: {r}");
+        assert!(
+            r["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("bounds nothing")),
+            "{var}={value}: {r}"
+        );
+    }
 }

@@ -81,6 +81,22 @@ pub fn diag(tool: &str, level: &str, msg: &str) {
     let _ = writeln!(io::stderr().lock(), "{tool}: {level}: {msg}");
 }
 
+/// Parse the command line. `--help` and `--version` print and exit 0 as
+/// clap does; a usage error is `tool: error: ...` (with clap's usage hint)
+/// on stderr and exit 2, like every other error of every tool.
+pub fn parse_cli<C: clap::Parser>(tool: &str) -> C {
+    match C::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            let _ = write!(io::stderr().lock(), "{tool}: error: {text}");
+            std::process::exit(Exit::Unevaluable.code().into())
+        }
+    }
+}
+
 /// The body of every tool's `main`: run, map the outcome to an exit code,
 /// report errors as one line on stderr, and treat a broken pipe as a clean exit.
 pub fn run_main(tool: &str, run: impl FnOnce() -> anyhow::Result<Exit>) -> ExitCode {

@@ -15,7 +15,7 @@ pub mod rounds;
 pub mod thresholds;
 
 pub use decision::Decision;
-pub use exit::{Exit, diag, run_main};
+pub use exit::{Exit, diag, parse_cli, run_main};
 pub use level::Level;
 pub use phase::Phase;
 pub use record::{Kind, Record, Thresholds};

@@ -210,6 +210,18 @@ fn bound(target: &str, r: &Reading, name: &str, bound: f64, phase: Phase, note: 
                 fix_for(r.var.name, phase)
             ),
         ),
+        // -inf, nan or a non-positive limit passes a `<=` test but is no
+        // limit at all (the bot's daily-loss check treats it as invalid).
+        Ok(p) if !(p.number().is_finite() && p.number() > 0.0) => (
+            Level::Crit,
+            p.json(),
+            format!(
+                "{} {} is not a positive finite number, so it bounds nothing; fix: {}{note}",
+                r.var.field,
+                p.json(),
+                fix_for(r.var.name, phase)
+            ),
+        ),
         Ok(p) if p.number() <= bound => (
             Level::Ok,
             p.json(),

@@ -21,7 +21,7 @@ pub struct Bot {
 pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "healthy-a",
-        "Phase A as the runbook expects it: streaming, connected, reduce-only on, 12 clean closes",
+        "Phase A as the runbook expects it (hypothetical: the real bot reports reduce_only_mode false, see real-canary): streaming, connected, reduce-only on, 12 clean closes",
     ),
     (
         "healthy-b",
