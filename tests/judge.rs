@@ -236,14 +236,28 @@ fn phase_a_advance_names_the_phase_b_step() {
 
 #[test]
 fn phase_a_completes_on_ten_orders_before_two_hours() {
-    // 40 minutes, but --min-orders 0 stands in for ten orders already seen.
-    let out = judge_stdin(
-        read("a-continue.ndjson"),
-        "a",
-        "2026-11-26T00:41:00Z",
-        &["--min-orders", "0"],
+    // metrics.orders goes 0 -> 10 in 40 minutes, under the default
+    // --min-orders (10): complete by orders long before the 2 h.
+    let v = overall(
+        &judge_file("a-ten-orders.ndjson", "a", "2026-11-26T00:41:00Z"),
+        "advance",
+        0,
     );
-    overall(&out, "advance", 0);
+    assert_eq!(v.extra["window"]["orders"], 10);
+    assert_eq!(v.extra["window"]["min_orders"], 10);
+    assert_eq!(v.extra["window"]["complete"], true);
+    assert!(v.extra["window"]["elapsed_s"].as_u64().unwrap_or(0) < 3600);
+}
+
+#[test]
+fn phase_a_nine_orders_in_forty_minutes_continue() {
+    let v = overall(
+        &judge_file("a-nine-orders.ndjson", "a", "2026-11-26T00:41:00Z"),
+        "continue",
+        0,
+    );
+    assert_eq!(v.extra["window"]["orders"], 9);
+    assert_eq!(v.extra["window"]["complete"], false);
 }
 
 #[test]
@@ -765,4 +779,333 @@ fn alert_rules_pass_promtool() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- --since: the order baseline is the first sample in the window ------------
+
+#[test]
+fn since_does_not_count_the_lifetime_orders_as_in_window() {
+    // One snapshot of a bot that has submitted 60 orders in its lifetime,
+    // judged with a window that started a minute ago: nothing says those 60
+    // orders were submitted in the window.
+    let sim = Sim::start("healthy-b");
+    let health = cmd("probe-health").args(["--url", &sim.url]).run();
+    let metrics = cmd("scrape-metrics")
+        .args(["--url", &format!("{}/metrics", sim.url)])
+        .run();
+    assert!(metrics.stdout.contains("\"name\":\"metrics.orders\""));
+    let since = (jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60)).to_string();
+    let out = cmd("judge")
+        .args(["--phase", "b", "--since", &since])
+        .stdin(format!("{}{}", health.stdout, metrics.stdout))
+        .run();
+    let v = overall(&out, "continue", 0);
+    assert_eq!(v.extra["window"]["orders"], 0);
+    assert_eq!(v.extra["window"]["complete"], false);
+}
+
+#[test]
+fn since_baseline_is_the_first_sample_inside_the_window() {
+    // Samples 25 (00:25:15, before --since) and 30 (00:30:15) ... 60: only
+    // the 30 orders after the first in-window sample count.
+    let out = judge_stdin(
+        read("b-promote.ndjson"),
+        "b",
+        B_END,
+        &["--since", "2026-11-26T00:30:00Z"],
+    );
+    let v = overall(&out, "continue", 0);
+    assert_eq!(v.extra["window"]["orders"], 30);
+}
+
+// ---- coverage: the evidence must span the window ------------------------------
+
+/// `stream` without the records of names starting with any of `prefixes`
+/// timestamped in [from, to) (HH:MM:SS on the fixtures' day).
+fn drop_between(stream: &str, prefixes: &[&str], from: &str, to: &str) -> String {
+    let day = "2026-11-26T";
+    stream
+        .lines()
+        .filter(|l| {
+            let v: Value = serde_json::from_str(l).expect("fixture line");
+            let ts = v["ts"].as_str().unwrap_or("");
+            let name = v["name"].as_str().unwrap_or("");
+            let inside =
+                ts >= format!("{day}{from}Z").as_str() && ts < format!("{day}{to}Z").as_str();
+            !(inside && prefixes.iter().any(|p| name.starts_with(p)))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn reason_msgs(v: &Record, rule: &str) -> Vec<String> {
+    v.extra["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .filter(|r| r["rule"] == rule)
+        .filter_map(|r| r["msg"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn a_hole_in_the_evidence_holds_a_complete_window() {
+    // No probe-health or scrape-metrics round from 00:20 to 00:40: a CRIT
+    // signal or a global pause then would have gone unseen.
+    let stream = drop_between(
+        &read("b-promote.ndjson"),
+        &["health.", "metrics."],
+        "00:20:00",
+        "00:40:00",
+    );
+    let v = overall(&judge_stdin(stream, "b", B_END, &[]), "extend", 3);
+    for rule in ["health-evidence", "metrics-evidence"] {
+        let msgs = reason_msgs(&v, rule);
+        assert!(
+            msgs.iter().any(|m| m.contains("coverage")
+                && m.contains("25m")
+                && m.contains("2026-11-26T00:15:")),
+            "{rule}: {msgs:?}"
+        );
+    }
+    assert_eq!(v.extra["window"]["orders"], 60);
+}
+
+#[test]
+fn a_hole_in_the_metrics_alone_holds_a_complete_window() {
+    let stream = drop_between(
+        &read("b-promote.ndjson"),
+        &["metrics."],
+        "00:20:00",
+        "00:40:00",
+    );
+    let v = overall(&judge_stdin(stream, "b", B_END, &[]), "extend", 3);
+    assert!(reason_rules(&v, "warn").contains(&"metrics-evidence".to_owned()));
+    assert!(!reason_rules(&v, "warn").contains(&"health-evidence".to_owned()));
+}
+
+#[test]
+fn a_hole_in_an_incomplete_window_continues_but_says_coverage_is_broken() {
+    let stream = drop_between(
+        &read("b-continue.ndjson"),
+        &["health.", "metrics."],
+        "00:05:00",
+        "00:25:00",
+    );
+    let v = overall(
+        &judge_stdin(stream, "b", "2026-11-26T00:31:00Z", &[]),
+        "continue",
+        0,
+    );
+    let msgs = reason_msgs(&v, "health-evidence");
+    assert!(
+        msgs.iter().any(|m| m.contains("coverage is broken")),
+        "{msgs:?}"
+    );
+    assert!(v.msg.contains("coverage"), "{}", v.msg);
+}
+
+#[test]
+fn evidence_that_starts_late_in_the_window_holds_it() {
+    // The window starts at 00:00 (--since), the evidence at 00:20.
+    let stream = drop_between(
+        &read("b-promote.ndjson"),
+        &["health.", "metrics."],
+        "00:00:00",
+        "00:20:00",
+    );
+    let v = overall(
+        &judge_stdin(
+            stream,
+            "b",
+            B_END,
+            &["--since", "2026-11-26T00:00:00Z", "--min-orders", "30"],
+        ),
+        "extend",
+        3,
+    );
+    let msgs = reason_msgs(&v, "health-evidence");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("coverage") && m.contains("2026-11-26T00:00:00Z")),
+        "{msgs:?}"
+    );
+}
+
+/// Rounds (probe-health and scrape-metrics records) every 1-2 s, with one
+/// `hole_s` second wait after the round at 20 orders, up to 58 orders; and
+/// the moment just after the last round.
+fn rounds_every_second(hole_s: i64) -> (String, String) {
+    let base: jiff::Timestamp = "2026-11-26T00:00:00Z".parse().expect("ts");
+    let round: Vec<Value> = with_ts(&read("b-promote.ndjson"), 0)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("line"))
+        .collect();
+    let mut stream = String::new();
+    let mut t = 0i64;
+    let mut orders = 0;
+    while orders < 60 {
+        for v in &round {
+            let mut v = v.clone();
+            let name = v["name"].as_str().unwrap_or("").to_owned();
+            let offset = if name.starts_with("metrics.") { 250 } else { 0 };
+            let ts = base + jiff::SignedDuration::from_millis(t * 1000 + offset);
+            v["ts"] = ts.to_string().into();
+            if name == "metrics.orders" {
+                v["value"] = orders.into();
+            }
+            stream.push_str(&v.to_string());
+            stream.push('\n');
+        }
+        t += if orders == 20 {
+            hole_s
+        } else if t % 3 == 0 {
+            2
+        } else {
+            1
+        };
+        orders += 2;
+    }
+    (
+        stream,
+        (base + jiff::SignedDuration::from_secs(t)).to_string(),
+    )
+}
+
+#[test]
+fn evidence_every_second_covers_the_window_with_a_one_second_interval() {
+    // The demo's and canary-gate's cadence: a round every 1-2 s, judged
+    // with --probe-interval 1s (max age 3 s).
+    let judge_1s = |stream: String, at: &str| {
+        cmd("judge")
+            .args(["--phase", "b", "--at", at, "--probe-interval", "1s"])
+            .stdin(stream)
+            .run()
+    };
+    let (stream, at) = rounds_every_second(2);
+    overall(&judge_1s(stream, &at), "promote", 0);
+    // One 4 s hole is longer than the max age.
+    let (stream, at) = rounds_every_second(4);
+    let v = overall(&judge_1s(stream, &at), "extend", 3);
+    assert!(reason_rules(&v, "warn").contains(&"health-evidence".to_owned()));
+}
+
+#[test]
+fn phase_a_never_advances_without_metrics() {
+    // Runbook §0: Phase A may run without /metrics, but without it no CRIT
+    // signal can be ruled out and no order is counted.
+    let out = judge_stdin(
+        without(&read("a-advance.ndjson"), "metrics."),
+        "a",
+        A_END,
+        &[],
+    );
+    let v = overall(&out, "extend", 2);
+    assert!(reason_rules(&v, "unknown").contains(&"metrics-evidence".to_owned()));
+    let out = judge_stdin(
+        without(&read("a-continue.ndjson"), "metrics."),
+        "a",
+        "2026-11-26T00:41:00Z",
+        &[],
+    );
+    let v = overall(&out, "continue", 2);
+    assert!(reason_rules(&v, "unknown").contains(&"metrics-evidence".to_owned()));
+}
+
+// ---- evidence from the future ------------------------------------------------
+
+/// `stream` with every timestamp moved so that `old_end` falls at `new_end`.
+fn shifted(stream: &str, old_end: &str, new_end: jiff::Timestamp) -> String {
+    let old: jiff::Timestamp = old_end.parse().expect("ts");
+    let by = new_end.duration_since(old);
+    stream
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("line");
+            let ts: jiff::Timestamp = v["ts"].as_str().unwrap_or("").parse().expect("ts");
+            v["ts"] = (ts + by).to_string().into();
+            format!("{v}\n")
+        })
+        .collect()
+}
+
+#[test]
+fn evidence_from_the_future_is_unknown_and_hides_nothing() {
+    let now = jiff::Timestamp::now();
+    let mins = |m: i64| jiff::SignedDuration::from_secs(m * 60);
+    // The real rounds ended 30 minutes ago (stale); one round claims to be
+    // from an hour ahead (a producer with a wrong clock).
+    let stream = read("b-promote.ndjson");
+    let real = shifted(&stream, "2026-11-26T01:00:15Z", now - mins(30));
+    let future = shifted(&with_ts(&stream, 0), "2026-11-26T00:00:15Z", now + mins(60));
+    let out = cmd("judge")
+        .args(["--phase", "b", "--probe-interval", "5m"])
+        .stdin(format!("{real}{future}"))
+        .run();
+    let v = overall(&out, "extend", 2);
+    let unknown = reason_rules(&v, "unknown");
+    assert!(unknown.contains(&"health-status".to_owned()), "{unknown:?}");
+    assert!(unknown.contains(&"input.future".to_owned()), "{unknown:?}");
+    let msgs = reason_msgs(&v, "input.future");
+    assert!(msgs.iter().any(|m| m.contains("future")), "{msgs:?}");
+    // Fresh real evidence with a future round beside it: still held.
+    let real = shifted(&stream, "2026-11-26T01:00:15Z", now - mins(1));
+    let out = cmd("judge")
+        .args(["--phase", "b", "--probe-interval", "5m"])
+        .stdin(format!("{real}{future}"))
+        .run();
+    let v = overall(&out, "extend", 2);
+    assert!(reason_rules(&v, "unknown").contains(&"input.future".to_owned()));
+    // A clock a little ahead (within --max-skew, 5m) is tolerated...
+    let ahead = shifted(&stream, "2026-11-26T01:00:15Z", now + mins(2));
+    let out = cmd("judge")
+        .args(["--phase", "b", "--probe-interval", "5m"])
+        .stdin(ahead.clone())
+        .run();
+    overall(&out, "promote", 0);
+    // ... and a smaller --max-skew refuses it.
+    let out = cmd("judge")
+        .args([
+            "--phase",
+            "b",
+            "--probe-interval",
+            "5m",
+            "--max-skew",
+            "30s",
+        ])
+        .stdin(ahead)
+        .run();
+    overall(&out, "extend", 2);
+}
+
+// ---- a CRIT signal not yet sustained -------------------------------------------
+
+#[test]
+fn a_crit_signal_inside_its_for_period_is_never_a_clean_exit() {
+    // The last scrape (00:30:15) shows a 20 % error rate; the rule needs 1m.
+    let stream: String = read("b-continue.ndjson")
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("line");
+            if v["name"] == "metrics.order_error_rate" && v["ts"] == "2026-11-26T00:30:15Z" {
+                v["value"] = 0.2.into();
+                v["level"] = "crit".into();
+            }
+            format!("{v}\n")
+        })
+        .collect();
+    let out = judge_stdin(stream.clone(), "b", "2026-11-26T00:31:00Z", &[]);
+    let v = overall(&out, "continue", 2);
+    assert_ne!(v.level, canary_core::Level::Ok);
+    let msgs = reason_msgs(&v, "order-error-rate-crit");
+    assert!(
+        msgs.iter().any(|m| m.starts_with("pending")
+            && m.contains("order-error-rate-crit")
+            && m.contains("15 s")),
+        "{msgs:?}"
+    );
+    assert!(v.msg.contains("pending"), "{}", v.msg);
+    // Complete window (--min-orders 30): held, not promoted, still exit 2.
+    let out = judge_stdin(stream, "b", "2026-11-26T00:31:00Z", &["--min-orders", "30"]);
+    overall(&out, "extend", 2);
 }

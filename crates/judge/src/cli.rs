@@ -16,9 +16,13 @@ use std::time::Duration;
 /// extend / advance. --phase b: continue / rollback / pause / extend /
 /// promote. Missing, stale or unreadable evidence never advances or promotes.
 ///
+/// Evidence must cover the whole window: a gap in /health or /metrics
+/// evidence longer than --max-age holds advance and promote.
+///
 /// Exit: 0 go, continue, advance, promote; 1 no-go, stop, rollback, pause;
-/// 2 could not evaluate (usage, unreadable input, or the decision rests on
-/// unknown evidence); 3 extend (hold for a human).
+/// 2 could not evaluate (usage, unreadable input, the decision rests on
+/// unknown, stale or future-dated evidence, or a CRIT signal is firing but
+/// not yet sustained for its `for`: pending); 3 extend (hold for a human).
 #[derive(Debug, Parser)]
 #[command(name = "judge", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -56,6 +60,11 @@ pub struct Cli {
     /// Evidence older than this is stale, hence unknown [default: 3 x --probe-interval].
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
     pub max_age: Option<Duration>,
+
+    /// Evidence dated more than this after the moment judged is from the
+    /// future (a wrong clock): unknown, never evidence.
+    #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DUR")]
+    pub max_skew: Duration,
 
     /// How often the producers run (probe-health --every).
     #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DUR")]

@@ -1,6 +1,6 @@
 //! The decision tree of runbook §4.2, applied to what the rules saw.
 
-use crate::freshness::{age_s, is_stale};
+use crate::freshness::{Age, age, age_s};
 use crate::jq::Outcome;
 use crate::rules::{Action, Evidence, Rule};
 use crate::state::{Eval, RuleState};
@@ -24,6 +24,11 @@ pub enum Status {
     Stale(Eval),
     /// Its newest evidence could not be judged.
     Unknown(Eval),
+    /// Its newest evidence is dated beyond the clock-skew allowance.
+    Future(Eval),
+    /// Its evidence does not cover the window: the longest stretch without
+    /// it, (from, to), is longer than the max age (the last one given).
+    Gap(Eval, Timestamp, Timestamp, Duration),
     /// Evidence present and clear.
     Ok(Eval),
     /// Not seen, and not required.
@@ -38,6 +43,8 @@ impl Status {
             Status::Missing => "missing",
             Status::Stale(_) => "stale",
             Status::Unknown(_) => "unknown",
+            Status::Future(_) => "future",
+            Status::Gap(..) => "gap",
             Status::Ok(_) => "ok",
             Status::Quiet => "not seen",
         }
@@ -46,18 +53,33 @@ impl Status {
     pub fn eval(&self) -> Option<&Eval> {
         match self {
             Status::Fired(e) | Status::Pending(e, _) | Status::Stale(e) => Some(e),
-            Status::Unknown(e) | Status::Ok(e) => Some(e),
+            Status::Unknown(e) | Status::Ok(e) | Status::Future(e) => Some(e),
+            Status::Gap(e, ..) => Some(e),
             Status::Missing | Status::Quiet => None,
         }
     }
 }
 
-/// The status of `rule` given its state, judged at `at`.
-pub fn status(rule: &Rule, st: &RuleState, at: Timestamp, max_age: Duration) -> Status {
+/// When and against what evidence is judged.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// The moment judged.
+    pub at: Timestamp,
+    /// `--max-age` (a rule's own `max_age` wins).
+    pub max_age: Duration,
+    /// `--max-skew`: how far ahead of `at` evidence may be dated.
+    pub max_skew: Duration,
+    /// The window start, where `coverage` evidence must begin; `None` at
+    /// the start gate (no window: coverage is then only `current`).
+    pub coverage_from: Option<Timestamp>,
+}
+
+/// The status of `rule` given its state, judged as `clock` says.
+pub fn status(rule: &Rule, st: &RuleState, clock: &Clock) -> Status {
     if let Some(f) = &st.fired {
         return Status::Fired(f.clone());
     }
-    let max_age = rule.max_age.unwrap_or(max_age);
+    let max_age = rule.max_age.unwrap_or(clock.max_age);
     let Some(latest) = &st.latest else {
         return match rule.evidence {
             Evidence::None => Status::Quiet,
@@ -69,15 +91,39 @@ pub fn status(rule: &Rule, st: &RuleState, at: Timestamp, max_age: Duration) -> 
             return Status::Pending(latest.clone(), since);
         }
     }
-    match rule.evidence {
-        Evidence::Current | Evidence::Window if is_stale(latest.ts, at, max_age) => {
-            Status::Stale(latest.clone())
+    if rule.evidence != Evidence::None {
+        match age(latest.ts, clock.at, max_age, clock.max_skew) {
+            Age::Stale => return Status::Stale(latest.clone()),
+            Age::Future => return Status::Future(latest.clone()),
+            Age::Fresh => {}
         }
+    }
+    match rule.evidence {
         Evidence::Window if st.known == 0 => Status::Unknown(latest.clone()),
         Evidence::Window => Status::Ok(latest.clone()),
         _ if latest.outcome == Outcome::Unknown => Status::Unknown(latest.clone()),
+        Evidence::Coverage => {
+            let gap = clock
+                .coverage_from
+                .and_then(|start| st.coverage.longest_gap(Some(start)));
+            match gap {
+                Some((from, to)) if longer(from, to, max_age) => {
+                    Status::Gap(latest.clone(), from, to, max_age)
+                }
+                _ => Status::Ok(latest.clone()),
+            }
+        }
         _ => Status::Ok(latest.clone()),
     }
+}
+
+fn longer(from: Timestamp, to: Timestamp, max: Duration) -> bool {
+    Duration::try_from(to.duration_since(from)).is_ok_and(|d| d > max)
+}
+
+/// Whole seconds from `a` to `b`, at least 0.
+fn secs_between(a: Timestamp, b: Timestamp) -> u64 {
+    b.duration_since(a).as_secs().max(0) as u64
 }
 
 /// One criterion as judged: the rule and its status.
@@ -102,16 +148,27 @@ impl Criterion<'_> {
             Status::Fired(_) if action == Action::Require => Some(false),
             Status::Pending(..) if action != Action::Note => Some(false),
             Status::Missing | Status::Stale(_) if required => Some(true),
-            Status::Unknown(_) if required => Some(true),
+            Status::Unknown(_) | Status::Future(_) if required => Some(true),
+            Status::Gap(..) => Some(false),
             _ => None,
         }
+    }
+
+    /// A `stop`/`pause` rule firing now but not yet for its `for`: a CRIT
+    /// observation that is not yet a CRIT signal.
+    pub fn pending_block(&self) -> bool {
+        matches!(self.status, Status::Pending(..))
+            && matches!(self.rule.action, Action::Stop | Action::Pause)
     }
 
     /// The level this criterion contributes to the reasons.
     pub fn level(&self) -> Level {
         match &self.status {
+            // Not yet sustained: not (yet) a CRIT signal, never ok.
+            Status::Pending(..) if self.pending_block() => Level::Warn,
             Status::Fired(_) | Status::Pending(..) => self.rule.level,
-            Status::Missing | Status::Stale(_) | Status::Unknown(_) => {
+            Status::Gap(..) => Level::Warn,
+            Status::Missing | Status::Stale(_) | Status::Unknown(_) | Status::Future(_) => {
                 if self.rule.evidence != Evidence::None {
                     Level::Unknown
                 } else {
@@ -128,10 +185,28 @@ impl Criterion<'_> {
         match &self.status {
             Status::Fired(e) => format!("{rule}: {} = {} at {}", e.record, e.value, e.ts),
             Status::Pending(e, since) => {
+                let for_ = self.rule.for_;
+                let elapsed = secs_between(*since, at);
+                let left = for_.as_secs().saturating_sub(elapsed);
+                let when = if left > 0 {
+                    format!("in {left} s")
+                } else {
+                    "at its next record".to_owned()
+                };
+                let then = match self.rule.action {
+                    Action::Stop => "a CRIT signal (stop, rollback)",
+                    Action::Pause => "a guard-trip CRIT (pause)",
+                    Action::Require => "a criterion not met",
+                    Action::Note => "noted",
+                };
                 format!(
-                    "{rule}: firing since {since}, not yet for {}",
-                    canary_core::duration::format_duration(self.rule.for_)
-                ) + &format!(" ({} = {})", e.record, e.value)
+                    "pending: {} has fired since {since} ({} = {}), not yet for its {}; \
+                     {when}, if it still fires, it is {then}: {rule}",
+                    self.rule.name,
+                    e.record,
+                    e.value,
+                    canary_core::duration::format_duration(for_),
+                )
             }
             Status::Missing => format!("{rule}: no evidence"),
             Status::Stale(e) => format!(
@@ -140,6 +215,30 @@ impl Criterion<'_> {
                 age_s(e.ts, at)
             ),
             Status::Unknown(e) => format!("{rule}: {} could not be judged: {}", e.record, e.msg),
+            Status::Future(e) => format!(
+                "{rule}: newest evidence ({}) is dated {}, {} s after the moment judged: \
+                 from the future (beyond --max-skew), not evidence; fix the producer's clock",
+                e.record,
+                e.ts,
+                -age_s(e.ts, at)
+            ),
+            Status::Gap(_, from, to, max_age) => {
+                use canary_core::duration::format_duration as f;
+                let names = self
+                    .rule
+                    .names
+                    .as_ref()
+                    .map(|n| n.join(", "))
+                    .unwrap_or_else(|| "any".into());
+                format!(
+                    "coverage is broken: no {names} evidence for {} from {from} to {to}, \
+                     longer than the max age {}, so the window cannot show zero CRIT signals \
+                     and global pauses (runbook §4.1); reset the window with --since after \
+                     the gap, or decide by hand",
+                    f(std::time::Duration::from_secs(secs_between(*from, *to))),
+                    f(*max_age)
+                )
+            }
             Status::Ok(e) => format!("ok: {} = {}", e.record, e.value),
             Status::Quiet => "no records for this rule".to_owned(),
         }
@@ -150,6 +249,8 @@ impl Criterion<'_> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StreamFacts {
     pub bad_lines: u64,
+    /// Records dated beyond the clock-skew allowance.
+    pub future: u64,
 }
 
 /// The §4.2 tree. Returns the decision and its exit status.
@@ -162,7 +263,8 @@ pub fn decide(
     let stop = criteria.iter().any(|c| c.fired_as(Action::Stop));
     let pause = criteria.iter().any(|c| c.fired_as(Action::Pause));
     let holds: Vec<bool> = criteria.iter().filter_map(Criterion::holds).collect();
-    let unreadable = facts.bad_lines > 0;
+    let unreadable = facts.bad_lines > 0 || facts.future > 0;
+    let pending = criteria.iter().any(Criterion::pending_block);
     let only_unknown = holds.iter().all(|u| *u);
     let held = !holds.is_empty() || unreadable;
     let decision = match phase {
@@ -183,6 +285,11 @@ pub fn decide(
         Decision::Extend | Decision::Continue if any_unknown => exit = Exit::Unevaluable,
         _ if unreadable => exit = exit.worst(Exit::Unevaluable),
         _ => {}
+    }
+    // A CRIT observation not yet sustained is never a clean exit: whether
+    // it is a CRIT signal cannot be evaluated yet (1 still wins).
+    if pending {
+        exit = exit.worst(Exit::Unevaluable);
     }
     (decision, exit)
 }

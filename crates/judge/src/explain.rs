@@ -66,7 +66,7 @@ pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> s
         }
         for r in j.reasons.iter().filter(|r| {
             let rule = r["rule"].as_str().unwrap_or("");
-            rule == "input.malformed" || rule.starts_with("window")
+            rule.starts_with("input.") || rule.starts_with("window")
         }) {
             writeln!(
                 w,

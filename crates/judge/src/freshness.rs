@@ -2,8 +2,13 @@
 //! hence `unknown`. The default is tied to the probe interval: three rounds
 //! of `probe-health --every 30s` (90 s), so one or two lost rounds are
 //! tolerated and a dead producer is noticed within a few minutes.
+//!
+//! Evidence dated after the moment judged is tolerated up to `--max-skew`
+//! (default 5 m: producers on other hosts with slightly fast clocks); beyond
+//! that it is from the future, hence `unknown` too, and never displaces real
+//! evidence (docs/judge.md, "Freshness").
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use std::time::Duration;
 
 /// The interval `probe-health --every` and `scrape-metrics --every` run at
@@ -13,21 +18,59 @@ pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(30);
 /// Rounds of the probe interval that evidence may miss before it is stale.
 pub const ROUNDS: u32 = 3;
 
+/// The `--max-skew` default: how far ahead of the moment judged evidence
+/// may be dated and still count.
+pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(5 * 60);
+
 /// The `--max-age` default for a given probe interval.
 pub fn default_max_age(probe_interval: Duration) -> Duration {
     probe_interval.saturating_mul(ROUNDS)
 }
 
-/// Is evidence observed at `ts` stale when judged at `at`?
-pub fn is_stale(ts: Timestamp, at: Timestamp, max_age: Duration) -> bool {
+/// How evidence observed at some time stands at the moment judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Age {
+    /// At most `max_age` old, or ahead by at most `max_skew`.
+    Fresh,
+    /// Older than `max_age`.
+    Stale,
+    /// Dated more than `max_skew` after the moment judged.
+    Future,
+}
+
+/// How evidence observed at `ts` stands when judged at `at`.
+pub fn age(ts: Timestamp, at: Timestamp, max_age: Duration, max_skew: Duration) -> Age {
     match Duration::try_from(at.duration_since(ts)) {
-        Ok(age) => age > max_age,
-        // From the future (clock skew): not stale.
-        Err(_) => false,
+        Ok(age) if age > max_age => Age::Stale,
+        Ok(_) => Age::Fresh,
+        Err(_) => match Duration::try_from(ts.duration_since(at)) {
+            Ok(ahead) if ahead > max_skew => Age::Future,
+            _ => Age::Fresh,
+        },
     }
 }
 
-/// How old evidence observed at `ts` is at `at`, in whole seconds.
+/// Is evidence observed at `ts` stale when judged at `at`? Evidence from the
+/// future is not stale: see [`age`] and [`is_future`].
+pub fn is_stale(ts: Timestamp, at: Timestamp, max_age: Duration) -> bool {
+    Duration::try_from(at.duration_since(ts)).is_ok_and(|age| age > max_age)
+}
+
+/// The latest time evidence may bear when judged at `at`: later is from the future.
+pub fn horizon(at: Timestamp, max_skew: Duration) -> Timestamp {
+    SignedDuration::try_from(max_skew)
+        .ok()
+        .and_then(|d| at.checked_add(d).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
+/// Is evidence observed at `ts` from the future when judged at `at`?
+pub fn is_future(ts: Timestamp, at: Timestamp, max_skew: Duration) -> bool {
+    ts > horizon(at, max_skew)
+}
+
+/// How old evidence observed at `ts` is at `at`, in whole seconds
+/// (negative: from the future).
 pub fn age_s(ts: Timestamp, at: Timestamp) -> i64 {
     at.duration_since(ts).as_secs()
 }
@@ -36,14 +79,29 @@ pub fn age_s(ts: Timestamp, at: Timestamp) -> i64 {
 mod tests {
     use super::*;
 
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("ts")
+    }
+
     #[test]
     fn stale_after_max_age_exactly() {
-        let at: Timestamp = "2026-11-26T01:00:00Z".parse().expect("ts");
+        let at = ts("2026-11-26T01:00:00Z");
         let max = default_max_age(DEFAULT_PROBE_INTERVAL);
         assert_eq!(max, Duration::from_secs(90));
-        let ts = |s: &str| -> Timestamp { s.parse().expect("ts") };
         assert!(!is_stale(ts("2026-11-26T00:58:30Z"), at, max));
         assert!(is_stale(ts("2026-11-26T00:58:29Z"), at, max));
         assert!(!is_stale(ts("2026-11-26T01:05:00Z"), at, max));
+    }
+
+    #[test]
+    fn future_beyond_the_skew_allowance_exactly() {
+        let at = ts("2026-11-26T01:00:00Z");
+        let (max, skew) = (Duration::from_secs(90), DEFAULT_MAX_SKEW);
+        assert_eq!(age(ts("2026-11-26T01:05:00Z"), at, max, skew), Age::Fresh);
+        assert_eq!(age(ts("2026-11-26T01:05:01Z"), at, max, skew), Age::Future);
+        assert!(is_future(ts("2026-11-26T01:05:01Z"), at, skew));
+        assert!(!is_future(ts("2026-11-26T01:05:00Z"), at, skew));
+        assert_eq!(age(ts("2026-11-26T00:58:29Z"), at, max, skew), Age::Stale);
+        assert_eq!(age(ts("2027-11-26T00:00:00Z"), at, max, skew), Age::Future);
     }
 }

@@ -66,12 +66,14 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         max_age: cli
             .max_age
             .unwrap_or_else(|| freshness::default_max_age(cli.probe_interval)),
+        max_skew: cli.max_skew,
         window,
         since: cli.since,
     };
     let scope = state::Scope {
         since: cli.since,
         until: cli.at,
+        horizon: Some(freshness::horizon(how.at, how.max_skew)),
     };
     let mut stream = state::Stream::new(&rules, scope);
     let mut replay = cli.transitions.then(replay::Replay::default);

@@ -41,6 +41,11 @@ pub enum Evidence {
     Current,
     /// At least one known evaluation in the window, and its latest record fresh.
     Window,
+    /// As `current`, and its known evaluations cover the phase's window:
+    /// they start within the max age of the window start and no two
+    /// consecutive ones are further apart than the max age (docs/judge.md,
+    /// "Coverage"). At the start gate (no window) the same as `current`.
+    Coverage,
 }
 
 /// A rule as written in YAML.

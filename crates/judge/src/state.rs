@@ -37,12 +37,97 @@ pub struct RuleState {
     pub fired: Option<Eval>,
     /// Evaluations at which it had fired for its `for`.
     pub fired_count: u64,
+    /// How its known evaluations cover the window: constant memory, not
+    /// the evaluations themselves.
+    pub coverage: Coverage,
+}
+
+/// The span of a rule's known evaluations and the longest gap between two
+/// consecutive ones (docs/judge.md, "Coverage"). Records are expected in
+/// time order; one older than the newest fills no gap (it is only counted
+/// when it extends the span backwards), so a hole is never hidden.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Coverage {
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    /// The longest gap between consecutive known evaluations: (from, to).
+    pub max_gap: Option<(Timestamp, Timestamp)>,
+}
+
+impl Coverage {
+    /// A known evaluation at `ts`.
+    pub fn observe(&mut self, ts: Timestamp) {
+        match (self.first, self.last) {
+            (Some(first), Some(last)) => {
+                if ts > last {
+                    self.gap(last, ts);
+                    self.last = Some(ts);
+                } else if ts < first {
+                    self.gap(ts, first);
+                    self.first = Some(ts);
+                }
+            }
+            _ => {
+                self.first = Some(ts);
+                self.last = Some(ts);
+            }
+        }
+    }
+
+    fn gap(&mut self, from: Timestamp, to: Timestamp) {
+        let longer = self
+            .max_gap
+            .is_none_or(|(a, b)| to.duration_since(from) > b.duration_since(a));
+        if longer {
+            self.max_gap = Some((from, to));
+        }
+    }
+
+    /// Two coverages (a bot's own records and canary-wide ones) as one. An
+    /// interleaving of the two cannot be reconstructed, so the longer gap is
+    /// kept: it may overstate a hole, never hide one.
+    pub fn merge(&self, other: &Coverage) -> Coverage {
+        let (Some(af), Some(al)) = (self.first, self.last) else {
+            return *other;
+        };
+        let (Some(bf), Some(bl)) = (other.first, other.last) else {
+            return *self;
+        };
+        let mut out = *self;
+        out.first = Some(af.min(bf));
+        out.last = Some(al.max(bl));
+        if let Some((a, b)) = other.max_gap {
+            out.gap(a, b);
+        }
+        if al < bf {
+            out.gap(al, bf);
+        } else if bl < af {
+            out.gap(bl, af);
+        }
+        out
+    }
+
+    /// The longest stretch without evidence from `start` (the window start)
+    /// to the last evaluation: (from, to), or `None` without evidence.
+    pub fn longest_gap(&self, start: Option<Timestamp>) -> Option<(Timestamp, Timestamp)> {
+        let first = self.first?;
+        let lead = start.filter(|s| *s < first).map(|s| (s, first));
+        match (lead, self.max_gap) {
+            (Some(l), Some(g)) => Some(if l.1.duration_since(l.0) >= g.1.duration_since(g.0) {
+                l
+            } else {
+                g
+            }),
+            (l, g) => l.or(g),
+        }
+    }
 }
 
 impl RuleState {
     fn update(&mut self, rule: &Rule, eval: Eval) {
         if eval.outcome != Outcome::Unknown {
             self.known += 1;
+            self.coverage.observe(eval.ts);
         }
         let newer = self.latest.as_ref().is_none_or(|l| eval.ts >= l.ts);
         match eval.outcome {
@@ -89,6 +174,7 @@ impl RuleState {
             firing_since,
             fired,
             fired_count: self.fired_count + other.fired_count,
+            coverage: self.coverage.merge(&other.coverage),
         }
     }
 }
@@ -105,6 +191,32 @@ pub struct TargetState {
     pub last_ts: Option<Timestamp>,
     pub records: u64,
     pub orders: Orders,
+    /// Records dated beyond the clock-skew allowance: not evidence.
+    pub future: Future,
+}
+
+/// Records from the future: how many, and the first one seen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Future {
+    pub count: u64,
+    /// The first one: its name, target and time.
+    pub first: Option<(String, String, Timestamp)>,
+}
+
+impl Future {
+    fn note(&mut self, rec: &Record) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some((rec.name.clone(), rec.target.clone(), rec.ts));
+        }
+    }
+
+    fn merge(&self, other: &Future) -> Future {
+        Future {
+            count: self.count + other.count,
+            first: self.first.clone().or_else(|| other.first.clone()),
+        }
+    }
 }
 
 impl TargetState {
@@ -118,6 +230,7 @@ impl TargetState {
                 last_ts: canary.last_ts,
                 records: canary.records,
                 orders: canary.orders,
+                future: canary.future.clone(),
             };
         };
         TargetState {
@@ -132,6 +245,7 @@ impl TargetState {
             last_ts: b.last_ts.max(canary.last_ts),
             records: b.records + canary.records,
             orders: b.orders.merge(&canary.orders),
+            future: b.future.merge(&canary.future),
         }
     }
 
@@ -168,10 +282,13 @@ fn same_content(a: &Record, b: &Record) -> bool {
 /// Options that decide which records count.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope {
-    /// Records before this only move order baselines.
+    /// Records before this are out of the window: ignored.
     pub since: Option<Timestamp>,
     /// Records after this are ignored (replay).
     pub until: Option<Timestamp>,
+    /// Records after this are from the future (beyond the clock-skew
+    /// allowance): counted and reported, never evidence.
+    pub horizon: Option<Timestamp>,
 }
 
 /// The state of the whole stream.
@@ -226,12 +343,13 @@ impl<'r> Stream<'r> {
             Some(key) => self.bots.entry(key).or_insert_with(|| TargetState::new(n)),
             None => &mut self.canary,
         };
+        // Orders before the window are not counted: the first sample inside
+        // it is the baseline (window.rs, Orders).
         if self.scope.since.is_some_and(|s| rec.ts < s) {
-            if rec.name == "metrics.orders" {
-                if let Some(v) = rec.value.as_f64() {
-                    state.orders.baseline(v);
-                }
-            }
+            return false;
+        }
+        if self.scope.horizon.is_some_and(|h| rec.ts > h) {
+            state.future.note(rec);
             return false;
         }
         self.latest_ts = Some(self.latest_ts.map_or(rec.ts, |t| t.max(rec.ts)));
@@ -240,13 +358,9 @@ impl<'r> Stream<'r> {
         state.records += 1;
         if rec.name == "metrics.orders" {
             if let Some(v) = rec.value.as_f64() {
-                // With --since the bot is taken to have (re)started at or
-                // after it, as it does at each phase start: its lifetime
-                // count is then all in the window. Without --since the
-                // first sample is only the baseline.
-                if !state.orders.seen() && self.scope.since.is_some() {
-                    state.orders.baseline(0.0);
-                }
+                // The first sample in the window (with or without --since)
+                // is only the baseline: nothing says when the bot's earlier
+                // lifetime orders were submitted.
                 state.orders.sample(v);
             }
         }

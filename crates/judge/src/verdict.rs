@@ -1,7 +1,7 @@
 //! From stream state to verdicts: one per bot when the stream holds a
 //! fleet, plus the overall one; each with its reasons and window.
 
-use crate::decide::{Criterion, Decision, Status, StreamFacts, decide, status};
+use crate::decide::{Clock, Criterion, Decision, Status, StreamFacts, decide, status};
 use crate::rules::{Action, Rule};
 use crate::state::{Stream, TargetState};
 use crate::window::{Progress, WindowSpec};
@@ -16,6 +16,8 @@ pub struct Judging {
     pub phase: Phase,
     pub at: Timestamp,
     pub max_age: Duration,
+    /// How far ahead of `at` evidence may be dated (clock skew).
+    pub max_skew: Duration,
     pub window: Option<WindowSpec>,
     pub since: Option<Timestamp>,
 }
@@ -77,18 +79,25 @@ fn judge_one<'r>(
     target: String,
     scope: &'static str,
 ) -> Judged<'r> {
+    let start = how.since.or(state.first_ts);
+    let clock = Clock {
+        at: how.at,
+        max_age: how.max_age,
+        max_skew: how.max_skew,
+        coverage_from: how.window.and(start),
+    };
     let criteria: Vec<Criterion<'r>> = rules
         .iter()
         .zip(&state.rules)
         .map(|(rule, st)| Criterion {
             rule,
-            status: status(rule, st, how.at, how.max_age),
+            status: status(rule, st, &clock),
         })
         .collect();
-    let start = how.since.or(state.first_ts);
     let window = Progress::new(how.window, start, how.at, &state.orders);
     let facts = StreamFacts {
         bad_lines: stream.bad_lines,
+        future: state.future.count,
     };
     let (decision, exit) = decide(how.phase, &criteria, &window, facts);
     let mut reasons = Vec::new();
@@ -99,12 +108,25 @@ fn judge_one<'r>(
             continue;
         }
         let e = c.status.eval();
+        let (value, threshold, ts) = match &c.status {
+            // The longest gap (s) against the max age (s), from when it began.
+            Status::Gap(_, from, to, max_age) => (
+                json!(to.duration_since(*from).as_secs()),
+                Some(max_age.as_secs() as f64),
+                Some(*from),
+            ),
+            _ => (
+                e.map_or(Value::Null, |e| e.value.clone()),
+                e.and_then(|e| e.threshold),
+                e.map(|e| e.ts),
+            ),
+        };
         reasons.push(reason(
             &c.rule.name,
             level,
-            e.map_or(Value::Null, |e| e.value.clone()),
-            e.and_then(|e| e.threshold),
-            e.map(|e| e.ts),
+            value,
+            threshold,
+            ts,
             c.message(how.at),
         ));
     }
@@ -123,6 +145,23 @@ fn judge_one<'r>(
             format!(
                 "{} unreadable input line(s){first}; promotion and advance are blocked",
                 stream.bad_lines
+            ),
+        ));
+    }
+    if let Some((name, target, ts)) = &state.future.first {
+        reasons.push(reason(
+            "input.future",
+            Level::Unknown,
+            json!(state.future.count),
+            None,
+            Some(*ts),
+            format!(
+                "{} record(s) dated more than {} after {} (--max-skew, the clock-skew \
+                 allowance): from the future, not evidence; the first, {name} from {target}, \
+                 is dated {ts}; fix the producer's clock; promotion and advance are blocked",
+                state.future.count,
+                canary_core::duration::format_duration(how.max_skew),
+                how.at
             ),
         ));
     }

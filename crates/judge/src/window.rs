@@ -38,8 +38,10 @@ impl WindowSpec {
 }
 
 /// Orders counted from `metrics.orders` samples: the bot's lifetime counter,
-/// which restarts at 0 with the bot. A decrease is a restart, so the new
-/// value is all new orders.
+/// which restarts at 0 with the bot. The first sample in the window is the
+/// baseline (the orders before it are not counted: nothing says when they
+/// were submitted); a decrease is a restart, so the new value is all new
+/// orders.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Orders {
     last: Option<f64>,
@@ -48,7 +50,7 @@ pub struct Orders {
 }
 
 impl Orders {
-    /// A sample inside the window.
+    /// A sample inside the window; the first one is the baseline.
     pub fn sample(&mut self, value: f64) {
         if !value.is_finite() || value < 0.0 {
             return;
@@ -62,13 +64,6 @@ impl Orders {
             }
         }
         self.last = Some(value);
-    }
-
-    /// A sample from before `--since`: only the baseline moves.
-    pub fn baseline(&mut self, value: f64) {
-        if value.is_finite() && value >= 0.0 {
-            self.last = Some(value);
-        }
     }
 
     pub fn seen(&self) -> bool {
@@ -182,9 +177,11 @@ mod tests {
     }
 
     #[test]
-    fn baseline_before_since_is_not_counted() {
+    fn the_first_sample_is_the_baseline_not_counted() {
         let mut o = Orders::default();
-        o.baseline(100.0);
+        o.sample(100.0);
+        assert_eq!(o.count, 0.0);
+        assert!(o.seen());
         o.sample(104.0);
         assert_eq!(o.count, 4.0);
     }
