@@ -189,15 +189,31 @@ impl Fx {
     }
 }
 
+/// Now minus `secs` seconds, truncated to the second (so at least `secs` ago).
+fn ts_ago(secs: i64) -> String {
+    jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - secs)
+        .expect("timestamp")
+        .to_string()
+}
+
+/// A verdict judged just now (a fresh one: rollback refuses stale verdicts).
 fn verdict(decision: &str, extra: &str) -> String {
+    verdict_at(&ts_ago(0), decision, extra)
+}
+
+fn verdict_at(ts: &str, decision: &str, extra: &str) -> String {
     format!(
-        r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"judge","target":"http://127.0.0.1:8080","kind":"verdict","name":"judge.verdict","level":"crit","value":"{decision}","msg":"m","decision":"{decision}","phase":"b","scope":"overall","reasons":[],"window":{{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true}}{extra}}}
+        r#"{{"v":1,"ts":"{ts}","tool":"judge","target":"http://127.0.0.1:8080","kind":"verdict","name":"judge.verdict","level":"crit","value":"{decision}","msg":"m","decision":"{decision}","phase":"b","scope":"overall","reasons":[],"window":{{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true}}{extra}}}
 "#
     )
 }
 
 fn promote_verdict() -> String {
-    verdict("promote", "").replace(r#""level":"crit""#, r#""level":"ok""#)
+    promote_verdict_at(&ts_ago(0))
+}
+
+fn promote_verdict_at(ts: &str) -> String {
+    verdict_at(ts, "promote", "").replace(r#""level":"crit""#, r#""level":"ok""#)
 }
 
 fn steps(out: &Output) -> Vec<(String, String)> {
@@ -235,7 +251,8 @@ fn extra_str(r: &Record, key: &str) -> String {
 #[test]
 fn dry_run_plans_the_previous_release_by_version_order() {
     let fx = Fx::new("dry");
-    let out = fx.rollback().stdin(verdict("rollback", "")).run();
+    let ts = ts_ago(0);
+    let out = fx.rollback().stdin(verdict_at(&ts, "rollback", "")).run();
     out.code(0);
     assert_eq!(
         steps(&out),
@@ -264,12 +281,16 @@ fn dry_run_plans_the_previous_release_by_version_order() {
         res.extra["target_source"],
         "previous release by version order"
     );
+    // A dry run takes no lock: its plan is a snapshot, and it says so.
+    assert_eq!(res.extra["snapshot"], true);
+    assert!(res.msg.contains("snapshot"), "{}", res.msg);
+    assert!(!fx.state().join("rollback.lock").exists());
     // Nothing ran, nothing moved, the run is audited.
     assert!(fx.calls().is_empty(), "{:?}", fx.calls());
     assert_eq!(fx.head(), fx.commit("v1.10.0"));
     let audit = fx.audit();
     assert!(audit.iter().any(|r| r["name"] == "rollback.trigger"
-        && r["verdict"]["ts"] == "2026-11-26T03:30:00Z"
+        && r["verdict"]["ts"] == ts.as_str()
         && r["mode"] == "dry-run"));
 }
 
@@ -329,18 +350,22 @@ fn execute_runs_every_step_then_a_second_run_does_no_harm() {
             .msg
             .contains("already at v1.3.0")
     );
+    // The rollback is complete: the stop is skipped too, without even a
+    // status query (a stop now could hit the production bot just restarted).
     assert!(
         again
             .record("rollback.step.stop")
             .msg
-            .contains("already stopped")
+            .contains("already completed"),
+        "{}",
+        again.record("rollback.step.stop").msg
     );
     assert_eq!(result(&again).value, "already-done");
     assert_eq!(fx.head(), fx.commit("v1.3.0"));
     assert_eq!(
         fx.calls().len(),
-        7,
-        "only one status query: {:?}",
+        6,
+        "nothing run again, not even a status query: {:?}",
         fx.calls()
     );
     // Both runs are in the audit log, each naming its verdict.
@@ -928,6 +953,25 @@ fn the_example_config_parses() {
             "--repo",
             &fx.repo.display().to_string(),
         ])
+        .args([root.join("examples/rollback/verdict-rollback.ndjson")]);
+    // The example verdict is a recorded one: older than the example's
+    // max_verdict_age, it is refused; a wider bound on the command line
+    // (flags over the file) reads it.
+    let stale = out.run();
+    stale.code(2);
+    assert_eq!(stale.record("rollback.rejected").extra["field"], "ts");
+    let out = cmd("rollback")
+        .args([
+            "--config",
+            &root
+                .join("examples/rollback/rollback.json")
+                .display()
+                .to_string(),
+            "--repo",
+            &fx.repo.display().to_string(),
+            "--max-verdict-age",
+            "36500d",
+        ])
         .args([root.join("examples/rollback/verdict-rollback.ndjson")])
         .run();
     out.code(0);
@@ -1070,4 +1114,295 @@ fn judge_verdicts_pipe_straight_into_rollback() {
     };
     assert_eq!(result(&out).value, want);
     assert!(fx.calls().is_empty());
+}
+
+/// Defect: promotion was keyed on the verdict's `ts`, so every new promote
+/// verdict deployed production again. It is keyed on the commit promoted.
+#[test]
+fn a_second_promote_verdict_for_the_same_commit_deploys_nothing() {
+    let fx = Fx::new("promote-twice");
+    let first = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(promote_verdict_at(&ts_ago(61)))
+        .run();
+    first.code(0);
+    assert_eq!(result(&first).value, "done");
+    let calls = fx.calls();
+    assert_eq!(calls.iter().filter(|c| *c == "deploy").count(), 1);
+    // A minute later, cron's next promote verdict for the same commit.
+    let second = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(promote_verdict_at(&ts_ago(1)))
+        .run();
+    second.code(0);
+    let res = result(&second);
+    assert_eq!(res.value, "already-done");
+    assert!(res.msg.contains("v1.10.0"), "{}", res.msg);
+    assert!(res.msg.contains("already promoted"), "{}", res.msg);
+    assert!(
+        steps(&second).iter().all(|(_, status)| status == "skipped"),
+        "{:?}",
+        steps(&second)
+    );
+    assert_eq!(fx.calls(), calls, "nothing ran, not even a status query");
+    let progress: Value = serde_json::from_slice(
+        &fs::read(fx.state().join("promote-progress.json")).expect("progress"),
+    )
+    .expect("json");
+    assert_eq!(progress["from_commit"], fx.commit("v1.10.0"));
+    assert_eq!(progress["from_tag"], "v1.10.0");
+    assert_eq!(progress["completed"], true);
+    assert!(progress["completed_at"].is_string());
+    // A dry run says the same.
+    let dry = fx
+        .rollback()
+        .args(["--promote"])
+        .stdin(promote_verdict())
+        .run();
+    dry.code(0);
+    assert_eq!(result(&dry).value, "already-done");
+}
+
+/// A promotion that stopped half-way resumes on any later fresh verdict for
+/// the same commit: finished steps are not repeated.
+#[test]
+fn a_failed_deploy_resumes_on_the_next_verdict_for_the_same_commit() {
+    let fx = Fx::new("promote-resume");
+    fx.touch("fail-deploy");
+    let out = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(promote_verdict_at(&ts_ago(30)))
+        .run();
+    out.code(1);
+    assert_eq!(extra_str(&result(&out), "failed_step"), "deploy");
+    fs::remove_file(fx.dir.join("fail-deploy")).expect("rm");
+    let again = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(promote_verdict())
+        .run();
+    again.code(0);
+    assert_eq!(
+        steps(&again),
+        pairs(&[
+            ("report", "skipped"),
+            ("profile_diff", "skipped"),
+            ("stop", "skipped"),
+            ("deploy", "done"),
+            ("watch", "done"),
+        ])
+    );
+    assert_eq!(result(&again).value, "done");
+}
+
+/// Defect: verdicts of any age were acted on. A verdict older than
+/// --max-verdict-age (default 5m), or dated ahead of the clock, is refused
+/// (exit 2, recorded) for promotion and rollback alike, dry run included.
+#[test]
+fn stale_verdicts_never_trigger_anything() {
+    let fx = Fx::new("stale-verdict");
+    // Two promote verdicts a minute apart, the first 40 minutes old.
+    for ago in [40 * 60, 39 * 60] {
+        let out = fx
+            .rollback()
+            .args(["--promote", "--execute"])
+            .stdin(promote_verdict_at(&ts_ago(ago)))
+            .run();
+        out.code(2);
+        let rej = out.record("rollback.rejected");
+        assert_eq!(rej.extra["field"], "ts");
+        assert_eq!(rej.extra["max_age_s"], 300.0);
+        assert!(extra_str(&rej, "reason").contains("older than"), "{rej:?}");
+        assert_eq!(result(&out).value, "refused");
+        assert!(out.stderr.contains("stale"), "{}", out.stderr);
+    }
+    assert!(fx.calls().is_empty(), "{:?}", fx.calls());
+    assert!(!fx.state().join("reports").exists());
+    assert!(!fx.state().join("promote-progress.json").exists());
+    // Rollback and stop verdicts: the same bound.
+    for decision in ["rollback", "stop"] {
+        for execute in [true, false] {
+            let mut c = fx.rollback();
+            if execute {
+                c = c.args(["--execute"]);
+            }
+            let out = c.stdin(verdict_at(&ts_ago(40 * 60), decision, "")).run();
+            out.code(2);
+            assert_eq!(out.record("rollback.rejected").extra["field"], "ts");
+            assert_eq!(result(&out).value, "refused");
+            assert!(
+                out.record("rollback.config").msg.contains("--force"),
+                "names the human override for an interrupted rollback"
+            );
+            assert!(steps(&out).is_empty());
+        }
+    }
+    // Dated ahead of the clock by more than a minute: refused too.
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict_at(&ts_ago(-10 * 60), "rollback", ""))
+        .run();
+    out.code(2);
+    assert!(
+        extra_str(&out.record("rollback.rejected"), "reason").contains("in the future"),
+        "{}",
+        out.stdout
+    );
+    assert!(fx.calls().is_empty(), "{:?}", fx.calls());
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+    let audited = fx
+        .audit()
+        .into_iter()
+        .filter(|r| r["name"] == "rollback.rejected" && r["field"] == "ts")
+        .count();
+    assert_eq!(audited, 7, "every refusal is in the audit log");
+    // The bound is configurable: on the command line, and in the config file.
+    let out = fx
+        .rollback()
+        .args(["--max-verdict-age", "1h"])
+        .stdin(verdict_at(&ts_ago(40 * 60), "rollback", ""))
+        .run();
+    out.code(0);
+    assert_eq!(result(&out).value, "planned");
+    let trig = out.record("rollback.trigger");
+    assert!(trig.extra["verdict_age_s"].as_f64().expect("age") >= 2400.0);
+    assert_eq!(trig.extra["max_verdict_age_s"], 3600.0);
+    let config = fx.dir.join("rollback.json");
+    fs::write(&config, r#"{"max_verdict_age": "1h"}"#).expect("write");
+    let out = fx
+        .rollback()
+        .args(["--config", &config.display().to_string()])
+        .stdin(verdict_at(&ts_ago(40 * 60), "rollback", ""))
+        .run();
+    out.code(0);
+    fs::write(&config, r#"{"max_verdict_age": "10m"}"#).expect("write");
+    let out = fx
+        .rollback()
+        .args(["--config", &config.display().to_string()])
+        .stdin(verdict_at(&ts_ago(40 * 60), "rollback", ""))
+        .run();
+    out.code(2);
+    fs::write(&config, r#"{"max_verdict_age": "soon"}"#).expect("write");
+    let out = fx
+        .rollback()
+        .args(["--config", &config.display().to_string()])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(2);
+    assert!(
+        out.record("rollback.config")
+            .msg
+            .contains("max_verdict_age")
+    );
+    assert!(fx.calls().is_empty(), "{:?}", fx.calls());
+}
+
+/// Defect: a completed rollback ran the stop command again on a re-run,
+/// which stops the production bot the rollback restarted when the stop
+/// command matches it.
+#[test]
+fn a_completed_rollback_runs_nothing_again_not_even_the_stop() {
+    let fx = Fx::new("rollback-twice");
+    let first = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    first.code(0);
+    let calls = fx.calls();
+    assert_eq!(
+        calls,
+        ["status", "stop", "status", "close", "sync", "restart"]
+    );
+    // The status command now sees something running: the production bot
+    // the restart started, when the stop/status commands match it.
+    fx.touch("canary-running");
+    let second = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    second.code(0);
+    assert_eq!(fx.calls(), calls, "nothing ran again: {:?}", fx.calls());
+    assert!(fx.dir.join("canary-running").exists(), "not stopped");
+    let stop = second.record("rollback.step.stop");
+    assert_eq!(stop.value, "skipped");
+    assert!(stop.msg.contains("already completed"), "{}", stop.msg);
+    let res = result(&second);
+    assert_eq!(res.value, "already-done");
+    assert!(res.msg.contains("not even the stop"), "{}", res.msg);
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+}
+
+/// Defect: the lock was taken after planning, so a run that planned before
+/// another run took the lock executed its stale plan after that run: a
+/// second close, checkout, sync and restart (a second production bot).
+/// `git` is wrapped so that the slow run pauses while reading HEAD.
+#[test]
+fn a_run_never_executes_a_plan_made_before_another_run_held_the_lock() {
+    let fx = Fx::new("lock-plan");
+    let real_git = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .expect("sh")
+            .stdout,
+    )
+    .expect("utf-8")
+    .trim()
+    .to_owned();
+    assert!(!real_git.is_empty(), "git on PATH");
+    let wrap = fx.dir.join("slowgit");
+    fs::create_dir_all(&wrap).expect("mkdir");
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = symbolic-ref ]; then touch '{}'; sleep 6; fi\nexec '{real_git}' \"$@\"\n",
+        fx.dir.join("git-paused").display()
+    );
+    fs::write(wrap.join("git"), script).expect("write");
+    let mut perm = fs::metadata(wrap.join("git")).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    fs::set_permissions(wrap.join("git"), perm).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        wrap.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let slow = fx
+        .rollback()
+        .args(["--execute"])
+        .env("PATH", &path)
+        .stdin(verdict("rollback", ""));
+    let handle = std::thread::spawn(move || slow.run());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !fx.dir.join("git-paused").exists() {
+        assert!(Instant::now() < deadline, "the slow run never read HEAD");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // While the slow run is reading the repository, another run comes.
+    let fast = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    let slow = handle.join().expect("slow run");
+    let count = |what: &str| fx.calls().iter().filter(|c| *c == what).count();
+    assert_eq!(
+        (count("close"), count("sync"), count("restart")),
+        (1, 1, 1),
+        "one rollback, not two: {:?}\nfast: {}\nslow: {}",
+        fx.calls(),
+        fast.stdout,
+        slow.stdout
+    );
+    // The slow run held the lock while it planned: the other was refused.
+    fast.code(2);
+    assert_eq!(fast.record("rollback.lock").value, "held");
+    slow.code(0);
+    assert_eq!(result(&slow).value, "done");
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+    assert!(!fx.state().join("rollback.lock").exists());
 }

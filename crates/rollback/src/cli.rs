@@ -19,11 +19,12 @@ use std::time::Duration;
 /// to do next. Commands are argv arrays (a JSON array, or words split on
 /// spaces), never shell strings; nothing from the input reaches a command line
 /// except a validated release tag. A lock refuses concurrent runs; every run
-/// is appended to an NDJSON audit log.
+/// is appended to an NDJSON audit log. A verdict older than --max-verdict-age
+/// (default 5m) is refused: stale evidence never rolls back or promotes.
 ///
 /// Exit: 0 nothing to do, plan printed, or executed (or already done); 1 a
 /// step failed; 2 could not evaluate (usage, unreadable input, no usable
-/// verdict, configuration or tag error, lock held).
+/// verdict, stale verdict, configuration or tag error, lock held).
 #[derive(Debug, Parser)]
 #[command(name = "rollback", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -106,6 +107,11 @@ pub struct Cli {
     /// Promotion: the production profile [default: REPO/config/profiles/prod.yaml].
     #[arg(long, value_name = "PATH")]
     pub prod_profile: Option<PathBuf>,
+
+    /// Refuse a verdict older than this (or dated more than 1m ahead): a stale
+    /// verdict never triggers anything [default: 5m].
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub max_verdict_age: Option<Duration>,
 
     /// Timeout of each step's command [default: 5m].
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]

@@ -13,6 +13,8 @@ use std::time::Duration;
 const MAX_CONFIG: u64 = 1 << 20;
 /// Name of the canary instance in the runbook's process-manager commands.
 pub const CANARY_UNIT: &str = "gpt-trader-canary";
+/// A verdict older than this is refused unless `--max-verdict-age` says otherwise.
+pub const DEFAULT_MAX_VERDICT_AGE: Duration = Duration::from_secs(300);
 
 /// The JSON configuration file. Unknown keys are refused (a typo must not
 /// silently fall back to a default command).
@@ -26,6 +28,8 @@ pub struct FileConfig {
     pub skip_close_positions: Option<bool>,
     pub step_timeout: Option<String>,
     pub start_grace: Option<String>,
+    /// Oldest verdict acted on, e.g. `"5m"`.
+    pub max_verdict_age: Option<String>,
     /// Per-step timeouts, e.g. `{"sync": "10m"}`.
     #[serde(default)]
     pub timeouts: BTreeMap<String, String>,
@@ -90,6 +94,8 @@ pub struct Settings {
     pub step_timeout: Duration,
     pub timeouts: BTreeMap<String, Duration>,
     pub start_grace: Duration,
+    /// A verdict older than this is refused (never acted on).
+    pub max_verdict_age: Duration,
 }
 
 impl Settings {
@@ -304,6 +310,14 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
         (None, Some(t)) => duration("start_grace", t)?,
         (None, None) => Duration::from_secs(15),
     };
+    let max_verdict_age = match (cli.max_verdict_age, &file.max_verdict_age) {
+        (Some(d), _) => d,
+        (None, Some(t)) => duration("max_verdict_age", t)?,
+        (None, None) => DEFAULT_MAX_VERDICT_AGE,
+    };
+    if max_verdict_age.is_zero() {
+        return Err("the maximum verdict age must be more than 0 (--max-verdict-age, config max_verdict_age)".into());
+    }
     let mut timeouts = BTreeMap::new();
     for (step, text) in &file.timeouts {
         if !crate::plan::STEP_NAMES.contains(&step.as_str()) {
@@ -333,6 +347,7 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
         step_timeout,
         timeouts,
         start_grace,
+        max_verdict_age,
     })
 }
 

@@ -2,9 +2,10 @@
 //! canary, driven by judge's verdicts, as NDJSON step records.
 //!
 //! The run: settings (flags over a JSON config over defaults) → the trigger
-//! (the verdict acted on, or `--force`) → the plan (git tags by version
-//! order, progress of an earlier run) → with `--execute`, the lock and the
-//! steps → a closing `rollback.result` / `promote.result` record. Every
+//! (the verdict acted on, if not older than `--max-verdict-age`, or
+//! `--force`) → with `--execute`, the lock → the plan (git tags by version
+//! order, progress of an earlier run) → the steps (run with `--execute`) →
+//! a closing `rollback.result` / `promote.result` record. Every
 //! record also goes to the audit log.
 
 #![forbid(unsafe_code)]
@@ -136,7 +137,7 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
     }
 
     // The trigger.
-    let (action, verdict) = match trigger(cli, stdin, sink) {
+    let (action, verdict) = match trigger(cli, &settings, stdin, sink) {
         Ok(t) => t,
         Err(exit) => return exit,
     };
@@ -144,7 +145,20 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
         return Exit::Clean;
     }
 
-    // The plan.
+    // The lock (--execute), before anything about the repository or an
+    // earlier run is read: a plan made before another run took the lock
+    // would be stale once that run is done. A dry run takes no lock; its
+    // plan is a snapshot and says so.
+    let _lock = if cli.execute {
+        match take_lock(cli, &state_dir, sink) {
+            Ok(l) => Some(l),
+            Err(exit) => return exit,
+        }
+    } else {
+        None
+    };
+
+    // The plan, then the steps.
     let plan = match action {
         Action::StopOnly => git::Repo::tags(&repo)
             .and_then(|t| repo.head(&t))
@@ -166,61 +180,64 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
         Ok(p) => p,
         Err(e) => return refuse(sink, "rollback.config", &e),
     };
-
-    // The lock, then the steps.
-    let _lock = if cli.execute {
-        let path = state_dir.join("rollback.lock");
-        match lock::Lock::acquire(&path, sink.run_id(), cli.break_stale_lock) {
-            Ok(l) => {
-                if let Some(old) = &l.broke {
-                    sink.emit(
-                        Record::new(TOOL, &path.display().to_string(), Kind::Error, "rollback.lock", Level::Warn)
-                            .value("broken")
-                            .extra("owner", old.clone())
-                            .msg(format!("broke the stale lock {} of a run that is no longer running (--break-stale-lock)", path.display())),
-                    );
-                }
-                Some(l)
-            }
-            Err(refusal) => {
-                let msg = refusal.message(&path);
-                let (value, owner) = match &refusal {
-                    lock::Refusal::Held { owner, .. } => ("held", owner.clone()),
-                    lock::Refusal::Stale { owner, .. } => ("stale", owner.clone()),
-                    lock::Refusal::Io(_) => ("error", Value::Null),
-                };
-                diag(TOOL, "error", &msg);
-                sink.emit(
-                    Record::new(
-                        TOOL,
-                        &path.display().to_string(),
-                        Kind::Error,
-                        "rollback.lock",
-                        Level::Crit,
-                    )
-                    .value(value)
-                    .extra("owner", owner)
-                    .msg(msg.clone()),
-                );
-                let result = format!("{}.result", sink.prefix);
-                sink.emit(
-                    Record::new(TOOL, "rollback", Kind::Step, &result, Level::Unknown)
-                        .value("refused")
-                        .extra("outcome", "refused")
-                        .msg(format!("nothing was run: {msg}")),
-                );
-                return Exit::Unevaluable;
-            }
-        }
-    } else {
-        None
-    };
     steps::go(&mut plan, &settings, &repo, cli.execute, sink)
+}
+
+/// Take the lock shared by rollback and promotion, or say why not (exit 2).
+fn take_lock<W: Write>(
+    cli: &Cli,
+    state_dir: &std::path::Path,
+    sink: &mut Sink<'_, W>,
+) -> Result<lock::Lock, Exit> {
+    let path = state_dir.join("rollback.lock");
+    match lock::Lock::acquire(&path, sink.run_id(), cli.break_stale_lock) {
+        Ok(l) => {
+            if let Some(old) = &l.broke {
+                sink.emit(
+                    Record::new(TOOL, &path.display().to_string(), Kind::Error, "rollback.lock", Level::Warn)
+                        .value("broken")
+                        .extra("owner", old.clone())
+                        .msg(format!("broke the stale lock {} of a run that is no longer running (--break-stale-lock)", path.display())),
+                );
+            }
+            Ok(l)
+        }
+        Err(refusal) => {
+            let msg = refusal.message(&path);
+            let (value, owner) = match &refusal {
+                lock::Refusal::Held { owner, .. } => ("held", owner.clone()),
+                lock::Refusal::Stale { owner, .. } => ("stale", owner.clone()),
+                lock::Refusal::Io(_) => ("error", Value::Null),
+            };
+            diag(TOOL, "error", &msg);
+            sink.emit(
+                Record::new(
+                    TOOL,
+                    &path.display().to_string(),
+                    Kind::Error,
+                    "rollback.lock",
+                    Level::Crit,
+                )
+                .value(value)
+                .extra("owner", owner)
+                .msg(msg.clone()),
+            );
+            let result = format!("{}.result", sink.prefix);
+            sink.emit(
+                Record::new(TOOL, "rollback", Kind::Step, &result, Level::Unknown)
+                    .value("refused")
+                    .extra("outcome", "refused")
+                    .msg(format!("nothing was run: {msg}")),
+            );
+            Err(Exit::Unevaluable)
+        }
+    }
 }
 
 /// Read the input (unless forced), emit the trigger record, and say what to do.
 fn trigger<R: BufRead, W: Write>(
     cli: &Cli,
+    settings: &config::Settings,
     stdin: R,
     sink: &mut Sink<'_, W>,
 ) -> Result<(Action, Option<trigger::Verdict>), Exit> {
@@ -270,6 +287,59 @@ fn trigger<R: BufRead, W: Write>(
             ));
         }
         Err(e) => return Err(refuse(sink, "rollback.config", &e)),
+    };
+    // A stale verdict never triggers anything, whatever its decision: the
+    // canary it judged may have been stopped, rolled back, promoted or
+    // replaced since.
+    let age_s = match trigger::freshness(&verdict, jiff::Timestamp::now(), settings.max_verdict_age)
+    {
+        Ok(age) => age,
+        Err(why) => {
+            let ts = verdict.record.ts.to_string();
+            diag(
+                TOOL,
+                "error",
+                &format!("{}: verdict of {ts}: {why}", verdict.source),
+            );
+            sink.emit(
+                Record::new(
+                    TOOL,
+                    &verdict.source,
+                    Kind::Error,
+                    "rollback.rejected",
+                    Level::Unknown,
+                )
+                .value(ts.clone())
+                .extra("field", "ts")
+                .extra("reason", why.clone())
+                .extra("verdict_ts", ts.clone())
+                .extra(
+                    "age_s",
+                    jiff::Timestamp::now()
+                        .duration_since(verdict.record.ts)
+                        .as_secs_f64(),
+                )
+                .extra("max_age_s", settings.max_verdict_age.as_secs_f64())
+                .extra("verdict", verdict.summary())
+                .msg(format!(
+                    "verdict of {ts} rejected: field 'ts': {why}; it is not acted on"
+                )),
+            );
+            let hint = if cli.promote {
+                "promote only on a fresh verdict (judge the canary now)"
+            } else {
+                "act only on a fresh verdict (judge the canary now); to finish an interrupted \
+                 rollback without one, decide it yourself with --force"
+            };
+            return Err(refuse(
+                sink,
+                "rollback.config",
+                &format!(
+                    "the {} verdict of {ts} is stale ({why}); {hint}",
+                    verdict.decision.as_str()
+                ),
+            ));
+        }
     };
     let d = verdict.decision;
     let (action, msg) = match (cli.promote, d) {
@@ -337,6 +407,8 @@ fn trigger<R: BufRead, W: Write>(
             .extra("forced", false)
             .extra("action", act)
             .extra("verdict", verdict.summary())
+            .extra("verdict_age_s", age_s)
+            .extra("max_verdict_age_s", settings.max_verdict_age.as_secs_f64())
             .msg(msg.clone()),
     );
     if action == Action::Nothing {

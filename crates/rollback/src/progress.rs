@@ -17,11 +17,15 @@ pub struct Progress {
     /// Rollback: the known-good release.
     pub to_tag: Option<String>,
     pub to_commit: Option<String>,
-    /// Promotion: the verdict it acted on.
+    /// The verdict that started it (promotion: later verdicts for the same
+    /// commit resume or find it done; the key is `from_commit`).
     pub verdict_ts: Option<String>,
     /// Steps finished (done, or skipped as already done).
     pub done: Vec<String>,
     pub completed: bool,
+    /// When it completed (promotion: when the commit was promoted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
     pub updated: String,
 }
 

@@ -12,9 +12,12 @@ use canary_core::Level;
 use serde_json::{Value, json};
 use std::path::Path;
 
-/// The promotion plan. A re-run on the same verdict with HEAD unchanged
-/// resumes it: finished steps are not repeated (a second deploy would start
-/// a second production bot).
+/// The promotion plan. A promotion is keyed on what it promotes — HEAD's
+/// commit (and release tag), recorded in the progress file — never on the
+/// verdict: any later promote verdict for the same commit resumes it
+/// (finished steps are not repeated: a second deploy would start a second
+/// production bot), and once it completed, the commit is promoted and every
+/// step is skipped (`already-done`).
 pub fn plan(
     settings: &Settings,
     repo: &Repo,
@@ -27,9 +30,7 @@ pub fn plan(
     let ts = verdict.record.ts;
     let ts_text = ts.to_string();
     let ppath = progress::path(state_dir, "promote");
-    let resume = progress::load(&ppath).filter(|p| {
-        p.verdict_ts.as_deref() == Some(ts_text.as_str()) && p.from_commit == head.commit
-    });
+    let resume = progress::load(&ppath).filter(|p| p.from_commit == head.commit);
     let done_by = |step: &str| {
         resume
             .as_ref()

@@ -51,7 +51,7 @@ pub fn failure(plan: &Plan, step: &Step, settings: &Settings, repo: &Repo) -> (S
         Action::Start { log, .. } => log.display().to_string(),
         _ => String::new(),
     };
-    let rerun = "then re-run the same command: finished steps are not repeated";
+    let rerun = "then re-run the same command with a fresh verdict (one older than --max-verdict-age is refused; --force for a rollback): finished steps are not repeated";
     let (state, next) = match (plan.prefix, step.name) {
         ("rollback", "stop") => (
             format!("the canary may still be running; nothing else was changed (positions untouched, repository still at {from})"),
@@ -121,21 +121,30 @@ pub fn failed(
 pub fn success(plan: &Plan, repo: &Repo, execute: bool, finished: &[&str]) -> Record {
     let all_skipped = plan.steps.iter().all(|s| s.skip.is_some());
     let to = plan.target.as_ref().map(|t| t.name.as_str()).unwrap_or("");
+    let snapshot = "a snapshot made without the lock: --execute takes the lock and plans again";
     let (outcome, msg) = match (execute, plan.prefix, &plan.completed_before) {
-        (false, _, _) if all_skipped => (
+        (false, "rollback", Some(run)) => (
             "already-done",
-            "dry run: every step is already done; nothing would run".to_owned(),
+            format!("dry run: the rollback to {to} was already completed by run {run}; nothing would run, not even the stop ({snapshot})"),
         ),
-        (false, _, _) => (
+        (false, _, Some(run)) => (
+            "already-done",
+            format!("dry run: {} was already promoted by run {run}; nothing would run, not even the stop ({snapshot})", plan.head.label()),
+        ),
+        (false, _, None) if all_skipped => (
+            "already-done",
+            format!("dry run: every step is already done; nothing would run ({snapshot})"),
+        ),
+        (false, _, None) => (
             "planned",
             format!(
-                "dry run: {} step(s) planned; re-run with --execute to run them",
+                "dry run: {} step(s) planned; re-run with --execute to run them ({snapshot})",
                 plan.steps.iter().filter(|s| s.skip.is_none()).count()
             ),
         ),
         (true, "rollback", Some(run)) => (
             "already-done",
-            format!("the rollback to {to} was already completed by run {run}; the repository is at {to} and the canary is stopped: nothing else was done"),
+            format!("the rollback to {to} was already completed by run {run}; the repository is at {to}: nothing was run, not even the stop (it could hit the production bot the rollback restarted)"),
         ),
         (true, "rollback", None) if plan.target.is_none() => (
             "done",
@@ -147,14 +156,16 @@ pub fn success(plan: &Plan, repo: &Repo, execute: bool, finished: &[&str]) -> Re
         ),
         (true, _, Some(run)) => (
             "already-done",
-            format!("the promotion was already completed by run {run}: nothing else was done"),
+            format!("{} ({}) was already promoted by run {run}: nothing was run, not even the stop (production is deployed; a second deploy would start a second production bot)", plan.head.label(), crate::git::short(&plan.head.commit)),
         ),
         (true, _, None) => (
             "done",
             "promoted: canary stopped, production deployed, post-promotion watch started for one hour".to_owned(),
         ),
     };
-    base(plan, repo, outcome, Level::Ok)
-        .extra("finished", json!(finished))
-        .msg(msg)
+    let mut rec = base(plan, repo, outcome, Level::Ok).extra("finished", json!(finished));
+    if !execute {
+        rec = rec.extra("snapshot", true);
+    }
+    rec.msg(msg)
 }

@@ -246,6 +246,28 @@ pub fn go<W: Write>(
     execute: bool,
     sink: &mut Sink<'_, W>,
 ) -> Exit {
+    if let Some(run) = plan.completed_before.clone() {
+        // Already complete: nothing runs, not even the stop (guarded or
+        // not): the canary was stopped then, and a stop command now could
+        // hit the production bot the procedure started.
+        let what = if plan.prefix == "rollback" {
+            "this rollback"
+        } else {
+            "this promotion"
+        };
+        for step in &plan.steps {
+            let reason = step.skip.clone().unwrap_or_else(|| {
+                format!("{what} was already completed by run {run}: nothing is run again")
+            });
+            sink.emit(
+                record(plan, step, repo, "skipped", Level::Ok)
+                    .extra("reason", reason.clone())
+                    .msg(format!("{}: {reason}", step.name)),
+            );
+        }
+        sink.emit(crate::result::success(plan, repo, execute, &[]));
+        return Exit::Clean;
+    }
     if execute {
         if let Some((path, p)) = &mut plan.progress {
             if let Err(e) = crate::progress::save(path, p) {
@@ -317,6 +339,7 @@ pub fn go<W: Write>(
     if execute {
         if let Some((path, p)) = &mut plan.progress {
             p.completed = true;
+            p.completed_at = Some(jiff::Timestamp::now().to_string());
             if let Err(e) = crate::progress::save(path, p) {
                 canary_core::diag(
                     TOOL,

@@ -219,6 +219,45 @@ pub fn pick(verdicts: &[Verdict]) -> Result<Option<&Verdict>, String> {
     Ok(Some(last))
 }
 
+/// How far ahead of this host's clock a verdict may be dated (clock skew
+/// between the host that judged and this one); further ahead is refused.
+pub const MAX_FUTURE_SKEW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Is the verdict recent enough to act on? Its age is measured from its `ts`,
+/// the moment judge judged (`--at` when replaying), to `now`. `Ok(age in
+/// seconds, negative when dated slightly ahead)`; `Err(why)` when it is older
+/// than `max_age` or dated more than [`MAX_FUTURE_SKEW`] ahead.
+pub fn freshness(
+    v: &Verdict,
+    now: jiff::Timestamp,
+    max_age: std::time::Duration,
+) -> Result<f64, String> {
+    use canary_core::duration::format_duration;
+    let age = now.duration_since(v.record.ts);
+    let age_s = age.as_secs_f64();
+    if age.is_negative() {
+        let ahead = std::time::Duration::try_from(-age).unwrap_or(std::time::Duration::MAX);
+        if ahead > MAX_FUTURE_SKEW {
+            return Err(format!(
+                "it is dated {} in the future (more than the {} of clock skew allowed): a clock is wrong or the verdict is not judge's",
+                format_duration(ahead),
+                format_duration(MAX_FUTURE_SKEW)
+            ));
+        }
+        return Ok(age_s);
+    }
+    let age = std::time::Duration::try_from(age).unwrap_or(std::time::Duration::MAX);
+    if age > max_age {
+        return Err(format!(
+            "it is {} old, older than the maximum verdict age {} (--max-verdict-age): \
+             the canary it judged may have changed since",
+            format_duration(age),
+            format_duration(max_age)
+        ));
+    }
+    Ok(age_s)
+}
+
 /// A promotion needs a clean Phase B verdict over a complete window:
 /// nothing is promoted on missing evidence.
 pub fn promotable(v: &Verdict) -> Result<(), String> {
@@ -293,6 +332,26 @@ mod tests {
         assert_eq!((i.malformed, i.rejected), (1, 3));
         assert_eq!(i.verdicts.len(), 1);
         assert_eq!(i.verdicts[0].to_tag.as_deref(), Some("v1.3.0"));
+    }
+
+    #[test]
+    fn stale_and_future_verdicts_are_not_fresh() {
+        let i = intake(&[line(r#","decision":"rollback""#)]);
+        let v = &i.verdicts[0];
+        let ts = v.record.ts;
+        let max = std::time::Duration::from_secs(300);
+        let at = |secs: i64| {
+            ts.checked_add(jiff::SignedDuration::from_secs(secs))
+                .expect("ts")
+        };
+        assert_eq!(freshness(v, at(0), max), Ok(0.0));
+        assert_eq!(freshness(v, at(300), max), Ok(300.0));
+        let err = freshness(v, at(301), max).expect_err("stale");
+        assert!(err.contains("5m1s old"), "{err}");
+        assert!(freshness(v, at(40 * 60), max).is_err());
+        assert_eq!(freshness(v, at(-60), max), Ok(-60.0));
+        let err = freshness(v, at(-61), max).expect_err("future");
+        assert!(err.contains("in the future"), "{err}");
     }
 
     #[test]
