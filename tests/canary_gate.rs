@@ -202,3 +202,38 @@ fn the_health_check_script_replaces_runbook_2_2() {
         "only rows that are not ok are listed"
     );
 }
+
+#[test]
+fn a_new_phase_starts_a_new_window() {
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "40"]);
+    let dir = TempDir::new("gate-phase");
+    for _ in 0..2 {
+        gate(&dir.0, &sim, &[]).output().expect("phase a run");
+        std::thread::sleep(std::time::Duration::from_millis(600));
+    }
+    let phase_a = std::fs::read_to_string(dir.0.join("state/phase")).expect("phase file");
+    assert!(phase_a.starts_with("a "), "{phase_a}");
+    let mut b = gate(&dir.0, &sim, &[]);
+    // gate() says --phase a; the last --phase wins for this run.
+    b.args(["--phase", "b"]);
+    let out = b.output().expect("phase b run");
+    let phase_b = std::fs::read_to_string(dir.0.join("state/phase")).expect("phase file");
+    assert!(phase_b.starts_with("b "), "{phase_b}");
+    let verdict: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .expect("a verdict"),
+    )
+    .expect("json");
+    assert_eq!(verdict["phase"], "b");
+    // Phase A's orders (tens of them) are not Phase B's: one scrape in the
+    // new window is its baseline.
+    assert_eq!(verdict["window"]["orders"], 0, "{verdict}");
+    let start = verdict["window"]["start"].as_str().expect("window start");
+    assert!(
+        start >= phase_b[2..].trim(),
+        "window {start} starts before phase b {}",
+        phase_b[2..].trim()
+    );
+}
