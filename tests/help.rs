@@ -45,3 +45,20 @@ fn every_tool_has_a_version() {
         assert!(out.stdout.starts_with(tool), "{tool}: {}", out.stdout);
     }
 }
+
+#[test]
+fn usage_errors_name_the_tool_and_exit_2() {
+    for tool in TOOLS {
+        let out = cmd(tool).args(["--definitely-not-a-flag"]).run();
+        out.code(2);
+        assert!(
+            out.stderr.starts_with(&format!("{tool}: error: ")),
+            "{tool}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{tool}: usage errors write no records"
+        );
+    }
+}

@@ -355,13 +355,13 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback.rejected",
         Error,
         "rollback",
-        "a verdict refused as a whole: `decision`/`scope` missing or of the wrong type, or a `to_tag`/`tag` that is not a valid release tag (injection attempts); never acted on"
+        "a verdict refused as a whole: `decision`/`scope` missing or of the wrong type, a `to_tag`/`tag` that is not a valid release tag (injection attempts), or a verdict older than `--max-verdict-age` or dated ahead of the clock (field `ts`); never acted on"
     ),
     spec!(
         "rollback.config",
         Error,
         "rollback",
-        "nothing was run: bad usage or config file, not a git repository, no usable verdict, tag resolution failed (no earlier release, HEAD not on a tag), close-positions hook not configured"
+        "nothing was run: bad usage or config file, not a git repository, no usable verdict, a stale verdict, tag resolution failed (no earlier release, HEAD not on a tag), close-positions hook not configured"
     ),
     spec!(
         "rollback.lock",
