@@ -109,18 +109,20 @@ fn starting_bot_has_an_empty_metrics_body() {
     );
 }
 
+/// The bot's lifetime order count in a /metrics response.
+fn orders(body: &str) -> i64 {
+    body.lines()
+        .filter(|l| l.starts_with("gpt_trader_order_submission_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+        .sum()
+}
+
 #[test]
 fn live_mode_counters_grow() {
     let sim = Sim::with_args(&["--scenario", "live", "--order-rate", "50"]);
-    let count = |body: &str| -> i64 {
-        body.lines()
-            .filter(|l| l.starts_with("gpt_trader_order_submission_total{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
-            .sum()
-    };
-    let first = count(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
+    let first = orders(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let second = count(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
+    let second = orders(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
     assert!(
         second >= first + 10,
         "orders did not grow: {first} -> {second}"
@@ -144,12 +146,6 @@ fn unknown_scenario_is_a_usage_error() {
 #[test]
 fn live_traffic_can_run_on_top_of_any_scenario() {
     let sim = Sim::with_args(&["--scenario", "healthy-a", "--live", "--order-rate", "50"]);
-    let orders = |body: &str| -> i64 {
-        body.lines()
-            .filter(|l| l.starts_with("gpt_trader_order_submission_total{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
-            .sum()
-    };
     let first = orders(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
     std::thread::sleep(std::time::Duration::from_millis(300));
     let second = orders(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));

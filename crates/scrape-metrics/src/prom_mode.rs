@@ -6,7 +6,7 @@ use crate::histogram::BucketMode;
 use crate::prometheus::{
     Element, Prom, QueryError, Scope, broken_series, corrected_p95, group, wants_correction,
 };
-use crate::signals::{Ctx, Evidence, signal};
+use crate::signals::{Ctx, Evidence, Sig, Span};
 use canary_core::thresholds;
 use canary_core::{Kind, Level, Record, diag};
 use serde_json::{Map, Value, json};
@@ -152,14 +152,7 @@ fn group_records(
         (Ok(None), Ok(Some(_))) => Err(no_orders.clone()),
         (Ok(None), _) => Err(no_data.clone()),
     };
-    let err = signal(
-        ctx,
-        "metrics.order_error_rate",
-        thresholds::ORDER_ERROR_RATE,
-        err,
-        "order error rate",
-        base_extra(answers, "err", &range),
-    );
+    let err = Sig::ErrorRate.record(ctx, err, base_extra(answers, "err", &range), Span::Window);
 
     let retry = match value_of(answers, "retry", g, fleet) {
         Err(e) => Err(e),
@@ -170,13 +163,11 @@ fn group_records(
             no_data.clone()
         }),
     };
-    let retry = signal(
+    let retry = Sig::RetryRate.record(
         ctx,
-        "metrics.order_retry_rate",
-        thresholds::ORDER_RETRY_RATE,
         retry,
-        "order retry rate",
         base_extra(answers, "retry", &range),
+        Span::Window,
     );
 
     let mut p = base_extra(answers, "p95", &range);
@@ -210,14 +201,7 @@ fn group_records(
             None => Err("query not run".into()),
         }
     };
-    let p95 = signal(
-        ctx,
-        "metrics.broker_latency_p95",
-        thresholds::BROKER_LATENCY_P95_MS,
-        p95,
-        "broker submit latency p95",
-        p,
-    );
+    let p95 = Sig::P95.record(ctx, p95, p, Span::Window);
 
     let mut gx = base_extra(answers, "trips", &guard_range);
     let trips = guard_trips(
@@ -229,14 +213,7 @@ fn group_records(
         &no_data,
         &mut gx,
     );
-    let trips = signal(
-        ctx,
-        "metrics.guard_trips",
-        thresholds::GUARD_TRIPS_1H,
-        trips,
-        "guard trips",
-        gx,
-    );
+    let trips = Sig::GuardTrips.record(ctx, trips, gx, Span::Window);
 
     let mut out = vec![err, retry, p95, trips];
     out.extend(samples(ctx, answers, g, fleet, bot_present));

@@ -30,7 +30,7 @@ impl Ctx<'_> {
 pub type Evidence = Result<f64, String>;
 
 /// Build a signal record: thresholds from the one table, `unknown` without evidence.
-pub fn signal(
+fn signal(
     ctx: &Ctx<'_>,
     name: &str,
     th: Threshold,
@@ -64,6 +64,66 @@ pub fn signal(
         }
         Ok(v) => rec.msg(format!("{what} is not a number ({v}): no evidence")),
         Err(why) => rec.msg(format!("{what} unknown: {why}")),
+    }
+}
+
+/// The four runbook §3.1 signals: record name, threshold and wording, in
+/// one place for the lifetime, windowed and Prometheus records alike.
+#[derive(Debug, Clone, Copy)]
+pub enum Sig {
+    ErrorRate,
+    RetryRate,
+    P95,
+    GuardTrips,
+}
+
+/// Whether a signal covers the bot's whole life or a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Lifetime,
+    Window,
+}
+
+impl Sig {
+    fn spec(self) -> (&'static str, Threshold, &'static str) {
+        match self {
+            Sig::ErrorRate => (
+                "metrics.order_error_rate",
+                thresholds::ORDER_ERROR_RATE,
+                "order error rate",
+            ),
+            Sig::RetryRate => (
+                "metrics.order_retry_rate",
+                thresholds::ORDER_RETRY_RATE,
+                "order retry rate",
+            ),
+            Sig::P95 => (
+                "metrics.broker_latency_p95",
+                thresholds::BROKER_LATENCY_P95_MS,
+                "broker submit latency p95",
+            ),
+            Sig::GuardTrips => (
+                "metrics.guard_trips",
+                thresholds::GUARD_TRIPS_1H,
+                "guard trips",
+            ),
+        }
+    }
+
+    /// The signal's record.
+    pub fn record(
+        self,
+        ctx: &Ctx<'_>,
+        value: Evidence,
+        extra: Map<String, Value>,
+        span: Span,
+    ) -> Record {
+        let (name, th, what) = self.spec();
+        let what = match span {
+            Span::Lifetime => format!("{what} since start"),
+            Span::Window => what.to_owned(),
+        };
+        signal(ctx, name, th, value, &what, extra)
     }
 }
 
@@ -276,14 +336,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         }
         Err(why) => Err(why),
     };
-    let p95 = signal(
-        ctx,
-        "metrics.broker_latency_p95",
-        thresholds::BROKER_LATENCY_P95_MS,
-        p95,
-        "broker submit latency p95 since start",
-        p,
-    );
+    let p95 = Sig::P95.record(ctx, p95, p, Span::Lifetime);
 
     let trips: f64 = snap
         .guard_trips
@@ -311,14 +364,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
             "{trips} trips since the bot started; the last hour's count needs a window of scrapes (--every or --state)"
         ))
     };
-    let guard = signal(
-        ctx,
-        "metrics.guard_trips",
-        thresholds::GUARD_TRIPS_1H,
-        value,
-        "guard trips since start",
-        g,
-    );
+    let guard = Sig::GuardTrips.record(ctx, value, g, Span::Lifetime);
     vec![err, retry, p95, guard]
 }
 
@@ -430,14 +476,7 @@ pub fn windowed(
             ratio(f, t, &no_orders)
         }
     };
-    let err = signal(
-        ctx,
-        "metrics.order_error_rate",
-        thresholds::ORDER_ERROR_RATE,
-        err,
-        "order error rate",
-        e,
-    );
+    let err = Sig::ErrorRate.record(ctx, err, e, Span::Window);
 
     let calls = counter_points(&snaps, |s| s.submit_calls().collect());
     let mut r = Map::new();
@@ -454,27 +493,13 @@ pub fn windowed(
         (_, Some(_)) => Err(no_orders.clone()),
         _ => Err(too_few.clone()),
     };
-    let retry = signal(
-        ctx,
-        "metrics.order_retry_rate",
-        thresholds::ORDER_RETRY_RATE,
-        retry,
-        "order retry rate",
-        r,
-    );
+    let retry = Sig::RetryRate.record(ctx, retry, r, Span::Window);
 
     let mut p = Map::new();
     frame(&mut p, range, snaps.len());
     let p95 = windowed_p95(&snaps, ctx.buckets, at, range_ms, &mut p)
         .and_then(|v| v.ok_or(too_few.clone()));
-    let p95 = signal(
-        ctx,
-        "metrics.broker_latency_p95",
-        thresholds::BROKER_LATENCY_P95_MS,
-        p95,
-        "broker submit latency p95",
-        p,
-    );
+    let p95 = Sig::P95.record(ctx, p95, p, Span::Window);
 
     let gsnaps = in_range(history, at, guard_ms);
     let trips = counter_points(&gsnaps, |s| {
@@ -505,14 +530,7 @@ pub fn windowed(
     } else {
         partial_guard_trips(&trips, gsnaps.last().copied(), guard_range, &mut g)
     };
-    let guard = signal(
-        ctx,
-        "metrics.guard_trips",
-        thresholds::GUARD_TRIPS_1H,
-        guard,
-        "guard trips",
-        g,
-    );
+    let guard = Sig::GuardTrips.record(ctx, guard, g, Span::Window);
     vec![err, retry, p95, guard]
 }
 
