@@ -76,6 +76,11 @@ pub fn run<R: BufRead, W: Write>(cli: &Cli, stdin: R, out: &mut RecordWriter<W>)
 
 fn refuse<W: Write>(sink: &mut Sink<'_, W>, name: &str, msg: &str) -> Exit {
     sink.emit(refusal(name, msg));
+    refused_result(sink, msg)
+}
+
+/// The `<prefix>.result` record of a run that ran nothing.
+fn refused_result<W: Write>(sink: &mut Sink<'_, W>, msg: &str) -> Exit {
     let result = format!("{}.result", sink.prefix);
     sink.emit(
         Record::new(TOOL, "rollback", Kind::Step, &result, Level::Unknown)
@@ -222,14 +227,7 @@ fn take_lock<W: Write>(
                 .extra("owner", owner)
                 .msg(msg.clone()),
             );
-            let result = format!("{}.result", sink.prefix);
-            sink.emit(
-                Record::new(TOOL, "rollback", Kind::Step, &result, Level::Unknown)
-                    .value("refused")
-                    .extra("outcome", "refused")
-                    .msg(format!("nothing was run: {msg}")),
-            );
-            Err(Exit::Unevaluable)
+            Err(refused_result(sink, &msg))
         }
     }
 }
