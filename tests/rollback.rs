@@ -150,6 +150,19 @@ impl Fx {
             .collect()
     }
 
+    /// The calls log once `name` shows in it: the watch and its gate run
+    /// detached, so their first line may land just after rollback returns.
+    fn calls_with(&self, name: &str) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let calls = self.calls();
+            if calls.iter().any(|c| c == name) || std::time::Instant::now() > deadline {
+                return calls;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     fn state(&self) -> PathBuf {
         self.repo.join(".git/canary-kit")
     }
@@ -1007,7 +1020,7 @@ fn promotion_reports_diffs_stops_deploys_and_watches_once() {
     let diff = out.record("promote.step.profile_diff");
     assert_eq!(diff.extra["identical"], false);
     assert!(extra_str(&diff, "diff").contains("+  mode: reduce_only"));
-    let calls = fx.calls();
+    let calls = fx.calls_with("watch");
     assert!(calls.contains(&"deploy".to_owned()), "{calls:?}");
     assert!(calls.contains(&"watch".to_owned()), "{calls:?}");
     assert!(calls.contains(&"gate".to_owned()), "{calls:?}");
