@@ -1,8 +1,8 @@
 //! scripts/canary-gate: the cron gate, run for real against the simulator.
 
-use crate::util::{Sim, TempDir, bin};
+use crate::util::{Sim, TempDir, bin_dir};
 use canary_core::Record;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn gate(dir: &Path, sim: &Sim, extra: &[&str]) -> Command {
@@ -22,10 +22,6 @@ fn gate(dir: &Path, sim: &Sim, extra: &[&str]) -> Command {
         .env("CANARY_KIT_BIN", bin_dir())
         .env_remove("CANARY_GATE_DIR");
     c
-}
-
-fn bin_dir() -> PathBuf {
-    bin("judge").parent().expect("bin dir").to_path_buf()
 }
 
 fn log_records(dir: &Path) -> Vec<Record> {

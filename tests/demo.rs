@@ -1,6 +1,6 @@
 //! scripts/demo, the README's first command, walks a whole canary.
 
-use crate::util::{TempDir, bin};
+use crate::util::{TempDir, bin_dir};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ fn the_demo_walks_a_to_b_to_promote_then_rollback_in_under_a_minute() {
     let started = Instant::now();
     let out = Command::new("bash")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/demo"))
-        .env("CANARY_KIT_BIN", bin("judge").parent().expect("bin dir"))
+        .env("CANARY_KIT_BIN", bin_dir())
         .env("CANARY_DEMO_OUT", &out_dir.0)
         .output()
         .expect("running the demo");

@@ -3,7 +3,7 @@
 //! (localhost:8080), in the scenario its `# scenario:` line names, ending
 //! with the exit code its `# exit:` line names (default 0).
 
-use crate::util::{Sim, TempDir, bin};
+use crate::util::{Sim, TempDir, bin_dir};
 use std::path::Path;
 use std::process::Command;
 
@@ -53,7 +53,7 @@ fn every_sh_block_in_the_readme_runs() {
         "the README lost its runnable blocks ({} left)",
         all.len()
     );
-    let bin_dir = bin("judge").parent().expect("bin dir").to_path_buf();
+    let bin_dir = bin_dir();
     let path = format!(
         "{}:{}",
         bin_dir.display(),

@@ -24,6 +24,11 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// The directory holding every built tool (for scripts that need them on PATH).
+pub fn bin_dir() -> PathBuf {
+    bin("judge").parent().expect("bin dir").to_path_buf()
+}
+
 /// A command with a scrubbed environment: no proxies, no colour, no locale
 /// surprises; only PATH and HOME survive.
 pub fn cmd(name: &str) -> Cmd {

@@ -42,6 +42,18 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+impl HttpResponse {
+    /// The start of the body on one line, for a message: at most `max`
+    /// characters, whitespace runs collapsed.
+    pub fn snippet(&self, max: usize) -> String {
+        let head: String = String::from_utf8_lossy(&self.body)
+            .chars()
+            .take(max)
+            .collect();
+        head.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
 /// Why a GET produced no response.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HttpError {

@@ -213,13 +213,6 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
-/// The NDJSON record writer on stdout: live when stdout is a terminal or when asked.
-pub fn stdout_writer(line_buffered: bool) -> RecordWriter<io::StdoutLock<'static>> {
-    let stdout = io::stdout();
-    let live = line_buffered || stdout.is_terminal();
-    RecordWriter::new(stdout.lock(), live)
-}
-
 /// The record writer on stdout for a tool's `--format`/`--line-buffered`
 /// flags; `live` also for long-running producers (`--every`).
 pub fn stdout_writer_for(args: &OutputArgs, live: bool) -> RecordWriter<io::StdoutLock<'static>> {

@@ -110,13 +110,7 @@ fn get(base: &str, path: &str, opts: &HttpOptions) -> Result<HttpResponse, Box<R
 }
 
 fn unexpected_status(base: &str, path: &str, resp: &HttpResponse) -> Record {
-    let snippet: String = String::from_utf8_lossy(&resp.body)
-        .chars()
-        .take(160)
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let snippet = resp.snippet(160);
     let hint = match resp.status {
         404 => {
             ": the bot serves only exact paths; is --url the bot's base URL (no path, no trailing query)?"

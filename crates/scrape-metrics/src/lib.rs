@@ -131,8 +131,7 @@ fn fetch(cli: &Cli, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u8>, Box<Rec
             "disabled",
         )),
         s => {
-            let snippet: String = String::from_utf8_lossy(&resp.body).chars().take(120).collect();
-            Err(fail(format!("HTTP {s} ({})", snippet.split_whitespace().collect::<Vec<_>>().join(" ")), "status"))
+            Err(fail(format!("HTTP {s} ({})", resp.snippet(120)), "status"))
         }
     }
 }

@@ -67,10 +67,7 @@ impl Prom<'_> {
         );
         let resp = http::get(&url, &self.opts).map_err(|e| err(e.to_string(), true))?;
         let body: Value = serde_json::from_slice(&resp.body).map_err(|_| {
-            let snippet: String = String::from_utf8_lossy(&resp.body)
-                .chars()
-                .take(120)
-                .collect();
+            let snippet = resp.snippet(120);
             err(
                 format!(
                     "HTTP {}: not a Prometheus API answer ({snippet})",
