@@ -397,7 +397,7 @@ fn market_data_feed_has_no_timeout_delay_and_severity_last() {
     let details = h["checks"]["market_data_feed"]["details"]
         .as_object()
         .expect("details");
-    assert_eq!(details.keys().last().map(String::as_str), Some("severity"));
+    assert_eq!(details.keys().next_back().map(String::as_str), Some("severity"));
     assert_eq!(details["severity"], "ok");
 }
 
