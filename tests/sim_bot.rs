@@ -397,7 +397,10 @@ fn market_data_feed_has_no_timeout_delay_and_severity_last() {
     let details = h["checks"]["market_data_feed"]["details"]
         .as_object()
         .expect("details");
-    assert_eq!(details.keys().next_back().map(String::as_str), Some("severity"));
+    assert_eq!(
+        details.keys().next_back().map(String::as_str),
+        Some("severity")
+    );
     assert_eq!(details["severity"], "ok");
 }
 
@@ -599,4 +602,44 @@ fn list_names_every_scenario_with_its_description() {
     }
     let help = cmd("sim-bot").args(["--help"]).run();
     assert!(help.stdout.contains("- max-reconnect:"), "{}", help.stdout);
+}
+
+#[test]
+fn live_traffic_follows_the_scenario_dry_runs_reject_and_stopped_bots_do_not_trade() {
+    let dry = Sim::with_args(&["--scenario", "dry-run", "--live", "--order-rate", "50"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let m = loop {
+        let m = metrics(&dry);
+        if orders(&m) >= 30 {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no live orders on the dry run");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let kinds: Vec<&str> = m
+        .lines()
+        .filter(|l| l.starts_with("gpt_trader_order_submission_total{"))
+        .filter_map(|l| l.split_once("} ").map(|(k, _)| k))
+        .collect();
+    assert!(
+        kinds
+            .iter()
+            .all(|k| k.contains("reason=\"broker_status\",result=\"rejected\"")),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        signal(&get(&dry, "/health").1, "order_error_rate")["value"],
+        1.0
+    );
+
+    for stopped in ["shutdown", "starting"] {
+        let sim = Sim::with_args(&["--scenario", stopped, "--live", "--order-rate", "200"]);
+        let first = orders(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
+        std::thread::sleep(Duration::from_millis(200));
+        let second = orders(&raw(&sim, "GET /metrics HTTP/1.1\r\n\r\n"));
+        assert_eq!(
+            first, second,
+            "{stopped}: a bot that is not ready does not trade"
+        );
+    }
 }

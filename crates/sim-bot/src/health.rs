@@ -321,6 +321,28 @@ mod tests {
     }
 
     #[test]
+    fn the_tenth_lifetime_guard_trip_makes_the_bot_503() {
+        let state = HealthState {
+            live: true,
+            ready: true,
+            reason: "trading_bot_running".into(),
+            checks: vec![],
+            performance: Performance::healthy(),
+        };
+        let mut c = Collector::default();
+        for _ in 0..9 {
+            crate::traffic::record_guard_trip(&mut c, "mark_staleness");
+        }
+        let (code, body) = health_response(&state, &c);
+        assert_eq!((code, body["status"].as_str()), (200, Some("degraded")));
+        crate::traffic::record_guard_trip(&mut c, "mark_staleness");
+        let (code, body) = health_response(&state, &c);
+        assert_eq!((code, body["status"].as_str()), (503, Some("unhealthy")));
+        assert_eq!(body["signals"]["signals"][3]["value"], 10.0);
+        assert_eq!(body["signals"]["signals"][3]["status"], "CRIT");
+    }
+
+    #[test]
     fn failing_critical_check_makes_503_unhealthy() {
         let state = HealthState {
             live: true,

@@ -65,6 +65,7 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
             latency_ms: cli.latency_ms,
             guard_trip_every: cli.guard_trip_every,
             seed: cli.seed,
+            dry_run: cli.scenario == Scenario::DryRun,
         }))
     });
     // Before the URL is printed, so a SIGTERM sent once it is read is caught.

@@ -27,6 +27,8 @@ pub struct LiveConfig {
     pub guard_trip_every: Option<Duration>,
     /// Seed of the deterministic generator.
     pub seed: u64,
+    /// A dry run: the read-only broker rejects every order.
+    pub dry_run: bool,
 }
 
 /// The generator: how many orders and trips it has recorded since `start`.
@@ -73,7 +75,10 @@ impl Live {
             let latency_s = self.cfg.latency_ms / 1000.0 * (0.5 + self.uniform());
             let side = if self.orders % 2 == 0 { "buy" } else { "sell" };
             // A timed-out order is two broker attempts, like the bot's.
-            let order = match (fail, self.orders % 2) {
+            let order = match (fail || self.cfg.dry_run, self.orders % 2) {
+                (true, _) if self.cfg.dry_run => {
+                    Order::rejected(side, Rejection::BrokerStatus, latency_s)
+                }
                 (false, _) => Order {
                     retried,
                     ..Order::ok(side, latency_s)

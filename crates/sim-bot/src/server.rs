@@ -66,7 +66,9 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
 
 fn route(path: &str, shared: &Shared) -> (u16, &'static str, String) {
     let mut bot = shared.bot.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(live) = &shared.live {
+    // Only a running bot trades: before it is ready and after shutdown the
+    // counters stand still.
+    if let Some(live) = shared.live.as_ref().filter(|_| bot.ready()) {
         live.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .advance(&mut bot.collector);
