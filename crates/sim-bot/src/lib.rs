@@ -4,16 +4,17 @@
 
 #![forbid(unsafe_code)]
 
+// The interface: the command line and the scenarios it names.
 pub mod cli;
-pub mod collector;
 pub mod fault;
-pub mod health;
-pub mod live;
-pub mod pyjson;
 pub mod scenario;
 
 mod checks;
+mod collector;
 mod engine;
+mod health;
+mod live;
+mod pyjson;
 mod server;
 mod sigterm;
 mod traffic;
