@@ -58,7 +58,7 @@ fn phase_mismatch_on_reduce_only_is_crit() {
 
 #[test]
 fn websocket_stale_is_no_go() {
-    let out = expect("ws-stale", "b", [W, O, O, C, C, O, C], 1);
+    let out = expect("ws-stale", "b", [C, O, O, C, C, C, C], 1);
     assert_eq!(out.record("health.websocket.staleness").value, 75.0);
     assert!(
         out.record("health.websocket.stale")
@@ -77,7 +77,7 @@ fn websocket_not_initialised_is_unknown_not_ok() {
 
 #[test]
 fn websocket_disconnected_is_no_go_and_staleness_not_evaluated() {
-    let out = expect("ws-disconnected", "b", [W, O, C, U, W, O, O], 1);
+    let out = expect("ws-disconnected", "b", [C, O, C, U, W, C, C], 1);
     assert!(
         out.record("health.websocket.stale")
             .msg
@@ -201,7 +201,7 @@ fn live_and_ready_endpoints() {
     let ready = out.record("health.ready");
     assert_eq!(
         (ready.level, ready.extra["reason"].as_str()),
-        (C, Some("initializing"))
+        (C, Some("cli_run"))
     );
 }
 

@@ -1,5 +1,5 @@
-//! Builders for the five checks the bot registers (contracts §1.5), each in
-//! the shapes the real code produces.
+//! Builders for the five checks the bot registers, each in the shapes the
+//! real code produces (docs/bot.md#health-checks).
 
 use crate::health::Check;
 use serde_json::{Value, json};
@@ -32,16 +32,12 @@ pub fn broker_mock() -> Check {
 }
 
 /// `check_degradation_state`. A global pause fails the check as critical.
-pub fn degradation(
-    pause: Option<(&str, i64)>,
-    reduce_only: Option<&str>,
-    stale_pause_reason: Option<&str>,
-) -> Check {
+/// `reduce_only` is `Some("")` for reduce-only without a reason.
+pub fn degradation(pause: Option<(&str, i64)>, reduce_only: Option<&str>) -> Check {
     let mut d = json!({
         "severity": if pause.is_some() { "critical" } else { "warning" },
         "global_paused": pause.is_some(),
-        // The reason can outlive the pause (contracts §1.5.3): trust the boolean.
-        "global_pause_reason": pause.map(|p| p.0).or(stale_pause_reason),
+        "global_pause_reason": pause.map(|p| p.0),
         "global_remaining_seconds": pause.map_or(0, |p| p.1),
         "paused_symbol_count": 0,
         "reduce_only_mode": reduce_only.is_some(),
@@ -66,7 +62,7 @@ pub fn ticker_fresh() -> Check {
 }
 
 /// The real canary today: nothing fills the ticker cache, every symbol is
-/// stale, severity critical (contracts §1.5.4).
+/// stale, severity critical.
 pub fn ticker_all_stale() -> Check {
     Check {
         name: "ticker_freshness",
@@ -76,13 +72,16 @@ pub fn ticker_all_stale() -> Check {
     }
 }
 
+/// A fresh feed: the real bot reports no timeout delay (`0.0`) and puts
+/// `severity` last.
 pub fn market_data_ok(age_seconds: f64, now_epoch: f64) -> Check {
     Check {
         name: "market_data_feed",
         pass: true,
-        details: json!({"severity": "ok", "age_seconds": age_seconds, "threshold_warn_seconds": 10.0,
+        details: json!({"age_seconds": age_seconds, "threshold_warn_seconds": 10.0,
             "threshold_crit_seconds": 30.0, "status": "OK", "last_update_ts": now_epoch - age_seconds,
-            "timeout_attempt": 1, "timeout_delay_seconds": 10.0, "timeout_capped": false}),
+            "timeout_attempt": 1, "timeout_delay_seconds": 0.0, "timeout_capped": false,
+            "severity": "ok"}),
     }
 }
 
@@ -98,13 +97,16 @@ pub fn market_data_unknown() -> Check {
 }
 
 /// A streaming broker's websocket. Staleness is only evaluated while
-/// connected: message age > 60 s or heartbeat age > 120 s, strictly.
+/// connected: message age > 60 s or heartbeat age > 120 s, strictly. The
+/// bot never subscribes to heartbeats, so their age is always null here.
+/// Running out of reconnect attempts fails the check as critical.
 pub fn ws_streaming(
     connected: bool,
     message_age: Option<f64>,
-    heartbeat_age: Option<f64>,
     reconnects: i64,
+    max_attempts_triggered: bool,
 ) -> Check {
+    let heartbeat_age: Option<f64> = None;
     let stale_reason = if !connected {
         None
     } else if message_age.is_some_and(|a| a > 60.0) {
@@ -115,13 +117,13 @@ pub fn ws_streaming(
         None
     };
     let mut d = json!({
-        "severity": "warning",
+        "severity": if max_attempts_triggered { "critical" } else { "warning" },
         "connected": connected,
         "last_message_age_seconds": message_age,
         "last_heartbeat_age_seconds": heartbeat_age,
         "gap_count": 0,
         "reconnect_count": reconnects,
-        "max_attempts_triggered": false,
+        "max_attempts_triggered": max_attempts_triggered,
         "stale": stale_reason.is_some(),
     });
     if let Some(r) = stale_reason {
@@ -129,7 +131,7 @@ pub fn ws_streaming(
     }
     Check {
         name: "websocket",
-        pass: connected && stale_reason.is_none(),
+        pass: connected && stale_reason.is_none() && !max_attempts_triggered,
         details: d,
     }
 }

@@ -1,6 +1,7 @@
 //! Command line of `sim-bot`.
 
 use crate::fault::Fault;
+use crate::scenario::Scenario;
 use clap::Parser;
 
 /// A GPT-Trader bot simulator: serves /health, /live, /ready and /metrics
@@ -16,9 +17,9 @@ pub struct Cli {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
 
-    /// The bot state to serve (see --list).
-    #[arg(long, default_value = "healthy-b")]
-    pub scenario: String,
+    /// The bot state to serve.
+    #[arg(long, value_enum, default_value_t = Scenario::HealthyB)]
+    pub scenario: Scenario,
 
     /// List the scenarios and exit.
     #[arg(long)]
@@ -61,6 +62,17 @@ pub struct Cli {
     /// Live traffic: seed of the deterministic generator.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+
+    /// Serve every Nth /health request with the host-wide performance check
+    /// degraded ("High CPU usage: 100.0%"), as a busy host makes the real bot
+    /// do now and then. Deterministic: requests N, 2N, 3N ...
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub perf_flap: Option<u64>,
+
+    /// Ignore SIGTERM as the real bot does: log it and keep serving until
+    /// SIGKILL.
+    #[arg(long)]
+    pub ignore_sigterm: bool,
 }
 
 const EXAMPLES: &str = "Examples:
@@ -68,4 +80,5 @@ const EXAMPLES: &str = "Examples:
   sim-bot --port 8080 --scenario live --order-rate 5 --failure-ratio 0.1
   sim-bot --port 8080 --scenario healthy-a --live --order-rate 2    # Phase A with orders flowing
   sim-bot --port 0 --fault hang          # for timeout tests
+  sim-bot --port 0 --scenario healthy-b --perf-flap 5 --ignore-sigterm
   sim-bot --port 8080 & probe-health --phase a | jq -c 'select(.level != \"ok\")'";

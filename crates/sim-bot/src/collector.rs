@@ -137,8 +137,8 @@ impl Collector {
         self.histograms.iter().map(|s| (s.key.as_str(), &s.data))
     }
 
-    /// `format_prometheus`. With `double_cumulate` (the bot today, contracts
-    /// §2.3) each finite bucket is the running sum of the already-cumulative
+    /// `format_prometheus`. With `double_cumulate` (the bot today,
+    /// docs/bot.md#histogram-double-cumulation) each finite bucket is the running sum of the already-cumulative
     /// counts; without it, the buckets are correct.
     pub fn render(&self, double_cumulate: bool) -> String {
         let mut lines: Vec<String> = Vec::new();
@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn one_observation_double_cumulates_as_the_bot_does() {
-        // contracts §2.3: one observation of 0.2 s gives 0,0,0,0,0,0,1,2,3,4,5,6 and +Inf 1.
+        // docs/bot.md#histogram-double-cumulation: one observation of 0.2 s gives 0,0,0,0,0,0,1,2,3,4,5,6 and +Inf 1.
         let mut c = Collector::default();
         let labels = [
             ("operation", "submit"),

@@ -31,6 +31,16 @@ impl Performance {
             cpu_usage_percent: 12.5,
         }
     }
+
+    /// A busy host: the check reads system-wide CPU, not the bot's.
+    pub fn busy_host() -> Performance {
+        Performance {
+            status: "degraded",
+            issues: vec!["High CPU usage: 100.0%".into()],
+            memory_usage_mb: 436.16,
+            cpu_usage_percent: 100.0,
+        }
+    }
 }
 
 /// What `/health` reports besides the metrics.
@@ -79,7 +89,7 @@ pub fn health_response(state: &HealthState, collector: &Collector) -> (u16, Valu
     (code, body)
 }
 
-/// §1.4, in the bot's order: liveness and readiness, then performance, then
+/// docs/bot.md#health-body, in the bot's order: liveness and readiness, then performance, then
 /// failing checks by severity, then signals.
 fn overall_status(state: &HealthState, signals: &Value) -> &'static str {
     let mut status = if !state.live {
@@ -160,7 +170,8 @@ const SIGNALS: [SignalDef; 5] = [
     },
 ];
 
-/// The `signals` object: lifetime-cumulative, inclusive thresholds (§1.6).
+/// The `signals` object: lifetime-cumulative, inclusive thresholds
+/// (docs/bot.md#signals).
 pub fn compute_signals(c: &Collector) -> Value {
     let (total, failed) = c
         .counters()
@@ -293,7 +304,7 @@ mod tests {
 
     #[test]
     fn p95_is_a_bucket_bound_and_the_verified_case_is_warn() {
-        // contracts §1.6 [verified]: 10 × 0.12 s, 8 × 0.3 s, 1 × 0.7 s → 1000.0, WARN.
+        // The bot's own result (docs/bot.md#signals): 10 × 0.12 s, 8 × 0.3 s, 1 × 0.7 s → 1000.0, WARN.
         let mut c = Collector::default();
         for s in std::iter::repeat_n(0.12, 10)
             .chain(std::iter::repeat_n(0.3, 8))
@@ -307,6 +318,28 @@ mod tests {
         assert_eq!(p95["value"], 1000.0);
         assert_eq!(p95["status"], "WARN");
         assert_eq!(signals["message"], "1 warning signal(s)");
+    }
+
+    #[test]
+    fn the_tenth_lifetime_guard_trip_makes_the_bot_503() {
+        let state = HealthState {
+            live: true,
+            ready: true,
+            reason: "trading_bot_running".into(),
+            checks: vec![],
+            performance: Performance::healthy(),
+        };
+        let mut c = Collector::default();
+        for _ in 0..9 {
+            crate::traffic::record_guard_trip(&mut c, "mark_staleness");
+        }
+        let (code, body) = health_response(&state, &c);
+        assert_eq!((code, body["status"].as_str()), (200, Some("degraded")));
+        crate::traffic::record_guard_trip(&mut c, "mark_staleness");
+        let (code, body) = health_response(&state, &c);
+        assert_eq!((code, body["status"].as_str()), (503, Some("unhealthy")));
+        assert_eq!(body["signals"]["signals"][3]["value"], 10.0);
+        assert_eq!(body["signals"]["signals"][3]["status"], "CRIT");
     }
 
     #[test]

@@ -1,33 +1,40 @@
 //! The GPT-Trader bot simulator: `/health`, `/live`, `/ready` and `/metrics`
-//! as the real bot serves them (see `shared/reference/bot-contracts.md` §1–§2).
+//! as the real bot serves them (docs/bot.md; what it leaves out is in
+//! docs/fidelity.md).
 
 #![forbid(unsafe_code)]
 
+// The interface: the command line and the scenarios it names.
 pub mod cli;
-pub mod collector;
 pub mod fault;
-pub mod health;
-pub mod live;
-pub mod pyjson;
 pub mod scenario;
 
 mod checks;
+mod collector;
+mod engine;
+mod health;
+mod live;
+mod pyjson;
 mod server;
+mod sigterm;
 mod traffic;
 
 use anyhow::{Context, bail};
 use canary_core::Exit;
+use clap::ValueEnum;
 use cli::Cli;
+use scenario::{Bot, Scenario};
 use std::io::Write;
 use std::net::TcpListener;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Bind, print the base URL, serve until killed.
 pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
     if cli.list {
-        for (name, what) in scenario::SCENARIOS {
-            writeln!(out, "{name:<20} {what}")?;
+        for s in Scenario::value_variants() {
+            writeln!(out, "{:<20} {}", s.name(), s.about())?;
         }
         out.flush()?;
         return Ok(Exit::Clean);
@@ -36,14 +43,6 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or_default();
-    let Some(bot) = scenario::build(&cli.scenario, now) else {
-        let names: Vec<_> = scenario::names().collect();
-        bail!(
-            "unknown scenario '{}': expected one of {}",
-            cli.scenario,
-            names.join(", ")
-        );
-    };
     for (what, v) in [
         ("--failure-ratio", cli.failure_ratio),
         ("--retry-ratio", cli.retry_ratio),
@@ -59,7 +58,7 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
     {
         bail!("--order-rate and --latency-ms must be finite and not negative");
     }
-    let live = (cli.live || cli.scenario == "live").then(|| {
+    let live = (cli.live || cli.scenario == Scenario::Live).then(|| {
         Mutex::new(live::Live::new(live::LiveConfig {
             order_rate: cli.order_rate,
             failure_ratio: cli.failure_ratio,
@@ -67,18 +66,26 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
             latency_ms: cli.latency_ms,
             guard_trip_every: cli.guard_trip_every,
             seed: cli.seed,
+            dry_run: cli.scenario == Scenario::DryRun,
         }))
     });
+    // Before the URL is printed, so a SIGTERM sent once it is read is caught.
+    if cli.ignore_sigterm {
+        sigterm::ignore().context("installing the SIGTERM handler")?;
+    }
     let listener = TcpListener::bind(("127.0.0.1", cli.port))
         .with_context(|| format!("binding 127.0.0.1:{}", cli.port))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     writeln!(out, "http://{addr}")?;
     out.flush()?;
     let shared = Arc::new(server::Shared {
-        bot: Mutex::new(bot),
+        bot: Mutex::new(Bot::new(cli.scenario, now)),
         live,
         fault: cli.fault,
         double_cumulate: !cli.correct_buckets,
+        perf_flap: cli.perf_flap,
+        health_requests: AtomicU64::new(0),
+        started: Instant::now(),
     });
     server::serve(listener, shared).context("serving")?;
     Ok(Exit::Clean)

@@ -2,7 +2,7 @@
 //! can be measured against the simulator (and scraped by a real Prometheus).
 
 use crate::collector::Collector;
-use crate::traffic::{Order, Outcome, record_guard_trip, record_order};
+use crate::traffic::{Failure, Order, Rejection, record_guard_trip, record_order};
 use std::time::{Duration, Instant};
 
 /// True for the `n`th event (1-based) when a steady `ratio` of events
@@ -18,7 +18,8 @@ pub struct LiveConfig {
     pub order_rate: f64,
     /// Fraction of orders that fail (half timeouts, half broker rejections).
     pub failure_ratio: f64,
-    /// Fraction of orders whose first broker attempt failed and was retried.
+    /// Fraction of successful orders whose first broker attempt failed and
+    /// was retried (a timed-out order is always two attempts on top).
     pub retry_ratio: f64,
     /// Mean broker latency; each call is uniform in [0.5, 1.5] x the mean.
     pub latency_ms: f64,
@@ -26,6 +27,8 @@ pub struct LiveConfig {
     pub guard_trip_every: Option<Duration>,
     /// Seed of the deterministic generator.
     pub seed: u64,
+    /// A dry run: the read-only broker rejects every order.
+    pub dry_run: bool,
 }
 
 /// The generator: how many orders and trips it has recorded since `start`.
@@ -68,23 +71,22 @@ impl Live {
             // k orders holds its share to within one, so windows of the same
             // traffic agree whatever their alignment.
             let fail = evenly(self.orders, self.cfg.failure_ratio);
-            let outcome = match (fail, self.orders % 2) {
-                (false, _) => Outcome::Success,
-                (true, 0) => Outcome::Failed,
-                (true, _) => Outcome::Rejected,
-            };
             let retried = evenly(self.orders, self.cfg.retry_ratio);
             let latency_s = self.cfg.latency_ms / 1000.0 * (0.5 + self.uniform());
             let side = if self.orders % 2 == 0 { "buy" } else { "sell" };
-            record_order(
-                c,
-                Order {
-                    side,
-                    outcome,
-                    latency_s,
+            // A timed-out order is two broker attempts, like the bot's.
+            let order = match (fail || self.cfg.dry_run, self.orders % 2) {
+                (true, _) if self.cfg.dry_run => {
+                    Order::rejected(side, Rejection::BrokerStatus, latency_s)
+                }
+                (false, _) => Order {
                     retried,
+                    ..Order::ok(side, latency_s)
                 },
-            );
+                (true, 0) => Order::failed(side, Failure::Timeout, latency_s),
+                (true, _) => Order::rejected(side, Rejection::BrokerRejected, latency_s),
+            };
+            record_order(c, order);
         }
         if let Some(every) = self.cfg.guard_trip_every.filter(|d| !d.is_zero()) {
             let due = (elapsed / every.as_secs_f64()).floor() as u64;

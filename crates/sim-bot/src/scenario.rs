@@ -1,322 +1,519 @@
-//! Named states of the bot. Each builds the checks the bot would report and
-//! the traffic behind its metrics; `/health`'s status, HTTP code and signals
-//! are then derived by the bot's own rules, never written in by hand.
+//! Named states of the bot. Each scenario is a [`Spec`]: the bot's lifecycle,
+//! broker, websocket, guard pause, ticker cache and traffic. The checks,
+//! the watchdog's pause, the websocket gauges and the metrics all follow from
+//! it by the bot's own rules (docs/bot.md), never written in by hand.
 
 use crate::checks::*;
 use crate::collector::{Collector, Num};
+use crate::engine::{self, Ticker};
 use crate::health::{Check, HealthState, Performance};
 use crate::traffic::{
-    Order, Outcome, record_cancel, record_guard_checks, record_guard_trip, record_order,
+    Failure, Order, Rejection, record_cancel, record_guard_checks, record_guard_trip, record_order,
 };
+use clap::ValueEnum;
+use std::time::Duration;
+
+/// The bot state to serve. `--help` and `--list` print these descriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// Phase A as the runbook pictures it (the real bot reports reduce_only_mode false, see real-canary): streaming, connected, reduce-only on, 12 clean sells.
+    HealthyA,
+    /// Phase B: streaming, connected, reduce-only off, 60 orders, 1 timed out after two attempts (1.7 %).
+    HealthyB,
+    /// Websocket connected but silent for 75 s: stale, and the watchdog's 30 s global pause (renewed every 5 s) makes /health 503.
+    WsStale,
+    /// No market-data stream: websocket details lack connected/stale, no websocket gauges.
+    WsNotInitialized,
+    /// Websocket disconnected after 3 reconnects: paused and 503 on every request, while gpt_trader_ws_connected stays 1.0.
+    WsDisconnected,
+    /// The websocket gave up reconnecting (max_attempts_triggered): critical, 503, paused.
+    MaxReconnect,
+    /// Guard failure daily_loss: global pause 299 s, reduce-only, 503 unhealthy.
+    GlobalPause,
+    /// Broker ping fails (critical): 503 unhealthy.
+    Unhealthy,
+    /// Process up, not ready (reason cli_run): 503 starting, only the performance check, empty /metrics.
+    Starting,
+    /// After shutdown: live false, 503, the checks frozen at their last (healthy) values.
+    Shutdown,
+    /// The real canary today: ticker_freshness critical (503), reduce_only_mode false, mock broker, no orders.
+    RealCanary,
+    /// The managed canary runs dry: every order is rejected (broker_status), error rate 100 %, 503.
+    DryRun,
+    /// Healthy Phase B, but /metrics answers 404 with the bot's hint.
+    MetricsDisabled,
+    /// 40 orders, 8 failed or rejected (20 %): order_error_rate CRIT, 503.
+    OrderErrorsCrit,
+    /// 20 orders, 2 bad (10 %), p95 1000 ms, retry rate 10 % (the timeout's second attempt): degraded; one guard trip.
+    OrderErrorsWarn,
+    /// Transient failures retried by the bot: 50 orders, 5 succeed on a second attempt, 1 fails after two: retry rate 12 % WARN.
+    Retries,
+    /// 19 submits, 10 x 0.12 s, 8 x 0.3 s, 1 x 0.7 s: broker_latency_p95 1000 ms WARN, degraded.
+    LatencyWarn,
+    /// 12 recoverable mark_staleness guard trips: guard_trip_count CRIT, 503.
+    GuardTripsCrit,
+    /// Healthy Phase B whose counters grow with time (see --order-rate, --failure-ratio).
+    Live,
+}
+
+impl Scenario {
+    /// The name on the command line.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The one-line description.
+    pub fn about(self) -> String {
+        self.to_possible_value()
+            .and_then(|v| v.get_help().map(ToString::to_string))
+            .unwrap_or_default()
+    }
+
+    /// What the scenario is made of.
+    pub fn spec(self) -> Spec {
+        use Scenario as S;
+        let base = Spec::default();
+        match self {
+            S::HealthyA => Spec {
+                phase_a_reduce_only: true,
+                traffic: Traffic::PhaseA,
+                ..base
+            },
+            S::HealthyB | S::Live => base,
+            S::MetricsDisabled => Spec {
+                metrics_enabled: false,
+                ..base
+            },
+            S::WsStale => Spec {
+                broker_latency_ms: 150.2,
+                ws: Ws::Silent { message_age: 75.0 },
+                ..base
+            },
+            S::WsNotInitialized => Spec {
+                ws: Ws::NotInitialized,
+                ..base
+            },
+            S::WsDisconnected => Spec {
+                ws: Ws::Disconnected {
+                    message_age: 41.0,
+                    reconnects: 3,
+                    max_attempts: false,
+                },
+                ..base
+            },
+            S::MaxReconnect => Spec {
+                ws: Ws::Disconnected {
+                    message_age: 312.4,
+                    reconnects: 10,
+                    max_attempts: true,
+                },
+                ..base
+            },
+            S::GlobalPause => Spec {
+                broker_latency_ms: 133.0,
+                ws: Ws::Streaming {
+                    message_age: 3.2,
+                    reconnects: 1,
+                },
+                guard_pause: Some("daily_loss"),
+                ..base
+            },
+            S::Unhealthy => Spec {
+                broker: Broker::Down,
+                ..base
+            },
+            S::Starting => Spec {
+                lifecycle: Lifecycle::Starting,
+                traffic: Traffic::None,
+                ..base
+            },
+            S::Shutdown => Spec {
+                lifecycle: Lifecycle::Shutdown,
+                ..base
+            },
+            S::RealCanary => Spec {
+                broker: Broker::Mock,
+                ws: Ws::NotSupported,
+                ticker: Ticker::AllStale,
+                traffic: Traffic::None,
+                ..base
+            },
+            S::DryRun => Spec {
+                traffic: Traffic::DryRun,
+                ..base
+            },
+            S::OrderErrorsCrit => Spec {
+                traffic: Traffic::ErrorsCrit,
+                ..base
+            },
+            S::OrderErrorsWarn => Spec {
+                ws: Ws::Streaming {
+                    message_age: 3.2000000000000455,
+                    reconnects: 0,
+                },
+                traffic: Traffic::ErrorsWarn,
+                ..base
+            },
+            S::Retries => Spec {
+                traffic: Traffic::Retries,
+                ..base
+            },
+            S::LatencyWarn => Spec {
+                traffic: Traffic::LatencyWarn,
+                ..base
+            },
+            S::GuardTripsCrit => Spec {
+                traffic: Traffic::GuardTripsCrit,
+                ..base
+            },
+        }
+    }
+}
+
+/// Where the process is in its life (docs/bot.md#lifecycle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Server up, `mark_live(reason="cli_run")`, the loop not started.
+    Starting,
+    Running,
+    /// `mark_live(False, "shutdown")`: the cached checks keep their last values.
+    Shutdown,
+}
+
+/// The broker the `broker` check pings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broker {
+    /// `get_time` answers.
+    Up,
+    /// `get_time` times out: critical.
+    Down,
+    /// The deterministic mock: `list_balances`, no websocket support.
+    Mock,
+}
+
+/// The market-data websocket as the broker's `get_ws_health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ws {
+    /// Connected, messages flowing.
+    Streaming { message_age: f64, reconnects: i64 },
+    /// Connected but silent: the watchdog pauses and sets reduce-only.
+    Silent { message_age: f64 },
+    /// Disconnected and reconnecting (or, with `max_attempts`, given up).
+    Disconnected {
+        message_age: f64,
+        reconnects: i64,
+        max_attempts: bool,
+    },
+    /// No stream: `get_ws_health()` returned `{}`.
+    NotInitialized,
+    /// A broker without `get_ws_health`.
+    NotSupported,
+}
+
+impl Ws {
+    /// Whether the engine's watchdog (15 s message threshold) sees a silent
+    /// feed and keeps renewing a 30 s global pause.
+    fn watchdog_trips(self) -> bool {
+        match self {
+            Ws::Silent { message_age } | Ws::Disconnected { message_age, .. } => {
+                message_age > WATCHDOG_MESSAGE_STALE_S
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The orders and guard trips behind the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traffic {
+    None,
+    PhaseA,
+    PhaseB,
+    DryRun,
+    ErrorsCrit,
+    ErrorsWarn,
+    Retries,
+    LatencyWarn,
+    GuardTripsCrit,
+}
+
+/// One scenario's ingredients.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub lifecycle: Lifecycle,
+    pub broker: Broker,
+    pub broker_latency_ms: f64,
+    pub ws: Ws,
+    /// A runtime guard failure: 300 s global pause and reduce-only.
+    pub guard_pause: Option<&'static str>,
+    /// Reduce-only with no runtime trigger (the runbook's Phase A picture).
+    pub phase_a_reduce_only: bool,
+    pub ticker: Ticker,
+    pub traffic: Traffic,
+    pub metrics_enabled: bool,
+}
+
+impl Default for Spec {
+    /// Healthy Phase B.
+    fn default() -> Spec {
+        Spec {
+            lifecycle: Lifecycle::Running,
+            broker: Broker::Up,
+            broker_latency_ms: 142.37,
+            ws: Ws::Streaming {
+                message_age: 2.1,
+                reconnects: 0,
+            },
+            guard_pause: None,
+            phase_a_reduce_only: false,
+            ticker: Ticker::Fresh,
+            traffic: Traffic::PhaseB,
+            metrics_enabled: true,
+        }
+    }
+}
+
+/// The engine watchdog's thresholds: message age, poll period, pause length.
+const WATCHDOG_MESSAGE_STALE_S: f64 = 15.0;
+const WATCHDOG_POLL: Duration = Duration::from_secs(5);
+const WATCHDOG_PAUSE_S: u64 = 30;
+/// The cached degradation check after a guard failure's 300 s pause began.
+const GUARD_PAUSE_REMAINING_S: i64 = 299;
 
 /// A simulated bot: what `/health` and `/metrics` are computed from.
 #[derive(Debug, Clone)]
 pub struct Bot {
-    pub health: HealthState,
+    pub spec: Spec,
     pub collector: Collector,
-    pub metrics_enabled: bool,
+    now_epoch: f64,
 }
 
-/// Every scenario: name and what it shows.
-pub const SCENARIOS: &[(&str, &str)] = &[
-    (
-        "healthy-a",
-        "Phase A as the runbook expects it (hypothetical: the real bot reports reduce_only_mode false, see real-canary): streaming, connected, reduce-only on, 12 clean closes",
-    ),
-    (
-        "healthy-b",
-        "Phase B: streaming, connected, reduce-only off, 60 orders, 1 failure (1.7%)",
-    ),
-    (
-        "ws-stale",
-        "websocket connected but last message 75 s old: stale, degraded; the watchdog set reduce-only",
-    ),
-    (
-        "ws-not-initialized",
-        "no market-data stream: websocket details lack connected/stale (contracts §1.5.2)",
-    ),
-    (
-        "ws-disconnected",
-        "websocket disconnected after 3 reconnects: degraded",
-    ),
-    (
-        "global-pause",
-        "guard failure daily_loss: global pause 299 s, reduce-only, 503 unhealthy",
-    ),
-    ("unhealthy", "broker ping fails (critical): 503 unhealthy"),
-    (
-        "starting",
-        "process up, not ready: 503 starting, only the performance check, empty /metrics",
-    ),
-    (
-        "real-canary",
-        "the real canary today: ticker_freshness critical (503), reduce_only_mode false, mock broker",
-    ),
-    (
-        "metrics-disabled",
-        "healthy Phase B, but /metrics answers 404 with the bot's hint",
-    ),
-    (
-        "order-errors-crit",
-        "40 orders, 8 failed or rejected (20%): order_error_rate CRIT, 503",
-    ),
-    (
-        "order-errors-warn",
-        "the contracts §2.5 body: 20 orders, 2 bad (10%), p95 1000 ms WARN, one guard trip",
-    ),
-    (
-        "latency-warn",
-        "19 submits, 10 x 0.12 s, 8 x 0.3 s, 1 x 0.7 s: broker_latency_p95 1000 ms WARN, degraded",
-    ),
-    (
-        "guard-trips-crit",
-        "12 recoverable mark_staleness guard trips: guard_trip_count CRIT, 503",
-    ),
-    (
-        "live",
-        "healthy Phase B whose counters grow with time (see --order-rate, --failure-ratio)",
-    ),
-];
+impl Bot {
+    /// Build a scenario as it stands at `now_epoch` (seconds).
+    pub fn new(scenario: Scenario, now_epoch: f64) -> Bot {
+        let spec = scenario.spec();
+        let mut c = Collector::default();
+        if spec.lifecycle != Lifecycle::Starting {
+            record_traffic(&mut c, spec.traffic);
+            engine::record(&mut c, spec.ticker);
+            if let Some(guard) = spec.guard_pause {
+                record_guard_trip(&mut c, guard);
+            }
+            ws_gauges(&mut c, spec.ws);
+            c.set("gpt_trader_equity_dollars", &[], Num::Float(1234.5));
+        }
+        Bot {
+            spec,
+            collector: c,
+            now_epoch,
+        }
+    }
 
-pub fn names() -> impl Iterator<Item = &'static str> {
-    SCENARIOS.iter().map(|(n, _)| *n)
+    pub fn live(&self) -> bool {
+        self.spec.lifecycle != Lifecycle::Shutdown
+    }
+
+    pub fn ready(&self) -> bool {
+        self.spec.lifecycle == Lifecycle::Running
+    }
+
+    pub fn reason(&self) -> &'static str {
+        match self.spec.lifecycle {
+            Lifecycle::Starting => "cli_run",
+            Lifecycle::Running => "trading_bot_running",
+            Lifecycle::Shutdown => "shutdown",
+        }
+    }
+
+    /// What `/health` reports `uptime` after the bot started serving.
+    pub fn health(&self, uptime: Duration, performance: Performance) -> HealthState {
+        let checks = if self.spec.lifecycle == Lifecycle::Starting {
+            vec![] // the check runner has not run yet
+        } else {
+            self.checks(uptime)
+        };
+        HealthState {
+            live: self.live(),
+            ready: self.ready(),
+            reason: self.reason().into(),
+            checks,
+            performance,
+        }
+    }
+
+    /// The five checks, in the bot's execution order.
+    fn checks(&self, uptime: Duration) -> Vec<Check> {
+        let s = &self.spec;
+        let broker = match s.broker {
+            Broker::Up => broker_ok(s.broker_latency_ms),
+            Broker::Down => broker_down(),
+            Broker::Mock => broker_mock(),
+        };
+        // Pauses only extend: a guard's 300 s outlasts the watchdog's 30 s.
+        let watchdog = s.ws.watchdog_trips();
+        let pause = if let Some(guard) = s.guard_pause {
+            Some((format!("guard_failure:{guard}"), GUARD_PAUSE_REMAINING_S))
+        } else if watchdog {
+            // Renewed to 30 s on every 5 s poll, so 25..=30 s remain.
+            let since_poll = uptime.as_secs_f64() % WATCHDOG_POLL.as_secs_f64();
+            let remaining = (WATCHDOG_PAUSE_S as f64 - since_poll).floor() as i64;
+            Some(("ws_message_stale".to_owned(), remaining))
+        } else {
+            None
+        };
+        let reduce_only = match (&pause, s.phase_a_reduce_only) {
+            (Some((reason, _)), _) => Some(reason.as_str()),
+            (None, true) => Some(""),
+            (None, false) => None,
+        };
+        let degradation = degradation(pause.as_ref().map(|(r, s)| (r.as_str(), *s)), reduce_only);
+        let (ticker, market_data) = match s.ticker {
+            Ticker::Fresh => (ticker_fresh(), market_data_ok(1.4, self.now_epoch)),
+            Ticker::AllStale => (ticker_all_stale(), market_data_unknown()),
+        };
+        let websocket = match s.ws {
+            Ws::Streaming {
+                message_age,
+                reconnects,
+            } => ws_streaming(true, Some(message_age), reconnects, false),
+            Ws::Silent { message_age } => ws_streaming(true, Some(message_age), 0, false),
+            Ws::Disconnected {
+                message_age,
+                reconnects,
+                max_attempts,
+            } => ws_streaming(false, Some(message_age), reconnects, max_attempts),
+            Ws::NotInitialized => ws_not_initialized(),
+            Ws::NotSupported => ws_not_supported(),
+        };
+        vec![broker, degradation, ticker, market_data, websocket]
+    }
 }
 
-/// Build a scenario as it stands at `now_epoch` (seconds).
-pub fn build(name: &str, now_epoch: f64) -> Option<Bot> {
-    let streaming = |reduce_only: Option<&str>| -> Vec<Check> {
-        vec![
-            broker_ok(142.37),
-            degradation(None, reduce_only, None),
-            ticker_fresh(),
-            market_data_ok(1.4, now_epoch),
-            ws_streaming(true, Some(2.1), Some(1.0), 0),
-        ]
-    };
-    let mut c = Collector::default();
-    let mut metrics_enabled = true;
-    let checks = match name {
-        "healthy-a" => {
+fn record_traffic(c: &mut Collector, traffic: Traffic) {
+    match traffic {
+        Traffic::None => {}
+        Traffic::PhaseA => {
             for i in 0..12 {
-                record_order(&mut c, Order::ok("sell", 0.08 + 0.01 * f64::from(i % 5)));
+                record_order(c, Order::ok("sell", 0.08 + 0.01 * f64::from(i % 5)));
             }
-            record_guard_checks(&mut c, 12);
-            ws_gauges(&mut c, true, 2.1);
-            streaming(Some(""))
+            record_guard_checks(c, 12);
         }
-        "healthy-b" | "metrics-disabled" | "live" => {
-            phase_b_traffic(&mut c);
-            metrics_enabled = name != "metrics-disabled";
-            ws_gauges(&mut c, true, 2.1);
-            streaming(None)
-        }
-        "ws-stale" => {
-            phase_b_traffic(&mut c);
-            ws_gauges(&mut c, true, 75.0);
-            vec![
-                broker_ok(150.2),
-                degradation(None, Some("ws_message_stale"), Some("ws_message_stale")),
-                ticker_fresh(),
-                market_data_ok(2.0, now_epoch),
-                ws_streaming(true, Some(75.0), Some(12.0), 0),
-            ]
-        }
-        "ws-not-initialized" => {
-            phase_b_traffic(&mut c);
-            let mut checks = streaming(None);
-            checks[4] = ws_not_initialized();
-            checks
-        }
-        "ws-disconnected" => {
-            phase_b_traffic(&mut c);
-            ws_gauges(&mut c, false, 41.0);
-            let mut checks = streaming(None);
-            checks[4] = ws_streaming(false, Some(41.0), Some(38.5), 3);
-            checks
-        }
-        "global-pause" => {
-            phase_b_traffic(&mut c);
-            record_guard_trip(&mut c, "daily_loss");
-            ws_gauges(&mut c, true, 3.2);
-            vec![
-                broker_ok(133.0),
-                degradation(
-                    Some(("guard_failure:daily_loss", 299)),
-                    Some("guard_failure:daily_loss"),
-                    None,
-                ),
-                ticker_fresh(),
-                market_data_ok(1.1, now_epoch),
-                ws_streaming(true, Some(3.2), Some(1.0), 1),
-            ]
-        }
-        "unhealthy" => {
-            phase_b_traffic(&mut c);
-            let mut checks = streaming(None);
-            checks[0] = broker_down();
-            checks
-        }
-        "starting" => {
-            return Some(Bot {
-                health: HealthState {
-                    live: true,
-                    ready: false,
-                    reason: "initializing".into(),
-                    checks: vec![],
-                    performance: Performance::healthy(),
-                },
-                collector: c,
-                metrics_enabled,
-            });
-        }
-        "real-canary" => {
-            c.inc(
-                "gpt_trader_ticker_freshness_checks_total",
-                &[("result", "error")],
-                4,
-            );
-            c.inc("gpt_trader_ticker_stale_symbols_total", &[], 4);
-            for d in [0.0011, 0.0009, 0.0012, 0.001] {
-                c.observe(
-                    "gpt_trader_profile_duration_seconds",
-                    &[("phase", "ticker_freshness")],
-                    &crate::collector::LATENCY_BOUNDS,
-                    d,
-                );
+        Traffic::PhaseB => phase_b(c),
+        Traffic::DryRun => {
+            // The read-only broker answers every order with a REJECTED one.
+            for _ in 0..12 {
+                record_order(c, Order::rejected("sell", Rejection::BrokerStatus, 0.002));
             }
-            vec![
-                broker_mock(),
-                degradation(None, None, None),
-                ticker_all_stale(),
-                market_data_unknown(),
-                ws_not_supported(),
-            ]
+            record_guard_checks(c, 12);
         }
-        "order-errors-crit" => {
+        Traffic::ErrorsCrit => {
             for i in 0..40 {
-                let outcome = match i % 5 {
-                    0 if i < 20 => Outcome::Failed,
-                    0 => Outcome::Rejected,
-                    _ => Outcome::Success,
+                let side = if i % 2 == 0 { "buy" } else { "sell" };
+                let order = match i % 5 {
+                    0 if i == 10 => Order::failed(side, Failure::Network, 0.15),
+                    0 if i < 20 => Order::failed(side, Failure::Timeout, 0.15),
+                    0 => Order::rejected(side, Rejection::BrokerRejected, 0.15),
+                    _ => Order::ok(side, 0.15),
                 };
-                record_order(
-                    &mut c,
-                    Order {
-                        side: if i % 2 == 0 { "buy" } else { "sell" },
-                        outcome,
-                        latency_s: 0.15,
-                        retried: false,
-                    },
-                );
+                record_order(c, order);
             }
-            ws_gauges(&mut c, true, 2.0);
-            streaming(None)
+            record_guard_checks(c, 40);
         }
-        "order-errors-warn" => {
-            contracts_2_5(&mut c);
-            ws_gauges(&mut c, true, 3.2000000000000455);
-            streaming(None)
+        Traffic::ErrorsWarn => {
+            record_cancel(c, 0.05);
+            for s in std::iter::repeat_n(0.2, 10).chain(std::iter::repeat_n(0.4, 8)) {
+                record_order(c, Order::ok("sell", s));
+            }
+            record_order(c, Order::rejected("sell", Rejection::BrokerRejected, 0.9));
+            record_order(c, Order::failed("buy", Failure::Timeout, 2.0));
+            record_guard_trip(c, "mark_staleness");
         }
-        "latency-warn" => {
+        Traffic::Retries => {
+            for i in 0..50 {
+                let side = if i % 2 == 0 { "buy" } else { "sell" };
+                let latency_s = 0.1 + 0.02 * f64::from(i % 4);
+                let order = match i {
+                    7 => Order::failed(side, Failure::RateLimit, 0.4),
+                    _ => Order {
+                        retried: i % 10 == 3,
+                        ..Order::ok(side, latency_s)
+                    },
+                };
+                record_order(c, order);
+            }
+            record_guard_checks(c, 50);
+        }
+        Traffic::LatencyWarn => {
             for s in std::iter::repeat_n(0.12, 10)
                 .chain(std::iter::repeat_n(0.3, 8))
                 .chain([0.7])
             {
-                record_order(&mut c, Order::ok("sell", s));
+                record_order(c, Order::ok("sell", s));
             }
-            ws_gauges(&mut c, true, 2.0);
-            streaming(None)
+            record_guard_checks(c, 19);
         }
-        "guard-trips-crit" => {
-            phase_b_traffic(&mut c);
+        Traffic::GuardTripsCrit => {
+            phase_b(c);
             for _ in 0..12 {
-                record_guard_trip(&mut c, "mark_staleness");
+                record_guard_trip(c, "mark_staleness");
             }
-            ws_gauges(&mut c, true, 2.0);
-            streaming(None)
         }
-        _ => return None,
-    };
-    c.set("gpt_trader_equity_dollars", &[], Num::Float(1234.5));
-    Some(Bot {
-        health: HealthState {
-            live: true,
-            ready: true,
-            reason: "trading_bot_running".into(),
-            checks,
-            performance: Performance::healthy(),
-        },
-        collector: c,
-        metrics_enabled,
-    })
+    }
 }
 
-/// 60 orders, one timed out: a clean Phase B window.
-fn phase_b_traffic(c: &mut Collector) {
+/// 60 orders, one timed out (twice): a clean Phase B window.
+fn phase_b(c: &mut Collector) {
     for i in 0..60 {
-        let outcome = if i == 41 {
-            Outcome::Failed
-        } else {
-            Outcome::Success
-        };
         let side = if i % 3 == 0 { "sell" } else { "buy" };
-        record_order(
-            c,
-            Order {
-                side,
-                outcome,
-                latency_s: 0.06 + 0.02 * f64::from(i % 7),
-                retried: false,
-            },
-        );
+        let latency_s = 0.06 + 0.02 * f64::from(i % 7);
+        let order = if i == 41 {
+            Order::failed(side, Failure::Timeout, latency_s)
+        } else {
+            Order::ok(side, latency_s)
+        };
+        record_order(c, order);
     }
     record_cancel(c, 0.04);
     record_guard_checks(c, 60);
 }
 
-/// The traffic behind contracts §2.5's verified body.
-fn contracts_2_5(c: &mut Collector) {
-    record_cancel(c, 0.05);
-    for s in std::iter::repeat_n(0.2, 10).chain(std::iter::repeat_n(0.4, 8)) {
-        record_order(c, Order::ok("sell", s));
-    }
-    record_order(
-        c,
-        Order {
-            side: "sell",
-            outcome: Outcome::Rejected,
-            latency_s: 0.9,
-            retried: false,
-        },
-    );
-    record_order(
-        c,
-        Order {
-            side: "buy",
-            outcome: Outcome::Failed,
-            latency_s: 2.0,
-            retried: false,
-        },
-    );
-    record_guard_trip(c, "mark_staleness");
-}
-
-fn ws_gauges(c: &mut Collector, connected: bool, message_age: f64) {
-    c.set(
-        "gpt_trader_ws_connected",
-        &[],
-        Num::Int(i64::from(connected)),
-    );
-    c.set(
-        "gpt_trader_ws_message_stale",
-        &[],
-        Num::Int(i64::from(message_age > 15.0)),
-    );
-    c.set("gpt_trader_ws_heartbeat_stale", &[], Num::Int(0));
+/// The status reporter's websocket gauges, all floats. They are set only
+/// while streaming, and the watchdog skips the update on reconnect, so a
+/// disconnected websocket keeps its last connected values.
+fn ws_gauges(c: &mut Collector, ws: Ws) {
+    let (connected, message_age, reconnects) = match ws {
+        Ws::Streaming {
+            message_age,
+            reconnects,
+        } => (true, message_age, reconnects),
+        Ws::Silent { message_age } => (true, message_age, 0),
+        Ws::Disconnected { .. } => (true, 2.1, 0),
+        Ws::NotInitialized | Ws::NotSupported => return,
+    };
+    let flag = |b: bool| Num::Float(if b { 1.0 } else { 0.0 });
+    c.set("gpt_trader_ws_connected", &[], flag(connected));
+    c.set("gpt_trader_ws_message_stale", &[], flag(message_age > 15.0));
+    c.set("gpt_trader_ws_heartbeat_stale", &[], flag(false));
     c.set(
         "gpt_trader_ws_last_message_age_seconds",
         &[],
         Num::Float(message_age),
+    );
+    // No heartbeat, close or error timestamp yet: the reporter says 0.0.
+    for name in [
+        "gpt_trader_ws_last_heartbeat_age_seconds",
+        "gpt_trader_ws_last_close_age_seconds",
+        "gpt_trader_ws_last_error_age_seconds",
+        "gpt_trader_ws_gap_count",
+    ] {
+        c.set(name, &[], Num::Float(0.0));
+    }
+    c.set(
+        "gpt_trader_ws_reconnect_count",
+        &[],
+        Num::Float(reconnects as f64),
     );
 }
 
@@ -325,33 +522,60 @@ mod tests {
     use super::*;
     use crate::health::health_response;
 
-    fn status(name: &str) -> (u16, String) {
-        let bot = build(name, 1_790_000_000.0).expect("scenario exists");
-        let (code, body) = health_response(&bot.health, &bot.collector);
+    fn status(s: Scenario) -> (u16, String) {
+        let bot = Bot::new(s, 1_790_000_000.0);
+        let state = bot.health(Duration::from_secs(7), Performance::healthy());
+        let (code, body) = health_response(&state, &bot.collector);
         (code, body["status"].as_str().unwrap_or_default().to_owned())
     }
 
     #[test]
     fn statuses_follow_from_the_bots_rules() {
-        assert_eq!(status("healthy-a"), (200, "healthy".into()));
-        assert_eq!(status("healthy-b"), (200, "healthy".into()));
-        assert_eq!(status("ws-stale"), (200, "degraded".into()));
-        assert_eq!(status("ws-disconnected"), (200, "degraded".into()));
-        assert_eq!(status("global-pause"), (503, "unhealthy".into()));
-        assert_eq!(status("unhealthy"), (503, "unhealthy".into()));
-        assert_eq!(status("starting"), (503, "starting".into()));
-        assert_eq!(status("real-canary"), (503, "unhealthy".into()));
-        assert_eq!(status("order-errors-crit"), (503, "unhealthy".into()));
-        assert_eq!(status("order-errors-warn"), (200, "degraded".into()));
-        assert_eq!(status("latency-warn"), (200, "degraded".into()));
-        assert_eq!(status("guard-trips-crit"), (503, "unhealthy".into()));
+        use Scenario as S;
+        let ok = (200, "healthy".to_owned());
+        let degraded = (200, "degraded".to_owned());
+        let down = (503, "unhealthy".to_owned());
+        for (s, want) in [
+            (S::HealthyA, &ok),
+            (S::HealthyB, &ok),
+            (S::Live, &ok),
+            (S::MetricsDisabled, &ok),
+            (S::WsNotInitialized, &ok),
+            (S::WsStale, &down),
+            (S::WsDisconnected, &down),
+            (S::MaxReconnect, &down),
+            (S::GlobalPause, &down),
+            (S::Unhealthy, &down),
+            (S::Shutdown, &down),
+            (S::RealCanary, &down),
+            (S::DryRun, &down),
+            (S::OrderErrorsCrit, &down),
+            (S::OrderErrorsWarn, &degraded),
+            (S::Retries, &degraded),
+            (S::LatencyWarn, &degraded),
+            (S::GuardTripsCrit, &down),
+        ] {
+            assert_eq!(&status(s), want, "{s:?}");
+        }
+        assert_eq!(status(S::Starting), (503, "starting".into()));
     }
 
     #[test]
-    fn every_listed_scenario_builds() {
-        for name in names() {
-            assert!(build(name, 0.0).is_some(), "{name}");
+    fn every_scenario_has_a_name_and_a_description() {
+        for s in Scenario::value_variants() {
+            assert!(!s.name().is_empty() && !s.about().is_empty(), "{s:?}");
         }
-        assert!(build("nope", 0.0).is_none());
+        assert_eq!(Scenario::WsNotInitialized.name(), "ws-not-initialized");
+    }
+
+    #[test]
+    fn the_watchdog_pause_is_renewed_every_five_seconds() {
+        let bot = Bot::new(Scenario::WsStale, 0.0);
+        for (secs, want) in [(0.0, 30), (4.9, 25), (5.0, 30), (7.5, 27)] {
+            let state = bot.health(Duration::from_secs_f64(secs), Performance::healthy());
+            let d = &state.checks[1].details;
+            assert_eq!(d["global_remaining_seconds"], want, "at {secs} s");
+            assert_eq!(d["global_pause_reason"], "ws_message_stale");
+        }
     }
 }

@@ -2,16 +2,17 @@
 //! only the request line, exact GET-only routing, `Connection: close`.
 
 use crate::fault::Fault;
-use crate::health::health_response;
+use crate::health::{Performance, health_response};
 use crate::live::Live;
 use crate::pyjson::dumps_pretty;
 use crate::scenario::Bot;
 use serde_json::{Value, json};
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The bot's `GPT_TRADER_HEALTH_READ_TIMEOUT` default.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -24,6 +25,12 @@ pub struct Shared {
     pub live: Option<Mutex<Live>>,
     pub fault: Option<Fault>,
     pub double_cumulate: bool,
+    /// Every Nth `/health` request finds the host busy.
+    pub perf_flap: Option<u64>,
+    /// `/health` requests served so far.
+    pub health_requests: AtomicU64,
+    /// When the bot started serving: the watchdog's clock.
+    pub started: Instant,
 }
 
 /// Serve forever, one thread per connection.
@@ -59,29 +66,39 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
 
 fn route(path: &str, shared: &Shared) -> (u16, &'static str, String) {
     let mut bot = shared.bot.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(live) = &shared.live {
+    // Only a running bot trades: before it is ready and after shutdown the
+    // counters stand still.
+    if let Some(live) = shared.live.as_ref().filter(|_| bot.ready()) {
         live.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .advance(&mut bot.collector);
     }
     match path {
         "/health" => {
-            let (code, body) = health_response(&bot.health, &bot.collector);
+            let n = shared.health_requests.fetch_add(1, Ordering::Relaxed) + 1;
+            let busy = shared.perf_flap.is_some_and(|every| n % every == 0);
+            let performance = if busy {
+                Performance::busy_host()
+            } else {
+                Performance::healthy()
+            };
+            let state = bot.health(shared.started.elapsed(), performance);
+            let (code, body) = health_response(&state, &bot.collector);
             json_body(code, &body)
         }
         "/live" => {
-            let live = bot.health.live;
+            let live = bot.live();
             json_body(
                 if live { 200 } else { 503 },
                 &json!({"status": pass(live), "live": live}),
             )
         }
         "/ready" => {
-            let ready = bot.health.ready;
-            let body = json!({"status": pass(ready), "ready": ready, "reason": bot.health.reason});
+            let ready = bot.ready();
+            let body = json!({"status": pass(ready), "ready": ready, "reason": bot.reason()});
             json_body(if ready { 200 } else { 503 }, &body)
         }
-        "/metrics" if bot.metrics_enabled => (
+        "/metrics" if bot.spec.metrics_enabled => (
             200,
             PROMETHEUS_TYPE,
             bot.collector.render(shared.double_cumulate),
