@@ -3,7 +3,7 @@
 
 use crate::util::cmd;
 
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 9] = [
     "probe-health",
     "scrape-metrics",
     "check-profile",
@@ -12,6 +12,7 @@ const TOOLS: [&str; 8] = [
     "rollback",
     "sim-bot",
     "canary-report",
+    "notify",
 ];
 
 #[test]

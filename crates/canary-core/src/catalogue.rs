@@ -399,6 +399,24 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback",
         "how a promotion run ended: nothing-to-do, planned, done, already-done, refused, or failed with state and next action"
     ),
+    spec!(
+        "notify.sent",
+        Step,
+        "notify",
+        "one notification of a change of decision to one destination (`webhook`, `slack`, `alertmanager`): `status` sent or planned (--dry-run), `action` notify, fire, resolve or replace, `previous`, `attempts`, the `body` sent; the URL shown without its path"
+    ),
+    spec!(
+        "notify.error",
+        Error,
+        "notify",
+        "nothing or not everything was sent: a send failed after bounded retries (the change is not recorded as sent and goes again next run), the state file was refused (foreign, corrupt, a symlink) or locked, bad usage, or no verdict read"
+    ),
+    spec!(
+        "notify.rejected",
+        Error,
+        "notify",
+        "an input record refused as a whole: not a `judge.verdict` written by judge, or with a `decision`, `scope`, `phase` or `reasons` field that does not validate; never notified"
+    ),
 ];
 
 /// A free-form name (a check the bot reports, a preflight function) as one

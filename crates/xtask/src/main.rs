@@ -18,6 +18,7 @@ fn tools() -> Vec<clap::Command> {
         rollback::cli::Cli::command(),
         sim_bot::cli::Cli::command(),
         canary_report::cli::Cli::command(),
+        notify::cli::Cli::command(),
     ]
 }
 

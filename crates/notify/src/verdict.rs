@@ -1,0 +1,240 @@
+//! The input: judge's verdicts, validated field by field. Anything else is
+//! refused with a record, never quietly turned into a notification.
+
+use crate::TOOL;
+use canary_core::ndjson::{Input, RecordReader};
+use canary_core::{Decision, Kind, Level, Record, diag};
+use jiff::Timestamp;
+use serde_json::Value;
+use std::io::BufRead;
+
+/// Longest text taken from a verdict into a label, a message or the state.
+const MAX_TEXT: usize = 200;
+
+/// `judge.verdict`'s scope: the overall verdict, or one bot's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Overall,
+    Target,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Overall => "overall",
+            Scope::Target => "target",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "overall" => Some(Scope::Overall),
+            "target" => Some(Scope::Target),
+            _ => None,
+        }
+    }
+}
+
+/// A verdict that passed validation.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub ts: Timestamp,
+    pub target: String,
+    pub scope: Scope,
+    pub decision: Decision,
+    pub phase: Option<String>,
+    pub level: Level,
+    pub msg: String,
+    /// The `msg` of each reason, in judge's order.
+    pub reasons: Vec<String>,
+    /// The whole record, for the JSON webhook.
+    pub record: Record,
+}
+
+impl Verdict {
+    /// What changes of decision are tracked per: one scope of one target.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.scope.as_str(), self.target)
+    }
+}
+
+/// Everything read from the input.
+#[derive(Debug, Default)]
+pub struct Intake {
+    pub verdicts: Vec<Verdict>,
+    /// `input.malformed` and `notify.rejected` records, in input order.
+    pub problems: Vec<Record>,
+}
+
+/// Read one source; bad lines and refused records become records and never
+/// stop the reading.
+pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io::Result<()> {
+    for item in RecordReader::new(reader, source) {
+        take(item?, source, intake);
+    }
+    Ok(())
+}
+
+/// Sort one input item into a verdict or a problem.
+pub fn take(item: Input, source: &str, intake: &mut Intake) {
+    match item {
+        Input::Bad(bad) => {
+            diag(TOOL, "error", &bad.diagnostic());
+            intake.problems.push(bad.to_record(TOOL));
+        }
+        Input::Record(rec) => match validate(*rec) {
+            Ok(v) => intake.verdicts.push(v),
+            Err(rej) => {
+                diag(TOOL, "error", &format!("{source}: {}", rej.msg));
+                intake.problems.push((*rej).extra("source", source));
+            }
+        },
+    }
+}
+
+/// A string cut to `MAX_TEXT` characters, control characters made spaces.
+pub fn clip(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(MAX_TEXT)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > MAX_TEXT {
+        out.push('…');
+    }
+    out
+}
+
+fn rejected(rec: &Record, field: &str, why: &str) -> Box<Record> {
+    Box::new(
+        Record::new(
+            TOOL,
+            &clip(&rec.target),
+            Kind::Error,
+            "notify.rejected",
+            Level::Unknown,
+        )
+        .value(clip(&rec.name))
+        .msg(format!(
+            "record {} of {} ({}) refused: {field} {why}; nothing is sent for it",
+            clip(&rec.name),
+            rec.ts,
+            clip(&rec.tool)
+        ))
+        .extra("field", field)
+        .extra("reason", why)
+        .extra("record_ts", rec.ts.to_string()),
+    )
+}
+
+/// Check that a record is a verdict judge wrote, with the fields used here.
+fn validate(rec: Record) -> Result<Verdict, Box<Record>> {
+    if rec.kind != Kind::Verdict {
+        return Err(rejected(&rec, "kind", "is not \"verdict\""));
+    }
+    if rec.tool != "judge" {
+        return Err(rejected(&rec, "tool", "is not \"judge\""));
+    }
+    if rec.name != "judge.verdict" {
+        return Err(rejected(&rec, "name", "is not \"judge.verdict\""));
+    }
+    let get = |k: &str| rec.extra.get(k).cloned().unwrap_or(Value::Null);
+    let decision = match get("decision") {
+        Value::String(s) => Decision::parse(&s).ok_or_else(|| {
+            rejected(&rec, "decision", "is not a known decision (go, no-go, continue, advance, promote, extend, pause, stop, rollback)")
+        })?,
+        Value::Null => return Err(rejected(&rec, "decision", "is missing")),
+        _ => return Err(rejected(&rec, "decision", "is not a string")),
+    };
+    let scope = match get("scope") {
+        Value::Null => Scope::Target,
+        Value::String(s) => Scope::parse(&s)
+            .ok_or_else(|| rejected(&rec, "scope", "is not \"overall\" or \"target\""))?,
+        _ => return Err(rejected(&rec, "scope", "is not \"overall\" or \"target\"")),
+    };
+    let phase = match get("phase") {
+        Value::Null => None,
+        Value::String(s) if s.len() <= 16 && s.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            Some(s)
+        }
+        _ => return Err(rejected(&rec, "phase", "is not a phase name")),
+    };
+    if rec.target.is_empty() {
+        return Err(rejected(&rec, "target", "is empty"));
+    }
+    let reasons = match get("reasons") {
+        Value::Null => Vec::new(),
+        Value::Array(items) => items
+            .iter()
+            .take(20)
+            .map(|r| match r.get("msg").and_then(Value::as_str) {
+                Some(m) => clip(m),
+                None => clip(&r.to_string()),
+            })
+            .collect(),
+        _ => return Err(rejected(&rec, "reasons", "is not a list")),
+    };
+    Ok(Verdict {
+        ts: rec.ts,
+        target: clip(&rec.target),
+        scope,
+        decision,
+        phase,
+        level: rec.level,
+        msg: clip(&rec.msg),
+        reasons,
+        record: rec,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(tool: &str, kind: &str, extra: &str) -> String {
+        format!(
+            r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"{tool}","target":"t","kind":"{kind}","name":"judge.verdict","level":"crit","value":"rollback","msg":"m"{extra}}}"#
+        )
+    }
+
+    fn intake(text: &str) -> Intake {
+        let mut i = Intake::default();
+        read(text.as_bytes(), "stdin", &mut i).expect("reads");
+        i
+    }
+
+    #[test]
+    fn only_judge_verdicts_count() {
+        let good = line(
+            "judge",
+            "verdict",
+            r#","decision":"rollback","scope":"overall""#,
+        );
+        let forged = line("sim-bot", "verdict", r#","decision":"rollback""#);
+        let check = line("judge", "check", r#","decision":"rollback""#);
+        let bad_decision = line("judge", "verdict", r#","decision":"Rollback""#);
+        let i = intake(&format!(
+            "{good}\n{forged}\n{check}\n{bad_decision}\nnot json\n"
+        ));
+        assert_eq!(i.verdicts.len(), 1);
+        assert_eq!(i.verdicts[0].decision, Decision::Rollback);
+        assert_eq!(i.verdicts[0].key(), "overall t");
+        let names: Vec<_> = i.problems.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "notify.rejected",
+                "notify.rejected",
+                "notify.rejected",
+                "input.malformed"
+            ]
+        );
+    }
+
+    #[test]
+    fn texts_are_bounded_and_on_one_line() {
+        let long = "x".repeat(1000);
+        assert_eq!(clip(&long).chars().count(), MAX_TEXT + 1);
+        assert_eq!(clip("a\nb"), "a b");
+    }
+}
