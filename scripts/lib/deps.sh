@@ -12,6 +12,7 @@ need_tools() {
     case "$cmd" in
       promtool) pkg=prometheus ;;
       flock) pkg=util-linux ;;
+      amtool) pkg=prometheus-alertmanager ;;
       script) pkg=bsdutils ;;
       *) pkg=$cmd ;;
     esac
