@@ -58,7 +58,7 @@ fn a_terminal_gets_a_coloured_table_unless_no_color() {
 fn every_record_writing_tool_has_the_table() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let ex = |p: &str| root.join("examples").join(p).to_string_lossy().into_owned();
-    let runs: [(&str, Vec<String>); 4] = [
+    let runs: [(&str, Vec<String>); 5] = [
         (
             "check-profile",
             vec![ex("profiles/canary.yaml"), "--phase".into(), "a".into()],
@@ -81,6 +81,15 @@ fn every_record_writing_tool_has_the_table() {
             ],
         ),
         ("rollback", vec![ex("rollback/verdict-promote.ndjson")]),
+        (
+            "notify",
+            vec![
+                "--dry-run".into(),
+                "--webhook".into(),
+                "http://127.0.0.1:1/hook".into(),
+                ex("rollback/verdict-promote.ndjson"),
+            ],
+        ),
     ];
     for (tool, args) in runs {
         let out = cmd(tool)

@@ -2,7 +2,7 @@
 //! installed by scripts/test) and against local webhook receivers that
 //! answer, fail, or never answer.
 
-use crate::util::{Output, TempDir, cmd, free_port};
+use crate::util::{Output, TempDir, assert_quiet_when_stdout_closes, cmd, free_port};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -516,6 +516,23 @@ fn dry_run_prints_bodies_and_touches_nothing() {
     assert!(!dir.path("state.json.lock").exists());
 }
 
+#[test]
+fn a_closed_stdout_is_a_quiet_exit() {
+    let dir = TempDir::new("notify-pipe");
+    let path = dir.path("verdicts.ndjson");
+    let flips: Vec<(&str, i64)> = (0..2000)
+        .map(|i| (if i % 2 == 0 { "continue" } else { "rollback" }, i))
+        .collect();
+    std::fs::write(&path, overall(&flips)).expect("verdicts");
+    assert_quiet_when_stdout_closes(
+        "notify",
+        &format!(
+            "--dry-run --webhook http://127.0.0.1:1/hook '{}'",
+            path.display()
+        ),
+    );
+}
+
 // ---- Alertmanager -------------------------------------------------------
 
 fn example_config() -> PathBuf {
@@ -649,10 +666,19 @@ fn alertmanager_fires_replaces_and_resolves() {
         .expect("ts");
     assert!(ends > Timestamp::now(), "a firing alert ends in the future");
 
-    // A repeated rollback is not news, but keeps the alert alive.
+    // A repeated rollback is not news, but keeps the alert alive: it is
+    // re-asserted with a later end, so it never lapses while judge repeats it.
     let out = notify(&args, &overall(&[("rollback", 60)]));
     out.code(0);
     assert!(sent(&out).is_empty());
+    am.wait_for("the repeat re-asserts the alert", |a| {
+        for_target(a, TARGET).first().is_some_and(|x| {
+            x["endsAt"]
+                .as_str()
+                .and_then(|e| e.parse::<Timestamp>().ok())
+                .is_some_and(|e| e > ends)
+        })
+    });
 
     // rollback -> extend: the rollback alert resolves, a warning fires.
     let out = notify(&args, &overall(&[("extend", 90)]));

@@ -174,14 +174,16 @@ impl<'a> Run<'a> {
         for item in canary_core::ndjson::RecordReader::new(reader, source) {
             let item = item?;
             verdict::take(item, source, &mut intake);
+            // A closed stdout loses records, never notifications: write
+            // errors surface once, quietly for a broken pipe, in main.
             for problem in intake.problems.drain(..) {
-                out.write(&problem)?;
+                let _ = out.write(&problem);
                 self.exit = Exit::Unevaluable;
             }
             for v in std::mem::take(&mut intake.verdicts) {
                 self.seen += 1;
                 self.verdict(&v, out);
-                out.flush()?;
+                let _ = out.flush();
             }
         }
         Ok(())
