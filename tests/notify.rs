@@ -517,6 +517,39 @@ fn dry_run_prints_bodies_and_touches_nothing() {
 }
 
 #[test]
+fn a_live_stream_is_notified_before_it_ends() {
+    let hook = Receiver::start(&[Answer::Status(200)]);
+    let dir = TempDir::new("notify-live");
+    let mut child = Command::new(crate::util::bin("notify"))
+        .arg("--state")
+        .arg(dir.path("state.json"))
+        .args(["--webhook", &hook.url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("notify");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(overall(&[("rollback", 0)]).as_bytes())
+        .expect("write");
+    stdin.flush().expect("flush");
+    // stdin stays open: the change must go out now, not at end of input.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while hook.requests().is_empty() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no notification while the stream was open");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
 fn a_closed_stdout_is_a_quiet_exit() {
     let dir = TempDir::new("notify-pipe");
     let path = dir.path("verdicts.ndjson");

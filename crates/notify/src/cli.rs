@@ -80,6 +80,6 @@ const EXAMPLES: &str = "Examples:
   judge --phase b window.ndjson | notify --state /var/lib/canary-kit/notify.json \\
       --alertmanager http://127.0.0.1:9093
   judge --phase b window.ndjson | notify --state notify.json --slack https://hooks.slack.com/services/T/B/X
-  probe-health --phase b --every 30s | judge --phase b --follow | notify --state notify.json --webhook http://127.0.0.1:8099/hook
+  judge --phase b window.ndjson | notify --state notify.json --webhook http://127.0.0.1:8099/hook --retries 5
   notify --dry-run --webhook http://127.0.0.1:8099/hook verdicts.ndjson
   notify --state notify.json --webhook http://127.0.0.1:8099/hook verdicts.ndjson | jq -c 'select(.kind == \"step\")'";

@@ -163,7 +163,7 @@ impl<'a> Run<'a> {
     }
 
     /// Read one source, acting on each verdict as it arrives, so a live
-    /// stream (`judge --follow | notify`) notifies when the change happens.
+    /// stream of verdicts piped in is notified when the change happens.
     fn source<R: BufRead, W: Write>(
         &mut self,
         reader: R,
