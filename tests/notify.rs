@@ -412,6 +412,43 @@ fn corrupt_foreign_or_symlinked_state_is_refused_and_kept() {
 }
 
 #[test]
+fn the_state_is_bounded_and_a_target_beyond_it_is_an_error() {
+    let hook = Receiver::start(&[Answer::Status(200)]);
+    let dir = TempDir::new("notify-full");
+    let path = dir.path("state.json");
+    let targets: serde_json::Map<String, Value> = (0..1000)
+        .map(|i| {
+            let target = format!("http://10.0.0.1:{i}");
+            (
+                format!("target {target}"),
+                json!({"scope": "target", "target": target, "decision": "continue",
+                       "verdict_ts": "2026-01-01T00:00:00Z"}),
+            )
+        })
+        .collect();
+    let text = json!({"format": "canary-kit/notify-state/v1", "targets": targets}).to_string();
+    std::fs::write(&path, &text).expect("state");
+    let out = notify(
+        &["--state", &state_arg(&path), "--webhook", &hook.url],
+        &verdict("rollback", 0, "http://10.0.0.2:1", "target"),
+    );
+    out.code(2);
+    assert!(
+        out.record("notify.error").msg.contains("1000 targets"),
+        "{}",
+        out.stdout
+    );
+    assert!(hook.requests().is_empty());
+    // A known target still gets its change through.
+    let out = notify(
+        &["--state", &state_arg(&path), "--webhook", &hook.url],
+        &verdict("rollback", 0, "http://10.0.0.1:7", "target"),
+    );
+    out.code(0);
+    assert_eq!(hook.requests().len(), 1);
+}
+
+#[test]
 fn a_held_lock_refuses_a_second_run() {
     let hook = Receiver::start(&[Answer::Status(200)]);
     let dir = TempDir::new("notify-lock");
@@ -477,6 +514,17 @@ fn forged_and_replayed_verdicts_send_nothing() {
     replay.code(0);
     assert!(sent(&replay).is_empty());
     assert_eq!(hook.requests().len(), 1, "only the first rollback was sent");
+
+    // A verdict from tomorrow is refused: accepted, it would make every
+    // real verdict after it "older" and silence them.
+    let future = verdict("continue", 3600 + 86_400, TARGET, "overall");
+    let out = notify(&args, &future);
+    out.code(2);
+    assert_eq!(out.record("notify.rejected").extra["field"], "ts");
+    let real = notify(&args, &overall(&[("continue", 200)]));
+    real.code(0);
+    assert_eq!(sent(&real).len(), 1, "the real continue still gets through");
+    assert_eq!(hook.requests().len(), 2);
 
     // No verdict at all is not silence that looks like health.
     let empty = notify(&args, "");

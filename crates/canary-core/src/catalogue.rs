@@ -415,7 +415,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "notify.rejected",
         Error,
         "notify",
-        "an input record refused as a whole: not a `judge.verdict` written by judge, or with a `decision`, `scope`, `phase` or `reasons` field that does not validate; never notified"
+        "an input record refused as a whole: not a `judge.verdict` written by judge, or with a `decision`, `scope`, `phase` or `reasons` field that does not validate, or dated more than 60 s ahead of the clock (`ts`); never notified"
     ),
 ];
 

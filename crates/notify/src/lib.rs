@@ -214,6 +214,17 @@ impl<'a> Run<'a> {
         {
             return;
         }
+        if previous.is_none() && self.state.targets.len() >= state::MAX_KEYS {
+            let msg = format!(
+                "the state already tracks {} targets: {} {} is not notified; prune the state file",
+                state::MAX_KEYS,
+                v.scope.as_str(),
+                v.target
+            );
+            let _ = out.write(&error(&v.target, "state", &msg));
+            self.exit = Exit::Unevaluable;
+            return;
+        }
         let now = Timestamp::now();
         let change = Change {
             verdict: v,

@@ -20,7 +20,11 @@ use std::path::{Path, PathBuf};
 pub const FORMAT: &str = "canary-kit/notify-state/v1";
 
 /// A state file larger than this is not ours.
-const MAX_STATE_BYTES: u64 = 4 * 1024 * 1024;
+const MAX_STATE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Most keys (scope + target) one state tracks, so that what is saved can
+/// always be loaded again (an entry is at most a few KiB).
+pub const MAX_KEYS: usize = 1000;
 
 /// What is remembered of one scope of one target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,6 +201,9 @@ fn parse(text: &str) -> Result<State, String> {
         return Err(format!("its \"format\" is not \"{FORMAT}\""));
     }
     let state: State = serde_json::from_value(value).map_err(|e| format!("corrupt: {e}"))?;
+    if state.targets.len() > MAX_KEYS {
+        return Err(format!("corrupt: more than {MAX_KEYS} targets"));
+    }
     for (key, entry) in &state.targets {
         if entry.decision().is_none() {
             return Err(format!(

@@ -8,6 +8,9 @@ use jiff::Timestamp;
 use serde_json::Value;
 use std::io::BufRead;
 
+/// How far ahead of this host's clock a verdict may be dated.
+const MAX_AHEAD_S: i64 = 60;
+
 /// Longest text taken from a verdict into a label, a message or the state.
 const MAX_TEXT: usize = 200;
 
@@ -159,6 +162,16 @@ fn validate(rec: Record) -> Result<Verdict, Box<Record>> {
         }
         _ => return Err(rejected(&rec, "phase", "is not a phase name")),
     };
+    // A verdict from the future would outrank every real one after it (an
+    // older verdict is never news) and silence them all.
+    let now = Timestamp::now();
+    if rec.ts.duration_since(now) > jiff::SignedDuration::from_secs(MAX_AHEAD_S) {
+        return Err(rejected(
+            &rec,
+            "ts",
+            &format!("is more than {MAX_AHEAD_S}s ahead of this host's clock"),
+        ));
+    }
     if rec.target.is_empty() {
         return Err(rejected(&rec, "target", "is empty"));
     }
@@ -229,6 +242,18 @@ mod tests {
                 "input.malformed"
             ]
         );
+    }
+
+    #[test]
+    fn future_verdicts_are_refused() {
+        let ahead = Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_hours(24))
+            .expect("ts");
+        let text = line("judge", "verdict", r#","decision":"continue""#)
+            .replace("2026-11-26T03:30:00Z", &ahead.to_string());
+        let i = intake(&text);
+        assert!(i.verdicts.is_empty());
+        assert_eq!(i.problems[0].extra["field"], "ts");
     }
 
     #[test]
