@@ -98,6 +98,19 @@ impl Receiver {
     fn requests(&self) -> Vec<Request> {
         self.requests.lock().expect("lock").clone()
     }
+
+    /// The requests, once `n` have arrived: a request the sender gave up on
+    /// may still be in the socket when the sender exits.
+    fn wait_requests(&self, n: usize) -> Vec<Request> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = self.requests();
+            if got.len() >= n || Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 fn read_request(stream: &mut TcpStream) -> Option<Request> {
@@ -322,7 +335,7 @@ fn a_silent_receiver_times_out_and_the_change_is_sent_next_run() {
         "bounded: {:?}",
         out.elapsed
     );
-    assert_eq!(silent.requests().len(), 2, "one try and one retry");
+    assert_eq!(silent.wait_requests(2).len(), 2, "one try and one retry");
     assert!(out.record("notify.error").msg.contains("no answer within"));
     assert!(sent(&out).is_empty());
     assert!(out.stderr.contains("notify: error: "), "{}", out.stderr);
