@@ -256,6 +256,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         "what the bot enforces instead of the runbook's non-existent `daily_loss_limit`: <= 0.01 ok, else crit"
     ),
     spec!(
+        "profile.execution",
+        Check,
+        "check-profile",
+        "crit: `execution.dry_run` or `execution.mock_broker` is on, so every order is rejected and the canary validates nothing; unknown after a fallback that leaves them undocumented"
+    ),
+    spec!(
         "profile.yaml11_scalar",
         Check,
         "check-profile",

@@ -1,5 +1,5 @@
 //! `RiskConfig.from_env` and `BotConfig.from_env` as the bot runs them
-//! (contracts §3), and the runbook §1.3 bounds.
+//!, and the runbook §1.3 bounds.
 
 use crate::env::{Env, Origin, Set};
 use crate::vars::{self, FROM_ENV, Parse, Var};

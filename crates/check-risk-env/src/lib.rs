@@ -1,5 +1,5 @@
 //! `check-risk-env`: the runbook §1.3 environment gate, told the way the bot
-//! really parses `RISK_*` (contracts §3). See `docs/config-gates.md`.
+//! really parses `RISK_*`. See `docs/config-gates.md`.
 
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,4 @@
-//! The variables `RiskConfig.from_env` reads, in its order (contracts §3.2),
+//! The variables `RiskConfig.from_env` reads, in its order,
 //! and the extra ones `BotConfig.from_env` parses at bot start (§3.3).
 
 /// How a variable's string becomes a value.
@@ -262,7 +262,7 @@ pub const FROM_ENV: &[Var] = &[
 ];
 
 /// What `BotConfig.from_env` parses when set, crashing `gpt-trader run` on a
-/// bad value (contracts §3.3). An empty string is parsed, not defaulted.
+/// bad value. An empty string is parsed, not defaulted.
 pub const BOT_START: &[(&str, Parse)] = &[
     ("RISK_MAX_POSITION_SIZE", Parse::Decimal),
     ("RISK_MAX_LEVERAGE", Parse::Int),
@@ -319,7 +319,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_is_the_contracts() {
+    fn table_matches_the_bot() {
         assert_eq!(FROM_ENV.len(), 29);
         assert_eq!(closest("RISK_MAX_LEVARAGE"), Some("RISK_MAX_LEVERAGE"));
         assert_eq!(closest("RISK_SOMETHING_ELSE_ENTIRELY"), None);
