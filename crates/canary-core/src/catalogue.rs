@@ -295,7 +295,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "risk.env_file",
         Error,
         "check-risk-env",
-        "an env-file line or env entry that could not be read (no `=`, unterminated quote, not UTF-8, junk)"
+        "unknown: the env file (missing, unreadable, over 1 MiB, not a regular file) or one of its lines or env entries (no `=`, unterminated quote, not UTF-8, junk) could not be read"
     ),
     spec!(
         "risk.from_env",
@@ -307,7 +307,19 @@ pub const CATALOGUE: &[NameSpec] = &[
         "risk.bot_start",
         Check,
         "check-risk-env",
-        "would `gpt-trader run` start: crit listing every RISK_* value BotConfig.from_env() crashes on (contracts §3.3)"
+        "would `gpt-trader run` start: crit listing every RISK_* value BotConfig.from_env() crashes on, and a CFM_MAX_LEVERAGE that is not a plain integer"
+    ),
+    spec!(
+        "risk.preflight_ranges",
+        Check,
+        "check-risk-env",
+        "preflight's risk check validates the `from_env` values (leverage 1–10, liquidation buffer >= 0.10, position pct in (0, 0.25], slippage 10–100 bps, daily loss pct in (0, 0.20]): ok, crit naming each value outside, unknown when from_env fails"
+    ),
+    spec!(
+        "risk.profile_read",
+        Error,
+        "check-risk-env",
+        "unknown: the `--profile` to compare with could not be read or evaluated"
     ),
     spec!(
         "risk.max_leverage",
