@@ -364,6 +364,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         "warn: preflight's env value and the running bot's profile value disagree (runbook §1.3)"
     ),
     spec!(
+        "gate.producer",
+        Error,
+        "canary-gate",
+        "unknown: a producer the gate ran could not evaluate (exit 2, a crash, a signal, not installed); `value` names it; the gate holds the run"
+    ),
+    spec!(
         "rollback.trigger",
         Step,
         "rollback",
