@@ -276,6 +276,20 @@ fn the_first_run_prints_no_stray_error_and_phase_takes_upper_case() {
     );
     let phase = std::fs::read_to_string(dir.0.join("state/phase")).expect("phase file");
     assert!(phase.starts_with("a "), "{phase}");
+    // An empty or malformed phase file (a crash mid-write) starts a new
+    // window: more evidence, never less.
+    std::fs::write(dir.0.join("state/phase"), "").expect("truncate");
+    let out = gate(&dir.0, &sim, &[]).output().expect("run");
+    assert!(
+        stderr(&out).contains("empty or malformed"),
+        "{}",
+        stderr(&out)
+    );
+    let again = std::fs::read_to_string(dir.0.join("state/phase")).expect("phase file");
+    assert!(
+        again.starts_with("a ") && again > phase,
+        "{again} after {phase}"
+    );
     // A value-less flag is a usage error, not an endless loop (deadline 20 s).
     let g = gate(&dir.0, &sim, &["--since"]);
     let out = Command::new("timeout")

@@ -49,6 +49,8 @@ pub enum ReadError {
         col: u64,
         tag: String,
     },
+    /// The file parses, but its tags cannot be read.
+    Tags(String),
 }
 
 impl fmt::Display for ReadError {
@@ -67,6 +69,10 @@ impl fmt::Display for ReadError {
             ReadError::TagUnplaced { line, col, tag } => write!(
                 f,
                 "{line}:{col}: cannot tell what the bot reads for the value tagged {tag}"
+            ),
+            ReadError::Tags(e) => write!(
+                f,
+                "cannot read the file's YAML tags ({e}), so what the bot reads is unknown"
             ),
             ReadError::Budget(e) => {
                 let (l, c) = e.position();
@@ -139,7 +145,13 @@ impl Loaded {
 /// Parse and map a profile's text. Only a budget breach is an error: every
 /// other outcome is something the bot does and we report.
 pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
-    let tags = tags::scan(text).unwrap_or_default();
+    // The event parser is the one serde-saphyr runs on: if it fails, the
+    // parse below fails too and reports the syntax error. If only it
+    // failed, the tags are unknown and so is what the bot reads.
+    let (tags, scan_error) = match tags::scan(text) {
+        Ok(t) => (t, None),
+        Err(e) => (tags::Tags::default(), Some(e)),
+    };
     if let Some(t) = tags.unlocated.first() {
         return Err(ReadError::TagUnplaced {
             line: t.line,
@@ -155,6 +167,9 @@ pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
     };
     let (root, syntax) = match parsed {
         Ok((root, unplaced)) => {
+            if let Some(e) = scan_error {
+                return Err(ReadError::Tags(e));
+            }
             if let Some(at) = unplaced.first() {
                 let (line, col) = line_col(text, *at);
                 let tag = tags
