@@ -223,13 +223,13 @@ pub const CATALOGUE: &[NameSpec] = &[
         "profile.load",
         Check,
         "check-profile",
-        "how the bot loads the file: as written ok; empty, YAML error, silent fallback to hard-coded defaults, session error or duplicate key crit (contracts §5.2)"
+        "how the bot loads the file: as written ok; empty, YAML error, a tag `yaml.safe_load` refuses, a null or non-mapping section (silent fallback to hard-coded defaults), session error or duplicate key crit"
     ),
     spec!(
         "profile.name",
         Check,
         "check-profile",
-        "warn: the file name is not a profile the bot can load by name (contracts §5.1)"
+        "warn: the file name is not a profile the bot can load by name"
     ),
     spec!(
         "profile.trading.mode",
@@ -301,7 +301,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "risk.from_env",
         Check,
         "check-risk-env",
-        "does `RiskConfig.from_env()` succeed: ok, or crit naming the first bad value that aborts it (contracts §3.1)"
+        "does `RiskConfig.from_env()` succeed: ok, or crit naming the first bad value that aborts it"
     ),
     spec!(
         "risk.bot_start",
