@@ -768,3 +768,102 @@ fn fifos_devices_and_directories_are_refused_not_hung_on() {
         );
     }
 }
+
+/// Does `python3` have `module`? Parity tests skip, saying so, without it.
+pub fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: python3 with {module} is not installed");
+    }
+    ok
+}
+
+#[test]
+fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
+    if !python_has("yaml") {
+        return;
+    }
+    let cases = [
+        "!!str 5",
+        "!!int \"5\"",
+        "!!float 1",
+        "!!bool yes",
+        "!!null x",
+        "!!int 0x10",
+        "!!int 010",
+        "!!int 0o17",
+        "!!int 09",
+        "!!float 1e3",
+        "! 5",
+        "! \"5\"",
+        "!!map {x: 1}",
+        "!!seq [1]",
+        "!!set {x, y}",
+        "!!omap [{x: 1}]",
+        "!<tag:yaml.org,2002:int> 7",
+        "!!timestamp 2024-01-02",
+        "!!binary aGk=",
+        "!!binary '***'",
+        "!!binary 'aGk'",
+        "!Ref other",
+        "!secret key",
+        "!!python/name:os.system",
+        "!!python/object/apply:os.system [ls]",
+        "!!merge {b: 1}",
+        "!!value 1",
+        "!!int 1.0",
+        "!!int abc",
+        "!!float abc",
+        "!!bool maybe",
+        "!!map 1",
+        "!!seq {b: 1}",
+        "!!str [1]",
+        "!!timestamp soon",
+        "!!int 1_000",
+        "!!float -.inf",
+        "!!bool \"false\"",
+        "!!int ' 5'",
+        "!!float ' 1.5 '",
+        "!!omap {x: 1}",
+        "!!pairs [{x: 1, y: 2}]",
+        "!!omap [{x: 1, y: 2}]",
+        "!!set [1]",
+        "!!int +0x10",
+        "!!float 1:30.5",
+        "!!int 1:30",
+        "!Ref {a: 1}",
+        "!!python/tuple [1, 2]",
+    ];
+    let dir = temp_dir("tag-parity");
+    let mut mismatches = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let case_dir = dir.join(i.to_string());
+        std::fs::create_dir_all(&case_dir).expect("dir");
+        let body = format!("trading:\n  mode: reduce_only\nextra: {case}\n");
+        let p = write(&case_dir, "canary.yaml", body.as_bytes());
+        let py = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, yaml; yaml.safe_load(open(sys.argv[1]))",
+                &p,
+            ])
+            .stderr(Stdio::null())
+            .status()
+            .expect("python3");
+        let out = run(&[&p, "--phase", "a"]);
+        let load = out.one("profile.load");
+        let falls_back = load["value"] == "fallback";
+        if falls_back == py.success() {
+            mismatches.push(format!(
+                "{case}: safe_load ok={} check-profile {load}",
+                py.success()
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}

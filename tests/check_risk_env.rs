@@ -605,3 +605,56 @@ fn variables_expand_as_python_dotenv_expands_them() {
         docs.stdout
     );
 }
+
+#[test]
+fn expansion_matches_the_real_python_dotenv() {
+    if !crate::check_profile::python_has("dotenv") {
+        return;
+    }
+    let cases = [
+        "${ONE}",
+        "${ONE}_0",
+        "a${ONE}b",
+        "${MISSING}",
+        "${MISSING:-0.5}",
+        "${EMPTY:-2}",
+        "${MISSING:-${ONE}}",
+        "$ONE",
+        "${ONE",
+        "${ONE:2}",
+        "${:-7}",
+        "$${ONE}",
+        "${ONE:-}",
+        "'${ONE}'",
+        "\"${ONE}\"",
+        "${FROM_ENV}",
+        "${LATER}",
+        "'${MISSING:-3}'",
+    ];
+    let env = [("FROM_ENV", "9"), ("EMPTY", ""), ("ONE", "4")];
+    for case in cases {
+        let body = format!("ONE=1\nRISK_DAILY_LOSS_LIMIT_PCT={case}\nLATER=x\n");
+        let p = write_env("dotenv-parity", &body);
+        let py = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import os, sys, dotenv; dotenv.load_dotenv(sys.argv[1]); print(os.environ['RISK_DAILY_LOSS_LIMIT_PCT'], end='')",
+                &p,
+            ])
+            .env_remove("MISSING")
+            .env_remove("LATER")
+            .env_remove("RISK_DAILY_LOSS_LIMIT_PCT")
+            .envs(env)
+            .output()
+            .expect("python3");
+        assert!(
+            py.status.success(),
+            "{}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+        let want = String::from_utf8(py.stdout).expect("utf8");
+        let out = run(&["--env-file", &p, "--phase", "a"], &env);
+        let got = out.one("risk.daily_loss_limit_pct")["raw"].clone();
+        assert_eq!(got, want.as_str(), "{case}: {out:?}");
+    }
+}

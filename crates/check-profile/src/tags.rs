@@ -123,10 +123,74 @@ impl Tags {
 
 /// Read every explicit tag of `src`. `Err` when the event parser fails,
 /// which the caller reports as a syntax error already.
+/// Where the scan is in the tree, to check `!!omap`/`!!pairs` items.
+enum Frame {
+    /// A sequence; `Some(use)` when tagged `!!omap`/`!!pairs`.
+    Seq(Option<usize>),
+    /// A mapping: nodes seen (keys and values), and the `!!omap`/`!!pairs`
+    /// use it is an item of.
+    Map(usize, Option<usize>),
+}
+
+const PAIRS_ITEM: &str =
+    "each item of !!omap or !!pairs must be a mapping of one key (ConstructorError)";
+
+fn refuse(tags: &mut Tags, i: usize, why: &str) {
+    if let Some(u) = tags.uses.get_mut(i) {
+        if !matches!(u.outcome, Outcome::Refused(_)) {
+            u.outcome = Outcome::Refused(why.to_owned());
+        }
+    }
+}
+
 pub fn scan(src: &str) -> Result<Tags, String> {
     let mut tags = Tags::default();
+    let mut stack: Vec<Frame> = Vec::new();
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| e.to_string())?;
+        let starts_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..)
+        );
+        if starts_node {
+            match stack.last_mut() {
+                Some(Frame::Map(count, _)) => *count += 1,
+                Some(Frame::Seq(Some(i))) if !matches!(event, Event::MappingStart(..)) => {
+                    let i = *i;
+                    refuse(&mut tags, i, PAIRS_ITEM);
+                }
+                _ => {}
+            }
+        }
+        match &event {
+            Event::MappingStart(..) => {
+                let item_of = match stack.last() {
+                    Some(Frame::Seq(Some(i))) => Some(*i),
+                    _ => None,
+                };
+                stack.push(Frame::Map(0, item_of));
+            }
+            Event::SequenceStart(_, _, tag) => {
+                let pairs = tag
+                    .as_ref()
+                    .is_some_and(|t| t.handle() == CORE && matches!(t.suffix(), "omap" | "pairs"));
+                stack.push(Frame::Seq(pairs.then_some(tags.uses.len())));
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map(count, Some(i))) = stack.pop() {
+                    if count != 2 {
+                        refuse(&mut tags, i, PAIRS_ITEM);
+                    }
+                }
+            }
+            Event::SequenceEnd => {
+                stack.pop();
+            }
+            _ => {}
+        }
         let (shape, tag, value) = match &event {
             Event::Scalar(v, style, _, Some(t)) => (Shape::Scalar, t, Some((v.as_ref(), *style))),
             Event::SequenceStart(_, _, Some(t)) => (Shape::Seq, t, None),
@@ -235,13 +299,22 @@ fn construct(core: &str, v: &str) -> Outcome {
             }
         }
         _ => {
-            // "binary": base64 that Python decodes to bytes, never a str.
-            let clean: String = v.chars().filter(|c| !c.is_whitespace()).collect();
-            let alphabet = clean
+            // "binary": `base64.decodebytes`, which skips characters outside
+            // the alphabet but wants the data padded. Python bytes, never a
+            // str.
+            let data = v
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
-            if alphabet && clean.len() % 4 == 0 {
-                Outcome::Value(PyValue::Bytes(clean))
+                .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+                .count();
+            let pads = v.bytes().filter(|b| *b == b'=').count();
+            let padded = match data % 4 {
+                0 => true,
+                2 => pads >= 2,
+                3 => pads >= 1,
+                _ => false,
+            };
+            if padded {
+                Outcome::Value(PyValue::Bytes(v.split_whitespace().collect()))
             } else {
                 fail("not valid base64 (binascii.Error)".into())
             }
@@ -263,7 +336,12 @@ fn construct_int(v: &str) -> Option<i128> {
         i128::from_str_radix(b, 2).ok()?
     } else if let Some(h) = body.strip_prefix("0x") {
         i128::from_str_radix(h, 16).ok()?
-    } else if let Some(o) = body.strip_prefix('0') {
+    } else if body.starts_with('0') {
+        // `int(value, 8)`, which also takes a `0o` prefix.
+        let o = body
+            .strip_prefix("0o")
+            .or_else(|| body.strip_prefix("0O"))
+            .unwrap_or(body);
         i128::from_str_radix(o, 8).ok()?
     } else if body.contains(':') {
         let mut total: i128 = 0;
@@ -378,11 +456,16 @@ mod tests {
             "a: !!seq {b: 1}\n",
             "a: !!str [1]\n",
             "a: !!timestamp soon\n",
-            "a: !!binary '***'\n",
+            "a: !!binary 'aGk'\n",
+            "a: !!omap [{x: 1, y: 2}]\n",
+            "a: !!pairs [1]\n",
+            "a: !!omap [{}]\n",
         ] {
             assert!(refused(src), "{src:?} must be refused");
         }
-        assert!(!refused("a: !!int 1_000\nb: !!float -.inf\n"));
+        assert!(!refused(
+            "a: !!int 1_000\nb: !!float -.inf\nc: !!int 0o17\nd: !!binary '***'\ne: !!pairs [{x: 1}, {x: 2}]\n"
+        ));
     }
 
     #[test]
