@@ -486,6 +486,19 @@ fn every_input_it_cannot_read_is_a_record_and_exit_2() {
             out.stderr
         );
     }
+    // --with-docs prints no table of defaults for a file it cannot read.
+    let out = run(
+        &[
+            "--env-file",
+            "/nonexistent/x.env",
+            "--phase",
+            "a",
+            "--with-docs",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.is_empty(), "{out:?}");
     // An unreadable --profile is a record too.
     let env = write_env("env-prof", GOOD_A_FILE);
     let out = run(

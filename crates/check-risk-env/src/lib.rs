@@ -103,10 +103,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         .iter()
         .fold(Exit::Clean, |e, r| e.worst(Exit::from_level(r.level)));
     if cli.with_docs {
+        // No table of defaults for a file that could not be read: the
+        // error on stderr and exit 2 say so.
+        let Some((_, env)) = &env else {
+            return Ok(exit);
+        };
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
-        let empty = env::Env::default();
-        let env = env.as_ref().map_or(&empty, |(_, e)| e);
         docs::table(&mut lock, &evaluate::readings(env)).context("writing the table")?;
         lock.flush().context("writing the table")?;
         return Ok(exit);
