@@ -482,3 +482,43 @@ fn the_health_check_takes_a_or_b_in_either_case_and_nothing_else() {
         assert!(stderr(&out).starts_with("canary-health-check: error: "));
     }
 }
+
+#[test]
+fn a_judge_that_crashes_is_no_verdict_and_nothing_acts() {
+    let sim = Sim::start("healthy-a");
+    let dir = TempDir::new("gate-judge-crash");
+    let bins = TempDir::new("gate-judge-crash-bin");
+    for tool in [
+        "probe-health",
+        "scrape-metrics",
+        "check-profile",
+        "check-risk-env",
+        "rollback",
+    ] {
+        std::os::unix::fs::symlink(bin_dir().join(tool), bins.path(tool)).expect("symlink");
+    }
+    // The real judge, then a crash's exit status (a Rust panic exits 101).
+    let wrapper = format!(
+        "#!/bin/sh\n'{}' \"$@\"\nexit 101\n",
+        bin_dir().join("judge").display()
+    );
+    let w = bins.path("judge");
+    std::fs::write(&w, wrapper).expect("wrapper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = gate(&dir.0, &sim, &["--rollback", "--repo", "/nonexistent"])
+        .env("CANARY_KIT_BIN", &bins.0)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("judge exited 101"),
+        "{}",
+        stderr(&out)
+    );
+    let handed = std::fs::read_dir(dir.0.join("logs"))
+        .expect("logs")
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("rollback-"));
+    assert!(!handed);
+}

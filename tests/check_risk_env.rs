@@ -671,3 +671,23 @@ fn expansion_matches_the_real_python_dotenv() {
         assert_eq!(got, want.as_str(), "{case}: {out:?}");
     }
 }
+
+#[test]
+fn an_expansion_bomb_is_refused_not_built() {
+    let mut body = format!("{GOOD_A_FILE}A0=xxxxxxxxxxxxxxxx\n");
+    for i in 1..40 {
+        body.push_str(&format!("A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
+    }
+    body.push_str("RISK_SLIPPAGE_GUARD_BPS=${A39}\n");
+    let p = write_env("env-bomb", &body);
+    let started = std::time::Instant::now();
+    let out = run(&["--env-file", &p, "--phase", "a"], &[]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.named("risk.env_file").iter().any(|r| r["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("expands to more than"))),
+        "{out:?}"
+    );
+}

@@ -43,15 +43,31 @@ pub fn read(path: &Path) -> Result<EnvFile, CappedError> {
 /// value is expanded, quoted or not: python-dotenv's resolver does not
 /// look at the quotes.
 pub fn expand(value: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    expand_capped(value, usize::MAX, lookup).unwrap_or_default()
+}
+
+/// Largest value an expansion may produce. Lines that reuse earlier lines
+/// (`B=${A}${A}`, `C=${B}${B}` …) grow exponentially: past this, the value
+/// is refused, never built.
+pub const MAX_EXPANDED: usize = 64 << 10;
+
+/// `expand`, refusing (None) a result over `cap` bytes before building it.
+pub fn expand_capped(
+    value: &str,
+    cap: usize,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
     let mut out = String::new();
     let mut rest = value;
     while let Some(start) = rest.find("${") {
         match variable(&rest[start + 2..]) {
             Some((name, default, used)) => {
                 out.push_str(&rest[..start]);
-                out.push_str(
-                    &lookup(name).unwrap_or_else(|| default.unwrap_or_default().to_owned()),
-                );
+                let v = lookup(name).unwrap_or_else(|| default.unwrap_or_default().to_owned());
+                if out.len().saturating_add(v.len()) > cap {
+                    return None;
+                }
+                out.push_str(&v);
                 rest = &rest[start + 2 + used..];
             }
             None => {
@@ -62,7 +78,7 @@ pub fn expand(value: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
         }
     }
     out.push_str(rest);
-    out
+    (out.len() <= cap).then_some(out)
 }
 
 /// After `${`: `NAME}` or `NAME:-default}` (python-dotenv's pattern
@@ -207,6 +223,8 @@ mod tests {
         ] {
             assert_eq!(expand(value, env), want, "{value}");
         }
+        assert_eq!(expand_capped("${ONE}${ONE}", 1, env), None);
+        assert_eq!(expand_capped("${ONE}", 1, env).as_deref(), Some("1"));
     }
 
     #[test]

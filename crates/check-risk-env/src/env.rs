@@ -83,10 +83,40 @@ pub fn from_file_with(
     let shown = path.display().to_string();
     let mut env = Env::default();
     let mut so_far: BTreeMap<String, String> = BTreeMap::new();
+    // Names whose value was refused: whatever uses them is unknown too.
+    let mut refused: std::collections::BTreeSet<String> = Default::default();
     for a in parsed.vars {
-        let value = dotenv::expand(&a.value, |name| {
-            environ(name).or_else(|| so_far.get(name).cloned())
+        let uses_refused = std::cell::Cell::new(None::<String>);
+        let expanded = dotenv::expand_capped(&a.value, dotenv::MAX_EXPANDED, |name| {
+            environ(name).or_else(|| {
+                if refused.contains(name) {
+                    uses_refused.set(Some(name.to_owned()));
+                }
+                so_far.get(name).cloned()
+            })
         });
+        let why = match (&expanded, uses_refused.take()) {
+            (None, _) => Some(format!(
+                "{} expands to more than {} bytes: refused",
+                a.key,
+                dotenv::MAX_EXPANDED
+            )),
+            (Some(_), Some(name)) => Some(format!(
+                "{} uses {name}, whose value was refused above",
+                a.key
+            )),
+            _ => None,
+        };
+        let (Some(value), None) = (expanded, why.clone()) else {
+            env.bad
+                .push((format!("{shown}:{}", a.line), why.unwrap_or_default()));
+            // The bot would hold some value; canary-kit cannot say which.
+            env.vars.remove(&a.key);
+            so_far.remove(&a.key);
+            refused.insert(a.key);
+            continue;
+        };
+        refused.remove(&a.key);
         so_far.insert(a.key.clone(), value.clone());
         if in_scope(&a.key) {
             let written = (value != a.value).then(|| a.value.clone());
