@@ -220,7 +220,17 @@ pub fn scan(src: &str) -> Result<Tags, String> {
         };
         match located {
             Some((range, offset)) => {
-                tags.spans.push(range);
+                // A tag that starts its line (`!!str key: v`) stays: blanking
+                // it would shift the key's indentation and change the tree.
+                let line_start = src
+                    .get(..range.0)
+                    .map_or(0, |h| h.rfind('\n').map_or(0, |i| i + 1));
+                let starts_line = src
+                    .get(line_start..range.0)
+                    .is_some_and(|p| p.trim().is_empty());
+                if !starts_line {
+                    tags.spans.push(range);
+                }
                 tags.at.insert(offset, outcome);
             }
             None => tags.unlocated.push(tag_use.clone()),
