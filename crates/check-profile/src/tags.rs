@@ -121,8 +121,6 @@ impl Tags {
     }
 }
 
-/// Read every explicit tag of `src`. `Err` when the event parser fails,
-/// which the caller reports as a syntax error already.
 /// Where the scan is in the tree, to check `!!omap`/`!!pairs` items.
 enum Frame {
     /// A sequence; `Some(use)` when tagged `!!omap`/`!!pairs`.
@@ -143,6 +141,8 @@ fn refuse(tags: &mut Tags, i: usize, why: &str) {
     }
 }
 
+/// Read every explicit tag of `src`. `Err` when the event parser fails,
+/// which the caller reports as a syntax error already.
 pub fn scan(src: &str) -> Result<Tags, String> {
     let mut tags = Tags::default();
     let mut stack: Vec<Frame> = Vec::new();
