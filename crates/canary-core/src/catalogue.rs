@@ -223,13 +223,13 @@ pub const CATALOGUE: &[NameSpec] = &[
         "profile.load",
         Check,
         "check-profile",
-        "how the bot loads the file: as written ok; empty, YAML error, silent fallback to hard-coded defaults, session error or duplicate key crit (contracts §5.2)"
+        "how the bot loads the file: as written ok; empty, YAML error, a tag `yaml.safe_load` refuses, a null or non-mapping section (silent fallback to hard-coded defaults), session error or duplicate key crit"
     ),
     spec!(
         "profile.name",
         Check,
         "check-profile",
-        "warn: the file name is not a profile the bot can load by name (contracts §5.1)"
+        "warn: the file name is not a profile the bot can load by name"
     ),
     spec!(
         "profile.trading.mode",
@@ -254,6 +254,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Check,
         "check-profile",
         "what the bot enforces instead of the runbook's non-existent `daily_loss_limit`: <= 0.01 ok, else crit"
+    ),
+    spec!(
+        "profile.execution",
+        Check,
+        "check-profile",
+        "crit: `execution.dry_run` or `execution.mock_broker` is on, so every order is rejected and the canary validates nothing; unknown after a fallback that leaves them undocumented"
     ),
     spec!(
         "profile.yaml11_scalar",
@@ -289,19 +295,31 @@ pub const CATALOGUE: &[NameSpec] = &[
         "risk.env_file",
         Error,
         "check-risk-env",
-        "an env-file line or env entry that could not be read (no `=`, unterminated quote, not UTF-8, junk)"
+        "unknown: the env file (missing, unreadable, over 1 MiB, not a regular file) or one of its lines or env entries (no `=`, unterminated quote, not UTF-8, junk) could not be read"
     ),
     spec!(
         "risk.from_env",
         Check,
         "check-risk-env",
-        "does `RiskConfig.from_env()` succeed: ok, or crit naming the first bad value that aborts it (contracts §3.1)"
+        "does `RiskConfig.from_env()` succeed: ok, or crit naming the first bad value that aborts it"
     ),
     spec!(
         "risk.bot_start",
         Check,
         "check-risk-env",
-        "would `gpt-trader run` start: crit listing every RISK_* value BotConfig.from_env() crashes on (contracts §3.3)"
+        "would `gpt-trader run` start: crit listing every RISK_* value BotConfig.from_env() crashes on, and a CFM_MAX_LEVERAGE that is not a plain integer"
+    ),
+    spec!(
+        "risk.preflight_ranges",
+        Check,
+        "check-risk-env",
+        "preflight's risk check validates the `from_env` values (leverage 1–10, liquidation buffer >= 0.10, position pct in (0, 0.25], slippage 10–100 bps, daily loss pct in (0, 0.20]): ok, crit naming each value outside, unknown when from_env fails"
+    ),
+    spec!(
+        "risk.profile_read",
+        Error,
+        "check-risk-env",
+        "unknown: the `--profile` to compare with could not be read or evaluated"
     ),
     spec!(
         "risk.max_leverage",
@@ -344,6 +362,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Check,
         "check-risk-env",
         "warn: preflight's env value and the running bot's profile value disagree (runbook §1.3)"
+    ),
+    spec!(
+        "gate.producer",
+        Error,
+        "canary-gate",
+        "unknown: a producer the gate ran could not evaluate (exit 2, a crash, a signal, not installed); `value` names it; the gate holds the run"
     ),
     spec!(
         "rollback.trigger",
