@@ -106,6 +106,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         "an endpoint gave no evidence: unreachable, timeout, body over the cap, not JSON, unexpected status"
     ),
     spec!(
+        "health.duplicate_key",
+        Error,
+        "probe-health",
+        "a key the body gives twice (`key`, dotted): unknown when the values differ (the key is then unreadable, never last-wins), warn when they agree"
+    ),
+    spec!(
         "metrics.order_error_rate",
         Signal,
         "scrape-metrics",

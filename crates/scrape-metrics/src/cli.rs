@@ -44,8 +44,8 @@ pub struct Cli {
     #[arg(long, requires = "prometheus")]
     pub fleet: bool,
 
-    /// Scrape again every DUR; windowed signals once two scrapes are in the window.
-    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    /// Scrape again every DUR (at least 1s); windowed signals once two scrapes are in the window.
+    #[arg(long, value_parser = canary_core::rounds::parse_every, value_name = "DUR")]
     pub every: Option<Duration>,
 
     /// With --every: stop after N rounds (default: until killed).
