@@ -136,6 +136,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         "guard trips in the last hour (runbook §3.1); `nonrecoverable` counts `recoverable=\"false\"` trips"
     ),
     spec!(
+        "metrics.order_result",
+        Check,
+        "scrape-metrics",
+        "orders under a `result` label value the bot never writes (it writes success, rejected, failed): unknown; they are never counted as successes"
+    ),
+    spec!(
         "metrics.orders",
         Sample,
         "scrape-metrics",

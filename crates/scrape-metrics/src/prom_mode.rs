@@ -193,7 +193,7 @@ fn group_records(
         match answers.get("rates") {
             Some((_, Ok(rates))) if wants_correction(mode) => {
                 let mine: Vec<Element> = rates.iter().filter(|e| group(e, fleet) == g).cloned().collect();
-                p.insert("correction".into(), json!("de-cumulated the bot's double-cumulated buckets from the raw per-bucket rates (bot-contracts §2.3)"));
+                p.insert("correction".into(), json!("de-cumulated the bot's double-cumulated buckets from the raw per-bucket rates"));
                 corrected_p95(&mine, true)
             }
             Some((_, Ok(_))) => Err("the bot's buckets are not monotonic, and --buckets cumulative forbids correcting them".into()),

@@ -134,6 +134,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
                     line: 0,
                     msg: "bucket without a numeric le label".into(),
                     snippet: exposition::series_text(&s),
+                    fatal: false,
                 }),
             },
             "count" => h.count = Some(s.value),
@@ -193,4 +194,67 @@ pub fn is_failed(c: &Counter) -> bool {
 /// Guard trips the bot files as not recoverable.
 pub fn is_nonrecoverable(c: &Counter) -> bool {
     c.labels.get("recoverable").map(String::as_str) == Some("false")
+}
+
+/// The `result` values the bot writes on its order counter.
+pub const RESULTS: [&str; 3] = ["success", "rejected", "failed"];
+
+/// Orders under a `result` the bot never writes (or none): never counted
+/// as successes. The value shown for a missing label is `(none)`.
+pub fn odd_result(c: &Counter) -> Option<String> {
+    match c.labels.get("result") {
+        Some(r) if RESULTS.contains(&r.as_str()) => None,
+        Some(r) => Some(r.clone()),
+        None => Some("(none)".to_owned()),
+    }
+}
+
+impl Snapshot {
+    /// The distinct odd `result` values and how many orders they hold.
+    pub fn odd_results(&self) -> (Vec<String>, f64) {
+        let mut values: Vec<String> = Vec::new();
+        let mut count = 0.0;
+        for c in &self.orders {
+            if let Some(v) = odd_result(c) {
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+                count += c.value;
+            }
+        }
+        (values, count)
+    }
+
+    /// The first value the signals read that no counter can hold: negative,
+    /// infinite or NaN (a count, never below zero and always finite).
+    pub fn implausible(&self) -> Option<String> {
+        let bad = |v: f64| !v.is_finite() || v < 0.0;
+        let name = |family: &str, labels: &Labels| {
+            let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+            format!("{family}{{{}}}", inner.join(","))
+        };
+        for (family, counters) in [(ORDERS, &self.orders), (GUARD_TRIPS, &self.guard_trips)] {
+            if let Some(c) = counters.iter().find(|c| bad(c.value)) {
+                return Some(format!(
+                    "{} is {}: a counter is never negative or non-finite",
+                    name(family, &c.labels),
+                    c.value
+                ));
+            }
+        }
+        for h in self
+            .histograms
+            .iter()
+            .filter(|h| h.family == BROKER_LATENCY)
+        {
+            let values = h.buckets.iter().map(|b| b.1).chain(h.count);
+            if let Some(v) = values.into_iter().find(|v| bad(*v)) {
+                return Some(format!(
+                    "{} holds {v}: a count is never negative or non-finite",
+                    h.series()
+                ));
+            }
+        }
+        None
+    }
 }
