@@ -293,6 +293,12 @@ pub type Route = (&'static str, u16, &'static str, Vec<u8>);
 
 impl Fixture {
     pub fn serve(routes: Vec<Route>) -> Fixture {
+        Fixture::slow(routes, Duration::ZERO)
+    }
+
+    /// Like `serve`, answering each request only after `delay` (one at a
+    /// time, as a loaded server would); routes match the path before any `?`.
+    pub fn slow(routes: Vec<Route>, delay: Duration) -> Fixture {
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fixture");
         let addr = listener.local_addr().expect("fixture addr");
@@ -307,7 +313,9 @@ impl Fixture {
                 let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
                 let mut line = String::new();
                 let _ = BufReader::new(&conn).read_line(&mut line);
-                let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                let target = line.split_whitespace().nth(1).unwrap_or("");
+                let path = target.split('?').next().unwrap_or("").to_owned();
+                thread::sleep(delay);
                 let (status, ctype, body) = routes
                     .iter()
                     .find(|r| r.0 == path)

@@ -89,8 +89,15 @@ fn prometheus_round(cli: &Cli, ctx: &Ctx<'_>, base: &str, opts: HttpOptions) -> 
         fleet: cli.fleet,
         range: format_duration(cli.window),
         guard_range: format_duration(cli.guard_window),
+        window: cli.window,
+        guard_window: cli.guard_window,
     };
-    prom_mode::evaluate(ctx, &prometheus::Prom { base, opts }, &scope, cli.buckets)
+    let prom = prometheus::Prom {
+        base,
+        opts,
+        deadline: std::time::Instant::now() + cli.timeout,
+    };
+    prom_mode::evaluate(ctx, &prom, &scope, cli.buckets)
 }
 
 /// A PromQL string literal: double-quoted, with `\` and `"` escaped.
