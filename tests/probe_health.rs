@@ -627,3 +627,26 @@ fn every_has_a_one_second_minimum() {
         );
     }
 }
+
+#[test]
+fn ages_read_as_human_durations_in_the_table() {
+    let mut body = healthy_body();
+    body["checks"]["websocket"]["details"]["last_message_age_seconds"] = json!(557_762.0);
+    body["checks"]["degradation"]["details"]["global_paused"] = json!(true);
+    body["checks"]["degradation"]["details"]["global_pause_reason"] = json!("ws_reconnect");
+    body["checks"]["degradation"]["details"]["global_remaining_seconds"] = json!(299);
+    let out = probe_fixture(200, pretty(&body), &["--format", "text"]);
+    out.code(1);
+    let line = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row:\n{}", out.stdout))
+            .to_owned()
+    };
+    let age = line("health.websocket.staleness");
+    assert!(age.contains("last websocket message 6d 10h ago"), "{age}");
+    assert!(!age.contains("557762 s"), "{age}");
+    let pause = line("health.degradation.global_paused");
+    assert!(pause.contains("4m 59s left"), "{pause}");
+}

@@ -93,7 +93,11 @@ fn describe_failure(details: Option<&Map<String, Value>>) -> String {
         return format!(", stale symbols {}", names.join(" "));
     }
     if let Some(age) = d.get("age_seconds") {
-        return format!(", age {age} s");
+        let shown = age
+            .as_f64()
+            .and_then(canary_core::duration::human_secs)
+            .unwrap_or_else(|| format!("{age} s"));
+        return format!(", age {shown}");
     }
     String::new()
 }

@@ -3,6 +3,7 @@
 
 use crate::body::{Body, Lookup};
 use crate::json;
+use canary_core::duration::human_secs;
 use canary_core::thresholds::WS_STALENESS_S;
 use canary_core::{Level, Phase, Record};
 use serde_json::{Value, json};
@@ -208,10 +209,11 @@ pub fn ws_staleness(b: &Body) -> Record {
         )),
         Lookup::Num(age) => {
             let level = WS_STALENESS_S.level(age);
+            let ago = human_secs(age).unwrap_or_else(|| format!("{age} s"));
             let msg = match level {
-                Level::Ok => format!("last websocket message {age} s ago"),
-                Level::Warn => format!("last websocket message {age} s ago (WARN at 30 s)"),
-                _ => format!("last websocket message {age} s ago: CRIT at 60 s"),
+                Level::Ok => format!("last websocket message {ago} ago"),
+                Level::Warn => format!("last websocket message {ago} ago (WARN at 30 s)"),
+                _ => format!("last websocket message {ago} ago: CRIT at 60 s"),
             };
             rec.level(level).value(age).msg(msg)
         }
@@ -250,13 +252,14 @@ pub fn global_paused(b: &Body) -> Record {
                 .unwrap_or("no reason given");
             let left = d
                 .and_then(|d| d.get("global_remaining_seconds"))
-                .cloned()
-                .unwrap_or(Value::Null);
+                .and_then(Value::as_f64)
+                .and_then(human_secs)
+                .unwrap_or_else(|| "an unknown time".to_owned());
             rec.level(Level::Crit)
                 .value(true)
                 .extra("reason", reason)
                 .msg(format!(
-                    "trading globally paused ({reason}, {left} s left): NO-GO"
+                    "trading globally paused ({reason}, {left} left): NO-GO"
                 ))
         }
         other => rec
