@@ -206,7 +206,7 @@ gpt_trader_order_submission_total{{reason=\"timeout\",result=\"failed\",side=\"b
 }
 
 #[test]
-fn a_coherent_restart_mid_window_counts_from_zero() {
+fn a_coherent_restart_mid_window_is_a_new_baseline() {
     let dir = TempDir::new("reset");
     let state = dir.path("s");
     let file = dir.path("metrics.txt");
@@ -228,13 +228,19 @@ fn a_coherent_restart_mid_window_counts_from_zero() {
     // The bot restarted: its counters start again from zero.
     let out = run(5, 1);
     let err = out.record("metrics.order_error_rate");
-    // Every counter went down together: a restart. Exact deltas, the new
-    // values counted from zero: orders 126 - 104 + 6 = 28, failures 2 + 1 = 3.
-    assert_eq!(err.extra["denominator"].as_f64(), Some(28.0));
-    assert_eq!(err.extra["numerator"].as_f64(), Some(3.0));
-    assert_eq!(err.value.as_f64(), Some(0.107142857));
+    // Every counter went down together: a restart. Exact deltas, and the
+    // first scrape after the restart is a new baseline: orders 126 - 104 = 22,
+    // failures 6 - 4 = 2.
+    assert_eq!(err.extra["denominator"].as_f64(), Some(22.0));
+    assert_eq!(err.extra["numerator"].as_f64(), Some(2.0));
+    assert_eq!(err.value.as_f64(), Some(0.090909091));
     assert_eq!(err.level, Level::Warn);
     assert_eq!(err.extra["restarted"], true);
+    // After it, the new process counts as usual.
+    let out = run(15, 2);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.extra["denominator"].as_f64(), Some(22.0 + 11.0));
+    assert_eq!(err.extra["numerator"].as_f64(), Some(3.0));
 }
 
 #[test]
@@ -572,6 +578,49 @@ fn a_lone_dip_is_inconsistent_never_a_restart() {
             assert!(rec.msg.contains("60 -> 59"), "{}", rec.msg);
         }
     }
+}
+
+#[test]
+fn two_bots_behind_one_address_never_make_orders_from_nowhere() {
+    // Every counter of one replica below the other's: each swap looks like a
+    // restart, and an empty answer between two full ones like one too.
+    let dir = TempDir::new("replicas");
+    let body = |ok: &str, failed: &str| {
+        format!(
+            "{ORDERS_TYPE}{}{}",
+            order_line("success", ok),
+            order_line("failed", failed)
+        )
+    };
+    run_state(&dir, &body("60", "3"));
+    run_state(&dir, &body("40", "2"));
+    let out = run_state(&dir, &body("61", "3"));
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.extra["denominator"].as_f64(), Some(22.0), "{}", err.msg);
+    let out = run_state(&dir, &body("41", "2"));
+    out.code(2);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.level, Level::Unknown, "{}", err.msg);
+    assert!(err.msg.contains("2 times"), "{}", err.msg);
+
+    let dir = TempDir::new("empty");
+    run_state(&dir, &body("60", "3"));
+    let empty = run_state(&dir, "");
+    assert_eq!(
+        empty.record("metrics.order_error_rate").level,
+        Level::Unknown
+    );
+    let out = run_state(&dir, &body("61", "3"));
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(
+        (
+            err.extra["denominator"].as_f64(),
+            err.extra.get("restarted")
+        ),
+        (Some(1.0), None),
+        "{}",
+        err.msg
+    );
 }
 
 #[test]

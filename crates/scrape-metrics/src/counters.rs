@@ -10,6 +10,14 @@
 //! Taking it for a restart would add its whole lifetime count as new
 //! orders; it is reported as inconsistent instead, and every signal over
 //! the span holding it is `unknown`.
+//!
+//! The first scrape after a restart is a new baseline: what it shows was
+//! counted at some unknown time since the restart, so it is not added (a
+//! series born *between* two scrapes of the same process counts from zero).
+//! Two restarts in one span are a bot in a crash loop, or two bots behind
+//! one address whose counters alternate: inconsistent as well. A scrape
+//! holding no counter at all (a bot that has counted nothing yet, or an
+//! empty answer) is no evidence of anything and is left out of the window.
 
 use crate::snapshot::{BROKER_LATENCY, GUARD_TRIPS, Labels, ORDERS, Snapshot};
 use std::collections::BTreeMap;
@@ -47,6 +55,11 @@ fn all_counters(s: &Snapshot) -> BTreeMap<String, f64> {
         }
     }
     out
+}
+
+/// Whether a scrape holds no counter at all: no evidence of anything.
+pub fn is_empty(s: &Snapshot) -> bool {
+    all_counters(s).is_empty()
 }
 
 /// Classify the step from `prev` to `cur`. A series absent from `cur` counts
@@ -119,10 +132,16 @@ impl<'a> Span<'a> {
     }
 
     /// The first inconsistency in the span, if any.
-    pub fn inconsistency(&self) -> Option<&str> {
-        self.steps.iter().find_map(|s| match s {
-            Step::Inconsistent(why) => Some(why.as_str()),
+    pub fn inconsistency(&self) -> Option<String> {
+        let first = self.steps.iter().find_map(|s| match s {
+            Step::Inconsistent(why) => Some(why.clone()),
             _ => None,
+        });
+        let restarts = self.steps.iter().filter(|s| **s == Step::Restart).count();
+        first.or_else(|| {
+            (restarts > 1).then(|| format!(
+                "every counter went down {restarts} times: a bot in a crash loop, or two bots behind one address whose counters alternate, cannot be told apart"
+            ))
         })
     }
 
@@ -133,16 +152,14 @@ impl<'a> Span<'a> {
 
     /// The exact increase of a sum of counters (`pick` sums the selected
     /// series of one scrape) over the span: the plain difference between
-    /// consecutive scrapes, and after a restart the new value, counted from
-    /// zero. Never negative: within a `Continue` step no series went down.
+    /// consecutive scrapes; the first scrape after a restart is a new
+    /// baseline. Never negative: within a `Continue` step no series went down.
     pub fn delta(&self, pick: impl Fn(&Snapshot) -> f64) -> f64 {
         let mut total = 0.0;
         for (w, s) in self.snaps.windows(2).zip(&self.steps) {
-            let (p, c) = (pick(w[0]), pick(w[1]));
-            total += match s {
-                Step::Restart => c,
-                _ => (c - p).max(0.0),
-            };
+            if *s == Step::Continue {
+                total += (pick(w[1]) - pick(w[0])).max(0.0);
+            }
         }
         total
     }
@@ -197,17 +214,33 @@ mod tests {
     }
 
     #[test]
-    fn a_coherent_reset_is_a_restart_counted_from_zero() {
+    fn a_coherent_reset_is_a_restart_and_a_new_baseline() {
         let h = [
             snap(0, &[("success", 60.0), ("failed", 1.0)]),
             snap(1000, &[("success", 70.0), ("failed", 2.0)]),
             snap(2000, &[("success", 3.0)]),
+            snap(3000, &[("success", 5.0), ("rejected", 1.0)]),
         ];
-        let span = Span::of(&h, 2000, 5000);
+        let span = Span::of(&h, 3000, 5000);
         assert_eq!(span.steps[1], Step::Restart);
         assert!(span.restarted() && span.inconsistency().is_none());
         let all = |s: &Snapshot| s.orders.iter().map(|c| c.value).sum::<f64>();
+        // 11 before the restart, nothing for the first scrape after it, then
+        // 2 successes and a rejection born between two scrapes.
         assert_eq!(span.delta(all), 11.0 + 3.0);
+    }
+
+    #[test]
+    fn alternating_resets_are_inconsistent() {
+        // Every counter of one bot below the other's: each swap looks like a restart.
+        let h = [
+            snap(0, &[("success", 60.0), ("failed", 3.0)]),
+            snap(1000, &[("success", 40.0), ("failed", 2.0)]),
+            snap(2000, &[("success", 61.0), ("failed", 3.0)]),
+            snap(3000, &[("success", 41.0), ("failed", 2.0)]),
+        ];
+        let span = Span::of(&h, 3000, 5000);
+        assert!(span.inconsistency().is_some_and(|w| w.contains("2 times")));
     }
 
     #[test]

@@ -182,7 +182,10 @@ fn direct_round(
     records.extend(signals::samples(ctx, &snap));
     records.extend(signals::histogram_checks(ctx, &snap));
     let windowed = cli.every.is_some() || cli.state.is_some();
-    if windowed {
+    if windowed && counters::is_empty(&snap) {
+        // No counter at all: no evidence for the window (and never a restart).
+        records.extend(signals::lifetime(ctx, &snap));
+    } else if windowed {
         // A clock that went backwards drops the scrapes now in the future.
         history.retain(|s| s.t_ms < snap.t_ms);
         history.push(snap);

@@ -121,8 +121,9 @@ fn strip(labels: &BTreeMap<String, String>, also: &str) -> Labels {
 
 /// Rebuild each group's scrapes: every sample of one scrape of a target
 /// carries the scrape's timestamp, so a timestamp is a scrape. Only scrapes
-/// in which the target answered (`up` 1, or any sample) exist: a failed
-/// scrape is no evidence, and never looks like every counter vanishing.
+/// holding a counter exist: a failed scrape, or one of a bot that has
+/// counted nothing yet, is no evidence, and never looks like every counter
+/// vanishing.
 fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<String, History> {
     let mut scrapes: BTreeMap<String, BTreeMap<i64, Snapshot>> = BTreeMap::new();
     let mut instances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -145,9 +146,6 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
             instances.entry(g.clone()).or_default().insert(instance);
             let by_t = scrapes.entry(g).or_default();
             for &(t, v) in &s.points {
-                if *key == "up" && v != 1.0 {
-                    continue;
-                }
                 let snap = by_t.entry(t).or_insert_with(|| Snapshot {
                     t_ms: t,
                     orders: vec![],
@@ -200,7 +198,11 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
                 "the selector matches {n} bots (instances): exact counts are per bot; pass --instance or --fleet"
             ))
         } else {
-            let mut snaps: Vec<Snapshot> = by_t.into_values().collect();
+            // A scrape holding no counter is no evidence (see `counters`).
+            let mut snaps: Vec<Snapshot> = by_t
+                .into_values()
+                .filter(|s| !crate::counters::is_empty(s))
+                .collect();
             for s in &mut snaps {
                 for h in &mut s.histograms {
                     h.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -382,16 +384,6 @@ mod tests {
     fn scrapes_are_rebuilt_per_timestamp_and_failed_scrapes_dropped() {
         let mut raw: BTreeMap<&str, (String, Raw)> = BTreeMap::new();
         raw.insert(
-            "up",
-            (
-                "up".into(),
-                Ok(vec![series(
-                    &[("instance", "bot:1")],
-                    &[(1000, 1.0), (2000, 0.0), (3000, 1.0)],
-                )]),
-            ),
-        );
-        raw.insert(
             "orders",
             (
                 "o".into(),
@@ -410,7 +402,7 @@ mod tests {
         );
         let h = histories(&raw, false);
         let snaps = h[""].as_ref().expect("history");
-        assert_eq!(snaps.len(), 2, "the failed scrape at 2000 is no scrape");
+        assert_eq!(snaps.len(), 2);
         let span = crate::counters::Span::of(snaps, 3000, 10_000);
         let failed = span.delta(|s| {
             s.orders

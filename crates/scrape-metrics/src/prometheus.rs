@@ -296,11 +296,10 @@ impl Scope {
 
     /// The raw samples the exact deltas are computed from: each family over
     /// twice its window (room for the baseline scrape before the window).
-    pub fn raw(&self) -> [(&'static str, String); 4] {
+    pub fn raw(&self) -> [(&'static str, String); 3] {
         let twice = |d: std::time::Duration| canary_core::duration::format_duration(d * 2);
         let (r, g) = (twice(self.window), twice(self.guard_window));
         [
-            ("up", format!("up{}[{g}]", self.sel(""))),
             (
                 "orders",
                 format!("gpt_trader_order_submission_total{}[{r}]", self.sel("")),
