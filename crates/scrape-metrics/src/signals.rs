@@ -1,5 +1,6 @@
 //! The four runbook §3.1 signals, from one scrape (lifetime) or from a
-//! window of scrapes (as PromQL computes them), and the sample records.
+//! window of scrapes (see `window`), the rules both share, and the sample
+//! records.
 
 use crate::histogram::{self, BucketMode, Reading};
 use crate::promql::{self, Bucket};

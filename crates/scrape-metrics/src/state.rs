@@ -67,7 +67,12 @@ pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
             state.target
         );
     }
-    Ok(state.snapshots)
+    // The window's arithmetic walks scrapes in time order: a file edited
+    // by hand (or by another tool) is put back in order, one scrape per time.
+    let mut snaps = state.snapshots;
+    snaps.sort_by_key(|s| s.t_ms);
+    snaps.dedup_by_key(|s| s.t_ms);
+    Ok(snaps)
 }
 
 /// Write the history atomically: a temporary file in the same directory,
