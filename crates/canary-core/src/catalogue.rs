@@ -31,7 +31,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "health.status",
         Check,
         "probe-health",
-        "`/health` `status`: healthy ok, degraded warn, unhealthy or starting crit (runbook §2.1)"
+        "`/health` `status`: healthy ok, degraded warn, unhealthy, starting or shutdown crit (runbook §2.1); a 5xx saying healthy or degraded is unknown"
     ),
     spec!(
         "health.broker",
@@ -91,7 +91,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "health.live",
         Check,
         "probe-health",
-        "`/live`: live ok, not live crit"
+        "`/live`: 200 pass true ok, 503 fail false crit, anything else unknown"
     ),
     spec!(
         "health.ready",
