@@ -38,8 +38,9 @@ fn key(family: &str, labels: &Labels) -> String {
     format!("{family}{{{}}}", inner.join(","))
 }
 
-/// Every counter a snapshot holds: the order and guard-trip counters, and
-/// the observation count of every histogram (cycles, broker calls, ...).
+/// Every counter a snapshot holds: the order and guard-trip counters, the
+/// observation count of every histogram (cycles, broker calls, ...) and the
+/// bot's other `_total` counters (guard checks, ticker-freshness checks ...).
 fn all_counters(s: &Snapshot) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for c in &s.orders {
@@ -54,6 +55,7 @@ fn all_counters(s: &Snapshot) -> BTreeMap<String, f64> {
             out.insert(key(&format!("{}_count", h.family), &h.labels), v);
         }
     }
+    out.extend(s.others.iter().map(|(k, v)| (k.clone(), *v)));
     out
 }
 
@@ -198,6 +200,7 @@ mod tests {
             guard_trips: vec![],
             histograms: vec![],
             bot_samples: 1,
+            others: BTreeMap::new(),
         }
     }
 
@@ -228,6 +231,22 @@ mod tests {
         // 11 before the restart, nothing for the first scrape after it, then
         // 2 successes and a rejection born between two scrapes.
         assert_eq!(span.delta(all), 11.0 + 3.0);
+    }
+
+    #[test]
+    fn every_order_series_dipping_is_no_restart_while_other_counters_climb() {
+        let mut a = snap(0, &[("success", 60.0), ("failed", 3.0)]);
+        let mut b = snap(1000, &[("success", 40.0), ("failed", 2.0)]);
+        a.others
+            .insert("gpt_trader_guard_checks_total{}".into(), 500.0);
+        b.others
+            .insert("gpt_trader_guard_checks_total{}".into(), 510.0);
+        let h = [a, b];
+        let span = Span::of(&h, 1000, 5000);
+        assert!(
+            span.inconsistency()
+                .is_some_and(|w| w.contains("guard_checks_total"))
+        );
     }
 
     #[test]

@@ -152,6 +152,7 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
                     guard_trips: vec![],
                     histograms: vec![],
                     bot_samples: 0,
+                    others: BTreeMap::new(),
                 });
                 snap.bot_samples += 1;
                 match *key {

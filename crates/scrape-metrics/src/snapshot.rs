@@ -57,6 +57,12 @@ pub struct Snapshot {
     pub histograms: Vec<Histogram>,
     /// How many `gpt_trader_*` samples the body held: the bot is there.
     pub bot_samples: usize,
+    /// The bot's other counters (`gpt_trader_*_total`: guard checks,
+    /// ticker-freshness checks, trades ...), `name{labels}` → value. They
+    /// are not signals; they tell a restart, which resets every counter
+    /// together, from a lone dip.
+    #[serde(default, with = "crate::lossless::map")]
+    pub others: BTreeMap<String, f64>,
 }
 
 /// A parsed scrape: the snapshot and the lines that could not be used.
@@ -84,6 +90,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
         guard_trips: vec![],
         histograms: vec![],
         bot_samples: 0,
+        others: BTreeMap::new(),
     };
     // (family, labels) → index into snap.histograms
     let mut index: BTreeMap<(String, Labels), usize> = BTreeMap::new();
@@ -101,6 +108,9 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
                 labels: labels_of(&s, ""),
                 value: s.value,
             }),
+            name if name.starts_with("gpt_trader_") && name.ends_with("_total") => {
+                snap.others.insert(exposition::series_text(&s), s.value);
+            }
             _ => {}
         }
         let (family, part) = if let Some(f) = s.name.strip_suffix("_bucket") {
