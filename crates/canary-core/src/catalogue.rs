@@ -31,7 +31,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "health.status",
         Check,
         "probe-health",
-        "`/health` `status`: healthy ok, degraded warn, unhealthy or starting crit (runbook §2.1)"
+        "`/health` `status`: healthy ok, degraded warn, unhealthy, starting or shutdown crit (runbook §2.1); a 5xx saying healthy or degraded is unknown"
     ),
     spec!(
         "health.broker",
@@ -91,7 +91,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "health.live",
         Check,
         "probe-health",
-        "`/live`: live ok, not live crit"
+        "`/live`: 200 pass true ok, 503 fail false crit, anything else unknown"
     ),
     spec!(
         "health.ready",
@@ -104,6 +104,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Error,
         "probe-health",
         "an endpoint gave no evidence: unreachable, timeout, body over the cap, not JSON, unexpected status"
+    ),
+    spec!(
+        "health.duplicate_key",
+        Error,
+        "probe-health",
+        "a key the body gives twice (`key`, dotted): unknown when the values differ (the key is then unreadable, never last-wins), warn when they agree"
     ),
     spec!(
         "metrics.order_error_rate",
@@ -128,6 +134,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Signal,
         "scrape-metrics",
         "guard trips in the last hour (runbook §3.1); `nonrecoverable` counts `recoverable=\"false\"` trips"
+    ),
+    spec!(
+        "metrics.order_result",
+        Check,
+        "scrape-metrics",
+        "orders under a `result` label value the bot never writes (it writes success, rejected, failed): unknown; they are never counted as successes"
     ),
     spec!(
         "metrics.orders",
