@@ -7,6 +7,7 @@ mod canary_report;
 mod check_profile;
 mod check_risk_env;
 mod demo;
+mod docs;
 mod examples;
 mod help;
 mod human;

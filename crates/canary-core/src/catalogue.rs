@@ -199,19 +199,19 @@ pub const CATALOGUE: &[NameSpec] = &[
         "preflight.status",
         Check,
         "judge",
-        "--from-preflight: the report's status: READY ok, REVIEW warn, NOT READY crit (contracts §6.4)"
+        "--from-preflight: the report's status: READY ok, REVIEW warn, NOT READY crit (docs/bot.md#preflight-report)"
     ),
     spec!(
         "preflight.exit",
         Check,
         "judge",
-        "--from-preflight: preflight's exit code: 0 ok, 1 or 2 crit (contracts §6.1)"
+        "--from-preflight: preflight's exit code: 0 ok, 1 or 2 crit (docs/bot.md#preflight-invocation)"
     ),
     spec!(
         "preflight.diagnostic_only",
         Check,
         "judge",
-        "--from-preflight: crit, a --warn-only run does not satisfy the live readiness gate (contracts §6.5)"
+        "--from-preflight: crit, a --warn-only run does not satisfy the live readiness gate (docs/bot.md#preflight-warn-only)"
     ),
     spec!(
         "preflight.warnings",

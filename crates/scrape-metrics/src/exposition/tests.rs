@@ -116,8 +116,7 @@ fn crlf_and_non_utf8() {
 }
 
 /// Cannot panic, whatever the bytes: a deterministic property test over
-/// random and mutated inputs (the fuzz target in `fuzz_parse` runs the same
-/// property with more iterations in release builds).
+/// random and mutated inputs.
 #[test]
 fn never_panics_on_arbitrary_bytes() {
     let seeds: [&[u8]; 4] = [
