@@ -68,7 +68,8 @@ pub struct Cli {
     #[arg(long, value_name = "CMD")]
     pub stop_cmd: Option<String>,
 
-    /// Command whose exit status says whether the canary runs (0 running, 1-125 stopped).
+    /// Command whose exit status says whether the canary runs (0 running, 1 stopped,
+    /// anything else: cannot tell).
     #[arg(long, value_name = "CMD")]
     pub status_cmd: Option<String>,
 
@@ -121,7 +122,26 @@ pub struct Cli {
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
     pub start_grace: Option<Duration>,
 
-    /// Where the lock, progress state, logs and reports live [default: REPO/.git/canary-kit].
+    /// How long the canary may take to be gone after the stop command (status polled) [default: 30s].
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub stop_grace: Option<Duration>,
+
+    /// The canary's health URL (http://HOST:PORT/health): a canary that still
+    /// answers it is never reported stopped.
+    #[arg(long, value_name = "URL")]
+    pub canary_health: Option<String>,
+
+    /// Continue after an interrupted run, only where a check proves the
+    /// interrupted step's effect present or absent (see docs/rollback.md).
+    #[arg(long)]
+    pub resume: bool,
+
+    /// With --resume: the operator's finding for an interrupted step no check
+    /// can settle: `done` (its effect is in place) or `absent` (run it again).
+    #[arg(long, value_enum, requires = "resume", value_name = "FINDING")]
+    pub resolve: Option<Resolve>,
+
+    /// Where the lock, journal, logs and reports live [default: REPO/.git/canary-kit].
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
@@ -129,16 +149,27 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
 
-    /// Remove a lock left by a run that is no longer running (its pid is gone).
-    #[arg(long)]
+    /// Accepted for old scripts; no longer needed: the lock is an OS file
+    /// lock, released when its owner dies (an interrupted run is found in the
+    /// journal instead).
+    #[arg(long, hide = true)]
     pub break_stale_lock: bool,
 
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
 }
 
-/// Stop/status command presets (contracts §7.1, §7.6: no systemd unit named
-/// gpt-trader-canary ships with the bot; define it, or use canary-process).
+/// The operator's finding for an interrupted step (`--resolve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Resolve {
+    /// The step's effect is in place: do not run it again.
+    Done,
+    /// The step's effect is not there: run it again.
+    Absent,
+}
+
+/// Stop/status command presets (no systemd unit named gpt-trader-canary
+/// ships with the bot: define it, or use canary-process; see docs/rollback.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Manager {
