@@ -37,9 +37,9 @@ exit 0
 "#;
 
 /// A temp dir holding a release repository and the fake process manager.
-struct Fx {
-    dir: PathBuf,
-    repo: PathBuf,
+pub(crate) struct Fx {
+    pub(crate) dir: PathBuf,
+    pub(crate) repo: PathBuf,
     commits: Vec<(String, String)>,
 }
 
@@ -49,7 +49,7 @@ impl Drop for Fx {
     }
 }
 
-fn git_in(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git_in(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
             "-c",
@@ -81,7 +81,7 @@ fn git_in(dir: &Path, args: &[&str]) -> String {
 impl Fx {
     /// Releases v1.2.0, v1.3.0 and v1.10.0 (one commit each, annotated and
     /// lightweight tags mixed), HEAD on main at v1.10.0, canary running.
-    fn new(name: &str) -> Fx {
+    pub(crate) fn new(name: &str) -> Fx {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!(
             "canary-kit-rollback-{}-{n}-{name}",
@@ -122,7 +122,7 @@ impl Fx {
         Fx { dir, repo, commits }
     }
 
-    fn commit(&self, tag: &str) -> String {
+    pub(crate) fn commit(&self, tag: &str) -> String {
         self.commits
             .iter()
             .find(|(t, _)| t == tag)
@@ -130,19 +130,19 @@ impl Fx {
             .expect("known tag")
     }
 
-    fn head(&self) -> String {
+    pub(crate) fn head(&self) -> String {
         git_in(&self.repo, &["rev-parse", "HEAD"])
     }
 
-    fn pm(&self, sub: &str) -> String {
+    pub(crate) fn pm(&self, sub: &str) -> String {
         json!([self.dir.join("fakepm").display().to_string(), sub]).to_string()
     }
 
-    fn touch(&self, name: &str) {
+    pub(crate) fn touch(&self, name: &str) {
         fs::write(self.dir.join(name), "").expect("touch");
     }
 
-    fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         fs::read_to_string(self.dir.join("calls.log"))
             .unwrap_or_default()
             .lines()
@@ -163,7 +163,7 @@ impl Fx {
         }
     }
 
-    fn state(&self) -> PathBuf {
+    pub(crate) fn state(&self) -> PathBuf {
         self.repo.join(".git/canary-kit")
     }
 
@@ -193,7 +193,7 @@ impl Fx {
         ])
     }
 
-    fn audit(&self) -> Vec<Value> {
+    pub(crate) fn audit(&self) -> Vec<Value> {
         fs::read_to_string(self.state().join("audit.ndjson"))
             .unwrap_or_default()
             .lines()
@@ -203,7 +203,7 @@ impl Fx {
 }
 
 /// The journal's entries.
-fn journal(fx: &Fx) -> Vec<Value> {
+pub(crate) fn journal(fx: &Fx) -> Vec<Value> {
     fs::read_to_string(fx.state().join("journal.ndjson"))
         .unwrap_or_default()
         .lines()
@@ -212,33 +212,33 @@ fn journal(fx: &Fx) -> Vec<Value> {
 }
 
 /// Now minus `secs` seconds, truncated to the second (so at least `secs` ago).
-fn ts_ago(secs: i64) -> String {
+pub(crate) fn ts_ago(secs: i64) -> String {
     jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - secs)
         .expect("timestamp")
         .to_string()
 }
 
 /// A verdict judged just now (a fresh one: rollback refuses stale verdicts).
-fn verdict(decision: &str, extra: &str) -> String {
+pub(crate) fn verdict(decision: &str, extra: &str) -> String {
     verdict_at(&ts_ago(0), decision, extra)
 }
 
-fn verdict_at(ts: &str, decision: &str, extra: &str) -> String {
+pub(crate) fn verdict_at(ts: &str, decision: &str, extra: &str) -> String {
     format!(
         r#"{{"v":1,"ts":"{ts}","tool":"judge","target":"http://127.0.0.1:8080","kind":"verdict","name":"judge.verdict","level":"crit","value":"{decision}","msg":"m","decision":"{decision}","phase":"b","scope":"overall","reasons":[],"window":{{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true}}{extra}}}
 "#
     )
 }
 
-fn promote_verdict() -> String {
+pub(crate) fn promote_verdict() -> String {
     promote_verdict_at(&ts_ago(0))
 }
 
-fn promote_verdict_at(ts: &str) -> String {
+pub(crate) fn promote_verdict_at(ts: &str) -> String {
     verdict_at(ts, "promote", "").replace(r#""level":"crit""#, r#""level":"ok""#)
 }
 
-fn steps(out: &Output) -> Vec<(String, String)> {
+pub(crate) fn steps(out: &Output) -> Vec<(String, String)> {
     out.records()
         .into_iter()
         .filter(|r| r.name.contains(".step."))
@@ -255,14 +255,14 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn result(out: &Output) -> Record {
+pub(crate) fn result(out: &Output) -> Record {
     out.records()
         .into_iter()
         .find(|r| r.name.ends_with(".result"))
         .unwrap_or_else(|| panic!("no result record\n{}", out.stdout))
 }
 
-fn extra_str(r: &Record, key: &str) -> String {
+pub(crate) fn extra_str(r: &Record, key: &str) -> String {
     r.extra
         .get(key)
         .and_then(Value::as_str)

@@ -16,5 +16,6 @@ mod prometheus;
 mod promql_parity;
 mod readme;
 mod rollback;
+mod rollback_crash;
 mod scrape_metrics;
 mod sim_bot;

@@ -325,17 +325,31 @@ fn settle_interruption<W: Write>(
                 sink.emit(rec("unsettled", Level::Crit, msg.clone()));
                 return Err(refused_result(sink, &msg));
             }
-            sink.emit(rec("settled", Level::Warn, format!("{what}: {how}")));
+            sink.emit(
+                rec("settled", Level::Warn, format!("{what}: {how}")).extra(
+                    "finding",
+                    how.split(' ')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_end_matches(':')
+                        .to_owned(),
+                ),
+            );
             Ok(())
         }
-        Err(why) => {
+        Err(("busy", why)) => {
+            let msg = format!("{what}: {why}");
+            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", "busy"));
+            Err(refused_result(sink, &msg))
+        }
+        Err((finding, why)) => {
             let msg = format!(
                 "{what}: --resume cannot prove the step's effect present or absent: {why}. Check: {}. \
                  If you have checked, say what you found: --resume --resolve done (its effect is in place) or \
                  --resume --resolve absent (run it again) (see docs/rollback.md, \"Recovery after an interruption\")",
                 i.step.interrupted_check()
             );
-            sink.emit(rec("unsettled", Level::Crit, msg.clone()));
+            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", finding));
             Err(refused_result(sink, &msg))
         }
     }

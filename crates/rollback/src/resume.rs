@@ -33,10 +33,27 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
     // starts something they are its effect; for any other, running the step
     // again now would run it twice at once.
     let marker = status::marker(&i.proc_id, i.step.name());
-    let alive = match status::marked(&marker) {
-        Ok(p) => p,
-        Err(e) => return Finding::CannotTell(format!("cannot look for its processes: {e}")),
-    };
+    // Looked for three times, 100ms apart, together with the pids the
+    // journal recorded: a process caught in the middle of an exec shows no
+    // environment for an instant, and must not read as gone.
+    let mut alive: Vec<u32> = Vec::new();
+    for round in 0..3 {
+        if round > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        match status::marked(&marker) {
+            Ok(p) => alive.extend(p),
+            Err(e) => return Finding::CannotTell(format!("cannot look for its processes: {e}")),
+        }
+        alive.extend(
+            i.pids
+                .iter()
+                .copied()
+                .filter(|p| status::carries(*p, &marker)),
+        );
+    }
+    alive.sort_unstable();
+    alive.dedup();
     if !alive.is_empty() {
         return match kind {
             ResumeCheck::Processes => Finding::Present(
@@ -127,7 +144,7 @@ pub fn settle(
     finding: Finding,
     resolve: Option<Resolve>,
     run_id: &str,
-) -> Result<(Entry, String), String> {
+) -> Result<(Entry, String), (&'static str, String)> {
     let entry = |outcome, pids: Vec<u32>, by_operator, detail: String| Entry::Done {
         proc_id: i.proc_id.clone(),
         run_id: run_id.to_owned(),
@@ -148,7 +165,7 @@ pub fn settle(
             entry(Outcome::Absent, vec![], false, d.clone()),
             format!("absent: {d}; it runs again"),
         )),
-        (Finding::Busy(d), _) => Err(d),
+        (Finding::Busy(d), _) => Err(("busy", d)),
         (Finding::CannotTell(d), Some(Resolve::Done)) => Ok((
             entry(
                 Outcome::Present,
@@ -171,6 +188,6 @@ pub fn settle(
                 "absent by the operator's finding (--resolve absent): it runs again; the check could not tell: {d}"
             ),
         )),
-        (Finding::CannotTell(d), None) => Err(d),
+        (Finding::CannotTell(d), None) => Err(("cannot-tell", d)),
     }
 }

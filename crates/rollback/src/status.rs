@@ -142,6 +142,27 @@ pub fn marker(proc_id: &str, step: &str) -> String {
     format!("{proc_id}/{step}")
 }
 
+/// Is `pid` alive and (as far as can be read) one of the step's processes:
+/// its environment carries the marker, or cannot be read at this instant.
+pub fn carries(pid: u32, value: &str) -> bool {
+    let dir = std::path::Path::new("/proc").join(pid.to_string());
+    let zombie_or_gone = std::fs::read_to_string(dir.join("stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true);
+    if zombie_or_gone {
+        return false;
+    }
+    let want = format!("{MARKER}={value}");
+    match std::fs::read(dir.join("environ")) {
+        Ok(env) if !env.is_empty() => env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()),
+        _ => true,
+    }
+}
+
 /// Processes whose environment carries `MARKER=value` (live ones: a zombie
 /// holds nothing). `Err` when /proc cannot be read.
 pub fn marked(value: &str) -> Result<Vec<u32>, String> {

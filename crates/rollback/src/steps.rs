@@ -338,6 +338,22 @@ pub fn perform(plan: &Plan, step: &Step, ctx: &Ctx<'_>, track: &mut Track) -> Do
     }
 }
 
+/// Test hook of the crash test: hold the run, forever, at a point no outside
+/// observer can catch — right after a step's intent is durable (before
+/// anything is spawned) or right after its done — so that the test can kill
+/// it exactly there. Inert unless `CANARY_KIT_TEST_HOLD` names the point
+/// (`intent:<step>` or `done:<step>`); it only ever stops a run, never makes
+/// one do anything.
+fn test_hold(state: &StateDir, point: &str, step: &Step) {
+    let want = format!("{point}:{}", step.name());
+    if std::env::var("CANARY_KIT_TEST_HOLD").ok().as_deref() == Some(want.as_str()) {
+        let _ = state.write_atomic(&format!("held-{point}-{}", step.name()), b"");
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
 /// The journal's begin entry for a new procedure.
 fn begin(plan: &Plan, run_id: &str) -> Entry {
     Entry::Begin {
@@ -496,6 +512,7 @@ pub fn go<W: Write>(
                 sink,
             );
         }
+        test_hold(ctx.state, "intent", step);
         let mut pids: Vec<u32> = Vec::new();
         let mut spawn_err: Option<String> = None;
         let done = {
@@ -565,6 +582,9 @@ pub fn go<W: Write>(
             return Exit::Blocking;
         }
         finished.push(step.name());
+        if recorded.is_ok() {
+            test_hold(ctx.state, "done", step);
+        }
         if let Err(e) = recorded {
             return abort_unrecorded(
                 plan,
