@@ -168,29 +168,31 @@ impl Fx {
     }
 
     /// rollback with every command pointed at the fake process manager.
-    fn rollback(&self) -> crate::util::Cmd {
-        cmd("rollback").args([
-            "--repo",
-            &self.repo.display().to_string(),
-            "--stop-cmd",
-            &self.pm("stop"),
-            "--status-cmd",
-            &self.pm("status"),
-            "--close-positions-cmd",
-            &self.pm("close"),
-            "--sync-cmd",
-            &self.pm("sync"),
-            "--restart-cmd",
-            &self.pm("restart"),
-            "--deploy-cmd",
-            &self.pm("deploy"),
-            "--watch-cmd",
-            &self.pm("watch"),
-            "--watch-gate-cmd",
-            &self.pm("gate"),
-            "--start-grace",
-            "2s",
-        ])
+    pub(crate) fn rollback(&self) -> crate::util::Cmd {
+        self.rollback_except(&[])
+    }
+
+    /// [`Fx::rollback`] without the named flags (to give them otherwise).
+    pub(crate) fn rollback_except(&self, skip: &[&str]) -> crate::util::Cmd {
+        let mut c = cmd("rollback").args(["--repo", &self.repo.display().to_string()]);
+        for (flag, sub) in [
+            ("--stop-cmd", "stop"),
+            ("--status-cmd", "status"),
+            ("--close-positions-cmd", "close"),
+            ("--sync-cmd", "sync"),
+            ("--restart-cmd", "restart"),
+            ("--deploy-cmd", "deploy"),
+            ("--watch-cmd", "watch"),
+            ("--watch-gate-cmd", "gate"),
+        ] {
+            if !skip.contains(&flag) {
+                c = c.args([flag, &self.pm(sub)]);
+            }
+        }
+        if !skip.contains(&"--start-grace") {
+            c = c.args(["--start-grace", "2s"]);
+        }
+        c
     }
 
     pub(crate) fn audit(&self) -> Vec<Value> {

@@ -98,6 +98,23 @@ impl StateDir {
             ));
         }
         if std::fs::symlink_metadata(path).is_err() {
+            // Create nothing through a symlink: the part of the path that
+            // exists must already be free of them.
+            let existing = path
+                .ancestors()
+                .find(|a| std::fs::symlink_metadata(a).is_ok())
+                .unwrap_or(Path::new("/"));
+            let canon = existing.canonicalize().map_err(|e| refused(path, e))?;
+            if canon != existing {
+                return Err(refused(
+                    path,
+                    format!(
+                        "its path goes through a symlink ({} resolves to {}): refused",
+                        existing.display(),
+                        canon.display()
+                    ),
+                ));
+            }
             std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
