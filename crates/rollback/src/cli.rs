@@ -8,7 +8,8 @@ use std::time::Duration;
 /// Roll the GPT-Trader canary back (runbook §4.3) or promote it (§4.4), on
 /// judge's verdict, as NDJSON step records.
 ///
-/// Reads verdict records from FILEs or stdin and acts on the last overall one:
+/// Reads judge's verdict records from FILEs or stdin and acts on the last
+/// overall one (any other record is refused with a record):
 /// `rollback` runs the full procedure (stop the canary, close positions, check
 /// out the previous release tag, sync dependencies, restart with the prod
 /// profile); `stop` stops the canary only (unless --full); any other decision
@@ -18,13 +19,18 @@ use std::time::Duration;
 /// `planned`. --execute runs it, stops at the first failed step and says what
 /// to do next. Commands are argv arrays (a JSON array, or words split on
 /// spaces), never shell strings; nothing from the input reaches a command line
-/// except a validated release tag. A lock refuses concurrent runs; every run
-/// is appended to an NDJSON audit log. A verdict older than --max-verdict-age
-/// (default 5m) is refused: stale evidence never rolls back or promotes.
+/// except a validated release tag. A preflight (clean tree, commands, status,
+/// audit log) runs before the first destructive step. Every step is written
+/// ahead to a journal in the state directory: a run interrupted inside a step
+/// is never repeated blind (--resume checks it; see docs/rollback.md). A lock
+/// refuses concurrent runs; every run is appended to an NDJSON audit log. A
+/// verdict older than --max-verdict-age (default 5m) is refused: stale
+/// evidence never rolls back or promotes.
 ///
 /// Exit: 0 nothing to do, plan printed, or executed (or already done); 1 a
 /// step failed; 2 could not evaluate (usage, unreadable input, no usable
-/// verdict, stale verdict, configuration or tag error, lock held).
+/// verdict, stale verdict, configuration or tag error, unsafe state
+/// directory, preflight finding, lock held, interrupted run not settled).
 #[derive(Debug, Parser)]
 #[command(name = "rollback", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -188,5 +194,6 @@ const EXAMPLES: &str = "Examples:
   rollback --config /etc/canary-kit/rollback.json --execute verdicts.ndjson
   rollback --repo /srv/gpt-trader --manager canary-process --force --execute --skip-close-positions
   rollback --repo /srv/gpt-trader --to v1.3.0 --execute < verdict.ndjson
+  rollback --repo /srv/gpt-trader --force --execute --resume --skip-close-positions   # after an interruption
   judge --phase b < window.ndjson | rollback --promote --repo /srv/gpt-trader --execute
   rollback --repo /srv/gpt-trader < verdict.ndjson | jq -c 'select(.kind == \"step\") | {name, value, argv}'";
