@@ -231,15 +231,30 @@ fn a_full_disk_stops_the_run_before_any_step_and_leaves_no_lock_behind() {
     let state = disk.0.join("state");
     fs::create_dir_all(&state).expect("mkdir");
     disk.fill();
+    // The audit log elsewhere, so that the lock and the journal meet the
+    // full disk.
+    let audit = fx.dir.join("audit-elsewhere.ndjson");
     let on_full = || {
         fx.rollback()
             .args(["--execute", "--state-dir"])
             .arg_path(&state)
+            .args(["--audit-log"])
+            .arg_path(&audit)
             .stdin(verdict("rollback", ""))
             .run()
     };
     let out = on_full();
-    assert_ne!(out.code, Some(0), "{}", out.stdout);
+    out.code(2);
+    assert!(
+        out.stderr.contains("its owner could not be written"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("cannot write the journal"),
+        "{}",
+        out.stderr
+    );
     assert!(fx.calls().is_empty(), "steps ran: {:?}", fx.calls());
     // Space is back: nothing left behind blocks the next run.
     disk.free();

@@ -391,7 +391,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback.step.<step>",
         Step,
         "rollback",
-        "one runbook §4.3 step (`stop`, `close_positions`, `checkout`, `sync`, `restart`): planned, skipped, done or failed, with argv, times, exit status and stderr tail"
+        "one runbook §4.3 step (`stop`, `close_positions`, `checkout`, `sync`, `restart`): planned, skipped, blocked (dry run: cannot run as configured), done or failed, with argv, times, exit status and stderr tail"
     ),
     spec!(
         "rollback.result",
