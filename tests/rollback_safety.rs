@@ -641,3 +641,27 @@ fn an_interrupted_run_is_refused_until_resumed() {
     assert_eq!(fx.calls().iter().filter(|c| *c == "stop").count(), 1);
     assert_eq!(fx.head(), fx.commit("v1.3.0"));
 }
+
+/// A dry run takes no lock: an open intent of a run executing right now is
+/// "in progress", not "interrupted".
+#[test]
+fn a_dry_run_during_an_executing_run_says_in_progress() {
+    let fx = Fx::new("in-progress");
+    fx.touch("slow-stop");
+    let first = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""));
+    let handle = std::thread::spawn(move || first.run());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !fx.calls().contains(&"stop".to_owned()) {
+        assert!(Instant::now() < deadline, "never reached the stop");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let dry = fx.rollback().stdin(verdict("rollback", "")).run();
+    dry.code(2);
+    let rec = dry.record("rollback.interrupted");
+    assert_eq!(rec.value, "in-progress", "{}", rec.msg);
+    handle.join().expect("first").code(0);
+    assert_eq!(fx.head(), fx.commit("v1.3.0"));
+}

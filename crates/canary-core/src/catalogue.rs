@@ -379,7 +379,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback.interrupted",
         Error,
         "rollback",
-        "an earlier run was interrupted inside a step (an intent without its done): interrupted (refused, with what to check), settled by `--resume` (present or absent, with why), or unsettled (refused)"
+        "an earlier run was interrupted inside a step (an intent without its done): interrupted (refused, with what to check), settled by `--resume` (present or absent, with why), unsettled (refused), or in-progress (a dry run while a run holds the lock)"
     ),
     spec!(
         "rollback.preflight",

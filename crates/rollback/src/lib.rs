@@ -306,6 +306,24 @@ fn settle_interruption<W: Write>(
         .extra("check", i.step.interrupted_check())
         .msg(msg)
     };
+    if !cli.execute
+        && matches!(
+            lock::Lock::acquire(state, sink.run_id()),
+            Err(lock::Refusal::Held { .. })
+        )
+    {
+        // A dry run takes no lock: an intent without its done may belong
+        // to a run that is executing right now, not to an interrupted one.
+        let msg = format!(
+            "a rollback or promotion is running now (run {}, in step {} since {}): this dry run plans nothing; \
+             run it again when that run has ended",
+            i.run_id,
+            i.step.name(),
+            i.intent_ts
+        );
+        sink.emit(rec("in-progress", Level::Warn, msg.clone()));
+        return Err(refused_result(sink, &msg));
+    }
     if !cli.resume || !cli.execute {
         let msg = format!(
             "{what}: it is not repeated blind. Check: {}. Then re-run with --execute --resume: it checks whether the step's \
