@@ -462,11 +462,17 @@ pub fn go<W: Write>(
             continue;
         }
         if !execute {
-            let what = step
-                .action
-                .argv()
-                .map(|a| a.join(" "))
-                .unwrap_or_else(|| "write the report".into());
+            let what = match &step.action {
+                // The safety options make the argv long: the gist first.
+                Action::Checkout(t) => format!(
+                    "git checkout --detach refs/tags/{} (hooks and fsmonitor off; the whole command is in argv)",
+                    t.name
+                ),
+                other => other
+                    .argv()
+                    .map(|a| a.join(" "))
+                    .unwrap_or_else(|| "write the report".into()),
+            };
             sink.emit(
                 record(plan, step, repo, "planned", Level::Ok).msg(format!("would run: {what}")),
             );
