@@ -330,6 +330,57 @@ fn run_until_killed(fx: &Fx, promote: bool, point: Point, sig: &str) {
         assert!(Instant::now() < deadline, "{}: never reached", point.label);
         std::thread::sleep(Duration::from_millis(10));
     }
+    // Written ahead: at every point inside a step, the journal already
+    // holds the step's intent, and once a process of it runs, its pids.
+    let journal = crate::rollback::journal(fx);
+    let step_of = |g: &str| {
+        match g.split('-').next().unwrap_or_default() {
+            "close" => "close_positions",
+            "status" => "stop",
+            other => other,
+        }
+        .to_owned()
+    };
+    let (step, spawned) = match point.at {
+        At::Hold(h) => {
+            let (when, step) = h.split_once(':').expect("point:step");
+            (step.to_owned(), when == "done")
+        }
+        At::Gate(g) => (step_of(g), true),
+        At::Started(_) => (
+            point.label.split(':').next().unwrap_or_default().to_owned(),
+            true,
+        ),
+    };
+    let has = |entry: &str| {
+        journal
+            .iter()
+            .any(|e| e["entry"] == entry && e["step"] == step.as_str())
+    };
+    assert!(
+        has("intent"),
+        "{}: no intent for {step}: {journal:?}",
+        point.label
+    );
+    if !spawned {
+        assert!(!has("spawned"), "{}: spawned before the hold", point.label);
+    } else if !matches!(point.at, At::Hold(_)) {
+        assert!(
+            has("spawned"),
+            "{}: no pids recorded: {journal:?}",
+            point.label
+        );
+    }
+    if let At::Hold(h) = point.at {
+        if h.starts_with("intent:") {
+            assert_eq!(
+                journal.last().map(|e| e["entry"].clone()),
+                Some(json!("intent")),
+                "{}",
+                point.label
+            );
+        }
+    }
     kill(child.id(), sig);
     let status = child.wait().expect("wait");
     assert!(!status.success(), "{}: not killed", point.label);
@@ -456,6 +507,10 @@ fn check_invariants(fx: &Fx, promote: bool, label: &str, runs: &[crate::util::Ou
         "{label}"
     );
     assert_eq!(last["value"], "done", "{label}: {last}");
+    let msg = last["msg"].as_str().unwrap_or_default();
+    if !promote {
+        assert!(msg.contains("from v1.10.0 to v1.3.0"), "{label}: {msg}");
+    }
 }
 
 fn cleanup(fx: &Fx) {
