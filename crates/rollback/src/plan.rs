@@ -10,11 +10,6 @@ use crate::version::validate_tag;
 use canary_core::Level;
 use std::path::{Path, PathBuf};
 
-/// The "why" of a skipped step whose effect an earlier run put in place.
-pub fn is_already_done(reason: &str) -> bool {
-    reason.starts_with("already done")
-}
-
 /// What a step does.
 #[derive(Debug, Clone)]
 pub enum Action {

@@ -96,6 +96,21 @@ impl Step {
         Step::ALL.into_iter().find(|k| k.name() == s)
     }
 
+    /// The step in words, for its messages ("closing positions failed").
+    pub fn what(self) -> &'static str {
+        match self {
+            Step::Stop => "stopping the canary",
+            Step::ClosePositions => "closing positions",
+            Step::Checkout => "the checkout",
+            Step::Sync => "the dependency sync",
+            Step::Restart => "the restart with the prod profile",
+            Step::Report => "the canary report",
+            Step::ProfileDiff => "the profile diff",
+            Step::Deploy => "the production deploy",
+            Step::Watch => "the post-promotion watch",
+        }
+    }
+
     /// How an interruption inside this step is resolved.
     pub fn resume_check(self) -> ResumeCheck {
         match self {

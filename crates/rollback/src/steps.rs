@@ -236,10 +236,7 @@ pub fn perform(plan: &Plan, step: &Step, ctx: &Ctx<'_>, track: &mut Track) -> Do
         }
         Action::Run(cmd) => {
             let o = command::run_tracked(&cmd.argv, &repo.dir, timeout, track);
-            let what = match step.kind {
-                crate::procedure::Step::ClosePositions => "closing positions",
-                _ => "the dependency sync",
-            };
+            let what = step.kind.what();
             if o.success() {
                 finish(&o, true, format!("{what} finished"))
             } else {
