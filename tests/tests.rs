@@ -17,5 +17,7 @@ mod prometheus;
 mod promql_parity;
 mod readme;
 mod rollback;
+mod rollback_crash;
+mod rollback_safety;
 mod scrape_metrics;
 mod sim_bot;

@@ -391,7 +391,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback.rejected",
         Error,
         "rollback",
-        "a verdict refused as a whole: `decision`/`scope` missing or of the wrong type, a `to_tag`/`tag` that is not a valid release tag (injection attempts), or a verdict older than `--max-verdict-age` or dated ahead of the clock (field `ts`); never acted on"
+        "a record refused as a trigger: not judge's (`tool`, `kind`, `name`), not the overall verdict (`scope`), `decision` missing or of the wrong type, a `to_tag`/`tag` that is not a valid release tag (injection attempts), or a verdict older than `--max-verdict-age` or dated ahead of the clock (field `ts`); never acted on"
     ),
     spec!(
         "rollback.config",
@@ -403,13 +403,31 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback.lock",
         Error,
         "rollback",
-        "the rollback lock: held by a running rollback or promotion (refused), stale (refused until `--break-stale-lock`), or broken"
+        "the rollback lock (an OS file lock, released when its holder dies): held by a running rollback or promotion (refused), or not usable (a symlink, a FIFO)"
+    ),
+    spec!(
+        "rollback.journal",
+        Error,
+        "rollback",
+        "nothing was run: the write-ahead journal cannot be read or parsed (torn, corrupt, a symlink); never taken as no progress"
+    ),
+    spec!(
+        "rollback.interrupted",
+        Error,
+        "rollback",
+        "an earlier run was interrupted inside a step (an intent without its done): interrupted (refused, with what to check), settled by `--resume` (present or absent, with why), unsettled (refused), or in-progress (a dry run while a run holds the lock)"
+    ),
+    spec!(
+        "rollback.preflight",
+        Error,
+        "rollback",
+        "a problem found before the first destructive step, in a dry run and with `--execute` (check: tree, command, status, close_positions, audit); `--execute` refuses"
     ),
     spec!(
         "rollback.step.<step>",
         Step,
         "rollback",
-        "one runbook §4.3 step (`stop`, `close_positions`, `checkout`, `sync`, `restart`): planned, skipped, done or failed, with argv, times, exit status and stderr tail"
+        "one runbook §4.3 step (`stop`, `close_positions`, `checkout`, `sync`, `restart`): planned, skipped, blocked (dry run: cannot run as configured), done or failed, with argv, times, exit status and stderr tail"
     ),
     spec!(
         "rollback.result",
