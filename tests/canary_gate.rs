@@ -45,6 +45,33 @@ fn log_records(dir: &Path) -> Vec<Record> {
     out
 }
 
+/// Poll until something holds the flock on `lock` (deadline 10 s).
+fn wait_until_locked(lock: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let free = Command::new("flock")
+            .args(["-n"])
+            .arg(lock)
+            .arg("true")
+            .status()
+            .expect("flock")
+            .success();
+        if !free {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing took the lock on {}",
+            lock.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn ok(out: &Output) -> String {
     assert!(out.status.code().is_some(), "killed: {out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -134,7 +161,7 @@ fn a_run_that_cannot_get_the_lock_says_so() {
         .args(["sleep", "5"])
         .spawn()
         .expect("flock");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    wait_until_locked(&lock);
     let out = gate(&dir.0, &sim, &["--lock-wait", "0"])
         .output()
         .expect("run");
@@ -232,4 +259,266 @@ fn a_new_phase_starts_a_new_window() {
         "window {start} starts before phase b {}",
         phase_b[2..].trim()
     );
+}
+
+#[test]
+fn the_first_run_prints_no_stray_error_and_phase_takes_upper_case() {
+    let sim = Sim::start("healthy-a");
+    let dir = TempDir::new("gate-first");
+    let mut c = gate(&dir.0, &sim, &[]);
+    c.args(["--phase", "A"]);
+    let out = c.output().expect("run");
+    let err = stderr(&out);
+    assert!(!err.contains("No such file"), "{err}");
+    assert!(
+        out.status.code().is_some_and(|c| c != 2) || !err.contains("--phase"),
+        "{err}"
+    );
+    let phase = std::fs::read_to_string(dir.0.join("state/phase")).expect("phase file");
+    assert!(phase.starts_with("a "), "{phase}");
+    // An empty or malformed phase file (a crash mid-write) starts a new
+    // window: more evidence, never less.
+    std::fs::write(dir.0.join("state/phase"), "").expect("truncate");
+    let out = gate(&dir.0, &sim, &[]).output().expect("run");
+    assert!(
+        stderr(&out).contains("empty or malformed"),
+        "{}",
+        stderr(&out)
+    );
+    let again = std::fs::read_to_string(dir.0.join("state/phase")).expect("phase file");
+    assert!(
+        again.starts_with("a ") && again > phase,
+        "{again} after {phase}"
+    );
+    // A value-less flag is a usage error, not an endless loop (deadline 20 s).
+    let g = gate(&dir.0, &sim, &["--since"]);
+    let out = Command::new("timeout")
+        .arg("20")
+        .arg(g.get_program())
+        .args(g.get_args())
+        .env("CANARY_KIT_BIN", bin_dir())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--since needs a value"));
+}
+
+#[test]
+fn a_producer_that_cannot_evaluate_holds_the_run() {
+    let sim = Sim::with_args(&["--scenario", "healthy-a", "--live", "--order-rate", "20"]);
+    let dir = TempDir::new("gate-producer");
+    let env = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/env/phase-a.env");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/canary-gate");
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["--phase", "a", "--url", &sim.url, "--dir"])
+        .arg(&dir.0)
+        .args(["--profile", "/nonexistent/canary.yaml", "--env-file"])
+        .arg(&env)
+        .args(["--rollback", "--repo", "/nonexistent"])
+        .env("CANARY_KIT_BIN", bin_dir())
+        .env_remove("CANARY_GATE_DIR")
+        .output()
+        .expect("run");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("check-profile exited 2 (could not evaluate)") && err.contains("holding"),
+        "{err}"
+    );
+    let held: Vec<Record> = log_records(&dir.0)
+        .into_iter()
+        .filter(|r| r.name == "gate.producer")
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].level, canary_core::Level::Unknown);
+    assert_eq!(held[0].value, "check-profile");
+    assert_eq!(held[0].target, "/nonexistent/canary.yaml");
+    // The verdict was not handed to rollback.
+    let handed = std::fs::read_dir(dir.0.join("logs"))
+        .expect("logs")
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("rollback-"));
+    assert!(!handed, "a held run must not reach rollback");
+}
+
+#[test]
+fn a_new_release_or_reset_starts_a_new_window_after_a_rollback() {
+    let dir = TempDir::new("gate-release");
+    let bad = Sim::start("real-canary");
+    let port = bad.port();
+    let decision = |out: &Output| -> String {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let last = text
+            .lines()
+            .last()
+            .unwrap_or_else(|| panic!("no verdict: {}", stderr(out)));
+        let v: serde_json::Value = serde_json::from_str(last).expect("json");
+        v["decision"].as_str().unwrap_or_default().to_owned()
+    };
+    let b = |extra: &[&str], sim: &Sim| {
+        let mut c = gate(&dir.0, sim, extra);
+        c.args(["--phase", "b"]);
+        c.output().expect("run")
+    };
+    let out = b(&["--release", "v1"], &bad);
+    assert_eq!(decision(&out), "rollback", "{}", stderr(&out));
+    drop(bad);
+    // The healthy release replaces the bad one on the same address.
+    let good = Sim::on_port(
+        port,
+        &["--scenario", "healthy-b", "--live", "--order-rate", "20"],
+    );
+    let out = b(&["--release", "v1"], &good);
+    assert_eq!(
+        decision(&out),
+        "rollback",
+        "same release, same window: still held"
+    );
+    let out = b(&["--release", "v2"], &good);
+    assert_ne!(decision(&out), "rollback", "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("release v1 -> v2"),
+        "{}",
+        stderr(&out)
+    );
+    let phase = std::fs::read_to_string(dir.0.join("state/phase")).expect("phase");
+    assert!(
+        phase.starts_with("b ") && phase.trim_end().ends_with(" v2"),
+        "{phase}"
+    );
+    // The release is remembered: the next run needs no --release.
+    let out = b(&[], &good);
+    assert_ne!(decision(&out), "rollback");
+
+    // --reset, without a release: the same way forward.
+    let dir2 = TempDir::new("gate-reset");
+    drop(good);
+    let bad = Sim::on_port(port, &["--scenario", "real-canary"]);
+    let mut c = gate(&dir2.0, &bad, &["--phase", "b"]);
+    assert_eq!(decision(&c.output().expect("run")), "rollback");
+    drop(bad);
+    let good = Sim::on_port(port, &["--scenario", "healthy-b"]);
+    c = gate(&dir2.0, &good, &["--phase", "b"]);
+    assert_eq!(decision(&c.output().expect("run")), "rollback");
+    c = gate(&dir2.0, &good, &["--phase", "b", "--reset"]);
+    let out = c.output().expect("run");
+    assert_ne!(decision(&out), "rollback", "{}", stderr(&out));
+    assert!(stderr(&out).contains("(--reset)"));
+}
+
+#[test]
+fn a_long_lived_child_of_the_gate_does_not_hold_its_lock() {
+    let sim = Sim::start("healthy-a");
+    let dir = TempDir::new("gate-fd");
+    // The real tools, but scrape-metrics first starts a process that
+    // outlives the run, as a production bot started by rollback does.
+    let bins = TempDir::new("gate-fd-bin");
+    let pids = bins.path("pids");
+    for tool in [
+        "probe-health",
+        "judge",
+        "check-profile",
+        "check-risk-env",
+        "rollback",
+    ] {
+        std::os::unix::fs::symlink(bin_dir().join(tool), bins.path(tool)).expect("symlink");
+    }
+    let wrapper = format!(
+        "#!/bin/sh\nsleep 30 </dev/null >/dev/null 2>&1 &\necho $! >>'{}'\nexec '{}' \"$@\"\n",
+        pids.display(),
+        bin_dir().join("scrape-metrics").display()
+    );
+    let w = bins.path("scrape-metrics");
+    std::fs::write(&w, wrapper).expect("wrapper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let run = || {
+        let mut c = gate(&dir.0, &sim, &["--lock-wait", "0"]);
+        c.env("CANARY_KIT_BIN", &bins.0);
+        c.output().expect("run")
+    };
+    let first = run();
+    assert!(first.status.code().is_some(), "{}", stderr(&first));
+    let second = run();
+    let started: Vec<String> = std::fs::read_to_string(&pids)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    for pid in &started {
+        let _ = Command::new("kill").arg(pid).status();
+    }
+    assert_eq!(started.len(), 2, "the wrapper ran twice");
+    let err = stderr(&second);
+    assert!(!err.contains("another canary-gate run holds"), "{err}");
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("judge.verdict"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_health_check_takes_a_or_b_in_either_case_and_nothing_else() {
+    let sim = Sim::start("healthy-a");
+    let (code, text) = health_check(&sim, "A");
+    assert_eq!(code, Some(0), "{text}");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/canary-health-check");
+    for bad in [&["--phase", "c"][..], &["--phase"][..]] {
+        // Under a deadline: a value-less flag used to loop forever.
+        let out = Command::new("timeout")
+            .args(["20", "bash"])
+            .arg(&script)
+            .args(["--url", &sim.url])
+            .args(bad)
+            .env("CANARY_KIT_BIN", bin_dir())
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            out.stdout.is_empty(),
+            "a usage error is not a CANNOT TELL verdict"
+        );
+        assert!(stderr(&out).starts_with("canary-health-check: error: "));
+    }
+}
+
+#[test]
+fn a_judge_that_crashes_is_no_verdict_and_nothing_acts() {
+    let sim = Sim::start("healthy-a");
+    let dir = TempDir::new("gate-judge-crash");
+    let bins = TempDir::new("gate-judge-crash-bin");
+    for tool in [
+        "probe-health",
+        "scrape-metrics",
+        "check-profile",
+        "check-risk-env",
+        "rollback",
+    ] {
+        std::os::unix::fs::symlink(bin_dir().join(tool), bins.path(tool)).expect("symlink");
+    }
+    // The real judge, then a crash's exit status (a Rust panic exits 101).
+    let wrapper = format!(
+        "#!/bin/sh\n'{}' \"$@\"\nexit 101\n",
+        bin_dir().join("judge").display()
+    );
+    let w = bins.path("judge");
+    std::fs::write(&w, wrapper).expect("wrapper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = gate(&dir.0, &sim, &["--rollback", "--repo", "/nonexistent"])
+        .env("CANARY_KIT_BIN", &bins.0)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("judge exited 101"),
+        "{}",
+        stderr(&out)
+    );
+    let handed = std::fs::read_dir(dir.0.join("logs"))
+        .expect("logs")
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("rollback-"));
+    assert!(!handed);
 }

@@ -530,6 +530,71 @@ fn output_file_is_replaced_whole() {
     assert_eq!(leftovers, 1, "no temporary file left behind");
 }
 
+/// Issue: `-o` renamed its temp file over whatever the path was: `-o
+/// /dev/full` replaced the device node with a regular file, FIFOs and
+/// `/dev/stdout`-style links were replaced too — as root, in a directory
+/// others may write. Now anything but a regular file is refused, untouched.
+#[test]
+fn output_refuses_symlinks_fifos_and_devices() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new("report-output-unsafe");
+    let victim = dir.path("victim.txt");
+    std::fs::write(&victim, "precious").expect("seed");
+    let link = dir.path("link.html");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    let stdout_like = dir.path("stdout.html");
+    std::os::unix::fs::symlink("/dev/stdout", &stdout_like).expect("symlink");
+    let fifo = dir.path("fifo.html");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    // A character device like /dev/full, made here (root only) so that a
+    // regression never touches the real /dev.
+    let dev = dir.path("full.html");
+    let have_dev = std::process::Command::new("mknod")
+        .arg(&dev)
+        .args(["c", "1", "7"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_dev {
+        eprintln!("skipping the device-node case: mknod needs root");
+    }
+    let mut targets = vec![&link, &stdout_like, &fifo];
+    if have_dev {
+        targets.push(&dev);
+    }
+    for target in targets {
+        let out = report_of(
+            &[
+                &fixture("health-only.ndjson"),
+                "-o",
+                target.to_str().expect("utf8"),
+            ],
+            None,
+        );
+        out.code(2);
+        assert!(out.stderr.contains("refused"), "{}", out.stderr);
+    }
+    assert_eq!(read(&victim), "precious");
+    let meta = |p: &std::path::Path| std::fs::symlink_metadata(p).expect("still there");
+    assert!(meta(&link).file_type().is_symlink());
+    assert!(meta(&stdout_like).file_type().is_symlink());
+    assert!(meta(&fifo).file_type().is_fifo());
+    if have_dev {
+        assert!(meta(&dev).file_type().is_char_device());
+    }
+    let names: Vec<String> = std::fs::read_dir(&dir.0)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
+}
+
 #[test]
 fn help_has_examples_and_version_answers() {
     let out = cmd("canary-report").args(["--help"]).run();

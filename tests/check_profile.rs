@@ -555,3 +555,339 @@ fn derives_the_phase_b_profile_keeping_everything_else() {
         "{text}"
     );
 }
+
+#[test]
+fn tags_safe_load_refuses_are_the_bots_silent_fallback() {
+    let dir = temp_dir("tags-refused");
+    for (i, tagged) in [
+        "risk_management:\n  max_leverage: !Ref leverage\n",
+        "broker:\n  api_key: !secret coinbase_key\n",
+        "hook: !!python/name:os.system\n",
+        "hook: !!python/object/apply:os.system [ls]\n",
+        "risk_management: !Ref {max_leverage: 1}\n",
+        "risk_management:\n  max_leverage: !!int 1.0\n",
+        "risk_management: !!map [1]\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = format!("trading:\n  mode: reduce_only\n{tagged}");
+        let case = dir.join(i.to_string());
+        std::fs::create_dir_all(&case).expect("dir");
+        let p = write(&case, "canary.yaml", body.as_bytes());
+        let out = run(&[&p, "--phase", "a"]);
+        assert_eq!(out.code, 1, "{tagged:?}: {out:?}");
+        let load = out.one("profile.load");
+        assert_eq!(
+            (load["level"].as_str(), load["value"].as_str()),
+            (Some("crit"), Some("fallback")),
+            "{tagged:?}: {load}"
+        );
+        let msg = load["msg"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains("tag ") && msg.contains("falls back") && msg.contains("shorts ENABLED"),
+            "{msg}"
+        );
+        assert!(
+            load["tags"].as_array().is_some_and(|t| !t.is_empty()),
+            "{load}"
+        );
+        assert!(
+            out.stderr.contains("check-profile: crit: "),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(
+            out.one("profile.effective")["sources"]["trading.mode"],
+            "hard-coded default"
+        );
+    }
+}
+
+#[test]
+fn standard_tags_are_read_as_safe_load_reads_them() {
+    let dir = temp_dir("tags-std");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"trading:\n  mode: !!str reduce_only\n  interval: !!int \"30\"\nrisk_management:\n  max_leverage: !!int \"1\"\n  position_fraction: !!float 0.001\n  daily_loss_limit_pct: !!float \"0.01\"\n  enable_shorts: !!bool no\nexecution: !!map\n  dry_run: !!bool \"false\"\n  time_in_force: !!str IOC\nnotes: !!set {a, b}\nblob: !!binary aGk=\n",
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.one("profile.load")["value"], "loaded");
+    let eff = out.one("profile.effective")["value"].clone();
+    assert_eq!(eff["trading.interval"], 30);
+    assert_eq!(eff["risk_management.max_leverage"], 1);
+    assert_eq!(eff["risk_management.enable_shorts"], false);
+    assert_eq!(eff["execution.dry_run"], false);
+    // Bytes are never the string reduce_only, whatever they decode to.
+    let p = write(
+        &dir,
+        "c2.yaml",
+        b"trading:\n  mode: !!binary cmVkdWNlX29ubHk=\n",
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.one("profile.trading.mode")["level"], "crit");
+    // `!!set` is a Python set, not a dict: a section written so raises.
+    let p = write(&dir, "c3.yaml", b"trading: !!set {mode, symbols}\n");
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.one("profile.load")["value"], "fallback", "{out:?}");
+}
+
+#[test]
+fn null_sections_make_the_bot_fall_back_with_shorts_enabled() {
+    let dir = temp_dir("null-sections");
+    let base = "trading:\n  mode: reduce_only\nrisk_management:\n  max_leverage: 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: 0.01\n";
+    for (section, body) in [
+        (
+            "trading.execution",
+            base.to_string().replace(
+                "  mode: reduce_only\n",
+                "  mode: reduce_only\n  execution: null\n",
+            ),
+        ),
+        (
+            "trading.execution",
+            format!("execution: {{}}\n{base}").replace(
+                "  mode: reduce_only\n",
+                "  mode: reduce_only\n  execution:\n",
+            ),
+        ),
+        ("session", format!("{base}session: null\n")),
+        ("monitoring", format!("{base}monitoring: ~\n")),
+        (
+            "monitoring.metrics",
+            format!("{base}monitoring:\n  metrics: null\n"),
+        ),
+        ("strategy", format!("{base}strategy:\n")),
+        ("execution", format!("{base}execution: [1]\n")),
+    ] {
+        let p = write(&dir, "canary.yaml", body.as_bytes());
+        let out = run(&[&p, "--phase", "a"]);
+        assert_eq!(out.code, 1, "{section}: {out:?}");
+        let load = out.one("profile.load");
+        assert_eq!(load["value"], "fallback", "{section}: {load}");
+        assert_eq!(load["failures"][0]["key"], section, "{load}");
+        assert!(
+            load["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("shorts ENABLED")),
+            "{load}"
+        );
+        assert_eq!(
+            out.one("profile.effective")["value"]["risk_management.enable_shorts"],
+            true
+        );
+    }
+    // A missing or empty trading.execution is no fallback.
+    let p = write(
+        &dir,
+        "canary.yaml",
+        format!("execution: null\n{base}").as_bytes(),
+    );
+    assert_eq!(
+        run(&[&p, "--phase", "a"]).one("profile.load")["value"],
+        "loaded"
+    );
+}
+
+#[test]
+fn a_dry_run_or_mock_broker_canary_is_no_go() {
+    let dir = temp_dir("dry-run");
+    let base = "trading:\n  mode: reduce_only\nrisk_management:\n  max_leverage: 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: 0.01\n";
+    for (exec, key) in [
+        ("execution:\n  dry_run: true\n", "execution.dry_run"),
+        ("execution:\n  mock_broker: yes\n", "execution.mock_broker"),
+        ("trading_x: 1\nexecution: {}\n", ""),
+        ("execution:\n  dry_run: \"false\"\n", "execution.dry_run"),
+    ] {
+        let body = format!("{base}{exec}");
+        let body = if key.is_empty() {
+            body.replace(
+                "  mode: reduce_only\n",
+                "  mode: reduce_only\n  execution:\n    mock_broker: true\n",
+            )
+        } else {
+            body
+        };
+        let p = write(&dir, "canary.yaml", body.as_bytes());
+        let out = run(&[&p, "--phase", "a"]);
+        assert_eq!(out.code, 1, "{exec}: {out:?}");
+        let r = out.one("profile.execution");
+        assert_eq!(r["level"], "crit", "{r}");
+        assert!(
+            r["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("rejects every")),
+            "{r}"
+        );
+    }
+    let ok = run(&["examples/profiles/phase-a.yaml", "--phase", "a"]);
+    assert_eq!(ok.one("profile.execution")["level"], "ok");
+}
+
+#[test]
+fn fifos_devices_and_directories_are_refused_not_hung_on() {
+    let dir = temp_dir("special");
+    let fifo = dir.join("canary.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let deadline = std::time::Duration::from_secs(10);
+    for path in [
+        fifo.display().to_string(),
+        "/dev/zero".to_owned(),
+        dir.display().to_string(),
+    ] {
+        let started = std::time::Instant::now();
+        let mut child = Command::new(BIN)
+            .args([&path, "--phase", "a"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if started.elapsed() > deadline {
+                let _ = child.kill();
+                panic!("{path}: still running after {deadline:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let out = child.wait_with_output().expect("output");
+        assert_eq!(status.code(), Some(2), "{path}");
+        let stdout = String::from_utf8(out.stdout).expect("utf8");
+        let rec: Value = serde_json::from_str(stdout.trim()).expect("one record");
+        assert_eq!(rec["name"], "profile.read");
+        assert!(
+            rec["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("not a regular file")),
+            "{rec}"
+        );
+    }
+}
+
+/// Does `python3` have `module`? Parity tests skip, saying so, without it.
+pub fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: python3 with {module} is not installed");
+    }
+    ok
+}
+
+#[test]
+fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
+    if !python_has("yaml") {
+        return;
+    }
+    let cases = [
+        "!!str 5",
+        "!!int \"5\"",
+        "!!float 1",
+        "!!bool yes",
+        "!!null x",
+        "!!int 0x10",
+        "!!int 010",
+        "!!int 0o17",
+        "!!int 09",
+        "!!float 1e3",
+        "! 5",
+        "! \"5\"",
+        "!!map {x: 1}",
+        "!!seq [1]",
+        "!!set {x, y}",
+        "!!omap [{x: 1}]",
+        "!<tag:yaml.org,2002:int> 7",
+        "!!timestamp 2024-01-02",
+        "!!binary aGk=",
+        "!!binary '***'",
+        "!!binary 'aGk'",
+        "!Ref other",
+        "!secret key",
+        "!!python/name:os.system",
+        "!!python/object/apply:os.system [ls]",
+        "!!merge {b: 1}",
+        "!!value 1",
+        "!!int 1.0",
+        "!!int abc",
+        "!!float abc",
+        "!!bool maybe",
+        "!!map 1",
+        "!!seq {b: 1}",
+        "!!str [1]",
+        "!!timestamp soon",
+        "!!int 1_000",
+        "!!float -.inf",
+        "!!bool \"false\"",
+        "!!int ' 5'",
+        "!!float ' 1.5 '",
+        "!!omap {x: 1}",
+        "!!pairs [{x: 1, y: 2}]",
+        "!!omap [{x: 1, y: 2}]",
+        "!!set [1]",
+        "!!int +0x10",
+        "!!float 1:30.5",
+        "!!int 1:30",
+        "!Ref {a: 1}",
+        "!!python/tuple [1, 2]",
+    ];
+    let dir = temp_dir("tag-parity");
+    let mut mismatches = Vec::new();
+    // Tags on keys and on their own line, where blanking them would move
+    // the text.
+    let documents = [
+        "!!str trading:\n  mode: reduce_only\n  !!str interval: !!int \"30\"\n".to_owned(),
+        "trading:\n  mode:\n    !!str reduce_only\n".to_owned(),
+        "trading:\n  !Ref mode: reduce_only\n".to_owned(),
+        "trading:\n  symbols:\n  - !!str BTC-USD\n  mode: reduce_only\n".to_owned(),
+        "trading: !!map\n  mode: reduce_only\n".to_owned(),
+    ];
+    let bodies = cases
+        .iter()
+        .map(|case| format!("trading:\n  mode: reduce_only\nextra: {case}\n"))
+        .chain(documents);
+    let mut files = Vec::new();
+    for (i, body) in bodies.enumerate() {
+        let case_dir = dir.join(i.to_string());
+        std::fs::create_dir_all(&case_dir).expect("dir");
+        files.push((write(&case_dir, "canary.yaml", body.as_bytes()), body));
+    }
+    // One python3 for every file: "ok" or "err" per line, in order.
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, yaml\nfor p in sys.argv[1:]:\n    try:\n        yaml.safe_load(open(p)); print('ok')\n    except Exception:\n        print('err')",
+        ])
+        .args(files.iter().map(|(p, _)| p))
+        .output()
+        .expect("python3");
+    let verdicts: Vec<bool> = String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(|l| l == "ok")
+        .collect();
+    assert_eq!(
+        verdicts.len(),
+        files.len(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    for ((p, case), safe_load_ok) in files.iter().zip(verdicts) {
+        let out = run(&[p, "--phase", "a"]);
+        let load = out.one("profile.load");
+        let falls_back = load["value"] == "fallback";
+        if falls_back == safe_load_ok {
+            mismatches.push(format!(
+                "{case:?}: safe_load ok={safe_load_ok} check-profile {load}"
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}

@@ -1,7 +1,8 @@
 //! probe-health against the simulator: every scenario, every fault.
 
-use crate::util::{Sim, bin, cmd};
+use crate::util::{Fixture, Output, Sim, bin, cmd};
 use canary_core::{Kind, Level};
+use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -209,7 +210,7 @@ fn live_and_ready_endpoints() {
 fn every_count_probes_n_rounds() {
     let sim = Sim::start("healthy-a");
     let out = cmd("probe-health")
-        .args(["--url", &sim.url, "--every", "100ms", "--count", "3"])
+        .args(["--url", &sim.url, "--every", "1s", "--count", "2"])
         .run();
     out.code(0);
     assert_eq!(
@@ -217,7 +218,7 @@ fn every_count_probes_n_rounds() {
             .iter()
             .filter(|r| r.name == "health.status")
             .count(),
-        3
+        2
     );
 }
 
@@ -370,7 +371,7 @@ fn a_closed_stdout_is_a_quiet_clean_exit() {
     let sim = Sim::start("real-canary");
     crate::util::assert_quiet_when_stdout_closes(
         "probe-health",
-        &format!("--url {} --every 20ms --count 100", sim.url),
+        &format!("--url {} --every 1s --count 3", sim.url),
     );
 }
 
@@ -381,4 +382,242 @@ fn bad_usage_exits_2() {
     let out = cmd("probe-health").args(["--timeout", "soon"]).run();
     out.code(2);
     assert!(out.stderr.contains("invalid duration"));
+}
+
+// ---- bodies no honest bot serves ------------------------------------------
+//
+// The simulator serves the bot's real bodies; these are forged, broken or
+// contradictory ones, served by a loopback fixture with the bot's framing.
+
+/// A healthy Phase B `/health` body, shaped as the bot writes it.
+fn healthy_body() -> Value {
+    json!({
+        "status": "healthy", "live": true, "ready": true, "reason": "trading_bot_running",
+        "checks": {
+            "broker": {"status": "pass", "details": {"severity": "critical", "latency_ms": 150.2, "method": "get_time"}},
+            "degradation": {"status": "pass", "details": {"severity": "warning", "global_paused": false,
+                "global_pause_reason": null, "global_remaining_seconds": 0, "paused_symbol_count": 0,
+                "reduce_only_mode": false}},
+            "market_data_feed": {"status": "pass", "details": {"severity": "ok", "age_seconds": 2.0,
+                "threshold_warn_seconds": 10.0, "threshold_crit_seconds": 30.0, "status": "OK"}},
+            "websocket": {"status": "pass", "details": {"severity": "warning", "connected": true,
+                "last_message_age_seconds": 1.2, "last_heartbeat_age_seconds": null, "gap_count": 0,
+                "reconnect_count": 0, "max_attempts_triggered": false, "stale": false}},
+            "performance": {"status": "healthy", "issues": [],
+                "metrics": {"total_metrics": 17, "memory_usage_mb": 436.16, "cpu_usage_percent": 12.5}}
+        },
+        "signals": {"status": "OK", "message": "All signals OK", "signals": [
+            {"name": "order_error_rate", "status": "OK", "value": 0.01, "threshold_warn": 0.05,
+             "threshold_crit": 0.15, "unit": "ratio", "details": {"total_submissions": 100, "failed_submissions": 1}},
+            {"name": "guard_trip_count", "status": "OK", "value": 0.0, "threshold_warn": 3.0,
+             "threshold_crit": 10.0, "unit": "count", "details": {}}
+        ]}
+    })
+}
+
+fn pretty(v: &Value) -> Vec<u8> {
+    serde_json::to_vec_pretty(v).expect("json")
+}
+
+fn probe_fixture(status: u16, body: Vec<u8>, extra: &[&str]) -> Output {
+    let live = pretty(&json!({"status": "pass", "live": true}));
+    let fx = Fixture::serve(vec![
+        ("/health", status, "application/json", body),
+        ("/live", 200, "application/json", live),
+    ]);
+    let mut args = vec!["--url", fx.url.as_str(), "--phase", "b"];
+    args.extend_from_slice(extra);
+    cmd("probe-health").args(args).run()
+}
+
+#[test]
+fn the_fixture_body_is_go_when_served_honestly() {
+    // The control for the tests below: the same body, served as the bot would.
+    let out = probe_fixture(200, pretty(&healthy_body()), &[]);
+    out.code(0);
+    assert!(out.records().iter().all(|r| r.level == O), "{}", out.stdout);
+}
+
+#[test]
+fn a_5xx_is_never_healthy_whatever_the_body_says() {
+    for status in ["healthy", "degraded"] {
+        let mut body = healthy_body();
+        body["status"] = json!(status);
+        let out = probe_fixture(503, pretty(&body), &[]);
+        out.code(2);
+        let rec = out.record("health.status");
+        assert_eq!(rec.level, U, "{status}: {}", rec.msg);
+        assert!(rec.msg.contains("a 5xx is never healthy"), "{}", rec.msg);
+    }
+}
+
+#[test]
+fn live_answering_fail_is_not_live() {
+    for (code, body) in [
+        (200, json!({"status": "fail", "live": true})),
+        (503, json!({"status": "pass", "live": true})),
+        (200, json!({"live": true})),
+    ] {
+        let fx = Fixture::serve(vec![
+            ("/health", 200, "application/json", pretty(&healthy_body())),
+            ("/live", code, "application/json", pretty(&body)),
+        ]);
+        let out = cmd("probe-health").args(["--url", &fx.url, "--live"]).run();
+        out.code(2);
+        let live = out.record("health.live");
+        assert_eq!(live.level, U, "{code} {body}: {}", live.msg);
+        assert!(live.msg.contains("proves nothing"), "{}", live.msg);
+    }
+}
+
+#[test]
+fn a_duplicate_key_is_reported_and_never_settled_last_wins() {
+    // global_paused true, then false: serde's last-wins would read "not paused".
+    let text = String::from_utf8(pretty(&healthy_body())).expect("utf8");
+    let forged = text.replacen(
+        "\"global_paused\": false,",
+        "\"global_paused\": true,\n        \"global_paused\": false,",
+        1,
+    );
+    assert_ne!(forged, text);
+    let out = probe_fixture(200, forged.into_bytes(), &[]);
+    out.code(2);
+    let paused = out.record("health.degradation.global_paused");
+    assert_eq!(paused.level, U, "{}", paused.msg);
+    assert!(paused.msg.contains("more than once"), "{}", paused.msg);
+    let dup = out.record("health.duplicate_key");
+    assert_eq!((dup.kind, dup.level), (Kind::Error, U));
+    assert_eq!(dup.extra["key"], "checks.degradation.details.global_paused");
+    assert!(out.stderr.contains("global_paused"), "{}", out.stderr);
+
+    // The same value twice is reported too, as a warning, and read.
+    let twice = text.replacen("\"live\": true,", "\"live\": true,\n  \"live\": true,", 1);
+    let out = probe_fixture(200, twice.into_bytes(), &[]);
+    out.code(0);
+    let dup = out.record("health.duplicate_key");
+    assert_eq!((dup.level, dup.extra["key"].as_str()), (W, Some("live")));
+}
+
+#[test]
+fn negative_or_non_finite_ages_and_counts_are_unknown() {
+    // A negative message age passes the bot's own "> 60 s" staleness test.
+    let mut body = healthy_body();
+    body["checks"]["websocket"]["details"]["last_message_age_seconds"] = json!(-5.0);
+    let out = probe_fixture(200, pretty(&body), &[]);
+    out.code(2);
+    for name in ["health.websocket.staleness", "health.websocket.stale"] {
+        let rec = out.record(name);
+        assert_eq!(rec.level, U, "{name}: {}", rec.msg);
+        assert!(rec.msg.contains("-5"), "{}", rec.msg);
+    }
+
+    // Counts: a negative reconnect count; a negative order total under a signal.
+    let mut body = healthy_body();
+    body["checks"]["websocket"]["details"]["gap_count"] = json!(-1);
+    body["signals"]["signals"][0]["details"]["total_submissions"] = json!(-100);
+    body["checks"]["broker"]["details"]["latency_ms"] = json!(-3.0);
+    let out = probe_fixture(200, pretty(&body), &[]);
+    assert_eq!(out.record("health.websocket.stale").level, U);
+    assert_eq!(out.record("health.broker").level, U);
+    let sig = out.record("health.signal.order_error_rate");
+    assert_eq!(sig.level, U, "{}", sig.msg);
+    assert!(sig.msg.contains("total_submissions"), "{}", sig.msg);
+
+    // Python writes bare NaN and Infinity: the body is still read, the value is not.
+    let mut body = healthy_body();
+    body["checks"]["websocket"]["details"]["last_message_age_seconds"] = json!("@NAN@");
+    body["checks"]["market_data_feed"]["details"]["age_seconds"] = json!("@INF@");
+    body["signals"]["signals"][1]["value"] = json!("@NEGINF@");
+    let text = String::from_utf8(pretty(&body))
+        .expect("utf8")
+        .replace("\"@NAN@\"", "NaN")
+        .replace("\"@INF@\"", "Infinity")
+        .replace("\"@NEGINF@\"", "-Infinity");
+    let out = probe_fixture(200, text.into_bytes(), &[]);
+    out.code(2);
+    let age = out.record("health.websocket.staleness");
+    assert_eq!(age.level, U);
+    assert!(age.msg.contains("NaN"), "{}", age.msg);
+    let feed = out.record("health.check.market_data_feed");
+    assert_eq!(feed.level, U);
+    assert!(feed.msg.contains("Infinity"), "{}", feed.msg);
+    let trips = out.record("health.signal.guard_trip_count");
+    assert_eq!(trips.level, U, "{}", trips.msg);
+    assert!(trips.value.is_null());
+}
+
+#[test]
+fn after_shutdown_the_cached_checks_are_stale_not_ok() {
+    // The bot marks itself not live on shutdown; its check rows keep their
+    // last values (broker pass, websocket connected) with nothing refreshing them.
+    let mut body = healthy_body();
+    body["status"] = json!("unhealthy");
+    body["live"] = json!(false);
+    body["ready"] = json!(false);
+    body["reason"] = json!("shutdown");
+    let out = probe_fixture(503, pretty(&body), &[]);
+    out.code(1);
+    assert_eq!(out.record("health.status").level, C);
+    for name in [
+        "health.broker",
+        "health.websocket.connected",
+        "health.websocket.stale",
+        "health.websocket.staleness",
+        "health.degradation.global_paused",
+        "health.degradation.reduce_only_mode",
+        "health.check.market_data_feed",
+    ] {
+        let rec = out.record(name);
+        assert_eq!(rec.level, U, "{name}: {}", rec.msg);
+        assert_eq!(rec.extra["frozen"], true, "{name}");
+        assert!(rec.msg.contains("frozen after shutdown"), "{}", rec.msg);
+    }
+    // Computed on each request: not frozen.
+    assert_eq!(out.record("health.check.performance").level, O);
+
+    // A status of `shutdown` freezes them as well, and is itself NO-GO.
+    let mut body = healthy_body();
+    body["status"] = json!("shutdown");
+    let out = probe_fixture(503, pretty(&body), &[]);
+    assert_eq!(out.record("health.status").level, C);
+    assert_eq!(out.record("health.broker").level, U);
+}
+
+#[test]
+fn every_has_a_one_second_minimum() {
+    for every in ["0s", "500ms"] {
+        let out = cmd("probe-health")
+            .args(["--every", every, "--count", "2"])
+            .run();
+        out.code(2);
+        assert!(out.stdout.is_empty());
+        assert!(
+            out.stderr.contains("minimum of 1s"),
+            "{every}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn ages_read_as_human_durations_in_the_table() {
+    let mut body = healthy_body();
+    body["checks"]["websocket"]["details"]["last_message_age_seconds"] = json!(557_762.0);
+    body["checks"]["degradation"]["details"]["global_paused"] = json!(true);
+    body["checks"]["degradation"]["details"]["global_pause_reason"] = json!("ws_reconnect");
+    body["checks"]["degradation"]["details"]["global_remaining_seconds"] = json!(299);
+    let out = probe_fixture(200, pretty(&body), &["--format", "text"]);
+    out.code(1);
+    let line = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row:\n{}", out.stdout))
+            .to_owned()
+    };
+    let age = line("health.websocket.staleness");
+    assert!(age.contains("last websocket message 6d 10h ago"), "{age}");
+    assert!(!age.contains("557762 s"), "{age}");
+    let pause = line("health.degradation.global_paused");
+    assert!(pause.contains("4m 59s left"), "{pause}");
 }

@@ -267,3 +267,136 @@ fn a_prometheus_that_answers_errors_or_is_down() {
         wrong.stdout
     );
 }
+
+/// Prometheus mode gives the whole round `--timeout`, not each of its
+/// dozen queries: a Prometheus answering every query in 600 ms is cut off
+/// after 1 s, with one record for the queries never sent.
+#[test]
+fn prometheus_mode_honours_one_overall_deadline() {
+    let empty = br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.to_vec();
+    let slow = crate::util::Fixture::slow(
+        vec![("/api/v1/query", 200, "application/json", empty)],
+        Duration::from_millis(600),
+    );
+    let out = cmd("scrape-metrics")
+        .args(["--prometheus", &slow.url, "--timeout", "1s"])
+        .run();
+    out.code(2);
+    assert!(
+        out.elapsed < Duration::from_millis(2500),
+        "one round under --timeout 1s took {:?}",
+        out.elapsed
+    );
+    let late: Vec<Record> = out
+        .records()
+        .into_iter()
+        .filter(|r| r.name == "metrics.fetch" && r.msg.contains("not sent"))
+        .collect();
+    assert_eq!(late.len(), 1, "{}", out.stdout);
+    for name in ["metrics.order_error_rate", "metrics.guard_trips"] {
+        assert_eq!(signal(&out, name, None).level, Level::Unknown, "{name}");
+    }
+}
+
+/// The bot creates a series at its first increment, so the runbook's
+/// `increase()` never sees that increment. Here every guard trip happens
+/// after Prometheus' first scrape of the bot: the exact count is the bot's
+/// lifetime count, and the verbatim query, reported beside it, falls short.
+#[test]
+fn series_born_inside_the_window_are_counted_from_zero() {
+    // Prometheus first, scraping the (not yet listening) bot before it
+    // starts, so it sees the bot from its first second on.
+    let port = free_port();
+    let prom = prometheus(&[format!("127.0.0.1:{port}")], &[]);
+    let query = |q: &str| {
+        canary_core::http::get(
+            &format!("{}/api/v1/query?query={q}", prom.url),
+            &Default::default(),
+        )
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !query("up").contains("\"0\"") {
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never scraped the target"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let bot = Sim::on_port(
+        port,
+        &[
+            "--scenario",
+            "live",
+            "--order-rate",
+            "10",
+            "--failure-ratio",
+            "0.07",
+            "--guard-trip-every",
+            "5s",
+        ],
+    );
+    // Wait until Prometheus holds a few trips, all born after its first scrape.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = query("gpt_trader_guard_trips_total");
+        if answer.contains("\"3\"") || answer.contains("\"4\"") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no trips in Prometheus: {answer}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // The premise: the trip series is younger than Prometheus' first scrape of the bot.
+    let first = |q: &str| -> f64 {
+        let body = query(q);
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        v["data"]["result"][0]["values"]
+            .as_array()
+            .and_then(|a| a.iter().find(|p| p[1] != "0"))
+            .and_then(|p| p[0].as_f64())
+            .unwrap_or_else(|| panic!("{q}: {body}"))
+    };
+    let (up_at, born_at) = (
+        first("up%5B10m%5D"),
+        first("gpt_trader_guard_trips_total%5B10m%5D"),
+    );
+    assert!(
+        born_at > up_at,
+        "the trip series was there at the first scrape ({born_at} <= {up_at}): a loaded machine?"
+    );
+    let out = cmd("scrape-metrics")
+        .args(["--prometheus", &prom.url, "--instance", &bot.instance()])
+        .run();
+    let trips = signal(&out, "metrics.guard_trips", None);
+    let total = value(&signal(&out, "metrics.guard_trips_total", None));
+    let exact = value(&trips);
+    assert_eq!(
+        exact, total,
+        "every trip is inside the window: {}",
+        trips.msg
+    );
+    let verbatim = trips.extra["verbatim"].as_f64().expect("verbatim value");
+    assert!(
+        verbatim <= exact - 0.4,
+        "the verbatim increase() misses the first trip: verbatim {verbatim}, exact {exact}"
+    );
+    // The rejected series is born inside the window too: all of it counts.
+    let err = signal(&out, "metrics.order_error_rate", None);
+    let orders = signal(&out, "metrics.orders", None);
+    let rejected = orders.extra["by_result"]["rejected"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(rejected >= 1.0, "{:?}", orders.extra);
+    let numerator = err.extra["numerator"].as_f64().expect("numerator");
+    assert!(
+        numerator >= rejected,
+        "{numerator} < {rejected}: {}",
+        err.msg
+    );
+    assert_eq!(numerator, numerator.round(), "exact counts");
+    assert!(err.extra.get("verbatim").is_some(), "{:?}", err.extra);
+}

@@ -37,9 +37,9 @@ exit 0
 "#;
 
 /// A temp dir holding a release repository and the fake process manager.
-struct Fx {
-    dir: PathBuf,
-    repo: PathBuf,
+pub(crate) struct Fx {
+    pub(crate) dir: PathBuf,
+    pub(crate) repo: PathBuf,
     commits: Vec<(String, String)>,
 }
 
@@ -49,7 +49,7 @@ impl Drop for Fx {
     }
 }
 
-fn git_in(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git_in(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
             "-c",
@@ -81,7 +81,7 @@ fn git_in(dir: &Path, args: &[&str]) -> String {
 impl Fx {
     /// Releases v1.2.0, v1.3.0 and v1.10.0 (one commit each, annotated and
     /// lightweight tags mixed), HEAD on main at v1.10.0, canary running.
-    fn new(name: &str) -> Fx {
+    pub(crate) fn new(name: &str) -> Fx {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!(
             "canary-kit-rollback-{}-{n}-{name}",
@@ -122,7 +122,7 @@ impl Fx {
         Fx { dir, repo, commits }
     }
 
-    fn commit(&self, tag: &str) -> String {
+    pub(crate) fn commit(&self, tag: &str) -> String {
         self.commits
             .iter()
             .find(|(t, _)| t == tag)
@@ -130,19 +130,19 @@ impl Fx {
             .expect("known tag")
     }
 
-    fn head(&self) -> String {
+    pub(crate) fn head(&self) -> String {
         git_in(&self.repo, &["rev-parse", "HEAD"])
     }
 
-    fn pm(&self, sub: &str) -> String {
+    pub(crate) fn pm(&self, sub: &str) -> String {
         json!([self.dir.join("fakepm").display().to_string(), sub]).to_string()
     }
 
-    fn touch(&self, name: &str) {
+    pub(crate) fn touch(&self, name: &str) {
         fs::write(self.dir.join(name), "").expect("touch");
     }
 
-    fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         fs::read_to_string(self.dir.join("calls.log"))
             .unwrap_or_default()
             .lines()
@@ -163,37 +163,39 @@ impl Fx {
         }
     }
 
-    fn state(&self) -> PathBuf {
+    pub(crate) fn state(&self) -> PathBuf {
         self.repo.join(".git/canary-kit")
     }
 
     /// rollback with every command pointed at the fake process manager.
-    fn rollback(&self) -> crate::util::Cmd {
-        cmd("rollback").args([
-            "--repo",
-            &self.repo.display().to_string(),
-            "--stop-cmd",
-            &self.pm("stop"),
-            "--status-cmd",
-            &self.pm("status"),
-            "--close-positions-cmd",
-            &self.pm("close"),
-            "--sync-cmd",
-            &self.pm("sync"),
-            "--restart-cmd",
-            &self.pm("restart"),
-            "--deploy-cmd",
-            &self.pm("deploy"),
-            "--watch-cmd",
-            &self.pm("watch"),
-            "--watch-gate-cmd",
-            &self.pm("gate"),
-            "--start-grace",
-            "2s",
-        ])
+    pub(crate) fn rollback(&self) -> crate::util::Cmd {
+        self.rollback_except(&[])
     }
 
-    fn audit(&self) -> Vec<Value> {
+    /// [`Fx::rollback`] without the named flags (to give them otherwise).
+    pub(crate) fn rollback_except(&self, skip: &[&str]) -> crate::util::Cmd {
+        let mut c = cmd("rollback").args(["--repo", &self.repo.display().to_string()]);
+        for (flag, sub) in [
+            ("--stop-cmd", "stop"),
+            ("--status-cmd", "status"),
+            ("--close-positions-cmd", "close"),
+            ("--sync-cmd", "sync"),
+            ("--restart-cmd", "restart"),
+            ("--deploy-cmd", "deploy"),
+            ("--watch-cmd", "watch"),
+            ("--watch-gate-cmd", "gate"),
+        ] {
+            if !skip.contains(&flag) {
+                c = c.args([flag, &self.pm(sub)]);
+            }
+        }
+        if !skip.contains(&"--start-grace") {
+            c = c.args(["--start-grace", "2s"]);
+        }
+        c
+    }
+
+    pub(crate) fn audit(&self) -> Vec<Value> {
         fs::read_to_string(self.state().join("audit.ndjson"))
             .unwrap_or_default()
             .lines()
@@ -202,34 +204,43 @@ impl Fx {
     }
 }
 
+/// The journal's entries.
+pub(crate) fn journal(fx: &Fx) -> Vec<Value> {
+    fs::read_to_string(fx.state().join("journal.ndjson"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("journal lines are JSON"))
+        .collect()
+}
+
 /// Now minus `secs` seconds, truncated to the second (so at least `secs` ago).
-fn ts_ago(secs: i64) -> String {
+pub(crate) fn ts_ago(secs: i64) -> String {
     jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - secs)
         .expect("timestamp")
         .to_string()
 }
 
 /// A verdict judged just now (a fresh one: rollback refuses stale verdicts).
-fn verdict(decision: &str, extra: &str) -> String {
+pub(crate) fn verdict(decision: &str, extra: &str) -> String {
     verdict_at(&ts_ago(0), decision, extra)
 }
 
-fn verdict_at(ts: &str, decision: &str, extra: &str) -> String {
+pub(crate) fn verdict_at(ts: &str, decision: &str, extra: &str) -> String {
     format!(
         r#"{{"v":1,"ts":"{ts}","tool":"judge","target":"http://127.0.0.1:8080","kind":"verdict","name":"judge.verdict","level":"crit","value":"{decision}","msg":"m","decision":"{decision}","phase":"b","scope":"overall","reasons":[],"window":{{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true}}{extra}}}
 "#
     )
 }
 
-fn promote_verdict() -> String {
+pub(crate) fn promote_verdict() -> String {
     promote_verdict_at(&ts_ago(0))
 }
 
-fn promote_verdict_at(ts: &str) -> String {
+pub(crate) fn promote_verdict_at(ts: &str) -> String {
     verdict_at(ts, "promote", "").replace(r#""level":"crit""#, r#""level":"ok""#)
 }
 
-fn steps(out: &Output) -> Vec<(String, String)> {
+pub(crate) fn steps(out: &Output) -> Vec<(String, String)> {
     out.records()
         .into_iter()
         .filter(|r| r.name.contains(".step."))
@@ -246,14 +257,14 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn result(out: &Output) -> Record {
+pub(crate) fn result(out: &Output) -> Record {
     out.records()
         .into_iter()
         .find(|r| r.name.ends_with(".result"))
         .unwrap_or_else(|| panic!("no result record\n{}", out.stdout))
 }
 
-fn extra_str(r: &Record, key: &str) -> String {
+pub(crate) fn extra_str(r: &Record, key: &str) -> String {
     r.extra
         .get(key)
         .and_then(Value::as_str)
@@ -337,7 +348,6 @@ fn execute_runs_every_step_then_a_second_run_does_no_harm() {
     }
     assert_eq!(stop.extra["exit_status"], 0);
     assert_eq!(result(&out).value, "done");
-    assert!(!fx.state().join("rollback.lock").exists(), "lock released");
 
     // Second run, same verdict: the repo is already at v1.3.0 (not rolled
     // back again to v1.2.0), the canary already stopped, nothing repeated.
@@ -361,7 +371,7 @@ fn execute_runs_every_step_then_a_second_run_does_no_harm() {
         again
             .record("rollback.step.checkout")
             .msg
-            .contains("already at v1.3.0")
+            .contains("already completed")
     );
     // The rollback is complete: the stop is skipped too, without even a
     // status query (a stop now could hit the production bot just restarted).
@@ -495,7 +505,7 @@ fn stop_fails() {
     assert_eq!(rec.extra["exit_status"], 3);
     let res = result(&out);
     assert!(extra_str(&res, "state").contains("may still be running"));
-    assert!(extra_str(&res, "next").contains("stop the canary by hand"));
+    assert!(extra_str(&res, "next").contains("make sure the canary is stopped"));
     assert_eq!(
         res.extra["not_run"],
         json!(["close_positions", "checkout", "sync", "restart"])
@@ -514,27 +524,49 @@ fn close_positions_hook_fails() {
     assert_eq!(fx.head(), fx.commit("v1.10.0"));
 }
 
+/// Issue: a dirty tree was found at the checkout, after the canary was
+/// stopped and its positions closed; and local edits that do not conflict
+/// were carried silently into the "rolled back" release. The preflight finds
+/// both before any step, in a dry run too.
 #[test]
-fn checkout_fails_on_local_changes() {
-    let fx = Fx::new("fail-checkout");
+fn a_dirty_tree_is_found_before_anything_runs() {
+    let fx = Fx::new("dirty");
+    // A conflicting edit (VERSION differs between releases) and one that
+    // would not conflict (prod.yaml is the same in every release).
     fs::write(fx.repo.join("VERSION"), "local edit\n").expect("write");
+    fs::write(fx.repo.join("config/profiles/prod.yaml"), "local: edit\n").expect("write");
     let out = fx
         .rollback()
         .args(["--execute"])
         .stdin(verdict("rollback", ""))
         .run();
-    out.code(1);
-    let rec = out.record("rollback.step.checkout");
-    assert_eq!(rec.value, "failed");
+    out.code(2);
+    let pre = out.record("rollback.preflight");
+    assert_eq!(pre.extra["check"], "tree");
     assert!(
-        extra_str(&rec, "stderr_tail").contains("would be overwritten"),
-        "{rec:?}"
+        pre.msg.contains("VERSION") && pre.msg.contains("prod.yaml"),
+        "{}",
+        pre.msg
     );
-    let res = result(&out);
-    assert_eq!(extra_str(&res, "failed_step"), "checkout");
-    assert!(extra_str(&res, "next").contains("status"));
-    assert_eq!(fx.calls(), ["status", "stop", "status", "close"]);
+    assert_eq!(result(&out).value, "refused");
+    assert!(fx.calls().is_empty(), "nothing ran: {:?}", fx.calls());
+    assert!(fx.dir.join("canary-running").exists());
     assert_eq!(fx.head(), fx.commit("v1.10.0"));
+    // Only the non-conflicting edit: still refused (never carried silently).
+    git_in(&fx.repo, &["checkout", "--", "VERSION"]);
+    let out = fx
+        .rollback()
+        .args(["--execute"])
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(2);
+    assert!(out.record("rollback.preflight").msg.contains("prod.yaml"));
+    assert!(fx.calls().is_empty());
+    // The dry run shows it too, with the whole plan.
+    let dry = fx.rollback().stdin(verdict("rollback", "")).run();
+    dry.code(2);
+    assert_eq!(dry.record("rollback.preflight").extra["check"], "tree");
+    assert_eq!(steps(&dry).len(), 5, "{}", dry.stdout);
 }
 
 #[test]
@@ -621,39 +653,6 @@ fn a_concurrent_run_is_refused_by_the_lock() {
     let first = handle.join().expect("first run");
     first.code(0);
     assert_eq!(fx.calls().iter().filter(|c| *c == "stop").count(), 1);
-    assert!(!lock.exists());
-}
-
-#[test]
-fn a_stale_lock_is_refused_until_broken_explicitly() {
-    let fx = Fx::new("stale");
-    let mut child = Command::new("true").spawn().expect("spawn");
-    let dead = child.id();
-    let _ = child.wait();
-    fs::create_dir_all(fx.state()).expect("mkdir");
-    let lock = fx.state().join("rollback.lock");
-    fs::write(&lock, format!("{{\"pid\":{dead},\"run_id\":\"old\"}}\n")).expect("write");
-    let out = fx
-        .rollback()
-        .args(["--execute"])
-        .stdin(verdict("rollback", ""))
-        .run();
-    out.code(2);
-    assert_eq!(out.record("rollback.lock").value, "stale");
-    assert!(
-        out.record("rollback.lock")
-            .msg
-            .contains("--break-stale-lock")
-    );
-    assert!(fx.calls().is_empty());
-    let out = fx
-        .rollback()
-        .args(["--execute", "--break-stale-lock"])
-        .stdin(verdict("rollback", ""))
-        .run();
-    out.code(0);
-    assert_eq!(out.record("rollback.lock").value, "broken");
-    assert!(!lock.exists());
 }
 
 #[test]
@@ -869,10 +868,15 @@ fn closing_positions_must_be_configured_or_skipped() {
         .stdin(verdict("rollback", ""))
         .run();
     out.code(2);
+    // The whole plan is shown, the unconfigured step marked blocked.
+    let close = out.record("rollback.step.close_positions");
+    assert_eq!(close.value, "blocked");
+    assert!(close.msg.contains("flatten_and_stop"), "{}", close.msg);
+    assert_eq!(steps(&out).len(), 5, "{}", out.stdout);
     assert!(
-        out.record("rollback.config")
-            .msg
-            .contains("flatten_and_stop")
+        out.records()
+            .iter()
+            .any(|r| r.name == "rollback.preflight" && r.extra["check"] == "close_positions")
     );
     let out = cmd("rollback")
         .args([
@@ -882,7 +886,8 @@ fn closing_positions_must_be_configured_or_skipped() {
         ])
         .stdin(verdict("rollback", ""))
         .run();
-    out.code(0);
+    // systemctl and uv are not on this host: the preflight says so (exit 2)
+    // and still shows the plan.
     let rec = out.record("rollback.step.close_positions");
     assert_eq!(rec.value, "skipped");
     assert_eq!(rec.level, Level::Warn);
@@ -987,8 +992,13 @@ fn the_example_config_parses() {
         ])
         .args([root.join("examples/rollback/verdict-rollback.ndjson")])
         .run();
-    out.code(0);
+    // The example's commands (uv, /srv/ops/flatten-canary) are not on this
+    // host: the preflight names them, and the plan is still shown.
+    out.code(2);
     assert_eq!(result(&out).value, "planned");
+    assert!(out.records().iter().any(|r| r.name == "rollback.preflight"
+        && r.extra["check"] == "command"
+        && r.msg.contains("flatten-canary")));
 }
 
 #[test]
@@ -1160,14 +1170,22 @@ fn a_second_promote_verdict_for_the_same_commit_deploys_nothing() {
         steps(&second)
     );
     assert_eq!(fx.calls(), calls, "nothing ran, not even a status query");
-    let progress: Value = serde_json::from_slice(
-        &fs::read(fx.state().join("promote-progress.json")).expect("progress"),
-    )
-    .expect("json");
-    assert_eq!(progress["from_commit"], fx.commit("v1.10.0"));
-    assert_eq!(progress["from_tag"], "v1.10.0");
-    assert_eq!(progress["completed"], true);
-    assert!(progress["completed_at"].is_string());
+    // The journal: one promotion of v1.10.0, begun, every step's intent
+    // and done, completed.
+    let journal = journal(&fx);
+    let begin = journal
+        .iter()
+        .find(|e| e["entry"] == "begin")
+        .expect("begin");
+    assert_eq!(begin["procedure"], "promote");
+    assert_eq!(begin["from_commit"], fx.commit("v1.10.0"));
+    assert_eq!(begin["from_tag"], "v1.10.0");
+    assert_eq!(journal.iter().filter(|e| e["entry"] == "intent").count(), 5);
+    assert_eq!(journal.iter().filter(|e| e["entry"] == "done").count(), 5);
+    assert_eq!(
+        journal.iter().filter(|e| e["entry"] == "complete").count(),
+        1
+    );
     // A dry run says the same.
     let dry = fx
         .rollback()
@@ -1234,7 +1252,7 @@ fn stale_verdicts_never_trigger_anything() {
     }
     assert!(fx.calls().is_empty(), "{:?}", fx.calls());
     assert!(!fx.state().join("reports").exists());
-    assert!(!fx.state().join("promote-progress.json").exists());
+    assert!(journal(&fx).is_empty());
     // Rollback and stop verdicts: the same bound.
     for decision in ["rollback", "stop"] {
         for execute in [true, false] {
@@ -1372,7 +1390,7 @@ fn a_run_never_executes_a_plan_made_before_another_run_held_the_lock() {
     let wrap = fx.dir.join("slowgit");
     fs::create_dir_all(&wrap).expect("mkdir");
     let script = format!(
-        "#!/bin/sh\nif [ \"$1\" = symbolic-ref ]; then touch '{}'; sleep 6; fi\nexec '{real_git}' \"$@\"\n",
+        "#!/bin/sh\ncase \"$*\" in *symbolic-ref*) touch '{}'; sleep 6 ;; esac\nexec '{real_git}' \"$@\"\n",
         fx.dir.join("git-paused").display()
     );
     fs::write(wrap.join("git"), script).expect("write");
@@ -1417,5 +1435,4 @@ fn a_run_never_executes_a_plan_made_before_another_run_held_the_lock() {
     slow.code(0);
     assert_eq!(result(&slow).value, "done");
     assert_eq!(fx.head(), fx.commit("v1.3.0"));
-    assert!(!fx.state().join("rollback.lock").exists());
 }

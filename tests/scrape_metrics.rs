@@ -206,7 +206,7 @@ gpt_trader_order_submission_total{{reason=\"timeout\",result=\"failed\",side=\"b
 }
 
 #[test]
-fn a_counter_reset_mid_window_is_handled_as_promql_does() {
+fn a_coherent_restart_mid_window_is_a_new_baseline() {
     let dir = TempDir::new("reset");
     let state = dir.path("s");
     let file = dir.path("metrics.txt");
@@ -228,13 +228,19 @@ fn a_counter_reset_mid_window_is_handled_as_promql_does() {
     // The bot restarted: its counters start again from zero.
     let out = run(5, 1);
     let err = out.record("metrics.order_error_rate");
-    // Raw increases: successes 5 - 100 + 120 = 25, failures 1 - 4 + 6 = 3.
-    // Three points deep inside a 5 m window extrapolate by half an average
-    // interval at the start, whatever the spacing: factor 1.25.
-    assert_eq!(err.extra["denominator"].as_f64(), Some(35.0));
-    assert_eq!(err.extra["numerator"].as_f64(), Some(3.75));
-    assert_eq!(err.value.as_f64(), Some(0.107142857));
+    // Every counter went down together: a restart. Exact deltas, and the
+    // first scrape after the restart is a new baseline: orders 126 - 104 = 22,
+    // failures 6 - 4 = 2.
+    assert_eq!(err.extra["denominator"].as_f64(), Some(22.0));
+    assert_eq!(err.extra["numerator"].as_f64(), Some(2.0));
+    assert_eq!(err.value.as_f64(), Some(0.090909091));
     assert_eq!(err.level, Level::Warn);
+    assert_eq!(err.extra["restarted"], true);
+    // After it, the new process counts as usual.
+    let out = run(15, 2);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.extra["denominator"].as_f64(), Some(22.0 + 11.0));
+    assert_eq!(err.extra["numerator"].as_f64(), Some(3.0));
 }
 
 #[test]
@@ -323,7 +329,7 @@ fn a_closed_stdout_is_quiet() {
     let sim = Sim::start("order-errors-warn");
     crate::util::assert_quiet_when_stdout_closes(
         "scrape-metrics",
-        &format!("--url {}/metrics --every 20ms --count 50", sim.url),
+        &format!("--url {}/metrics --every 1s --count 3", sim.url),
     );
 }
 
@@ -384,7 +390,7 @@ fn guard_trips_over_less_than_the_guard_window_are_not_called_ok() {
     let quiet = Sim::start("healthy-b");
     let out = scrape(
         &quiet,
-        &["--every", "300ms", "--count", "4", "--guard-window", "1s"],
+        &["--every", "1s", "--count", "3", "--guard-window", "1500ms"],
     );
     let last = out
         .records()
@@ -397,6 +403,286 @@ fn guard_trips_over_less_than_the_guard_window_are_not_called_ok() {
         "{}",
         last.msg
     );
-    assert_eq!(last.extra["window"], "1s");
+    assert_eq!(last.extra["window"], "1s", "shown to the second");
     assert!(last.extra.get("covered").is_none(), "{:?}", last.extra);
+}
+
+/// scrape-metrics over one crafted body in a file.
+fn scrape_text(text: &str, extra: &[&str]) -> Output {
+    let dir = TempDir::new("text");
+    let file = dir.path("metrics.txt");
+    std::fs::write(&file, text).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let mut args = vec!["--file", path.as_str()];
+    args.extend_from_slice(extra);
+    cmd("scrape-metrics").args(args).run()
+}
+
+const ORDERS_TYPE: &str = "# TYPE gpt_trader_order_submission_total counter\n";
+
+fn order_line(result: &str, value: &str) -> String {
+    format!(
+        "gpt_trader_order_submission_total{{reason=\"none\",result=\"{result}\",side=\"buy\"}} {value}\n"
+    )
+}
+
+#[test]
+fn an_early_eof_is_a_parse_error_and_hides_nothing() {
+    // A bot at 20 % errors: cut at `# EOF`, it would read 0 %.
+    let text = format!(
+        "{ORDERS_TYPE}{}# EOF\n{}",
+        order_line("success", "80"),
+        order_line("failed", "20")
+    );
+    let out = scrape_text(&text, &[]);
+    let parse = out.record("metrics.parse");
+    assert_eq!(
+        (parse.level, parse.extra["line"].as_u64()),
+        (Level::Unknown, Some(3))
+    );
+    assert!(parse.msg.contains("# EOF before the end"), "{}", parse.msg);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!((err.level, err.value.as_f64()), (Level::Crit, Some(0.2)));
+    out.code(1);
+}
+
+#[test]
+fn unknown_result_labels_are_flagged_and_never_counted_as_successes() {
+    // 10 orders under result="error" (which the bot never writes): as
+    // successes 0 % (ok), as failures 10 % (warn): unknown.
+    let text = format!(
+        "{ORDERS_TYPE}{}{}",
+        order_line("success", "90"),
+        order_line("error", "10")
+    );
+    let out = scrape_text(&text, &[]);
+    out.code(2);
+    let flag = out.record("metrics.order_result");
+    assert_eq!((flag.kind, flag.level), (Kind::Check, Level::Unknown));
+    assert_eq!(flag.value, serde_json::json!(["error"]));
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.level, Level::Unknown, "{}", err.msg);
+    assert!(err.msg.contains("cannot be told"), "{}", err.msg);
+
+    // When either way gives the same level, they count as failures.
+    let text = format!(
+        "{ORDERS_TYPE}{}{}",
+        order_line("success", "199"),
+        order_line("timeout", "1")
+    );
+    let err = scrape_text(&text, &[]).record("metrics.order_error_rate");
+    assert_eq!((err.level, err.value.as_f64()), (Level::Ok, Some(0.005)));
+    assert_eq!(err.extra["unknown_results"], 1.0);
+}
+
+#[test]
+fn negative_or_non_finite_counts_are_unknown() {
+    for bad in ["-5", "NaN", "+Inf"] {
+        let text = format!(
+            "{ORDERS_TYPE}{}{}",
+            order_line("success", "100"),
+            order_line("failed", bad)
+        );
+        let out = scrape_text(&text, &[]);
+        out.code(2);
+        for name in [
+            "metrics.order_error_rate",
+            "metrics.order_retry_rate",
+            "metrics.orders",
+        ] {
+            let rec = out.record(name);
+            assert_eq!(rec.level, Level::Unknown, "{bad}: {name}: {}", rec.msg);
+            assert!(
+                rec.msg.contains("never negative or non-finite"),
+                "{}",
+                rec.msg
+            );
+        }
+    }
+}
+
+#[test]
+fn windowed_rates_are_exact_deltas_and_never_negative_on_live_traffic() {
+    let sim = Sim::with_args(&[
+        "--scenario",
+        "live",
+        "--order-rate",
+        "30",
+        "--failure-ratio",
+        "0.1",
+        "--retry-ratio",
+        "0.05",
+    ]);
+    let out = scrape(&sim, &["--every", "1s", "--count", "4"]);
+    let windowed: Vec<_> = out
+        .records()
+        .into_iter()
+        .filter(|r| {
+            (r.name == "metrics.order_retry_rate" || r.name == "metrics.order_error_rate")
+                && r.extra["window"] == "5m"
+        })
+        .collect();
+    assert_eq!(windowed.len(), 6, "{}", out.stdout);
+    for r in windowed {
+        let v = r
+            .value
+            .as_f64()
+            .unwrap_or_else(|| panic!("{}: {}", r.name, r.msg));
+        assert!(v >= 0.0, "{}: {v}", r.name);
+        for side in ["numerator", "denominator"] {
+            let x = r.extra[side].as_f64().expect(side);
+            assert_eq!(x, x.round(), "{}: {side} {x} is an exact count", r.name);
+        }
+    }
+}
+
+fn run_state(dir: &TempDir, text: &str) -> Output {
+    let file = dir.path("m.txt");
+    std::fs::write(&file, text).expect("write");
+    let out = cmd("scrape-metrics")
+        .args([
+            "--file",
+            &file.to_string_lossy(),
+            "--state",
+            &dir.path("state").to_string_lossy(),
+        ])
+        .run();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    out
+}
+
+#[test]
+fn a_lone_dip_is_inconsistent_never_a_restart() {
+    // Two replicas behind one address: successes 60, 59, 60 while failures
+    // climb. Read as a restart, 59 + 60 orders would appear from nowhere.
+    let dir = TempDir::new("dip");
+    for (ok, failed) in [("60", "1"), ("59", "2"), ("60", "3")] {
+        let text = format!(
+            "{ORDERS_TYPE}{}{}",
+            order_line("success", ok),
+            order_line("failed", failed)
+        );
+        let out = run_state(&dir, &text);
+        if ok == "60" && failed == "1" {
+            continue;
+        }
+        out.code(2);
+        for name in [
+            "metrics.order_error_rate",
+            "metrics.order_retry_rate",
+            "metrics.guard_trips",
+        ] {
+            let rec = out.record(name);
+            assert_eq!(rec.level, Level::Unknown, "{name}: {}", rec.msg);
+            assert!(rec.msg.contains("inconsistent"), "{}", rec.msg);
+            assert!(rec.msg.contains("60 -> 59"), "{}", rec.msg);
+        }
+    }
+}
+
+#[test]
+fn two_bots_behind_one_address_never_make_orders_from_nowhere() {
+    // Every counter of one replica below the other's: each swap looks like a
+    // restart, and an empty answer between two full ones like one too.
+    let dir = TempDir::new("replicas");
+    let body = |ok: &str, failed: &str| {
+        format!(
+            "{ORDERS_TYPE}{}{}",
+            order_line("success", ok),
+            order_line("failed", failed)
+        )
+    };
+    run_state(&dir, &body("60", "3"));
+    run_state(&dir, &body("40", "2"));
+    let out = run_state(&dir, &body("61", "3"));
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.extra["denominator"].as_f64(), Some(22.0), "{}", err.msg);
+    let out = run_state(&dir, &body("41", "2"));
+    out.code(2);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.level, Level::Unknown, "{}", err.msg);
+    assert!(err.msg.contains("2 times"), "{}", err.msg);
+
+    let dir = TempDir::new("empty");
+    run_state(&dir, &body("60", "3"));
+    let empty = run_state(&dir, "");
+    assert_eq!(
+        empty.record("metrics.order_error_rate").level,
+        Level::Unknown
+    );
+    let out = run_state(&dir, &body("61", "3"));
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(
+        (
+            err.extra["denominator"].as_f64(),
+            err.extra.get("restarted")
+        ),
+        (Some(1.0), None),
+        "{}",
+        err.msg
+    );
+}
+
+#[test]
+fn files_that_are_not_files_are_clear_errors() {
+    let dir = TempDir::new("notfiles");
+    let fifo = dir.path("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let sim = Sim::start("healthy-b");
+    let url = format!("{}/metrics", sim.url);
+    let fifo = fifo.to_string_lossy().into_owned();
+    let here = dir.0.to_string_lossy().into_owned();
+    for (path, needle) in [
+        ("/dev/zero", "not a regular file"),
+        (fifo.as_str(), "not a regular file"),
+        (here.as_str(), "is a directory"),
+    ] {
+        let out = cmd("scrape-metrics")
+            .args(["--url", &url, "--state", path])
+            .run();
+        out.code(2);
+        assert!(
+            out.stderr.contains(needle),
+            "--state {path}: {}",
+            out.stderr
+        );
+        assert!(out.elapsed < std::time::Duration::from_secs(5));
+
+        let out = cmd("scrape-metrics").args(["--file", path]).run();
+        out.code(2);
+        assert!(
+            out.record("metrics.fetch").msg.contains(needle),
+            "--file {path}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn the_bots_base_url_scrapes_its_metrics_and_says_so() {
+    let sim = Sim::start("order-errors-warn");
+    for base in [sim.url.clone(), format!("{}/", sim.url)] {
+        let out = cmd("scrape-metrics").args(["--url", &base]).run();
+        out.code(0);
+        assert_eq!(out.record("metrics.orders").value.as_f64(), Some(20.0));
+        assert!(
+            out.stderr
+                .contains(&format!("scraping {}/metrics", sim.url)),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn every_has_a_one_second_minimum() {
+    let out = cmd("scrape-metrics")
+        .args(["--every", "0s", "--count", "2"])
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("minimum of 1s"), "{}", out.stderr);
 }

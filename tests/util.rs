@@ -279,6 +279,85 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A loopback HTTP server answering fixed bodies the way the bot frames
+/// them (exact paths, `Connection: close`), for bodies the simulator does
+/// not serve: forged, contradictory or broken ones. Stopped on drop.
+pub struct Fixture {
+    pub url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+/// One route of a [`Fixture`]: path, status, content type, body.
+pub type Route = (&'static str, u16, &'static str, Vec<u8>);
+
+impl Fixture {
+    pub fn serve(routes: Vec<Route>) -> Fixture {
+        Fixture::slow(routes, Duration::ZERO)
+    }
+
+    /// Like `serve`, answering each request only after `delay` (one at a
+    /// time, as a loaded server would); routes match the path before any `?`.
+    pub fn slow(routes: Vec<Route>, delay: Duration) -> Fixture {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fixture");
+        let addr = listener.local_addr().expect("fixture addr");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::spawn(move || {
+            for conn in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut line = String::new();
+                let _ = BufReader::new(&conn).read_line(&mut line);
+                let target = line.split_whitespace().nth(1).unwrap_or("");
+                let path = target.split('?').next().unwrap_or("").to_owned();
+                thread::sleep(delay);
+                let (status, ctype, body) = routes
+                    .iter()
+                    .find(|r| r.0 == path)
+                    .map(|r| (r.1, r.2, r.3.clone()))
+                    .unwrap_or((
+                        404,
+                        "application/json",
+                        b"{\"error\": \"Not found\"}".to_vec(),
+                    ));
+                let reason = match status {
+                    200 => "OK",
+                    404 => "Not Found",
+                    503 => "Service Unavailable",
+                    _ => "Other",
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&body);
+            }
+        });
+        Fixture {
+            url: format!("http://{addr}"),
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.url.trim_start_matches("http://"));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// `tool ARGS | head -1`: the tool must exit 0 with nothing on stderr once
 /// its stdout closes (it is given enough rounds to hit the closed pipe).
 pub fn assert_quiet_when_stdout_closes(tool: &str, args: &str) {

@@ -31,7 +31,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "health.status",
         Check,
         "probe-health",
-        "`/health` `status`: healthy ok, degraded warn, unhealthy or starting crit (runbook §2.1)"
+        "`/health` `status`: healthy ok, degraded warn, unhealthy, starting or shutdown crit (runbook §2.1); a 5xx saying healthy or degraded is unknown"
     ),
     spec!(
         "health.broker",
@@ -91,7 +91,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "health.live",
         Check,
         "probe-health",
-        "`/live`: live ok, not live crit"
+        "`/live`: 200 pass true ok, 503 fail false crit, anything else unknown"
     ),
     spec!(
         "health.ready",
@@ -104,6 +104,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Error,
         "probe-health",
         "an endpoint gave no evidence: unreachable, timeout, body over the cap, not JSON, unexpected status"
+    ),
+    spec!(
+        "health.duplicate_key",
+        Error,
+        "probe-health",
+        "a key the body gives twice (`key`, dotted): unknown when the values differ (the key is then unreadable, never last-wins), warn when they agree"
     ),
     spec!(
         "metrics.order_error_rate",
@@ -128,6 +134,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Signal,
         "scrape-metrics",
         "guard trips in the last hour (runbook §3.1); `nonrecoverable` counts `recoverable=\"false\"` trips"
+    ),
+    spec!(
+        "metrics.order_result",
+        Check,
+        "scrape-metrics",
+        "orders under a `result` label value the bot never writes (it writes success, rejected, failed): unknown; they are never counted as successes"
     ),
     spec!(
         "metrics.orders",
@@ -187,19 +199,19 @@ pub const CATALOGUE: &[NameSpec] = &[
         "preflight.status",
         Check,
         "judge",
-        "--from-preflight: the report's status: READY ok, REVIEW warn, NOT READY crit (contracts §6.4)"
+        "--from-preflight: the report's status: READY ok, REVIEW warn, NOT READY crit (docs/bot.md#preflight-report)"
     ),
     spec!(
         "preflight.exit",
         Check,
         "judge",
-        "--from-preflight: preflight's exit code: 0 ok, 1 or 2 crit (contracts §6.1)"
+        "--from-preflight: preflight's exit code: 0 ok, 1 or 2 crit (docs/bot.md#preflight-invocation)"
     ),
     spec!(
         "preflight.diagnostic_only",
         Check,
         "judge",
-        "--from-preflight: crit, a --warn-only run does not satisfy the live readiness gate (contracts §6.5)"
+        "--from-preflight: crit, a --warn-only run does not satisfy the live readiness gate (docs/bot.md#preflight-warn-only)"
     ),
     spec!(
         "preflight.warnings",
@@ -223,13 +235,13 @@ pub const CATALOGUE: &[NameSpec] = &[
         "profile.load",
         Check,
         "check-profile",
-        "how the bot loads the file: as written ok; empty, YAML error, silent fallback to hard-coded defaults, session error or duplicate key crit (contracts §5.2)"
+        "how the bot loads the file: as written ok; empty, YAML error, a tag `yaml.safe_load` refuses, a null or non-mapping section (silent fallback to hard-coded defaults), session error or duplicate key crit"
     ),
     spec!(
         "profile.name",
         Check,
         "check-profile",
-        "warn: the file name is not a profile the bot can load by name (contracts §5.1)"
+        "warn: the file name is not a profile the bot can load by name"
     ),
     spec!(
         "profile.trading.mode",
@@ -254,6 +266,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Check,
         "check-profile",
         "what the bot enforces instead of the runbook's non-existent `daily_loss_limit`: <= 0.01 ok, else crit"
+    ),
+    spec!(
+        "profile.execution",
+        Check,
+        "check-profile",
+        "crit: `execution.dry_run` or `execution.mock_broker` is on, so every order is rejected and the canary validates nothing; unknown after a fallback that leaves them undocumented"
     ),
     spec!(
         "profile.yaml11_scalar",
@@ -289,19 +307,31 @@ pub const CATALOGUE: &[NameSpec] = &[
         "risk.env_file",
         Error,
         "check-risk-env",
-        "an env-file line or env entry that could not be read (no `=`, unterminated quote, not UTF-8, junk)"
+        "unknown: the env file (missing, unreadable, over 1 MiB, not a regular file) or one of its lines or env entries (no `=`, unterminated quote, not UTF-8, junk) could not be read"
     ),
     spec!(
         "risk.from_env",
         Check,
         "check-risk-env",
-        "does `RiskConfig.from_env()` succeed: ok, or crit naming the first bad value that aborts it (contracts §3.1)"
+        "does `RiskConfig.from_env()` succeed: ok, or crit naming the first bad value that aborts it"
     ),
     spec!(
         "risk.bot_start",
         Check,
         "check-risk-env",
-        "would `gpt-trader run` start: crit listing every RISK_* value BotConfig.from_env() crashes on (contracts §3.3)"
+        "would `gpt-trader run` start: crit listing every RISK_* value BotConfig.from_env() crashes on, and a CFM_MAX_LEVERAGE that is not a plain integer"
+    ),
+    spec!(
+        "risk.preflight_ranges",
+        Check,
+        "check-risk-env",
+        "preflight's risk check validates the `from_env` values (leverage 1–10, liquidation buffer >= 0.10, position pct in (0, 0.25], slippage 10–100 bps, daily loss pct in (0, 0.20]): ok, crit naming each value outside, unknown when from_env fails"
+    ),
+    spec!(
+        "risk.profile_read",
+        Error,
+        "check-risk-env",
+        "unknown: the `--profile` to compare with could not be read or evaluated"
     ),
     spec!(
         "risk.max_leverage",
@@ -346,6 +376,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         "warn: preflight's env value and the running bot's profile value disagree (runbook §1.3)"
     ),
     spec!(
+        "gate.producer",
+        Error,
+        "canary-gate",
+        "unknown: a producer the gate ran could not evaluate (exit 2, a crash, a signal, not installed); `value` names it; the gate holds the run"
+    ),
+    spec!(
         "rollback.trigger",
         Step,
         "rollback",
@@ -355,7 +391,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback.rejected",
         Error,
         "rollback",
-        "a verdict refused as a whole: `decision`/`scope` missing or of the wrong type, a `to_tag`/`tag` that is not a valid release tag (injection attempts), or a verdict older than `--max-verdict-age` or dated ahead of the clock (field `ts`); never acted on"
+        "a record refused as a trigger: not judge's (`tool`, `kind`, `name`), not the overall verdict (`scope`), `decision` missing or of the wrong type, a `to_tag`/`tag` that is not a valid release tag (injection attempts), or a verdict older than `--max-verdict-age` or dated ahead of the clock (field `ts`); never acted on"
     ),
     spec!(
         "rollback.config",
@@ -367,13 +403,31 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback.lock",
         Error,
         "rollback",
-        "the rollback lock: held by a running rollback or promotion (refused), stale (refused until `--break-stale-lock`), or broken"
+        "the rollback lock (an OS file lock, released when its holder dies): held by a running rollback or promotion (refused), or not usable (a symlink, a FIFO)"
+    ),
+    spec!(
+        "rollback.journal",
+        Error,
+        "rollback",
+        "nothing was run: the write-ahead journal cannot be read or parsed (torn, corrupt, a symlink); never taken as no progress"
+    ),
+    spec!(
+        "rollback.interrupted",
+        Error,
+        "rollback",
+        "an earlier run was interrupted inside a step (an intent without its done): interrupted (refused, with what to check), settled by `--resume` (present or absent, with why), unsettled (refused), or in-progress (a dry run while a run holds the lock)"
+    ),
+    spec!(
+        "rollback.preflight",
+        Error,
+        "rollback",
+        "a problem found before the first destructive step, in a dry run and with `--execute` (check: tree, command, status, close_positions, audit); `--execute` refuses"
     ),
     spec!(
         "rollback.step.<step>",
         Step,
         "rollback",
-        "one runbook §4.3 step (`stop`, `close_positions`, `checkout`, `sync`, `restart`): planned, skipped, done or failed, with argv, times, exit status and stderr tail"
+        "one runbook §4.3 step (`stop`, `close_positions`, `checkout`, `sync`, `restart`): planned, skipped, blocked (dry run: cannot run as configured), done or failed, with argv, times, exit status and stderr tail"
     ),
     spec!(
         "rollback.result",

@@ -39,6 +39,34 @@ pub fn format_duration(d: Duration) -> String {
     out
 }
 
+/// An age or a span in seconds as a person reads it: the two largest units,
+/// `6d 10h`, `3h 5m`, `1m 15s`, `42s`, `3.2s` (tenths below 10 s). `None`
+/// for a negative or non-finite value: that is no age at all.
+pub fn human_secs(secs: f64) -> Option<String> {
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    if secs < 10.0 {
+        let tenths = (secs * 10.0).round() / 10.0;
+        return Some(format!("{tenths}s"));
+    }
+    let total = secs.round() as u64;
+    let units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    let first = units
+        .iter()
+        .position(|(_, size)| total >= *size)
+        .unwrap_or(units.len() - 1);
+    let (big, big_size) = units[first];
+    let mut out = format!("{}{big}", total / big_size);
+    if let Some((small, small_size)) = units.get(first + 1) {
+        let rest = total % big_size / small_size;
+        if rest > 0 {
+            out.push_str(&format!(" {rest}{small}"));
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +87,18 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-5m").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn human_ages() {
+        assert_eq!(human_secs(557_762.0).as_deref(), Some("6d 10h"));
+        assert_eq!(human_secs(75.0).as_deref(), Some("1m 15s"));
+        assert_eq!(human_secs(3.2).as_deref(), Some("3.2s"));
+        assert_eq!(human_secs(42.4).as_deref(), Some("42s"));
+        assert_eq!(human_secs(3600.0).as_deref(), Some("1h"));
+        assert_eq!(human_secs(11_100.0).as_deref(), Some("3h 5m"));
+        assert_eq!(human_secs(-1.0), None);
+        assert_eq!(human_secs(f64::NAN), None);
     }
 
     #[test]

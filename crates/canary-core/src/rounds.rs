@@ -7,6 +7,25 @@ use std::io::Write;
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The shortest `--every` a producer accepts. Each round is a request to
+/// the trading bot (or to Prometheus); without a floor `--every 0s` hammers
+/// it thousands of times a second. One second is far below any useful
+/// canary cadence (the runbook polls every 30 s) and harmless to the bot.
+pub const MIN_EVERY: Duration = Duration::from_secs(1);
+
+/// Parse `--every`: a duration of at least [`MIN_EVERY`].
+pub fn parse_every(text: &str) -> Result<Duration, String> {
+    let d = crate::duration::parse_duration(text)?;
+    if d < MIN_EVERY {
+        return Err(format!(
+            "--every {} is below the minimum of {}: each round is a request to the bot",
+            text.trim(),
+            crate::duration::format_duration(MIN_EVERY)
+        ));
+    }
+    Ok(d)
+}
+
 /// Run `round` once, or every `every` until `count` rounds (forever without
 /// a count). Each round's records are written and flushed together, so a
 /// consumer downstream sees whole rounds as they happen. The exit status is
@@ -55,6 +74,14 @@ mod tests {
         assert_eq!((n, exit), (3, Exit::Blocking));
         drop(w);
         assert_eq!(String::from_utf8(buf).expect("utf8").lines().count(), 3);
+    }
+
+    #[test]
+    fn every_has_a_floor() {
+        assert!(parse_every("0s").is_err_and(|e| e.contains("minimum of 1s")));
+        assert!(parse_every("999ms").is_err());
+        assert_eq!(parse_every("1s"), Ok(Duration::from_secs(1)));
+        assert!(parse_every("soon").is_err());
     }
 
     #[test]

@@ -40,12 +40,53 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
 }
 
 /// Write beside `path` then rename, so a reader never sees half a page.
+///
+/// The report may be written as root into a directory others can write, so
+/// nothing is written through what is already there: a symlink, a FIFO, a
+/// device node (`-o /dev/full`, `-o /dev/stdout`) or any other non-regular
+/// file at `path` is refused, never replaced. The temporary file is created
+/// exclusively (`O_EXCL` never follows a planted symlink) and the rename
+/// replaces the directory entry itself, never what a symlink points to.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let name = path.display();
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp-{}", std::process::id()));
-    let tmp = std::path::PathBuf::from(tmp);
-    let done = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            anyhow::bail!("{name} is a symlink: refused (give the real path of a regular file)")
+        }
+        Ok(m) if !m.file_type().is_file() => {
+            anyhow::bail!("{name} exists and is not a regular file: refused, not replaced")
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("writing {name}")),
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let file = path
+        .file_name()
+        .with_context(|| format!("writing {name}: not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file);
+    tmp_name.push(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_nanosecond()
+    ));
+    let tmp = dir.join(tmp_name);
+    let done = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| fs::rename(&tmp, path))
+        .and_then(|()| fs::File::open(&dir)?.sync_all());
     if let Err(e) = done {
         let _ = fs::remove_file(&tmp);
         return Err(e).with_context(|| format!("writing {name}"));

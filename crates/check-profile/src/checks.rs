@@ -76,6 +76,7 @@ pub fn records(target: &str, loaded: &Loaded, text: &str, phase: Phase) -> Vec<R
             _ => daily_loss(target, field),
         });
     }
+    out.push(execution_record(target, loaded, &effective));
     for note in &loaded.mapped.dialect {
         out.push(
             rec(target, "profile.yaml11_scalar", Level::Warn)
@@ -114,12 +115,35 @@ fn load_record(target: &str, loaded: &Loaded, text: &str) -> Record {
         let (line, col) = e.position();
         value = "fallback";
         reasons.push(format!(
-            "{target}:{line}:{col}: {}: PyYAML fails too, so the bot silently falls back to its hard-coded '{}' profile",
+            "{target}:{line}:{col}: {}: PyYAML fails too, so the bot silently falls back to its hard-coded '{}' profile{}",
             e.message(),
-            loaded.name
+            loaded.name,
+            hard_coded_summary(&loaded.name)
         ));
         r = r.extra("line", line).extra("col", col);
         if let Some(snippet) = source_line(text, line) {
+            r = r.extra("snippet", snippet);
+        }
+    }
+    if let Some(first) = loaded.refused_tags.first() {
+        value = "fallback";
+        reasons.push(format!(
+            "{target}:{}:{}: {}: yaml.safe_load raises, so the bot silently falls back to its hard-coded '{}' profile and ignores the whole file{}",
+            first.line,
+            first.col,
+            first.why(),
+            loaded.name,
+            hard_coded_summary(&loaded.name)
+        ));
+        r = r.extra("line", first.line).extra("col", first.col).extra(
+            "tags",
+            loaded
+                .refused_tags
+                .iter()
+                .map(|t| json!({"tag": t.written, "line": t.line, "col": t.col, "why": t.why()}))
+                .collect::<Vec<_>>(),
+        );
+        if let Some(snippet) = source_line(text, first.line) {
             r = r.extra("snippet", snippet);
         }
     }
@@ -127,8 +151,12 @@ fn load_record(target: &str, loaded: &Loaded, text: &str) -> Record {
         value = "fallback";
         let first = &loaded.mapped.fallbacks[0];
         reasons.push(format!(
-            "{} at line {}: {}: the bot silently falls back to its hard-coded '{}' profile and ignores the whole file",
-            first.key, first.line, first.why, loaded.name
+            "{} at line {}: {}: the bot silently falls back to its hard-coded '{}' profile and ignores the whole file{}",
+            first.key,
+            first.line,
+            first.why,
+            loaded.name,
+            hard_coded_summary(&loaded.name)
         ));
         r = r.extra("line", first.line).extra(
             "failures",
@@ -182,6 +210,17 @@ fn load_record(target: &str, loaded: &Loaded, text: &str) -> Record {
     .msg(reasons.join("; "))
 }
 
+/// What the hard-coded profile the bot falls back to does, where known.
+fn hard_coded_summary(profile: &str) -> &'static str {
+    match profile {
+        "canary" => {
+            " (environment production, max position 500, daily loss 0.01, shorts ENABLED, IOC limit orders; not what the file says)"
+        }
+        "prod" => " (mode normal, max leverage 3, max position 50000, shorts ENABLED)",
+        _ => "",
+    }
+}
+
 fn name_record(target: &str, name: &str) -> Record {
     rec(target, "profile.name", Level::Warn).value(name).msg(format!(
         "the bot has no profile '{name}': `--profile {name}` is rejected (exit 2) and GPT_TRADER_PROFILE={name} falls back to dev; start it with `gpt-trader run --config {target}` (legacy mapping, fewer fields) or install it as config/profiles/canary.yaml"
@@ -207,7 +246,7 @@ fn mode(target: &str, f: &Field, phase: Phase) -> Record {
         ),
         (_, Some("reduce_only")) => (
             Level::Ok,
-            "mode reduce_only; note the bot's /health reduce_only_mode stays false until a runtime trigger (contracts §0.2)".to_owned(),
+            "mode reduce_only; note the bot's /health reduce_only_mode stays false until a runtime trigger (see docs/config-gates.md)".to_owned(),
         ),
         (_, Some(other)) => (
             Level::Crit,
@@ -306,6 +345,67 @@ fn daily_loss(target: &str, f: &Field) -> Record {
     )
 }
 
+/// Python truthiness of an "as is" value (`if config.dry_run:`).
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// `profile.execution`: a dry run or a mock broker places no real order.
+/// The bot's read-only broker rejects every order, so nothing runbook §4
+/// asks for (orders, fills, error and retry rates) can be validated.
+fn execution_record(target: &str, loaded: &Loaded, effective: &[Field]) -> Record {
+    let mut on = Vec::new();
+    let mut unknown = Vec::new();
+    for key in ["execution.dry_run", "execution.mock_broker"] {
+        let Some(f) = find(effective, key) else {
+            continue;
+        };
+        if f.value.is_null() && f.source == Source::HardCoded {
+            unknown.push(key);
+        } else if truthy(&f.value) {
+            on.push(f);
+        }
+    }
+    let mut r = rec(target, "profile.execution", Level::Ok);
+    if let Some(first) = on.first() {
+        let which: Vec<String> = on
+            .iter()
+            .map(|f| format!("{} {} (from {})", f.key, f.value, from_where(f)))
+            .collect();
+        r = provenance(r, first)
+            .value(Value::from(on.iter().map(|f| f.key).collect::<Vec<_>>()))
+            .msg(format!(
+                "{}: the bot places no real order (its read-only broker rejects every one, so the order error rate reads 100 %); the canary would validate nothing runbook §4 asks for: set execution.dry_run: false and execution.mock_broker: false",
+                which.join(", ")
+            ));
+        return Record {
+            level: Level::Crit,
+            ..r
+        };
+    }
+    if !unknown.is_empty() && loaded.falls_back() {
+        return Record {
+            level: Level::Unknown,
+            ..r
+        }
+        .value(Value::from(unknown.clone()))
+        .msg(format!(
+            "the bot falls back to its hard-coded '{}' profile, whose {} is not documented: fix the file",
+            loaded.name,
+            unknown.join(" and ")
+        ));
+    }
+    r.value(false)
+        .msg("execution places real orders: not a dry run, not a mock broker")
+}
+
 fn session_record(target: &str, loaded: &Loaded) -> Option<Record> {
     if !loaded.mapped.validation.is_empty() {
         return None;
@@ -335,7 +435,7 @@ fn session_record(target: &str, loaded: &Loaded) -> Option<Record> {
             rec(target, "profile.session", Level::Warn)
                 .value(json!({"start_time": start, "end_time": end}))
                 .msg(format!(
-                    "session {start}–{end} is not enforced: BotConfig drops the session, so the bot trades around the clock (contracts §5.4)"
+                    "session {start}–{end} is not enforced: BotConfig drops the session, so the bot trades around the clock"
                 )),
             first,
         ),

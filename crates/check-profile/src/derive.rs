@@ -136,7 +136,7 @@ pub fn write(out: &Path, text: &str, force: bool) -> anyhow::Result<()> {
         .with_context(|| format!("{}: cannot write", out.display()))
 }
 
-/// How the bot must be started with the derived file (contracts §5.1).
+/// How the bot must be started with the derived file.
 pub fn how_to_start(out: &Path) -> String {
     format!(
         "wrote {}: the bot rejects `--profile canary_open` (exit 2); either run `gpt-trader run --config {}` (legacy mapping: use_limit_orders and market_order_fallback are not mapped) or, for Phase B, install it as config/profiles/canary.yaml in the bot's checkout (not the cwd) and keep the Phase A file to restore",

@@ -1,4 +1,4 @@
-//! Keys the bot's `ProfileLoader` never reads (contracts §5.3–§5.5), which
+//! Keys the bot's `ProfileLoader` never reads, which
 //! operators believe protect them.
 
 use crate::schema::SPECS;
@@ -103,7 +103,7 @@ fn walk(node: &Node, prefix: &str, exec_trading: bool, out: &mut Vec<Ignored>) {
                 out.push(Ignored {
                     key: path,
                     line: k.line,
-                    hint: "read into the schema but never copied onto the running config (contracts §5.4): the bot keeps use_limit_orders=false, market_order_fallback=true".into(),
+                    hint: "read into the schema but never copied onto the running config: the bot keeps use_limit_orders=false, market_order_fallback=true".into(),
                 });
             }
             continue;

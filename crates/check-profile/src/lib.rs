@@ -1,8 +1,9 @@
 //! `check-profile`: the runbook §1.2 profile gate, told the way the bot
-//! really loads a profile (contracts §5). See `docs/config-gates.md`.
+//! really loads a profile. See `docs/config-gates.md`.
 
 #![forbid(unsafe_code)]
 
+pub mod capped;
 pub mod checks;
 pub mod cli;
 pub mod derive;
@@ -11,6 +12,7 @@ pub mod load;
 pub mod pynum;
 pub mod pyyaml;
 pub mod schema;
+pub mod tags;
 pub mod yaml;
 
 use anyhow::Context;

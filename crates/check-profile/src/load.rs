@@ -3,17 +3,18 @@
 //! safely (too big, not UTF-8, over the parse budget), and work out whether
 //! the bot loads it, falls back to its hard-coded profile, or refuses it.
 
+use crate::capped::CappedError;
 use crate::ignored::{self, Ignored};
 use crate::schema::{self, Failure, Field, Mapped};
+use crate::tags::{self, TagUse};
 use crate::yaml::{self, Node, NodeKind, ParseError};
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Largest profile read. The real canary profile is a few kilobytes.
 pub const MAX_BYTES: u64 = 1 << 20;
 
-/// The `Profile` enum values the bot accepts (contracts §5.1).
+/// The `Profile` enum values the bot accepts.
 pub const PROFILE_NAMES: &[&str] = &[
     "dev", "demo", "prod", "canary", "spot", "observe", "test", "paper",
 ];
@@ -35,8 +36,21 @@ pub fn resolve(arg: &str, dir: &Path) -> PathBuf {
 pub enum ReadError {
     Io(std::io::Error),
     TooLarge(u64),
-    NotUtf8 { line: u64, offset: usize },
+    NotRegular(&'static str),
+    NotUtf8 {
+        line: u64,
+        offset: usize,
+    },
     Budget(ParseError),
+    /// A tagged value check-profile could not tie to its node: it cannot
+    /// say what the bot reads there.
+    TagUnplaced {
+        line: u64,
+        col: u64,
+        tag: String,
+    },
+    /// The file parses, but its tags cannot be read.
+    Tags(String),
 }
 
 impl fmt::Display for ReadError {
@@ -47,9 +61,18 @@ impl fmt::Display for ReadError {
                 f,
                 "refused: {n} bytes is over the {MAX_BYTES}-byte limit for a profile"
             ),
+            ReadError::NotRegular(what) => write!(f, "refused: {what}, not a regular file"),
             ReadError::NotUtf8 { line, offset } => write!(
                 f,
                 "line {line}: not UTF-8 (invalid byte at offset {offset}); the bot's loader cannot decode it either"
+            ),
+            ReadError::TagUnplaced { line, col, tag } => write!(
+                f,
+                "{line}:{col}: cannot tell what the bot reads for the value tagged {tag}"
+            ),
+            ReadError::Tags(e) => write!(
+                f,
+                "cannot read the file's YAML tags ({e}), so what the bot reads is unknown"
             ),
             ReadError::Budget(e) => {
                 let (l, c) = e.position();
@@ -63,24 +86,13 @@ impl fmt::Display for ReadError {
     }
 }
 
-/// Read at most `MAX_BYTES` and require UTF-8.
+/// Read at most `MAX_BYTES` of a regular file and require UTF-8.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
-    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
-    if let Ok(meta) = file.metadata() {
-        if meta.is_file() && meta.len() > MAX_BYTES {
-            return Err(ReadError::TooLarge(meta.len()));
-        }
-        if meta.is_dir() {
-            return Err(ReadError::Io(std::io::Error::other("is a directory")));
-        }
-    }
-    let mut buf = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(ReadError::Io)?;
-    if buf.len() as u64 > MAX_BYTES {
-        return Err(ReadError::TooLarge(buf.len() as u64));
-    }
+    let buf = crate::capped::read(path, MAX_BYTES).map_err(|e| match e {
+        CappedError::Io(e) => ReadError::Io(e),
+        CappedError::TooLarge { seen, .. } => ReadError::TooLarge(seen),
+        CappedError::NotRegular(what) => ReadError::NotRegular(what),
+    })?;
     String::from_utf8(buf).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..offset]
@@ -104,6 +116,8 @@ pub struct Loaded {
     pub syntax: Option<ParseError>,
     /// A duplicate key: PyYAML keeps the last silently.
     pub duplicate: Option<ParseError>,
+    /// Tags `yaml.safe_load` refuses: the load fails and the bot falls back.
+    pub refused_tags: Vec<TagUse>,
     pub mapped: Mapped,
     pub ignored: Vec<Ignored>,
 }
@@ -111,7 +125,7 @@ pub struct Loaded {
 impl Loaded {
     /// True when the bot silently swaps the file for its hard-coded profile.
     pub fn falls_back(&self) -> bool {
-        self.syntax.is_some() || !self.mapped.fallbacks.is_empty()
+        self.syntax.is_some() || !self.mapped.fallbacks.is_empty() || !self.refused_tags.is_empty()
     }
 
     /// The fields the bot really runs with.
@@ -131,15 +145,48 @@ impl Loaded {
 /// Parse and map a profile's text. Only a budget breach is an error: every
 /// other outcome is something the bot does and we report.
 pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
-    let (parsed, duplicate) = match yaml::parse(text, false) {
-        Err(dup @ ParseError::DuplicateKey { .. }) => (yaml::parse(text, true), Some(dup)),
+    // The event parser is the one serde-saphyr runs on: if it fails, the
+    // parse below fails too and reports the syntax error. If only it
+    // failed, the tags are unknown and so is what the bot reads.
+    let (tags, scan_error) = match tags::scan(text) {
+        Ok(t) => (t, None),
+        Err(e) => (tags::Tags::default(), Some(e)),
+    };
+    if let Some(t) = tags.unlocated.first() {
+        return Err(ReadError::TagUnplaced {
+            line: t.line,
+            col: t.col,
+            tag: t.written.clone(),
+        });
+    }
+    let (parsed, duplicate) = match yaml::parse_tagged(text, false, &tags) {
+        Err(dup @ ParseError::DuplicateKey { .. }) => {
+            (yaml::parse_tagged(text, true, &tags), Some(dup))
+        }
         other => (other, None),
     };
     let (root, syntax) = match parsed {
-        Ok(root) => (root, None),
+        Ok((root, unplaced)) => {
+            if let Some(e) = scan_error {
+                return Err(ReadError::Tags(e));
+            }
+            if let Some(at) = unplaced.first() {
+                let (line, col) = line_col(text, *at);
+                let tag = tags
+                    .uses
+                    .iter()
+                    .rev()
+                    .find(|u| (u.line, u.col) <= (line, col))
+                    .map(|u| u.written.clone())
+                    .unwrap_or_default();
+                return Err(ReadError::TagUnplaced { line, col, tag });
+            }
+            (root, None)
+        }
         Err(e @ ParseError::Budget { .. }) => return Err(ReadError::Budget(e)),
         Err(e) => (None, Some(e)),
     };
+    let refused_tags: Vec<TagUse> = tags.refused().cloned().collect();
     let empty = root.is_none() && syntax.is_none();
     let empty_map = Node {
         line: 1,
@@ -147,7 +194,7 @@ pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
         span: None,
         kind: NodeKind::Map(Vec::new()),
     };
-    let mapped = if syntax.is_some() {
+    let mapped = if syntax.is_some() || !refused_tags.is_empty() {
         Mapped::default()
     } else {
         schema::map(root.as_ref().unwrap_or(&empty_map), name)
@@ -162,9 +209,18 @@ pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
         empty,
         syntax,
         duplicate,
+        refused_tags,
         mapped,
         ignored,
     })
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, at: usize) -> (u64, u64) {
+    let head = text.get(..at).unwrap_or(text);
+    let line = head.matches('\n').count() as u64 + 1;
+    let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    (line, col)
 }
 
 /// The profile name for a path: its stem.

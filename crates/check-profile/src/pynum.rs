@@ -1,5 +1,5 @@
 //! Python's `int()`, `float()` and `decimal.Decimal()` on strings, exactly as
-//! the bot calls them (contracts §3.1): what they accept, what they return,
+//! the bot calls them: what they accept, what they return,
 //! and the `ValueError` text they raise.
 
 use std::fmt;
@@ -259,7 +259,7 @@ pub fn py_decimal(s: &str) -> Result<PyDecimal, PyError> {
 }
 
 /// The bot's tolerant boolean for `RISK_REDUCE_ONLY_MODE` under
-/// `BotConfig.from_env` (contracts §3.3).
+/// `BotConfig.from_env`.
 pub fn tolerant_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "t" | "yes" | "y" | "on" => Some(true),
@@ -294,8 +294,8 @@ mod tests {
             assert!(py_int(s).is_err(), "{s:?} must be rejected");
         }
         assert_eq!(
-            py_int("1.0").map_err(|e| e.0),
-            Err("invalid literal for int() with base 10: '1.0'".to_owned())
+            py_int("1.0").expect_err("fails").0,
+            "invalid literal for int() with base 10: '1.0'"
         );
     }
 
@@ -323,8 +323,8 @@ mod tests {
             assert!(py_float(s).is_err(), "{s:?} must be rejected");
         }
         assert_eq!(
-            py_float("0,5").map_err(|e| e.0),
-            Err("could not convert string to float: '0,5'".to_owned())
+            py_float("0,5").expect_err("fails").0,
+            "could not convert string to float: '0,5'"
         );
     }
 

@@ -15,6 +15,9 @@ pub enum PyValue {
     Str(String),
     /// A YAML 1.1 timestamp (`datetime.date`/`datetime`), kept as written.
     Timestamp(String),
+    /// `!!binary`: Python `bytes`, never equal to any `str`; kept as the
+    /// base64 text written.
+    Bytes(String),
 }
 
 impl PyValue {
@@ -27,6 +30,7 @@ impl PyValue {
             PyValue::Float(_) => "float",
             PyValue::Str(_) => "str",
             PyValue::Timestamp(_) => "datetime",
+            PyValue::Bytes(_) => "bytes",
         }
     }
 
@@ -38,6 +42,7 @@ impl PyValue {
             PyValue::Int(i) => int_json(*i),
             PyValue::Float(f) => float_json(*f),
             PyValue::Str(s) | PyValue::Timestamp(s) => Value::String(s.clone()),
+            PyValue::Bytes(b) => Value::String(format!("!!binary {b}")),
         }
     }
 }
@@ -53,6 +58,7 @@ impl fmt::Display for PyValue {
             PyValue::Float(x) => f.write_str(&py_float_repr(*x)),
             PyValue::Str(s) => f.write_str(&crate::pynum::py_repr(s)),
             PyValue::Timestamp(s) => write!(f, "datetime({s})"),
+            PyValue::Bytes(b) => write!(f, "bytes(!!binary {b})"),
         }
     }
 }

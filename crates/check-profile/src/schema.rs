@@ -1,4 +1,4 @@
-//! `ProfileSchema.from_yaml` as the bot runs it (contracts §5.2–§5.3): which
+//! `ProfileSchema.from_yaml` as the bot runs it: which
 //! keys it reads, how it coerces them, the defaults it applies, and the
 //! errors that make it silently fall back to the hard-coded profile.
 
@@ -180,11 +180,12 @@ fn falsy(n: &Node) -> bool {
             PyValue::Float(f) => *f == 0.0,
             PyValue::Str(s) => s.is_empty(),
             PyValue::Timestamp(_) => false,
+            PyValue::Bytes(b) => b.is_empty(),
         },
     }
 }
 
-/// Map a parsed, non-empty file (contracts §5.3).
+/// Map a parsed, non-empty file.
 pub fn map(root: &Node, profile: &str) -> Mapped {
     let mut out = Mapped::default();
     if !matches!(root.kind, NodeKind::Map(_)) {
@@ -278,11 +279,11 @@ fn section<'a>(root: &'a Node, path: &str, out: &mut Mapped) -> Option<&'a Node>
             walked.push('.');
         }
         walked.push_str(part);
+        // A section written as `null` is not a missing one: the loader
+        // calls `.get()` on None and raises. That holds for
+        // `trading.execution: null` too (read when the top-level
+        // `execution` is missing or empty), so the bot falls back.
         node = node.get(part)?;
-        if walked == "trading.execution" && node.is_null() {
-            // `trading.get("execution") or {}`: an empty fallback section.
-            return None;
-        }
         if !matches!(node.kind, NodeKind::Map(_)) {
             let why = format!(
                 "section `{walked}` is {} instead of a mapping, so reading its keys raises",
@@ -451,8 +452,8 @@ fn valid_time(s: &str) -> bool {
     }
 }
 
-/// The hard-coded profile the loader falls back to (contracts §5.6), as far
-/// as the runbook targets go. `None` where the contracts do not say.
+/// The hard-coded profile the loader falls back to, as far
+/// as the runbook targets go. `None` where the bot's behaviour is not known.
 pub fn hard_coded(profile: &str, key: &str) -> Option<Value> {
     match (profile, key) {
         ("canary", "trading.mode") => Some(json!("reduce_only")),

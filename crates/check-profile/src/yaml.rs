@@ -3,8 +3,10 @@
 //! the bot's parser) resolves it.
 
 use crate::pyyaml::{self, PyValue};
+use crate::tags::{Outcome, Tags};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{DuplicateKeyPolicy, Location, NonFiniteFloatPolicy, Spanned};
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// How a scalar was written.
@@ -120,6 +122,18 @@ impl ParseError {
 /// Parse `src` into nodes. Duplicate keys are an error unless `last_wins`,
 /// which reproduces PyYAML's silent choice.
 pub fn parse(src: &str, last_wins: bool) -> Result<Option<Node>, ParseError> {
+    let tags = crate::tags::scan(src).unwrap_or_default();
+    parse_tagged(src, last_wins, &tags).map(|(node, _)| node)
+}
+
+/// Parse `src`, giving each tagged node the value `SafeLoader` constructs
+/// for it. Also returns the byte offsets of the tagged nodes that could not
+/// be matched to a node, which the caller must not ignore.
+pub fn parse_tagged(
+    src: &str,
+    last_wins: bool,
+    tags: &Tags,
+) -> Result<(Option<Node>, Vec<usize>), ParseError> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
@@ -142,12 +156,27 @@ pub fn parse(src: &str, last_wins: bool) -> Result<Option<Node>, ParseError> {
             max_alias_expansions_per_anchor: 1_000,
         },
     };
+    // serde-saphyr reads some tags its own way (a strict `!!bool`), so it
+    // parses the text with the tags blanked out; `tags` holds what PyYAML
+    // makes of each tagged node.
+    let untagged = tags.untagged(src);
+    let src = untagged.as_str();
     let raw = serde_saphyr::from_str_with_options::<Spanned<RawNode>>(src, options)
         .map_err(|e| classify(&e))?;
-    Ok(match raw.value {
+    let mut placed = BTreeSet::new();
+    let node = match raw.value {
         RawNode::Scalar(RawScalar::Null) if is_blank(src) => None,
-        _ => Some(resolve(src, raw)),
-    })
+        _ => Some(resolve(src, raw, tags, &mut placed)),
+    };
+    let unplaced = tags
+        .at
+        .iter()
+        .filter(|(at, o)| {
+            !matches!(o, Outcome::Unchanged | Outcome::Refused(_)) && !placed.contains(*at)
+        })
+        .map(|(at, _)| *at)
+        .collect();
+    Ok((node, unplaced))
 }
 
 /// Only whitespace and comments: the bot's `safe_load` gives `None`.
@@ -282,8 +311,10 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 }
 
-fn resolve(src: &str, node: Spanned<RawNode>) -> Node {
+fn resolve(src: &str, node: Spanned<RawNode>, tags: &Tags, placed: &mut BTreeSet<usize>) -> Node {
     let line = node.referenced.line();
+    let defined_at = node.defined.span().byte_offset().map(|o| o as usize);
+    let outcome = defined_at.and_then(|at| tags.at.get(&at).map(|o| (at, o)));
     let col = node.referenced.column();
     let sp = node.referenced.span();
     let span = match (sp.byte_offset(), sp.byte_len()) {
@@ -291,14 +322,35 @@ fn resolve(src: &str, node: Spanned<RawNode>) -> Node {
         _ => None,
     };
     let kind = match node.value {
-        RawNode::Map(entries) => NodeKind::Map(
-            entries
+        RawNode::Map(entries) => {
+            let entries: Vec<(Node, Node)> = entries
                 .into_iter()
-                .map(|(k, v)| (resolve(src, k), resolve(src, v)))
+                .map(|(k, v)| (resolve(src, k, tags, placed), resolve(src, v, tags, placed)))
+                .collect();
+            match outcome {
+                // `!!set`: Python gets a set of the keys, not a dict.
+                Some((at, Outcome::SetOfKeys)) => {
+                    placed.insert(at);
+                    NodeKind::Seq(entries.into_iter().map(|(k, _)| k).collect())
+                }
+                _ => NodeKind::Map(entries),
+            }
+        }
+        RawNode::Seq(items) => NodeKind::Seq(
+            items
+                .into_iter()
+                .map(|i| resolve(src, i, tags, placed))
                 .collect(),
         ),
-        RawNode::Seq(items) => NodeKind::Seq(items.into_iter().map(|i| resolve(src, i)).collect()),
-        RawNode::Scalar(typed) => NodeKind::Scalar(scalar(src, &node.defined, typed)),
+        RawNode::Scalar(typed) => {
+            let mut s = scalar(src, &node.defined, typed);
+            if let Some((at, Outcome::Value(v))) = outcome {
+                placed.insert(at);
+                s.style = Style::Tagged;
+                s.py = v.clone();
+            }
+            NodeKind::Scalar(s)
+        }
     };
     Node {
         line,

@@ -1,5 +1,5 @@
 //! `--with-docs`: a human table of every variable, standing in for the
-//! bot's removed `agent-risk --with-docs` (contracts §4).
+//! bot's removed `agent-risk --with-docs`.
 
 use crate::evaluate::Reading;
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! systemd `EnvironmentFile`): comments, `export`, single and double quotes.
 //! A line that cannot be read is reported with its number; the others count.
 
-use std::io::Read;
+use check_profile::capped::{self, CappedError};
 use std::path::Path;
 
 /// Largest env file read.
@@ -30,15 +30,69 @@ pub struct EnvFile {
     pub bad: Vec<BadLine>,
 }
 
-/// Read and parse a file, refusing more than `MAX_BYTES`.
-pub fn read(path: &Path) -> anyhow::Result<EnvFile> {
-    let file = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
-    file.take(MAX_BYTES + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > MAX_BYTES {
-        anyhow::bail!("refused: over the {MAX_BYTES}-byte limit for an env file");
+/// Read and parse a regular file of at most `MAX_BYTES`.
+pub fn read(path: &Path) -> Result<EnvFile, CappedError> {
+    capped::read(path, MAX_BYTES).map(|buf| parse(&buf))
+}
+
+/// python-dotenv's interpolation of one value (`load_dotenv`, whose
+/// default is `interpolate=True`): every `${NAME}` and `${NAME:-default}`
+/// is replaced by `lookup(NAME)`, else the default, else "". A name that
+/// is set, even to "", never takes the default. The default is literal,
+/// never expanded itself; `$NAME` without braces is left alone. Every
+/// value is expanded, quoted or not: python-dotenv's resolver does not
+/// look at the quotes.
+pub fn expand(value: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    expand_capped(value, usize::MAX, lookup).unwrap_or_default()
+}
+
+/// Largest value an expansion may produce. Lines that reuse earlier lines
+/// (`B=${A}${A}`, `C=${B}${B}` …) grow exponentially: past this, the value
+/// is refused, never built.
+pub const MAX_EXPANDED: usize = 64 << 10;
+
+/// `expand`, refusing (None) a result over `cap` bytes before building it.
+pub fn expand_capped(
+    value: &str,
+    cap: usize,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        match variable(&rest[start + 2..]) {
+            Some((name, default, used)) => {
+                out.push_str(&rest[..start]);
+                let v = lookup(name).unwrap_or_else(|| default.unwrap_or_default().to_owned());
+                if out.len().saturating_add(v.len()) > cap {
+                    return None;
+                }
+                out.push_str(&v);
+                rest = &rest[start + 2 + used..];
+            }
+            None => {
+                // No match here: the search resumes one character on.
+                out.push_str(&rest[..start + 1]);
+                rest = &rest[start + 1..];
+            }
+        }
     }
-    Ok(parse(&buf))
+    out.push_str(rest);
+    (out.len() <= cap).then_some(out)
+}
+
+/// After `${`: `NAME}` or `NAME:-default}` (python-dotenv's pattern
+/// `\$\{(?P<name>[^\}:]*)(?::-(?P<default>[^\}]*))?\}`). Returns the name,
+/// the default and the bytes used, closing brace included.
+fn variable(s: &str) -> Option<(&str, Option<&str>, usize)> {
+    let name_end = s.find(['}', ':'])?;
+    let name = &s[..name_end];
+    if s[name_end..].starts_with('}') {
+        return Some((name, None, name_end + 1));
+    }
+    let after = s[name_end..].strip_prefix(":-")?;
+    let close = after.find('}')?;
+    Some((name, Some(&after[..close]), name_end + 2 + close + 1))
 }
 
 /// Parse dotenv bytes line by line.
@@ -144,6 +198,34 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expands_like_python_dotenv() {
+        let env = |n: &str| match n {
+            "ONE" => Some("1".to_owned()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        for (value, want) in [
+            ("${ONE}", "1"),
+            ("${ONE}_0", "1_0"),
+            ("a${ONE}b${ONE}c", "a1b1c"),
+            ("${MISSING}", ""),
+            ("${MISSING:-2}", "2"),
+            ("${EMPTY:-2}", ""),
+            ("${MISSING:-${ONE}}", "${ONE}"),
+            ("$ONE", "$ONE"),
+            ("${ONE", "${ONE"),
+            ("${ONE:2}", "${ONE:2}"),
+            ("${:-d}", "d"),
+            ("$${ONE}", "$1"),
+            ("${ONE:-}", "1"),
+        ] {
+            assert_eq!(expand(value, env), want, "{value}");
+        }
+        assert_eq!(expand_capped("${ONE}${ONE}", 1, env), None);
+        assert_eq!(expand_capped("${ONE}", 1, env).as_deref(), Some("1"));
+    }
 
     #[test]
     fn reads_the_usual_forms() {

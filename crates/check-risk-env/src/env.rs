@@ -3,6 +3,7 @@
 
 use crate::dotenv;
 use crate::vars::in_scope;
+use check_profile::capped::CappedError;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -18,6 +19,8 @@ pub enum Origin {
 pub struct Set {
     pub value: String,
     pub origin: Origin,
+    /// The value as written, when `${...}` expansion changed it.
+    pub written: Option<String>,
 }
 
 /// The variables in scope, and the lines or entries that could not be read.
@@ -49,6 +52,7 @@ pub fn from_process() -> Env {
                     Set {
                         value,
                         origin: Origin::Env,
+                        written: None,
                     },
                 );
             }
@@ -60,21 +64,71 @@ pub fn from_process() -> Env {
     env
 }
 
-/// An env file alone: what a service started with `EnvironmentFile=` sees.
-pub fn from_file(path: &Path) -> anyhow::Result<Env> {
+/// An env file as the bot's `load_dotenv` reads it: each value expanded
+/// (`${VAR}`, `${VAR:-default}`) from the process environment, else from
+/// the file's earlier lines; the process environment wins, as with
+/// `load_dotenv(override=False)`. `RISK_*`/`CFM_*` in the process
+/// environment are not mixed in: the file stands for the service's
+/// environment.
+pub fn from_file(path: &Path) -> Result<Env, CappedError> {
+    from_file_with(path, |name| std::env::var(name).ok())
+}
+
+/// `from_file` with an explicit process environment.
+pub fn from_file_with(
+    path: &Path,
+    environ: impl Fn(&str) -> Option<String>,
+) -> Result<Env, CappedError> {
     let parsed = dotenv::read(path)?;
     let shown = path.display().to_string();
     let mut env = Env::default();
+    let mut so_far: BTreeMap<String, String> = BTreeMap::new();
+    // Names whose value was refused: whatever uses them is unknown too.
+    let mut refused: std::collections::BTreeSet<String> = Default::default();
     for a in parsed.vars {
+        let uses_refused = std::cell::Cell::new(None::<String>);
+        let expanded = dotenv::expand_capped(&a.value, dotenv::MAX_EXPANDED, |name| {
+            environ(name).or_else(|| {
+                if refused.contains(name) {
+                    uses_refused.set(Some(name.to_owned()));
+                }
+                so_far.get(name).cloned()
+            })
+        });
+        let why = match (&expanded, uses_refused.take()) {
+            (None, _) => Some(format!(
+                "{} expands to more than {} bytes: refused",
+                a.key,
+                dotenv::MAX_EXPANDED
+            )),
+            (Some(_), Some(name)) => Some(format!(
+                "{} uses {name}, whose value was refused above",
+                a.key
+            )),
+            _ => None,
+        };
+        let (Some(value), None) = (expanded, why.clone()) else {
+            env.bad
+                .push((format!("{shown}:{}", a.line), why.unwrap_or_default()));
+            // The bot would hold some value; canary-kit cannot say which.
+            env.vars.remove(&a.key);
+            so_far.remove(&a.key);
+            refused.insert(a.key);
+            continue;
+        };
+        refused.remove(&a.key);
+        so_far.insert(a.key.clone(), value.clone());
         if in_scope(&a.key) {
+            let written = (value != a.value).then(|| a.value.clone());
             env.vars.insert(
                 a.key,
                 Set {
-                    value: a.value,
+                    value,
                     origin: Origin::File {
                         path: shown.clone(),
                         line: a.line,
                     },
+                    written,
                 },
             );
         }

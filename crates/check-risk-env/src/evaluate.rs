@@ -1,5 +1,5 @@
 //! `RiskConfig.from_env` and `BotConfig.from_env` as the bot runs them
-//! (contracts §3), and the runbook §1.3 bounds.
+//!, and the runbook §1.3 bounds.
 
 use crate::env::{Env, Origin, Set};
 use crate::vars::{self, FROM_ENV, Parse, Var};
@@ -43,6 +43,7 @@ pub fn parse(raw: &str, how: Parse) -> Result<Parsed, PyError> {
         Parse::Float => py_float(raw).map(Parsed::Float),
         Parse::Bool01 => Ok(Parsed::Bool(raw == "1")),
         Parse::Decimal => py_decimal(raw).map(|d| Parsed::Float(d.value)),
+        Parse::StrictInt => strict_int(raw).map(Parsed::Int),
         Parse::TolerantBool => tolerant_bool(raw).map(Parsed::Bool).ok_or_else(|| {
             PyError(format!(
                 "Failed to parse RISK_REDUCE_ONLY_MODE: expected a boolean value (1/0, true/false, yes/no, on/off), got {}",
@@ -50,6 +51,18 @@ pub fn parse(raw: &str, how: Parse) -> Result<Parsed, PyError> {
             ))
         }),
     }
+}
+
+/// The bot's strict integer: `[+-]?[0-9]+`, nothing else.
+fn strict_int(raw: &str) -> Result<i128, PyError> {
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(PyError(format!(
+            "{} is not a plain integer (digits only: no '_', '.', spaces or letters)",
+            py_repr(raw)
+        )));
+    }
+    py_int(raw)
 }
 
 /// One variable as `from_env` sees it.
@@ -94,6 +107,9 @@ impl Reading {
         }) = &self.set
         {
             r = r.extra("line", *line);
+        }
+        if let Some(written) = self.set.as_ref().and_then(|s| s.written.as_deref()) {
+            r = r.extra("written", written);
         }
         r
     }
@@ -159,6 +175,50 @@ pub fn from_env_record(target: &str, readings: &[Reading], phase: Phase) -> Reco
     }
 }
 
+/// `risk.preflight_ranges`: preflight's risk check validates what
+/// `from_env` read; a value outside its range fails preflight (exit 1).
+pub fn preflight_ranges_record(target: &str, readings: &[Reading]) -> Record {
+    if readings.iter().any(|r| r.result.is_err()) {
+        return rec(target, "risk.preflight_ranges", Level::Unknown).msg(
+            "RiskConfig.from_env() fails, so preflight's range validation never runs (see risk.from_env)",
+        );
+    }
+    let mut bad = Vec::new();
+    for (name, low, low_inclusive, high) in vars::PREFLIGHT_RANGES {
+        let Some(r) = reading(readings, name) else {
+            continue;
+        };
+        let Ok(p) = &r.result else { continue };
+        let v = p.number();
+        let above_low = if *low_inclusive { v >= *low } else { v > *low };
+        if !(above_low && v <= *high) {
+            let range = match (*low_inclusive, high.is_finite()) {
+                (true, true) => format!("{low} <= x <= {high}"),
+                (false, true) => format!("{low} < x <= {high}"),
+                (true, false) => format!("x >= {low}"),
+                (false, false) => format!("x > {low}"),
+            };
+            bad.push((*name, p.json(), range, r.source()));
+        }
+    }
+    if bad.is_empty() {
+        return rec(target, "risk.preflight_ranges", Level::Ok)
+            .msg("every value preflight's risk check validates is within its range");
+    }
+    let detail: Vec<String> = bad
+        .iter()
+        .map(|(n, v, range, source)| format!("{n}={v} ({source}) outside {range}"))
+        .collect();
+    rec(target, "risk.preflight_ranges", Level::Crit)
+        .value(Value::from(
+            bad.iter().map(|(n, _, _, _)| *n).collect::<Vec<_>>(),
+        ))
+        .msg(format!(
+            "preflight's risk check fails (exit 1): {}",
+            detail.join("; ")
+        ))
+}
+
 /// `risk.bot_start`: would `gpt-trader run` crash in `BotConfig.from_env`?
 pub fn bot_start_record(target: &str, env: &Env, phase: Phase) -> Record {
     let mut bad = Vec::new();
@@ -170,8 +230,9 @@ pub fn bot_start_record(target: &str, env: &Env, phase: Phase) -> Record {
         }
     }
     if bad.is_empty() {
-        return rec(target, "risk.bot_start", Level::Ok)
-            .msg("BotConfig.from_env() parses every RISK_* value it reads; the bot can start");
+        return rec(target, "risk.bot_start", Level::Ok).msg(
+            "BotConfig.from_env() accepts every RISK_*/CFM_* value it checks; the bot can start",
+        );
     }
     let detail: Vec<String> = bad
         .iter()
@@ -375,7 +436,9 @@ pub fn unknown_records(target: &str, env: &Env) -> Vec<Record> {
             };
             let mut r = rec(target, "risk.unknown_var", Level::Warn)
                 .value(k.as_str())
-                .msg(format!("{k} is not read by the bot{hint}"));
+                .msg(format!(
+                    "{k} is not a variable the bot is known to read, so setting it changes nothing{hint}"
+                ));
             if let Some(c) = vars::closest(k) {
                 r = r.extra("closest", c);
             }

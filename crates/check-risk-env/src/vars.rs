@@ -1,4 +1,4 @@
-//! The variables `RiskConfig.from_env` reads, in its order (contracts §3.2),
+//! The variables `RiskConfig.from_env` reads, in its order,
 //! and the extra ones `BotConfig.from_env` parses at bot start (§3.3).
 
 /// How a variable's string becomes a value.
@@ -14,6 +14,11 @@ pub enum Parse {
     Decimal,
     /// The bot's tolerant boolean (`1 true t yes y on` / `0 false f no n off`).
     TolerantBool,
+    /// The bot's strict integer: an optional sign and ASCII digits only.
+    /// `2_0`, `2.5`, ` 2` and `abc` stop `gpt-trader run` although Python's
+    /// `int()` accepts some of them. What exactly it tolerates beyond that
+    /// is not known, so canary-kit accepts no more than this.
+    StrictInt,
 }
 
 impl Parse {
@@ -24,6 +29,7 @@ impl Parse {
             Parse::Bool01 => "== \"1\"",
             Parse::Decimal => "Decimal()",
             Parse::TolerantBool => "tolerant bool",
+            Parse::StrictInt => "strict int",
         }
     }
 }
@@ -262,7 +268,7 @@ pub const FROM_ENV: &[Var] = &[
 ];
 
 /// What `BotConfig.from_env` parses when set, crashing `gpt-trader run` on a
-/// bad value (contracts §3.3). An empty string is parsed, not defaulted.
+/// bad value. An empty string is parsed, not defaulted.
 pub const BOT_START: &[(&str, Parse)] = &[
     ("RISK_MAX_POSITION_SIZE", Parse::Decimal),
     ("RISK_MAX_LEVERAGE", Parse::Int),
@@ -272,6 +278,22 @@ pub const BOT_START: &[(&str, Parse)] = &[
     ("RISK_MAX_POSITION_PCT_PER_SYMBOL", Parse::Decimal),
     ("RISK_DAILY_LOSS_LIMIT_PCT", Parse::Float),
     ("RISK_REDUCE_ONLY_MODE", Parse::TolerantBool),
+    ("CFM_MAX_LEVERAGE", Parse::StrictInt),
+];
+
+/// Read by the bot at start (futures settings), with rules canary-kit does
+/// not model: known, so never reported as unread, and not checked.
+pub const READ_UNCHECKED: &[&str] = &["CFM_ENABLED", "CFM_SYMBOLS", "CFM_MARGIN_WINDOW"];
+
+/// The ranges preflight's risk check (on `RiskConfig.from_env()`) enforces:
+/// a value outside its range is a preflight error, so preflight exits 1.
+/// (variable, low, low inclusive, high).
+pub const PREFLIGHT_RANGES: &[(&str, f64, bool, f64)] = &[
+    ("RISK_MAX_LEVERAGE", 1.0, true, 10.0),
+    ("RISK_MIN_LIQUIDATION_BUFFER_PCT", 0.10, true, f64::INFINITY),
+    ("RISK_MAX_POSITION_PCT_PER_SYMBOL", 0.0, false, 0.25),
+    ("RISK_SLIPPAGE_GUARD_BPS", 10.0, true, 100.0),
+    ("RISK_DAILY_LOSS_LIMIT_PCT", 0.0, false, 0.20),
 ];
 
 pub fn from_env_var(name: &str) -> Option<&'static Var> {
@@ -280,7 +302,9 @@ pub fn from_env_var(name: &str) -> Option<&'static Var> {
 
 /// Every name the bot reads.
 pub fn known(name: &str) -> bool {
-    from_env_var(name).is_some() || BOT_START.iter().any(|(n, _)| *n == name)
+    from_env_var(name).is_some()
+        || BOT_START.iter().any(|(n, _)| *n == name)
+        || READ_UNCHECKED.contains(&name)
 }
 
 /// Does canary-kit look at this variable at all?
@@ -294,6 +318,7 @@ pub fn closest(name: &str) -> Option<&'static str> {
         .iter()
         .map(|v| v.name)
         .chain(BOT_START.iter().map(|(n, _)| *n))
+        .chain(READ_UNCHECKED.iter().copied())
         .map(|k| (levenshtein(name, k), k))
         .filter(|(d, _)| *d <= 4)
         .min_by_key(|(d, _)| *d)
@@ -319,10 +344,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_is_the_contracts() {
+    fn table_matches_the_bot() {
         assert_eq!(FROM_ENV.len(), 29);
         assert_eq!(closest("RISK_MAX_LEVARAGE"), Some("RISK_MAX_LEVERAGE"));
         assert_eq!(closest("RISK_SOMETHING_ELSE_ENTIRELY"), None);
         assert!(known("RISK_TARGET_LEVERAGE"));
+        assert!(known("CFM_ENABLED"));
     }
 }

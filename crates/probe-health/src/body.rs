@@ -1,6 +1,7 @@
 //! The `/health` body as evidence: typed lookups that say exactly why a
 //! field could not be read, so every `unknown` record explains itself.
 
+use crate::json::{self, Num};
 use canary_core::{Kind, Level, Record};
 use serde_json::{Map, Value};
 
@@ -11,6 +12,10 @@ pub enum Lookup<'a> {
     Bool(bool),
     Num(f64),
     Null,
+    /// `NaN`, `Infinity` or `-Infinity` where a number belongs.
+    NonFinite(String),
+    /// A key the body gives twice with different values: its dotted path.
+    Conflict(String),
     /// Something of another type (array, object...): its description.
     Other(String),
     /// The path is absent; the message says why, as far as the body tells.
@@ -27,8 +32,17 @@ impl Lookup<'_> {
             Lookup::Bool(v) => format!("{path} is the boolean {v}, not the type the bot documents"),
             Lookup::Num(n) => format!("{path} is the number {n}, not the type the bot documents"),
             Lookup::Other(t) => format!("{path} is {t}, not the type the bot documents"),
+            Lookup::NonFinite(t) => format!("{path} is {t}, not a finite number: no evidence"),
+            Lookup::Conflict(at) => conflict_msg(at),
         }
     }
+}
+
+/// The sentence for a key given twice with different values.
+pub fn conflict_msg(path: &str) -> String {
+    format!(
+        "{path} is given more than once in the body with different values: which one the bot meant cannot be told (the bot never writes a key twice)"
+    )
 }
 
 fn describe(v: &Value) -> String {
@@ -64,7 +78,13 @@ impl<'a> Body<'a> {
             let Some(v) = cur.get(*key) else {
                 return Lookup::Missing(self.missing_msg(path, i));
             };
+            if json::is_conflict(v) {
+                return Lookup::Conflict(path[..=i].join("."));
+            }
             if i + 1 == path.len() {
+                if let Num::NonFinite(t) = json::number(v) {
+                    return Lookup::NonFinite(t.to_owned());
+                }
                 return match v {
                     Value::String(s) => Lookup::Str(s),
                     Value::Bool(b) => Lookup::Bool(*b),

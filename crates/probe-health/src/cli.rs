@@ -40,8 +40,8 @@ pub struct Cli {
     #[arg(long)]
     pub ready: bool,
 
-    /// Probe again every DUR (records are flushed after each round).
-    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    /// Probe again every DUR, at least 1s (records are flushed after each round).
+    #[arg(long, value_parser = canary_core::rounds::parse_every, value_name = "DUR")]
     pub every: Option<Duration>,
 
     /// With --every: stop after N rounds (default: run until killed).

@@ -1,7 +1,8 @@
 //! Getting the evidence: one GET per endpoint, and one `health.fetch` error
 //! record (plus a stderr line) whenever an endpoint yields none.
 
-use crate::body::Body;
+use crate::body::{self, Body};
+use crate::json::{self, Duplicate};
 use crate::{TOOL, evaluate};
 use canary_core::http::{self, HttpOptions, HttpResponse};
 use canary_core::{Kind, Level, Phase, Record, diag};
@@ -16,21 +17,8 @@ pub fn health(base: &str, opts: &HttpOptions, phase: Option<Phase>) -> Vec<Recor
     if resp.status != 200 && resp.status != 503 {
         return vec![unexpected_status(base, "/health", &resp)];
     }
-    let root = match serde_json::from_slice::<Value>(&resp.body) {
-        Ok(Value::Object(m)) => m,
-        Ok(other) => {
-            let kind = if other.is_array() {
-                "an array"
-            } else {
-                "not an object"
-            };
-            return vec![fetch_error(
-                base,
-                "/health",
-                Some(resp.status),
-                &format!("the body is JSON but {kind}: not the bot's /health"),
-            )];
-        }
+    let parsed = match json::parse(&resp.body) {
+        Ok(p) => p,
         Err(e) => {
             let what = if resp.body.is_empty() {
                 "an empty body".to_owned()
@@ -45,13 +33,58 @@ pub fn health(base: &str, opts: &HttpOptions, phase: Option<Phase>) -> Vec<Recor
             )];
         }
     };
+    let root = match parsed.value {
+        Value::Object(m) => m,
+        other => {
+            let kind = if other.is_array() {
+                "an array"
+            } else {
+                "not an object"
+            };
+            return vec![fetch_error(
+                base,
+                "/health",
+                Some(resp.status),
+                &format!("the body is JSON but {kind}: not the bot's /health"),
+            )];
+        }
+    };
     let body = Body {
         root: &root,
         http_status: resp.status,
         tool: TOOL,
         target: base,
     };
-    evaluate(&body, phase)
+    let mut records = evaluate(&body, phase);
+    records.extend(duplicates(base, "/health", resp.status, &parsed.duplicates));
+    records
+}
+
+/// One `health.duplicate_key` record per key the body gives twice: unknown
+/// when the values differ (the key is unreadable), warn when they agree.
+fn duplicates(base: &str, path: &str, status: u16, dups: &[Duplicate]) -> Vec<Record> {
+    dups.iter()
+        .map(|d| {
+            let (level, msg) = if d.conflicting {
+                (Level::Unknown, body::conflict_msg(&d.path))
+            } else {
+                (
+                    Level::Warn,
+                    format!(
+                        "{} is given more than once in the body, with the same value; the bot never writes a key twice",
+                        d.path
+                    ),
+                )
+            };
+            diag(TOOL, "warning", &format!("GET {base}{path}: {msg}"));
+            Record::new(TOOL, base, Kind::Error, "health.duplicate_key", level)
+                .extra("endpoint", path)
+                .extra("http_status", status)
+                .extra("key", d.path.as_str())
+                .value(d.path.as_str())
+                .msg(msg)
+        })
+        .collect()
 }
 
 /// `/live` or `/ready`: `{"status": "pass"|"fail", "live"|"ready": bool, ...}`.
@@ -69,39 +102,52 @@ pub fn live_or_ready(base: &str, path: &str, opts: &HttpOptions) -> Record {
         .extra("endpoint", path)
         .extra("http_status", resp.status)
         .expect(true);
-    let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    let flag = parsed
-        .as_ref()
-        .and_then(|v| v.get(key))
-        .and_then(Value::as_bool);
-    let reason = parsed
-        .as_ref()
-        .and_then(|v| v.get("reason"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let parsed = json::parse(&resp.body).ok();
+    let root = parsed.as_ref().and_then(|p| p.value.as_object());
+    let field = |k: &str| root.and_then(|r| r.get(k));
+    let reason = field("reason").and_then(Value::as_str).map(str::to_owned);
     let rec = match &reason {
         Some(r) => rec.extra("reason", r.as_str()),
         None => rec,
     };
     let why = reason.map(|r| format!(" (reason {r})")).unwrap_or_default();
-    match flag {
-        Some(true) => rec
-            .level(Level::Ok)
-            .value(true)
-            .msg(format!("bot is {key}{why}")),
-        Some(false) => rec
-            .level(Level::Crit)
-            .value(false)
-            .msg(format!("bot is not {key}{why}: HTTP {}", resp.status)),
-        None => {
-            let msg = format!(
-                "{path} answered HTTP {} without a boolean '{key}'",
-                resp.status
-            );
-            diag(TOOL, "error", &format!("GET {base}{path}: {msg}"));
-            rec.msg(msg)
+    let flag = field(key).and_then(Value::as_bool);
+    let status = field("status").and_then(Value::as_str);
+    // The bot answers 200 `pass` true, or 503 `fail` false: the three agree
+    // or the answer is not the bot's, and proves nothing either way.
+    let rec = match (flag, status, resp.status) {
+        (Some(true), Some("pass"), 200) => {
+            return rec
+                .level(Level::Ok)
+                .value(true)
+                .msg(format!("bot is {key}{why}"));
         }
-    }
+        (Some(false), Some("fail"), 503) => {
+            return rec
+                .level(Level::Crit)
+                .value(false)
+                .msg(format!("bot is not {key}{why}: HTTP {}", resp.status));
+        }
+        (Some(v), _, _) => rec.value(v),
+        (None, _, _) => rec,
+    };
+    let shown = |v: Option<&Value>| {
+        v.map_or("absent".to_owned(), |v| {
+            if json::is_conflict(v) {
+                "given twice with different values".to_owned()
+            } else {
+                v.to_string()
+            }
+        })
+    };
+    let msg = format!(
+        "{path} answered HTTP {} with status {} and {key} {}: the bot answers 200 pass true or 503 fail false, so this proves nothing",
+        resp.status,
+        shown(field("status")),
+        shown(field(key)),
+    );
+    diag(TOOL, "error", &format!("GET {base}{path}: {msg}"));
+    rec.msg(msg)
 }
 
 fn get(base: &str, path: &str, opts: &HttpOptions) -> Result<HttpResponse, Box<Record>> {

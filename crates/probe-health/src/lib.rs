@@ -4,6 +4,8 @@
 
 pub mod body;
 pub mod cli;
+pub mod frozen;
+pub mod json;
 pub mod others;
 pub mod rows;
 
@@ -42,5 +44,11 @@ pub fn evaluate(body: &body::Body, phase: Option<Phase>) -> Vec<Record> {
     let mut records = rows::all(body, phase);
     records.extend(others::checks(body));
     records.extend(others::signals(body));
-    records
+    match frozen::after_shutdown(body) {
+        Some(why) => records
+            .into_iter()
+            .map(|r| frozen::stale(r, &why))
+            .collect(),
+        None => records,
+    }
 }

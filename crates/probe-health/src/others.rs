@@ -3,6 +3,7 @@
 //! own lifetime signals.
 
 use crate::body::Body;
+use crate::json::{self, Num};
 use canary_core::catalogue::segment;
 use canary_core::{Kind, Level, Record, Thresholds};
 use serde_json::{Map, Value};
@@ -45,7 +46,11 @@ fn standard(rec: Record, name: &str, check: &Value) -> Record {
     };
     let skipped = get("skipped").and_then(Value::as_bool).unwrap_or(false);
     let nested_unknown = get("status").and_then(Value::as_str) == Some("UNKNOWN");
+    let odd = details.and_then(|d| json::first_implausible(&format!("checks.{name}.details"), d));
     match status {
+        Some("pass") if odd.is_some() => rec
+            .level(Level::Unknown)
+            .msg(format!("{name} passes, but {}", odd.unwrap_or_default())),
         Some("pass") if skipped || nested_unknown => {
             let why = get("reason")
                 .and_then(Value::as_str)
@@ -88,7 +93,11 @@ fn describe_failure(details: Option<&Map<String, Value>>) -> String {
         return format!(", stale symbols {}", names.join(" "));
     }
     if let Some(age) = d.get("age_seconds") {
-        return format!(", age {age} s");
+        let shown = age
+            .as_f64()
+            .and_then(canary_core::duration::human_secs)
+            .unwrap_or_else(|| format!("{age} s"));
+        return format!(", age {shown}");
     }
     String::new()
 }
@@ -168,8 +177,11 @@ fn signal(b: &Body, s: &Value) -> Record {
         Level::Unknown,
     )
     .extra("endpoint", "/health")
-    .extra("scope", "lifetime")
-    .value(s.get("value").cloned().unwrap_or(Value::Null));
+    .extra("scope", "lifetime");
+    let number = s.get("value").map_or(Num::NotANumber, json::number);
+    if let Num::Finite(v) = number {
+        rec = rec.value(v);
+    }
     let warn = s.get("threshold_warn").and_then(Value::as_f64);
     let crit = s.get("threshold_crit").and_then(Value::as_f64);
     if let (Some(warn), Some(crit)) = (warn, crit) {
@@ -199,6 +211,23 @@ fn signal(b: &Body, s: &Value) -> Record {
         _ => false,
     };
     let status = s.get("status").and_then(Value::as_str).unwrap_or_default();
+    // A count, a rate or an age is never negative or infinite; from such a
+    // value (or its counts) the bot's status proves nothing.
+    let odd = s
+        .get("value")
+        .and_then(|v| json::implausible(&format!("{name} value"), v))
+        .or_else(|| {
+            s.get("details").and_then(Value::as_object).and_then(|d| {
+                d.iter()
+                    .find_map(|(k, v)| json::implausible(&format!("{name} details.{k}"), v))
+            })
+        });
+    if let Some(why) = odd {
+        return rec.msg(format!("bot's {name} ({status}) cannot be trusted: {why}"));
+    }
+    if !matches!(number, Num::Finite(_)) {
+        return rec.msg(format!("bot's {name} ({status}) has no numeric value"));
+    }
     match level_of(s.get("status").and_then(Value::as_str)) {
         Some(_) if empty => rec.level(Level::Unknown).msg(format!(
             "bot's {name} = {value} ({status}) rests on no samples since process start: no evidence yet"

@@ -1,7 +1,9 @@
 //! The go/no-go rows of runbook §2.1, and the §5 websocket staleness, read
-//! from the bot's `/health` as it really is (contracts §1.4–§1.5).
+//! from the bot's `/health` as it really is (see docs/probe-health.md).
 
 use crate::body::{Body, Lookup};
+use crate::json;
+use canary_core::duration::human_secs;
 use canary_core::thresholds::WS_STALENESS_S;
 use canary_core::{Level, Phase, Record};
 use serde_json::{Value, json};
@@ -21,10 +23,26 @@ pub fn status(b: &Body) -> Record {
     match b.field(&["status"]) {
         Lookup::Str(s) => {
             let (level, msg) = match s {
+                // The bot answers 503 only for unhealthy or starting; a 5xx
+                // saying healthy is not the bot's answer, and never healthy.
+                "healthy" | "degraded" if b.http_status >= 500 => (
+                    Level::Unknown,
+                    format!(
+                        "bot's body says {s} but the answer is HTTP {}: a 5xx is never healthy, and the bot answers 503 only when unhealthy or starting, so this body cannot be trusted",
+                        b.http_status
+                    ),
+                ),
                 "healthy" => (Level::Ok, "bot reports healthy".to_owned()),
                 "degraded" => (
                     Level::Warn,
                     format!("bot reports degraded{}", b.failing_summary(" (", ")")),
+                ),
+                "shutdown" => (
+                    Level::Crit,
+                    format!(
+                        "bot reports shutdown (HTTP {}): NO-GO, the bot is stopping",
+                        b.http_status
+                    ),
                 ),
                 "unhealthy" | "starting" => (
                     Level::Crit,
@@ -53,7 +71,11 @@ pub fn broker(b: &Body) -> Record {
         Some(ms) => rec.extra("latency_ms", ms.clone()),
         None => rec,
     };
+    let odd = details.and_then(|d| json::first_implausible("checks.broker.details", d));
     match b.field(&["checks", "broker", "status"]) {
+        Lookup::Str("pass") if odd.is_some() => rec.level(Level::Unknown).value("pass").msg(
+            format!("broker ping passes, but {}", odd.unwrap_or_default()),
+        ),
         Lookup::Str("pass") => rec.level(Level::Ok).value("pass").msg("broker ping passes"),
         Lookup::Str("fail") => {
             let err = details
@@ -73,7 +95,8 @@ pub fn broker(b: &Body) -> Record {
     }
 }
 
-/// Why the websocket details hold no `connected`/`stale` (contracts §1.5.2).
+/// Why the websocket details hold no `connected`/`stale`: the bot leaves them
+/// out unless a market-data stream runs.
 fn ws_absent_reason(b: &Body, key: &str) -> String {
     let d = b.details("websocket");
     let flag = |k: &str| {
@@ -95,6 +118,12 @@ fn ws_absent_reason(b: &Body, key: &str) -> String {
         b.field(&["checks", "websocket", "details", key])
             .why(&format!("checks.websocket.details.{key}"))
     }
+}
+
+/// The first websocket age or count that is negative or not finite.
+fn ws_implausible(b: &Body) -> Option<String> {
+    b.details("websocket")
+        .and_then(|d| json::first_implausible("checks.websocket.details", d))
 }
 
 /// `checks.websocket.details.connected`: true is GO.
@@ -126,7 +155,15 @@ pub fn ws_connected(b: &Body) -> Record {
 pub fn ws_stale(b: &Body) -> Record {
     let rec = b.record("health.websocket.stale").expect(false);
     let connected = b.field(&["checks", "websocket", "details", "connected"]);
+    let odd = ws_implausible(b);
     match b.field(&["checks", "websocket", "details", "stale"]) {
+        // The bot's staleness compares these ages: from garbage, false proves nothing.
+        Lookup::Bool(false) if odd.is_some() => {
+            rec.level(Level::Unknown).value(false).msg(format!(
+                "websocket staleness cannot be trusted: {}",
+                odd.unwrap_or_default()
+            ))
+        }
         Lookup::Bool(false) if matches!(connected, Lookup::Bool(true)) => rec
             .level(Level::Ok)
             .value(false)
@@ -167,12 +204,16 @@ pub fn ws_staleness(b: &Body) -> Record {
         None => rec,
     };
     match b.field(&["checks", "websocket", "details", "last_message_age_seconds"]) {
+        Lookup::Num(age) if age < 0.0 => rec.level(Level::Unknown).msg(format!(
+            "checks.websocket.details.last_message_age_seconds is {age}: a negative age is no evidence (a clock stepping back, or not the bot)"
+        )),
         Lookup::Num(age) => {
             let level = WS_STALENESS_S.level(age);
+            let ago = human_secs(age).unwrap_or_else(|| format!("{age} s"));
             let msg = match level {
-                Level::Ok => format!("last websocket message {age} s ago"),
-                Level::Warn => format!("last websocket message {age} s ago (WARN at 30 s)"),
-                _ => format!("last websocket message {age} s ago: CRIT at 60 s"),
+                Level::Ok => format!("last websocket message {ago} ago"),
+                Level::Warn => format!("last websocket message {ago} ago (WARN at 30 s)"),
+                _ => format!("last websocket message {ago} ago: CRIT at 60 s"),
             };
             rec.level(level).value(age).msg(msg)
         }
@@ -192,7 +233,13 @@ pub fn ws_staleness(b: &Body) -> Record {
 /// boolean alone; `global_pause_reason` can outlive the pause.
 pub fn global_paused(b: &Body) -> Record {
     let rec = b.record("health.degradation.global_paused").expect(false);
+    let odd = b
+        .details("degradation")
+        .and_then(|d| json::first_implausible("checks.degradation.details", d));
     match b.field(&["checks", "degradation", "details", "global_paused"]) {
+        Lookup::Bool(false) if odd.is_some() => rec.level(Level::Unknown).value(false).msg(
+            format!("global_paused is false, but {}", odd.unwrap_or_default()),
+        ),
         Lookup::Bool(false) => rec
             .level(Level::Ok)
             .value(false)
@@ -205,13 +252,14 @@ pub fn global_paused(b: &Body) -> Record {
                 .unwrap_or("no reason given");
             let left = d
                 .and_then(|d| d.get("global_remaining_seconds"))
-                .cloned()
-                .unwrap_or(Value::Null);
+                .and_then(Value::as_f64)
+                .and_then(human_secs)
+                .unwrap_or_else(|| "an unknown time".to_owned());
             rec.level(Level::Crit)
                 .value(true)
                 .extra("reason", reason)
                 .msg(format!(
-                    "trading globally paused ({reason}, {left} s left): NO-GO"
+                    "trading globally paused ({reason}, {left} left): NO-GO"
                 ))
         }
         other => rec
@@ -250,7 +298,7 @@ pub fn reduce_only(b: &Body, phase: Option<Phase>) -> Record {
     match (want, observed) {
         (true, true) | (false, false) => rec.level(Level::Ok).msg(format!("reduce_only_mode is {observed}, as Phase {} expects", if want { "A" } else { "B" })),
         (true, false) => rec.level(Level::Crit).msg(
-            "reduce_only_mode is false but Phase A expects true: the bot never sets it from the profile's trading.mode or RISK_REDUCE_ONLY_MODE, only from runtime triggers (bot-contracts §0.2), so the engine is not forcing reduce-only",
+            "reduce_only_mode is false but Phase A expects true: the bot never sets it from the profile's trading.mode or RISK_REDUCE_ONLY_MODE, only from runtime triggers, so the engine is not forcing reduce-only",
         ),
         (false, true) => rec.level(Level::Crit).msg(format!(
             "reduce_only_mode is true in Phase B (reason {}): a guard trip or websocket staleness set it, and risk_state.json keeps it for the rest of the UTC day",

@@ -3,14 +3,16 @@
 //!
 //! A failure to write stdout (a closed pipe, `| head -1`) never interrupts a
 //! rollback half-way: the run goes on, the audit log keeps every record, and
-//! the exit code still reports the outcome.
+//! the exit code still reports the outcome. A failure to write the audit log
+//! (a full disk) is the opposite: nothing more runs, because a step nobody
+//! can read about afterwards must not happen. With `--execute` each record
+//! is fsync'd, so an error shows at the record, not later.
 
 use crate::TOOL;
 use canary_core::Record;
 use canary_core::ndjson::RecordWriter;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
 
 #[derive(Debug)]
 pub struct Sink<'a, W: Write> {
@@ -42,17 +44,18 @@ impl<'a, W: Write> Sink<'a, W> {
         &self.run_id
     }
 
-    /// Open the audit log for appending (creating it and its directory).
-    pub fn open_audit(&mut self, path: &Path) -> io::Result<()> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        self.audit = Some(OpenOptions::new().create(true).append(true).open(path)?);
-        Ok(())
+    /// Use this (already safely opened) file as the audit log.
+    pub fn set_audit(&mut self, file: File) {
+        self.audit = Some(file);
     }
 
     pub fn has_audit(&self) -> bool {
         self.audit.is_some()
+    }
+
+    /// Has every audit write so far succeeded?
+    pub fn audit_ok(&self) -> bool {
+        !self.audit_failed
     }
 
     pub fn emit(&mut self, rec: Record) {
@@ -66,7 +69,11 @@ impl<'a, W: Write> Sink<'a, W> {
                     .and_then(|mut line| {
                         line.push(b'\n');
                         // One write per record: O_APPEND keeps concurrent lines whole.
-                        f.write_all(&line)
+                        f.write_all(&line)?;
+                        if self.mode == "execute" {
+                            f.sync_data()?;
+                        }
+                        Ok(())
                     });
             if let Err(e) = written {
                 if !self.audit_failed {

@@ -8,7 +8,8 @@ use std::time::Duration;
 /// Roll the GPT-Trader canary back (runbook §4.3) or promote it (§4.4), on
 /// judge's verdict, as NDJSON step records.
 ///
-/// Reads verdict records from FILEs or stdin and acts on the last overall one:
+/// Reads judge's verdict records from FILEs or stdin and acts on the last
+/// overall one (any other record is refused with a record):
 /// `rollback` runs the full procedure (stop the canary, close positions, check
 /// out the previous release tag, sync dependencies, restart with the prod
 /// profile); `stop` stops the canary only (unless --full); any other decision
@@ -18,13 +19,18 @@ use std::time::Duration;
 /// `planned`. --execute runs it, stops at the first failed step and says what
 /// to do next. Commands are argv arrays (a JSON array, or words split on
 /// spaces), never shell strings; nothing from the input reaches a command line
-/// except a validated release tag. A lock refuses concurrent runs; every run
-/// is appended to an NDJSON audit log. A verdict older than --max-verdict-age
-/// (default 5m) is refused: stale evidence never rolls back or promotes.
+/// except a validated release tag. A preflight (clean tree, commands, status,
+/// audit log) runs before the first destructive step. Every step is written
+/// ahead to a journal in the state directory: a run interrupted inside a step
+/// is never repeated blind (--resume checks it; see docs/rollback.md). A lock
+/// refuses concurrent runs; every run is appended to an NDJSON audit log. A
+/// verdict older than --max-verdict-age (default 5m) is refused: stale
+/// evidence never rolls back or promotes.
 ///
 /// Exit: 0 nothing to do, plan printed, or executed (or already done); 1 a
 /// step failed; 2 could not evaluate (usage, unreadable input, no usable
-/// verdict, stale verdict, configuration or tag error, lock held).
+/// verdict, stale verdict, configuration or tag error, unsafe state
+/// directory, preflight finding, lock held, interrupted run not settled).
 #[derive(Debug, Parser)]
 #[command(name = "rollback", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -68,7 +74,8 @@ pub struct Cli {
     #[arg(long, value_name = "CMD")]
     pub stop_cmd: Option<String>,
 
-    /// Command whose exit status says whether the canary runs (0 running, 1-125 stopped).
+    /// Command whose exit status says whether the canary runs (0 running, 1 stopped,
+    /// anything else: cannot tell).
     #[arg(long, value_name = "CMD")]
     pub status_cmd: Option<String>,
 
@@ -121,7 +128,26 @@ pub struct Cli {
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
     pub start_grace: Option<Duration>,
 
-    /// Where the lock, progress state, logs and reports live [default: REPO/.git/canary-kit].
+    /// How long the canary may take to be gone after the stop command (status polled) [default: 30s].
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub stop_grace: Option<Duration>,
+
+    /// The canary's health URL (http://HOST:PORT/health): a canary that still
+    /// answers it is never reported stopped.
+    #[arg(long, value_name = "URL")]
+    pub canary_health: Option<String>,
+
+    /// Continue after an interrupted run, only where a check proves the
+    /// interrupted step's effect present or absent (see docs/rollback.md).
+    #[arg(long)]
+    pub resume: bool,
+
+    /// With --resume: the operator's finding for an interrupted step no check
+    /// can settle: `done` (its effect is in place) or `absent` (run it again).
+    #[arg(long, value_enum, requires = "resume", value_name = "FINDING")]
+    pub resolve: Option<Resolve>,
+
+    /// Where the lock, journal, logs and reports live [default: REPO/.git/canary-kit].
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
@@ -129,16 +155,27 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
 
-    /// Remove a lock left by a run that is no longer running (its pid is gone).
-    #[arg(long)]
+    /// Accepted for old scripts; no longer needed: the lock is an OS file
+    /// lock, released when its owner dies (an interrupted run is found in the
+    /// journal instead).
+    #[arg(long, hide = true)]
     pub break_stale_lock: bool,
 
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
 }
 
-/// Stop/status command presets (contracts §7.1, §7.6: no systemd unit named
-/// gpt-trader-canary ships with the bot; define it, or use canary-process).
+/// The operator's finding for an interrupted step (`--resolve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Resolve {
+    /// The step's effect is in place: do not run it again.
+    Done,
+    /// The step's effect is not there: run it again.
+    Absent,
+}
+
+/// Stop/status command presets (no systemd unit named gpt-trader-canary
+/// ships with the bot: define it, or use canary-process; see docs/rollback.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Manager {
@@ -157,5 +194,6 @@ const EXAMPLES: &str = "Examples:
   rollback --config /etc/canary-kit/rollback.json --execute verdicts.ndjson
   rollback --repo /srv/gpt-trader --manager canary-process --force --execute --skip-close-positions
   rollback --repo /srv/gpt-trader --to v1.3.0 --execute < verdict.ndjson
+  rollback --repo /srv/gpt-trader --force --execute --resume --skip-close-positions   # after an interruption
   judge --phase b < window.ndjson | rollback --promote --repo /srv/gpt-trader --execute
   rollback --repo /srv/gpt-trader < verdict.ndjson | jq -c 'select(.kind == \"step\") | {name, value, argv}'";

@@ -1,8 +1,12 @@
 //! Running a configured command: an argv array (never a shell string), no
-//! stdin, a timeout, and a bounded tail of what it printed.
+//! stdin, its own process group (a timeout kills the whole group, so a
+//! grandchild of `uv sync` cannot keep writing after "killed"), a marker in
+//! its environment (so the processes a step left behind can be found after an
+//! interruption), a timeout, and a bounded tail of what it printed. Files
+//! rollback holds open (the lock, the journal) are close-on-exec: no command
+//! inherits them.
 
 use jiff::Timestamp;
-use std::fs::OpenOptions;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -72,17 +76,55 @@ impl Outcome {
     }
 }
 
-fn base(argv: &[String], cwd: &Path) -> Result<Command, String> {
+/// Who is told the pids of what a step spawned, right after the spawn (the
+/// journal), and the marker the step's processes carry.
+#[derive(Default)]
+pub struct Track<'a> {
+    pub marker: Option<String>,
+    pub on_spawn: Option<&'a mut OnSpawn<'a>>,
+}
+
+/// Called with the pids of what was just spawned.
+pub type OnSpawn<'a> = dyn FnMut(&[u32]) + 'a;
+
+impl std::fmt::Debug for Track<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Track")
+            .field("marker", &self.marker)
+            .finish()
+    }
+}
+
+impl Track<'_> {
+    fn spawned(&mut self, pids: &[u32]) {
+        if let Some(f) = self.on_spawn.as_mut() {
+            f(pids);
+        }
+    }
+}
+
+fn base(argv: &[String], cwd: &Path, marker: Option<&str>) -> Result<Command, String> {
     let (prog, args) = argv.split_first().ok_or("empty command")?;
     let mut cmd = Command::new(prog);
-    cmd.args(args).current_dir(cwd).stdin(Stdio::null());
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .process_group(0);
+    if let Some(m) = marker {
+        cmd.env(crate::status::MARKER, m);
+    }
     Ok(cmd)
 }
 
 /// Run `argv` in `cwd` to completion or until `timeout`, keeping the tails of
 /// its output. Never inherits stdin; never panics.
 pub fn run(argv: &[String], cwd: &Path, timeout: Duration) -> Outcome {
-    let (outcome, _) = run_keeping(argv, cwd, timeout, TAIL_BYTES);
+    run_tracked(argv, cwd, timeout, &mut Track::default())
+}
+
+/// [`run`] for a step: marked, and its pid reported once spawned.
+pub fn run_tracked(argv: &[String], cwd: &Path, timeout: Duration, track: &mut Track) -> Outcome {
+    let (outcome, _) = run_keeping_tracked(argv, cwd, timeout, TAIL_BYTES, track);
     outcome
 }
 
@@ -94,8 +136,18 @@ pub fn run_keeping(
     timeout: Duration,
     keep: usize,
 ) -> (Outcome, Vec<u8>) {
+    run_keeping_tracked(argv, cwd, timeout, keep, &mut Track::default())
+}
+
+pub fn run_keeping_tracked(
+    argv: &[String],
+    cwd: &Path,
+    timeout: Duration,
+    keep: usize,
+    track: &mut Track,
+) -> (Outcome, Vec<u8>) {
     let started = Timestamp::now();
-    let spawned = base(argv, cwd).and_then(|mut c| {
+    let spawned = base(argv, cwd, track.marker.as_deref()).and_then(|mut c| {
         c.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -105,6 +157,7 @@ pub fn run_keeping(
         Ok(c) => c,
         Err(why) => return (not_started(started, why), Vec::new()),
     };
+    track.spawned(&[child.id()]);
     let out = drain(child.stdout.take(), keep.max(TAIL_BYTES));
     let err = drain(child.stderr.take(), TAIL_BYTES);
     let ending = wait(&mut child, timeout);
@@ -135,7 +188,7 @@ fn wait(child: &mut Child, timeout: Duration) -> Ending {
         match child.try_wait() {
             Ok(Some(status)) => return ending_of(status),
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
+                kill_group(child);
                 let _ = child.wait();
                 return Ending::TimedOut;
             }
@@ -143,6 +196,18 @@ fn wait(child: &mut Child, timeout: Duration) -> Ending {
             Err(e) => return Ending::NotStarted(format!("waiting for it: {e}")),
         }
     }
+}
+
+/// Kill the child's whole process group (it leads it: `process_group(0)`),
+/// then the child itself in case the group is gone.
+fn kill_group(child: &mut Child) {
+    if let Some(pid) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
 }
 
 fn ending_of(status: std::process::ExitStatus) -> Ending {
@@ -192,6 +257,29 @@ pub fn tail_text(bytes: &[u8]) -> String {
     text.trim_end().to_owned()
 }
 
+/// A log file in the state directory (opened no-follow, regular files only).
+#[derive(Debug)]
+pub struct LogFile<'a> {
+    pub dir: &'a crate::safefs::StateDir,
+    pub name: String,
+    pub path: std::path::PathBuf,
+}
+
+impl LogFile<'_> {
+    fn open(&self) -> std::io::Result<std::fs::File> {
+        self.dir.append(&self.name)
+    }
+
+    fn tail(&self) -> String {
+        self.dir
+            .read(&self.name)
+            .ok()
+            .flatten()
+            .map(|b| tail_text(&b))
+            .unwrap_or_default()
+    }
+}
+
 /// Start a long-running command (the bot under `uv run gpt-trader run`, a
 /// process manager's `start`, a watch) in its own process group, with its
 /// output appended to `log`. Wait up to `grace`: an exit in that time is its
@@ -200,40 +288,42 @@ pub fn tail_text(bytes: &[u8]) -> String {
 pub fn spawn_detached(
     argv: &[String],
     cwd: &Path,
-    log: &Path,
+    log: &LogFile,
     grace: Duration,
     feed: Option<&[String]>,
+    track: &mut Track,
 ) -> Outcome {
     let started = Timestamp::now();
     let open_log = || {
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(|e| format!("opening log {}: {e}", log.display()))
+        log.open()
+            .map_err(|e| format!("opening log {}: {e}", log.path.display()))
     };
+    let marker = track.marker.clone();
+    let mut pids = Vec::new();
     let result = (|| -> Result<Child, String> {
-        let mut cmd = base(argv, cwd)?;
+        let mut cmd = base(argv, cwd, marker.as_deref())?;
         let mut producer = None;
         if let Some(feed) = feed {
-            let mut p = base(feed, cwd)?;
+            let mut p = base(feed, cwd, marker.as_deref())?;
             let mut p = p
                 .stdout(Stdio::piped())
                 .stderr(open_log()?)
-                .process_group(0)
                 .spawn()
                 .map_err(|e| format!("starting {}: {e}", feed.join(" ")))?;
             if let Some(out) = p.stdout.take() {
                 cmd.stdin(Stdio::from(out));
             }
+            pids.push(p.id());
             producer = Some(p);
         }
         let child = cmd
             .stdout(open_log()?)
             .stderr(open_log()?)
-            .process_group(0)
             .spawn()
             .map_err(|e| e.to_string());
+        if let Ok(c) = &child {
+            pids.push(c.id());
+        }
         if child.is_err() {
             if let Some(mut p) = producer {
                 let _ = p.kill();
@@ -246,6 +336,7 @@ pub fn spawn_detached(
         Ok(c) => c,
         Err(why) => return not_started(started, why),
     };
+    track.spawned(&pids);
     let deadline = Instant::now() + grace;
     let ending = loop {
         match child.try_wait() {
@@ -255,9 +346,7 @@ pub fn spawn_detached(
             Err(e) => break Ending::NotStarted(format!("waiting for it: {e}")),
         }
     };
-    let log_tail = std::fs::read(log)
-        .map(|b| tail_text(&b))
-        .unwrap_or_default();
+    let log_tail = log.tail();
     Outcome {
         ending,
         started,

@@ -13,6 +13,11 @@ use std::time::Duration;
 const MAX_CONFIG: u64 = 1 << 20;
 /// Name of the canary instance in the runbook's process-manager commands.
 pub const CANARY_UNIT: &str = "gpt-trader-canary";
+/// How long the canary may take to be gone after the stop command returned
+/// (the status polled until then). `systemctl stop` itself waits for the
+/// unit's `TimeoutStopSec` (90s by default) and then SIGKILLs; the bot
+/// ignores SIGTERM, so without that SIGKILL it would still be running.
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(30);
 /// A verdict older than this is refused unless `--max-verdict-age` says otherwise.
 pub const DEFAULT_MAX_VERDICT_AGE: Duration = Duration::from_secs(300);
 
@@ -28,6 +33,10 @@ pub struct FileConfig {
     pub skip_close_positions: Option<bool>,
     pub step_timeout: Option<String>,
     pub start_grace: Option<String>,
+    /// How long the canary may take to be gone after the stop command.
+    pub stop_grace: Option<String>,
+    /// The canary's health URL: a canary that answers it is not stopped.
+    pub canary_health: Option<String>,
     /// Oldest verdict acted on, e.g. `"5m"`.
     pub max_verdict_age: Option<String>,
     /// Per-step timeouts, e.g. `{"sync": "10m"}`.
@@ -82,6 +91,10 @@ pub struct Settings {
     pub audit_log: Option<PathBuf>,
     pub stop: Cmd,
     pub status: Option<Cmd>,
+    /// How the status command's result reads (systemd, docker, generic).
+    pub status_contract: crate::status::Contract,
+    pub stop_grace: Duration,
+    pub canary_health: Option<String>,
     pub close_positions: Option<Cmd>,
     pub skip_close_positions: bool,
     pub sync: Cmd,
@@ -140,7 +153,10 @@ fn stop_and_status(m: Manager) -> (Cmd, Cmd) {
         ),
         Manager::Docker => (
             Cmd::new(&["docker", "stop", CANARY_UNIT], "default (docker)"),
-            Cmd::new(&["docker", "top", CANARY_UNIT], "default (docker)"),
+            Cmd::new(
+                &["docker", "inspect", "-f", "{{.State.Running}}", CANARY_UNIT],
+                "default (docker)",
+            ),
         ),
         Manager::CanaryProcess => {
             let script = "scripts/ops/canary_process.py";
@@ -305,6 +321,23 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
         (None, Some(t)) => duration("step_timeout", t)?,
         (None, None) => Duration::from_secs(300),
     };
+    let stop_grace = match (cli.stop_grace, &file.stop_grace) {
+        (Some(d), _) => d,
+        (None, Some(t)) => duration("stop_grace", t)?,
+        (None, None) => DEFAULT_STOP_GRACE,
+    };
+    let canary_health = cli.canary_health.clone().or(file.canary_health);
+    if let Some(u) = &canary_health {
+        if !u.starts_with("http://") {
+            return Err(format!("--canary-health {u}: only http:// URLs are probed"));
+        }
+    }
+    use crate::status::Contract;
+    let status_contract = match (&status, manager) {
+        (Some(s), Manager::Systemd) if s.source.starts_with("default") => Contract::Systemd,
+        (Some(s), Manager::Docker) if s.source.starts_with("default") => Contract::Docker,
+        _ => Contract::Generic,
+    };
     let start_grace = match (cli.start_grace, &file.start_grace) {
         (Some(d), _) => d,
         (None, Some(t)) => duration("start_grace", t)?,
@@ -320,11 +353,15 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
     }
     let mut timeouts = BTreeMap::new();
     for (step, text) in &file.timeouts {
-        if !crate::plan::STEP_NAMES.contains(&step.as_str()) {
+        if crate::procedure::Step::parse(step).is_none() {
+            let names: Vec<&str> = crate::procedure::Step::ALL
+                .iter()
+                .map(|s| s.name())
+                .collect();
             return Err(format!(
                 "config timeouts: unknown step '{}' (steps: {})",
                 crate::version::shown(step),
-                crate::plan::STEP_NAMES.join(", ")
+                names.join(", ")
             ));
         }
         timeouts.insert(step.clone(), duration(&format!("timeouts.{step}"), text)?);
@@ -335,6 +372,9 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
         audit_log: cli.audit_log.clone().or(file.audit_log),
         stop,
         status,
+        status_contract,
+        stop_grace,
+        canary_health,
         close_positions,
         skip_close_positions: cli.skip_close_positions || file.skip_close_positions == Some(true),
         sync,

@@ -133,6 +133,10 @@ impl Repo {
         [
             "git",
             "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
             "advice.detachedHead=false",
             "checkout",
             "--quiet",
@@ -145,14 +149,47 @@ impl Repo {
         .to_vec()
     }
 
+    /// Local changes to tracked files (`git status --porcelain`), empty when
+    /// clean. Untracked files are not counted (the bot's logs and pid files
+    /// live in the tree); a modified tracked file would be carried silently
+    /// into the release checked out, so it is a finding.
+    pub fn changes(&self) -> Result<String, String> {
+        query(
+            &self.dir,
+            &[
+                "status",
+                "--porcelain=v1",
+                "--untracked-files=no",
+                "--ignore-submodules=none",
+            ],
+        )
+        .map(|s| s.trim_end().to_owned())
+    }
+
+    /// A `.git/index.lock` left by a git killed half-way.
+    pub fn index_locked(&self) -> bool {
+        std::fs::symlink_metadata(self.git_dir.join("index.lock")).is_ok()
+    }
+
     /// HEAD's commit now (after a checkout), for verification.
     pub fn head_commit(&self) -> Result<String, String> {
         query(&self.dir, &["rev-parse", "--verify", "HEAD^{commit}"]).map(|s| s.trim().to_owned())
     }
 }
 
+/// Every git run by rollback (often as root) runs with the repository's
+/// hooks and fsmonitor command turned off: the repository is writable by the
+/// bot's user, and none of its code may run as root.
+pub const SAFE_GIT: [&str; 4] = [
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+];
+
 fn query(dir: &Path, args: &[&str]) -> Result<String, String> {
     let mut argv = vec!["git".to_owned()];
+    argv.extend(SAFE_GIT.iter().map(|a| (*a).to_owned()));
     argv.extend(args.iter().map(|a| (*a).to_owned()));
     let (outcome, stdout) = command::run_keeping(&argv, dir, QUERY_TIMEOUT, QUERY_MAX);
     if !outcome.success() {

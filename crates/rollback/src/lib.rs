@@ -1,12 +1,13 @@
 //! `rollback`: runbook §4.3 rollback and §4.4 promotion of the GPT-Trader
 //! canary, driven by judge's verdicts, as NDJSON step records.
 //!
-//! The run: settings (flags over a JSON config over defaults) → the trigger
-//! (the verdict acted on, if not older than `--max-verdict-age`, or
-//! `--force`) → with `--execute`, the lock → the plan (git tags by version
-//! order, progress of an earlier run) → the steps (run with `--execute`) →
-//! a closing `rollback.result` / `promote.result` record. Every
-//! record also goes to the audit log.
+//! The run: settings (flags over a JSON config over defaults) → the state
+//! directory (checked safe) and the audit log → the trigger (judge's fresh
+//! overall verdict, or `--force`) → with `--execute`, the lock → the journal
+//! (an interrupted earlier run is settled first, or refused) → the plan (git
+//! tags by version order, what the journal says is done) → the preflight →
+//! the steps (journaled, run with `--execute`) → a closing `rollback.result`
+//! / `promote.result` record. Every record also goes to the audit log.
 
 #![forbid(unsafe_code)]
 
@@ -15,11 +16,16 @@ pub mod cli;
 pub mod command;
 pub mod config;
 pub mod git;
+pub mod journal;
 pub mod lock;
 pub mod plan;
-pub mod progress;
+pub mod preflight;
+pub mod procedure;
 pub mod promote;
 pub mod result;
+pub mod resume;
+pub mod safefs;
+pub mod status;
 pub mod steps;
 pub mod trigger;
 pub mod version;
@@ -100,15 +106,6 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
         Ok(s) => s,
         Err(e) => return refuse(sink, "rollback.config", &e),
     };
-    if let Some(path) = &settings.audit_log {
-        if let Err(e) = sink.open_audit(path) {
-            let msg = format!("cannot open the audit log {}: {e}", path.display());
-            if cli.execute {
-                return refuse(sink, "rollback.config", &msg);
-            }
-            diag(TOOL, "warning", &msg);
-        }
-    }
     let repo = match git::Repo::open(&settings.repo) {
         Ok(r) => r,
         Err(e) => {
@@ -119,21 +116,36 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
             );
         }
     };
-    let state_dir = settings
+    let state_path = settings
         .state_dir
         .clone()
         .unwrap_or_else(|| repo.git_dir.join("canary-kit"));
-    if let Err(e) = std::fs::create_dir_all(&state_dir) {
-        return refuse(
-            sink,
-            "rollback.config",
-            &format!("state directory {}: {e}", state_dir.display()),
-        );
-    }
-    if !sink.has_audit() && settings.audit_log.is_none() {
-        let path = state_dir.join("audit.ndjson");
-        if let Err(e) = sink.open_audit(&path) {
-            let msg = format!("cannot open the audit log {}: {e}", path.display());
+    let state_path = if state_path.is_relative() {
+        std::env::current_dir().unwrap_or_default().join(state_path)
+    } else {
+        state_path
+    };
+    let state = match safefs::StateDir::open(&state_path) {
+        Ok(s) => s,
+        Err(e) => {
+            return refuse(
+                sink,
+                "rollback.config",
+                &format!(
+                    "the state directory is not safe to use: {e} (it must be a real directory owned by the running user, \
+                     not writable by group or others, with no symlink in its path: see docs/rollback.md, \"The state directory\")"
+                ),
+            );
+        }
+    };
+    let audit = match &settings.audit_log {
+        Some(path) => safefs::append_path(path),
+        None => state.append("audit.ndjson"),
+    };
+    match audit {
+        Ok(f) => sink.set_audit(f),
+        Err(e) => {
+            let msg = format!("cannot open the audit log: {e}");
             if cli.execute {
                 return refuse(sink, "rollback.config", &msg);
             }
@@ -147,7 +159,18 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
         Err(exit) => return exit,
     };
     if action == Action::Nothing {
-        return Exit::Clean;
+        return if sink.audit_ok() {
+            Exit::Clean
+        } else {
+            Exit::Blocking
+        };
+    }
+    if !sink.audit_ok() {
+        return refuse(
+            sink,
+            "rollback.config",
+            "the audit log cannot be written: nothing is run",
+        );
     }
 
     // The lock (--execute), before anything about the repository or an
@@ -155,7 +178,7 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
     // would be stale once that run is done. A dry run takes no lock; its
     // plan is a snapshot and says so.
     let _lock = if cli.execute {
-        match take_lock(cli, &state_dir, sink) {
+        match take_lock(&state, sink) {
             Ok(l) => Some(l),
             Err(exit) => return exit,
         }
@@ -163,13 +186,37 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
         None
     };
 
-    // The plan, then the steps.
+    // The journal: unreadable is a refusal, never "no progress"; an
+    // interrupted step is settled (or refused) before anything is planned.
+    let mut journal = match journal::Journal::load(&state) {
+        Ok(j) => j,
+        Err(e) => {
+            return refuse(
+                sink,
+                "rollback.journal",
+                &format!(
+                    "{e}: without its history a re-run could repeat a step that already ran; nothing is run. \
+                     Look at the file, repair or move it aside once you know where the procedure stands \
+                     (see docs/rollback.md, \"Recovery after an interruption\")"
+                ),
+            );
+        }
+    };
+    if let Some(i) = journal.interrupted() {
+        if let Err(exit) =
+            settle_interruption(cli, &settings, &repo, &state, &mut journal, &i, sink)
+        {
+            return exit;
+        }
+    }
+
+    // The plan, then the preflight, then the steps.
     let plan = match action {
         Action::StopOnly => git::Repo::tags(&repo)
             .and_then(|t| repo.head(&t))
-            .map(|head| plan::stop_only(&settings, head)),
+            .map(|head| plan::stop_only(&settings, head, sink.run_id())),
         Action::Promote => match &verdict {
-            Some(v) => promote::plan(&settings, &repo, &state_dir, v, sink.run_id()),
+            Some(v) => promote::plan(&settings, &repo, &state.path, &journal, v, sink.run_id()),
             None => Err("no verdict to promote on".into()),
         },
         _ => {
@@ -178,40 +225,178 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
                 (None, Some(t)) => Some((t, "the verdict's to_tag")),
                 (None, None) => None,
             };
-            plan::rollback(&settings, &repo, &state_dir, explicit, sink.run_id())
+            plan::rollback(&settings, &repo, &journal, explicit, sink.run_id())
         }
     };
     let mut plan = match plan {
         Ok(p) => p,
         Err(e) => return refuse(sink, "rollback.config", &e),
     };
-    steps::go(&mut plan, &settings, &repo, cli.execute, sink)
+    let findings = if plan.completed_before.is_some() {
+        Vec::new()
+    } else {
+        preflight::check(&plan, &settings, &repo, sink.has_audit())
+    };
+    for f in &findings {
+        sink.emit(f.record());
+    }
+    let run_id = sink.run_id().to_owned();
+    let ctx = steps::Ctx {
+        settings: &settings,
+        repo: &repo,
+        state: &state,
+        run_id: &run_id,
+    };
+    if !findings.is_empty() {
+        let msg = format!(
+            "the preflight found {} problem(s) before any step (see the rollback.preflight records); nothing was run",
+            findings.len(),
+        );
+        if cli.execute {
+            return refuse(sink, "rollback.config", &msg);
+        }
+        // A dry run still shows the whole plan, then says it would refuse.
+        let _ = steps::go(&mut plan, &ctx, &mut journal, false, sink);
+        diag(TOOL, "error", &msg);
+        return Exit::Unevaluable;
+    }
+    steps::go(&mut plan, &ctx, &mut journal, cli.execute, sink)
+}
+
+/// An earlier run was interrupted inside a step: refuse, or (with
+/// `--resume` and `--execute`) check the step's effect and record what was
+/// found, so the plan then skips it (present) or runs it again (absent).
+fn settle_interruption<W: Write>(
+    cli: &Cli,
+    settings: &config::Settings,
+    repo: &git::Repo,
+    state: &safefs::StateDir,
+    journal: &mut journal::Journal,
+    i: &journal::Interrupted,
+    sink: &mut Sink<'_, W>,
+) -> Result<(), Exit> {
+    let what = format!(
+        "run {} was interrupted in step {} of {} {} (intent written at {}, no outcome recorded{})",
+        i.run_id,
+        i.step.name(),
+        i.procedure.prefix(),
+        i.proc_id,
+        i.intent_ts,
+        if i.pids.is_empty() {
+            String::new()
+        } else {
+            format!("; it had started pids {:?}", i.pids)
+        }
+    );
+    let rec = |value: &str, level: Level, msg: String| {
+        Record::new(
+            TOOL,
+            &repo.dir.display().to_string(),
+            Kind::Error,
+            "rollback.interrupted",
+            level,
+        )
+        .value(value)
+        .extra("step", i.step.name())
+        .extra("procedure", i.procedure.prefix())
+        .extra("proc_id", i.proc_id.clone())
+        .extra("interrupted_run", i.run_id.clone())
+        .extra("intent_ts", i.intent_ts.clone())
+        .extra("pids", json!(i.pids))
+        .extra("check", i.step.interrupted_check())
+        .msg(msg)
+    };
+    if !cli.execute
+        && matches!(
+            lock::Lock::acquire(state, sink.run_id()),
+            Err(lock::Refusal::Held { .. })
+        )
+    {
+        // A dry run takes no lock: an intent without its done may belong
+        // to a run that is executing right now, not to an interrupted one.
+        let msg = format!(
+            "a rollback or promotion is running now (run {}, in step {} since {}): this dry run plans nothing; \
+             run it again when that run has ended",
+            i.run_id,
+            i.step.name(),
+            i.intent_ts
+        );
+        sink.emit(rec("in-progress", Level::Warn, msg.clone()));
+        return Err(refused_result(sink, &msg));
+    }
+    if !cli.resume || !cli.execute {
+        let msg = format!(
+            "{what}: it is not repeated blind. Check: {}. Then re-run with --execute --resume: it checks whether the step's \
+             effect is there before going on (see docs/rollback.md, \"Recovery after an interruption\")",
+            i.step.interrupted_check()
+        );
+        sink.emit(rec("interrupted", Level::Crit, msg.clone()));
+        return Err(refused_result(sink, &msg));
+    }
+    let finding = resume::check(i, journal, settings, repo);
+    match resume::settle(i, finding, cli.resolve, sink.run_id()) {
+        Ok((entry, how)) => {
+            if let Err(e) = journal.append(state, entry) {
+                let msg = format!(
+                    "{what}: found {how}, but the journal cannot be written: {e}; nothing was run"
+                );
+                sink.emit(rec("unsettled", Level::Crit, msg.clone()));
+                return Err(refused_result(sink, &msg));
+            }
+            sink.emit(
+                rec("settled", Level::Warn, format!("{what}: {how}")).extra(
+                    "finding",
+                    how.split(' ')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_end_matches(':')
+                        .to_owned(),
+                ),
+            );
+            Ok(())
+        }
+        Err(("busy", why)) => {
+            let msg = format!("{what}: {why}");
+            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", "busy"));
+            Err(refused_result(sink, &msg))
+        }
+        Err((finding, why)) => {
+            let msg = format!(
+                "{what}: --resume cannot prove the step's effect present or absent: {why}. Check: {}. \
+                 If you have checked, say what you found: --resume --resolve done (its effect is in place) or \
+                 --resume --resolve absent (run it again) (see docs/rollback.md, \"Recovery after an interruption\")",
+                i.step.interrupted_check()
+            );
+            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", finding));
+            Err(refused_result(sink, &msg))
+        }
+    }
 }
 
 /// Take the lock shared by rollback and promotion, or say why not (exit 2).
 fn take_lock<W: Write>(
-    cli: &Cli,
-    state_dir: &std::path::Path,
+    state: &safefs::StateDir,
     sink: &mut Sink<'_, W>,
 ) -> Result<lock::Lock, Exit> {
-    let path = state_dir.join("rollback.lock");
-    match lock::Lock::acquire(&path, sink.run_id(), cli.break_stale_lock) {
+    let path = state.join(lock::FILE);
+    match lock::Lock::acquire(state, sink.run_id()) {
         Ok(l) => {
-            if let Some(old) = &l.broke {
-                sink.emit(
-                    Record::new(TOOL, &path.display().to_string(), Kind::Error, "rollback.lock", Level::Warn)
-                        .value("broken")
-                        .extra("owner", old.clone())
-                        .msg(format!("broke the stale lock {} of a run that is no longer running (--break-stale-lock)", path.display())),
+            if let Some(e) = &l.owner_not_written {
+                diag(
+                    TOOL,
+                    "warning",
+                    &format!(
+                        "lock {}: taken, but its owner could not be written ({e}); it is released when this run ends",
+                        path.display()
+                    ),
                 );
             }
             Ok(l)
         }
         Err(refusal) => {
-            let msg = refusal.message(&path);
+            let msg = refusal.message(state);
             let (value, owner) = match &refusal {
-                lock::Refusal::Held { owner, .. } => ("held", owner.clone()),
-                lock::Refusal::Stale { owner, .. } => ("stale", owner.clone()),
+                lock::Refusal::Held { owner } => ("held", owner.clone()),
                 lock::Refusal::Io(_) => ("error", Value::Null),
             };
             diag(TOOL, "error", &msg);

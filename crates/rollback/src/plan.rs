@@ -1,25 +1,14 @@
 //! The rollback plan (runbook §4.3): which steps, with which commands, and
-//! which of them an earlier run already finished.
+//! which of them an earlier run of the same procedure already finished (per
+//! the journal).
 
 use crate::config::{Cmd, Settings};
 use crate::git::{self, Head, Repo, Tag};
-use crate::progress::{self, Progress};
+use crate::journal::{Current, Journal};
+use crate::procedure::{Procedure, Step as Kind};
 use crate::version::validate_tag;
 use canary_core::Level;
 use std::path::{Path, PathBuf};
-
-/// Every step name, rollback's then promotion's (for per-step timeouts).
-pub const STEP_NAMES: &[&str] = &[
-    "stop",
-    "close_positions",
-    "checkout",
-    "sync",
-    "restart",
-    "report",
-    "profile_diff",
-    "deploy",
-    "watch",
-];
 
 /// What a step does.
 #[derive(Debug, Clone)]
@@ -34,11 +23,13 @@ pub enum Action {
     /// `feed` is piped into it (the watch into its gate).
     Start {
         cmd: Cmd,
-        log: PathBuf,
+        /// A file name in the state directory.
+        log: String,
         feed: Option<Cmd>,
     },
-    /// Write the canary report (promotion).
-    Report(PathBuf),
+    /// Write the canary report (promotion): a file name in
+    /// `STATE_DIR/reports`, and its whole path (for the record).
+    Report { name: String, path: PathBuf },
     /// Show the diff from the prod profile to the canary profile (promotion).
     Diff { prod: PathBuf, canary: PathBuf },
 }
@@ -52,7 +43,7 @@ impl Action {
             Action::Checkout(t) => Some(Repo::checkout_argv(&t.name)),
             Action::Start { cmd, .. } => Some(cmd.argv.clone()),
             Action::Diff { prod, canary } => Some(diff_argv(prod, canary)),
-            Action::Report(_) => None,
+            Action::Report { .. } => None,
         }
     }
 }
@@ -70,21 +61,29 @@ pub fn diff_argv(prod: &Path, canary: &Path) -> Vec<String> {
 /// A step of the plan.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub name: &'static str,
+    pub kind: Kind,
     pub action: Action,
     /// Not run, and why (already done, or skipped on request).
     pub skip: Option<String>,
     pub skip_level: Level,
+    /// Cannot run as configured (close positions without a hook): shown in
+    /// the plan, and a preflight finding that refuses `--execute`.
+    pub blocked: Option<String>,
 }
 
 impl Step {
-    pub fn new(name: &'static str, action: Action) -> Step {
+    pub fn new(kind: Kind, action: Action) -> Step {
         Step {
-            name,
+            kind,
             action,
             skip: None,
             skip_level: Level::Ok,
+            blocked: None,
         }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
     }
 
     pub fn skip_if(mut self, reason: Option<String>) -> Step {
@@ -96,38 +95,50 @@ impl Step {
 /// A whole procedure, ready to print or run.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// `rollback` or `promote`: the record-name prefix and progress file.
+    pub procedure: Procedure,
+    /// `rollback` or `promote`: the record-name prefix.
     pub prefix: &'static str,
+    /// A `stop` verdict's stop alone.
+    pub stop_only: bool,
     pub steps: Vec<Step>,
     pub head: Head,
     pub target: Option<Tag>,
     /// How the target was chosen.
     pub target_source: &'static str,
-    /// Progress to keep while executing (`None` for the stop-only plan).
-    pub progress: Option<(PathBuf, Progress)>,
+    /// The procedure's id: the run that began it (this run, or the earlier
+    /// run it resumes).
+    pub proc_id: String,
+    /// The earlier run's procedure this run resumes, if any.
+    pub resumed: Option<Current>,
     /// An earlier run already finished the whole procedure.
     pub completed_before: Option<String>,
     /// Promotion: the verdict acted on, whole, for the canary report.
     pub verdict: Option<serde_json::Value>,
+    /// Promotion: the verdict's ts, recorded in the journal.
+    pub verdict_ts: Option<String>,
 }
 
 /// The stop step alone (a `stop` verdict without --full).
-pub fn stop_only(settings: &Settings, head: Head) -> Plan {
+pub fn stop_only(settings: &Settings, head: Head, run_id: &str) -> Plan {
     Plan {
+        procedure: Procedure::Rollback,
         prefix: "rollback",
+        stop_only: true,
         steps: vec![stop_step(settings)],
         head,
         target: None,
         target_source: "none",
-        progress: None,
+        proc_id: run_id.to_owned(),
+        resumed: None,
         completed_before: None,
         verdict: None,
+        verdict_ts: None,
     }
 }
 
 pub fn stop_step(settings: &Settings) -> Step {
     Step::new(
-        "stop",
+        Kind::Stop,
         Action::Stop {
             stop: settings.stop.clone(),
             status: settings.status.clone(),
@@ -139,19 +150,24 @@ pub fn stop_step(settings: &Settings) -> Step {
 pub fn rollback(
     settings: &Settings,
     repo: &Repo,
-    state_dir: &Path,
+    journal: &Journal,
     explicit: Option<(&str, &'static str)>,
     run_id: &str,
 ) -> Result<Plan, String> {
     if let Some((name, from)) = explicit {
-        validate_tag(name).map_err(|e| format!("{from} '{}': {e}", crate::version::shown(name)))?;
+        let v = validate_tag(name)
+            .map_err(|e| format!("{from} '{}': {e}", crate::version::shown(name)))?;
+        if !v.is_release() {
+            return Err(format!(
+                "{from} {name} is a pre-release, not a release: a rollback goes to a known-good release"
+            ));
+        }
     }
     let tags = repo.tags()?;
     let head = repo.head(&tags)?;
-    let ppath = progress::path(state_dir, "rollback");
     // An earlier run of this same rollback: HEAD is at its target, or still
     // at its starting point while it was unfinished.
-    let resume = progress::load(&ppath).filter(|p| {
+    let resume = journal.current(Procedure::Rollback).filter(|p| {
         let same_target = explicit.is_none_or(|(t, _)| p.to_tag.as_deref() == Some(t));
         let at_to = p.to_commit.as_deref() == Some(head.commit.as_str());
         let at_from = !p.completed && p.from_commit == head.commit;
@@ -163,7 +179,7 @@ pub fn rollback(
             let tag = git::find(&tags, name)
                 .filter(|t| Some(t.commit.as_str()) == p.to_commit.as_deref())
                 .ok_or_else(|| {
-                    format!("tag {name} of the unfinished rollback {} is gone or moved; check the repository, then name the target with --to TAG", p.run_id)
+                    format!("tag {name} of the unfinished rollback {} is gone or moved; check the repository, then name the target with --to TAG", p.proc_id)
                 })?;
             (tag.clone(), "resumed")
         }
@@ -181,73 +197,71 @@ pub fn rollback(
             "previous release by version order",
         ),
     };
-    let progress = resume.clone().unwrap_or_else(|| Progress {
-        run_id: run_id.to_owned(),
-        from_tag: head.release.as_ref().map(|t| t.name.clone()),
-        from_commit: head.commit.clone(),
-        to_tag: Some(target.name.clone()),
-        to_commit: Some(target.commit.clone()),
-        ..Progress::default()
-    });
-    let done_by = |step: &str| {
+    let done_by = |step: Kind| {
         resume
             .as_ref()
             .filter(|p| p.has(step))
-            .map(|p| format!("already done by run {}", p.run_id))
+            .map(|p| format!("already done in rollback {}", p.proc_id))
     };
-    let close = match (&settings.close_positions, done_by("close_positions")) {
-        (_, Some(reason)) => Step::new("close_positions", Action::Run(placeholder())).skip_if(Some(reason)),
+    let close = match (&settings.close_positions, done_by(Kind::ClosePositions)) {
+        (_, Some(reason)) => Step::new(Kind::ClosePositions, Action::Run(placeholder())).skip_if(Some(reason)),
         (_, None) if settings.skip_close_positions => Step {
             skip: Some(
                 "skipped on request (--skip-close-positions): close any open positions by hand in the broker UI; \
-                 the bot has no command for flatten_and_stop (contracts §7.6)"
+                 the bot has no command for flatten_and_stop (see docs/rollback.md)"
                     .into(),
             ),
             skip_level: Level::Warn,
-            ..Step::new("close_positions", Action::Run(placeholder()))
+            ..Step::new(Kind::ClosePositions, Action::Run(placeholder()))
         },
-        (Some(cmd), None) => Step::new("close_positions", Action::Run(cmd.clone())),
-        (None, None) => {
-            return Err(
+        (Some(cmd), None) => Step::new(Kind::ClosePositions, Action::Run(cmd.clone())),
+        (None, None) => Step {
+            blocked: Some(
                 "closing positions is not configured: the bot has no command-line entry point for \
-                 flatten_and_stop (contracts §7.6) and the TUI panic key is gone; pass \
+                 flatten_and_stop and the TUI panic key is gone (see docs/rollback.md); pass \
                  --close-positions-cmd CMD (your own hook), or --skip-close-positions to close them \
                  by hand in the broker UI"
                     .into(),
-            );
-        }
+            ),
+            ..Step::new(Kind::ClosePositions, Action::Run(placeholder()))
+        },
     };
     let at_target = (head.commit == target.commit)
         .then(|| format!("the repository is already at {}", target.name));
-    let log = state_dir.join("restart.log");
     let steps = vec![
-        stop_step(settings),
+        stop_step(settings).skip_if(done_by(Kind::Stop)),
         close,
-        Step::new("checkout", Action::Checkout(target.clone())).skip_if(at_target),
-        Step::new("sync", Action::Run(settings.sync.clone())).skip_if(done_by("sync")),
+        Step::new(Kind::Checkout, Action::Checkout(target.clone())).skip_if(at_target),
+        Step::new(Kind::Sync, Action::Run(settings.sync.clone())).skip_if(done_by(Kind::Sync)),
         Step::new(
-            "restart",
+            Kind::Restart,
             Action::Start {
                 cmd: settings.restart.clone(),
-                log,
+                log: "restart.log".into(),
                 feed: None,
             },
         )
-        .skip_if(done_by("restart")),
+        .skip_if(done_by(Kind::Restart)),
     ];
     let completed_before = resume
         .as_ref()
         .filter(|p| p.completed)
-        .map(|p| p.run_id.clone());
+        .map(|p| p.proc_id.clone());
     Ok(Plan {
+        procedure: Procedure::Rollback,
         prefix: "rollback",
+        stop_only: false,
         steps,
         head,
         target: Some(target),
         target_source: source,
-        progress: Some((ppath, progress)),
+        proc_id: resume
+            .as_ref()
+            .map_or_else(|| run_id.to_owned(), |p| p.proc_id.clone()),
+        resumed: resume,
         completed_before,
         verdict: None,
+        verdict_ts: None,
     })
 }
 

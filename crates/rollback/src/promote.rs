@@ -4,13 +4,14 @@
 
 use crate::config::Settings;
 use crate::git::Repo;
+use crate::journal::Journal;
 use crate::plan::{Action, Plan, Step, stop_step};
-use crate::progress::{self, Progress};
+use crate::procedure::{Procedure, Step as Kind};
+use crate::safefs::StateDir;
 use crate::steps::{Done, record};
 use crate::trigger::Verdict;
 use canary_core::Level;
 use serde_json::{Value, json};
-use std::path::Path;
 
 /// The promotion plan. A promotion is keyed on what it promotes — HEAD's
 /// commit (and release tag), recorded in the progress file — never on the
@@ -21,7 +22,8 @@ use std::path::Path;
 pub fn plan(
     settings: &Settings,
     repo: &Repo,
-    state_dir: &Path,
+    state_dir: &std::path::Path,
+    journal: &Journal,
     verdict: &Verdict,
     run_id: &str,
 ) -> Result<Plan, String> {
@@ -29,13 +31,14 @@ pub fn plan(
     let head = repo.head(&tags)?;
     let ts = verdict.record.ts;
     let ts_text = ts.to_string();
-    let ppath = progress::path(state_dir, "promote");
-    let resume = progress::load(&ppath).filter(|p| p.from_commit == head.commit);
-    let done_by = |step: &str| {
+    let resume = journal
+        .current(Procedure::Promote)
+        .filter(|p| p.from_commit == head.commit);
+    let done_by = |step: Kind| {
         resume
             .as_ref()
             .filter(|p| p.has(step))
-            .map(|p| format!("already done by run {}", p.run_id))
+            .map(|p| format!("already done in promotion {}", p.proc_id))
     };
     let stamp = ts.strftime("%Y%m%dT%H%M%SZ").to_string();
     let profiles = repo.dir.join("config").join("profiles");
@@ -53,56 +56,60 @@ pub fn plan(
     };
     let steps = vec![
         Step::new(
-            "report",
-            Action::Report(
-                state_dir
+            Kind::Report,
+            Action::Report {
+                name: format!("canary-report-{stamp}.json"),
+                path: state_dir
                     .join("reports")
                     .join(format!("canary-report-{stamp}.json")),
-            ),
+            },
         )
-        .skip_if(done_by("report")),
-        Step::new("profile_diff", Action::Diff { prod, canary }).skip_if(done_by("profile_diff")),
-        stop_step(settings),
+        .skip_if(done_by(Kind::Report)),
+        Step::new(Kind::ProfileDiff, Action::Diff { prod, canary })
+            .skip_if(done_by(Kind::ProfileDiff)),
+        stop_step(settings).skip_if(done_by(Kind::Stop)),
         Step::new(
-            "deploy",
+            Kind::Deploy,
             Action::Start {
                 cmd: settings.deploy.clone(),
-                log: state_dir.join("deploy.log"),
+                log: "deploy.log".into(),
                 feed: None,
             },
         )
-        .skip_if(done_by("deploy")),
+        .skip_if(done_by(Kind::Deploy)),
         Step::new(
-            "watch",
+            Kind::Watch,
             Action::Start {
                 cmd: watch_cmd,
-                log: state_dir.join(format!("watch-{stamp}.ndjson")),
+                log: format!("watch-{stamp}.ndjson"),
                 feed,
             },
         )
-        .skip_if(done_by("watch")),
+        .skip_if(done_by(Kind::Watch)),
     ];
-    let progress = resume.clone().unwrap_or_else(|| Progress {
-        run_id: run_id.to_owned(),
-        from_tag: head.release.as_ref().map(|t| t.name.clone()),
-        from_commit: head.commit.clone(),
-        verdict_ts: Some(ts_text),
-        ..Progress::default()
-    });
     Ok(Plan {
+        procedure: Procedure::Promote,
         prefix: "promote",
+        stop_only: false,
         steps,
         head,
         target: None,
         target_source: "none",
-        progress: Some((ppath, progress)),
-        completed_before: resume.filter(|p| p.completed).map(|p| p.run_id),
+        proc_id: resume
+            .as_ref()
+            .map_or_else(|| run_id.to_owned(), |p| p.proc_id.clone()),
+        completed_before: resume
+            .as_ref()
+            .filter(|p| p.completed)
+            .map(|p| p.proc_id.clone()),
+        resumed: resume,
         verdict: serde_json::to_value(&verdict.record).ok(),
+        verdict_ts: Some(ts_text),
     })
 }
 
 /// Write the canary report: the verdict and its window evidence, as JSON.
-pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, path: &Path) -> Done {
+pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, state: &StateDir, name: &str) -> Done {
     let started = jiff::Timestamp::now();
     let verdict = plan.verdict.clone().unwrap_or(Value::Null);
     let report = json!({
@@ -117,13 +124,12 @@ pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, path: &Path) -> Done 
         "reasons": verdict.get("reasons"),
         "verdict": verdict,
     });
-    let written = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| {
-            let body = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
-            std::fs::write(path, body)
-        });
+    let dir = state.subdir("reports");
+    let path = state.join("reports").join(name);
+    let written = dir.and_then(|d| {
+        let body = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
+        d.write_atomic(name, &body)
+    });
     let rec = record(plan, step, repo, "", Level::Ok)
         .extra("started", started.to_string())
         .extra("ended", jiff::Timestamp::now().to_string());
@@ -132,6 +138,7 @@ pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, path: &Path) -> Done 
             ok: true,
             record: with_status(rec, "done", Level::Ok)
                 .msg(format!("canary report written to {}", path.display())),
+            unit_state: None,
         },
         Err(e) => Done {
             ok: false,
@@ -139,6 +146,7 @@ pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, path: &Path) -> Done 
                 "writing the canary report {} failed: {e}",
                 path.display()
             )),
+            unit_state: None,
         },
     }
 }

@@ -6,6 +6,7 @@ use crate::TOOL;
 use crate::config::Settings;
 use crate::git::Repo;
 use crate::plan::{Action, Plan, Step};
+use crate::procedure::{Procedure, Step as S};
 use canary_core::{Kind, Level, Record};
 use serde_json::json;
 
@@ -34,11 +35,12 @@ fn argv_of(step: Option<&Step>) -> String {
         .unwrap_or_default()
 }
 
-fn find<'a>(plan: &'a Plan, name: &str) -> Option<&'a Step> {
-    plan.steps.iter().find(|s| s.name == name)
+fn find(plan: &Plan, kind: S) -> Option<&Step> {
+    plan.steps.iter().find(|s| s.kind == kind)
 }
 
-/// The state after `step` failed, and the operator's next action.
+/// The state after `step` failed, and the operator's next action. One arm
+/// per step, no catch-all: a new step must say its own.
 pub fn failure(plan: &Plan, step: &Step, settings: &Settings, repo: &Repo) -> (String, String) {
     let from = plan.head.label();
     let to = plan
@@ -48,44 +50,46 @@ pub fn failure(plan: &Plan, step: &Step, settings: &Settings, repo: &Repo) -> (S
         .unwrap_or_default();
     let dir = repo.dir.display();
     let log = match &step.action {
-        Action::Start { log, .. } => log.display().to_string(),
+        Action::Start { log, .. } => log.clone(),
         _ => String::new(),
     };
-    let rerun = "then re-run the same command with a fresh verdict (one older than --max-verdict-age is refused; --force for a rollback): finished steps are not repeated";
-    let (state, next) = match (plan.prefix, step.name) {
-        ("rollback", "stop") => (
-            format!("the canary may still be running; nothing else was changed (positions untouched, repository still at {from})"),
-            format!("stop the canary by hand (the stop command was: {}), {rerun}", argv_of(Some(step))),
+    let argv = argv_of(Some(step));
+    let rerun = "then re-run the same command with a fresh verdict (one older than --max-verdict-age is refused; --force for a rollback): finished steps are not repeated (see docs/rollback.md)";
+    let promote = plan.procedure == Procedure::Promote;
+    match step.kind {
+        S::Stop if promote => (
+            "the canary may still be running; production was not deployed".into(),
+            format!("make sure the canary is stopped (the stop command was: `{argv}`; see docs/rollback.md, \"The stop step\"), {rerun}"),
         ),
-        ("rollback", "close_positions") => (
+        S::Stop => (
+            format!("the canary may still be running; nothing else was changed (positions untouched, repository still at {from})"),
+            format!("make sure the canary is stopped (the stop command was: `{argv}`; see docs/rollback.md, \"The stop step\"), {rerun}"),
+        ),
+        S::ClosePositions => (
             format!("the canary is stopped; open positions may remain; the repository is still at {from}"),
             "close the positions in the broker UI, then re-run with --skip-close-positions (or fix the hook and re-run)".into(),
         ),
-        ("rollback", "checkout") => (
+        S::Checkout => (
             format!("the canary is stopped and positions were handled, but the repository is still at {from}: the checkout of {to} failed"),
             format!("look at `git -C {dir} status` (local changes block a checkout), fix it, {rerun}"),
         ),
-        ("rollback", "sync") => (
+        S::Sync => (
             format!("the repository is at {to} but its dependencies are not synced; nothing was restarted: the bot is not running"),
-            format!("fix the sync (run `{}` in {dir}), {rerun}", argv_of(Some(step))),
+            format!("fix the sync (run `{argv}` in {dir}), {rerun}"),
         ),
-        ("rollback", _) => (
+        S::Restart => (
             format!("the repository is at {to} and synced, but the bot did not start with the prod profile: nothing is trading"),
-            format!("start it by hand (`{}` in {dir}; its output is in {log}), or fix the command and re-run", argv_of(Some(step))),
+            format!("start it by hand (`{argv}` in {dir}; its output is in STATE_DIR/{log}), or fix the command and re-run"),
         ),
-        ("promote", "report" | "profile_diff") => (
+        S::Report | S::ProfileDiff => (
             "nothing was changed: the canary is still running".into(),
-            format!("fix the cause above (report directory, profile paths: {}), {rerun}", argv_of(find(plan, "profile_diff"))),
+            format!("fix the cause above (report directory, profile paths: {}), {rerun}", argv_of(find(plan, S::ProfileDiff))),
         ),
-        ("promote", "stop") => (
-            "the canary may still be running; production was not deployed".into(),
-            format!("stop the canary by hand (`{}`), {rerun}", argv_of(Some(step))),
-        ),
-        ("promote", "deploy") => (
+        S::Deploy => (
             "the canary is stopped but production did not start: nothing is trading".into(),
-            format!("start production by hand (`{}` in {dir}; output in {log}), or fix the command and re-run", argv_of(Some(step))),
+            format!("start production by hand (`{argv}` in {dir}; output in STATE_DIR/{log}), or fix the command and re-run"),
         ),
-        _ => (
+        S::Watch => (
             "production is deployed, but the one-hour post-promotion watch did not start".into(),
             format!(
                 "start it by hand: `{} | {}` — and watch it for an hour",
@@ -93,8 +97,7 @@ pub fn failure(plan: &Plan, step: &Step, settings: &Settings, repo: &Repo) -> (S
                 settings.watch_gate.as_ref().map(|g| g.argv.join(" ")).unwrap_or_default()
             ),
         ),
-    };
-    (state, next)
+    }
 }
 
 pub fn failed(
@@ -123,13 +126,17 @@ pub fn success(plan: &Plan, repo: &Repo, execute: bool, finished: &[&str]) -> Re
     let to = plan.target.as_ref().map(|t| t.name.as_str()).unwrap_or("");
     let snapshot = "a snapshot made without the lock: --execute takes the lock and plans again";
     let (outcome, msg) = match (execute, plan.prefix, &plan.completed_before) {
+        (true, "rollback", None) if plan.stop_only => (
+            "done",
+            "the canary is stopped; the rest of the rollback was not run (a stop verdict): investigate, then roll back with --full or --force if needed".to_owned(),
+        ),
         (false, "rollback", Some(run)) => (
             "already-done",
-            format!("dry run: the rollback to {to} was already completed by run {run}; nothing would run, not even the stop ({snapshot})"),
+            format!("dry run: the rollback to {to} was already completed (rollback {run}); nothing would run, not even the stop ({snapshot})"),
         ),
         (false, _, Some(run)) => (
             "already-done",
-            format!("dry run: {} was already promoted by run {run}; nothing would run, not even the stop ({snapshot})", plan.head.label()),
+            format!("dry run: {} was already promoted (promotion {run}); nothing would run, not even the stop ({snapshot})", plan.head.label()),
         ),
         (false, _, None) if all_skipped => (
             "already-done",
@@ -144,19 +151,22 @@ pub fn success(plan: &Plan, repo: &Repo, execute: bool, finished: &[&str]) -> Re
         ),
         (true, "rollback", Some(run)) => (
             "already-done",
-            format!("the rollback to {to} was already completed by run {run}; the repository is at {to}: nothing was run, not even the stop (it could hit the production bot the rollback restarted)"),
-        ),
-        (true, "rollback", None) if plan.target.is_none() => (
-            "done",
-            "the canary is stopped; the rest of the rollback was not run (a stop verdict): investigate, then roll back with --full or --force if needed".to_owned(),
+            format!("the rollback to {to} was already completed (rollback {run}); the repository is at {to}: nothing was run, not even the stop (it could hit the production bot the rollback restarted)"),
         ),
         (true, "rollback", None) => (
             "done",
-            format!("rolled back from {} to {to} and restarted with the prod profile", plan.head.label()),
+            match &plan.resumed {
+                Some(c) => format!(
+                    "rolled back from {} to {to} and restarted with the prod profile (rollback {} resumed)",
+                    c.from_tag.clone().unwrap_or_else(|| crate::git::short(&c.from_commit).to_owned()),
+                    c.proc_id
+                ),
+                None => format!("rolled back from {} to {to} and restarted with the prod profile", plan.head.label()),
+            },
         ),
         (true, _, Some(run)) => (
             "already-done",
-            format!("{} ({}) was already promoted by run {run}: nothing was run, not even the stop (production is deployed; a second deploy would start a second production bot)", plan.head.label(), crate::git::short(&plan.head.commit)),
+            format!("{} ({}) was already promoted (promotion {run}): nothing was run, not even the stop (production is deployed; a second deploy would start a second production bot)", plan.head.label(), crate::git::short(&plan.head.commit)),
         ),
         (true, _, None) => (
             "done",

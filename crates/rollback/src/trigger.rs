@@ -59,7 +59,33 @@ pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io
                 intake.malformed += 1;
             }
             Input::Record(rec) => {
-                if rec.kind != Kind::Verdict || rec.name != "judge.verdict" {
+                // Only judge's verdicts act. Anything else — another tool's
+                // verdict-shaped record, judge's other records — is refused
+                // with a record, never silently taken or dropped.
+                let problem = if rec.tool != "judge" {
+                    Some((
+                        "tool",
+                        Value::String(rec.tool.clone()),
+                        "is not \"judge\": only judge's verdicts act",
+                    ))
+                } else if rec.kind != Kind::Verdict {
+                    Some(("kind", json!(rec.kind), "is not \"verdict\""))
+                } else if rec.name != "judge.verdict" {
+                    Some((
+                        "name",
+                        Value::String(rec.name.clone()),
+                        "is not \"judge.verdict\"",
+                    ))
+                } else {
+                    None
+                };
+                if let Some((field, value, why)) = problem {
+                    let rej = rejected(&rec, source, field, &value, why, Level::Unknown);
+                    if intake.rejected < 10 {
+                        diag(TOOL, "error", &format!("{source}: {}", rej.msg));
+                    }
+                    intake.problems.push(*rej);
+                    intake.rejected += 1;
                     continue;
                 }
                 match validate(*rec, source) {
@@ -141,17 +167,17 @@ fn validate(rec: Record, source: &str) -> Result<Verdict, Box<Record>> {
             ));
         }
     };
+    // Only the overall verdict acts: a per-target verdict judges one
+    // instance of a fleet, not the canary.
     let overall = match get("scope") {
-        Value::Null => false,
         Value::String(s) if s == "overall" => true,
-        Value::String(s) if s == "target" => false,
         other => {
             return Err(rejected(
                 &rec,
                 source,
                 "scope",
                 &other,
-                "is not \"overall\" or \"target\"",
+                "is not \"overall\": only judge's overall verdict acts",
                 Level::Unknown,
             ));
         }
@@ -196,27 +222,10 @@ fn validate(rec: Record, source: &str) -> Result<Verdict, Box<Record>> {
     })
 }
 
-/// The verdict to act on: the last overall one; with none, the last verdict,
-/// provided every verdict is about the same target (one instance watched over
-/// time). Several targets and no overall verdict is ambiguous.
+/// The verdict to act on: the last overall one (only overall verdicts pass
+/// validation).
 pub fn pick(verdicts: &[Verdict]) -> Result<Option<&Verdict>, String> {
-    if let Some(v) = verdicts.iter().rev().find(|v| v.overall) {
-        return Ok(Some(v));
-    }
-    let Some(last) = verdicts.last() else {
-        return Ok(None);
-    };
-    if verdicts
-        .iter()
-        .any(|v| v.record.target != last.record.target)
-    {
-        return Err(
-            "verdicts for several targets and no overall verdict: act on which? \
-             feed judge's overall verdict (\"scope\":\"overall\")"
-                .into(),
-        );
-    }
-    Ok(Some(last))
+    Ok(verdicts.iter().rev().find(|v| v.overall))
 }
 
 /// How far ahead of this host's clock a verdict may be dated (clock skew
@@ -292,6 +301,11 @@ mod tests {
     use super::*;
 
     fn line(extra: &str) -> String {
+        let extra = if extra.contains("scope") {
+            extra.to_owned()
+        } else {
+            format!(r#"{extra},"scope":"overall""#)
+        };
         format!(
             r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"judge","target":"fleet","kind":"verdict","name":"judge.verdict","level":"crit","value":null,"msg":"m"{extra}}}"#
         )
@@ -323,9 +337,9 @@ mod tests {
     #[test]
     fn wrong_types_and_unknown_decisions_are_rejected_bad_lines_skipped() {
         let i = intake(&[
-            line(r#","decision":7"#),
+            line(r#","decision":7,"scope":"overall""#),
             "{not json".into(),
-            line(r#","decision":"rollback; reboot""#),
+            line(r#","decision":"rollback; reboot","scope":"overall""#),
             line(r#","decision":"rollback","scope":["overall"]"#),
             line(r#","decision":"rollback","to_tag":"v1.3.0","scope":"overall""#),
         ]);
@@ -355,15 +369,20 @@ mod tests {
     }
 
     #[test]
-    fn picks_overall_then_single_target() {
+    fn only_judges_overall_verdicts_act() {
         let i = intake(&[
             line(r#","decision":"continue","scope":"overall""#),
             line(r#","decision":"rollback","scope":"target""#),
+            line(r#","decision":"rollback","scope":null"#),
+            line(r#","decision":"promote","scope":"overall""#)
+                .replace(r#""tool":"judge""#, r#""tool":"probe-health""#),
+            line(r#","decision":"rollback","scope":"overall""#)
+                .replace(r#""kind":"verdict""#, r#""kind":"sample""#),
         ]);
+        assert_eq!(i.rejected, 4);
+        let fields: Vec<&Value> = i.problems.iter().map(|p| &p.extra["field"]).collect();
+        assert_eq!(fields, ["scope", "scope", "tool", "kind"]);
         let v = pick(&i.verdicts).expect("ok").expect("one");
         assert_eq!(v.decision, Decision::Continue);
-        let other = line(r#","decision":"rollback""#).replace("fleet", "other");
-        let i = intake(&[line(r#","decision":"stop""#), other]);
-        assert!(pick(&i.verdicts).is_err());
     }
 }

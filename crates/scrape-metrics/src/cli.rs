@@ -11,8 +11,10 @@ use std::time::Duration;
 /// and guard-trip counts, as NDJSON records.
 ///
 /// Direct mode (default) scrapes the bot's /metrics: one shot gives lifetime
-/// signals; `--every`/`--window` or `--state` give windowed ones computed as
-/// PromQL would. Prometheus mode runs the runbook's queries verbatim.
+/// signals; `--every`/`--window` or `--state` give windowed ones from exact
+/// counter deltas. Prometheus mode computes the same exact deltas from the
+/// raw samples Prometheus stored, and reports the runbook's verbatim
+/// queries beside them.
 ///
 /// The bot double-cumulates its histogram buckets today: scrape-metrics
 /// detects and corrects it (see --buckets) and says so in every record it
@@ -20,7 +22,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "scrape-metrics", version, after_help = EXAMPLES)]
 pub struct Cli {
-    /// The bot's metrics endpoint.
+    /// The bot's metrics endpoint (given the bot's base URL, /metrics is appended).
     #[arg(
         long,
         default_value = "http://localhost:8080/metrics",
@@ -44,8 +46,8 @@ pub struct Cli {
     #[arg(long, requires = "prometheus")]
     pub fleet: bool,
 
-    /// Scrape again every DUR; windowed signals once two scrapes are in the window.
-    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    /// Scrape again every DUR (at least 1s); windowed signals once two scrapes are in the window.
+    #[arg(long, value_parser = canary_core::rounds::parse_every, value_name = "DUR")]
     pub every: Option<Duration>,
 
     /// With --every: stop after N rounds (default: until killed).
@@ -68,7 +70,7 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = BucketMode::Auto)]
     pub buckets: BucketMode,
 
-    /// Give up on a request after this long.
+    /// Give up on a request after this long; in Prometheus mode, on the whole round.
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DUR")]
     pub timeout: Duration,
 

@@ -33,6 +33,8 @@ pub struct LineError {
     pub msg: String,
     /// The start of the offending line, for the operator.
     pub snippet: String,
+    /// The whole body is in doubt, not just this line.
+    pub fatal: bool,
 }
 
 /// What a parse saw besides the samples it handed out.
@@ -65,10 +67,21 @@ const TYPES: [&str; 9] = [
 pub fn parse<'a>(body: &'a [u8], mut on_sample: impl FnMut(Sample<'a>)) -> Summary {
     let mut summary = Summary::default();
     let mut seen: HashSet<u64> = HashSet::new();
+    // `# EOF` ends an OpenMetrics body; in the 0.0.4 text format the bot
+    // serves it is a comment. Text after it is read as 0.0.4 reads it (a
+    // body cut there would hide every line after it, e.g. the failures),
+    // and the early `# EOF` is an error that puts the whole body in doubt.
+    let mut eof_at: Option<(usize, String)> = None;
+    let mut eof_seen = false;
     let error = |summary: &mut Summary, line: usize, raw: &[u8], msg: String| {
         if summary.errors.len() < MAX_ERRORS {
             let snippet: String = String::from_utf8_lossy(raw).chars().take(120).collect();
-            summary.errors.push(LineError { line, msg, snippet });
+            summary.errors.push(LineError {
+                line,
+                msg,
+                snippet,
+                fatal: false,
+            });
         } else {
             summary.errors_dropped += 1;
         }
@@ -85,12 +98,21 @@ pub fn parse<'a>(body: &'a [u8], mut on_sample: impl FnMut(Sample<'a>)) -> Summa
             continue;
         }
         summary.lines += 1;
+        if let Some((at, snippet)) = eof_at.take() {
+            summary.errors.push(LineError {
+                line: at,
+                msg: "# EOF before the end of the body: the lines after it are read, but the body is not one exposition".into(),
+                snippet,
+                fatal: true,
+            });
+        }
         if let Some(comment) = text.strip_prefix('#') {
             if let Err(msg) = check_comment(comment) {
                 error(&mut summary, line_no, raw, msg);
             }
-            if comment.trim() == "EOF" {
-                break;
+            if comment.trim() == "EOF" && !eof_seen {
+                eof_seen = true;
+                eof_at = Some((line_no, text.to_owned()));
             }
             continue;
         }

@@ -1,5 +1,5 @@
 //! Classic-histogram validation, and the repair of the bot's double-cumulated
-//! buckets (contracts §2.3): never a quantile from broken buckets, silently.
+//! buckets (docs/scrape-metrics.md): never a quantile from broken buckets, silently.
 
 use crate::promql::Bucket;
 use crate::snapshot::Histogram;
@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn the_bots_verified_single_observation_is_proven_and_corrected() {
-        // contracts §2.3: one observation of 0.2 s → 0,0,0,0,0,0,1,2,3,4,5,6 and +Inf 1.
+        // The bot today: one observation of 0.2 s → 0,0,0,0,0,0,1,2,3,4,5,6 and +Inf 1.
         let bounds = [
             0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
         ];

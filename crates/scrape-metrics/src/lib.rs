@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod counters;
 pub mod exposition;
 pub mod histogram;
+pub mod input;
 mod lossless;
 pub mod prom_mode;
 pub mod prometheus;
@@ -13,6 +15,7 @@ pub mod promql;
 pub mod signals;
 pub mod snapshot;
 pub mod state;
+pub mod window;
 
 use canary_core::duration::format_duration;
 use canary_core::http::{self, HttpOptions};
@@ -31,11 +34,22 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         timeout: cli.timeout,
         max_body: cli.max_body,
     };
+    let (url, rewritten) = input::metrics_url(&cli.url);
+    if rewritten && cli.prometheus.is_none() && cli.file.is_none() {
+        diag(
+            TOOL,
+            "warning",
+            &format!(
+                "--url {} is the bot's base URL; scraping {url} (the bot serves only exact paths)",
+                cli.url
+            ),
+        );
+    }
     let target = match (&cli.prometheus, &cli.file, &cli.instance) {
         (Some(_), _, Some(instance)) => instance.clone(),
         (Some(p), _, None) => p.trim_end_matches('/').to_owned(),
         (None, Some(f), _) => f.display().to_string(),
-        (None, None, _) => cli.url.clone(),
+        (None, None, _) => url.clone(),
     };
     let source = if cli.prometheus.is_some() {
         "prometheus"
@@ -56,7 +70,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
     canary_core::rounds::run(out, cli.every, cli.count, || {
         let records = match &cli.prometheus {
             Some(base) => prometheus_round(cli, &ctx, base, opts),
-            None => direct_round(cli, &ctx, opts, &mut history, keep_ms),
+            None => direct_round(cli, &url, &ctx, opts, &mut history, keep_ms),
         };
         if let Some(path) = &cli.state {
             state::save(path, &target, &history)?;
@@ -75,8 +89,15 @@ fn prometheus_round(cli: &Cli, ctx: &Ctx<'_>, base: &str, opts: HttpOptions) -> 
         fleet: cli.fleet,
         range: format_duration(cli.window),
         guard_range: format_duration(cli.guard_window),
+        window: cli.window,
+        guard_window: cli.guard_window,
     };
-    prom_mode::evaluate(ctx, &prometheus::Prom { base, opts }, &scope, cli.buckets)
+    let prom = prometheus::Prom {
+        base,
+        opts,
+        deadline: std::time::Instant::now() + cli.timeout,
+    };
+    prom_mode::evaluate(ctx, &prom, &scope, cli.buckets)
 }
 
 /// A PromQL string literal: double-quoted, with `\` and `"` escaped.
@@ -94,7 +115,7 @@ fn now_ms() -> i64 {
 }
 
 /// Fetch the exposition body, or the one record saying why there is none.
-fn fetch(cli: &Cli, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u8>, Box<Record>> {
+fn fetch(cli: &Cli, url: &str, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u8>, Box<Record>> {
     let fail = |why: String, reason: &str| {
         diag(TOOL, "error", &format!("{}: {why}", ctx.target));
         Box::new(
@@ -104,15 +125,21 @@ fn fetch(cli: &Cli, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u8>, Box<Rec
         )
     };
     if let Some(path) = &cli.file {
+        if path.as_os_str() != "-" {
+            return input::read_capped(path, opts.max_body).map_err(|why| {
+                let reason = if why.contains("cap") {
+                    "too-large"
+                } else {
+                    "unreadable"
+                };
+                fail(why, reason)
+            });
+        }
         let mut body = Vec::new();
-        let read = if path.as_os_str() == "-" {
-            std::io::stdin()
-                .lock()
-                .take(opts.max_body + 1)
-                .read_to_end(&mut body)
-        } else {
-            std::fs::File::open(path).and_then(|f| f.take(opts.max_body + 1).read_to_end(&mut body))
-        };
+        let read = std::io::stdin()
+            .lock()
+            .take(opts.max_body + 1)
+            .read_to_end(&mut body);
         return match read {
             Err(e) => Err(fail(format!("cannot read: {e}"), "unreadable")),
             Ok(_) if body.len() as u64 > opts.max_body => Err(fail(
@@ -123,7 +150,7 @@ fn fetch(cli: &Cli, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u8>, Box<Rec
         };
     }
     let resp =
-        http::get(&cli.url, &opts).map_err(|e| fail(format!("GET failed: {e}"), "unreachable"))?;
+        http::get(url, &opts).map_err(|e| fail(format!("GET failed: {e}"), "unreachable"))?;
     match resp.status {
         200 => Ok(resp.body),
         404 if String::from_utf8_lossy(&resp.body).contains("Metrics endpoint disabled") => Err(fail(
@@ -138,12 +165,13 @@ fn fetch(cli: &Cli, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u8>, Box<Rec
 
 fn direct_round(
     cli: &Cli,
+    url: &str,
     ctx: &Ctx<'_>,
     opts: HttpOptions,
     history: &mut Vec<Snapshot>,
     keep_ms: i64,
 ) -> Vec<Record> {
-    let body = match fetch(cli, ctx, opts) {
+    let body = match fetch(cli, url, ctx, opts) {
         Ok(b) => b,
         Err(rec) => return vec![*rec],
     };
@@ -154,24 +182,23 @@ fn direct_round(
     records.extend(signals::samples(ctx, &snap));
     records.extend(signals::histogram_checks(ctx, &snap));
     let windowed = cli.every.is_some() || cli.state.is_some();
-    if windowed {
-        // A counter that went backwards across runs is a restart, handled
-        // as a reset; a clock that went backwards is not: drop the future.
+    if windowed && counters::is_empty(&snap) {
+        // No counter at all: no evidence for the window (and never a restart).
+        records.extend(signals::lifetime(ctx, &snap));
+    } else if windowed {
+        // A clock that went backwards drops the scrapes now in the future.
         history.retain(|s| s.t_ms < snap.t_ms);
         history.push(snap);
         let newest = history.last().map_or(0, |s| s.t_ms);
-        history.retain(|s| s.t_ms >= newest - keep_ms);
-        let in_window = history
+        // Keep the longer window, and the one scrape before it: the baseline.
+        let oldest_kept = history
             .iter()
-            .filter(|s| s.t_ms >= newest - cli.window.as_millis() as i64)
-            .count();
-        if in_window >= 2 {
-            records.extend(signals::windowed(
-                ctx,
-                history,
-                cli.window,
-                cli.guard_window,
-            ));
+            .rposition(|s| s.t_ms < newest - keep_ms)
+            .unwrap_or(0);
+        history.drain(..oldest_kept);
+        let rates = counters::Span::of(history, newest, cli.window.as_millis() as i64);
+        if rates.usable() {
+            records.extend(window::windowed(ctx, history, cli.window, cli.guard_window));
         } else if let Some(last) = history.last() {
             records.extend(signals::lifetime(ctx, last));
         }
@@ -201,9 +228,10 @@ fn parse_errors(ctx: &Ctx<'_>, scrape: &snapshot::Scrape) -> Vec<Record> {
         .errors
         .iter()
         .map(|e| {
-            let relevant = [ORDERS, GUARD_TRIPS, BROKER_LATENCY]
-                .iter()
-                .any(|n| e.snippet.contains(n));
+            let relevant = e.fatal
+                || [ORDERS, GUARD_TRIPS, BROKER_LATENCY]
+                    .iter()
+                    .any(|n| e.snippet.contains(n));
             let level = if relevant {
                 Level::Unknown
             } else {
@@ -217,7 +245,9 @@ fn parse_errors(ctx: &Ctx<'_>, scrape: &snapshot::Scrape) -> Vec<Record> {
                     "line {}: {}{}",
                     e.line,
                     e.msg,
-                    if relevant {
+                    if e.fatal {
+                        " (the signals may be incomplete)"
+                    } else if relevant {
                         " (a series the signals read: they may be incomplete)"
                     } else {
                         ""

@@ -71,3 +71,22 @@ pub mod pairs {
             .collect::<Result<_, D::Error>>()
     }
 }
+
+pub mod map {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(v: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
+        v.iter()
+            .map(|(k, x)| (k.clone(), to_value(*x)))
+            .collect::<BTreeMap<String, Value>>()
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+        BTreeMap::<String, Value>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| Ok((k, from_value(&v)?)))
+            .collect()
+    }
+}

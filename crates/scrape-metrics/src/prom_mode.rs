@@ -1,18 +1,27 @@
 //! Prometheus mode's records: the same signal and sample records as direct
-//! mode, from the verbatim queries, per group (one instance, or each
-//! instance of a fleet).
+//! mode, per group (one instance, or each instance of a fleet).
+//!
+//! The runbook's PromQL, run verbatim, misses every series born inside the
+//! window: the bot creates a counter series at its first increment, and
+//! `rate()` needs two samples of a series, so that first increment is never
+//! seen (4.7 % OK against a true 5.2 % WARN). So the values are computed
+//! from the raw samples Prometheus stored (`counter[range]` at one
+//! instant), rebuilt into one scrape per timestamp, with the exact deltas of
+//! direct mode: a series absent from a scrape in which the bot answered
+//! counts as 0 there, so one born inside the window counts from zero. The
+//! verbatim runbook value is reported beside it (`verbatim`, or
+//! `verbatim_ms` for the p95).
 
 use crate::histogram::BucketMode;
-use crate::prometheus::{
-    Element, Prom, QueryError, Scope, broken_series, corrected_p95, group, wants_correction,
-};
-use crate::signals::{Ctx, Evidence, Sig, Span};
-use canary_core::thresholds;
+use crate::prometheus::{Element, Prom, QueryError, Scope, Series, broken_series, group};
+use crate::signals::{Ctx, Sig, Span};
+use crate::snapshot::{BROKER_LATENCY, Counter, Histogram, Labels, Snapshot};
 use canary_core::{Kind, Level, Record, diag};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 type Answer = Result<Vec<Element>, QueryError>;
+type Raw = Result<Vec<Series>, QueryError>;
 
 fn sums(answer: &Answer, fleet: bool) -> BTreeMap<String, f64> {
     answer
@@ -41,16 +50,12 @@ pub fn evaluate(base: &Ctx<'_>, prom: &Prom<'_>, scope: &Scope, mode: BucketMode
     let fleet = scope.fleet;
     let answers: BTreeMap<&str, (String, Answer)> = [
         ("err", scope.error_rate()),
-        ("orders", scope.order_rate()),
         ("retry", scope.retry_rate()),
         ("p95", scope.p95()),
         ("raw", scope.raw_buckets()),
-        ("rates", scope.bucket_rates()),
         ("trips", scope.guard_trips()),
-        ("nonrec", scope.nonrecoverable_trips()),
         ("order_totals", scope.order_totals()),
         ("trip_totals", scope.trip_totals()),
-        ("coverage", scope.guard_coverage()),
     ]
     .into_iter()
     .map(|(k, q)| {
@@ -58,12 +63,28 @@ pub fn evaluate(base: &Ctx<'_>, prom: &Prom<'_>, scope: &Scope, mode: BucketMode
         (k, (q, a))
     })
     .collect();
+    let raw: BTreeMap<&str, (String, Raw)> = scope
+        .raw()
+        .into_iter()
+        .map(|(k, q)| {
+            let a = prom.matrix(&q);
+            (k, (q, a))
+        })
+        .collect();
     let mut out = Vec::new();
-    for (_, a) in answers.values() {
-        if let Err(e) = a {
-            out.push(fetch_error(base, e));
+    let errors = answers
+        .values()
+        .filter_map(|(_, a)| a.as_ref().err())
+        .chain(raw.values().filter_map(|(_, a)| a.as_ref().err()));
+    // Past the deadline every query fails alike: one record says so.
+    let mut late = false;
+    for e in errors {
+        if e.late && std::mem::replace(&mut late, true) {
+            continue;
         }
+        out.push(fetch_error(base, e));
     }
+    let histories = histories(&raw, fleet);
     let present = sums(&present, fleet);
     let mut groups: BTreeSet<String> = present.keys().cloned().collect();
     if !fleet {
@@ -79,16 +100,157 @@ pub fn evaluate(base: &Ctx<'_>, prom: &Prom<'_>, scope: &Scope, mode: BucketMode
             target: &target,
             ..*base
         };
-        out.extend(group_records(
-            &ctx,
-            &answers,
-            &g,
-            present.contains_key(&g),
-            fleet,
-            mode,
-        ));
+        let history = histories.get(&g);
+        let recs = signals(&ctx, scope, &raw, history, present.contains_key(&g));
+        out.extend(add_verbatim(recs, &answers, &g, fleet, mode));
+        out.extend(samples(&ctx, &answers, &g, fleet, present.contains_key(&g)));
     }
     out
+}
+
+/// One group's scrapes rebuilt from the raw samples, or why they cannot be.
+type History = Result<Vec<Snapshot>, String>;
+
+fn strip(labels: &BTreeMap<String, String>, also: &str) -> Labels {
+    labels
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "__name__" | "instance" | "job") && *k != also)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Rebuild each group's scrapes: every sample of one scrape of a target
+/// carries the scrape's timestamp, so a timestamp is a scrape. Only scrapes
+/// holding a counter exist: a failed scrape, or one of a bot that has
+/// counted nothing yet, is no evidence, and never looks like every counter
+/// vanishing.
+fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<String, History> {
+    let mut scrapes: BTreeMap<String, BTreeMap<i64, Snapshot>> = BTreeMap::new();
+    let mut instances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut failed: Option<String> = None;
+    for (key, (q, answer)) in raw {
+        let series = match answer {
+            Ok(s) => s,
+            Err(e) => {
+                failed.get_or_insert_with(|| format!("query failed ({q}): {}", e.why));
+                continue;
+            }
+        };
+        for s in series {
+            let instance = s.labels.get("instance").cloned().unwrap_or_default();
+            let g = if fleet {
+                instance.clone()
+            } else {
+                String::new()
+            };
+            instances.entry(g.clone()).or_default().insert(instance);
+            let by_t = scrapes.entry(g).or_default();
+            for &(t, v) in &s.points {
+                let snap = by_t.entry(t).or_insert_with(|| Snapshot {
+                    t_ms: t,
+                    orders: vec![],
+                    guard_trips: vec![],
+                    histograms: vec![],
+                    bot_samples: 0,
+                    others: BTreeMap::new(),
+                });
+                snap.bot_samples += 1;
+                match *key {
+                    "orders" => snap.orders.push(Counter {
+                        labels: strip(&s.labels, ""),
+                        value: v,
+                    }),
+                    "trips" => snap.guard_trips.push(Counter {
+                        labels: strip(&s.labels, ""),
+                        value: v,
+                    }),
+                    "calls" => {
+                        let Some(le) = s
+                            .labels
+                            .get("le")
+                            .and_then(|l| crate::exposition::parse_value(l))
+                        else {
+                            continue;
+                        };
+                        let labels = strip(&s.labels, "le");
+                        match snap.histograms.iter_mut().find(|h| h.labels == labels) {
+                            Some(h) => h.buckets.push((le, v)),
+                            None => snap.histograms.push(Histogram {
+                                family: BROKER_LATENCY.to_owned(),
+                                labels,
+                                buckets: vec![(le, v)],
+                                count: None,
+                                sum: None,
+                            }),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (g, by_t) in scrapes {
+        let n = instances.get(&g).map_or(0, BTreeSet::len);
+        let history = if let Some(why) = &failed {
+            Err(why.clone())
+        } else if n > 1 {
+            Err(format!(
+                "the selector matches {n} bots (instances): exact counts are per bot; pass --instance or --fleet"
+            ))
+        } else {
+            // A scrape holding no counter is no evidence (see `counters`).
+            let mut snaps: Vec<Snapshot> = by_t
+                .into_values()
+                .filter(|s| !crate::counters::is_empty(s))
+                .collect();
+            for s in &mut snaps {
+                for h in &mut s.histograms {
+                    h.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+                }
+            }
+            Ok(snaps)
+        };
+        out.insert(g, history);
+    }
+    out
+}
+
+/// The four signals of one group from its rebuilt scrapes.
+fn signals(
+    ctx: &Ctx<'_>,
+    scope: &Scope,
+    raw: &BTreeMap<&str, (String, Raw)>,
+    history: Option<&History>,
+    bot_present: bool,
+) -> Vec<Record> {
+    let no_data =
+        "no data: Prometheus has no series of the bot for this selector (is it scraping the bot?)";
+    let why = match history {
+        Some(Ok(h)) if h.len() >= 2 => {
+            let queries: Vec<&str> = raw.values().map(|(q, _)| q.as_str()).collect();
+            return crate::window::windowed(ctx, h, scope.window, scope.guard_window)
+                .into_iter()
+                .map(|r| r.extra("raw_queries", json!(queries)))
+                .collect();
+        }
+        Some(Ok(_)) if bot_present => {
+            "fewer than two scrapes of the bot in Prometheus' data".to_owned()
+        }
+        Some(Ok(_)) | None => no_data.to_owned(),
+        Some(Err(why)) => why.clone(),
+    };
+    let err = |sig: Sig| {
+        let mut m = Map::new();
+        m.insert("window".into(), json!(scope.range));
+        sig.record(ctx, Err(why.clone()), m, Span::Window)
+    };
+    vec![
+        err(Sig::ErrorRate),
+        err(Sig::RetryRate),
+        err(Sig::P95),
+        err(Sig::GuardTrips),
+    ]
 }
 
 fn value_of(
@@ -104,197 +266,45 @@ fn value_of(
     }
 }
 
-fn query_of<'a>(answers: &'a BTreeMap<&str, (String, Answer)>, key: &str) -> &'a str {
-    answers.get(key).map_or("", |(q, _)| q.as_str())
-}
-
-fn base_extra(
-    answers: &BTreeMap<&str, (String, Answer)>,
-    key: &str,
-    window: &str,
-) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("window".into(), json!(window));
-    m.insert("query".into(), json!(query_of(answers, key)));
-    m
-}
-
-fn finite(v: f64, none: &str) -> Evidence {
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(none.to_owned())
-    }
-}
-
-fn group_records(
-    ctx: &Ctx<'_>,
+/// The runbook's verbatim value beside each signal, and whether the p95's
+/// can be relied on (not when the bot's buckets are double-cumulated).
+fn add_verbatim(
+    recs: Vec<Record>,
     answers: &BTreeMap<&str, (String, Answer)>,
     g: &str,
-    bot_present: bool,
     fleet: bool,
     mode: BucketMode,
 ) -> Vec<Record> {
-    let (range, guard_range) = (ctx_range(answers), ctx_guard_range(answers));
-    let no_data =
-        "no data: Prometheus has no series of the bot for this selector (is it scraping the bot?)"
-            .to_owned();
-    let no_orders = format!(
-        "no order submissions in the last {range} (a ratio over zero orders is no evidence)"
-    );
-    let orders = value_of(answers, "orders", g, fleet);
-
-    let err = match (value_of(answers, "err", g, fleet), &orders) {
-        (Err(e), _) => Err(e),
-        (Ok(Some(v)), _) => finite(v, &no_orders),
-        // The failure series do not exist until the first failure: 0 errors, if there were orders.
-        (Ok(None), Ok(Some(o))) if *o > 0.0 => Ok(0.0),
-        (Ok(None), Ok(Some(_))) => Err(no_orders.clone()),
-        (Ok(None), _) => Err(no_data.clone()),
-    };
-    let err = Sig::ErrorRate.record(ctx, err, base_extra(answers, "err", &range), Span::Window);
-
-    let retry = match value_of(answers, "retry", g, fleet) {
-        Err(e) => Err(e),
-        Ok(Some(v)) => finite(v, &no_orders),
-        Ok(None) => Err(if matches!(orders, Ok(Some(_))) {
-            no_orders.clone()
-        } else {
-            no_data.clone()
-        }),
-    };
-    let retry = Sig::RetryRate.record(
-        ctx,
-        retry,
-        base_extra(answers, "retry", &range),
-        Span::Window,
-    );
-
-    let mut p = base_extra(answers, "p95", &range);
-    let verbatim = value_of(answers, "p95", g, fleet);
     let broken = match answers.get("raw") {
         Some((_, Ok(raw))) => broken_series(raw, fleet).remove(g).unwrap_or_default(),
         _ => vec![],
     };
-    let p95 = if broken.is_empty() && mode != BucketMode::Double {
-        p.insert("verbatim_reliable".into(), json!(true));
-        match verbatim {
-            Ok(Some(v)) => finite(v, "no successful broker submits in the window"),
-            Ok(None) => Err(no_data.clone()),
-            Err(e) => Err(e),
-        }
-    } else {
-        if let Ok(Some(v)) = verbatim {
-            p.insert("verbatim_ms".into(), json!(v));
-        }
-        p.insert("verbatim_reliable".into(), json!(false));
-        p.insert("broken_series".into(), json!(broken));
-        p.insert("correction_query".into(), json!(query_of(answers, "rates")));
-        match answers.get("rates") {
-            Some((_, Ok(rates))) if wants_correction(mode) => {
-                let mine: Vec<Element> = rates.iter().filter(|e| group(e, fleet) == g).cloned().collect();
-                p.insert("correction".into(), json!("de-cumulated the bot's double-cumulated buckets from the raw per-bucket rates (bot-contracts §2.3)"));
-                corrected_p95(&mine, true)
+    recs.into_iter()
+        .map(|rec| {
+            let (key, field) = match rec.name.as_str() {
+                "metrics.order_error_rate" => ("err", "verbatim"),
+                "metrics.order_retry_rate" => ("retry", "verbatim"),
+                "metrics.broker_latency_p95" => ("p95", "verbatim_ms"),
+                "metrics.guard_trips" => ("trips", "verbatim"),
+                _ => return rec,
+            };
+            let query = answers.get(key).map_or("", |(q, _)| q.as_str());
+            let verbatim = match value_of(answers, key, g, fleet) {
+                Ok(Some(v)) if v.is_finite() => json!(v),
+                _ => Value::Null,
+            };
+            let r = rec.extra("query", query).extra(field, verbatim);
+            if key == "p95" {
+                r.extra(
+                    "verbatim_reliable",
+                    broken.is_empty() && mode != BucketMode::Double,
+                )
+                .extra("broken_series", json!(broken))
+            } else {
+                r
             }
-            Some((_, Ok(_))) => Err("the bot's buckets are not monotonic, and --buckets cumulative forbids correcting them".into()),
-            Some((q, Err(e))) => Err(format!("query failed ({q}): {}", e.why)),
-            None => Err("query not run".into()),
-        }
-    };
-    let p95 = Sig::P95.record(ctx, p95, p, Span::Window);
-
-    let mut gx = base_extra(answers, "trips", &guard_range);
-    let trips = guard_trips(
-        answers,
-        g,
-        fleet,
-        bot_present,
-        &guard_range,
-        &no_data,
-        &mut gx,
-    );
-    let trips = Sig::GuardTrips.record(ctx, trips, gx, Span::Window);
-
-    let mut out = vec![err, retry, p95, trips];
-    out.extend(samples(ctx, answers, g, fleet, bot_present));
-    out
-}
-
-/// The guard-trip signal: the runbook's `increase(...[1h])`, trusted only
-/// when Prometheus' data reach back to the window's start. Otherwise the
-/// increase it saw is a floor and the bot's lifetime total a ceiling, and a
-/// level is given only when those bounds settle it. A failed query is never 0.
-fn guard_trips(
-    answers: &BTreeMap<&str, (String, Answer)>,
-    g: &str,
-    fleet: bool,
-    bot_present: bool,
-    guard_range: &str,
-    no_data: &str,
-    extra: &mut Map<String, Value>,
-) -> Evidence {
-    let nonrec = match value_of(answers, "nonrec", g, fleet) {
-        Ok(Some(v)) => Some(v),
-        // No non-recoverable series means none so far, if the bot is there.
-        Ok(None) if bot_present => Some(0.0),
-        _ => None,
-    };
-    let observed = match value_of(answers, "trips", g, fleet) {
-        Err(e) => return Err(e),
-        Ok(Some(v)) => v,
-        // No guard trip so far means no series at all: 0, if the bot is there.
-        Ok(None) if bot_present => 0.0,
-        Ok(None) => return Err(no_data.to_owned()),
-    };
-    let covered = match answers.get("coverage") {
-        Some((_, Ok(elems))) => {
-            let mine: Vec<&Element> = elems
-                .iter()
-                .filter(|e| !fleet || group(e, fleet) == g)
-                .collect();
-            !mine.is_empty() && mine.iter().all(|e| e.value == 1.0)
-        }
-        _ => false,
-    };
-    extra.insert("covered".into(), json!(covered));
-    if covered {
-        extra.insert(
-            "nonrecoverable".into(),
-            nonrec.map_or(Value::Null, |v| json!(v)),
-        );
-        return finite(observed, "not a number");
-    }
-    let lifetime = |keep: &dyn Fn(&Element) -> bool| -> Option<f64> {
-        let (_, Ok(elems)) = answers.get("trip_totals")? else {
-            return None;
-        };
-        Some(
-            elems
-                .iter()
-                .filter(|e| group(e, fleet) == g && keep(e))
-                .map(|e| e.value)
-                .fold(0.0, |a, b| a + b),
-        )
-    };
-    let high = lifetime(&|_| true);
-    let high_nr = lifetime(&|e| e.labels.get("recoverable").map(String::as_str) == Some("false"));
-    extra.insert("at_least".into(), json!(observed));
-    extra.insert("at_most".into(), high.map_or(Value::Null, |v| json!(v)));
-    let nr = match (high_nr, nonrec) {
-        (Some(0.0), _) => json!(0.0),
-        (_, Some(n)) if n > 0.0 => json!(n),
-        _ => Value::Null,
-    };
-    extra.insert("nonrecoverable".into(), nr);
-    let warn = thresholds::GUARD_TRIPS_1H.warn;
-    match high {
-        _ if observed >= warn => finite(observed, "not a number"),
-        Some(h) if h < warn => finite(observed, "not a number"),
-        _ => Err(format!(
-            "Prometheus' data do not reach back {guard_range}: at least {observed} trips, and up to {} (the bot's lifetime count)",
-            high.map_or("an unknown number".to_owned(), |h| h.to_string())
-        )),
-    }
+        })
+        .collect()
 }
 
 fn samples(
@@ -322,12 +332,29 @@ fn samples(
     let level = if present { Level::Ok } else { Level::Unknown };
     let mut out = Vec::new();
     if let Some((total, by)) = split("order_totals", "result") {
+        let odd: Vec<String> = by
+            .keys()
+            .filter(|k| !crate::snapshot::RESULTS.contains(&k.as_str()))
+            .map(|k| {
+                if k.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    k.clone()
+                }
+            })
+            .collect();
+        let odd_count: f64 = by
+            .iter()
+            .filter(|(k, _)| !crate::snapshot::RESULTS.contains(&k.as_str()))
+            .filter_map(|(_, v)| v.as_f64())
+            .sum();
         out.push(
             ctx.record(Kind::Sample, "metrics.orders", level)
                 .value(total)
                 .extra("by_result", Value::Object(by))
                 .msg(format!("{total} order submissions since the bot started")),
         );
+        out.extend(crate::signals::odd_results_record(ctx, &odd, odd_count));
     }
     if let Some((total, by)) = split("trip_totals", "recoverable") {
         out.push(
@@ -340,17 +367,51 @@ fn samples(
     out
 }
 
-/// The rate range, read back from the error-rate query (`[5m]`).
-fn ctx_range(answers: &BTreeMap<&str, (String, Answer)>) -> String {
-    bracket(query_of(answers, "orders"))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn ctx_guard_range(answers: &BTreeMap<&str, (String, Answer)>) -> String {
-    bracket(query_of(answers, "trips"))
-}
+    fn series(labels: &[(&str, &str)], points: &[(i64, f64)]) -> Series {
+        Series {
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            points: points.to_vec(),
+        }
+    }
 
-fn bracket(q: &str) -> String {
-    q.rsplit_once('[')
-        .and_then(|(_, r)| r.split_once(']'))
-        .map_or(String::new(), |(r, _)| r.to_owned())
+    #[test]
+    fn scrapes_are_rebuilt_per_timestamp_and_failed_scrapes_dropped() {
+        let mut raw: BTreeMap<&str, (String, Raw)> = BTreeMap::new();
+        raw.insert(
+            "orders",
+            (
+                "o".into(),
+                Ok(vec![
+                    series(
+                        &[("instance", "bot:1"), ("result", "success")],
+                        &[(1000, 5.0), (3000, 9.0)],
+                    ),
+                    // Born between the two scrapes: counted from zero.
+                    series(
+                        &[("instance", "bot:1"), ("result", "failed")],
+                        &[(3000, 1.0)],
+                    ),
+                ]),
+            ),
+        );
+        let h = histories(&raw, false);
+        let snaps = h[""].as_ref().expect("history");
+        assert_eq!(snaps.len(), 2);
+        let span = crate::counters::Span::of(snaps, 3000, 10_000);
+        let failed = span.delta(|s| {
+            s.orders
+                .iter()
+                .filter(|c| c.labels.get("result").map(String::as_str) == Some("failed"))
+                .map(|c| c.value)
+                .sum()
+        });
+        assert_eq!(failed, 1.0);
+    }
 }

@@ -1,10 +1,8 @@
-//! Prometheus mode: the runbook's §3.1 queries, verbatim, through
+//! Prometheus mode: the runbook's §3.1 queries, verbatim, and the raw samples, through
 //! `/api/v1/query`, per instance or grouped by instance for a fleet, plus
 //! the queries of our own that tell "no data" from "no such series yet" and
 //! catch the bot's broken buckets.
 
-use crate::histogram::BucketMode;
-use crate::promql::{self, Bucket};
 use canary_core::http::{self, HttpOptions};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -16,6 +14,13 @@ pub struct Element {
     pub value: f64,
 }
 
+/// One range-vector element: its labels and raw samples (ms, value).
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub labels: BTreeMap<String, String>,
+    pub points: Vec<(i64, f64)>,
+}
+
 /// A failed query: what was asked and why it failed.
 #[derive(Debug, Clone)]
 pub struct QueryError {
@@ -23,21 +28,18 @@ pub struct QueryError {
     pub why: String,
     /// The server could not be reached at all (vs. an API error).
     pub unreachable: bool,
+    /// Not sent: the round's deadline had passed.
+    pub late: bool,
 }
 
-/// The client: base URL and limits.
+/// The client: base URL, limits, and the round's overall deadline. Every
+/// query gets what is left of `--timeout`, never a fresh one: a slow
+/// Prometheus cannot stretch one round to a dozen timeouts.
 #[derive(Debug, Clone)]
 pub struct Prom<'a> {
     pub base: &'a str,
     pub opts: HttpOptions,
-}
-
-/// The range of a plain range selector (`up{...}[1h]`), in seconds.
-fn range_of(q: &str) -> Option<f64> {
-    let inner = q.strip_suffix(']')?.rsplit_once('[')?.1;
-    canary_core::duration::parse_duration(inner)
-        .ok()
-        .map(|d| d.as_secs_f64())
+    pub deadline: std::time::Instant,
 }
 
 fn encode(s: &str) -> String {
@@ -53,19 +55,88 @@ fn encode(s: &str) -> String {
 }
 
 impl Prom<'_> {
-    /// Run an instant query; the result must be a vector.
-    pub fn query(&self, q: &str) -> Result<Vec<Element>, QueryError> {
+    /// Run an instant query whose answer is a range vector: every series'
+    /// raw samples in the range, as stored.
+    pub fn matrix(&self, q: &str) -> Result<Vec<Series>, QueryError> {
+        let data = self.api(q)?;
+        let err = |why: &str| QueryError {
+            query: q.to_owned(),
+            why: why.to_owned(),
+            unreachable: false,
+            late: false,
+        };
+        if data.get("resultType").and_then(Value::as_str) != Some("matrix") {
+            return Err(err("answer is not a range vector"));
+        }
+        let result = data
+            .get("result")
+            .and_then(Value::as_array)
+            .ok_or_else(|| err("answer without a result list"))?;
+        result
+            .iter()
+            .map(|item| {
+                let labels = item
+                    .get("metric")
+                    .and_then(Value::as_object)
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let points = item
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| err("a series without values"))?
+                    .iter()
+                    .map(|p| {
+                        let t = p.get(0).and_then(Value::as_f64)?;
+                        let v = p
+                            .get(1)
+                            .and_then(Value::as_str)
+                            .and_then(crate::exposition::parse_value)?;
+                        Some(((t * 1000.0).round() as i64, v))
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| err("a sample that is not [time, \"value\"]"))?;
+                Ok(Series { labels, points })
+            })
+            .collect()
+    }
+
+    /// One `/api/v1/query` call within the deadline: its `data`.
+    fn api(&self, q: &str) -> Result<Value, QueryError> {
         let err = |why: String, unreachable: bool| QueryError {
             query: q.to_owned(),
             why,
             unreachable,
+            late: false,
+        };
+        let left = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(QueryError {
+                late: true,
+                ..err(
+                    format!(
+                        "not sent: the round's --timeout of {:?} had passed",
+                        self.opts.timeout
+                    ),
+                    false,
+                )
+            });
+        }
+        let opts = HttpOptions {
+            timeout: left.min(self.opts.timeout),
+            ..self.opts
         };
         let url = format!(
             "{}/api/v1/query?query={}",
             self.base.trim_end_matches('/'),
             encode(q)
         );
-        let resp = http::get(&url, &self.opts).map_err(|e| err(e.to_string(), true))?;
+        let resp = http::get(&url, &opts).map_err(|e| err(e.to_string(), true))?;
         let body: Value = serde_json::from_slice(&resp.body).map_err(|_| {
             let snippet = resp.snippet(120);
             err(
@@ -87,17 +158,21 @@ impl Prom<'_> {
                 .unwrap_or("no error message");
             return Err(err(format!("HTTP {}: {kind}: {msg}", resp.status), false));
         }
-        let mut data = body
-            .get("data")
+        body.get("data")
             .cloned()
-            .ok_or_else(|| err("answer without data".into(), false))?;
-        if let (Some(obj), Some(range)) = (data.as_object_mut(), range_of(q)) {
-            obj.insert("range_s".into(), Value::from(range));
-        }
+            .ok_or_else(|| err("answer without data".into(), false))
+    }
+
+    /// Run an instant query; the result must be a vector.
+    pub fn query(&self, q: &str) -> Result<Vec<Element>, QueryError> {
+        let err = |why: String, unreachable: bool| QueryError {
+            query: q.to_owned(),
+            why,
+            unreachable,
+            late: false,
+        };
+        let data = self.api(q)?;
         let data = &data;
-        if data.get("resultType").and_then(Value::as_str) == Some("matrix") {
-            return Ok(coverage(data));
-        }
         if data.get("resultType").and_then(Value::as_str) != Some("vector") {
             return Err(err("answer is not an instant vector".into(), false));
         }
@@ -129,43 +204,6 @@ impl Prom<'_> {
     }
 }
 
-/// A range-vector answer reduced to how far back each series reaches: one
-/// element per series whose value is 1 when its samples cover the range as
-/// PromQL judges it (the first within 110 % of the average interval of the
-/// range start, measured from the newest sample), else 0.
-fn coverage(data: &Value) -> Vec<Element> {
-    let range = data.get("range_s").and_then(Value::as_f64).unwrap_or(0.0);
-    let Some(result) = data.get("result").and_then(Value::as_array) else {
-        return vec![];
-    };
-    result
-        .iter()
-        .filter_map(|item| {
-            let labels = item
-                .get("metric")?
-                .as_object()?
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect();
-            let ts: Vec<f64> = item
-                .get("values")?
-                .as_array()?
-                .iter()
-                .filter_map(|p| p.get(0)?.as_f64())
-                .collect();
-            let (first, last) = (*ts.first()?, *ts.last()?);
-            let covered = ts.len() >= 2 && {
-                let average = (last - first) / (ts.len() - 1) as f64;
-                first - (last - range) < 1.1 * average
-            };
-            Some(Element {
-                labels,
-                value: if covered { 1.0 } else { 0.0 },
-            })
-        })
-        .collect()
-}
-
 /// How queries are scoped: one instance, everything summed, or by instance.
 #[derive(Debug, Clone)]
 pub struct Scope {
@@ -175,6 +213,9 @@ pub struct Scope {
     /// Range of the rate queries, PromQL syntax (`5m`).
     pub range: String,
     pub guard_range: String,
+    /// The windows themselves, for the exact deltas.
+    pub window: std::time::Duration,
+    pub guard_window: std::time::Duration,
 }
 
 impl Scope {
@@ -201,16 +242,6 @@ impl Scope {
             "{s}(rate(gpt_trader_order_submission_total{}[{r}])) / {s}(rate(gpt_trader_order_submission_total{}[{r}]))",
             self.sel("result=~\"failed|rejected\""),
             self.sel("")
-        )
-    }
-
-    /// Its denominator alone: tells "no failures yet" from "no data".
-    pub fn order_rate(&self) -> String {
-        format!(
-            "{}(rate(gpt_trader_order_submission_total{}[{}]))",
-            self.sum(),
-            self.sel(""),
-            self.range
         )
     }
 
@@ -253,16 +284,6 @@ impl Scope {
         self.submit_success()
     }
 
-    /// The per-bucket rates the corrected p95 is computed from.
-    pub fn bucket_rates(&self) -> String {
-        format!(
-            "sum(rate({}[{}])) by ({})",
-            self.submit_success(),
-            self.range,
-            self.by_le()
-        )
-    }
-
     /// The runbook's guard trip query.
     pub fn guard_trips(&self) -> String {
         format!(
@@ -273,19 +294,28 @@ impl Scope {
         )
     }
 
-    pub fn nonrecoverable_trips(&self) -> String {
-        format!(
-            "{}(increase(gpt_trader_guard_trips_total{}[{}]))",
-            self.sum(),
-            self.sel("recoverable=\"false\""),
-            self.guard_range
-        )
-    }
-
-    /// The raw `up` samples of the guard window: whether the data reach back
-    /// to its start (a fresh Prometheus, or a new target, has not).
-    pub fn guard_coverage(&self) -> String {
-        format!("up{}[{}]", self.sel(""), self.guard_range)
+    /// The raw samples the exact deltas are computed from: each family over
+    /// twice its window (room for the baseline scrape before the window).
+    pub fn raw(&self) -> [(&'static str, String); 3] {
+        let twice = |d: std::time::Duration| canary_core::duration::format_duration(d * 2);
+        let (r, g) = (twice(self.window), twice(self.guard_window));
+        [
+            (
+                "orders",
+                format!("gpt_trader_order_submission_total{}[{r}]", self.sel("")),
+            ),
+            (
+                "calls",
+                format!(
+                    "gpt_trader_broker_call_latency_seconds_bucket{}[{r}]",
+                    self.sel("operation=\"submit\"")
+                ),
+            ),
+            (
+                "trips",
+                format!("gpt_trader_guard_trips_total{}[{g}]", self.sel("")),
+            ),
+        ]
     }
 
     /// Whether the bot's series are there at all.
@@ -360,47 +390,4 @@ pub fn broken_series(raw: &[Element], fleet: bool) -> BTreeMap<String, Vec<Strin
         }
     }
     out
-}
-
-/// p95 in ms from summed per-bucket rates, de-cumulated once when `double`.
-/// `Err` when the rates fit no valid histogram.
-pub fn corrected_p95(rates: &[Element], double: bool) -> Result<f64, String> {
-    let mut buckets: Vec<Bucket> = rates
-        .iter()
-        .filter_map(|e| {
-            Some(Bucket {
-                upper: crate::exposition::parse_value(e.labels.get("le")?)?,
-                count: e.value,
-            })
-        })
-        .collect();
-    buckets.sort_by(|a, b| a.upper.total_cmp(&b.upper));
-    if double {
-        let mut prev = 0.0;
-        for b in buckets.iter_mut().filter(|b| b.upper.is_finite()) {
-            let e = b.count;
-            b.count = e - prev;
-            prev = e;
-        }
-    }
-    // Rates are floats: allow rounding noise, not real decreases.
-    let tolerance = 1e-9 * buckets.iter().map(|b| b.count.abs()).fold(1.0, f64::max);
-    if buckets
-        .windows(2)
-        .any(|w| w[0].count > w[1].count + tolerance)
-        || buckets.iter().any(|b| b.count < -tolerance)
-    {
-        return Err("the per-bucket rates fit no valid histogram even after de-cumulating".into());
-    }
-    let q = promql::histogram_quantile(0.95, &buckets);
-    if q.is_nan() {
-        Err("no successful broker submits in the window".into())
-    } else {
-        Ok(q * 1000.0)
-    }
-}
-
-/// Whether a bucket mode asks for de-cumulation when the buckets are broken.
-pub fn wants_correction(mode: BucketMode) -> bool {
-    mode != BucketMode::Cumulative
 }

@@ -1,15 +1,14 @@
 //! The four runbook §3.1 signals, from one scrape (lifetime) or from a
-//! window of scrapes (as PromQL computes them), and the sample records.
+//! window of scrapes (see `window`), the rules both share, and the sample
+//! records.
 
 use crate::histogram::{self, BucketMode, Reading};
-use crate::promql::{self, Bucket, Point};
-use crate::snapshot::{Counter, Labels, Snapshot, is_failed, is_nonrecoverable};
-use canary_core::duration::format_duration;
+use crate::promql::{self, Bucket};
+use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
 use canary_core::thresholds::{self, Threshold};
 use canary_core::{Kind, Level, Record};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// Who is asking, about what.
 #[derive(Debug, Clone, Copy)]
@@ -127,7 +126,7 @@ impl Sig {
     }
 }
 
-fn round9(v: f64) -> f64 {
+pub(crate) fn round9(v: f64) -> f64 {
     (v * 1e9).round() / 1e9
 }
 
@@ -135,12 +134,71 @@ fn round3(v: f64) -> f64 {
     (v * 1e3).round() / 1e3
 }
 
-fn ratio(num: f64, den: f64, none: &str) -> Evidence {
-    if den > 0.0 {
-        Ok(num / den)
-    } else {
-        Err(none.to_owned())
+/// The order error rate: failed and rejected orders over all orders.
+/// Orders under a `result` the bot never writes are never counted as
+/// successes: counted as failures, and when counting them either way would
+/// change the level, the rate is unknown.
+pub(crate) fn error_rate(
+    failed: f64,
+    odd: f64,
+    odd_values: &[String],
+    total: f64,
+    no_orders: &str,
+) -> Evidence {
+    if total <= 0.0 {
+        return Err(no_orders.to_owned());
     }
+    let worst = (failed + odd) / total;
+    if odd <= 0.0 {
+        return Ok(failed / total);
+    }
+    let th = thresholds::ORDER_ERROR_RATE;
+    let best = failed / total;
+    if th.level(best) == th.level(worst) {
+        Ok(worst)
+    } else {
+        Err(format!(
+            "{odd} order(s) under result {} that the bot never writes: as failures the rate is {:.2} %, as successes {:.2} %, and which they are cannot be told",
+            odd_values.join(", "),
+            worst * 100.0,
+            best * 100.0
+        ))
+    }
+}
+
+/// The retry rate: broker submit calls beyond one per order, over orders.
+/// Fewer calls than orders means some orders never reached the broker (a
+/// pre-broker rejection) or the counters were caught mid-update: the
+/// retries among the rest cannot be told, and a negative rate is never given.
+pub(crate) fn retry_rate(calls: f64, orders: f64, no_orders: &str) -> Evidence {
+    if orders <= 0.0 {
+        Err(no_orders.to_owned())
+    } else if calls <= 0.0 {
+        Err("orders were submitted but no broker submit calls were counted".into())
+    } else if calls < orders {
+        Err(format!(
+            "fewer broker submit calls than orders ({calls} < {orders}): some orders never reached the broker, so the retries among the rest cannot be told"
+        ))
+    } else {
+        Ok((calls - orders) / orders)
+    }
+}
+
+/// `metrics.order_result`: orders under a `result` the bot never writes.
+pub(crate) fn odd_results_record(ctx: &Ctx<'_>, values: &[String], count: f64) -> Option<Record> {
+    if values.is_empty() {
+        return None;
+    }
+    Some(
+        ctx.record(Kind::Check, "metrics.order_result", Level::Unknown)
+            .value(json!(values))
+            .extra("orders", count)
+            .msg(format!(
+                "{count} order(s) under result {} on {}: the bot writes only success, rejected and failed; they are never counted as successes",
+                values.join(", "),
+                crate::snapshot::ORDERS
+            )),
+    )
 }
 
 /// `metrics.orders` and `metrics.guard_trips_total`: lifetime counter totals.
@@ -160,11 +218,18 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         .map(|c| c.value)
         .fold(0.0, |a, b| a + b);
     let present = snap.bot_samples > 0;
-    let level = if present { Level::Ok } else { Level::Unknown };
-    let why = if present {
-        ""
+    let odd = snap.implausible();
+    let level = if present && odd.is_none() {
+        Level::Ok
     } else {
-        " (no gpt_trader_ series in the body: is this the bot's /metrics?)"
+        Level::Unknown
+    };
+    let why = match &odd {
+        _ if !present => {
+            " (no gpt_trader_ series in the body: is this the bot's /metrics?)".to_owned()
+        }
+        Some(why) => format!(" (not a count: {why})"),
+        None => String::new(),
     };
     vec![
         ctx.record(Kind::Sample, "metrics.orders", level)
@@ -181,6 +246,12 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
             )
             .msg(format!("{trips} guard trips since the bot started{why}")),
     ]
+    .into_iter()
+    .chain({
+        let (values, count) = snap.odd_results();
+        odd_results_record(ctx, &values, count)
+    })
+    .collect()
 }
 
 /// `metrics.histogram`: one record per broker-latency series, and one per
@@ -232,9 +303,12 @@ pub fn histogram_checks(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
 /// The corrected buckets of every series under the p95 selector in one
 /// scrape; `Err` when any of them is broken. The bool says a correction was applied.
 /// Each series' name and corrected buckets.
-type SeriesBuckets = Vec<(String, Vec<Bucket>)>;
+pub(crate) type SeriesBuckets = Vec<(String, Vec<Bucket>)>;
 
-fn submit_buckets(snap: &Snapshot, mode: BucketMode) -> Result<(SeriesBuckets, bool), String> {
+pub(crate) fn submit_buckets(
+    snap: &Snapshot,
+    mode: BucketMode,
+) -> Result<(SeriesBuckets, bool), String> {
     let mut out = Vec::new();
     let mut corrected = false;
     for h in snap.submit_success() {
@@ -255,7 +329,7 @@ fn submit_buckets(snap: &Snapshot, mode: BucketMode) -> Result<(SeriesBuckets, b
 }
 
 /// Sum bucket lists by bound (`sum(...) by (le)`).
-fn sum_by_le(lists: impl IntoIterator<Item = Vec<Bucket>>) -> Vec<Bucket> {
+pub(crate) fn sum_by_le(lists: impl IntoIterator<Item = Vec<Bucket>>) -> Vec<Bucket> {
     let mut by: Vec<Bucket> = Vec::new();
     for list in lists {
         for b in list {
@@ -268,9 +342,9 @@ fn sum_by_le(lists: impl IntoIterator<Item = Vec<Bucket>>) -> Vec<Bucket> {
     by
 }
 
-const CORRECTION: &str = "de-cumulated the bot's double-cumulated buckets (bot-contracts §2.3)";
+pub(crate) const CORRECTION: &str = "de-cumulated the bot's double-cumulated buckets";
 
-fn p95_ms(buckets: &[Bucket]) -> Evidence {
+pub(crate) fn p95_ms(buckets: &[Bucket]) -> Evidence {
     let q = promql::histogram_quantile(0.95, buckets);
     if q.is_nan() {
         Err("no successful broker submits to take a quantile of".into())
@@ -294,30 +368,36 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     let calls: f64 = snap.submit_calls().map(|(_, v)| v).fold(0.0, |a, b| a + b);
     let no_orders = "no order submissions yet (a ratio over zero orders is no evidence)";
 
+    let (odd_values, odd) = snap.odd_results();
+    // A value no counter can hold makes every signal from this scrape unknown.
+    let trust = |ev: Evidence| match snap.implausible() {
+        Some(why) => Err(why),
+        None => ev,
+    };
+
     let mut e = Map::new();
     window(&mut e);
     e.insert("numerator".into(), json!(failed));
     e.insert("denominator".into(), json!(orders));
-    let err = signal(
+    if odd > 0.0 {
+        e.insert("unknown_results".into(), json!(odd));
+    }
+    let err = Sig::ErrorRate.record(
         ctx,
-        "metrics.order_error_rate",
-        thresholds::ORDER_ERROR_RATE,
-        ratio(failed, orders, no_orders),
-        "order error rate since start",
+        trust(error_rate(failed, odd, &odd_values, orders, no_orders)),
         e,
+        Span::Lifetime,
     );
 
     let mut r = Map::new();
     window(&mut r);
     r.insert("numerator".into(), json!(calls - orders));
     r.insert("denominator".into(), json!(orders));
-    let retry = signal(
+    let retry = Sig::RetryRate.record(
         ctx,
-        "metrics.order_retry_rate",
-        thresholds::ORDER_RETRY_RATE,
-        ratio(calls - orders, orders, no_orders),
-        "order retry rate since start",
+        trust(retry_rate(calls, orders, no_orders)),
         r,
+        Span::Lifetime,
     );
 
     let mut p = Map::new();
@@ -336,7 +416,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         }
         Err(why) => Err(why),
     };
-    let p95 = Sig::P95.record(ctx, p95, p, Span::Lifetime);
+    let p95 = Sig::P95.record(ctx, trust(p95), p, Span::Lifetime);
 
     let trips: f64 = snap
         .guard_trips
@@ -364,291 +444,6 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
             "{trips} trips since the bot started; the last hour's count needs a window of scrapes (--every or --state)"
         ))
     };
-    let guard = Sig::GuardTrips.record(ctx, value, g, Span::Lifetime);
+    let guard = Sig::GuardTrips.record(ctx, trust(value), g, Span::Lifetime);
     vec![err, retry, p95, guard]
-}
-
-/// Per-series points of a counter family across the snapshots in
-/// `[at - range, at]`. A series absent from a scrape in which the bot was
-/// present counts as 0 there: the bot creates counters on first use, and a
-/// restarted bot has not recreated them yet.
-fn counter_points<'a>(
-    snaps: &[&'a Snapshot],
-    pick: impl Fn(&'a Snapshot) -> Vec<(&'a Labels, f64)>,
-) -> BTreeMap<&'a Labels, Vec<Point>> {
-    let per_snap: Vec<Vec<(&Labels, f64)>> = snaps.iter().map(|s| pick(s)).collect();
-    let mut out: BTreeMap<&Labels, Vec<Point>> = BTreeMap::new();
-    for series in per_snap.iter().flatten().map(|(l, _)| *l) {
-        out.entry(series).or_default();
-    }
-    for (labels, points) in out.iter_mut() {
-        for (snap, values) in snaps.iter().zip(&per_snap) {
-            match values.iter().find(|(l, _)| l == labels) {
-                Some((_, v)) => points.push((snap.t_ms, *v)),
-                None if snap.bot_samples > 0 => points.push((snap.t_ms, 0.0)),
-                None => {}
-            }
-        }
-    }
-    out
-}
-
-fn in_range(history: &[Snapshot], at: i64, range_ms: i64) -> Vec<&Snapshot> {
-    history
-        .iter()
-        .filter(|s| s.t_ms >= at - range_ms && s.t_ms <= at)
-        .collect()
-}
-
-/// Sums fold from +0.0: an empty `f64` sum is -0.0, which JSON shows as `-0`.
-/// Sum of `increase()` over the series; `None` when no series had two points.
-fn sum_increase(
-    points: &BTreeMap<&Labels, Vec<Point>>,
-    keep: impl Fn(&Labels) -> bool,
-    at: i64,
-    range: i64,
-) -> Option<f64> {
-    let values: Vec<f64> = points
-        .iter()
-        .filter(|(l, _)| keep(l))
-        .filter_map(|(_, p)| promql::increase(p, at, range))
-        .collect();
-    (!values.is_empty()).then(|| values.iter().fold(0.0, |a, b| a + b))
-}
-
-fn ts(ms: i64) -> Value {
-    jiff::Timestamp::from_millisecond(ms).map_or(Value::Null, |t| json!(t.to_string()))
-}
-
-/// The four signals over a window of scrapes, as the runbook's PromQL
-/// computes them at the time of the newest scrape.
-pub fn windowed(
-    ctx: &Ctx<'_>,
-    history: &[Snapshot],
-    range: Duration,
-    guard_range: Duration,
-) -> Vec<Record> {
-    let Some(at) = history.last().map(|s| s.t_ms) else {
-        return vec![];
-    };
-    let range_ms = range.as_millis() as i64;
-    let guard_ms = guard_range.as_millis() as i64;
-    let snaps = in_range(history, at, range_ms);
-    let frame = |m: &mut Map<String, Value>, r: Duration, n: usize| {
-        m.insert("window".into(), json!(format_duration(r)));
-        m.insert("window_start".into(), ts(at - r.as_millis() as i64));
-        m.insert("window_end".into(), ts(at));
-        m.insert("scrapes".into(), json!(n));
-    };
-    let too_few = format!(
-        "fewer than two scrapes in the last {}",
-        format_duration(range)
-    );
-
-    let orders = counter_points(&snaps, |s| {
-        s.orders.iter().map(|c| (&c.labels, c.value)).collect()
-    });
-    let total = sum_increase(&orders, |_| true, at, range_ms);
-    let failed = sum_increase(
-        &orders,
-        |l| {
-            matches!(
-                l.get("result").map(String::as_str),
-                Some("failed" | "rejected")
-            )
-        },
-        at,
-        range_ms,
-    );
-    let no_orders = format!(
-        "no order submissions in the last {} (a ratio over zero orders is no evidence)",
-        format_duration(range)
-    );
-
-    let mut e = Map::new();
-    frame(&mut e, range, snaps.len());
-    let err = match total {
-        None => Err(too_few.clone()),
-        Some(t) => {
-            let f = failed.unwrap_or(0.0);
-            e.insert("numerator".into(), json!(round9(f)));
-            e.insert("denominator".into(), json!(round9(t)));
-            ratio(f, t, &no_orders)
-        }
-    };
-    let err = Sig::ErrorRate.record(ctx, err, e, Span::Window);
-
-    let calls = counter_points(&snaps, |s| s.submit_calls().collect());
-    let mut r = Map::new();
-    frame(&mut r, range, snaps.len());
-    let retry = match (sum_increase(&calls, |_| true, at, range_ms), total) {
-        (Some(c), Some(t)) => {
-            r.insert("numerator".into(), json!(round9(c - t)));
-            r.insert("denominator".into(), json!(round9(t)));
-            ratio(c - t, t, &no_orders)
-        }
-        (None, Some(t)) if t > 0.0 => {
-            Err("orders were submitted but no broker submit calls were counted".into())
-        }
-        (_, Some(_)) => Err(no_orders.clone()),
-        _ => Err(too_few.clone()),
-    };
-    let retry = Sig::RetryRate.record(ctx, retry, r, Span::Window);
-
-    let mut p = Map::new();
-    frame(&mut p, range, snaps.len());
-    let p95 = windowed_p95(&snaps, ctx.buckets, at, range_ms, &mut p)
-        .and_then(|v| v.ok_or(too_few.clone()));
-    let p95 = Sig::P95.record(ctx, p95, p, Span::Window);
-
-    let gsnaps = in_range(history, at, guard_ms);
-    let trips = counter_points(&gsnaps, |s| {
-        s.guard_trips.iter().map(|c| (&c.labels, c.value)).collect()
-    });
-    let mut g = Map::new();
-    frame(&mut g, guard_range, gsnaps.len());
-    let guard = if gsnaps.len() < 2 {
-        Err(format!(
-            "fewer than two scrapes in the last {}",
-            format_duration(guard_range)
-        ))
-    } else if gsnaps.iter().all(|s| s.bot_samples == 0) {
-        Err("no gpt_trader_ series in the window".into())
-    } else if covers(&gsnaps, at, guard_ms) {
-        let nonrec = sum_increase(
-            &trips,
-            |l| l.get("recoverable").map(String::as_str) == Some("false"),
-            at,
-            guard_ms,
-        );
-        g.insert(
-            "nonrecoverable".into(),
-            json!(round9(nonrec.unwrap_or(0.0))),
-        );
-        // No guard series at all means no trip yet: the bot creates the counter on the first one.
-        Ok(sum_increase(&trips, |_| true, at, guard_ms).unwrap_or(0.0))
-    } else {
-        partial_guard_trips(&trips, gsnaps.last().copied(), guard_range, &mut g)
-    };
-    let guard = Sig::GuardTrips.record(ctx, guard, g, Span::Window);
-    vec![err, retry, p95, guard]
-}
-
-/// Whether the scrapes reach back to the start of `[at - range, at]`, as
-/// PromQL judges it: the first within 110 % of the average scrape interval
-/// of the range start.
-fn covers(snaps: &[&Snapshot], at: i64, range_ms: i64) -> bool {
-    let (Some(first), Some(last)) = (snaps.first(), snaps.last()) else {
-        return false;
-    };
-    if snaps.len() < 2 || last.t_ms <= first.t_ms {
-        return false;
-    }
-    let average = (last.t_ms - first.t_ms) as f64 / (snaps.len() - 1) as f64;
-    ((first.t_ms - (at - range_ms)) as f64) < 1.1 * average
-}
-
-/// Guard trips when the scrapes cover only part of the guard window (the
-/// first scrapes of a watch or of a cron state file). The trips seen in the
-/// covered part are a floor of the window's count, the bot's lifetime total
-/// a ceiling: a level is given only when those bounds settle it.
-fn partial_guard_trips(
-    trips: &BTreeMap<&Labels, Vec<Point>>,
-    newest: Option<&Snapshot>,
-    range: Duration,
-    extra: &mut Map<String, Value>,
-) -> Evidence {
-    let floor = |keep: &dyn Fn(&Labels) -> bool| {
-        trips
-            .iter()
-            .filter(|(l, _)| keep(l))
-            .map(|(_, p)| promql::raw_increase(p))
-            .fold(0.0, |a, b| a + b)
-    };
-    let ceiling = |keep: &dyn Fn(&Labels) -> bool| {
-        newest.map_or(0.0, |s| {
-            s.guard_trips
-                .iter()
-                .filter(|c| keep(&c.labels))
-                .map(|c| c.value)
-                .fold(0.0, |a, b| a + b)
-        })
-    };
-    let nonrec = |l: &Labels| l.get("recoverable").map(String::as_str) == Some("false");
-    let (low, high) = (floor(&|_| true), ceiling(&|_| true));
-    let (low_nr, high_nr) = (floor(&nonrec), ceiling(&nonrec));
-    extra.insert("covered".into(), json!(false));
-    extra.insert("at_least".into(), json!(low));
-    extra.insert("at_most".into(), json!(high));
-    // Non-recoverable trips: known to be 0 only when the bot never had one.
-    let nr = if high_nr == 0.0 {
-        json!(0.0)
-    } else if low_nr > 0.0 {
-        json!(low_nr)
-    } else {
-        Value::Null
-    };
-    extra.insert("nonrecoverable".into(), nr);
-    let warn = thresholds::GUARD_TRIPS_1H.warn;
-    if low >= warn || high < warn {
-        Ok(low)
-    } else {
-        Err(format!(
-            "the scrapes cover less than the last {}: between {low} and {high} trips (the bot's lifetime count) fell in it",
-            format_duration(range)
-        ))
-    }
-}
-
-/// `histogram_quantile(0.95, sum(rate(bucket{submit,success}[range])) by (le)) * 1000`
-/// over corrected buckets. `Ok(None)`: too few scrapes.
-fn windowed_p95(
-    snaps: &[&Snapshot],
-    mode: BucketMode,
-    at: i64,
-    range_ms: i64,
-    extra: &mut Map<String, Value>,
-) -> Result<Option<f64>, String> {
-    // (series, le) → points
-    let mut points: BTreeMap<(String, u64), (f64, Vec<Point>)> = BTreeMap::new();
-    let mut corrected = false;
-    for snap in snaps {
-        let (lists, c) = submit_buckets(snap, mode)?;
-        corrected |= c;
-        for (series, buckets) in lists {
-            for b in buckets {
-                points
-                    .entry((series.clone(), b.upper.to_bits()))
-                    .or_insert((b.upper, Vec::new()))
-                    .1
-                    .push((snap.t_ms, b.count));
-            }
-        }
-    }
-    if corrected {
-        extra.insert("correction".into(), json!(CORRECTION));
-    }
-    let mut by_le: Vec<Bucket> = Vec::new();
-    for (upper, pts) in points.values() {
-        if let Some(r) = promql::rate(pts, at, range_ms) {
-            match by_le.iter_mut().find(|b| b.upper == *upper) {
-                Some(b) => b.count += r,
-                None => by_le.push(Bucket {
-                    upper: *upper,
-                    count: r,
-                }),
-            }
-        }
-    }
-    if by_le.is_empty() {
-        return Ok(None);
-    }
-    let observations = by_le
-        .iter()
-        .find(|b| b.upper == f64::INFINITY)
-        .map_or(0.0, |b| b.count)
-        * range_ms as f64
-        / 1000.0;
-    extra.insert("samples".into(), json!(round9(observations)));
-    p95_ms(&by_le).map(Some)
 }

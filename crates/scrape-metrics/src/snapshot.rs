@@ -57,6 +57,12 @@ pub struct Snapshot {
     pub histograms: Vec<Histogram>,
     /// How many `gpt_trader_*` samples the body held: the bot is there.
     pub bot_samples: usize,
+    /// The bot's other counters (`gpt_trader_*_total`: guard checks,
+    /// ticker-freshness checks, trades ...), `name{labels}` → value. They
+    /// are not signals; they tell a restart, which resets every counter
+    /// together, from a lone dip.
+    #[serde(default, with = "crate::lossless::map")]
+    pub others: BTreeMap<String, f64>,
 }
 
 /// A parsed scrape: the snapshot and the lines that could not be used.
@@ -84,6 +90,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
         guard_trips: vec![],
         histograms: vec![],
         bot_samples: 0,
+        others: BTreeMap::new(),
     };
     // (family, labels) → index into snap.histograms
     let mut index: BTreeMap<(String, Labels), usize> = BTreeMap::new();
@@ -101,6 +108,9 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
                 labels: labels_of(&s, ""),
                 value: s.value,
             }),
+            name if name.starts_with("gpt_trader_") && name.ends_with("_total") => {
+                snap.others.insert(exposition::series_text(&s), s.value);
+            }
             _ => {}
         }
         let (family, part) = if let Some(f) = s.name.strip_suffix("_bucket") {
@@ -134,6 +144,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
                     line: 0,
                     msg: "bucket without a numeric le label".into(),
                     snippet: exposition::series_text(&s),
+                    fatal: false,
                 }),
             },
             "count" => h.count = Some(s.value),
@@ -193,4 +204,67 @@ pub fn is_failed(c: &Counter) -> bool {
 /// Guard trips the bot files as not recoverable.
 pub fn is_nonrecoverable(c: &Counter) -> bool {
     c.labels.get("recoverable").map(String::as_str) == Some("false")
+}
+
+/// The `result` values the bot writes on its order counter.
+pub const RESULTS: [&str; 3] = ["success", "rejected", "failed"];
+
+/// Orders under a `result` the bot never writes (or none): never counted
+/// as successes. The value shown for a missing label is `(none)`.
+pub fn odd_result(c: &Counter) -> Option<String> {
+    match c.labels.get("result") {
+        Some(r) if RESULTS.contains(&r.as_str()) => None,
+        Some(r) => Some(r.clone()),
+        None => Some("(none)".to_owned()),
+    }
+}
+
+impl Snapshot {
+    /// The distinct odd `result` values and how many orders they hold.
+    pub fn odd_results(&self) -> (Vec<String>, f64) {
+        let mut values: Vec<String> = Vec::new();
+        let mut count = 0.0;
+        for c in &self.orders {
+            if let Some(v) = odd_result(c) {
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+                count += c.value;
+            }
+        }
+        (values, count)
+    }
+
+    /// The first value the signals read that no counter can hold: negative,
+    /// infinite or NaN (a count, never below zero and always finite).
+    pub fn implausible(&self) -> Option<String> {
+        let bad = |v: f64| !v.is_finite() || v < 0.0;
+        let name = |family: &str, labels: &Labels| {
+            let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+            format!("{family}{{{}}}", inner.join(","))
+        };
+        for (family, counters) in [(ORDERS, &self.orders), (GUARD_TRIPS, &self.guard_trips)] {
+            if let Some(c) = counters.iter().find(|c| bad(c.value)) {
+                return Some(format!(
+                    "{} is {}: a counter is never negative or non-finite",
+                    name(family, &c.labels),
+                    c.value
+                ));
+            }
+        }
+        for h in self
+            .histograms
+            .iter()
+            .filter(|h| h.family == BROKER_LATENCY)
+        {
+            let values = h.buckets.iter().map(|b| b.1).chain(h.count);
+            if let Some(v) = values.into_iter().find(|v| bad(*v)) {
+                return Some(format!(
+                    "{} holds {v}: a count is never negative or non-finite",
+                    h.series()
+                ));
+            }
+        }
+        None
+    }
 }

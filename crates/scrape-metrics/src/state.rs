@@ -24,19 +24,17 @@ struct StateFile {
 
 /// Load the scrapes kept for `target`. A missing file is an empty history.
 pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading state file {}", path.display())),
-    };
-    if meta.len() > MAX_STATE_BYTES {
-        bail!(
-            "state file {} is {} bytes, more than any scrape-metrics state: not ours; remove it or pass another --state",
-            path.display(),
-            meta.len()
-        );
+    if !path.exists() && path.symlink_metadata().is_err() {
+        return Ok(Vec::new());
     }
-    let bytes = fs::read(path).with_context(|| format!("reading state file {}", path.display()))?;
+    // A state file larger than the cap is not ours; a FIFO, a device or a
+    // directory would block, never end, or is not a file at all.
+    let bytes = crate::input::read_capped(path, MAX_STATE_BYTES).map_err(|why| {
+        anyhow::anyhow!(
+            "state file {} {why}; remove it or pass another --state",
+            path.display()
+        )
+    })?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
         format!(
             "state file {} is corrupt (not JSON); remove it to start a new window",
@@ -69,7 +67,12 @@ pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
             state.target
         );
     }
-    Ok(state.snapshots)
+    // The window's arithmetic walks scrapes in time order: a file edited
+    // by hand (or by another tool) is put back in order, one scrape per time.
+    let mut snaps = state.snapshots;
+    snaps.sort_by_key(|s| s.t_ms);
+    snaps.dedup_by_key(|s| s.t_ms);
+    Ok(snaps)
 }
 
 /// Write the history atomically: a temporary file in the same directory,

@@ -80,11 +80,23 @@ fn duplicate_series_keep_the_first() {
 
 #[test]
 fn openmetrics_subset() {
-    let body = "# HELP x_total Help text.\n# TYPE x counter\n# UNIT x seconds\nx_total 3 # {trace_id=\"abc\"} 1.0 1.5\n# EOF\nignored_after_eof 1\n";
+    let body = "# HELP x_total Help text.\n# TYPE x counter\n# UNIT x seconds\nx_total 3 # {trace_id=\"abc\"} 1.0 1.5\n# EOF\n\n";
     let (s, summary) = all(body);
     assert!(summary.errors.is_empty(), "{:?}", summary.errors);
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].value, 3.0);
+}
+
+#[test]
+fn text_after_eof_is_read_and_the_early_eof_is_a_fatal_error() {
+    // Cut at `# EOF`, a bot at 20 % errors would read 0 %: the failures follow it.
+    let body = "ok_total 80\n# EOF\nfailed_total 20\n";
+    let (s, summary) = all(body);
+    assert_eq!(s.len(), 2, "the line after # EOF is read");
+    assert_eq!(summary.errors.len(), 1);
+    assert_eq!(summary.errors[0].line, 2);
+    assert!(summary.errors[0].fatal);
+    assert!(summary.errors[0].msg.contains("# EOF before the end"));
 }
 
 #[test]
@@ -104,8 +116,7 @@ fn crlf_and_non_utf8() {
 }
 
 /// Cannot panic, whatever the bytes: a deterministic property test over
-/// random and mutated inputs (the fuzz target in `fuzz_parse` runs the same
-/// property with more iterations in release builds).
+/// random and mutated inputs.
 #[test]
 fn never_panics_on_arbitrary_bytes() {
     let seeds: [&[u8]; 4] = [

@@ -243,7 +243,7 @@ fn no_inf_bucket_or_no_observations_is_nan() {
 #[test]
 fn non_monotonic_buckets_are_raised_like_prometheus_does() {
     // The bot's double-cumulated buckets: finite buckets above +Inf. Prometheus
-    // raises +Inf to the maximum, which drags the quantile up (contracts §2.3).
+    // raises +Inf to the maximum, which drags the quantile up.
     let broken = b(&[
         (0.25, 10.0),
         (0.5, 28.0),

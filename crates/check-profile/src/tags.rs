@@ -1,0 +1,487 @@
+//! Explicit YAML tags, judged the way the bot's `yaml.safe_load` (PyYAML's
+//! `SafeLoader`) judges them.
+//!
+//! `SafeLoader` constructs only the YAML 1.1 types: `!!null`, `!!bool`,
+//! `!!int`, `!!float`, `!!str`, `!!binary`, `!!timestamp`, `!!set`,
+//! `!!omap`, `!!pairs`, `!!seq` and `!!map`. Any other tag (`!Ref`,
+//! `!secret`, `!!python/name:…`, a `%TAG` handle) raises a
+//! `ConstructorError`, and so does a standard tag on a value it cannot
+//! construct (`!!int 1.0`, `!!map` on a scalar). Either way the whole load
+//! fails and the bot silently runs its hard-coded profile. serde hides tags,
+//! so they are read here from the parser's event stream.
+
+use crate::pynum::{py_float, py_int};
+use crate::pyyaml::{self, PyValue};
+use granit_parser::{Event, Parser, ScalarStyle};
+use std::collections::BTreeMap;
+use std::fmt;
+
+const CORE: &str = "tag:yaml.org,2002:";
+
+/// The kind of node a tag is written on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Scalar,
+    Seq,
+    Map,
+}
+
+impl Shape {
+    fn noun(self) -> &'static str {
+        match self {
+            Shape::Scalar => "a scalar",
+            Shape::Seq => "a sequence",
+            Shape::Map => "a mapping",
+        }
+    }
+}
+
+/// What `SafeLoader` does with one tagged node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A scalar constructed to this value.
+    Value(PyValue),
+    /// A `!!set` mapping: Python gets a `set` of its keys, not a dict.
+    SetOfKeys,
+    /// A collection built as it would be untagged.
+    Unchanged,
+    /// `SafeLoader` raises: the bot falls back to its hard-coded profile.
+    Refused(String),
+}
+
+/// One explicit tag in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagUse {
+    /// The tag as written (`!Ref`, `!!python/name:os.system`).
+    pub written: String,
+    pub line: u64,
+    pub col: u64,
+    pub shape: Shape,
+    pub outcome: Outcome,
+}
+
+impl TagUse {
+    /// Why `SafeLoader` refuses it (empty when it does not).
+    pub fn why(&self) -> String {
+        match &self.outcome {
+            Outcome::Refused(why) => format!("tag {}: {why}", self.written),
+            _ => String::new(),
+        }
+    }
+}
+
+impl fmt::Display for TagUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.outcome {
+            Outcome::Refused(why) => write!(
+                f,
+                "tag {} at line {}:{}: {why}",
+                self.written, self.line, self.col
+            ),
+            _ => write!(f, "tag {} at line {}:{}", self.written, self.line, self.col),
+        }
+    }
+}
+
+/// Every tag of a document, and the scalar values they construct keyed by
+/// the byte offset where the scalar's text starts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tags {
+    pub uses: Vec<TagUse>,
+    /// Byte offset of a tagged node's content -> its outcome.
+    pub at: BTreeMap<usize, Outcome>,
+    /// Byte range of every tag token, so the text can be parsed untagged.
+    pub spans: Vec<(usize, usize)>,
+    /// Tags whose source range the parser could not give: nothing can be
+    /// said about those nodes.
+    pub unlocated: Vec<TagUse>,
+}
+
+impl Tags {
+    /// `src` with every tag token blanked out (same byte length), so that
+    /// a parser that interprets tags its own way sees plain nodes.
+    pub fn untagged(&self, src: &str) -> String {
+        let mut bytes = src.as_bytes().to_vec();
+        for &(from, to) in &self.spans {
+            // Tag tokens are ASCII; never cut through anything else.
+            if let Some(tok) = bytes.get_mut(from..to) {
+                if tok.iter().all(u8::is_ascii) {
+                    tok.fill(b' ');
+                }
+            }
+        }
+        String::from_utf8(bytes).unwrap_or_else(|_| src.to_owned())
+    }
+
+    /// The tags that make `safe_load` raise.
+    pub fn refused(&self) -> impl Iterator<Item = &TagUse> {
+        self.uses
+            .iter()
+            .filter(|u| matches!(u.outcome, Outcome::Refused(_)))
+    }
+}
+
+/// Where the scan is in the tree, to check `!!omap`/`!!pairs` items.
+enum Frame {
+    /// A sequence; `Some(use)` when tagged `!!omap`/`!!pairs`.
+    Seq(Option<usize>),
+    /// A mapping: nodes seen (keys and values), and the `!!omap`/`!!pairs`
+    /// use it is an item of.
+    Map(usize, Option<usize>),
+}
+
+const PAIRS_ITEM: &str =
+    "each item of !!omap or !!pairs must be a mapping of one key (ConstructorError)";
+
+fn refuse(tags: &mut Tags, i: usize, why: &str) {
+    if let Some(u) = tags.uses.get_mut(i) {
+        if !matches!(u.outcome, Outcome::Refused(_)) {
+            u.outcome = Outcome::Refused(why.to_owned());
+        }
+    }
+}
+
+/// Read every explicit tag of `src`. `Err` when the event parser fails,
+/// which the caller reports as a syntax error already.
+pub fn scan(src: &str) -> Result<Tags, String> {
+    let mut tags = Tags::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    for item in Parser::new_from_str(src) {
+        let (event, span) = item.map_err(|e| e.to_string())?;
+        let starts_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..)
+        );
+        if starts_node {
+            match stack.last_mut() {
+                Some(Frame::Map(count, _)) => *count += 1,
+                Some(Frame::Seq(Some(i))) if !matches!(event, Event::MappingStart(..)) => {
+                    let i = *i;
+                    refuse(&mut tags, i, PAIRS_ITEM);
+                }
+                _ => {}
+            }
+        }
+        match &event {
+            Event::MappingStart(..) => {
+                let item_of = match stack.last() {
+                    Some(Frame::Seq(Some(i))) => Some(*i),
+                    _ => None,
+                };
+                stack.push(Frame::Map(0, item_of));
+            }
+            Event::SequenceStart(_, _, tag) => {
+                let pairs = tag
+                    .as_ref()
+                    .is_some_and(|t| t.handle() == CORE && matches!(t.suffix(), "omap" | "pairs"));
+                stack.push(Frame::Seq(pairs.then_some(tags.uses.len())));
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map(count, Some(i))) = stack.pop() {
+                    if count != 2 {
+                        refuse(&mut tags, i, PAIRS_ITEM);
+                    }
+                }
+            }
+            Event::SequenceEnd => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        let (shape, tag, value) = match &event {
+            Event::Scalar(v, style, _, Some(t)) => (Shape::Scalar, t, Some((v.as_ref(), *style))),
+            Event::SequenceStart(_, _, Some(t)) => (Shape::Seq, t, None),
+            Event::MappingStart(_, _, Some(t)) => (Shape::Map, t, None),
+            _ => continue,
+        };
+        let at = span.tag_start.unwrap_or(span.start);
+        let written =
+            if tag.original_handle().is_empty() && tag.handle().is_empty() && tag.suffix() == "!" {
+                "!".to_owned()
+            } else if tag.original_handle().is_empty() {
+                format!("!<{}{}>", tag.handle(), tag.suffix())
+            } else {
+                format!("{}{}", tag.original_handle(), tag.suffix())
+            };
+        let outcome = judge(tag.handle(), tag.suffix(), shape, value);
+        let located = span
+            .tag_span()
+            .and_then(|t| Some((t.start.byte_offset()?, t.end.byte_offset()?)))
+            .zip(span.start.byte_offset());
+        let tag_use = TagUse {
+            written,
+            line: at.line() as u64,
+            col: at.col() as u64 + 1,
+            shape,
+            outcome: outcome.clone(),
+        };
+        match located {
+            Some((range, offset)) => {
+                // A tag that starts its line (`!!str key: v`) stays: blanking
+                // it would shift the key's indentation and change the tree.
+                let line_start = src
+                    .get(..range.0)
+                    .map_or(0, |h| h.rfind('\n').map_or(0, |i| i + 1));
+                let starts_line = src
+                    .get(line_start..range.0)
+                    .is_some_and(|p| p.trim().is_empty());
+                if !starts_line {
+                    tags.spans.push(range);
+                }
+                tags.at.insert(offset, outcome);
+            }
+            None => tags.unlocated.push(tag_use.clone()),
+        }
+        tags.uses.push(tag_use);
+    }
+    Ok(tags)
+}
+
+/// `SafeLoader`'s constructor for one tag on one node.
+fn judge(handle: &str, suffix: &str, shape: Shape, scalar: Option<(&str, ScalarStyle)>) -> Outcome {
+    // The non-specific tag `!`: PyYAML resolves the value as if it were
+    // plain, even when it is quoted.
+    if format!("{handle}{suffix}") == "!" {
+        return match scalar {
+            Some((v, _)) => Outcome::Value(pyyaml::resolve_plain(v)),
+            None => Outcome::Unchanged,
+        };
+    }
+    let full = format!("{handle}{suffix}");
+    let Some(core) = full.strip_prefix(CORE) else {
+        return Outcome::Refused(format!(
+            "yaml.safe_load has no constructor for the tag '{full}' (a tag of another loader or application)"
+        ));
+    };
+    let wrong = |want: Shape| {
+        Outcome::Refused(format!(
+            "!!{core} expects {} but is written on {}",
+            want.noun(),
+            shape.noun()
+        ))
+    };
+    match (core, shape, scalar) {
+        ("map", Shape::Map, _) | ("seq", Shape::Seq, _) => Outcome::Unchanged,
+        ("omap" | "pairs", Shape::Seq, _) => Outcome::Unchanged,
+        ("set", Shape::Map, _) => Outcome::SetOfKeys,
+        ("map" | "set", _, _) => wrong(Shape::Map),
+        ("seq" | "omap" | "pairs", _, _) => wrong(Shape::Seq),
+        ("null" | "bool" | "int" | "float" | "str" | "binary" | "timestamp", _, Some((v, _))) => {
+            construct(core, v)
+        }
+        ("null" | "bool" | "int" | "float" | "str" | "binary" | "timestamp", _, None) => {
+            wrong(Shape::Scalar)
+        }
+        _ => Outcome::Refused(format!(
+            "yaml.safe_load has no constructor for the tag 'tag:yaml.org,2002:{core}'"
+        )),
+    }
+}
+
+/// `construct_yaml_<core>` on a scalar's value.
+fn construct(core: &str, v: &str) -> Outcome {
+    let fail =
+        |why: String| Outcome::Refused(format!("!!{core} {}: {why}", crate::pynum::py_repr(v)));
+    match core {
+        "null" => Outcome::Value(PyValue::Null),
+        "str" => Outcome::Value(PyValue::Str(v.to_owned())),
+        "bool" => match v.to_lowercase().as_str() {
+            "yes" | "true" | "on" => Outcome::Value(PyValue::Bool(true)),
+            "no" | "false" | "off" => Outcome::Value(PyValue::Bool(false)),
+            _ => fail("not one of yes/no/true/false/on/off (KeyError)".into()),
+        },
+        "int" => match construct_int(v) {
+            Some(i) => Outcome::Value(PyValue::Int(i)),
+            None => fail("int() raises ValueError".into()),
+        },
+        "float" => match construct_float(v) {
+            Some(f) => Outcome::Value(PyValue::Float(f)),
+            None => fail("float() raises ValueError".into()),
+        },
+        "timestamp" => {
+            if pyyaml::resolve_plain(v) == PyValue::Timestamp(v.to_owned()) {
+                Outcome::Value(PyValue::Timestamp(v.to_owned()))
+            } else {
+                fail("not a YAML timestamp".into())
+            }
+        }
+        _ => {
+            // "binary": `base64.decodebytes`, which skips characters outside
+            // the alphabet but wants the data padded. Python bytes, never a
+            // str.
+            let data = v
+                .bytes()
+                .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+                .count();
+            let pads = v.bytes().filter(|b| *b == b'=').count();
+            let padded = match data % 4 {
+                0 => true,
+                2 => pads >= 2,
+                3 => pads >= 1,
+                _ => false,
+            };
+            if padded {
+                Outcome::Value(PyValue::Bytes(v.split_whitespace().collect()))
+            } else {
+                fail("not valid base64 (binascii.Error)".into())
+            }
+        }
+    }
+}
+
+/// PyYAML's `construct_yaml_int`.
+fn construct_int(v: &str) -> Option<i128> {
+    let value: String = v.chars().filter(|&c| c != '_').collect();
+    let (sign, body) = match value.as_bytes().first()? {
+        b'-' => (-1, &value[1..]),
+        b'+' => (1, &value[1..]),
+        _ => (1, value.as_str()),
+    };
+    let magnitude = if body == "0" {
+        0
+    } else if let Some(b) = body.strip_prefix("0b") {
+        i128::from_str_radix(b, 2).ok()?
+    } else if let Some(h) = body.strip_prefix("0x") {
+        i128::from_str_radix(h, 16).ok()?
+    } else if body.starts_with('0') {
+        // `int(value, 8)`, which also takes a `0o` prefix.
+        let o = body
+            .strip_prefix("0o")
+            .or_else(|| body.strip_prefix("0O"))
+            .unwrap_or(body);
+        i128::from_str_radix(o, 8).ok()?
+    } else if body.contains(':') {
+        let mut total: i128 = 0;
+        for part in body.split(':') {
+            total = total.checked_mul(60)?.checked_add(py_int(part).ok()?)?;
+        }
+        total
+    } else {
+        py_int(body).ok()?
+    };
+    Some(sign * magnitude)
+}
+
+/// PyYAML's `construct_yaml_float`.
+fn construct_float(v: &str) -> Option<f64> {
+    let value: String = v
+        .chars()
+        .filter(|&c| c != '_')
+        .collect::<String>()
+        .to_lowercase();
+    let (sign, body) = match value.as_bytes().first()? {
+        b'-' => (-1.0, &value[1..]),
+        b'+' => (1.0, &value[1..]),
+        _ => (1.0, value.as_str()),
+    };
+    let magnitude = match body {
+        ".inf" => f64::INFINITY,
+        ".nan" => f64::NAN,
+        _ if body.contains(':') => {
+            let mut total = 0.0;
+            for part in body.split(':') {
+                total = total * 60.0 + py_float(part).ok()?;
+            }
+            total
+        }
+        _ => py_float(body).ok()?,
+    };
+    Some(sign * magnitude)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcomes(src: &str) -> Vec<(String, Outcome)> {
+        scan(src)
+            .expect("parses")
+            .uses
+            .into_iter()
+            .map(|u| (u.written, u.outcome))
+            .collect()
+    }
+
+    fn refused(src: &str) -> bool {
+        scan(src).expect("parses").refused().next().is_some()
+    }
+
+    #[test]
+    fn foreign_tags_are_refused() {
+        for src in [
+            "a: !Ref other\n",
+            "a: !secret api_key\n",
+            "a: !!python/name:os.system\n",
+            "a: !!python/object/apply:os.system [ls]\n",
+            "a: !Ref {b: 1}\n",
+            "%TAG !e! tag:example.com,2000:\n---\na: !e!thing 1\n",
+            "a: !<tag:example.com,2000:x> 1\n",
+            "a: !!merge {b: 1}\n",
+            "a: !!value 1\n",
+        ] {
+            assert!(refused(src), "{src:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn standard_tags_construct_like_safe_load() {
+        let got = outcomes(
+            "a: !!str 5\nb: !!int \"5\"\nc: !!float 1\nd: !!bool yes\ne: !!null x\nf: !!int 0x10\ng: !!int 010\nh: !!float 1e3\ni: ! 5\nj: !!map {x: 1}\nk: !!seq [1]\nl: !!set {x, y}\nm: !!omap [{x: 1}]\nn: !<tag:yaml.org,2002:int> 7\no: !!timestamp 2024-01-02\np: !!binary aGk=\n",
+        );
+        let want = [
+            Outcome::Value(PyValue::Str("5".into())),
+            Outcome::Value(PyValue::Int(5)),
+            Outcome::Value(PyValue::Float(1.0)),
+            Outcome::Value(PyValue::Bool(true)),
+            Outcome::Value(PyValue::Null),
+            Outcome::Value(PyValue::Int(16)),
+            Outcome::Value(PyValue::Int(8)),
+            Outcome::Value(PyValue::Float(1000.0)),
+            Outcome::Value(PyValue::Int(5)),
+            Outcome::Unchanged,
+            Outcome::Unchanged,
+            Outcome::SetOfKeys,
+            Outcome::Unchanged,
+            Outcome::Value(PyValue::Int(7)),
+            Outcome::Value(PyValue::Timestamp("2024-01-02".into())),
+            Outcome::Value(PyValue::Bytes("aGk=".into())),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for ((tag, g), w) in got.iter().zip(want) {
+            assert_eq!(g, &w, "{tag}");
+        }
+    }
+
+    #[test]
+    fn standard_tags_on_values_they_cannot_construct_are_refused() {
+        for src in [
+            "a: !!int 1.0\n",
+            "a: !!int abc\n",
+            "a: !!float abc\n",
+            "a: !!bool maybe\n",
+            "a: !!map 1\n",
+            "a: !!seq {b: 1}\n",
+            "a: !!str [1]\n",
+            "a: !!timestamp soon\n",
+            "a: !!binary 'aGk'\n",
+            "a: !!omap [{x: 1, y: 2}]\n",
+            "a: !!pairs [1]\n",
+            "a: !!omap [{}]\n",
+        ] {
+            assert!(refused(src), "{src:?} must be refused");
+        }
+        assert!(!refused(
+            "a: !!int 1_000\nb: !!float -.inf\nc: !!int 0o17\nd: !!binary '***'\ne: !!pairs [{x: 1}, {x: 2}]\n"
+        ));
+    }
+
+    #[test]
+    fn positions_point_at_the_tag() {
+        let t = scan("x: 1\ntrading:\n  mode: !Ref m\n").expect("parses");
+        let u = &t.uses[0];
+        assert_eq!((u.line, u.col, u.written.as_str()), (3, 9, "!Ref"));
+    }
+}
