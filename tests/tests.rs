@@ -8,6 +8,7 @@ mod check_profile;
 mod check_risk_env;
 mod demo;
 mod examples;
+mod fidelity;
 mod help;
 mod human;
 mod judge;

@@ -254,52 +254,6 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     .collect()
 }
 
-/// `metrics.histogram`: one record per broker-latency series, and one per
-/// other histogram whose buckets are not plain cumulative.
-pub fn histogram_checks(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
-    let mut out = Vec::new();
-    for h in &snap.histograms {
-        let read = histogram::read(h, ctx.buckets);
-        let ours = h.family == crate::snapshot::BROKER_LATENCY;
-        let (level, reading, msg) = match &read.reading {
-            Reading::Cumulative if !ours => continue,
-            Reading::Cumulative => (
-                Level::Ok,
-                "cumulative",
-                format!("{}: buckets are valid cumulative counts", h.series()),
-            ),
-            Reading::DoubleCumulated { proven } => (
-                Level::Warn,
-                "double-cumulated",
-                format!(
-                    "{}: buckets are double-cumulated by the bot's exporter ({}); quantiles use the de-cumulated counts",
-                    h.series(),
-                    if *proven {
-                        "a finite bucket exceeds +Inf"
-                    } else {
-                        "assumed: both readings fit, and the bot double-cumulates"
-                    }
-                ),
-            ),
-            Reading::Broken(why) => (
-                Level::Unknown,
-                "broken",
-                format!(
-                    "{}: invalid buckets ({why}); no quantile is computed from them",
-                    h.series()
-                ),
-            ),
-        };
-        out.push(
-            ctx.record(Kind::Check, "metrics.histogram", level)
-                .value(reading)
-                .extra("series", h.series())
-                .msg(msg),
-        );
-    }
-    out
-}
-
 /// The corrected buckets of every series under the p95 selector in one
 /// scrape; `Err` when any of them is broken. The bool says a correction was applied.
 /// Each series' name and corrected buckets.
