@@ -442,6 +442,21 @@ fn dry_run_reads_as_a_100_percent_error_rate_everywhere() {
         out.record("metrics.orders").extra["by_result"],
         serde_json::json!({"rejected": e.extra["denominator"]})
     );
+    // The operator is told why: every order rejected as a dry run's broker does.
+    let orders = out.record("metrics.orders");
+    assert_eq!(orders.extra["looks_like_dry_run"], true);
+    msg_has(
+        &orders,
+        &["broker_status", "dry run", "places no real order"],
+    );
+    // Ordinary failures are never called a dry run.
+    let real = scrape(&Sim::start("order-errors-crit"));
+    assert!(
+        real.record("metrics.orders")
+            .extra
+            .get("looks_like_dry_run")
+            .is_none()
+    );
     let p = probe(&sim, &[]);
     p.code(1);
     let sig = p.record("health.signal.order_error_rate");

@@ -201,6 +201,20 @@ pub(crate) fn odd_results_record(ctx: &Ctx<'_>, values: &[String], count: f64) -
     )
 }
 
+/// What a dry-run canary looks like from `/metrics`: its read-only broker
+/// rejects every order, so every submission is `rejected` with reason
+/// `broker_status`, and the error rate reads 100 %.
+const DRY_RUN_NOTE: &str = "; every one rejected with reason broker_status, as a dry run's read-only broker (--dry-run or execution.dry_run/mock_broker) rejects every order: this canary places no real order and validates nothing";
+
+fn looks_like_dry_run(snap: &Snapshot) -> bool {
+    let total: f64 = snap.orders.iter().map(|c| c.value).sum();
+    total > 0.0
+        && snap.orders.iter().filter(|c| c.value > 0.0).all(|c| {
+            c.labels.get("result").map(String::as_str) == Some("rejected")
+                && c.labels.get("reason").map(String::as_str) == Some("broker_status")
+        })
+}
+
 /// `metrics.orders` and `metrics.guard_trips_total`: lifetime counter totals.
 pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     let by = |counters: &[Counter], label: &str| -> Map<String, Value> {
@@ -231,13 +245,22 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         Some(why) => format!(" (not a count: {why})"),
         None => String::new(),
     };
+    let dry = looks_like_dry_run(snap);
+    let orders_rec = ctx
+        .record(Kind::Sample, "metrics.orders", level)
+        .value(orders)
+        .extra("by_result", Value::Object(by(&snap.orders, "result")))
+        .msg(format!(
+            "{orders} order submissions since the bot started{why}{}",
+            if dry { DRY_RUN_NOTE } else { "" }
+        ));
+    let orders_rec = if dry {
+        orders_rec.extra("looks_like_dry_run", true)
+    } else {
+        orders_rec
+    };
     vec![
-        ctx.record(Kind::Sample, "metrics.orders", level)
-            .value(orders)
-            .extra("by_result", Value::Object(by(&snap.orders, "result")))
-            .msg(format!(
-                "{orders} order submissions since the bot started{why}"
-            )),
+        orders_rec,
         ctx.record(Kind::Sample, "metrics.guard_trips_total", level)
             .value(trips)
             .extra(
