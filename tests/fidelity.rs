@@ -245,6 +245,12 @@ fn starting_with_reason_cli_run_is_reported_as_starting() {
         (ready.level, ready.extra["reason"].as_str()),
         (Level::Crit, Some("cli_run"))
     );
+    // A starting bot's /metrics is empty: no evidence, and said to be why.
+    let m = scrape(&sim);
+    m.code(2);
+    let orders = m.record("metrics.orders");
+    assert_eq!(orders.level, Level::Unknown);
+    msg_has(&orders, &["starting"]);
     // Only the performance check exists yet: every other row is unknown.
     for name in [
         "health.broker",

@@ -240,7 +240,7 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     };
     let why = match &odd {
         _ if !present => {
-            " (no gpt_trader_ series in the body: is this the bot's /metrics?)".to_owned()
+            " (no gpt_trader_ series in the body: a bot still starting exports none, and neither does something that is not the bot's /metrics)".to_owned()
         }
         Some(why) => format!(" (not a count: {why})"),
         None => String::new(),
@@ -413,7 +413,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     // Fewer lifetime trips than the WARN line bound the last hour's count
     // too; more say nothing about the last hour without a second scrape.
     let value = if snap.bot_samples == 0 {
-        Err("no gpt_trader_ series in the body".to_owned())
+        Err("no gpt_trader_ series in the body (a starting bot exports none)".to_owned())
     } else if trips < thresholds::GUARD_TRIPS_1H.warn {
         Ok(trips)
     } else {
