@@ -655,4 +655,15 @@ fn max_reconnect_attempts_is_crit_whatever_connected_says_and_never_settled_last
     let ws = out.record("health.websocket.connected");
     assert_eq!(ws.level, U, "{}", ws.msg);
     assert!(ws.msg.contains("more than once"), "{}", ws.msg);
+
+    // A flag that is not a bool is no "not at max attempts" either.
+    for odd in [json!("true"), json!(null), json!(1)] {
+        let mut body = healthy_body();
+        body["checks"]["websocket"]["details"]["max_attempts_triggered"] = odd.clone();
+        let out = probe_fixture(200, pretty(&body), &[]);
+        out.code(2);
+        let ws = out.record("health.websocket.connected");
+        assert_eq!(ws.level, U, "{odd}: {}", ws.msg);
+        assert!(ws.msg.contains("max_attempts_triggered"), "{}", ws.msg);
+    }
 }

@@ -187,13 +187,15 @@ pub fn ws_connected(b: &Body) -> Record {
                 ws_check_verdict(b)
             ));
         }
-        // A flag the bot writes as a bool, given twice with different values:
-        // "not at max attempts" cannot be told, so connected true proves nothing.
-        Lookup::Conflict(at) if matches!(connected, Lookup::Bool(true)) => {
-            return rec
-                .level(Level::Unknown)
-                .value(true)
-                .msg(crate::body::conflict_msg(&at));
+        Lookup::Bool(false) | Lookup::Missing(_) => {}
+        // The bot writes the flag as a bool. Given twice with different
+        // values, or as anything else, "not at max attempts" cannot be
+        // told, so connected true proves nothing.
+        other if matches!(connected, Lookup::Bool(true)) => {
+            return rec.level(Level::Unknown).value(true).msg(format!(
+                "websocket connected, but {}",
+                other.why("checks.websocket.details.max_attempts_triggered")
+            ));
         }
         _ => {}
     }
