@@ -621,3 +621,49 @@ fn ages_read_as_human_durations_in_the_table() {
     let pause = line("health.degradation.global_paused");
     assert!(pause.contains("4m 59s left"), "{pause}");
 }
+
+#[test]
+fn max_reconnect_attempts_is_crit_whatever_connected_says_and_never_settled_last_wins() {
+    // The bot's check tests max_attempts_triggered first: critical, 503.
+    let mut body = healthy_body();
+    body["status"] = json!("unhealthy");
+    body["checks"]["websocket"]["status"] = json!("fail");
+    body["checks"]["websocket"]["details"]["severity"] = json!("critical");
+    body["checks"]["websocket"]["details"]["max_attempts_triggered"] = json!(true);
+    body["checks"]["websocket"]["details"]["reconnect_count"] = json!(10);
+    let out = probe_fixture(503, pretty(&body), &[]);
+    out.code(1);
+    let ws = out.record("health.websocket.connected");
+    assert_eq!(ws.level, C, "{}", ws.msg);
+    assert_eq!(ws.extra["max_attempts_triggered"], true);
+    assert!(
+        ws.msg.contains("maximum reconnect attempts") && ws.msg.contains("fails critical"),
+        "{}",
+        ws.msg
+    );
+
+    // The flag given twice, true then false: "connected" proves nothing.
+    let text = String::from_utf8(pretty(&healthy_body())).expect("utf8");
+    let forged = text.replacen(
+        "\"max_attempts_triggered\": false,",
+        "\"max_attempts_triggered\": true,\n        \"max_attempts_triggered\": false,",
+        1,
+    );
+    assert_ne!(forged, text);
+    let out = probe_fixture(200, forged.into_bytes(), &[]);
+    out.code(2);
+    let ws = out.record("health.websocket.connected");
+    assert_eq!(ws.level, U, "{}", ws.msg);
+    assert!(ws.msg.contains("more than once"), "{}", ws.msg);
+
+    // A flag that is not a bool is no "not at max attempts" either.
+    for odd in [json!("true"), json!(null), json!(1)] {
+        let mut body = healthy_body();
+        body["checks"]["websocket"]["details"]["max_attempts_triggered"] = odd.clone();
+        let out = probe_fixture(200, pretty(&body), &[]);
+        out.code(2);
+        let ws = out.record("health.websocket.connected");
+        assert_eq!(ws.level, U, "{odd}: {}", ws.msg);
+        assert!(ws.msg.contains("max_attempts_triggered"), "{}", ws.msg);
+    }
+}

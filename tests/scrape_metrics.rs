@@ -55,11 +55,15 @@ fn double_cumulation_is_detected_and_p95_computed_from_corrected_counts() {
         .into_iter()
         .find(|r| {
             r.name == "metrics.histogram"
-                && r.extra["series"]
-                    .as_str()
-                    .is_some_and(|s| s.contains("submit") && s.contains("success"))
+                && r.extra["family"] == "gpt_trader_broker_call_latency_seconds"
+                && r.extra["repaired_series"].as_array().is_some_and(|a| {
+                    a.iter().any(|s| {
+                        s.as_str()
+                            .is_some_and(|s| s.contains("submit") && s.contains("success"))
+                    })
+                })
         })
-        .expect("a histogram record for the submit series");
+        .expect("a histogram record naming the submit series as repaired");
     assert_eq!(
         (submit.level, submit.value.as_str()),
         (Level::Warn, Some("double-cumulated"))

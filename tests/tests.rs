@@ -9,6 +9,7 @@ mod check_risk_env;
 mod demo;
 mod docs;
 mod examples;
+mod fidelity;
 mod help;
 mod human;
 mod judge;

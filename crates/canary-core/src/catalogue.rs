@@ -157,7 +157,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "metrics.histogram",
         Check,
         "scrape-metrics",
-        "a histogram series' buckets: ok cumulative, warn double-cumulated (corrected), unknown broken"
+        "a histogram family's buckets, one record per family: ok cumulative, warn double-cumulated (corrected; `series`, `repaired`, `repaired_series`), unknown broken (`broken_series`)"
     ),
     spec!(
         "metrics.parse",

@@ -47,8 +47,9 @@ pub fn status(b: &Body) -> Record {
                 "unhealthy" | "starting" => (
                     Level::Crit,
                     format!(
-                        "bot reports {s} (HTTP {}){}: NO-GO, investigate before proceeding",
+                        "bot reports {s} (HTTP {}{}){}: NO-GO, investigate before proceeding",
                         b.http_status,
+                        lifecycle(b),
                         b.failing_summary(": ", "")
                     ),
                 ),
@@ -61,6 +62,20 @@ pub fn status(b: &Body) -> Record {
         }
         other => rec.level(Level::Unknown).msg(other.why("status")),
     }
+}
+
+/// `, not live, reason shutdown` / `, reason cli_run`: why a bot that is
+/// not running its loop says so; empty for a running bot.
+fn lifecycle(b: &Body) -> String {
+    let mut out = String::new();
+    if b.root.get("live") == Some(&Value::Bool(false)) {
+        out.push_str(", not live");
+    }
+    match b.root.get("reason").and_then(Value::as_str) {
+        Some(r) if r != "trading_bot_running" => out.push_str(&format!(", reason {r}")),
+        _ => {}
+    }
+    out
 }
 
 /// `checks.broker.status`: pass is GO, fail NO-GO.
@@ -126,21 +141,70 @@ fn ws_implausible(b: &Body) -> Option<String> {
         .and_then(|d| json::first_implausible("checks.websocket.details", d))
 }
 
-/// `checks.websocket.details.connected`: true is GO.
+/// How the bot's own websocket check ended when it failed: `fails critical`
+/// (unhealthy) or `fails with severity warning` (degraded); empty when it passed.
+fn ws_check_verdict(b: &Body) -> String {
+    match b.field(&["checks", "websocket", "status"]) {
+        Lookup::Str("fail") => {
+            let sev = b
+                .details("websocket")
+                .and_then(|d| d.get("severity"))
+                .and_then(Value::as_str)
+                .unwrap_or("warning");
+            if sev == "critical" {
+                "; the bot's websocket check fails critical (the bot is unhealthy)".to_owned()
+            } else {
+                format!("; the bot's websocket check fails with severity {sev}")
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// `checks.websocket.details.connected`: true is GO. A websocket that gave
+/// up reconnecting (`max_attempts_triggered`) is the bot's one critical
+/// websocket state, and says so whatever `connected` holds.
 pub fn ws_connected(b: &Body) -> Record {
     let rec = b.record("health.websocket.connected").expect(true);
-    match b.field(&["checks", "websocket", "details", "connected"]) {
-        Lookup::Bool(true) => rec.level(Level::Ok).value(true).msg("websocket connected"),
-        Lookup::Bool(false) => {
-            let n = b
-                .details("websocket")
-                .and_then(|d| d.get("reconnect_count"))
-                .cloned()
-                .unwrap_or(Value::Null);
-            rec.level(Level::Crit).value(false).msg(format!(
-                "websocket disconnected (reconnect_count {n}): NO-GO"
-            ))
+    let reconnects = b
+        .details("websocket")
+        .and_then(|d| d.get("reconnect_count"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let connected = b.field(&["checks", "websocket", "details", "connected"]);
+    match b.field(&["checks", "websocket", "details", "max_attempts_triggered"]) {
+        Lookup::Bool(true) => {
+            let rec = rec
+                .level(Level::Crit)
+                .extra("max_attempts_triggered", true)
+                .extra("reconnect_count", reconnects.clone());
+            let rec = match connected {
+                Lookup::Bool(v) => rec.value(v),
+                _ => rec,
+            };
+            return rec.msg(format!(
+                "websocket gave up reconnecting: maximum reconnect attempts reached (max_attempts_triggered, reconnect_count {reconnects}){}: NO-GO",
+                ws_check_verdict(b)
+            ));
         }
+        Lookup::Bool(false) | Lookup::Missing(_) => {}
+        // The bot writes the flag as a bool. Given twice with different
+        // values, or as anything else, "not at max attempts" cannot be
+        // told, so connected true proves nothing.
+        other if matches!(connected, Lookup::Bool(true)) => {
+            return rec.level(Level::Unknown).value(true).msg(format!(
+                "websocket connected, but {}",
+                other.why("checks.websocket.details.max_attempts_triggered")
+            ));
+        }
+        _ => {}
+    }
+    match connected {
+        Lookup::Bool(true) => rec.level(Level::Ok).value(true).msg("websocket connected"),
+        Lookup::Bool(false) => rec.level(Level::Crit).value(false).msg(format!(
+            "websocket disconnected (reconnect_count {reconnects}){}: NO-GO",
+            ws_check_verdict(b)
+        )),
         Lookup::Missing(_) => rec
             .level(Level::Unknown)
             .msg(ws_absent_reason(b, "connected")),
@@ -196,10 +260,18 @@ pub fn ws_staleness(b: &Body) -> Record {
         .record("health.websocket.staleness")
         .thresholds(WS_STALENESS_S.record())
         .extra("unit", "s");
-    let rec = match b
+    let heartbeat = b
         .details("websocket")
-        .and_then(|d| d.get("last_heartbeat_age_seconds"))
-    {
+        .and_then(|d| d.get("last_heartbeat_age_seconds"));
+    // The bot subscribes to no heartbeats, so its heartbeat age is null:
+    // carried as it is, and said to be no evidence, never read as fresh.
+    let hb_note = match heartbeat {
+        Some(Value::Null) => {
+            "; heartbeat age unknown (null: the bot receives no heartbeats), not evidence"
+        }
+        _ => "",
+    };
+    let rec = match heartbeat {
         Some(hb) => rec.extra("heartbeat_age_seconds", hb.clone()),
         None => rec,
     };
@@ -211,9 +283,9 @@ pub fn ws_staleness(b: &Body) -> Record {
             let level = WS_STALENESS_S.level(age);
             let ago = human_secs(age).unwrap_or_else(|| format!("{age} s"));
             let msg = match level {
-                Level::Ok => format!("last websocket message {ago} ago"),
-                Level::Warn => format!("last websocket message {ago} ago (WARN at 30 s)"),
-                _ => format!("last websocket message {ago} ago: CRIT at 60 s"),
+                Level::Ok => format!("last websocket message {ago} ago{hb_note}"),
+                Level::Warn => format!("last websocket message {ago} ago (WARN at 30 s){hb_note}"),
+                _ => format!("last websocket message {ago} ago: CRIT at 60 s{hb_note}"),
             };
             rec.level(level).value(age).msg(msg)
         }

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bucket_checks;
 pub mod cli;
 pub mod counters;
 pub mod exposition;
@@ -180,7 +181,7 @@ fn direct_round(
     let mut records = parse_errors(ctx, &scrape);
     let snap = scrape.snapshot;
     records.extend(signals::samples(ctx, &snap));
-    records.extend(signals::histogram_checks(ctx, &snap));
+    records.extend(bucket_checks::histogram_checks(ctx, &snap));
     let windowed = cli.every.is_some() || cli.state.is_some();
     if windowed && counters::is_empty(&snap) {
         // No counter at all: no evidence for the window (and never a restart).

@@ -201,6 +201,20 @@ pub(crate) fn odd_results_record(ctx: &Ctx<'_>, values: &[String], count: f64) -
     )
 }
 
+/// What a dry-run canary looks like from `/metrics`: its read-only broker
+/// rejects every order, so every submission is `rejected` with reason
+/// `broker_status`, and the error rate reads 100 %.
+const DRY_RUN_NOTE: &str = "; every one rejected with reason broker_status, as a dry run's read-only broker (--dry-run or execution.dry_run/mock_broker) rejects every order: this canary places no real order and validates nothing";
+
+fn looks_like_dry_run(snap: &Snapshot) -> bool {
+    let total: f64 = snap.orders.iter().map(|c| c.value).sum();
+    total > 0.0
+        && snap.orders.iter().filter(|c| c.value > 0.0).all(|c| {
+            c.labels.get("result").map(String::as_str) == Some("rejected")
+                && c.labels.get("reason").map(String::as_str) == Some("broker_status")
+        })
+}
+
 /// `metrics.orders` and `metrics.guard_trips_total`: lifetime counter totals.
 pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     let by = |counters: &[Counter], label: &str| -> Map<String, Value> {
@@ -226,18 +240,27 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     };
     let why = match &odd {
         _ if !present => {
-            " (no gpt_trader_ series in the body: is this the bot's /metrics?)".to_owned()
+            " (no gpt_trader_ series in the body: a bot still starting exports none, and neither does something that is not the bot's /metrics)".to_owned()
         }
         Some(why) => format!(" (not a count: {why})"),
         None => String::new(),
     };
+    let dry = looks_like_dry_run(snap);
+    let orders_rec = ctx
+        .record(Kind::Sample, "metrics.orders", level)
+        .value(orders)
+        .extra("by_result", Value::Object(by(&snap.orders, "result")))
+        .msg(format!(
+            "{orders} order submissions since the bot started{why}{}",
+            if dry { DRY_RUN_NOTE } else { "" }
+        ));
+    let orders_rec = if dry {
+        orders_rec.extra("looks_like_dry_run", true)
+    } else {
+        orders_rec
+    };
     vec![
-        ctx.record(Kind::Sample, "metrics.orders", level)
-            .value(orders)
-            .extra("by_result", Value::Object(by(&snap.orders, "result")))
-            .msg(format!(
-                "{orders} order submissions since the bot started{why}"
-            )),
+        orders_rec,
         ctx.record(Kind::Sample, "metrics.guard_trips_total", level)
             .value(trips)
             .extra(
@@ -252,52 +275,6 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         odd_results_record(ctx, &values, count)
     })
     .collect()
-}
-
-/// `metrics.histogram`: one record per broker-latency series, and one per
-/// other histogram whose buckets are not plain cumulative.
-pub fn histogram_checks(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
-    let mut out = Vec::new();
-    for h in &snap.histograms {
-        let read = histogram::read(h, ctx.buckets);
-        let ours = h.family == crate::snapshot::BROKER_LATENCY;
-        let (level, reading, msg) = match &read.reading {
-            Reading::Cumulative if !ours => continue,
-            Reading::Cumulative => (
-                Level::Ok,
-                "cumulative",
-                format!("{}: buckets are valid cumulative counts", h.series()),
-            ),
-            Reading::DoubleCumulated { proven } => (
-                Level::Warn,
-                "double-cumulated",
-                format!(
-                    "{}: buckets are double-cumulated by the bot's exporter ({}); quantiles use the de-cumulated counts",
-                    h.series(),
-                    if *proven {
-                        "a finite bucket exceeds +Inf"
-                    } else {
-                        "assumed: both readings fit, and the bot double-cumulates"
-                    }
-                ),
-            ),
-            Reading::Broken(why) => (
-                Level::Unknown,
-                "broken",
-                format!(
-                    "{}: invalid buckets ({why}); no quantile is computed from them",
-                    h.series()
-                ),
-            ),
-        };
-        out.push(
-            ctx.record(Kind::Check, "metrics.histogram", level)
-                .value(reading)
-                .extra("series", h.series())
-                .msg(msg),
-        );
-    }
-    out
 }
 
 /// The corrected buckets of every series under the p95 selector in one
@@ -436,7 +413,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     // Fewer lifetime trips than the WARN line bound the last hour's count
     // too; more say nothing about the last hour without a second scrape.
     let value = if snap.bot_samples == 0 {
-        Err("no gpt_trader_ series in the body".to_owned())
+        Err("no gpt_trader_ series in the body (a starting bot exports none)".to_owned())
     } else if trips < thresholds::GUARD_TRIPS_1H.warn {
         Ok(trips)
     } else {
