@@ -130,13 +130,47 @@ fn start_gate_go_on_clean_preflight_and_health() {
         .run();
     pre.code(0);
     let health = cmd("probe-health").args(["--url", &sim.url]).run();
+    let config = config_a();
+    let out = cmd("judge")
+        .args(["--phase", "start"])
+        .stdin(format!("{}{}{config}", pre.stdout, health.stdout))
+        .run();
+    let v = overall(&out, "go", 0);
+    assert_eq!(v.extra["phase"], "start");
+    // The start gate's allow-list: without the config checks it is not go.
     let out = cmd("judge")
         .args(["--phase", "start"])
         .stdin(format!("{}{}", pre.stdout, health.stdout))
         .run();
-    let v = overall(&out, "go", 0);
-    assert_eq!(v.extra["phase"], "start");
+    let v = overall(&out, "no-go", 2);
+    let unknown = reason_rules(&v, "unknown");
+    for rule in ["profile-evidence", "risk-env-evidence"] {
+        assert!(unknown.contains(&rule.to_owned()), "{unknown:?}");
+    }
     let _ = std::fs::remove_file(path);
+}
+
+/// check-profile and check-risk-env on the Phase A examples, as now.
+fn config_a() -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let profile = cmd("check-profile")
+        .args([
+            &format!("{root}/examples/profiles/phase-a.yaml"),
+            "--phase",
+            "a",
+        ])
+        .run();
+    profile.code(0);
+    let env = cmd("check-risk-env")
+        .args([
+            "--env-file",
+            &format!("{root}/examples/env/phase-a.env"),
+            "--phase",
+            "a",
+        ])
+        .run();
+    env.code(0);
+    format!("{}{}", profile.stdout, env.stdout)
 }
 
 #[test]

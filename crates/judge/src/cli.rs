@@ -43,7 +43,8 @@ pub struct Cli {
     #[arg(long)]
     pub explain: bool,
 
-    /// Window start (RFC 3339); default: the earliest evidence.
+    /// Window start (RFC 3339); default: the earliest evidence within the
+    /// phase's lookback (start 1h, a its --max-duration, b 2 x --min-duration).
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub since: Option<Timestamp>,
 
@@ -56,6 +57,12 @@ pub struct Cli {
     /// `judge.transition` records, before the final verdict (input in time order).
     #[arg(long)]
     pub transitions: bool,
+
+    /// The bot restarted at TIME (RFC 3339; repeatable), as the process
+    /// manager recorded it: a fall of the order counter across it is a
+    /// restart, whatever the other counters say.
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub restarted_at: Vec<Timestamp>,
 
     /// Evidence older than this is stale, hence unknown [default: 3 x --probe-interval].
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
