@@ -155,6 +155,10 @@ impl Counters {
     /// Take a record in: `metrics.orders`, another lifetime counter, or a
     /// restart record. Others are ignored.
     pub fn observe(&mut self, rec: &Record, tol: Duration) {
+        // What could not be judged is no reading of a counter.
+        if rec.kind == canary_core::Kind::Error || rec.level == canary_core::Level::Unknown {
+            return;
+        }
         if rec.name == "process.restart" {
             if self.restarts.len() < MAX_RESTARTS {
                 self.restarts.push(rec.ts);
@@ -248,10 +252,19 @@ impl Counters {
         self.orders = Some((ts, v));
     }
 
-    fn read(&self, d: &Decrease, tol: Duration) -> Reading {
+    /// Read one decrease; `used` marks the restart records already spent:
+    /// each explains one fall, the first after it.
+    fn read(&self, d: &Decrease, tol: Duration, used: &mut [bool]) -> Reading {
         let slack = jiff::SignedDuration::try_from(tol).unwrap_or_default();
         let lo = d.from.checked_sub(slack).unwrap_or(d.from);
-        if self.restarts.iter().any(|r| *r >= lo && *r <= d.to) {
+        let settled = self
+            .restarts
+            .iter()
+            .enumerate()
+            .find(|(i, r)| !used[*i] && **r >= lo && **r <= d.to)
+            .map(|(i, _)| i);
+        if let Some(i) = settled {
+            used[i] = true;
             return Reading::Restart;
         }
         let named = |what: Says| {
@@ -288,8 +301,9 @@ impl Counters {
         let mut count = self.increases;
         let mut restarts = 0;
         let mut inconsistent = None;
+        let mut used = vec![false; self.restarts.len()];
         for d in &self.decreases {
-            match self.read(d, tol) {
+            match self.read(d, tol, &mut used) {
                 // After a restart the new value is all new orders.
                 Reading::Restart => {
                     count += d.after;
