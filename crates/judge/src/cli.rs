@@ -94,7 +94,7 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["phase", "from_preflight"])]
     pub emit_alert_rules: Option<PathBuf>,
 
-    /// Convert a preflight JSON report (contracts §6.4) into check records
+    /// Convert a preflight JSON report into check records
     /// on stdout, and exit; feed them to judge --phase start.
     #[arg(long, value_name = "REPORT", conflicts_with = "phase")]
     pub from_preflight: Option<PathBuf>,

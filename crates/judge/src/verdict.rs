@@ -38,7 +38,7 @@ pub struct Judged<'r> {
 }
 
 /// The step Phase A's advance names (runbook §4.2 "use canary_open profile";
-/// contracts §5.1: `--profile canary_open` is rejected, so derive a file).
+/// the bot rejects `--profile canary_open`, so derive a file).
 pub const PHASE_B_STEP: &str = "switch to Phase B (micro-open): derive the profile with \
 `check-profile config/profiles/canary.yaml --write-phase-b config/profiles/canary_open.yaml`, \
 then restart the bot with it and judge with --phase b";
