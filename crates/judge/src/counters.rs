@@ -139,6 +139,8 @@ pub struct Counters {
     decreases: Vec<Decrease>,
     overflow: bool,
     restarts: Vec<Timestamp>,
+    /// The first order sample that could not be read.
+    unreadable: Option<String>,
 }
 
 /// Where the order count stands.
@@ -155,8 +157,15 @@ impl Counters {
     /// Take a record in: `metrics.orders`, another lifetime counter, or a
     /// restart record. Others are ignored.
     pub fn observe(&mut self, rec: &Record, tol: Duration) {
-        // What could not be judged is no reading of a counter.
+        // What could not be judged is no reading of a counter; an order
+        // count that could not be read leaves the count unknown.
         if rec.kind == canary_core::Kind::Error || rec.level == canary_core::Level::Unknown {
+            if rec.name == "metrics.orders" && self.unreadable.is_none() {
+                self.unreadable = Some(format!(
+                    "metrics.orders could not be read at {}: {}",
+                    rec.ts, rec.msg
+                ));
+            }
             return;
         }
         if rec.name == "process.restart" {
@@ -313,6 +322,9 @@ impl Counters {
                     inconsistent.get_or_insert(why);
                 }
             }
+        }
+        if let Some(why) = &self.unreadable {
+            inconsistent.get_or_insert_with(|| why.clone());
         }
         if self.overflow {
             inconsistent.get_or_insert_with(|| {

@@ -36,7 +36,8 @@ pub const ROUND_SPAN: Duration = Duration::from_secs(30);
 pub struct Eval {
     pub ts: Timestamp,
     pub outcome: Outcome,
-    pub value: Value,
+    /// Shared with the memo: one allocation per distinct record, not per rule.
+    pub value: Rc<Value>,
     pub threshold: Option<f64>,
     pub record: Rc<str>,
     pub msg: Rc<str>,
@@ -285,6 +286,7 @@ impl TargetState {
 #[derive(Debug, Clone)]
 struct Memo {
     content: Record,
+    value: Rc<Value>,
     name: Rc<str>,
     msg: Rc<str>,
     outcomes: Vec<(usize, Result<Option<Outcome>, String>)>,
@@ -433,7 +435,7 @@ impl<'r> Stream<'r> {
     fn close(&mut self, key: &str) {
         if let Some(round) = self.pending.remove(key) {
             let status = round.close();
-            self.take(&status, Some(key.to_owned()));
+            self.take(&status, Some(key));
         }
     }
 
@@ -452,7 +454,7 @@ impl<'r> Stream<'r> {
         }
         // Attribution is judge's, never a producer's: a forged mark is dropped.
         let owned;
-        let rec = if rec.extra.contains_key("attributed") {
+        let rec = if rec.name == "health.status" && rec.extra.contains_key("attributed") {
             let mut r = rec.clone();
             r.extra.remove("attributed");
             owned = r;
@@ -461,20 +463,26 @@ impl<'r> Stream<'r> {
             rec
         };
         let key = bot_key(&rec.target);
-        let new_bot = key.as_ref().is_some_and(|k| !self.bots.contains_key(k));
-        let new_name = !self.by_name.contains_key(&rec.name);
-        if (new_bot && self.bots.len() >= MAX_TARGETS)
-            || (new_name && self.by_name.len() >= MAX_NAMES)
-        {
+        // The bounds are looked up only once they are reached: the common
+        // path costs nothing more.
+        let new_bot = key
+            .as_ref()
+            .is_some_and(|k| self.bots.len() >= MAX_TARGETS && !self.bots.contains_key(k.as_str()));
+        let new_name =
+            self.by_name.len() >= MAX_NAMES && !self.by_name.contains_key(rec.name.as_str());
+        if new_bot || new_name {
             self.refused.note(rec);
             return false;
         }
         let n = self.rules.len();
         let state = match &key {
-            Some(k) => self
-                .bots
-                .entry(k.clone())
-                .or_insert_with(|| TargetState::new(n)),
+            Some(k) => match self.bots.get_mut(k.as_str()) {
+                Some(st) => st,
+                None => self
+                    .bots
+                    .entry(k.clone())
+                    .or_insert_with(|| TargetState::new(n)),
+            },
             None => &mut self.canary,
         };
         // Orders before the window are not counted: the first sample inside
@@ -491,10 +499,12 @@ impl<'r> Stream<'r> {
             return false;
         }
         if let Some(k) = &key {
-            match self.pending.get_mut(k) {
-                Some(round) if round.takes(rec) => round.observe(rec),
-                Some(_) => self.close(k),
-                None => {}
+            if !self.pending.is_empty() {
+                match self.pending.get_mut(k) {
+                    Some(round) if round.takes(rec) => round.observe(rec),
+                    Some(_) => self.close(k),
+                    None => {}
+                }
             }
             let crit_status = rec.name == "health.status"
                 && rec.tool == "probe-health"
@@ -512,16 +522,22 @@ impl<'r> Stream<'r> {
                 return true;
             }
         }
-        self.take(rec, key);
+        self.take(rec, key.as_deref());
         true
     }
 
     /// Evidence in scope: fold it into its bot's (or the canary's) state.
-    fn take(&mut self, rec: &Record, key: Option<String>) {
+    fn take(&mut self, rec: &Record, key: Option<&str>) {
         let rules = self.rules;
         let n = rules.len();
         let state = match key {
-            Some(k) => self.bots.entry(k).or_insert_with(|| TargetState::new(n)),
+            Some(k) => match self.bots.get_mut(k) {
+                Some(st) => st,
+                None => self
+                    .bots
+                    .entry(k.to_owned())
+                    .or_insert_with(|| TargetState::new(n)),
+            },
             None => &mut self.canary,
         };
         self.latest_ts = Some(self.latest_ts.map_or(rec.ts, |t| t.max(rec.ts)));
@@ -556,6 +572,7 @@ impl<'r> Stream<'r> {
                 .collect();
             let built = Memo {
                 content: rec.clone(),
+                value: Rc::new(rec.value.clone()),
                 name: Rc::from(rec.name.as_str()),
                 msg: Rc::from(rec.msg.as_str()),
                 outcomes,
@@ -595,7 +612,7 @@ impl<'r> Stream<'r> {
                 Eval {
                     ts: rec.ts,
                     outcome,
-                    value: rec.value.clone(),
+                    value: memo.value.clone(),
                     threshold,
                     record: memo.name.clone(),
                     msg: memo.msg.clone(),

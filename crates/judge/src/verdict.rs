@@ -146,7 +146,7 @@ fn judge_one<'r>(
                 Some(*from),
             ),
             _ => (
-                e.map_or(Value::Null, |e| e.value.clone()),
+                e.map_or(Value::Null, |e| (*e.value).clone()),
                 e.and_then(|e| e.threshold),
                 e.map(|e| e.ts),
             ),
@@ -244,7 +244,12 @@ fn judge_one<'r>(
             Value::from(window.elapsed.as_secs()),
             window.spec.and_then(|w| w.cap).map(|c| c.as_secs() as f64),
             Some(how.at),
-            "Phase A ran past its 6 h cap: advance or stop it now, by hand if judge cannot".into(),
+            format!(
+                "Phase A ran past its {} cap: advance or stop it now, by hand if judge cannot",
+                canary_core::duration::format_duration(
+                    window.spec.and_then(|w| w.cap).unwrap_or_default()
+                )
+            ),
         ));
     }
     if matches!(decision, Decision::Continue | Decision::Extend) || reasons.is_empty() {
@@ -269,7 +274,7 @@ fn judge_one<'r>(
                 reasons.push(reason(
                     &c.rule.name,
                     Level::Ok,
-                    e.value.clone(),
+                    (*e.value).clone(),
                     e.threshold,
                     Some(e.ts),
                     c.message(how.at),
