@@ -1275,7 +1275,7 @@ fn config_that_cannot_be_judged_holds_every_phase() {
             &[],
         );
         let v = overall(&out, "extend", 2);
-        let r = reason(&v, "config-unknown");
+        let r = reason(&v, "unknown-evidence");
         assert_eq!(r["level"], "unknown");
         assert!(r["criterion"].as_str().is_some(), "{r}");
         assert!(r["msg"].as_str().is_some_and(|m| m.contains(name)), "{r}");
@@ -1299,7 +1299,7 @@ fn a_metrics_parse_error_on_a_read_series_holds() {
         &[],
     );
     let v = overall(&out, "extend", 2);
-    assert!(reason_rules(&v, "unknown").contains(&"metrics-parse".to_owned()));
+    assert!(reason_rules(&v, "unknown").contains(&"unknown-evidence".to_owned()));
 }
 
 #[test]
@@ -1319,7 +1319,7 @@ fn unknown_bot_checks_hold_and_crit_ones_stop() {
         &[],
     );
     let v = overall(&out, "extend", 2);
-    assert!(reason_rules(&v, "unknown").contains(&"bot-unknown".to_owned()));
+    assert!(reason_rules(&v, "unknown").contains(&"unknown-evidence".to_owned()));
     // A CRIT check under a healthy status is a CRIT, not a note.
     let crit = record_at(
         30,
