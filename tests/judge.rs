@@ -1135,7 +1135,7 @@ fn a_crit_signal_inside_its_for_period_is_never_a_clean_exit() {
     assert!(
         msgs.iter().any(|m| m.starts_with("pending")
             && m.contains("order-error-rate-crit")
-            && m.contains("15 s")),
+            && m.contains("in 15s")),
         "{msgs:?}"
     );
     assert!(v.msg.contains("pending"), "{}", v.msg);
@@ -1543,4 +1543,11 @@ fn transitions_refuse_unsorted_input_with_a_record() {
         "no transition after the refusal"
     );
     assert_ne!(out.code, Some(0));
+}
+
+#[test]
+fn phase_names_are_case_insensitive() {
+    let upper = judge_stdin(read("b-promote.ndjson"), "B", B_END, &[]);
+    let v = overall(&upper, "promote", 0);
+    assert_eq!(v.extra["phase"], "b");
 }

@@ -208,7 +208,7 @@ impl Criterion<'_> {
                 let elapsed = secs_between(*since, at);
                 let left = for_.as_secs().saturating_sub(elapsed);
                 let when = if left > 0 {
-                    format!("in {left} s")
+                    format!("in {}", human_age(left))
                 } else {
                     "at its next record".to_owned()
                 };
