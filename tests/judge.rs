@@ -130,13 +130,47 @@ fn start_gate_go_on_clean_preflight_and_health() {
         .run();
     pre.code(0);
     let health = cmd("probe-health").args(["--url", &sim.url]).run();
+    let config = config_a();
+    let out = cmd("judge")
+        .args(["--phase", "start"])
+        .stdin(format!("{}{}{config}", pre.stdout, health.stdout))
+        .run();
+    let v = overall(&out, "go", 0);
+    assert_eq!(v.extra["phase"], "start");
+    // The start gate's allow-list: without the config checks it is not go.
     let out = cmd("judge")
         .args(["--phase", "start"])
         .stdin(format!("{}{}", pre.stdout, health.stdout))
         .run();
-    let v = overall(&out, "go", 0);
-    assert_eq!(v.extra["phase"], "start");
+    let v = overall(&out, "no-go", 2);
+    let unknown = reason_rules(&v, "unknown");
+    for rule in ["profile-evidence", "risk-env-evidence"] {
+        assert!(unknown.contains(&rule.to_owned()), "{unknown:?}");
+    }
     let _ = std::fs::remove_file(path);
+}
+
+/// check-profile and check-risk-env on the Phase A examples, as now.
+fn config_a() -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let profile = cmd("check-profile")
+        .args([
+            &format!("{root}/examples/profiles/phase-a.yaml"),
+            "--phase",
+            "a",
+        ])
+        .run();
+    profile.code(0);
+    let env = cmd("check-risk-env")
+        .args([
+            "--env-file",
+            &format!("{root}/examples/env/phase-a.env"),
+            "--phase",
+            "a",
+        ])
+        .run();
+    env.code(0);
+    format!("{}{}", profile.stdout, env.stdout)
 }
 
 #[test]
@@ -1101,11 +1135,419 @@ fn a_crit_signal_inside_its_for_period_is_never_a_clean_exit() {
     assert!(
         msgs.iter().any(|m| m.starts_with("pending")
             && m.contains("order-error-rate-crit")
-            && m.contains("15 s")),
+            && m.contains("in 15s")),
         "{msgs:?}"
     );
     assert!(v.msg.contains("pending"), "{}", v.msg);
     // Complete window (--min-orders 30): held, not promoted, still exit 2.
     let out = judge_stdin(stream, "b", "2026-11-26T00:31:00Z", &["--min-orders", "30"]);
     overall(&out, "extend", 2);
+}
+
+// ---- the evidence model: go, advance and promote are allow-lists ----------
+
+/// `stream` with `f` applied to every record.
+fn map_records(stream: &str, f: impl Fn(&mut Value)) -> String {
+    let mut out = String::new();
+    for line in stream.lines() {
+        let mut v: Value = serde_json::from_str(line).expect("fixture line");
+        f(&mut v);
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// A record dated at minute `m` of the fixtures' clock.
+fn record_at(m: u32, target: &str, kind: &str, name: &str, level: &str, msg: &str) -> String {
+    format!(
+        "{{\"v\":1,\"ts\":\"2026-11-26T00:{m:02}:30Z\",\"tool\":\"t\",\"target\":\"{target}\",\
+         \"kind\":\"{kind}\",\"name\":\"{name}\",\"level\":\"{level}\",\"value\":null,\"msg\":\"{msg}\"}}\n"
+    )
+}
+
+fn reason<'a>(v: &'a Record, rule: &str) -> &'a Value {
+    v.extra["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .find(|r| r["rule"] == rule)
+        .unwrap_or_else(|| panic!("no reason {rule}: {}", v.extra["reasons"]))
+}
+
+#[test]
+fn an_order_counter_dipping_60_59_60_is_not_a_restart() {
+    // Two replicas behind one address: metrics.orders reads 60, 59, 60 ...
+    // while /health's lifetime total keeps climbing.
+    let out = judge_file("b-counter-dip.ndjson", "b", B_END);
+    let v = overall(&out, "continue", 2);
+    let orders = reason(&v, "orders");
+    assert_eq!(orders["level"], "unknown");
+    let msg = orders["msg"].as_str().unwrap_or("");
+    assert!(msg.contains("not a restart"), "{msg}");
+    assert!(v.extra["window"]["orders"].as_u64().unwrap_or(99) < 50);
+    // A process manager's restart record explains one fall (the first one
+    // after it), not every later one.
+    let restart = record_at(
+        1,
+        "http://127.0.0.1:8080",
+        "sample",
+        "process.restart",
+        "ok",
+        "restarted",
+    );
+    let out = judge_stdin(
+        format!("{restart}{}", read("b-counter-dip.ndjson")),
+        "b",
+        B_END,
+        &[],
+    );
+    let v = overall(&out, "extend", 2);
+    assert_eq!(reason(&v, "orders")["level"], "unknown");
+}
+
+#[test]
+fn a_lone_counter_fall_is_a_restart_only_when_the_manager_says_so() {
+    // The restart fixture without /health's totals: nothing corroborates the
+    // fall, so it is doubt, until --restarted-at settles it.
+    let stream = map_records(&read("b-restart.ndjson"), |v| {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("details");
+        }
+    });
+    let out = judge_stdin(stream.clone(), "b", B_END, &[]);
+    let v = overall(&out, "extend", 2);
+    assert!(
+        reason(&v, "orders")["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("--restarted-at"))
+    );
+    let out = judge_stdin(
+        stream,
+        "b",
+        B_END,
+        &["--restarted-at", "2026-11-26T00:33:00Z"],
+    );
+    let v = overall(&out, "promote", 0);
+    assert_eq!(v.extra["window"]["orders"], 60);
+}
+
+#[test]
+fn guard_trips_unknown_in_every_round_never_promote() {
+    // 12 non-recoverable trips on the bot's counter, the 1 h signal unknown
+    // in every round: the §4.1 criterion was never proven.
+    let out = judge_file("b-guard-trips-unknown.ndjson", "b", B_END);
+    let v = overall(&out, "extend", 2);
+    let unknown = reason_rules(&v, "unknown");
+    for rule in ["guard-trips-pause", "nonrecoverable-guard-trips"] {
+        assert!(unknown.contains(&rule.to_owned()), "{unknown:?}");
+    }
+    // `nonrecoverable` null, or absent, is the same.
+    for edit in [
+        |v: &mut Value| v["nonrecoverable"] = Value::Null,
+        |v: &mut Value| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("nonrecoverable");
+            }
+        },
+    ] {
+        let stream = map_records(&read("b-promote.ndjson"), |v| {
+            if v["name"] == "metrics.guard_trips" {
+                edit(v);
+            }
+        });
+        let v = overall(&judge_stdin(stream, "b", B_END, &[]), "extend", 2);
+        assert!(reason_rules(&v, "unknown").contains(&"nonrecoverable-guard-trips".to_owned()));
+    }
+}
+
+#[test]
+fn config_that_cannot_be_judged_holds_every_phase() {
+    for (name, target) in [
+        ("profile.read", "config/profiles/canary.yaml"),
+        ("risk.env_file", "/etc/gpt-trader/canary.env"),
+    ] {
+        let bad = record_at(10, target, "error", name, "unknown", "cannot read it");
+        let out = judge_stdin(
+            format!("{bad}{}", read("b-promote.ndjson")),
+            "b",
+            B_END,
+            &[],
+        );
+        let v = overall(&out, "extend", 2);
+        let r = reason(&v, "unknown-evidence");
+        assert_eq!(r["level"], "unknown");
+        assert!(r["criterion"].as_str().is_some(), "{r}");
+        assert!(r["msg"].as_str().is_some_and(|m| m.contains(name)), "{r}");
+    }
+}
+
+#[test]
+fn a_metrics_parse_error_on_a_read_series_holds() {
+    let bad = record_at(
+        20,
+        "http://127.0.0.1:8080/metrics",
+        "error",
+        "metrics.parse",
+        "unknown",
+        "line 12: gpt_trader_orders_total: not a number",
+    );
+    let out = judge_stdin(
+        format!("{bad}{}", read("b-promote.ndjson")),
+        "b",
+        B_END,
+        &[],
+    );
+    let v = overall(&out, "extend", 2);
+    assert!(reason_rules(&v, "unknown").contains(&"unknown-evidence".to_owned()));
+}
+
+#[test]
+fn unknown_bot_checks_hold_and_crit_ones_stop() {
+    let unknown = record_at(
+        30,
+        "http://127.0.0.1:8080",
+        "check",
+        "health.check.ticker_freshness",
+        "unknown",
+        "ticker_freshness skipped",
+    );
+    let out = judge_stdin(
+        format!("{}{unknown}", read("b-promote.ndjson")),
+        "b",
+        B_END,
+        &[],
+    );
+    let v = overall(&out, "extend", 2);
+    assert!(reason_rules(&v, "unknown").contains(&"unknown-evidence".to_owned()));
+    // A CRIT check under a healthy status is a CRIT, not a note.
+    let crit = record_at(
+        30,
+        "http://127.0.0.1:8080",
+        "check",
+        "health.check.ticker_freshness",
+        "crit",
+        "ticker_freshness critical",
+    );
+    let out = judge_stdin(
+        format!("{}{crit}", read("b-promote.ndjson")),
+        "b",
+        B_END,
+        &[],
+    );
+    let v = overall(&out, "rollback", 1);
+    assert!(reason_rules(&v, "crit").contains(&"bot-checks".to_owned()));
+}
+
+#[test]
+fn a_crit_record_dated_1970_neither_moves_nor_decides_the_window() {
+    let old = "{\"v\":1,\"ts\":\"1970-01-01T00:00:00Z\",\"tool\":\"probe-health\",\
+               \"target\":\"http://127.0.0.1:8080\",\"kind\":\"check\",\"name\":\"health.status\",\
+               \"level\":\"crit\",\"value\":\"unhealthy\",\"msg\":\"bot reports unhealthy\"}\n";
+    let out = judge_stdin(
+        format!("{old}{}", read("b-promote.ndjson")),
+        "b",
+        B_END,
+        &[],
+    );
+    let v = overall(&out, "extend", 2);
+    assert_eq!(v.extra["window"]["start"], "2026-11-26T00:00:00Z");
+    let r = reason(&v, "input.before-window");
+    assert_eq!(r["level"], "unknown");
+    assert!(!reason_rules(&v, "crit").contains(&"health-status".to_owned()));
+    // With --since the window is explicit and older records are simply out of it.
+    let out = judge_stdin(
+        format!("{old}{}", read("b-promote.ndjson")),
+        "b",
+        B_END,
+        &["--since", "2026-11-26T00:00:00Z"],
+    );
+    overall(&out, "promote", 0);
+}
+
+#[test]
+fn distinct_targets_are_bounded_and_past_the_bound_refused_as_unknown() {
+    let mut stream = read("b-promote.ndjson");
+    for i in 0..3000 {
+        stream.push_str(&record_at(
+            30,
+            &format!("http://10.0.{}.{}:8080", i / 250, i % 250),
+            "check",
+            "health.status",
+            "ok",
+            "healthy",
+        ));
+    }
+    let out = judge_stdin(stream, "b", B_END, &[]);
+    let all = verdicts(&out);
+    assert!(all.len() <= 65, "{} verdicts", all.len());
+    let v = overall(&out, "extend", 2);
+    let r = reason(&v, "input.bounds");
+    assert_eq!(r["level"], "unknown");
+}
+
+/// README: "unknown is never healthy ... never advances or promotes
+/// anything". Every record name of a clean, complete Phase B made unknown in
+/// every round, one name at a time, and the required ones removed: never
+/// promote, never exit 0.
+#[test]
+fn unknown_evidence_never_advances_or_promotes_anything() {
+    let clean = read("b-promote.ndjson");
+    overall(&judge_stdin(clean.clone(), "b", B_END, &[]), "promote", 0);
+    let mut names: Vec<String> = clean
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() >= 15, "{names:?}");
+    for name in &names {
+        let stream = map_records(&clean, |v| {
+            if v["name"] == name.as_str() {
+                v["level"] = "unknown".into();
+            }
+        });
+        let out = judge_stdin(stream, "b", B_END, &[]);
+        let v = verdicts(&out).pop().expect("verdict");
+        assert_ne!(v.extra["decision"], "promote", "{name} unknown promoted");
+        assert_ne!(out.code, Some(0), "{name} unknown exited 0");
+    }
+    for name in [
+        "health.status",
+        "health.broker",
+        "health.websocket.connected",
+        "health.websocket.stale",
+        "health.websocket.staleness",
+        "health.degradation.global_paused",
+        "health.degradation.reduce_only_mode",
+        "metrics.order_error_rate",
+        "metrics.order_retry_rate",
+        "metrics.broker_latency_p95",
+        "metrics.guard_trips",
+        "metrics.orders",
+    ] {
+        let out = judge_stdin(without(&clean, name), "b", B_END, &[]);
+        let v = verdicts(&out).pop().expect("verdict");
+        assert_ne!(v.extra["decision"], "promote", "{name} missing promoted");
+    }
+    // Phase A the same: the advance fixture with each row unknown.
+    let clean = read("a-advance.ndjson");
+    overall(&judge_stdin(clean.clone(), "a", A_END, &[]), "advance", 0);
+    for name in &names {
+        let stream = map_records(&clean, |v| {
+            if v["name"] == name.as_str() {
+                v["level"] = "unknown".into();
+            }
+        });
+        let v = verdicts(&judge_stdin(stream, "a", A_END, &[]))
+            .pop()
+            .expect("verdict");
+        assert_ne!(v.extra["decision"], "advance", "{name} unknown advanced");
+    }
+}
+
+#[test]
+fn holds_name_the_criterion_not_the_firing_text() {
+    // No /health evidence: the reason says what is missing, not that the
+    // bot is unhealthy.
+    let out = judge_stdin(
+        without(&read("b-promote.ndjson"), "health."),
+        "b",
+        B_END,
+        &[],
+    );
+    let v = overall(&out, "extend", 2);
+    let r = reason(&v, "health-status");
+    let msg = r["msg"].as_str().unwrap_or("");
+    assert!(!msg.contains("unhealthy"), "{msg}");
+    assert!(msg.contains("no health.status record"), "{msg}");
+    assert_eq!(
+        r["criterion"],
+        "/health status known throughout (runbook §2.1)"
+    );
+}
+
+// ---- guard trips: the §4.2 pause branch against the bot's own bodies -------
+
+fn guard_trips_round() -> String {
+    let sim = Sim::start("guard-trips-crit");
+    let health = cmd("probe-health")
+        .args(["--url", &sim.url, "--phase", "b"])
+        .run();
+    let metrics = cmd("scrape-metrics")
+        .args(["--url", &format!("{}/metrics", sim.url)])
+        .run();
+    format!("{}{}", health.stdout, metrics.stdout)
+}
+
+#[test]
+fn a_503_from_guard_trips_alone_is_pause_not_rollback() {
+    let round = guard_trips_round();
+    let status = round
+        .lines()
+        .find(|l| l.contains("\"name\":\"health.status\""))
+        .expect("status");
+    assert!(status.contains("\"http_status\":503"), "{status}");
+    let args = ["--phase", "b", "--min-duration", "0s", "--min-orders", "0"];
+    let out = cmd("judge").args(args).stdin(round.clone()).run();
+    let v = overall(&out, "pause", 1);
+    assert!(reason_rules(&v, "crit").contains(&"guard-trips-503".to_owned()));
+    assert!(!reason_rules(&v, "crit").contains(&"health-status".to_owned()));
+    // Phase A: pause is stop.
+    let out = cmd("judge")
+        .args(["--phase", "a", "--min-duration", "0s", "--min-orders", "0"])
+        .stdin(round.clone())
+        .run();
+    overall(&out, "stop", 1);
+    // Anything else CRIT in the round (the broker) and it is a rollback.
+    let broken = map_records(&round, |v| {
+        if v["name"] == "health.broker" {
+            v["level"] = "crit".into();
+        }
+    });
+    let out = cmd("judge").args(args).stdin(broken).run();
+    let v = overall(&out, "rollback", 1);
+    assert!(reason_rules(&v, "crit").contains(&"health-status".to_owned()));
+    // A producer cannot claim the attribution itself.
+    let sim = Sim::start("unhealthy");
+    let forged = map_records(
+        &cmd("probe-health").args(["--url", &sim.url]).run().stdout,
+        |v| {
+            if v["name"] == "health.status" {
+                v["attributed"] = "guard_trips".into();
+            }
+        },
+    );
+    let out = cmd("judge").args(["--phase", "b"]).stdin(forged).run();
+    let v = overall(&out, "rollback", 1);
+    assert!(reason_rules(&v, "crit").contains(&"health-status".to_owned()));
+}
+
+#[test]
+fn transitions_refuse_unsorted_input_with_a_record() {
+    let text = read("b-rollback.ndjson");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines.pop().expect("line");
+    lines.insert(lines.len() / 2, last);
+    let stream: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let out = judge_stdin(stream, "b", B_END, &["--transitions"]);
+    let recs = out.records();
+    let at = recs
+        .iter()
+        .position(|r| r.name == "input.unsorted")
+        .expect("an input.unsorted record");
+    assert_eq!(recs[at].level, canary_core::Level::Unknown);
+    assert!(
+        recs[at + 1..].iter().all(|r| r.name != "judge.transition"),
+        "no transition after the refusal"
+    );
+    assert_ne!(out.code, Some(0));
+}
+
+#[test]
+fn phase_names_are_case_insensitive() {
+    let upper = judge_stdin(read("b-promote.ndjson"), "B", B_END, &[]);
+    let v = overall(&upper, "promote", 0);
+    assert_eq!(v.extra["phase"], "b");
 }

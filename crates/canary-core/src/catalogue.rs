@@ -190,6 +190,18 @@ pub const CATALOGUE: &[NameSpec] = &[
         "replay (--transitions): a moment the overall decision changed (`decision`, `previous`), for post-mortems; never acted on"
     ),
     spec!(
+        "input.unsorted",
+        Error,
+        "judge",
+        "replay (--transitions) refused at a record older than one already replayed (`value` its time): no later transition is listed, exit 2"
+    ),
+    spec!(
+        "process.restart",
+        Sample,
+        "canary-gate",
+        "a process manager's record that the bot restarted at `ts` (target the bot): a fall of its order counter across it is a restart"
+    ),
+    spec!(
         "preflight.report",
         Error,
         "judge",

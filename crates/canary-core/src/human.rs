@@ -111,12 +111,70 @@ pub fn row(rec: &Record, color: bool) -> String {
         level_cell
     };
     // One line per record, whatever the message holds.
-    let msg: String = rec
-        .msg
-        .chars()
+    let msg = one_line(&rec.msg);
+    let mut out = format!("{level_cell} {name:<NAME_WIDTH$} {value:<VALUE_WIDTH$} {msg}");
+    // A verdict rests on every one of its reasons, not just the first: one
+    // indented line each.
+    if rec.kind == Kind::Verdict {
+        for r in rec
+            .extra
+            .get("reasons")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+            let level = match field("level") {
+                "ok" => "ok",
+                "warn" => "WARN",
+                "crit" => "CRIT",
+                _ => "UNKNOWN",
+            };
+            let target = match field("target") {
+                "" => String::new(),
+                t => format!(" [{}]", one_line(t)),
+            };
+            out.push_str(&format!(
+                "\n  - {level:<7} {}{target}: {}",
+                one_line(field("rule")),
+                one_line(field("msg"))
+            ));
+        }
+    }
+    out
+}
+
+/// A bot- or user-supplied string on one line, without control characters
+/// (no escape sequence reaches the terminal).
+fn one_line(s: &str) -> String {
+    s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!("{level_cell} {name:<NAME_WIDTH$} {value:<VALUE_WIDTH$} {msg}")
+        .collect()
+}
+
+/// A duration in whole seconds for people: its two largest units, e.g.
+/// `6d 10h`, `2h 5m`, `4m 10s`, `42s`.
+pub fn age(secs: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (size, unit) in UNITS {
+        let n = rest / size;
+        rest %= size;
+        if n > 0 || (!parts.is_empty() && parts.len() < 2) {
+            parts.push(format!("{n}{unit}"));
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        return "0s".into();
+    }
+    if parts.len() == 2 && parts[1].starts_with('0') {
+        parts.pop();
+    }
+    parts.join(" ")
 }
 
 #[cfg(test)]
@@ -132,6 +190,39 @@ mod tests {
         assert!(plain.starts_with("CRIT    health.status"));
         assert!(!plain.contains('\n') && !plain.contains('\x1b'));
         assert!(row(&rec, true).contains("\x1b[1;31m"));
+    }
+
+    #[test]
+    fn ages_are_human_durations() {
+        assert_eq!(age(557_762), "6d 10h");
+        assert_eq!(age(0), "0s");
+        assert_eq!(age(42), "42s");
+        assert_eq!(age(3_600), "1h");
+        assert_eq!(age(3_660), "1h 1m");
+        assert_eq!(age(86_400 + 59), "1d");
+        assert_eq!(age(250), "4m 10s");
+    }
+
+    #[test]
+    fn verdicts_list_every_reason_on_its_own_line() {
+        let reasons = serde_json::json!([
+            {"rule": "health-status", "level": "crit", "msg": "first\u{1b}[31m"},
+            {"rule": "metrics-evidence", "level": "unknown", "msg": "second", "target": "h:1"},
+            {"rule": "window", "level": "ok", "msg": "third"},
+        ]);
+        let v = Record::new("judge", "x", Kind::Verdict, "judge.verdict", Level::Crit)
+            .extra("decision", "stop")
+            .extra("reasons", reasons)
+            .msg("stop: first");
+        let text = row(&v, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(lines[1].contains("CRIT") && lines[1].contains("health-status: first"));
+        assert!(
+            lines[2].contains("UNKNOWN") && lines[2].contains("metrics-evidence [h:1]: second")
+        );
+        assert!(lines[3].contains("window: third"));
+        assert!(!text.contains('\x1b'));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod phase;
 pub mod record;
 pub mod rounds;
 pub mod thresholds;
+pub mod verdict;
 
 pub use decision::Decision;
 pub use exit::{Exit, diag, parse_cli, run_main};

@@ -43,7 +43,8 @@ pub struct Cli {
     #[arg(long)]
     pub explain: bool,
 
-    /// Window start (RFC 3339); default: the earliest evidence.
+    /// Window start (RFC 3339); default: the earliest evidence within the
+    /// phase's lookback (start 1h, a its --max-duration, b 2 x --min-duration).
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub since: Option<Timestamp>,
 
@@ -56,6 +57,12 @@ pub struct Cli {
     /// `judge.transition` records, before the final verdict (input in time order).
     #[arg(long)]
     pub transitions: bool,
+
+    /// The bot restarted at TIME (RFC 3339; repeatable), as the process
+    /// manager recorded it: a fall of the order counter across it is a
+    /// restart, whatever the other counters say.
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub restarted_at: Vec<Timestamp>,
 
     /// Evidence older than this is stale, hence unknown [default: 3 x --probe-interval].
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
@@ -87,7 +94,7 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["phase", "from_preflight"])]
     pub emit_alert_rules: Option<PathBuf>,
 
-    /// Convert a preflight JSON report (contracts §6.4) into check records
+    /// Convert a preflight JSON report into check records
     /// on stdout, and exit; feed them to judge --phase start.
     #[arg(long, value_name = "REPORT", conflicts_with = "phase")]
     pub from_preflight: Option<PathBuf>,

@@ -145,13 +145,24 @@ impl Criterion<'_> {
         let action = self.rule.action;
         let required = self.rule.evidence != Evidence::None;
         match &self.status {
-            Status::Fired(_) if action == Action::Require => Some(false),
+            // A require rule of level unknown fires on evidence that could
+            // not be judged: a hold for want of evidence.
+            Status::Fired(_) if action == Action::Require => {
+                Some(self.rule.level == Level::Unknown)
+            }
             Status::Pending(..) if action != Action::Note => Some(false),
             Status::Missing | Status::Stale(_) if required => Some(true),
             Status::Unknown(_) | Status::Future(_) if required => Some(true),
             Status::Gap(..) => Some(false),
             _ => None,
         }
+    }
+
+    /// Is it a required criterion (it needs known evidence, or it holds
+    /// for want of it)?
+    pub fn required(&self) -> bool {
+        self.rule.evidence != Evidence::None
+            || (self.rule.action == Action::Require && self.rule.level == Level::Unknown)
     }
 
     /// A `stop`/`pause` rule firing now but not yet for its `for`: a CRIT
@@ -179,17 +190,25 @@ impl Criterion<'_> {
         }
     }
 
-    /// One sentence for the reasons and --explain.
+    /// One sentence for the reasons and --explain. A criterion that holds
+    /// for want of evidence is named by its criterion, never by the text
+    /// it would fire with.
     pub fn message(&self, at: Timestamp) -> String {
+        use canary_core::human::age as human_age;
         let rule = &self.rule.msg;
+        let crit = &self.rule.criterion;
         match &self.status {
+            Status::Fired(e) if self.rule.level == Level::Unknown => format!(
+                "{rule}: {} at {} ({}); held until the criterion \"{crit}\" is known",
+                e.record, e.ts, e.msg
+            ),
             Status::Fired(e) => format!("{rule}: {} = {} at {}", e.record, e.value, e.ts),
             Status::Pending(e, since) => {
                 let for_ = self.rule.for_;
                 let elapsed = secs_between(*since, at);
                 let left = for_.as_secs().saturating_sub(elapsed);
                 let when = if left > 0 {
-                    format!("in {left} s")
+                    format!("in {}", human_age(left))
                 } else {
                     "at its next record".to_owned()
                 };
@@ -208,40 +227,50 @@ impl Criterion<'_> {
                     canary_core::duration::format_duration(for_),
                 )
             }
-            Status::Missing => format!("{rule}: no evidence"),
-            Status::Stale(e) => format!(
-                "{rule}: newest evidence ({}) is {} s old, stale",
-                e.record,
-                age_s(e.ts, at)
+            Status::Missing => format!(
+                "criterion not proven: {crit}: no {} record in the window",
+                self.names()
             ),
-            Status::Unknown(e) => format!("{rule}: {} could not be judged: {}", e.record, e.msg),
+            Status::Stale(e) => format!(
+                "criterion not proven: {crit}: the newest evidence ({}) is {} old, stale",
+                e.record,
+                human_age(age_s(e.ts, at).max(0) as u64)
+            ),
+            Status::Unknown(e) => format!(
+                "criterion not proven: {crit}: {} could not be judged: {}",
+                e.record, e.msg
+            ),
             Status::Future(e) => format!(
-                "{rule}: newest evidence ({}) is dated {}, {} s after the moment judged: \
-                 from the future (beyond --max-skew), not evidence; fix the producer's clock",
+                "criterion not proven: {crit}: the newest evidence ({}) is dated {}, {} after \
+                 the moment judged: from the future (beyond --max-skew), not evidence; fix the \
+                 producer's clock",
                 e.record,
                 e.ts,
-                -age_s(e.ts, at)
+                human_age((-age_s(e.ts, at)).max(0) as u64)
             ),
             Status::Gap(_, from, to, max_age) => {
                 use canary_core::duration::format_duration as f;
-                let names = self
-                    .rule
-                    .names
-                    .as_ref()
-                    .map(|n| n.join(", "))
-                    .unwrap_or_else(|| "any".into());
                 format!(
-                    "coverage is broken: no {names} evidence for {} from {from} to {to}, \
-                     longer than the max age {}, so the window cannot show zero CRIT signals \
-                     and global pauses (runbook §4.1); reset the window with --since after \
-                     the gap, or decide by hand",
-                    f(std::time::Duration::from_secs(secs_between(*from, *to))),
+                    "criterion not proven: {crit}: coverage is broken: no known {} evidence for \
+                     {} from {from} to {to}, longer than the max age {}, so the window cannot \
+                     show zero CRIT signals and global pauses (runbook §4.1); reset the window \
+                     with --since after the gap, or decide by hand",
+                    self.names(),
+                    human_age(secs_between(*from, *to)),
                     f(*max_age)
                 )
             }
-            Status::Ok(e) => format!("ok: {} = {}", e.record, e.value),
+            Status::Ok(e) => format!("ok: {crit}: {} = {}", e.record, e.value),
             Status::Quiet => "no records for this rule".to_owned(),
         }
+    }
+
+    fn names(&self) -> String {
+        self.rule
+            .names
+            .as_ref()
+            .map(|n| n.join(", "))
+            .unwrap_or_else(|| "any".into())
     }
 }
 
@@ -251,6 +280,10 @@ pub struct StreamFacts {
     pub bad_lines: u64,
     /// Records dated beyond the clock-skew allowance.
     pub future: u64,
+    /// Records set aside: dated before the window, or past a bound.
+    pub set_aside: u64,
+    /// The order counter is inconsistent (counters.rs).
+    pub orders_unknown: bool,
 }
 
 /// The §4.2 tree. Returns the decision and its exit status.
@@ -263,7 +296,8 @@ pub fn decide(
     let stop = criteria.iter().any(|c| c.fired_as(Action::Stop));
     let pause = criteria.iter().any(|c| c.fired_as(Action::Pause));
     let holds: Vec<bool> = criteria.iter().filter_map(Criterion::holds).collect();
-    let unreadable = facts.bad_lines > 0 || facts.future > 0;
+    let unreadable =
+        facts.bad_lines > 0 || facts.future > 0 || facts.set_aside > 0 || facts.orders_unknown;
     let pending = criteria.iter().any(Criterion::pending_block);
     let only_unknown = holds.iter().all(|u| *u);
     let held = !holds.is_empty() || unreadable;

@@ -17,7 +17,7 @@ pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> s
         writeln!(
             w,
             "judge: {} {} -> {} (exit {}) at {at}; {}",
-            j.scope,
+            j.scope.as_str(),
             j.target,
             j.decision.as_str(),
             j.exit.code(),
@@ -28,9 +28,9 @@ pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> s
                 writeln!(
                     w,
                     "  {}{}{}",
-                    cell(r["target"].as_str().unwrap_or(""), 22),
-                    cell(r["rule"].as_str().unwrap_or(""), 28),
-                    r["msg"].as_str().unwrap_or("")
+                    cell(r.target.as_deref().unwrap_or(""), 22),
+                    cell(r.rule.as_str(), 28),
+                    r.msg.as_str()
                 )?;
             }
             continue;
@@ -65,15 +65,10 @@ pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> s
             )?;
         }
         for r in j.reasons.iter().filter(|r| {
-            let rule = r["rule"].as_str().unwrap_or("");
+            let rule = r.rule.as_str();
             rule.starts_with("input.") || rule.starts_with("window")
         }) {
-            writeln!(
-                w,
-                "  {}{}",
-                cell(r["rule"].as_str().unwrap_or(""), 28),
-                r["msg"].as_str().unwrap_or("")
-            )?;
+            writeln!(w, "  {}{}", cell(r.rule.as_str(), 28), r.msg.as_str())?;
         }
     }
     Ok(())

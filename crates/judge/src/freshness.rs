@@ -64,6 +64,14 @@ pub fn horizon(at: Timestamp, max_skew: Duration) -> Timestamp {
         .unwrap_or(Timestamp::MAX)
 }
 
+/// The earliest time evidence may bear within `lookback` of `at`.
+pub fn before(at: Timestamp, lookback: Duration) -> Timestamp {
+    SignedDuration::try_from(lookback)
+        .ok()
+        .and_then(|d| at.checked_sub(d).ok())
+        .unwrap_or(Timestamp::MIN)
+}
+
 /// Is evidence observed at `ts` from the future when judged at `at`?
 pub fn is_future(ts: Timestamp, at: Timestamp, max_skew: Duration) -> bool {
     ts > horizon(at, max_skew)

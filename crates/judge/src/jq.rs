@@ -16,6 +16,7 @@ def at_least($t): if known and (.value | type) == "number" then .value >= $t els
 def is_crit: if known then .level == "crit" else null end;
 def is_level($l): if known then .level == $l else null end;
 def evidence: if known then false else null end;
+def unknown_evidence: known | not;
 "#;
 
 /// Global variables every filter sees: `$phase` ("start", "a" or "b") and

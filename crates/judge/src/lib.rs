@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod cli;
+pub mod counters;
 pub mod decide;
 pub mod explain;
 pub mod freshness;
@@ -60,22 +61,31 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
             w.cap = Some(c);
         }
     }
+    let at = cli.at.unwrap_or_else(jiff::Timestamp::now);
+    let lookback = match cli.since {
+        Some(_) => None,
+        None => Some(window::lookback(window)),
+    };
     let how = Judging {
         phase,
-        at: cli.at.unwrap_or_else(jiff::Timestamp::now),
+        at,
         max_age: cli
             .max_age
             .unwrap_or_else(|| freshness::default_max_age(cli.probe_interval)),
         max_skew: cli.max_skew,
         window,
         since: cli.since,
+        lookback,
     };
     let scope = state::Scope {
         since: cli.since,
         until: cli.at,
         horizon: Some(freshness::horizon(how.at, how.max_skew)),
+        lookback: lookback.map(|l| freshness::before(how.at, l)),
+        tol: how.max_age,
     };
     let mut stream = state::Stream::new(&rules, scope);
+    stream.restarted_at = cli.restarted_at.clone();
     let mut replay = cli.transitions.then(replay::Replay::default);
     let sources: Vec<String> = if cli.files.is_empty() {
         vec!["-".into()]
@@ -103,7 +113,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
             match item {
                 Ok(Input::Record(rec)) => {
                     if let Some(r) = replay.as_mut() {
-                        r.before(&rec, &rules, &stream, &how, out)?;
+                        r.before(&rec, &rules, &mut stream, &how, out)?;
                     }
                     stream.ingest(&rec);
                 }
@@ -134,16 +144,23 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
             &format!("rule '{rule}': filter failed {count} time(s), first on {first}"),
         );
     }
+    stream.settle();
+    let mut unsorted = false;
     if let Some(r) = replay.as_mut() {
         r.finish(&rules, &stream, &how, out)?;
+        unsorted = r.unsorted();
     }
     let judged = verdict::judge_stream(&rules, &stream, &how);
     let mut exit = Exit::Clean;
     for j in &judged {
         out.write(&j.record("judge.verdict", Kind::Verdict, phase, how.at))?;
-        if j.scope == "overall" {
+        if j.scope == canary_core::verdict::Scope::Overall {
             exit = j.exit;
         }
+    }
+    // The replay was refused part-way: the run could not be evaluated whole.
+    if unsorted {
+        exit = exit.worst(Exit::Unevaluable);
     }
     if cli.explain {
         let mut err = io::stderr().lock();

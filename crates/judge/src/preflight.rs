@@ -1,5 +1,5 @@
 //! `--from-preflight REPORT [--preflight-exit N]`: the real preflight's JSON
-//! report (contracts §6.4) and exit code (§6.1) as check records, so the
+//! report and exit code (§6.1) as check records, so the
 //! start gate can judge preflight with everything else.
 
 use anyhow::Context;
@@ -152,11 +152,11 @@ pub fn records(
             check(target, ts, "preflight.diagnostic_only", Level::Crit)
                 .value(true)
                 .expect(false)
-                .msg("preflight ran with --warn-only: a diagnostic run does not satisfy the live readiness gate (contracts §6.5)"),
+                .msg("preflight ran with --warn-only: a diagnostic run does not satisfy the live readiness gate"),
         );
     }
 
-    // Failures carry their check through error_hints (contracts §6.4): one
+    // Failures carry their check through error_hints: one
     // record per failing check, with every message and hint.
     let hints = details
         .and_then(|d| d.get("error_hints"))

@@ -1,5 +1,8 @@
 //! Replay for post-mortems: every moment the overall decision would have
-//! changed, judged just before each newer record arrived.
+//! changed, judged just before each newer record arrived. The input must be
+//! in time order: a record older than one already replayed would change the
+//! past silently, so the replay stops there with an `input.unsorted` record
+//! and the run exits 2 (docs/judge.md, "--explain, replay").
 
 use crate::rules::Rule;
 use crate::state::Stream;
@@ -14,6 +17,8 @@ use std::io::Write;
 pub struct Replay {
     last_at: Option<Timestamp>,
     decision: Option<&'static str>,
+    /// The replay was refused at an out-of-order record.
+    stopped: bool,
 }
 
 impl Replay {
@@ -28,7 +33,10 @@ impl Replay {
         let mut how = *how;
         how.at = at;
         let judged = judge_stream(rules, stream, &how);
-        let Some(overall) = judged.iter().find(|j| j.scope == "overall") else {
+        let Some(overall) = judged
+            .iter()
+            .find(|j| j.scope == canary_core::verdict::Scope::Overall)
+        else {
             return Ok(());
         };
         let now = overall.decision.as_str();
@@ -50,22 +58,47 @@ impl Replay {
         &mut self,
         rec: &Record,
         rules: &[Rule],
-        stream: &Stream<'_>,
+        stream: &mut Stream<'_>,
         how: &Judging,
         out: &mut RecordWriter<W>,
     ) -> std::io::Result<()> {
-        if how_excludes(how, rec.ts) {
+        if self.stopped || how_excludes(how, rec.ts) {
             return Ok(());
         }
         match self.last_at {
             Some(t) if rec.ts > t => {
+                stream.settle_before(rec.ts);
                 self.judge_at(t, rules, stream, how, out)?;
                 self.last_at = Some(rec.ts);
+            }
+            Some(t) if rec.ts < t => {
+                self.stopped = true;
+                let refused = Record::new(
+                    crate::TOOL,
+                    &rec.target,
+                    Kind::Error,
+                    "input.unsorted",
+                    canary_core::Level::Unknown,
+                )
+                .at(t)
+                .value(rec.ts.to_string())
+                .msg(format!(
+                    "--transitions needs records in time order: {} dated {} comes after a \
+                     record dated {t}; no transition after {t} is listed (sort the input by ts, \
+                     e.g. jq -s -c 'sort_by(.ts)[]')",
+                    rec.name, rec.ts
+                ));
+                out.write(&refused)?;
             }
             None => self.last_at = Some(rec.ts),
             _ => {}
         }
         Ok(())
+    }
+
+    /// Was the replay refused at an out-of-order record?
+    pub fn unsorted(&self) -> bool {
+        self.stopped
     }
 
     /// After the last record: judge at the last moment seen.
@@ -76,8 +109,9 @@ impl Replay {
         how: &Judging,
         out: &mut RecordWriter<W>,
     ) -> std::io::Result<()> {
-        if let Some(t) = self.last_at {
-            self.judge_at(t, rules, stream, how, out)?;
+        match self.last_at {
+            Some(t) if !self.stopped => self.judge_at(t, rules, stream, how, out)?,
+            _ => {}
         }
         Ok(())
     }

@@ -75,6 +75,10 @@ pub struct RuleSpec {
     pub threshold: Option<f64>,
     #[serde(default)]
     pub msg: Option<String>,
+    /// The criterion the rule proves, named apart from its firing text:
+    /// what a hold says is missing (docs/judge.md, "The evidence model").
+    #[serde(default)]
+    pub criterion: Option<String>,
     /// `--rules` only: drop the default rule of this name.
     #[serde(default)]
     pub disabled: bool,
@@ -99,6 +103,8 @@ pub struct Rule {
     pub max_age: Option<Duration>,
     pub threshold: Option<f64>,
     pub msg: String,
+    /// The criterion it proves (default: the rule's name).
+    pub criterion: String,
     /// The filter mentions `ts`: it is run on every record, never memoised.
     pub reads_ts: bool,
 }
@@ -195,7 +201,7 @@ fn merge(old: &mut RuleSpec, new: RuleSpec) {
         ($($f:ident),*) => { $( if new.$f.is_some() { old.$f = new.$f; } )* };
     }
     take!(
-        phases, names, filter, level, action, for_, evidence, max_age, threshold, msg
+        phases, names, filter, level, action, for_, evidence, max_age, threshold, msg, criterion
     );
     old.disabled = new.disabled;
 }
@@ -248,6 +254,7 @@ pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError
             max_age: dur(&spec.max_age, "max_age")?,
             threshold: spec.threshold,
             msg: spec.msg.clone().unwrap_or_default(),
+            criterion: spec.criterion.clone().unwrap_or_else(|| spec.name.clone()),
             reads_ts: mentions_ts(code),
         });
     }

@@ -2,23 +2,42 @@
 //! evaluations, never the records themselves. State grows with the number of
 //! (target, rule) pairs and distinct record names, not with the stream.
 
+use crate::counters::Counters;
 use crate::jq::{Outcome, record_to_val};
 use crate::rules::Rule;
 use crate::target::bot_key;
-use crate::window::Orders;
 use canary_core::Record;
 use canary_core::ndjson::BadLine;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use std::time::Duration;
+
+/// Distinct bots (host:port) judge keeps state for. Past it, records of a
+/// new bot are refused as unknown input: judge's memory stays bounded
+/// whatever the stream holds (docs/judge.md, "Resource bounds").
+pub const MAX_TARGETS: usize = 64;
+
+/// Distinct record names judge keeps state for; past it, records of a new
+/// name are refused as unknown input.
+pub const MAX_NAMES: usize = 1024;
+
+/// Records memoised per bot (one per name); past it a record is judged
+/// without being kept.
+const MAX_MEMO: usize = 256;
+
+/// How long after a 503 `health.status` the rest of its probe-health round
+/// may come (docs/judge.md, "Guard trips").
+pub const ROUND_SPAN: Duration = Duration::from_secs(30);
 
 /// One evaluation of a rule on one record: enough to explain it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Eval {
     pub ts: Timestamp,
     pub outcome: Outcome,
-    pub value: Value,
+    /// Shared with the memo: one allocation per distinct record, not per rule.
+    pub value: Rc<Value>,
     pub threshold: Option<f64>,
     pub record: Rc<str>,
     pub msg: Rc<str>,
@@ -190,12 +209,16 @@ pub struct TargetState {
     pub first_ts: Option<Timestamp>,
     pub last_ts: Option<Timestamp>,
     pub records: u64,
-    pub orders: Orders,
+    pub counters: Counters,
     /// Records dated beyond the clock-skew allowance: not evidence.
     pub future: Future,
+    /// Records dated before the window (without --since: before the
+    /// lookback): not evidence.
+    pub early: Future,
 }
 
-/// Records from the future: how many, and the first one seen.
+/// Records set aside (from the future, before the window, past a bound):
+/// how many, and the first one seen.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Future {
     pub count: u64,
@@ -204,7 +227,7 @@ pub struct Future {
 }
 
 impl Future {
-    fn note(&mut self, rec: &Record) {
+    pub fn note(&mut self, rec: &Record) {
         self.count += 1;
         if self.first.is_none() {
             self.first = Some((rec.name.clone(), rec.target.clone(), rec.ts));
@@ -229,8 +252,9 @@ impl TargetState {
                 first_ts: canary.first_ts,
                 last_ts: canary.last_ts,
                 records: canary.records,
-                orders: canary.orders,
+                counters: canary.counters.clone(),
                 future: canary.future.clone(),
+                early: canary.early.clone(),
             };
         };
         TargetState {
@@ -244,8 +268,9 @@ impl TargetState {
             first_ts: b.first_ts.or(canary.first_ts),
             last_ts: b.last_ts.max(canary.last_ts),
             records: b.records + canary.records,
-            orders: b.orders.merge(&canary.orders),
+            counters: b.counters.with_restarts(canary.counters.restarts()),
             future: b.future.merge(&canary.future),
+            early: b.early.merge(&canary.early),
         }
     }
 
@@ -261,6 +286,7 @@ impl TargetState {
 #[derive(Debug, Clone)]
 struct Memo {
     content: Record,
+    value: Rc<Value>,
     name: Rc<str>,
     msg: Rc<str>,
     outcomes: Vec<(usize, Result<Option<Outcome>, String>)>,
@@ -289,6 +315,13 @@ pub struct Scope {
     /// Records after this are from the future (beyond the clock-skew
     /// allowance): counted and reported, never evidence.
     pub horizon: Option<Timestamp>,
+    /// Without --since: records before this (the moment judged less the
+    /// phase's lookback) are before the window: counted and reported,
+    /// never evidence, and they never move the window start.
+    pub lookback: Option<Timestamp>,
+    /// How far apart the records of one round may be (the max age): the
+    /// slack for reading counters across producers.
+    pub tol: Duration,
 }
 
 /// The state of the whole stream.
@@ -306,6 +339,55 @@ pub struct Stream<'r> {
     pub rule_errors: BTreeMap<String, (u64, String)>,
     pub ignored_after: u64,
     pub latest_ts: Option<Timestamp>,
+    /// Records refused past a bound (MAX_TARGETS, MAX_NAMES).
+    pub refused: Future,
+    /// `--restarted-at`: restarts the process manager recorded.
+    pub restarted_at: Vec<Timestamp>,
+    /// A 503 `health.status` per bot, held back until the rest of its
+    /// round says whether guard trips alone explain it.
+    pending: HashMap<String, Round>,
+}
+
+/// A probe-health round that began with a CRIT `health.status`.
+#[derive(Debug)]
+struct Round {
+    status: Record,
+    /// The bot's guard_trip_count signal is CRIT.
+    guard_crit: bool,
+    /// Anything else in the round is CRIT, unknown or an error.
+    other: bool,
+}
+
+impl Round {
+    fn takes(&self, rec: &Record) -> bool {
+        rec.tool == "probe-health"
+            && rec.name != "health.status"
+            && rec.ts >= self.status.ts
+            && Duration::try_from(rec.ts.duration_since(self.status.ts))
+                .is_ok_and(|d| d <= ROUND_SPAN)
+    }
+
+    fn observe(&mut self, rec: &Record) {
+        use canary_core::{Kind, Level};
+        match rec.name.as_str() {
+            // The bot's own summary of its signals: CRIT because of them.
+            "health.signals" => {}
+            "health.signal.guard_trip_count" if rec.level == Level::Crit => self.guard_crit = true,
+            _ if rec.kind == Kind::Error => self.other = true,
+            _ if matches!(rec.level, Level::Crit | Level::Unknown) => self.other = true,
+            _ => {}
+        }
+    }
+
+    /// The status, marked when guard trips alone explain it.
+    fn close(mut self) -> Record {
+        if self.guard_crit && !self.other {
+            self.status
+                .extra
+                .insert("attributed".into(), Value::from("guard_trips"));
+        }
+        self.status
+    }
 }
 
 impl<'r> Stream<'r> {
@@ -321,6 +403,39 @@ impl<'r> Stream<'r> {
             rule_errors: BTreeMap::new(),
             ignored_after: 0,
             latest_ts: None,
+            refused: Future::default(),
+            restarted_at: Vec::new(),
+            pending: HashMap::new(),
+        }
+    }
+
+    /// Close every held-back round (before judging).
+    pub fn settle(&mut self) {
+        let keys: Vec<String> = self.pending.keys().cloned().collect();
+        for k in keys {
+            self.close(&k);
+        }
+    }
+
+    /// Close the rounds that can take no record dated `ts` or later.
+    pub fn settle_before(&mut self, ts: Timestamp) {
+        let keys: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|(_, r)| {
+                Duration::try_from(ts.duration_since(r.status.ts)).is_ok_and(|d| d > ROUND_SPAN)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in keys {
+            self.close(&k);
+        }
+    }
+
+    fn close(&mut self, key: &str) {
+        if let Some(round) = self.pending.remove(key) {
+            let status = round.close();
+            self.take(&status, Some(key));
         }
     }
 
@@ -337,14 +452,41 @@ impl<'r> Stream<'r> {
             self.ignored_after += 1;
             return false;
         }
-        let rules = self.rules;
-        let n = rules.len();
-        let state = match bot_key(&rec.target) {
-            Some(key) => self.bots.entry(key).or_insert_with(|| TargetState::new(n)),
+        // Attribution is judge's, never a producer's: a forged mark is dropped.
+        let owned;
+        let rec = if rec.name == "health.status" && rec.extra.contains_key("attributed") {
+            let mut r = rec.clone();
+            r.extra.remove("attributed");
+            owned = r;
+            &owned
+        } else {
+            rec
+        };
+        let key = bot_key(&rec.target);
+        // The bounds are looked up only once they are reached: the common
+        // path costs nothing more.
+        let new_bot = key
+            .as_ref()
+            .is_some_and(|k| self.bots.len() >= MAX_TARGETS && !self.bots.contains_key(k.as_str()));
+        let new_name =
+            self.by_name.len() >= MAX_NAMES && !self.by_name.contains_key(rec.name.as_str());
+        if new_bot || new_name {
+            self.refused.note(rec);
+            return false;
+        }
+        let n = self.rules.len();
+        let state = match &key {
+            Some(k) => match self.bots.get_mut(k.as_str()) {
+                Some(st) => st,
+                None => self
+                    .bots
+                    .entry(k.clone())
+                    .or_insert_with(|| TargetState::new(n)),
+            },
             None => &mut self.canary,
         };
         // Orders before the window are not counted: the first sample inside
-        // it is the baseline (window.rs, Orders).
+        // it is the baseline (counters.rs).
         if self.scope.since.is_some_and(|s| rec.ts < s) {
             return false;
         }
@@ -352,18 +494,57 @@ impl<'r> Stream<'r> {
             state.future.note(rec);
             return false;
         }
+        if self.scope.lookback.is_some_and(|l| rec.ts < l) {
+            state.early.note(rec);
+            return false;
+        }
+        if let Some(k) = &key {
+            if !self.pending.is_empty() {
+                match self.pending.get_mut(k) {
+                    Some(round) if round.takes(rec) => round.observe(rec),
+                    Some(_) => self.close(k),
+                    None => {}
+                }
+            }
+            let crit_status = rec.name == "health.status"
+                && rec.tool == "probe-health"
+                && rec.kind == canary_core::Kind::Check
+                && rec.level == canary_core::Level::Crit;
+            if crit_status {
+                self.pending.insert(
+                    k.clone(),
+                    Round {
+                        status: rec.clone(),
+                        guard_crit: false,
+                        other: false,
+                    },
+                );
+                return true;
+            }
+        }
+        self.take(rec, key.as_deref());
+        true
+    }
+
+    /// Evidence in scope: fold it into its bot's (or the canary's) state.
+    fn take(&mut self, rec: &Record, key: Option<&str>) {
+        let rules = self.rules;
+        let n = rules.len();
+        let state = match key {
+            Some(k) => match self.bots.get_mut(k) {
+                Some(st) => st,
+                None => self
+                    .bots
+                    .entry(k.to_owned())
+                    .or_insert_with(|| TargetState::new(n)),
+            },
+            None => &mut self.canary,
+        };
         self.latest_ts = Some(self.latest_ts.map_or(rec.ts, |t| t.max(rec.ts)));
         state.first_ts = Some(state.first_ts.map_or(rec.ts, |t| t.min(rec.ts)));
         state.last_ts = Some(state.last_ts.map_or(rec.ts, |t| t.max(rec.ts)));
         state.records += 1;
-        if rec.name == "metrics.orders" {
-            if let Some(v) = rec.value.as_f64() {
-                // The first sample in the window (with or without --since)
-                // is only the baseline: nothing says when the bot's earlier
-                // lifetime orders were submitted.
-                state.orders.sample(v);
-            }
-        }
+        state.counters.observe(rec, self.scope.tol);
         let wanted = match self.by_name.get(&rec.name) {
             Some(w) => w,
             None => {
@@ -372,7 +553,7 @@ impl<'r> Stream<'r> {
             }
         };
         if wanted.is_empty() {
-            return true;
+            return;
         }
         let TargetState {
             memo,
@@ -391,19 +572,21 @@ impl<'r> Stream<'r> {
                 .collect();
             let built = Memo {
                 content: rec.clone(),
+                value: Rc::new(rec.value.clone()),
                 name: Rc::from(rec.name.as_str()),
                 msg: Rc::from(rec.msg.as_str()),
                 outcomes,
             };
             // A filter that reads the time must see every record.
-            if wanted.iter().any(|&i| rules[i].reads_ts) {
+            let full = memo.len() >= MAX_MEMO && !memo.contains_key(&rec.name);
+            if full || wanted.iter().any(|&i| rules[i].reads_ts) {
                 fresh = Some(built);
             } else {
                 memo.insert(rec.name.clone(), built);
             }
         }
         let Some(memo) = fresh.as_ref().or_else(|| memo.get(&rec.name)) else {
-            return true;
+            return;
         };
         for (i, result) in &memo.outcomes {
             let rule = &rules[*i];
@@ -429,13 +612,12 @@ impl<'r> Stream<'r> {
                 Eval {
                     ts: rec.ts,
                     outcome,
-                    value: rec.value.clone(),
+                    value: memo.value.clone(),
                     threshold,
                     record: memo.name.clone(),
                     msg: memo.msg.clone(),
                 },
             );
         }
-        true
     }
 }

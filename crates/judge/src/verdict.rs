@@ -5,9 +5,10 @@ use crate::decide::{Clock, Criterion, Decision, Status, StreamFacts, decide, sta
 use crate::rules::{Action, Rule};
 use crate::state::{Stream, TargetState};
 use crate::window::{Progress, WindowSpec};
+use canary_core::verdict::{Reason, Scope, Verdict};
 use canary_core::{Exit, Kind, Level, Phase, Record};
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::Duration;
 
 /// How to judge: the moment, the freshness bound, the window.
@@ -20,22 +21,24 @@ pub struct Judging {
     pub max_skew: Duration,
     pub window: Option<WindowSpec>,
     pub since: Option<Timestamp>,
+    /// Without --since: how far back the window may begin.
+    pub lookback: Option<Duration>,
 }
 
 /// One judged scope.
 #[derive(Debug)]
 pub struct Judged<'r> {
     pub target: String,
-    pub scope: &'static str,
+    pub scope: Scope,
     pub decision: Decision,
     pub exit: Exit,
     pub criteria: Vec<Criterion<'r>>,
     pub window: Progress,
-    pub reasons: Vec<Value>,
+    pub reasons: Vec<Reason>,
 }
 
 /// The step Phase A's advance names (runbook §4.2 "use canary_open profile";
-/// contracts §5.1: `--profile canary_open` is rejected, so derive a file).
+/// the bot rejects `--profile canary_open`, so derive a file).
 pub const PHASE_B_STEP: &str = "switch to Phase B (micro-open): derive the profile with \
 `check-profile config/profiles/canary.yaml --write-phase-b config/profiles/canary_open.yaml`, \
 then restart the bot with it and judge with --phase b";
@@ -60,15 +63,35 @@ fn reason(
     threshold: Option<f64>,
     ts: Option<Timestamp>,
     msg: String,
-) -> Value {
-    json!({
-        "rule": rule,
-        "level": level.as_str(),
-        "value": value,
-        "threshold": threshold,
-        "ts": ts.map(|t| t.to_string()),
-        "msg": msg,
-    })
+) -> Reason {
+    Reason {
+        rule: rule.to_owned(),
+        criterion: None,
+        level,
+        value,
+        threshold,
+        ts,
+        msg,
+        target: None,
+    }
+}
+
+/// Records set aside (from the future, before the window, past a bound)
+/// as a reason that holds: their name, how many and the first.
+fn set_aside(rule: &str, what: &crate::state::Future, why: String) -> Option<Reason> {
+    let (name, target, ts) = what.first.as_ref()?;
+    Some(reason(
+        rule,
+        Level::Unknown,
+        Value::from(what.count),
+        None,
+        Some(*ts),
+        format!(
+            "{} record(s) {why}; the first, {name} from {target}, is dated {ts}; promotion and \
+             advance are blocked",
+            what.count
+        ),
+    ))
 }
 
 fn judge_one<'r>(
@@ -77,7 +100,7 @@ fn judge_one<'r>(
     stream: &Stream<'_>,
     how: &Judging,
     target: String,
-    scope: &'static str,
+    scope: Scope,
 ) -> Judged<'r> {
     let start = how.since.or(state.first_ts);
     let clock = Clock {
@@ -94,10 +117,17 @@ fn judge_one<'r>(
             status: status(rule, st, &clock),
         })
         .collect();
-    let window = Progress::new(how.window, start, how.at, &state.orders);
+    let orders = state
+        .counters
+        .with_restarts(&stream.restarted_at)
+        .count(how.max_age);
+    let window = Progress::new(how.window, start, how.at, &orders);
+    let orders_unknown = how.window.is_some() && orders.inconsistent.is_some();
     let facts = StreamFacts {
         bad_lines: stream.bad_lines,
         future: state.future.count,
+        set_aside: state.early.count + stream.refused.count,
+        orders_unknown,
     };
     let (decision, exit) = decide(how.phase, &criteria, &window, facts);
     let mut reasons = Vec::new();
@@ -111,24 +141,35 @@ fn judge_one<'r>(
         let (value, threshold, ts) = match &c.status {
             // The longest gap (s) against the max age (s), from when it began.
             Status::Gap(_, from, to, max_age) => (
-                json!(to.duration_since(*from).as_secs()),
+                Value::from(to.duration_since(*from).as_secs()),
                 Some(max_age.as_secs() as f64),
                 Some(*from),
             ),
             _ => (
-                e.map_or(Value::Null, |e| e.value.clone()),
+                e.map_or(Value::Null, |e| (*e.value).clone()),
                 e.and_then(|e| e.threshold),
                 e.map(|e| e.ts),
             ),
         };
-        reasons.push(reason(
-            &c.rule.name,
-            level,
-            value,
-            threshold,
-            ts,
-            c.message(how.at),
-        ));
+        let mut r = reason(&c.rule.name, level, value, threshold, ts, c.message(how.at));
+        r.criterion = c.required().then(|| c.rule.criterion.clone());
+        reasons.push(r);
+    }
+    if let (true, Some(why)) = (orders_unknown, &orders.inconsistent) {
+        let mut r = reason(
+            "orders",
+            Level::Unknown,
+            Value::from(window.orders),
+            None,
+            None,
+            format!(
+                "criterion not proven: orders counted from the bot's lifetime counter: {why}; \
+                 the count ({} from increases) cannot complete or prove the window",
+                window.orders
+            ),
+        );
+        r.criterion = Some("orders counted from the bot's lifetime counter".into());
+        reasons.push(r);
     }
     if stream.bad_lines > 0 {
         let first = stream
@@ -139,7 +180,7 @@ fn judge_one<'r>(
         reasons.push(reason(
             "input.malformed",
             Level::Unknown,
-            json!(stream.bad_lines),
+            Value::from(stream.bad_lines),
             None,
             None,
             format!(
@@ -148,28 +189,49 @@ fn judge_one<'r>(
             ),
         ));
     }
-    if let Some((name, target, ts)) = &state.future.first {
-        reasons.push(reason(
+    let aside = [
+        (
             "input.future",
-            Level::Unknown,
-            json!(state.future.count),
-            None,
-            Some(*ts),
+            &state.future,
             format!(
-                "{} record(s) dated more than {} after {} (--max-skew, the clock-skew \
-                 allowance): from the future, not evidence; the first, {name} from {target}, \
-                 is dated {ts}; fix the producer's clock; promotion and advance are blocked",
-                state.future.count,
+                "dated more than {} after {} (--max-skew, the clock-skew allowance): from the \
+                 future, not evidence; fix the producer's clock",
                 canary_core::duration::format_duration(how.max_skew),
                 how.at
             ),
-        ));
+        ),
+        (
+            "input.before-window",
+            &state.early,
+            format!(
+                "dated before {}, the moment judged less the lookback of {}: without --since \
+                 judge cannot tell where the window starts, so they are not evidence and never \
+                 move the window start; pass --since",
+                how.lookback
+                    .map(|l| crate::freshness::before(how.at, l))
+                    .unwrap_or(how.at),
+                canary_core::duration::format_duration(how.lookback.unwrap_or_default())
+            ),
+        ),
+        (
+            "input.bounds",
+            &stream.refused,
+            format!(
+                "refused: judge keeps state for at most {} bots and {} record names; they \
+                 are not evidence",
+                crate::state::MAX_TARGETS,
+                crate::state::MAX_NAMES
+            ),
+        ),
+    ];
+    for (rule, what, why) in aside {
+        reasons.extend(set_aside(rule, what, why));
     }
     for (rule, (count, first)) in &stream.rule_errors {
         reasons.push(reason(
             rule,
             Level::Unknown,
-            json!(count),
+            Value::from(*count),
             None,
             None,
             format!("filter failed {count} time(s), first on {first}"),
@@ -179,17 +241,22 @@ fn judge_one<'r>(
         reasons.push(reason(
             "window.cap",
             Level::Warn,
-            json!(window.elapsed.as_secs()),
+            Value::from(window.elapsed.as_secs()),
             window.spec.and_then(|w| w.cap).map(|c| c.as_secs() as f64),
             Some(how.at),
-            "Phase A ran past its 6 h cap: advance or stop it now, by hand if judge cannot".into(),
+            format!(
+                "Phase A ran past its {} cap: advance or stop it now, by hand if judge cannot",
+                canary_core::duration::format_duration(
+                    window.spec.and_then(|w| w.cap).unwrap_or_default()
+                )
+            ),
         ));
     }
     if matches!(decision, Decision::Continue | Decision::Extend) || reasons.is_empty() {
         reasons.push(reason(
             "window",
             Level::Ok,
-            json!(window.orders),
+            Value::from(window.orders),
             window.spec.map(|w| w.min_orders as f64),
             Some(how.at),
             window.describe(),
@@ -207,7 +274,7 @@ fn judge_one<'r>(
                 reasons.push(reason(
                     &c.rule.name,
                     Level::Ok,
-                    e.value.clone(),
+                    (*e.value).clone(),
                     e.threshold,
                     Some(e.ts),
                     c.message(how.at),
@@ -234,14 +301,21 @@ pub fn judge_stream<'r>(rules: &'r [Rule], stream: &Stream<'_>, how: &Judging) -
             None => ("canary".to_owned(), None),
         };
         let state = merged(bot, &stream.canary);
-        return vec![judge_one(rules, &state, stream, how, target, "overall")];
+        return vec![judge_one(
+            rules,
+            &state,
+            stream,
+            how,
+            target,
+            Scope::Overall,
+        )];
     }
     let mut out: Vec<Judged<'r>> = stream
         .bots
         .iter()
         .map(|(k, b)| {
             let state = merged(Some(b), &stream.canary);
-            judge_one(rules, &state, stream, how, k.clone(), "target")
+            judge_one(rules, &state, stream, how, k.clone(), Scope::Target)
         })
         .collect();
     let worst = out
@@ -255,12 +329,10 @@ pub fn judge_stream<'r>(rules: &'r [Rule], stream: &Stream<'_>, how: &Judging) -
         for r in j
             .reasons
             .iter()
-            .filter(|r| r["level"] != "ok" || j.decision == worst)
+            .filter(|r| r.level != Level::Ok || j.decision == worst)
         {
             let mut r = r.clone();
-            if let Some(o) = r.as_object_mut() {
-                o.insert("target".into(), json!(j.target));
-            }
+            r.target = Some(j.target.clone());
             reasons.push(r);
         }
     }
@@ -279,7 +351,7 @@ pub fn judge_stream<'r>(rules: &'r [Rule], stream: &Stream<'_>, how: &Judging) -
     };
     out.push(Judged {
         target: "fleet".into(),
-        scope: "overall",
+        scope: Scope::Overall,
         decision: worst,
         exit,
         criteria: Vec::new(),
@@ -295,27 +367,42 @@ impl Judged<'_> {
         let first = self
             .reasons
             .iter()
-            .find(|r| r["level"] != "ok")
+            .find(|r| r.level != Level::Ok)
             .or_else(|| self.reasons.first())
-            .and_then(|r| r["msg"].as_str())
+            .map(|r| r.msg.as_str())
             .unwrap_or("");
+        let others = self
+            .reasons
+            .iter()
+            .filter(|r| r.level != Level::Ok)
+            .count()
+            .saturating_sub(1);
+        let more = if others > 0 {
+            format!(" (and {others} more reason(s))")
+        } else {
+            String::new()
+        };
         let msg = match self.decision {
             Decision::Advance => format!("advance: Phase A is complete and clean; {PHASE_B_STEP}"),
             Decision::Promote => {
                 "promote: Phase B is complete and every criterion is met (runbook §4.4)".into()
             }
-            Decision::Go => "go: preflight and health are clean; start Phase A".into(),
-            d => format!("{}: {first}", d.as_str()),
+            Decision::Go => "go: preflight, config and health are clean; start Phase A".into(),
+            d => format!("{}: {first}{more}", d.as_str()),
         };
-        Record::new(crate::TOOL, &self.target, kind, name, exit_level(self.exit))
-            .at(at)
-            .value(self.decision.as_str())
-            .msg(msg)
-            .extra("decision", self.decision.as_str())
-            .extra("phase", phase.as_str())
-            .extra("reasons", Value::Array(self.reasons.clone()))
-            .extra("window", self.window.to_json())
-            .extra("scope", self.scope)
-            .extra("exit", self.exit.code())
+        let payload = Verdict {
+            decision: self.decision,
+            phase,
+            reasons: self.reasons.clone(),
+            window: self.window.summary(),
+            scope: self.scope,
+            exit: self.exit.code(),
+        };
+        payload.into_record(
+            Record::new(crate::TOOL, &self.target, kind, name, exit_level(self.exit))
+                .at(at)
+                .value(self.decision.as_str())
+                .msg(msg),
+        )
     }
 }

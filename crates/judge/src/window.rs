@@ -2,7 +2,9 @@
 //! saw, and whether it is complete (runbook §4: Phase A "2-6 hours or 10+
 //! orders", Phase B "24h minimum or 50+ orders"; readings in docs/judge.md).
 
+use crate::counters::OrderCount;
 use canary_core::Phase;
+use canary_core::verdict::WindowSummary;
 use jiff::Timestamp;
 use std::time::Duration;
 
@@ -37,45 +39,16 @@ impl WindowSpec {
     }
 }
 
-/// Orders counted from `metrics.orders` samples: the bot's lifetime counter,
-/// which restarts at 0 with the bot. The first sample in the window is the
-/// baseline (the orders before it are not counted: nothing says when they
-/// were submitted); a decrease is a restart, so the new value is all new
-/// orders.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Orders {
-    last: Option<f64>,
-    pub count: f64,
-    pub resets: u32,
-}
-
-impl Orders {
-    /// A sample inside the window; the first one is the baseline.
-    pub fn sample(&mut self, value: f64) {
-        if !value.is_finite() || value < 0.0 {
-            return;
-        }
-        if let Some(last) = self.last {
-            if value >= last {
-                self.count += value - last;
-            } else {
-                self.resets += 1;
-                self.count += value;
-            }
-        }
-        self.last = Some(value);
-    }
-
-    pub fn seen(&self) -> bool {
-        self.last.is_some()
-    }
-
-    pub fn merge(&self, other: &Orders) -> Orders {
-        Orders {
-            last: self.last.or(other.last),
-            count: self.count + other.count,
-            resets: self.resets + other.resets,
-        }
+/// Without --since, how far back from the moment judged the window may
+/// begin: the start gate 1 h (its oldest evidence, a preflight report, may be
+/// that old), Phase A its cap (6 h), Phase B twice its minimum (48 h); never
+/// less than 1 h. Older records are before the window: reported, never
+/// evidence.
+pub fn lookback(spec: Option<WindowSpec>) -> Duration {
+    const FLOOR: Duration = Duration::from_secs(3600);
+    match spec {
+        None => FLOOR,
+        Some(w) => w.cap.unwrap_or(w.min_duration.saturating_mul(2)).max(FLOOR),
     }
 }
 
@@ -96,7 +69,7 @@ impl Progress {
         spec: Option<WindowSpec>,
         start: Option<Timestamp>,
         at: Timestamp,
-        orders: &Orders,
+        orders: &OrderCount,
     ) -> Progress {
         let elapsed = start
             .and_then(|s| Duration::try_from(at.duration_since(s)).ok())
@@ -113,7 +86,7 @@ impl Progress {
             start,
             elapsed,
             orders: count,
-            orders_seen: orders.seen(),
+            orders_seen: orders.seen,
             complete,
             over_cap,
             spec,
@@ -121,21 +94,16 @@ impl Progress {
     }
 
     /// The `window` field of a verdict.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut v = serde_json::json!({
-            "start": self.start.map(|s| s.to_string()),
-            "elapsed_s": self.elapsed.as_secs(),
-            "orders": self.orders,
-            "complete": self.complete,
-        });
-        if let (Some(w), Some(obj)) = (self.spec, v.as_object_mut()) {
-            obj.insert("min_duration_s".into(), w.min_duration.as_secs().into());
-            obj.insert("min_orders".into(), w.min_orders.into());
-            if let Some(c) = w.cap {
-                obj.insert("cap_s".into(), c.as_secs().into());
-            }
+    pub fn summary(&self) -> WindowSummary {
+        WindowSummary {
+            start: self.start,
+            elapsed_s: self.elapsed.as_secs(),
+            orders: self.orders,
+            complete: self.complete,
+            min_duration_s: self.spec.map(|w| w.min_duration.as_secs()),
+            min_orders: self.spec.map(|w| w.min_orders),
+            cap_s: self.spec.and_then(|w| w.cap).map(|c| c.as_secs()),
         }
-        v
     }
 
     /// One sentence on the window, e.g. "1h of 2h, 3 of 10 orders".
@@ -167,38 +135,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_decrease_is_a_restart() {
-        let mut o = Orders::default();
-        for v in [5.0, 8.0, 2.0, 4.0] {
-            o.sample(v);
-        }
-        assert_eq!(o.count, 3.0 + 2.0 + 2.0);
-        assert_eq!(o.resets, 1);
-    }
-
-    #[test]
-    fn the_first_sample_is_the_baseline_not_counted() {
-        let mut o = Orders::default();
-        o.sample(100.0);
-        assert_eq!(o.count, 0.0);
-        assert!(o.seen());
-        o.sample(104.0);
-        assert_eq!(o.count, 4.0);
-    }
-
-    #[test]
     fn phase_a_completes_on_time_or_orders() {
         let spec = WindowSpec::runbook(Phase::A);
         let start: Timestamp = "2026-11-26T00:00:00Z".parse().expect("ts");
         let at = |s: &str| -> Timestamp { s.parse().expect("ts") };
-        let none = Orders::default();
+        let count = |n: f64| OrderCount {
+            count: n,
+            seen: true,
+            restarts: 0,
+            inconsistent: None,
+        };
+        let none = count(0.0);
         let p = Progress::new(spec, Some(start), at("2026-11-26T01:59:59Z"), &none);
         assert!(!p.complete);
         let p = Progress::new(spec, Some(start), at("2026-11-26T02:00:00Z"), &none);
         assert!(p.complete && !p.over_cap);
-        let mut ten = Orders::default();
-        ten.sample(0.0);
-        ten.sample(10.0);
+        let ten = count(10.0);
         let p = Progress::new(spec, Some(start), at("2026-11-26T00:30:00Z"), &ten);
         assert!(p.complete);
         let p = Progress::new(spec, Some(start), at("2026-11-26T06:00:00Z"), &none);

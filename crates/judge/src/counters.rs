@@ -1,0 +1,450 @@
+//! Orders read as a counter (docs/judge.md, "Counters").
+//!
+//! `metrics.orders` is the bot's lifetime count of submissions. Orders count
+//! only from its increases. A decrease is a restart only when the restart is
+//! coherent: a restart resets every counter the bot exports together, so
+//! judge looks at the other lifetime counters it sees for the same bot
+//! ([`Other`]). One that fell across the same interval corroborates the
+//! restart; one that held or climbed from a positive value contradicts it;
+//! one at 0 on both sides, or not seen, says nothing. A restart record
+//! (`process.restart`, `--restarted-at`) dated in the interval settles it.
+//! A decrease that is contradicted, or corroborated by nothing, makes the
+//! count inconsistent: the orders criterion is unknown. Memory is constant:
+//! two samples per series and at most [`MAX_DECREASES`] decreases.
+
+use canary_core::Record;
+use jiff::Timestamp;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Decreases of the order counter tracked per bot; past it the count is
+/// inconsistent (a counter that keeps falling is not a bot restarting).
+pub const MAX_DECREASES: usize = 16;
+
+/// Restart records kept per bot.
+pub const MAX_RESTARTS: usize = 16;
+
+/// The other lifetime counters a restart resets together with orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Other {
+    /// `metrics.guard_trips_total`: the bot's lifetime guard trips.
+    GuardTrips,
+    /// `/health`'s order error signal: `details.total_submissions`.
+    HealthSubmissions,
+    /// `/health`'s order retry signal: `details.broker_call_count`.
+    HealthBrokerCalls,
+}
+
+const OTHERS: [Other; 3] = [
+    Other::GuardTrips,
+    Other::HealthSubmissions,
+    Other::HealthBrokerCalls,
+];
+
+impl Other {
+    /// The series a record carries, and its value.
+    fn read(rec: &Record) -> Option<(Other, f64)> {
+        let detail = |k: &str| {
+            rec.extra
+                .get("details")
+                .and_then(|d| d.get(k))
+                .and_then(Value::as_f64)
+        };
+        let (which, v) = match rec.name.as_str() {
+            "metrics.guard_trips_total" => (Other::GuardTrips, rec.value.as_f64()?),
+            "health.signal.order_error_rate" => {
+                (Other::HealthSubmissions, detail("total_submissions")?)
+            }
+            "health.signal.order_retry_rate" => {
+                (Other::HealthBrokerCalls, detail("broker_call_count")?)
+            }
+            _ => return None,
+        };
+        (v.is_finite() && v >= 0.0).then_some((which, v))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Other::GuardTrips => "metrics.guard_trips_total",
+            Other::HealthSubmissions => "/health total_submissions",
+            Other::HealthBrokerCalls => "/health broker_call_count",
+        }
+    }
+
+    fn index(self) -> usize {
+        OTHERS.iter().position(|o| *o == self).unwrap_or(0)
+    }
+}
+
+/// A series' last two samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Series {
+    prev: Option<(Timestamp, f64)>,
+    last: Option<(Timestamp, f64)>,
+}
+
+impl Series {
+    fn push(&mut self, ts: Timestamp, v: f64) {
+        self.prev = self.last;
+        self.last = Some((ts, v));
+    }
+}
+
+/// What another counter says of one decrease of orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Says {
+    /// Not yet seen after the decrease began.
+    Waiting,
+    Nothing,
+    Reset,
+    Climbed,
+}
+
+fn says(before: f64, after: f64) -> Says {
+    if after < before {
+        Says::Reset
+    } else if before > 0.0 {
+        Says::Climbed
+    } else {
+        Says::Nothing
+    }
+}
+
+/// One decrease of the order counter: between the sample at `from` and the
+/// one at `to`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Decrease {
+    from: Timestamp,
+    to: Timestamp,
+    before: f64,
+    after: f64,
+    others: [Says; 3],
+}
+
+/// How a decrease was read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reading {
+    Restart,
+    /// Not a coherent restart: why.
+    Inconsistent(String),
+}
+
+/// The order counter of one bot and everything that judges its decreases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counters {
+    orders: Option<(Timestamp, f64)>,
+    /// Orders from increases only.
+    increases: f64,
+    others: [Series; 3],
+    decreases: Vec<Decrease>,
+    overflow: bool,
+    restarts: Vec<Timestamp>,
+    /// The first order sample that could not be read.
+    unreadable: Option<String>,
+}
+
+/// Where the order count stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderCount {
+    pub count: f64,
+    pub seen: bool,
+    pub restarts: u32,
+    /// The first decrease that is not a coherent restart.
+    pub inconsistent: Option<String>,
+}
+
+impl Counters {
+    /// Take a record in: `metrics.orders`, another lifetime counter, or a
+    /// restart record. Others are ignored.
+    pub fn observe(&mut self, rec: &Record, tol: Duration) {
+        // What could not be judged is no reading of a counter; an order
+        // count that could not be read leaves the count unknown.
+        if rec.kind == canary_core::Kind::Error || rec.level == canary_core::Level::Unknown {
+            if rec.name == "metrics.orders" && self.unreadable.is_none() {
+                self.unreadable = Some(format!(
+                    "metrics.orders could not be read at {}: {}",
+                    rec.ts, rec.msg
+                ));
+            }
+            return;
+        }
+        if rec.name == "process.restart" {
+            if self.restarts.len() < MAX_RESTARTS {
+                self.restarts.push(rec.ts);
+            } else {
+                self.overflow = true;
+            }
+            return;
+        }
+        if rec.name == "metrics.orders" {
+            if let Some(v) = rec.value.as_f64().filter(|v| v.is_finite() && *v >= 0.0) {
+                self.orders_sample(rec.ts, v);
+            }
+            return;
+        }
+        let Some((which, v)) = Other::read(rec) else {
+            return;
+        };
+        let i = which.index();
+        let before_ts = self.others[i].last.map(|(t, _)| t);
+        let prior = self.others[i].last;
+        self.others[i].push(rec.ts, v);
+        for d in &mut self.decreases {
+            if let Says::Waiting = d.others[i] {
+                // The first sample after the decrease began, compared with
+                // the last one before it.
+                if rec.ts > d.from && before_ts.is_none_or(|t| t <= d.from) {
+                    d.others[i] = match prior {
+                        Some((_, b)) if within(rec.ts, d.to, tol) => says(b, v),
+                        _ => Says::Nothing,
+                    };
+                }
+            }
+        }
+    }
+
+    /// A restart the process manager recorded (`--restarted-at`).
+    pub fn restarted_at(&mut self, ts: Timestamp) {
+        if self.restarts.len() < MAX_RESTARTS {
+            self.restarts.push(ts);
+        } else {
+            self.overflow = true;
+        }
+    }
+
+    /// This bot's counters with the canary-wide restart records added.
+    pub fn with_restarts(&self, restarts: &[Timestamp]) -> Counters {
+        let mut out = self.clone();
+        for r in restarts {
+            out.restarted_at(*r);
+        }
+        out
+    }
+
+    /// The restart records seen.
+    pub fn restarts(&self) -> &[Timestamp] {
+        &self.restarts
+    }
+
+    fn orders_sample(&mut self, ts: Timestamp, v: f64) {
+        let Some((from, last)) = self.orders else {
+            // The baseline: nothing says when earlier orders were submitted.
+            self.orders = Some((ts, v));
+            return;
+        };
+        if ts < from {
+            // Out of order: a sample older than the newest counts nothing.
+            return;
+        }
+        if v >= last {
+            self.increases += v - last;
+        } else if self.decreases.len() >= MAX_DECREASES {
+            self.overflow = true;
+        } else {
+            let mut others = [Says::Nothing; 3];
+            for (i, s) in self.others.iter().enumerate() {
+                others[i] = match (s.prev, s.last) {
+                    // Already seen on both sides of the decrease.
+                    (Some((pt, pv)), Some((lt, lv))) if pt <= from && lt > from => says(pv, lv),
+                    (_, Some((lt, _))) if lt <= from => Says::Waiting,
+                    _ => Says::Nothing,
+                };
+            }
+            self.decreases.push(Decrease {
+                from,
+                to: ts,
+                before: last,
+                after: v,
+                others,
+            });
+        }
+        self.orders = Some((ts, v));
+    }
+
+    /// Read one decrease; `used` marks the restart records already spent:
+    /// each explains one fall, the first after it.
+    fn read(&self, d: &Decrease, tol: Duration, used: &mut [bool]) -> Reading {
+        let slack = jiff::SignedDuration::try_from(tol).unwrap_or_default();
+        let lo = d.from.checked_sub(slack).unwrap_or(d.from);
+        let settled = self
+            .restarts
+            .iter()
+            .enumerate()
+            .find(|(i, r)| !used[*i] && **r >= lo && **r <= d.to)
+            .map(|(i, _)| i);
+        if let Some(i) = settled {
+            used[i] = true;
+            return Reading::Restart;
+        }
+        let named = |what: Says| {
+            OTHERS
+                .iter()
+                .zip(d.others)
+                .filter(|(_, s)| *s == what)
+                .map(|(o, _)| o.name())
+                .collect::<Vec<_>>()
+        };
+        let climbed = named(Says::Climbed);
+        let head = format!(
+            "metrics.orders fell from {} to {} between {} and {}",
+            d.before, d.after, d.from, d.to
+        );
+        if !climbed.is_empty() {
+            return Reading::Inconsistent(format!(
+                "{head} while {} did not reset: not a restart (two bots behind one address, \
+                 or a glitch)",
+                climbed.join(", ")
+            ));
+        }
+        if named(Says::Reset).is_empty() {
+            return Reading::Inconsistent(format!(
+                "{head} and no other counter of the bot reset with it: a restart cannot be \
+                 told from a glitch; pass --restarted-at if the bot did restart"
+            ));
+        }
+        Reading::Restart
+    }
+
+    /// The count and its consistency, judged now.
+    pub fn count(&self, tol: Duration) -> OrderCount {
+        let mut count = self.increases;
+        let mut restarts = 0;
+        let mut inconsistent = None;
+        let mut used = vec![false; self.restarts.len()];
+        for d in &self.decreases {
+            match self.read(d, tol, &mut used) {
+                // After a restart the new value is all new orders.
+                Reading::Restart => {
+                    count += d.after;
+                    restarts += 1;
+                }
+                Reading::Inconsistent(why) => {
+                    inconsistent.get_or_insert(why);
+                }
+            }
+        }
+        if let Some(why) = &self.unreadable {
+            inconsistent.get_or_insert_with(|| why.clone());
+        }
+        if self.overflow {
+            inconsistent.get_or_insert_with(|| {
+                format!(
+                    "metrics.orders fell more than {MAX_DECREASES} times (or more than \
+                     {MAX_RESTARTS} restarts were recorded): not a counter"
+                )
+            });
+        }
+        OrderCount {
+            count,
+            seen: self.orders.is_some(),
+            restarts,
+            inconsistent,
+        }
+    }
+}
+
+fn within(ts: Timestamp, to: Timestamp, tol: Duration) -> bool {
+    Duration::try_from(ts.duration_since(to)).map_or(true, |d| d <= tol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canary_core::{Kind, Level};
+
+    const TOL: Duration = Duration::from_secs(90);
+
+    fn at(m: i64) -> Timestamp {
+        Timestamp::from_second(1_795_651_200 + m * 60).expect("ts")
+    }
+
+    fn rec(m: i64, name: &str, v: f64) -> Record {
+        Record::new("t", "http://h:1", Kind::Sample, name, Level::Ok)
+            .at(at(m))
+            .value(v)
+    }
+
+    fn health(m: i64, submissions: f64) -> Record {
+        Record::new(
+            "t",
+            "http://h:1",
+            Kind::Signal,
+            "health.signal.order_error_rate",
+            Level::Ok,
+        )
+        .at(at(m))
+        .value(0.0)
+        .extra(
+            "details",
+            serde_json::json!({"total_submissions": submissions}),
+        )
+    }
+
+    #[test]
+    fn a_lone_dip_is_not_a_restart() {
+        let mut c = Counters::default();
+        for (m, v) in [(0, 60.0), (1, 59.0), (2, 60.0), (3, 59.0), (4, 60.0)] {
+            c.observe(&health(m, 100.0 + m as f64), TOL);
+            c.observe(&rec(m, "metrics.orders", v), TOL);
+        }
+        let n = c.count(TOL);
+        assert!(n.inconsistent.is_some(), "{n:?}");
+        assert_eq!(n.restarts, 0);
+        assert!(n.count <= 2.0, "only increases count: {n:?}");
+    }
+
+    #[test]
+    fn a_dip_with_nothing_else_seen_is_doubt() {
+        let mut c = Counters::default();
+        for (m, v) in [(0, 60.0), (1, 0.0), (2, 3.0)] {
+            c.observe(&rec(m, "metrics.orders", v), TOL);
+        }
+        let n = c.count(TOL);
+        assert!(
+            n.inconsistent
+                .as_deref()
+                .is_some_and(|w| w.contains("--restarted-at"))
+        );
+        let mut c2 = c.clone();
+        c2.restarted_at(at(1) - jiff::SignedDuration::from_secs(20));
+        let n = c2.count(TOL);
+        assert_eq!(n.inconsistent, None);
+        assert_eq!((n.count, n.restarts), (3.0, 1));
+    }
+
+    #[test]
+    fn a_coherent_restart_resets_every_counter() {
+        let mut c = Counters::default();
+        // /health is probed before /metrics in a round.
+        for (m, h, o) in [
+            (0, 50.0, 50.0),
+            (1, 55.0, 55.0),
+            (2, 2.0, 2.0),
+            (3, 6.0, 6.0),
+        ] {
+            c.observe(&health(m, h), TOL);
+            c.observe(&rec(m, "metrics.orders", o), TOL);
+        }
+        let n = c.count(TOL);
+        assert_eq!(n.inconsistent, None);
+        assert_eq!((n.count, n.restarts), (5.0 + 2.0 + 4.0, 1));
+    }
+
+    #[test]
+    fn a_counter_seen_after_the_decrease_settles_it_then() {
+        let mut c = Counters::default();
+        c.observe(&rec(0, "metrics.orders", 40.0), TOL);
+        c.observe(&rec(0, "metrics.guard_trips_total", 4.0), TOL);
+        c.observe(&rec(1, "metrics.orders", 1.0), TOL);
+        let n = c.count(TOL);
+        assert!(n.inconsistent.is_some(), "waiting is no corroboration yet");
+        c.observe(&rec(1, "metrics.guard_trips_total", 0.0), TOL);
+        assert_eq!(c.count(TOL).inconsistent, None);
+        let mut climbing = Counters::default();
+        climbing.observe(&rec(0, "metrics.orders", 40.0), TOL);
+        climbing.observe(&rec(0, "metrics.guard_trips_total", 4.0), TOL);
+        climbing.observe(&rec(1, "metrics.orders", 1.0), TOL);
+        climbing.observe(&rec(1, "metrics.guard_trips_total", 5.0), TOL);
+        assert!(climbing.count(TOL).inconsistent.is_some());
+    }
+}
