@@ -599,7 +599,7 @@ fn write_rules(name: &str, text: &str) -> PathBuf {
 #[test]
 fn rules_override_changes_the_decision() {
     // An operator who accepts the real bot's reduce_only_mode=false in Phase A
-    // (contracts §0.2) turns the rule into a note, and adds one of their own.
+    // (docs/bot.md#reduce-only-in-phase-a) turns the rule into a note, and adds one of their own.
     let rules = write_rules(
         "override",
         "rules:\n  - name: reduce-only-mode\n    action: note\n    level: warn\n  - name: no-degraded\n    names: [health.status]\n    filter: '.value == \"degraded\"'\n    level: crit\n",
