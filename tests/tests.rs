@@ -11,6 +11,7 @@ mod examples;
 mod help;
 mod human;
 mod judge;
+mod judge_model;
 mod probe_health;
 mod prometheus;
 mod promql_parity;

@@ -1,0 +1,512 @@
+//! The oracle: runbook §4 over the abstract stream, written from the
+//! evidence model of issue 10, not from judge's code. Small on purpose: it
+//! is a second opinion, and its worth is that it can be read in one go.
+//!
+//! Per bot, in the runbook's order: a CRIT signal (held for its `for`) or a
+//! NO-GO row anywhere in the window stops the phase; guard trips >= 10
+//! pause Phase B; a window that is not complete continues; a window that is
+//! complete but not proven clean extends; otherwise advance / promote.
+//! "Proven clean" is an allow-list: every required criterion has known
+//! evidence that covers the window, and nothing holds it.
+
+use super::model::*;
+
+/// Ordered as a fleet combines them: the worst bot decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Decision {
+    Advance,
+    Continue,
+    Extend,
+    Pause,
+    Stop,
+}
+
+impl Decision {
+    /// judge's word for it in this phase.
+    pub fn word(self, phase: Phase) -> &'static str {
+        match (self, phase) {
+            (Decision::Advance, Phase::A) => "advance",
+            (Decision::Advance, Phase::B) => "promote",
+            (Decision::Continue, _) => "continue",
+            (Decision::Extend, _) => "extend",
+            (Decision::Pause, Phase::A) | (Decision::Stop, Phase::A) => "stop",
+            (Decision::Pause, Phase::B) => "pause",
+            (Decision::Stop, Phase::B) => "rollback",
+        }
+    }
+}
+
+/// What one known-or-not evaluation says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Obs {
+    Clean,
+    Warn,
+    Crit,
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Eval {
+    t: i64,
+    obs: Obs,
+}
+
+/// What a CRIT observation does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Stop,
+    Pause,
+    /// Holds (Phase B): non-recoverable trips.
+    Hold,
+    Note,
+}
+
+/// What evidence the criterion needs before advance / promote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Need {
+    /// Known evaluations from the window start to now, no gap > max age,
+    /// the newest known and fresh.
+    Coverage,
+    /// At least one known evaluation, the newest known and fresh (the 5 m
+    /// rates are unknown while no order was submitted).
+    Window,
+    /// Not every bot reports it; if it does, the newest must be known.
+    Optional,
+    Nothing,
+}
+
+/// One row of the criteria table.
+#[derive(Clone, Copy, Debug)]
+struct Criterion {
+    name: &'static str,
+    action: Action,
+    /// How long a CRIT must hold to be a CRIT signal (runbook §3.2 `for:`).
+    for_s: i64,
+    need: Need,
+    /// Phase B: a WARN in the window holds promotion ("< 5% sustained").
+    warn_holds_b: bool,
+}
+
+const fn crit(name: &'static str, need: Need) -> Criterion {
+    Criterion {
+        name,
+        action: Action::Stop,
+        for_s: 0,
+        need,
+        warn_holds_b: false,
+    }
+}
+
+/// The table: one row per probe-health row, then per scrape-metrics signal.
+fn row_criterion(row: Row) -> Criterion {
+    match row {
+        Row::Status => crit("health.status", Need::Coverage),
+        Row::Broker => crit("health.broker", Need::Coverage),
+        Row::WsConnected => crit("health.websocket.connected", Need::Coverage),
+        Row::WsStale => crit("health.websocket.stale", Need::Coverage),
+        Row::WsStaleness => crit("health.websocket.staleness", Need::Optional),
+        Row::GlobalPaused => crit("health.degradation.global_paused", Need::Coverage),
+        Row::ReduceOnly => crit("health.degradation.reduce_only_mode", Need::Coverage),
+        Row::CheckTicker => crit("health.check.ticker_freshness", Need::Optional),
+        Row::SignalErrorRate => crit("health.signal.order_error_rate", Need::Optional),
+        Row::SignalGuardTrips => Criterion {
+            action: Action::Note,
+            ..crit("health.signal.guard_trip_count", Need::Nothing)
+        },
+    }
+}
+
+fn sig_criterion(sig: Sig) -> Criterion {
+    match sig {
+        Sig::ErrorRate => Criterion {
+            for_s: 60,
+            warn_holds_b: true,
+            ..crit("metrics.order_error_rate", Need::Window)
+        },
+        Sig::RetryRate => Criterion {
+            for_s: 120,
+            ..crit("metrics.order_retry_rate", Need::Window)
+        },
+        Sig::P95 => Criterion {
+            for_s: 120,
+            warn_holds_b: true,
+            ..crit("metrics.broker_latency_p95", Need::Window)
+        },
+        Sig::GuardTrips => Criterion {
+            action: Action::Pause,
+            ..crit("metrics.guard_trips", Need::Coverage)
+        },
+    }
+}
+
+const NONRECOVERABLE: Criterion = Criterion {
+    name: "metrics.guard_trips.nonrecoverable",
+    action: Action::Hold,
+    for_s: 0,
+    need: Need::Coverage,
+    warn_holds_b: false,
+};
+
+/// The oracle's verdict for one bot, with why it holds or stops.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub reasons: Vec<String>,
+}
+
+/// Where one record stands against the window.
+enum Dated<T> {
+    In(i64, T),
+    /// Before the window (or a stale replay): not evidence, decides nothing.
+    Ignored,
+    /// After the moment judged: not evidence, and it holds the bot.
+    Future,
+}
+
+fn dated_ev(ev: Ev, t: i64) -> Option<Dated<Obs>> {
+    Some(match ev {
+        Ev::Ok => Dated::In(t, Obs::Clean),
+        Ev::Warn => Dated::In(t, Obs::Warn),
+        Ev::Crit => Dated::In(t, Obs::Crit),
+        Ev::Unknown | Ev::Bad => Dated::In(t, Obs::Unknown),
+        Ev::Missing => return None,
+        Ev::Stale => Dated::Ignored,
+        Ev::Future => Dated::Future,
+    })
+}
+
+fn dated_count(c: Count, t: i64) -> Option<Dated<Option<u64>>> {
+    Some(match c {
+        Count::Val(v) => Dated::In(t, Some(v)),
+        Count::Unknown => Dated::In(t, None),
+        Count::Missing => return None,
+        Count::Stale(_) => Dated::Ignored,
+        Count::Future(_) => Dated::Future,
+    })
+}
+
+/// Judge one bot of a stream.
+pub fn judge_bot(set: &Setting, bot: &Bot) -> Verdict {
+    let mut stops = Vec::new();
+    let mut pauses = Vec::new();
+    let mut holds = Vec::new();
+
+    // The window starts at --since, or at the bot's earliest record that
+    // is neither stale nor from the future.
+    let start = set
+        .since
+        .unwrap_or_else(|| first_record(bot).unwrap_or(set.at));
+    let in_window = |t: i64| t >= start;
+
+    // Collect each criterion's evaluations in the window, in stream order.
+    let mut table: Vec<(Criterion, Vec<Eval>)> = Vec::new();
+    let mut future = false;
+    let mut push =
+        |table: &mut Vec<(Criterion, Vec<Eval>)>, c: Criterion, d: Option<Dated<Obs>>| {
+            let i = match table.iter().position(|(k, _)| k.name == c.name) {
+                Some(i) => i,
+                None => {
+                    table.push((c, Vec::new()));
+                    table.len() - 1
+                }
+            };
+            match d {
+                Some(Dated::In(t, obs)) if in_window(t) => table[i].1.push(Eval { t, obs }),
+                Some(Dated::Future) => future = true,
+                _ => {}
+            }
+        };
+    for r in &bot.rounds {
+        if let Some(h) = &r.health {
+            for (row, ev) in ROWS.iter().zip(h.iter()) {
+                push(&mut table, row_criterion(*row), dated_ev(*ev, r.t));
+            }
+        }
+        if let Some(m) = &r.metrics {
+            let t = r.t + METRICS_LAG_S;
+            for (sig, ev) in SIGS.iter().zip(m.sig.iter()) {
+                push(&mut table, sig_criterion(*sig), dated_ev(*ev, t));
+            }
+            if set.phase == Phase::B {
+                let d = match (m.sig[3], m.nonrec) {
+                    (Ev::Missing, _) => None,
+                    (Ev::Stale, _) => Some(Dated::Ignored),
+                    (Ev::Future, _) => Some(Dated::Future),
+                    (Ev::Unknown | Ev::Bad, _) => Some(Dated::In(t, Obs::Unknown)),
+                    (_, NonRec::Zero) => Some(Dated::In(t, Obs::Clean)),
+                    (_, NonRec::Some) => Some(Dated::In(t, Obs::Crit)),
+                    (_, _) => Some(Dated::In(t, Obs::Unknown)),
+                };
+                push(&mut table, NONRECOVERABLE, d);
+            }
+        }
+    }
+
+    for (c, evals) in &table {
+        judge_criterion(set, start, c, evals, &mut stops, &mut pauses, &mut holds);
+    }
+    if future {
+        holds.push("a record is dated in the future".to_owned());
+    }
+
+    // Orders: counted only from increases; a decrease is a restart only
+    // when every lifetime counter falls together.
+    let orders = count_orders(bot, start, set.at, &mut holds, &mut future);
+    if future && !holds.iter().any(|h| h.contains("future")) {
+        holds.push("a counter is dated in the future".to_owned());
+    }
+
+    // Evidence about the whole canary: the profile and the risk env.
+    for (name, cfg) in [("profile", set.profile), ("risk env", set.risk)] {
+        match cfg {
+            Cfg::Crit => stops.push(format!("{name} is crit")),
+            Cfg::Unknown => holds.push(format!("{name} could not be evaluated")),
+            Cfg::Ok | Cfg::Absent => {}
+        }
+    }
+    if set.malformed > 0 {
+        holds.push("an input line is unreadable".to_owned());
+    }
+
+    let (min_s, min_orders) = set.phase.window();
+    let complete = set.at - start >= min_s || orders.is_some_and(|n| n >= min_orders);
+    let (decision, reasons) = if !stops.is_empty() {
+        (Decision::Stop, stops)
+    } else if !pauses.is_empty() {
+        (Decision::Pause, pauses)
+    } else if !complete {
+        (Decision::Continue, holds)
+    } else if !holds.is_empty() {
+        (Decision::Extend, holds)
+    } else {
+        (
+            Decision::Advance,
+            vec!["every required criterion is proven clean".to_owned()],
+        )
+    };
+    Verdict { decision, reasons }
+}
+
+/// The earliest record of the bot that is neither stale nor from the future.
+fn first_record(bot: &Bot) -> Option<i64> {
+    bot.rounds
+        .iter()
+        .filter_map(|r| {
+            let h = r.health.as_ref().and_then(|h| {
+                h.iter()
+                    .any(|e| matches!(e, Ev::Ok | Ev::Warn | Ev::Crit | Ev::Unknown | Ev::Bad))
+                    .then_some(r.t)
+            });
+            let m = r.metrics.as_ref().and_then(|m| {
+                let any = m
+                    .sig
+                    .iter()
+                    .any(|e| matches!(e, Ev::Ok | Ev::Warn | Ev::Crit | Ev::Unknown | Ev::Bad))
+                    || matches!(m.orders, Count::Val(_) | Count::Unknown)
+                    || matches!(m.trips, Count::Val(_) | Count::Unknown);
+                any.then_some(r.t + METRICS_LAG_S)
+            });
+            h.or(m)
+        })
+        .min()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge_criterion(
+    set: &Setting,
+    start: i64,
+    c: &Criterion,
+    evals: &[Eval],
+    stops: &mut Vec<String>,
+    pauses: &mut Vec<String>,
+    holds: &mut Vec<String>,
+) {
+    let name = c.name;
+    // CRIT: a run of consecutive CRIT evaluations spanning `for`.
+    let mut run_start: Option<i64> = None;
+    let mut fired = false;
+    for e in evals {
+        if e.obs == Obs::Crit {
+            let s = *run_start.get_or_insert(e.t);
+            fired |= e.t - s >= c.for_s;
+        } else {
+            run_start = None;
+        }
+    }
+    let pending = !fired && run_start.is_some();
+    match c.action {
+        Action::Stop if fired => stops.push(format!("{name}: CRIT in the window")),
+        Action::Pause if fired => match set.phase {
+            Phase::A => stops.push(format!("{name}: CRIT in the window")),
+            Phase::B => pauses.push(format!("{name}: CRIT in the window")),
+        },
+        Action::Stop | Action::Pause if pending => {
+            holds.push(format!("{name}: CRIT not yet held for its for"))
+        }
+        Action::Hold if evals.iter().any(|e| e.obs == Obs::Crit) => {
+            holds.push(format!("{name}: fired in the window"))
+        }
+        _ => {}
+    }
+    if set.phase == Phase::B
+        && c.warn_holds_b
+        && evals.iter().any(|e| matches!(e.obs, Obs::Warn | Obs::Crit))
+    {
+        holds.push(format!("{name}: not below WARN in the whole window"));
+    }
+
+    // Evidence.
+    let known: Vec<i64> = evals
+        .iter()
+        .filter(|e| e.obs != Obs::Unknown)
+        .map(|e| e.t)
+        .collect();
+    let newest_unknown = evals.last().is_some_and(|e| e.obs == Obs::Unknown);
+    let fresh = |t: i64| set.at - t <= MAX_AGE_S;
+    let hold = match c.need {
+        Need::Nothing => None,
+        Need::Optional => newest_unknown.then_some("the newest evaluation is unknown"),
+        Need::Window | Need::Coverage => {
+            if known.is_empty() {
+                Some("no known evidence in the window")
+            } else if newest_unknown {
+                Some("the newest evaluation is unknown")
+            } else if !known.last().is_some_and(|t| fresh(*t)) {
+                Some("the newest known evidence is stale")
+            } else if c.need == Need::Coverage
+                && (known[0] - start > MAX_AGE_S
+                    || known.windows(2).any(|w| w[1] - w[0] > MAX_AGE_S))
+            {
+                Some("the known evidence does not cover the window")
+            } else {
+                None
+            }
+        }
+    };
+    if let Some(why) = hold {
+        // Non-recoverable trips are a Phase B criterion only; its table row
+        // exists only in Phase B.
+        holds.push(format!("{name}: {why}"));
+    }
+}
+
+/// Orders in the window, or None when the counters are inconsistent.
+fn count_orders(
+    bot: &Bot,
+    start: i64,
+    _at: i64,
+    holds: &mut Vec<String>,
+    future: &mut bool,
+) -> Option<u64> {
+    let mut prev: [Option<u64>; 2] = [None, None];
+    let mut orders = 0u64;
+    let mut consistent = true;
+    for r in &bot.rounds {
+        let Some(m) = &r.metrics else { continue };
+        let t = r.t + METRICS_LAG_S;
+        let mut now: [Option<u64>; 2] = [None, None];
+        for (i, c) in [m.orders, m.trips].into_iter().enumerate() {
+            match dated_count(c, t) {
+                Some(Dated::In(t, v)) if t >= start => now[i] = v,
+                Some(Dated::Future) => *future = true,
+                _ => {}
+            }
+        }
+        // Compare each counter with its own previous known value.
+        let fell: Vec<usize> = (0..2)
+            .filter(|&i| matches!((prev[i], now[i]), (Some(p), Some(n)) if n < p))
+            .collect();
+        let rose = (0..2).any(|i| matches!((prev[i], now[i]), (Some(p), Some(n)) if n > p));
+        let restart = fell.len() == 2 && !rose;
+        if !fell.is_empty() && !restart {
+            consistent = false;
+        }
+        if let (Some(p), Some(n)) = (prev[0], now[0]) {
+            orders += if restart { n } else { n.saturating_sub(p) };
+        }
+        for i in 0..2 {
+            if now[i].is_some() {
+                prev[i] = now[i];
+            }
+        }
+    }
+    if consistent {
+        Some(orders)
+    } else {
+        holds.push("metrics.orders: a lifetime counter fell without a coherent restart".to_owned());
+        None
+    }
+}
+
+/// The weaker invariant, on its own: the necessary conditions for any
+/// advance / promote, however the details are read. A judge that advances
+/// or promotes where this is false has failed open.
+pub fn proven_clean(set: &Setting, bot: &Bot) -> Result<(), String> {
+    if set.malformed > 0 {
+        return Err("an input line is unreadable".into());
+    }
+    if set.profile == Cfg::Crit || set.profile == Cfg::Unknown {
+        return Err("profile evidence is crit or unknown".into());
+    }
+    if set.risk == Cfg::Crit || set.risk == Cfg::Unknown {
+        return Err("risk env evidence is crit or unknown".into());
+    }
+    let start = set.since.unwrap_or(i64::MIN);
+    let in_window: Vec<&Round> = bot.rounds.iter().filter(|r| r.t >= start).collect();
+    let fresh = |t: i64| set.at - t <= MAX_AGE_S;
+    // Every §2.1 row: no NO-GO in the window, the newest known and fresh.
+    for (i, row) in ROWS.iter().enumerate() {
+        let c = row_criterion(*row);
+        if c.need != Need::Coverage {
+            continue;
+        }
+        let evs: Vec<(i64, Ev)> = in_window
+            .iter()
+            .filter_map(|r| r.health.as_ref().map(|h| (r.t, h[i])))
+            .filter(|(_, e)| !matches!(e, Ev::Missing | Ev::Stale))
+            .collect();
+        if evs.iter().any(|(_, e)| matches!(e, Ev::Crit | Ev::Future)) {
+            return Err(format!("{}: CRIT or future-dated in the window", c.name));
+        }
+        match evs.last() {
+            Some((t, Ev::Ok | Ev::Warn)) if fresh(*t) => {}
+            _ => return Err(format!("{}: the newest is not known and fresh", c.name)),
+        }
+    }
+    // Guard trips: never >= 10, and in Phase B never a non-recoverable one.
+    let guard: Vec<(i64, &Metrics)> = in_window
+        .iter()
+        .filter_map(|r| r.metrics.as_ref().map(|m| (r.t + METRICS_LAG_S, m)))
+        .filter(|(_, m)| !matches!(m.sig[3], Ev::Missing | Ev::Stale))
+        .collect();
+    if guard
+        .iter()
+        .any(|(_, m)| matches!(m.sig[3], Ev::Crit | Ev::Future))
+    {
+        return Err("metrics.guard_trips: CRIT or future-dated in the window".into());
+    }
+    match guard.last() {
+        Some((t, m)) if fresh(*t) && matches!(m.sig[3], Ev::Ok | Ev::Warn) => {
+            if set.phase == Phase::B && m.nonrec != NonRec::Zero {
+                return Err("non-recoverable guard trips: the newest is not 0".into());
+            }
+        }
+        _ => return Err("metrics.guard_trips: the newest is not known and fresh".into()),
+    }
+    if set.phase == Phase::B && guard.iter().any(|(_, m)| m.nonrec == NonRec::Some) {
+        return Err("non-recoverable guard trips in the window".into());
+    }
+    // A lone counter that falls is never a restart.
+    let mut prev: Option<(u64, u64)> = None;
+    for (_, m) in &guard {
+        if let (Count::Val(o), Count::Val(g)) = (m.orders, m.trips) {
+            if let Some((po, pg)) = prev {
+                if (o < po) != (g < pg) {
+                    return Err("a lone counter fell".into());
+                }
+            }
+            prev = Some((o, g));
+        }
+    }
+    Ok(())
+}
