@@ -103,6 +103,32 @@ fn run_judge(args: &[String], input: &str) -> Said {
     said
 }
 
+/// Judge every batch, on as many parallel judge processes as there are cores.
+fn judge_all(batches: &[Batch]) -> Vec<Said> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Said>>> = batches
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(b) = batches.get(k) else { break };
+                    let said = run_judge(&render::args(&b.setting), &render::batch(b));
+                    *slots[k].lock().expect("slot") = Some(said);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| m.into_inner().expect("slot").expect("judged"))
+        .collect()
+}
+
 /// The oracle's decision per bot address, and overall.
 fn expect(b: &Batch) -> (BTreeMap<String, Decision>, Decision) {
     let mut per = BTreeMap::new();
@@ -245,21 +271,32 @@ fn judge_agrees_with_the_oracle_on_generated_streams() {
     let mut pairs: BTreeMap<String, usize> = BTreeMap::new();
     let mut disagreeing: Vec<(Setting, Stream, String)> = Vec::new();
     let mut fail_open: Vec<String> = Vec::new();
-    while streams < want {
-        let b = generate::batch(&mut rng, PER_PROCESS.min(want - streams));
-        let input = render::batch(&b);
-        if let Some(dir) = std::env::var_os("CANARY_MODEL_DUMP") {
-            let path = Path::new(&dir).join(format!("batch{processes}.ndjson"));
-            std::fs::write(&path, &input).expect("dump batch");
+    // A fleet whose overall verdict is not its worst bot's.
+    let mut fleet_wrong: Vec<String> = Vec::new();
+    // The batches, drawn in order from the seed, then judged by parallel
+    // judge processes: the outcome does not depend on the scheduling.
+    let mut batches = Vec::new();
+    let mut drawn = 0;
+    while drawn < want {
+        let b = generate::batch(&mut rng, PER_PROCESS.min(want - drawn));
+        drawn += b.streams.len();
+        batches.push(b);
+    }
+    if let Some(dir) = std::env::var_os("CANARY_MODEL_DUMP") {
+        for (k, b) in batches.iter().enumerate() {
+            let path = Path::new(&dir).join(format!("batch{k}.ndjson"));
+            std::fs::write(&path, render::batch(b)).expect("dump batch");
             std::fs::write(
                 path.with_extension("args"),
                 render::args(&b.setting).join(" "),
             )
             .expect("dump args");
         }
-        let said = run_judge(&render::args(&b.setting), &input);
+    }
+    let verdicts = judge_all(&batches);
+    for (b, said) in batches.iter().zip(verdicts) {
         processes += 1;
-        let (per, overall) = expect(&b);
+        let (per, overall) = expect(b);
         let phase = b.setting.phase;
         if said.overall != overall.word(phase) && b.streams.len() > 1 {
             // The fleet's combination; every bot's own verdict is checked below.
@@ -267,7 +304,7 @@ fn judge_agrees_with_the_oracle_on_generated_streams() {
                 .iter()
                 .all(|(h, d)| said.targets.get(h).map(String::as_str) == Some(d.word(phase)));
             if all_agree {
-                fail_open.push(format!(
+                fleet_wrong.push(format!(
                     "fleet of {} bots: judge says {} overall, the worst bot is {}",
                     per.len(),
                     said.overall,
@@ -332,9 +369,9 @@ fn judge_agrees_with_the_oracle_on_generated_streams() {
         (started.elapsed() - judged_in).as_secs_f64(),
     );
     assert!(
-        fail_open.is_empty() && disagreeing.is_empty(),
+        fail_open.is_empty() && disagreeing.is_empty() && fleet_wrong.is_empty(),
         "seed {seed}: {} of {streams} streams disagree with the oracle ({pairs:#?}), {} fail-open verdicts\n\
-         fail-open: {fail_open:#?}\nshrunk (in {}): {kept:#?}\nfirst disagreements: {:#?}",
+         fail-open: {fail_open:#?}\nfleets: {fleet_wrong:#?}\nshrunk (in {}): {kept:#?}\nfirst disagreements: {:#?}",
         disagreeing.len(),
         fail_open.len(),
         keep_dir.display(),

@@ -34,7 +34,10 @@ impl Rng {
 /// The moment every batch is judged at.
 pub const AT: i64 = T0 + 2 * 3600;
 
-/// One judge invocation's worth of streams.
+/// judge refuses bots past its bound of 64 distinct addresses.
+pub const MAX_BOTS: usize = 60;
+
+/// One judge invocation's worth of streams, at most MAX_BOTS bots.
 pub fn batch(rng: &mut Rng, streams: usize) -> Batch {
     let phase = rng.pick(&[Phase::A, Phase::B]);
     let cfg = |rng: &mut Rng| {
@@ -52,7 +55,7 @@ pub fn batch(rng: &mut Rng, streams: usize) -> Batch {
     // A window reset part-way: rounds before --since are not evidence.
     let since = rng
         .chance(0.25)
-        .then(|| AT - 20 - ROUND_S * rng.below(25) as i64 - 5);
+        .then(|| AT - 20 - ROUND_S * rng.below(14) as i64 - 5);
     let setting = Setting {
         phase,
         at: AT,
@@ -67,8 +70,18 @@ pub fn batch(rng: &mut Rng, streams: usize) -> Batch {
     } else {
         streams
     };
+    let mut out: Vec<Stream> = Vec::new();
+    let mut bots = 0;
+    while out.len() < n {
+        let s = stream(rng, phase);
+        if bots + s.bots.len() > MAX_BOTS {
+            break;
+        }
+        bots += s.bots.len();
+        out.push(s);
+    }
     Batch {
-        streams: (0..n).map(|_| stream(rng, phase)).collect(),
+        streams: out,
         setting,
     }
 }
@@ -92,7 +105,7 @@ fn noise(rng: &mut Rng) -> f64 {
 fn bot(rng: &mut Rng, phase: Phase) -> Bot {
     let (min_s, _) = phase.window();
     let full = (min_s / ROUND_S) as u64 + 2;
-    let rounds = 1 + rng.below(full + 6) as usize;
+    let rounds = 1 + rng.below(full + 5) as usize;
     // The newest round ends 20 s before the moment judged, or, for a dead
     // producer, minutes before.
     let last = if rng.chance(0.05) {

@@ -31,8 +31,8 @@ impl Phase {
     /// window completes within a few dozen rounds.
     pub fn window(self) -> (i64, u64) {
         match self {
-            Phase::A => (10 * 60, 10),
-            Phase::B => (15 * 60, 50),
+            Phase::A => (6 * 60, 10),
+            Phase::B => (9 * 60, 50),
         }
     }
 }

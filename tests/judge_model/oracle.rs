@@ -157,8 +157,10 @@ pub struct Verdict {
 /// Where one record stands against the window.
 enum Dated<T> {
     In(i64, T),
-    /// Before the window (or a stale replay): not evidence, decides nothing.
-    Ignored,
+    /// Dated hours before the window: not evidence, never moves the window
+    /// start; without --since it holds (where the window starts is then in
+    /// doubt), with --since it is simply out of the window.
+    Before,
     /// After the moment judged: not evidence, and it holds the bot.
     Future,
 }
@@ -170,7 +172,7 @@ fn dated_ev(ev: Ev, t: i64) -> Option<Dated<Obs>> {
         Ev::Crit => Dated::In(t, Obs::Crit),
         Ev::Unknown | Ev::Bad => Dated::In(t, Obs::Unknown),
         Ev::Missing => return None,
-        Ev::Stale => Dated::Ignored,
+        Ev::Stale => Dated::Before,
         Ev::Future => Dated::Future,
     })
 }
@@ -180,10 +182,42 @@ fn dated_count(c: Count, t: i64) -> Option<Dated<Option<u64>>> {
         Count::Val(v) => Dated::In(t, Some(v)),
         Count::Unknown => Dated::In(t, None),
         Count::Missing => return None,
-        Count::Stale(_) => Dated::Ignored,
+        Count::Stale(_) => Dated::Before,
         Count::Future(_) => Dated::Future,
     })
 }
+
+/// A 503 the bot serves because its lifetime guard-trip count reached 10:
+/// the status is CRIT, the bot's own guard_trip_count signal is CRIT, and
+/// no other record of the round is CRIT or unknown. The runbook's branch
+/// for it is "guard trips > 10/hr: pause", not rollback.
+fn guard_trip_503(h: &[Ev; 10]) -> bool {
+    if h[0] != Ev::Crit {
+        return false;
+    }
+    for (row, ev) in ROWS.iter().zip(h).skip(1) {
+        match (row, ev) {
+            // A record dated outside the round ends it.
+            (_, Ev::Future) => return false,
+            (_, Ev::Missing | Ev::Stale) => {}
+            (Row::SignalGuardTrips, ev) => return *ev == Ev::Crit,
+            (_, Ev::Unknown | Ev::Bad) => return false,
+            // probe-health leaves reduce_only_mode ok; judge re-judges it.
+            (Row::ReduceOnly, _) => {}
+            (_, Ev::Crit) => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+const GUARD_TRIP_503: Criterion = Criterion {
+    name: "health.status (guard trips)",
+    action: Action::Pause,
+    for_s: 0,
+    need: Need::Nothing,
+    warn_holds_b: false,
+};
 
 /// Judge one bot of a stream.
 pub fn judge_bot(set: &Setting, bot: &Bot) -> Verdict {
@@ -196,64 +230,68 @@ pub fn judge_bot(set: &Setting, bot: &Bot) -> Verdict {
     let start = set
         .since
         .unwrap_or_else(|| first_record(bot).unwrap_or(set.at));
-    let in_window = |t: i64| t >= start;
 
-    // Collect each criterion's evaluations in the window, in stream order.
+    // Each criterion's evaluations in the window, in stream order.
     let mut table: Vec<(Criterion, Vec<Eval>)> = Vec::new();
-    let mut future = false;
-    let mut push =
-        |table: &mut Vec<(Criterion, Vec<Eval>)>, c: Criterion, d: Option<Dated<Obs>>| {
-            let i = match table.iter().position(|(k, _)| k.name == c.name) {
-                Some(i) => i,
-                None => {
-                    table.push((c, Vec::new()));
-                    table.len() - 1
-                }
-            };
-            match d {
-                Some(Dated::In(t, obs)) if in_window(t) => table[i].1.push(Eval { t, obs }),
-                Some(Dated::Future) => future = true,
-                _ => {}
+    let (mut future, mut before) = (false, false);
+    let mut push = |c: Criterion, d: Option<Dated<Obs>>| {
+        let i = match table.iter().position(|(k, _)| k.name == c.name) {
+            Some(i) => i,
+            None => {
+                table.push((c, Vec::new()));
+                table.len() - 1
             }
         };
+        match d {
+            Some(Dated::In(t, obs)) if t >= start => table[i].1.push(Eval { t, obs }),
+            Some(Dated::Future) => future = true,
+            Some(Dated::Before) => before = true,
+            _ => {}
+        }
+    };
     for r in &bot.rounds {
         if let Some(h) = &r.health {
+            let paused_by_trips = guard_trip_503(h);
             for (row, ev) in ROWS.iter().zip(h.iter()) {
-                push(&mut table, row_criterion(*row), dated_ev(*ev, r.t));
+                if *row == Row::Status && paused_by_trips {
+                    push(row_criterion(*row), dated_ev(Ev::Ok, r.t));
+                    push(GUARD_TRIP_503, dated_ev(Ev::Crit, r.t));
+                } else {
+                    push(row_criterion(*row), dated_ev(*ev, r.t));
+                }
             }
         }
         if let Some(m) = &r.metrics {
             let t = r.t + METRICS_LAG_S;
             for (sig, ev) in SIGS.iter().zip(m.sig.iter()) {
-                push(&mut table, sig_criterion(*sig), dated_ev(*ev, t));
+                push(sig_criterion(*sig), dated_ev(*ev, t));
             }
             if set.phase == Phase::B {
                 let d = match (m.sig[3], m.nonrec) {
                     (Ev::Missing, _) => None,
-                    (Ev::Stale, _) => Some(Dated::Ignored),
+                    (Ev::Stale, _) => Some(Dated::Before),
                     (Ev::Future, _) => Some(Dated::Future),
                     (Ev::Unknown | Ev::Bad, _) => Some(Dated::In(t, Obs::Unknown)),
                     (_, NonRec::Zero) => Some(Dated::In(t, Obs::Clean)),
                     (_, NonRec::Some) => Some(Dated::In(t, Obs::Crit)),
                     (_, _) => Some(Dated::In(t, Obs::Unknown)),
                 };
-                push(&mut table, NONRECOVERABLE, d);
+                push(NONRECOVERABLE, d);
             }
         }
     }
-
     for (c, evals) in &table {
         judge_criterion(set, start, c, evals, &mut stops, &mut pauses, &mut holds);
     }
+
+    // Orders: counted only from increases; a decrease is a restart only
+    // when the other lifetime counter falls with it.
+    let orders = count_orders(bot, start, &mut holds, &mut future, &mut before);
     if future {
         holds.push("a record is dated in the future".to_owned());
     }
-
-    // Orders: counted only from increases; a decrease is a restart only
-    // when every lifetime counter falls together.
-    let orders = count_orders(bot, start, set.at, &mut holds, &mut future);
-    if future && !holds.iter().any(|h| h.contains("future")) {
-        holds.push("a counter is dated in the future".to_owned());
+    if before && set.since.is_none() {
+        holds.push("a record is dated before the window".to_owned());
     }
 
     // Evidence about the whole canary: the profile and the risk env.
@@ -394,31 +432,33 @@ fn judge_criterion(
 fn count_orders(
     bot: &Bot,
     start: i64,
-    _at: i64,
     holds: &mut Vec<String>,
     future: &mut bool,
+    before: &mut bool,
 ) -> Option<u64> {
     let mut prev: [Option<u64>; 2] = [None, None];
     let mut orders = 0u64;
-    let mut consistent = true;
+    let (mut consistent, mut unknown) = (true, false);
     for r in &bot.rounds {
         let Some(m) = &r.metrics else { continue };
-        let t = r.t + METRICS_LAG_S;
         let mut now: [Option<u64>; 2] = [None, None];
         for (i, c) in [m.orders, m.trips].into_iter().enumerate() {
-            match dated_count(c, t) {
-                Some(Dated::In(t, v)) if t >= start => now[i] = v,
+            match dated_count(c, r.t + METRICS_LAG_S) {
+                Some(Dated::In(t, v)) if t >= start => {
+                    now[i] = v;
+                    unknown |= v.is_none();
+                }
                 Some(Dated::Future) => *future = true,
+                Some(Dated::Before) => *before = true,
                 _ => {}
             }
         }
-        // Compare each counter with its own previous known value.
-        let fell: Vec<usize> = (0..2)
-            .filter(|&i| matches!((prev[i], now[i]), (Some(p), Some(n)) if n < p))
-            .collect();
-        let rose = (0..2).any(|i| matches!((prev[i], now[i]), (Some(p), Some(n)) if n > p));
-        let restart = fell.len() == 2 && !rose;
-        if !fell.is_empty() && !restart {
+        // Each counter against its own previous known value. A fall is a
+        // restart only if the other counter fell too; one that held at 0
+        // says nothing, so alone it cannot vouch for a restart.
+        let fell = |i: usize| matches!((prev[i], now[i]), (Some(p), Some(n)) if n < p);
+        let restart = fell(0) && fell(1);
+        if fell(0) && !restart {
             consistent = false;
         }
         if let (Some(p), Some(n)) = (prev[0], now[0]) {
@@ -429,6 +469,9 @@ fn count_orders(
                 prev[i] = now[i];
             }
         }
+    }
+    if unknown {
+        holds.push("metrics.orders: a lifetime counter is unknown".to_owned());
     }
     if consistent {
         Some(orders)
@@ -501,7 +544,7 @@ pub fn proven_clean(set: &Setting, bot: &Bot) -> Result<(), String> {
     for (_, m) in &guard {
         if let (Count::Val(o), Count::Val(g)) = (m.orders, m.trips) {
             if let Some((po, pg)) = prev {
-                if (o < po) != (g < pg) {
+                if o < po && g >= pg {
                     return Err("a lone counter fell".into());
                 }
             }

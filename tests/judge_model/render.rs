@@ -5,12 +5,44 @@
 use super::model::*;
 use serde_json::{Map, Value, json};
 
-/// RFC 3339 UTC for seconds since the epoch.
+/// RFC 3339 UTC for seconds since the epoch (1970 or later), computed
+/// directly: a batch has hundreds of thousands of them.
 pub fn rfc3339(t: i64) -> String {
-    jiff::Timestamp::from_second(t)
-        .expect("timestamp in range")
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[test]
+fn rfc3339_agrees_with_jiff() {
+    for t in [
+        0,
+        951_782_400,
+        T0,
+        T0 - STALE_BY_S,
+        T0 + 86_399,
+        4_102_444_800,
+    ] {
+        let want = jiff::Timestamp::from_second(t)
+            .expect("in range")
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        assert_eq!(rfc3339(t), want);
+    }
 }
 
 /// Bot `j` of stream `i` in a batch: its own address, so that one judge
