@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::str::FromStr;
 use std::time::Instant;
 
 /// Streams per judge process: each bot on its own address.
@@ -103,6 +104,15 @@ fn run_judge(args: &[String], input: &str) -> Said {
     said
 }
 
+/// judge's arguments and input for a batch; one judged live is dated
+/// relative to the clock now, just before judge runs.
+fn prepare(b: &Batch) -> (Vec<String>, String) {
+    let by = render::live_shift(&b.setting);
+    let mut args = render::args(&b.setting);
+    args.extend(render::since_args(&b.setting, by));
+    (args, render::shift(&render::batch(b), by))
+}
+
 /// Judge every batch, on as many parallel judge processes as there are cores.
 fn judge_all(batches: &[Batch]) -> Vec<Said> {
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -117,7 +127,8 @@ fn judge_all(batches: &[Batch]) -> Vec<Said> {
                 loop {
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(b) = batches.get(k) else { break };
-                    let said = run_judge(&render::args(&b.setting), &render::batch(b));
+                    let (args, input) = prepare(b);
+                    let said = run_judge(&args, &input);
                     *slots[k].lock().expect("slot") = Some(said);
                 }
             });
@@ -151,7 +162,8 @@ fn differences(set: &Setting, streams: &[Stream]) -> Vec<Option<String>> {
         setting: set.clone(),
         streams: streams.to_vec(),
     };
-    let said = run_judge(&render::args(set), &render::batch(&b));
+    let (args, input) = prepare(&b);
+    let said = run_judge(&args, &input);
     let (per, overall) = expect(&b);
     let word = |d: Decision| d.word(set.phase);
     let mut out: Vec<Option<String>> = streams
@@ -218,6 +230,8 @@ fn keep(dir: &Path, seed: u64, set: &Setting, s: &Stream, what: &str) -> String 
         streams: vec![s.clone()],
     };
     let input = render::batch(&b);
+    let mut args = render::args(set);
+    args.extend(render::since_args(set, 0));
     let name = format!("seed{seed}-{:08x}", fnv(&input));
     let (per, overall) = expect(&b);
     let why: Vec<String> = s
@@ -226,7 +240,8 @@ fn keep(dir: &Path, seed: u64, set: &Setting, s: &Stream, what: &str) -> String 
         .flat_map(|bot| oracle::judge_bot(set, bot).reasons)
         .collect();
     let meta = serde_json::json!({
-        "args": render::args(set),
+        "args": args,
+        "live": set.live.then(|| render::rfc3339(set.at)),
         "overall": overall.word(set.phase),
         "targets": per.iter().map(|(h, d)| (h.clone(), d.word(set.phase))).collect::<BTreeMap<_, _>>(),
         "oracle_reasons": why,
@@ -285,12 +300,9 @@ fn judge_agrees_with_the_oracle_on_generated_streams() {
     if let Some(dir) = std::env::var_os("CANARY_MODEL_DUMP") {
         for (k, b) in batches.iter().enumerate() {
             let path = Path::new(&dir).join(format!("batch{k}.ndjson"));
-            std::fs::write(&path, render::batch(b)).expect("dump batch");
-            std::fs::write(
-                path.with_extension("args"),
-                render::args(&b.setting).join(" "),
-            )
-            .expect("dump args");
+            let (args, input) = prepare(b);
+            std::fs::write(&path, input).expect("dump batch");
+            std::fs::write(path.with_extension("args"), args.join(" ")).expect("dump args");
         }
     }
     let verdicts = judge_all(&batches);
@@ -346,7 +358,10 @@ fn judge_agrees_with_the_oracle_on_generated_streams() {
 
     // Shrink a few disagreements, each alone in its own judge process.
     let mut kept = Vec::new();
-    for (set0, s0, what) in disagreeing.iter().take(shrink_at_most) {
+    // CANARY_MODEL_ONLY: shrink only the disagreements that mention it.
+    let only = std::env::var("CANARY_MODEL_ONLY").unwrap_or_default();
+    let chosen = disagreeing.iter().filter(|(_, _, w)| w.contains(&only));
+    for (set0, s0, what) in chosen.take(shrink_at_most) {
         if disagreement(set0, s0).is_none() {
             kept.push(format!("(not reproduced alone) {what}"));
             continue;
@@ -384,6 +399,19 @@ fn judge_agrees_with_the_oracle_on_generated_streams() {
 }
 
 /// Every kept disagreement, replayed: judge must now give the oracle's answer.
+/// A setting judged live (only `at` and `live` matter to live_shift).
+fn live_setting() -> Setting {
+    Setting {
+        phase: model::Phase::A,
+        at: 0,
+        since: None,
+        profile: model::Cfg::Absent,
+        risk: model::Cfg::Absent,
+        malformed: 0,
+        live: true,
+    }
+}
+
 #[test]
 fn kept_disagreements_replay_with_the_oracles_decision() {
     let dir = fixtures_dir();
@@ -405,6 +433,25 @@ fn kept_disagreements_replay_with_the_oracles_decision() {
             .iter()
             .map(|a| a.as_str().expect("arg").to_owned())
             .collect();
+        // A stream kept from a live batch is moved to now, as it was then.
+        let (args, input) = match meta["live"].as_str() {
+            Some(at) => {
+                let at = jiff::Timestamp::from_str(at)
+                    .expect("live: a time")
+                    .as_second();
+                let by = render::live_shift(&Setting {
+                    at,
+                    ..live_setting()
+                });
+                let mut args = args.clone();
+                if let Some(i) = args.iter().position(|a| a == "--since") {
+                    let t = jiff::Timestamp::from_str(&args[i + 1]).expect("since");
+                    args[i + 1] = render::rfc3339(t.as_second() + by);
+                }
+                (args, render::shift(&input, by))
+            }
+            None => (args, input),
+        };
         let said = run_judge(&args, &input);
         let want = meta["overall"].as_str().expect("overall");
         if said.overall != want {

@@ -56,6 +56,7 @@ pub fn batch(rng: &mut Rng, streams: usize) -> Batch {
     let since = rng
         .chance(0.25)
         .then(|| AT - 20 - ROUND_S * rng.below(14) as i64 - 5);
+    let live = rng.chance(0.2);
     let setting = Setting {
         phase,
         at: AT,
@@ -63,6 +64,7 @@ pub fn batch(rng: &mut Rng, streams: usize) -> Batch {
         profile,
         risk,
         malformed,
+        live,
     };
     // Batches whose setting holds or stops everything stay small.
     let n = if malformed > 0 || profile != Cfg::Absent || risk != Cfg::Absent {

@@ -165,6 +165,10 @@ pub struct Setting {
     pub risk: Cfg,
     /// Unreadable lines in the input.
     pub malformed: usize,
+    /// Judged live (no --at: the stream is dated relative to the real clock
+    /// when judge runs), where a future-dated record holds; otherwise
+    /// replayed with --at, where a record after --at has not happened yet.
+    pub live: bool,
 }
 
 /// Many streams judged by one judge process, each bot on its own address.

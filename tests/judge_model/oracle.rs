@@ -67,11 +67,13 @@ enum Need {
     /// Known evaluations from the window start to now, no gap > max age,
     /// the newest known and fresh.
     Coverage,
-    /// At least one known evaluation, the newest known and fresh (the 5 m
-    /// rates are unknown while no order was submitted).
+    /// At least one known evaluation in the window, and the newest
+    /// evaluation fresh (the 5 m rates are unknown while no order was
+    /// submitted, so an unknown one is no hold by itself).
     Window,
-    /// Not every bot reports it; if it does, the newest must be known.
-    Optional,
+    /// The bot's own checks and signals, which not every bot reports: any
+    /// unknown one in the window holds.
+    AllKnown,
     Nothing,
 }
 
@@ -104,11 +106,11 @@ fn row_criterion(row: Row) -> Criterion {
         Row::Broker => crit("health.broker", Need::Coverage),
         Row::WsConnected => crit("health.websocket.connected", Need::Coverage),
         Row::WsStale => crit("health.websocket.stale", Need::Coverage),
-        Row::WsStaleness => crit("health.websocket.staleness", Need::Optional),
+        Row::WsStaleness => crit("health.websocket.staleness", Need::Coverage),
         Row::GlobalPaused => crit("health.degradation.global_paused", Need::Coverage),
         Row::ReduceOnly => crit("health.degradation.reduce_only_mode", Need::Coverage),
-        Row::CheckTicker => crit("health.check.ticker_freshness", Need::Optional),
-        Row::SignalErrorRate => crit("health.signal.order_error_rate", Need::Optional),
+        Row::CheckTicker => crit("health.check.ticker_freshness", Need::AllKnown),
+        Row::SignalErrorRate => crit("health.signal.order_error_rate", Need::AllKnown),
         Row::SignalGuardTrips => Criterion {
             action: Action::Note,
             ..crit("health.signal.guard_trip_count", Need::Nothing)
@@ -161,7 +163,8 @@ enum Dated<T> {
     /// start; without --since it holds (where the window starts is then in
     /// doubt), with --since it is simply out of the window.
     Before,
-    /// After the moment judged: not evidence, and it holds the bot.
+    /// A day after the moment judged: not evidence. Judged live it holds
+    /// the bot (a wrong clock); replayed with --at it has not happened yet.
     Future,
 }
 
@@ -244,7 +247,7 @@ pub fn judge_bot(set: &Setting, bot: &Bot) -> Verdict {
         };
         match d {
             Some(Dated::In(t, obs)) if t >= start => table[i].1.push(Eval { t, obs }),
-            Some(Dated::Future) => future = true,
+            Some(Dated::Future) => future |= set.live,
             Some(Dated::Before) => before = true,
             _ => {}
         }
@@ -286,7 +289,7 @@ pub fn judge_bot(set: &Setting, bot: &Bot) -> Verdict {
 
     // Orders: counted only from increases; a decrease is a restart only
     // when the other lifetime counter falls with it.
-    let orders = count_orders(bot, start, &mut holds, &mut future, &mut before);
+    let orders = count_orders(bot, start, set.live, &mut holds, &mut future, &mut before);
     if future {
         holds.push("a record is dated in the future".to_owned());
     }
@@ -403,17 +406,28 @@ fn judge_criterion(
     let fresh = |t: i64| set.at - t <= MAX_AGE_S;
     let hold = match c.need {
         Need::Nothing => None,
-        Need::Optional => newest_unknown.then_some("the newest evaluation is unknown"),
-        Need::Window | Need::Coverage => {
+        Need::AllKnown => evals
+            .iter()
+            .any(|e| e.obs == Obs::Unknown)
+            .then_some("unknown in the window"),
+        Need::Window => {
+            if known.is_empty() {
+                Some("no known evidence in the window")
+            } else if !evals.last().is_some_and(|e| fresh(e.t)) {
+                Some("the newest evidence is stale")
+            } else {
+                None
+            }
+        }
+        Need::Coverage => {
             if known.is_empty() {
                 Some("no known evidence in the window")
             } else if newest_unknown {
                 Some("the newest evaluation is unknown")
             } else if !known.last().is_some_and(|t| fresh(*t)) {
                 Some("the newest known evidence is stale")
-            } else if c.need == Need::Coverage
-                && (known[0] - start > MAX_AGE_S
-                    || known.windows(2).any(|w| w[1] - w[0] > MAX_AGE_S))
+            } else if known[0] - start > MAX_AGE_S
+                || known.windows(2).any(|w| w[1] - w[0] > MAX_AGE_S)
             {
                 Some("the known evidence does not cover the window")
             } else {
@@ -422,8 +436,6 @@ fn judge_criterion(
         }
     };
     if let Some(why) = hold {
-        // Non-recoverable trips are a Phase B criterion only; its table row
-        // exists only in Phase B.
         holds.push(format!("{name}: {why}"));
     }
 }
@@ -432,6 +444,7 @@ fn judge_criterion(
 fn count_orders(
     bot: &Bot,
     start: i64,
+    live: bool,
     holds: &mut Vec<String>,
     future: &mut bool,
     before: &mut bool,
@@ -448,7 +461,7 @@ fn count_orders(
                     now[i] = v;
                     unknown |= v.is_none();
                 }
-                Some(Dated::Future) => *future = true,
+                Some(Dated::Future) => *future |= live,
                 Some(Dated::Before) => *before = true,
                 _ => {}
             }
@@ -507,6 +520,7 @@ pub fn proven_clean(set: &Setting, bot: &Bot) -> Result<(), String> {
             .iter()
             .filter_map(|r| r.health.as_ref().map(|h| (r.t, h[i])))
             .filter(|(_, e)| !matches!(e, Ev::Missing | Ev::Stale))
+            .filter(|(_, e)| set.live || *e != Ev::Future)
             .collect();
         if evs.iter().any(|(_, e)| matches!(e, Ev::Crit | Ev::Future)) {
             return Err(format!("{}: CRIT or future-dated in the window", c.name));
@@ -521,6 +535,7 @@ pub fn proven_clean(set: &Setting, bot: &Bot) -> Result<(), String> {
         .iter()
         .filter_map(|r| r.metrics.as_ref().map(|m| (r.t + METRICS_LAG_S, m)))
         .filter(|(_, m)| !matches!(m.sig[3], Ev::Missing | Ev::Stale))
+        .filter(|(_, m)| set.live || m.sig[3] != Ev::Future)
         .collect();
     if guard
         .iter()

@@ -649,14 +649,83 @@ pub fn batch(b: &Batch) -> String {
     s
 }
 
-/// judge's arguments for a batch.
+/// Seconds since the epoch of an RFC 3339 UTC time as `rfc3339` writes it.
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Days from civil (the inverse of rfc3339's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Move every record of an input by `by` seconds: a stream judged live is
+/// dated relative to the real clock when judge runs.
+pub fn shift(input: &str, by: i64) -> String {
+    const HEAD: &str = "{\"v\":1,\"ts\":\"";
+    if by == 0 {
+        return input.to_owned();
+    }
+    let mut out = String::with_capacity(input.len());
+    for line in input.lines() {
+        let ts = line.get(HEAD.len()..HEAD.len() + 20);
+        match ts.and_then(parse_rfc3339) {
+            Some(t) if line.starts_with(HEAD) => {
+                out.push_str(HEAD);
+                out.push_str(&rfc3339(t + by));
+                out.push_str(&line[HEAD.len() + 20..]);
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// How far to move a batch judged live so that its moment judged is now.
+pub fn live_shift(set: &Setting) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    if set.live { now - set.at } else { 0 }
+}
+
+#[test]
+fn shift_moves_every_timestamp() {
+    let line = rec(
+        T0,
+        "probe-health",
+        "x",
+        "check",
+        "health.status",
+        "ok",
+        json!(1),
+        "m",
+    )
+    .line();
+    let moved = shift(&line, 3600 * 24 * 7 + 1);
+    assert!(moved.contains("\"ts\":\"2026-12-03T00:00:01Z\""), "{moved}");
+    assert_eq!(
+        parse_rfc3339(&rfc3339(T0 - STALE_BY_S)),
+        Some(T0 - STALE_BY_S)
+    );
+}
+
+/// judge's arguments for a batch (--since apart: since_args).
 pub fn args(set: &Setting) -> Vec<String> {
     let (min_s, min_orders) = set.phase.window();
     let mut a = vec![
         "--phase".to_owned(),
         set.phase.arg().to_owned(),
-        "--at".to_owned(),
-        rfc3339(set.at),
         "--probe-interval".to_owned(),
         format!("{ROUND_S}s"),
         "--min-duration".to_owned(),
@@ -666,9 +735,16 @@ pub fn args(set: &Setting) -> Vec<String> {
         "--format".to_owned(),
         "json".to_owned(),
     ];
-    if let Some(s) = set.since {
-        a.push("--since".to_owned());
-        a.push(rfc3339(s));
+    if !set.live {
+        a.push("--at".to_owned());
+        a.push(rfc3339(set.at));
     }
     a
+}
+
+/// --since, moved with a batch judged live.
+pub fn since_args(set: &Setting, shift: i64) -> Vec<String> {
+    set.since
+        .map(|s| vec!["--since".to_owned(), rfc3339(s + shift)])
+        .unwrap_or_default()
 }
