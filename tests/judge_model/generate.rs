@@ -188,7 +188,19 @@ fn bot(rng: &mut Rng, phase: Phase) -> Bot {
             trips: count(rng, trips, p),
         };
         let metrics = (!(in_gap || rng.chance(p / 2.0))).then_some(metrics);
-        out.push(Round { t, health, metrics });
+        // The process manager records most real restarts, and now and then
+        // one that explains nothing.
+        let restarted = if restart_at == Some(k) && k > 0 {
+            rng.chance(0.5)
+        } else {
+            k > 0 && rng.chance(0.01)
+        };
+        out.push(Round {
+            t,
+            health,
+            metrics,
+            restarted,
+        });
     }
     Bot { rounds: out }
 }
@@ -275,6 +287,11 @@ pub fn shrink(s: &Stream) -> Vec<Stream> {
                         out.push(t);
                     }
                 }
+            }
+            if r.restarted {
+                let mut t = s.clone();
+                t.bots[b].rounds[k].restarted = false;
+                out.push(t);
             }
             if let Some(m) = &r.metrics {
                 let mut plain = m.clone();

@@ -38,7 +38,7 @@ impl Phase {
 }
 
 /// What one record of one criterion says in one round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ev {
     Ok,
     Warn,
@@ -96,7 +96,7 @@ pub enum Sig {
 pub const SIGS: [Sig; 4] = [Sig::ErrorRate, Sig::RetryRate, Sig::P95, Sig::GuardTrips];
 
 /// `metrics.guard_trips`'s `nonrecoverable` field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NonRec {
     Zero,
     Some,
@@ -133,6 +133,9 @@ pub struct Round {
     pub health: Option<[Ev; 10]>,
     /// None: scrape-metrics got no answer (a `metrics.fetch` error).
     pub metrics: Option<Metrics>,
+    /// A process manager's `process.restart` record, dated `t`: the bot
+    /// restarted since the previous round.
+    pub restarted: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

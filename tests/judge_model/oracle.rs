@@ -450,9 +450,15 @@ fn count_orders(
     before: &mut bool,
 ) -> Option<u64> {
     let mut prev: [Option<u64>; 2] = [None, None];
+    let mut prev_t = start;
     let mut orders = 0u64;
     let (mut consistent, mut unknown) = (true, false);
+    // process.restart records not yet spent: each explains one fall.
+    let mut restarts: Vec<i64> = Vec::new();
     for r in &bot.rounds {
+        if r.restarted && r.t >= start {
+            restarts.push(r.t);
+        }
         let Some(m) = &r.metrics else { continue };
         let mut now: [Option<u64>; 2] = [None, None];
         for (i, c) in [m.orders, m.trips].into_iter().enumerate() {
@@ -467,15 +473,30 @@ fn count_orders(
             }
         }
         // Each counter against its own previous known value. A fall is a
-        // restart only if the other counter fell too; one that held at 0
-        // says nothing, so alone it cannot vouch for a restart.
+        // restart if a restart record dates it, or if the other counter fell
+        // too; one that held at 0 says nothing, so alone it cannot vouch.
         let fell = |i: usize| matches!((prev[i], now[i]), (Some(p), Some(n)) if n < p);
-        let restart = fell(0) && fell(1);
+        let t = r.t + METRICS_LAG_S;
+        let recorded = fell(0)
+            && match restarts
+                .iter()
+                .position(|rt| (prev_t - MAX_AGE_S..=t).contains(rt))
+            {
+                Some(i) => {
+                    restarts.remove(i);
+                    true
+                }
+                None => false,
+            };
+        let restart = recorded || (fell(0) && fell(1));
         if fell(0) && !restart {
             consistent = false;
         }
         if let (Some(p), Some(n)) = (prev[0], now[0]) {
             orders += if restart { n } else { n.saturating_sub(p) };
+        }
+        if now[0].is_some() {
+            prev_t = t;
         }
         for i in 0..2 {
             if now[i].is_some() {
@@ -554,7 +575,11 @@ pub fn proven_clean(set: &Setting, bot: &Bot) -> Result<(), String> {
     if set.phase == Phase::B && guard.iter().any(|(_, m)| m.nonrec == NonRec::Some) {
         return Err("non-recoverable guard trips in the window".into());
     }
-    // A lone counter that falls is never a restart.
+    // A lone counter that falls is never a restart (unless the process
+    // manager recorded one).
+    if bot.rounds.iter().any(|r| r.restarted) {
+        return Ok(());
+    }
     let mut prev: Option<(u64, u64)> = None;
     for (_, m) in &guard {
         if let (Count::Val(o), Count::Val(g)) = (m.orders, m.trips) {

@@ -105,6 +105,10 @@ fn level(ev: Ev) -> &'static str {
     }
 }
 
+/// Every line starts with the version and `ts`, then the rest.
+const TS_HEAD: &str = "{\"v\":1,\"ts\":\"";
+const TS_END: usize = TS_HEAD.len() + 20;
+
 /// When a record of this state is dated: stale ones hours before (or at
 /// the epoch), future ones a day after the moment judged.
 fn dated(ev: Ev, t: i64, k: usize) -> i64 {
@@ -399,6 +403,15 @@ fn bot_lines(bot: &Bot, phase: Phase, host: &str) -> Vec<(i64, String)> {
     let health_target = format!("http://{host}");
     let metrics_target = format!("http://{host}/metrics");
     let mut out = Vec::new();
+    // A row in a given state renders the same every round but for `ts`:
+    // render it once (a batch has hundreds of thousands of lines).
+    let mut seen: std::collections::HashMap<(usize, Ev, NonRec), String> = Default::default();
+    let mut cached = |key: (usize, Ev, NonRec), ts: i64, make: &dyn Fn(i64) -> Rec| {
+        let tail = seen
+            .entry(key)
+            .or_insert_with(|| make(ts).line()[TS_END..].to_owned());
+        format!("{TS_HEAD}{}{tail}", rfc3339(ts))
+    };
     for (k, r) in bot.rounds.iter().enumerate() {
         let mut late = Vec::new();
         match &r.health {
@@ -421,8 +434,9 @@ fn bot_lines(bot: &Bot, phase: Phase, host: &str) -> Vec<(i64, String)> {
                     if *ev == Ev::Missing {
                         continue;
                     }
-                    let line =
-                        health_row(*row, *ev, phase, dated(*ev, r.t, k), &health_target).line();
+                    let make = |ts| health_row(*row, *ev, phase, ts, &health_target);
+                    let key = (*row as usize, *ev, NonRec::Zero);
+                    let line = cached(key, dated(*ev, r.t, k), &make);
                     if *ev == Ev::Stale {
                         late.push(line)
                     } else {
@@ -430,6 +444,22 @@ fn bot_lines(bot: &Bot, phase: Phase, host: &str) -> Vec<(i64, String)> {
                     }
                 }
             }
+        }
+        if r.restarted {
+            out.push((
+                r.t,
+                rec(
+                    r.t,
+                    "canary-gate",
+                    &health_target,
+                    "sample",
+                    "process.restart",
+                    "ok",
+                    json!("restarted"),
+                    "the process manager restarted the bot",
+                )
+                .line(),
+            ));
         }
         let t = r.t + METRICS_LAG_S;
         match &r.metrics {
@@ -464,8 +494,9 @@ fn bot_lines(bot: &Bot, phase: Phase, host: &str) -> Vec<(i64, String)> {
                     if *ev == Ev::Missing {
                         continue;
                     }
-                    let line =
-                        metrics_sig(*sig, *ev, m.nonrec, dated(*ev, t, k), &metrics_target).line();
+                    let make = |ts| metrics_sig(*sig, *ev, m.nonrec, ts, &metrics_target);
+                    let key = (ROWS.len() + *sig as usize, *ev, m.nonrec);
+                    let line = cached(key, dated(*ev, t, k), &make);
                     if *ev == Ev::Stale {
                         late.push(line)
                     } else {
@@ -671,7 +702,7 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
 /// Move every record of an input by `by` seconds: a stream judged live is
 /// dated relative to the real clock when judge runs.
 pub fn shift(input: &str, by: i64) -> String {
-    const HEAD: &str = "{\"v\":1,\"ts\":\"";
+    const HEAD: &str = TS_HEAD;
     if by == 0 {
         return input.to_owned();
     }
