@@ -593,3 +593,127 @@ pub fn proven_clean(set: &Setting, bot: &Bot) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The oracle on hand-built streams: it must be right before it judges judge.
+#[cfg(test)]
+mod sanity {
+    use super::*;
+
+    fn clean(n: usize, orders_per_round: u64) -> Bot {
+        let last = super::super::generate::AT - 20;
+        Bot {
+            rounds: (0..n)
+                .map(|k| Round {
+                    t: last - ROUND_S * (n - 1 - k) as i64,
+                    health: Some([Ev::Ok; 10]),
+                    metrics: Some(Metrics {
+                        sig: [Ev::Ok; 4],
+                        nonrec: NonRec::Zero,
+                        orders: Count::Val(100 + orders_per_round * k as u64),
+                        trips: Count::Val(3),
+                    }),
+                    restarted: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn setting(phase: Phase) -> Setting {
+        Setting {
+            phase,
+            at: super::super::generate::AT,
+            since: None,
+            profile: Cfg::Absent,
+            risk: Cfg::Absent,
+            malformed: 0,
+            live: false,
+        }
+    }
+
+    fn decide(phase: Phase, bot: &Bot) -> Decision {
+        judge_bot(&setting(phase), bot).decision
+    }
+
+    fn set_orders(bot: &mut Bot, k: usize, orders: u64, trips: u64) {
+        let m = bot.rounds[k].metrics.as_mut().expect("metrics");
+        m.orders = Count::Val(orders);
+        m.trips = Count::Val(trips);
+    }
+
+    #[test]
+    fn a_clean_complete_window_advances_and_a_short_one_continues() {
+        assert_eq!(decide(Phase::B, &clean(12, 0)), Decision::Advance);
+        assert_eq!(decide(Phase::B, &clean(5, 1)), Decision::Continue);
+        assert!(proven_clean(&setting(Phase::B), &clean(12, 0)).is_ok());
+    }
+
+    #[test]
+    fn a_global_pause_anywhere_stops() {
+        let mut bot = clean(12, 0);
+        bot.rounds[3].health.as_mut().expect("health")[5] = Ev::Crit;
+        assert_eq!(decide(Phase::B, &bot), Decision::Stop);
+    }
+
+    #[test]
+    fn a_dip_is_no_restart_but_a_coherent_or_recorded_fall_is() {
+        // 5 rounds, 5 min: complete only by 10 orders.
+        let mut dip = clean(5, 1);
+        set_orders(&mut dip, 2, 100, 3);
+        assert_eq!(decide(Phase::A, &dip), Decision::Continue);
+        let mut restart = clean(5, 1);
+        set_orders(&mut restart, 2, 12, 0);
+        set_orders(&mut restart, 3, 13, 0);
+        set_orders(&mut restart, 4, 14, 0);
+        assert_eq!(decide(Phase::A, &restart), Decision::Advance);
+        let mut recorded = dip.clone();
+        set_orders(&mut recorded, 2, 11, 3);
+        set_orders(&mut recorded, 3, 12, 3);
+        assert_eq!(decide(Phase::A, &recorded), Decision::Continue);
+        recorded.rounds[2].restarted = true;
+        assert_eq!(decide(Phase::A, &recorded), Decision::Advance);
+    }
+
+    #[test]
+    fn unknown_stale_or_missing_evidence_never_advances() {
+        let mut unknown = clean(12, 0);
+        unknown.rounds[11].health.as_mut().expect("health")[2] = Ev::Unknown;
+        assert_eq!(decide(Phase::A, &unknown), Decision::Extend);
+        let mut gap = clean(12, 0);
+        for k in 4..8 {
+            gap.rounds[k].health = None;
+        }
+        assert_eq!(decide(Phase::A, &gap), Decision::Extend);
+        let mut nonrec = clean(12, 0);
+        nonrec.rounds[6].metrics.as_mut().expect("metrics").nonrec = NonRec::Null;
+        assert_eq!(
+            decide(Phase::B, &nonrec),
+            Decision::Advance,
+            "tolerated as one lost round"
+        );
+        nonrec.rounds[11].metrics.as_mut().expect("metrics").nonrec = NonRec::Absent;
+        assert_eq!(decide(Phase::B, &nonrec), Decision::Extend);
+    }
+
+    #[test]
+    fn a_stale_record_holds_without_since_and_decides_nothing() {
+        let mut bot = clean(12, 0);
+        bot.rounds[6].health.as_mut().expect("health")[5] = Ev::Stale;
+        assert_eq!(decide(Phase::B, &bot), Decision::Extend);
+        let since = Setting {
+            since: Some(bot.rounds[0].t - 5),
+            ..setting(Phase::B)
+        };
+        assert_eq!(judge_bot(&since, &bot).decision, Decision::Advance);
+    }
+
+    #[test]
+    fn a_503_from_guard_trips_alone_pauses() {
+        let mut bot = clean(12, 0);
+        let h = bot.rounds[8].health.as_mut().expect("health");
+        h[0] = Ev::Crit;
+        h[9] = Ev::Crit;
+        assert_eq!(decide(Phase::B, &bot), Decision::Pause);
+        bot.rounds[8].health.as_mut().expect("health")[1] = Ev::Crit;
+        assert_eq!(decide(Phase::B, &bot), Decision::Stop);
+    }
+}
