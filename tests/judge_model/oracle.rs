@@ -113,7 +113,7 @@ fn row_criterion(row: Row) -> Criterion {
         Row::SignalErrorRate => crit("health.signal.order_error_rate", Need::AllKnown),
         Row::SignalGuardTrips => Criterion {
             action: Action::Note,
-            ..crit("health.signal.guard_trip_count", Need::Nothing)
+            ..crit("health.signal.guard_trip_count", Need::AllKnown)
         },
     }
 }
