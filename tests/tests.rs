@@ -14,6 +14,7 @@ mod help;
 mod human;
 mod judge;
 mod notify;
+mod judge_model;
 mod probe_health;
 mod prometheus;
 mod promql_parity;
