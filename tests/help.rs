@@ -63,3 +63,28 @@ fn usage_errors_name_the_tool_and_exit_2() {
         );
     }
 }
+
+/// `--phase` reads the same way in every tool that takes it: `B` is `b`,
+/// and a phase that does not exist is a usage error (exit 2) that names
+/// the tool, never a run that "cannot tell".
+#[test]
+fn every_phase_flag_ignores_case_and_refuses_unknown_phases() {
+    for tool in [
+        "probe-health",
+        "check-profile",
+        "check-risk-env",
+        "judge",
+        "canary-report",
+    ] {
+        for phase in ["B", "A", "b"] {
+            cmd(tool).args(["--phase", phase, "--help"]).run().code(0);
+        }
+        let out = cmd(tool).args(["--phase", "c", "--help"]).run();
+        out.code(2);
+        assert!(
+            out.stderr.starts_with(&format!("{tool}: error:")),
+            "{tool}: {}",
+            out.stderr
+        );
+    }
+}

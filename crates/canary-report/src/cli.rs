@@ -28,7 +28,7 @@ pub struct Cli {
 
     /// The phase whose order target the order chart shows (Phase A 10, Phase
     /// B 50); default: the verdict's phase.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub phase: Option<ReportPhase>,
 }
 

@@ -40,7 +40,12 @@ pub struct Cli {
     pub profiles_dir: PathBuf,
 
     /// Canary phase whose §1.2 targets apply: a (reduce-only) or b (micro-open).
-    #[arg(long, value_enum, required_unless_present = "write_phase_b")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        required_unless_present = "write_phase_b"
+    )]
     pub phase: Option<PhaseArg>,
 
     /// Derive the Phase B profile: copy PROFILE with `trading.mode: normal`

@@ -41,7 +41,7 @@ pub struct Cli {
     pub env_file: Option<PathBuf>,
 
     /// Canary phase whose §1.3 bounds apply: a (reduce-only) or b (micro-open).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub phase: PhaseArg,
 
     /// Print a human table of every variable (name, default, parse rule,

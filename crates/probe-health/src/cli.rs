@@ -21,7 +21,7 @@ pub struct Cli {
     pub url: String,
 
     /// Judge reduce_only_mode for this phase: a (reduce-only, expects true) or b (micro-open, expects false).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub phase: Option<ProbePhase>,
 
     /// Give up on a request after this long (connection to last byte).
