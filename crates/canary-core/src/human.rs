@@ -87,17 +87,18 @@ pub fn row(rec: &Record, color: bool) -> String {
     };
     let mut value = match &shown {
         Value::Null => "-".to_owned(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => one_line(s),
         Value::Number(n) => match n.as_f64() {
             Some(f) if f.fract() != 0.0 => format!("{}", (f * 10_000.0).round() / 10_000.0),
             _ => n.to_string(),
         },
-        other => other.to_string(),
+        other => one_line(&other.to_string()),
     };
     if value.chars().count() > VALUE_WIDTH {
         value = value.chars().take(VALUE_WIDTH - 1).collect::<String>() + "…";
     }
-    let name = &rec.name;
+    // Names carry the bot's own check and signal names: as untrusted as values.
+    let name = one_line(&rec.name);
     let level_cell = format!("{level:<7}");
     let level_cell = if color {
         let code = match rec.level {
@@ -145,11 +146,26 @@ pub fn row(rec: &Record, color: bool) -> String {
 }
 
 /// A bot- or user-supplied string on one line, without control characters
-/// (no escape sequence reaches the terminal).
+/// (no escape sequence reaches the terminal) and without the invisible
+/// formatting characters that reorder or hide text (bidi overrides,
+/// zero-width marks), so what the operator reads is what the record says.
 fn one_line(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || is_invisible_format(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
+}
+
+/// Unicode format characters that change how a line reads: zero-width
+/// marks, bidi embeddings, overrides and isolates, and the BOM.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A duration in whole seconds for people: its two largest units, e.g.
@@ -190,6 +206,28 @@ mod tests {
         assert!(plain.starts_with("CRIT    health.status"));
         assert!(!plain.contains('\n') && !plain.contains('\x1b'));
         assert!(row(&rec, true).contains("\x1b[1;31m"));
+    }
+
+    #[test]
+    fn bot_supplied_names_and_values_cannot_drive_the_terminal() {
+        let rec = Record::new(
+            "t",
+            "x",
+            Kind::Check,
+            "health.check.\u{1b}]0;owned\u{7}x",
+            Level::Ok,
+        )
+        .value("healthy\u{1b}[2J\u{202E}yhtlaehnu")
+        .msg("m");
+        let plain = row(&rec, false);
+        assert!(
+            !plain.contains('\x1b') && !plain.contains('\u{7}'),
+            "{plain:?}"
+        );
+        assert!(!plain.contains('\u{202E}'), "{plain:?}");
+        let rec = Record::new("t", "x", Kind::Check, "n", Level::Ok)
+            .value(serde_json::json!({"k": "a\u{1b}[31m"}));
+        assert!(!row(&rec, false).contains('\x1b'));
     }
 
     #[test]
