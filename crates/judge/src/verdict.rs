@@ -164,8 +164,13 @@ fn judge_one<'r>(
             None,
             format!(
                 "criterion not proven: orders counted from the bot's lifetime counter: {why}; \
-                 the count ({} from increases) cannot complete or prove the window",
-                window.orders
+                 the count ({} from increases) {}",
+                window.orders,
+                if orders.unproven {
+                    "cannot complete or prove the window: it completes by time only"
+                } else {
+                    "cannot prove the window"
+                }
             ),
         );
         r.criterion = Some("orders counted from the bot's lifetime counter".into());
