@@ -1370,6 +1370,47 @@ fn a_crit_record_dated_1970_neither_moves_nor_decides_the_window() {
 }
 
 #[test]
+fn a_crit_record_dated_hours_before_the_bot_first_arriving_late_never_decides() {
+    // Inside Phase B's 48 h lookback, 3 h before the bot's first record, yet
+    // arriving after it: before the window, not a global pause in it.
+    let pause = |ts: &str| {
+        format!(
+            "{{\"v\":1,\"ts\":\"{ts}\",\"tool\":\"probe-health\",\
+             \"target\":\"http://127.0.0.1:8080\",\"kind\":\"check\",\
+             \"name\":\"health.degradation.global_paused\",\"level\":\"crit\",\
+             \"value\":true,\"expect\":false,\"msg\":\"globally paused\"}}\n"
+        )
+    };
+    let out = judge_stdin(
+        format!(
+            "{}{}",
+            read("b-promote.ndjson"),
+            pause("2026-11-25T21:00:00Z")
+        ),
+        "b",
+        B_END,
+        &[],
+    );
+    let v = overall(&out, "extend", 2);
+    assert_eq!(v.extra["window"]["start"], "2026-11-26T00:00:00Z");
+    assert_eq!(reason(&v, "input.before-window")["level"], "unknown");
+    assert!(!reason_rules(&v, "crit").contains(&"global-pause".to_owned()));
+    // Within a round's slack (the max age, 90 s) a record out of order is
+    // still evidence, and decides: the records of one round may interleave.
+    let out = judge_stdin(
+        format!(
+            "{}{}",
+            read("b-promote.ndjson"),
+            pause("2026-11-25T23:59:00Z")
+        ),
+        "b",
+        B_END,
+        &[],
+    );
+    overall(&out, "rollback", 1);
+}
+
+#[test]
 fn distinct_targets_are_bounded_and_past_the_bound_refused_as_unknown() {
     let mut stream = read("b-promote.ndjson");
     for i in 0..3000 {
