@@ -1202,7 +1202,9 @@ fn an_order_counter_dipping_60_59_60_is_not_a_restart() {
         B_END,
         &[],
     );
-    let v = overall(&out, "extend", 2);
+    // The later falls stay inconsistent: their increases complete nothing,
+    // so the window (by time still short) continues.
+    let v = overall(&out, "continue", 2);
     assert_eq!(reason(&v, "orders")["level"], "unknown");
 }
 
@@ -1215,12 +1217,14 @@ fn a_lone_counter_fall_is_a_restart_only_when_the_manager_says_so() {
             o.remove("details");
         }
     });
+    // 55 orders from increases, but a counter that fell without a coherent
+    // restart proves none: the window completes by time only, continue.
     let out = judge_stdin(stream.clone(), "b", B_END, &[]);
-    let v = overall(&out, "extend", 2);
+    let v = overall(&out, "continue", 2);
     assert!(
         reason(&v, "orders")["msg"]
             .as_str()
-            .is_some_and(|m| m.contains("--restarted-at"))
+            .is_some_and(|m| m.contains("--restarted-at") && m.contains("by time only"))
     );
     let out = judge_stdin(
         stream,
@@ -1363,6 +1367,47 @@ fn a_crit_record_dated_1970_neither_moves_nor_decides_the_window() {
         &["--since", "2026-11-26T00:00:00Z"],
     );
     overall(&out, "promote", 0);
+}
+
+#[test]
+fn a_crit_record_dated_hours_before_the_bot_first_arriving_late_never_decides() {
+    // Inside Phase B's 48 h lookback, 3 h before the bot's first record, yet
+    // arriving after it: before the window, not a global pause in it.
+    let pause = |ts: &str| {
+        format!(
+            "{{\"v\":1,\"ts\":\"{ts}\",\"tool\":\"probe-health\",\
+             \"target\":\"http://127.0.0.1:8080\",\"kind\":\"check\",\
+             \"name\":\"health.degradation.global_paused\",\"level\":\"crit\",\
+             \"value\":true,\"expect\":false,\"msg\":\"globally paused\"}}\n"
+        )
+    };
+    let out = judge_stdin(
+        format!(
+            "{}{}",
+            read("b-promote.ndjson"),
+            pause("2026-11-25T21:00:00Z")
+        ),
+        "b",
+        B_END,
+        &[],
+    );
+    let v = overall(&out, "extend", 2);
+    assert_eq!(v.extra["window"]["start"], "2026-11-26T00:00:00Z");
+    assert_eq!(reason(&v, "input.before-window")["level"], "unknown");
+    assert!(!reason_rules(&v, "crit").contains(&"global-pause".to_owned()));
+    // Within a round's slack (the max age, 90 s) a record out of order is
+    // still evidence, and decides: the records of one round may interleave.
+    let out = judge_stdin(
+        format!(
+            "{}{}",
+            read("b-promote.ndjson"),
+            pause("2026-11-25T23:59:00Z")
+        ),
+        "b",
+        B_END,
+        &[],
+    );
+    overall(&out, "rollback", 1);
 }
 
 #[test]

@@ -149,8 +149,14 @@ pub struct OrderCount {
     pub count: f64,
     pub seen: bool,
     pub restarts: u32,
-    /// The first decrease that is not a coherent restart.
+    /// Why the count cannot be trusted: the first decrease that is not a
+    /// coherent restart, or an order sample that could not be read.
     pub inconsistent: Option<String>,
+    /// A decrease that is not a coherent restart (or too many): the
+    /// increases prove no order, so they never complete a window. An
+    /// unreadable sample alone leaves the increases between known samples
+    /// real (a counter only climbs), though the count still holds.
+    pub unproven: bool,
 }
 
 impl Counters {
@@ -310,6 +316,7 @@ impl Counters {
         let mut count = self.increases;
         let mut restarts = 0;
         let mut inconsistent = None;
+        let mut unproven = self.overflow;
         let mut used = vec![false; self.restarts.len()];
         for d in &self.decreases {
             match self.read(d, tol, &mut used) {
@@ -319,6 +326,7 @@ impl Counters {
                     restarts += 1;
                 }
                 Reading::Inconsistent(why) => {
+                    unproven = true;
                     inconsistent.get_or_insert(why);
                 }
             }
@@ -339,6 +347,7 @@ impl Counters {
             seen: self.orders.is_some(),
             restarts,
             inconsistent,
+            unproven,
         }
     }
 }

@@ -215,6 +215,12 @@ pub struct TargetState {
     /// Records dated before the window (without --since: before the
     /// lookback): not evidence.
     pub early: Future,
+    /// Without --since: the time of the bot's first record in arrival
+    /// order, where its window starts (less the round slack).
+    pub anchor: Option<Timestamp>,
+    /// Without --since: records dated before the anchor by more than the
+    /// round slack, arriving after it: before the window, not evidence.
+    pub late: Future,
 }
 
 /// Records set aside (from the future, before the window, past a bound):
@@ -255,6 +261,8 @@ impl TargetState {
                 counters: canary.counters.clone(),
                 future: canary.future.clone(),
                 early: canary.early.clone(),
+                anchor: canary.anchor,
+                late: canary.late.clone(),
             };
         };
         TargetState {
@@ -271,6 +279,8 @@ impl TargetState {
             counters: b.counters.with_restarts(canary.counters.restarts()),
             future: b.future.merge(&canary.future),
             early: b.early.merge(&canary.early),
+            anchor: b.anchor,
+            late: b.late.merge(&canary.late),
         }
     }
 
@@ -497,6 +507,20 @@ impl<'r> Stream<'r> {
         if self.scope.lookback.is_some_and(|l| rec.ts < l) {
             state.early.note(rec);
             return false;
+        }
+        // Without --since a bot's window starts at its first record, in the
+        // order records arrive. One dated before that by more than a
+        // round's slack, arriving later (a replay, a stray old line), is
+        // before the window: it never moves the start or decides anything.
+        if self.scope.since.is_none() && key.is_some() {
+            match state.anchor {
+                None => state.anchor = Some(rec.ts),
+                Some(a) if rec.ts < crate::freshness::before(a, self.scope.tol) => {
+                    state.late.note(rec);
+                    return false;
+                }
+                Some(_) => {}
+            }
         }
         if let Some(k) = &key {
             if !self.pending.is_empty() {

@@ -126,7 +126,7 @@ fn judge_one<'r>(
     let facts = StreamFacts {
         bad_lines: stream.bad_lines,
         future: state.future.count,
-        set_aside: state.early.count + stream.refused.count,
+        set_aside: state.early.count + state.late.count + stream.refused.count,
         orders_unknown,
     };
     let (decision, exit) = decide(how.phase, &criteria, &window, facts);
@@ -164,8 +164,13 @@ fn judge_one<'r>(
             None,
             format!(
                 "criterion not proven: orders counted from the bot's lifetime counter: {why}; \
-                 the count ({} from increases) cannot complete or prove the window",
-                window.orders
+                 the count ({} from increases) {}",
+                window.orders,
+                if orders.unproven {
+                    "cannot complete or prove the window: it completes by time only"
+                } else {
+                    "cannot prove the window"
+                }
             ),
         );
         r.criterion = Some("orders counted from the bot's lifetime counter".into());
@@ -211,6 +216,18 @@ fn judge_one<'r>(
                     .map(|l| crate::freshness::before(how.at, l))
                     .unwrap_or(how.at),
                 canary_core::duration::format_duration(how.lookback.unwrap_or_default())
+            ),
+        ),
+        (
+            "input.before-window",
+            &state.late,
+            format!(
+                "dated more than {} (the max age, a round's slack) before the bot's first \
+                 record{}, yet arriving after it: without --since the window starts at the \
+                 bot's first record, so they are before the window, not evidence, and never \
+                 move its start or decide it; pass --since",
+                canary_core::duration::format_duration(how.max_age),
+                state.anchor.map(|a| format!(" ({a})")).unwrap_or_default()
             ),
         ),
         (

@@ -75,10 +75,14 @@ impl Progress {
             .and_then(|s| Duration::try_from(at.duration_since(s)).ok())
             .unwrap_or_default();
         let count = orders.count.max(0.0).floor() as u64;
+        // An order counter that fell without a coherent restart (two
+        // replicas behind one address, a lone dip) proves no order: the
+        // window completes by time only.
+        let by_orders = !orders.unproven && count >= spec.map_or(0, |w| w.min_orders);
         let (complete, over_cap) = match spec {
             None => (true, false),
             Some(w) => (
-                start.is_some() && (elapsed >= w.min_duration || count >= w.min_orders),
+                start.is_some() && (elapsed >= w.min_duration || by_orders),
                 w.cap.is_some_and(|c| elapsed >= c),
             ),
         };
@@ -144,6 +148,7 @@ mod tests {
             seen: true,
             restarts: 0,
             inconsistent: None,
+            unproven: false,
         };
         let none = count(0.0);
         let p = Progress::new(spec, Some(start), at("2026-11-26T01:59:59Z"), &none);
@@ -155,5 +160,15 @@ mod tests {
         assert!(p.complete);
         let p = Progress::new(spec, Some(start), at("2026-11-26T06:00:00Z"), &none);
         assert!(p.over_cap);
+        // Orders from an inconsistent counter complete nothing.
+        let doubtful = OrderCount {
+            inconsistent: Some("metrics.orders fell from 47 to 27".into()),
+            unproven: true,
+            ..count(28.0)
+        };
+        let p = Progress::new(spec, Some(start), at("2026-11-26T00:30:00Z"), &doubtful);
+        assert!(!p.complete);
+        let p = Progress::new(spec, Some(start), at("2026-11-26T02:00:00Z"), &doubtful);
+        assert!(p.complete);
     }
 }
