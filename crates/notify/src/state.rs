@@ -9,9 +9,10 @@
 
 use canary_core::Decision;
 use jiff::Timestamp;
+use rustix::fs::{FlockOperation, flock};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -168,10 +169,11 @@ pub fn lock(path: &Path) -> Result<Lock, StateError> {
         &lock,
         OpenOptions::new().read(true).write(true).create(true),
     )?;
-    match file.try_lock() {
+    // flock through rustix: no unsafe code, and the lock dies with its holder.
+    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Lock { _file: file }),
-        Err(TryLockError::WouldBlock) => Err(StateError::Locked(path.to_owned())),
-        Err(TryLockError::Error(e)) => Err(StateError::Io(lock, e)),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(StateError::Locked(path.to_owned())),
+        Err(e) => Err(StateError::Io(lock, e.into())),
     }
 }
 
