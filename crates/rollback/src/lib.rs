@@ -21,6 +21,7 @@ pub mod lock;
 pub mod plan;
 pub mod preflight;
 pub mod procedure;
+pub mod production;
 pub mod promote;
 pub mod result;
 pub mod resume;
@@ -235,7 +236,9 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
     let findings = if plan.completed_before.is_some() {
         Vec::new()
     } else {
-        preflight::check(&plan, &settings, &repo, sink.has_audit())
+        let mut f = preflight::check(&plan, &settings, &repo, sink.has_audit());
+        f.extend(preflight::production(&plan, &journal));
+        f
     };
     for f in &findings {
         sink.emit(f.record());

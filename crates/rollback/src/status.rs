@@ -142,9 +142,20 @@ pub fn marker(proc_id: &str, step: &str) -> String {
     format!("{proc_id}/{step}")
 }
 
-/// Is `pid` alive and (as far as can be read) one of the step's processes:
-/// its environment carries the marker, or cannot be read at this instant.
-pub fn carries(pid: u32, value: &str) -> bool {
+/// What a recorded pid is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Alive, and its environment carries the step's marker.
+    Ours,
+    /// Gone, a zombie, or alive without the marker (the pid was reused).
+    NotOurs,
+    /// Alive, but its environment cannot be read at this instant (another
+    /// user's process, or one in the middle of an exec): nobody can say.
+    Unreadable,
+}
+
+/// Is `pid` one of the step's processes (its environment carries the marker)?
+pub fn seen(pid: u32, value: &str) -> Seen {
     let dir = std::path::Path::new("/proc").join(pid.to_string());
     let zombie_or_gone = std::fs::read_to_string(dir.join("stat"))
         .ok()
@@ -154,12 +165,18 @@ pub fn carries(pid: u32, value: &str) -> bool {
         })
         .unwrap_or(true);
     if zombie_or_gone {
-        return false;
+        return Seen::NotOurs;
     }
     let want = format!("{MARKER}={value}");
     match std::fs::read(dir.join("environ")) {
-        Ok(env) if !env.is_empty() => env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()),
-        _ => true,
+        Ok(env) if !env.is_empty() => {
+            if env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()) {
+                Seen::Ours
+            } else {
+                Seen::NotOurs
+            }
+        }
+        _ => Seen::Unreadable,
     }
 }
 
