@@ -428,8 +428,9 @@ pub fn go<W: Write>(
             sink.emit(crate::refusal(
                 "rollback.config",
                 &format!(
-                    "cannot write the journal in {}: {e}; nothing was run",
-                    ctx.state.path.display()
+                    "cannot write the journal in {}: {e}; nothing was run: free space or fix the state directory, then re-run{}",
+                    ctx.state.path.display(),
+                    crate::see("The journal")
                 ),
             ));
             return Exit::Unevaluable;
