@@ -267,6 +267,30 @@ mod tests {
         );
     }
 
+    /// A recorded pid counts as the step's only while it carries the
+    /// marker: a reused pid (alive, another environment) or a gone one does
+    /// not.
+    #[test]
+    fn a_pid_is_ours_only_while_it_carries_the_marker() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .env(MARKER, "p1/restart")
+            .spawn()
+            .expect("spawn sleep");
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while seen(pid, "p1/restart") != Seen::Ours {
+            assert!(std::time::Instant::now() < deadline, "never seen");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(seen(pid, "p2/restart"), Seen::NotOurs);
+        assert_eq!(marked("p1/restart").expect("proc"), vec![pid]);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(seen(pid, "p1/restart"), Seen::NotOurs);
+        assert_eq!(seen(std::process::id(), "p1/restart"), Seen::NotOurs);
+    }
+
     #[test]
     fn a_listener_answers_and_a_closed_port_does_not() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
