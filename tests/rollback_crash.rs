@@ -778,3 +778,79 @@ fn a_rollback_never_starts_production_beside_a_running_one() {
     assert!(violations.is_empty(), "{violations}");
     cleanup(&fx);
 }
+
+/// The same guard, asked again right before the step: production that
+/// appears after the preflight (here: a process of the earlier deploy,
+/// during the sync) stops the run at the restart, which is not run.
+#[test]
+fn production_appearing_after_the_preflight_stops_the_restart() {
+    let fx = fixture("beside-late");
+    let out = base(&fx)
+        .args(["--execute", "--promote"])
+        .stdin(promote_verdict())
+        .run();
+    out.code(0);
+    cleanup(&fx);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while files_with_prefix(&fx.dir, "prod").into_iter().any(alive) {
+        assert!(Instant::now() < deadline, "production never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let promotion = crate::rollback::journal(&fx)
+        .iter()
+        .find(|e| e["entry"] == "begin")
+        .and_then(|e| e["proc_id"].as_str().map(str::to_owned))
+        .expect("the promotion's begin");
+    // The rollback passes its preflight, then is held at the sync.
+    fx.touch("hold-sync-1-start");
+    let mut inner = base(&fx).args(["--execute", "--force"]).inner;
+    inner.stdout(Stdio::piped()).stderr(Stdio::null());
+    let child = inner.spawn().expect("spawn rollback");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !fx.dir.join("at-sync-1-start").exists() {
+        assert!(Instant::now() < deadline, "never reached the sync");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut late = std::process::Command::new("sleep")
+        .arg("600")
+        .env("CANARY_KIT_STEP", format!("{promotion}/deploy"))
+        .spawn()
+        .expect("spawn");
+    fx.touch("go-sync-1-start");
+    let out = child.wait_with_output().expect("wait");
+    let _ = late.kill();
+    let _ = late.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let records: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let restart = records
+        .iter()
+        .find(|r| r["name"] == "rollback.step.restart")
+        .expect("a restart record");
+    assert_eq!(restart["status"], "failed", "{restart}");
+    assert!(
+        restart["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&late.id().to_string()),
+        "{restart}"
+    );
+    let res = records
+        .iter()
+        .find(|r| r["name"] == "rollback.result")
+        .expect("a result");
+    assert_eq!(res["failed_step"], "restart", "{res}");
+    assert!(
+        !fs::read_to_string(fx.dir.join("calls.log"))
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("restart")),
+        "the restart ran"
+    );
+    let violations = fs::read_to_string(fx.dir.join("violations")).unwrap_or_default();
+    assert!(violations.is_empty(), "{violations}");
+    cleanup(&fx);
+}
