@@ -1436,3 +1436,74 @@ fn a_run_never_executes_a_plan_made_before_another_run_held_the_lock() {
     assert_eq!(result(&slow).value, "done");
     assert_eq!(fx.head(), fx.commit("v1.3.0"));
 }
+
+/// Every refusal says where things stand ("nothing was run") and what to
+/// do next, and points to a section of docs/rollback.md that exists.
+#[test]
+fn every_refusal_says_nothing_ran_and_points_to_a_section_that_exists() {
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rollback.md"))
+        .expect("docs/rollback.md");
+    let section_exists = |s: &str| {
+        doc.lines().any(|l| {
+            let l = l.trim_start_matches('#').trim();
+            l.starts_with(s) || l.starts_with(&format!("**{s}"))
+        })
+    };
+    let fx = Fx::new("refusals");
+    let execute = || fx.rollback().args(["--execute"]);
+    let cases: Vec<(&str, crate::util::Cmd)> = vec![
+        ("no verdict", execute().stdin("")),
+        (
+            "stale verdict",
+            execute().stdin(verdict_at(&ts_ago(3600), "rollback", "")),
+        ),
+        (
+            "unknown --to",
+            execute()
+                .args(["--to", "v9.9.9"])
+                .stdin(verdict("rollback", "")),
+        ),
+        (
+            "config file missing",
+            execute()
+                .args(["--config", "/nonexistent/rollback.json"])
+                .stdin(verdict("rollback", "")),
+        ),
+        (
+            "audit log unopenable",
+            execute()
+                .args(["--audit-log", &fx.dir.display().to_string()])
+                .stdin(verdict("rollback", "")),
+        ),
+        (
+            "promotion on malformed input",
+            execute()
+                .args(["--promote"])
+                .stdin(format!("not json\n{}", promote_verdict())),
+        ),
+    ];
+    let check = |label: &str, out: &Output| {
+        out.code(2);
+        let res = result(out);
+        assert_eq!(res.value, "refused", "{label}: {}", out.stdout);
+        assert!(res.msg.contains("nothing was run"), "{label}: {}", res.msg);
+        let Some((_, rest)) = res.msg.split_once("docs/rollback.md, \"") else {
+            panic!("{label}: no docs section in: {}", res.msg);
+        };
+        let section = rest.split('"').next().unwrap_or_default();
+        assert!(
+            section_exists(section),
+            "{label}: no section {section:?} in docs/rollback.md"
+        );
+    };
+    for (label, c) in cases {
+        check(label, &c.run());
+    }
+    // A dirty tree: the preflight.
+    fs::write(fx.repo.join("VERSION"), "local edit\n").expect("write");
+    check(
+        "dirty tree",
+        &execute().stdin(verdict("rollback", "")).run(),
+    );
+    assert!(fx.calls().is_empty(), "{:?}", fx.calls());
+}

@@ -57,7 +57,15 @@ case "$c" in
     echo x >> "$d/effect-stop" ;;
   close) echo x >> "$d/effect-close" ;;
   sync) echo x >> "$d/effect-sync" ;;
-  restart|deploy)
+  restart|deploy|prod-daemon)
+    if [ "$c" != prod-daemon ] && [ -e "$d/$c-daemonizes" ]; then
+      # Like a process manager or a daemon: production runs on, outside
+      # the step's process tree and without its environment; the starter
+      # returns.
+      env -i "$0" prod-daemon >/dev/null 2>&1 &
+      gate "$c-$n-end"
+      exit 0
+    fi
     others="$(live prod)"
     [ -n "$others" ] && echo "second production process while $others runs" >> "$d/violations"
     echo "$$" > "$d/prod.$$"
@@ -127,6 +135,11 @@ const ROLLBACK_POINTS: &[Point] = &[
     p("restart: after spawn", At::Gate("restart-1-start")),
     p("restart: during the start grace", At::Started("prod")),
     p("restart: after done", At::Hold("done:restart")),
+    Point {
+        label: "restart: a daemon started, its starter gone",
+        at: At::Gate("restart-1-end"),
+        setup: Some("restart-daemonizes"),
+    },
 ];
 
 const PROMOTE_POINTS: &[Point] = &[
@@ -150,6 +163,11 @@ const PROMOTE_POINTS: &[Point] = &[
     p("deploy: after spawn", At::Gate("deploy-1-start")),
     p("deploy: during the start grace", At::Started("prod")),
     p("deploy: after done", At::Hold("done:deploy")),
+    Point {
+        label: "deploy: a daemon started, its starter gone",
+        at: At::Gate("deploy-1-end"),
+        setup: Some("deploy-daemonizes"),
+    },
     p("watch: after intent", At::Hold("intent:watch")),
     p("watch: after spawn", At::Gate("watch-1-start")),
     p("watch: during the start grace", At::Started("watch")),
@@ -438,18 +456,22 @@ fn recover(fx: &Fx, promote: bool, label: &str) -> Vec<crate::util::Output> {
             std::thread::sleep(Duration::from_millis(100));
             continue;
         }
-        // The operator checks what no check on this host can (here: the
-        // fake broker's record of closed positions) and says so.
-        assert_eq!(
-            i.extra["step"], "close_positions",
-            "{label}: only closing positions needs the operator: {}",
-            i.msg
-        );
-        resolve = Some(if fx.dir.join("effect-close").exists() {
-            "done"
-        } else {
-            "absent"
-        });
+        // The operator checks what no check on this host can prove and
+        // says so: the fake broker's record of closed positions; for a
+        // start step whose processes the resume could not find, `ps` (here:
+        // the processes that recorded themselves) — the resume never
+        // starts one again on its own.
+        let live = |prefix: &str| files_with_prefix(&fx.dir, prefix).into_iter().any(alive);
+        let found = match i.extra["step"].as_str().unwrap_or_default() {
+            "close_positions" => fx.dir.join("effect-close").exists(),
+            "restart" | "deploy" => live("prod"),
+            "watch" => live("watch"),
+            other => panic!(
+                "{label}: only closing positions and start steps need the operator, not {other}: {}",
+                i.msg
+            ),
+        };
+        resolve = Some(if found { "done" } else { "absent" });
     }
 }
 
@@ -584,4 +606,251 @@ fn killed_at_every_point_then_recovered_never_runs_a_step_twice() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Wait until no process carries the marker of `step` any more (the killed
+/// run's starter has returned), and a production process runs.
+fn wait_for_daemon(fx: &Fx, label: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let prod = files_with_prefix(&fx.dir, "prod").into_iter().any(alive);
+        let starter = crate::rollback::journal(fx)
+            .iter()
+            .filter(|e| e["entry"] == "spawned")
+            .flat_map(|e| e["pids"].as_array().cloned().unwrap_or_default())
+            .filter_map(|p| p.as_u64())
+            .any(|p| alive(p as u32));
+        if prod && !starter {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{label}: the daemon never settled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Finding: the resume took "no process carries the step's marker" as
+/// proof that a restart started nothing, and started it again. A daemon,
+/// a process manager or a process between fork and exec leaves no such
+/// trace: here production runs on without the marker, its starter gone.
+/// The resume must not start a second one: it cannot tell, and says so.
+#[test]
+fn a_start_step_whose_processes_cannot_be_found_is_never_started_again_blind() {
+    for promote in [false, true] {
+        let step = if promote { "deploy" } else { "restart" };
+        let label = format!("{step} daemonized");
+        let fx = fixture(&format!("daemon-{step}"));
+        let setup: &'static str = if promote {
+            "deploy-daemonizes"
+        } else {
+            "restart-daemonizes"
+        };
+        let gate: &'static str = if promote {
+            "deploy-1-end"
+        } else {
+            "restart-1-end"
+        };
+        run_until_killed(
+            &fx,
+            promote,
+            Point {
+                label: "daemon",
+                at: At::Gate(gate),
+                setup: Some(setup),
+            },
+            "KILL",
+        );
+        wait_for_daemon(&fx, &label);
+        let resume = || {
+            let c = base(&fx).args(["--execute", "--resume"]);
+            if promote {
+                c.args(["--promote"]).stdin(promote_verdict())
+            } else {
+                c.args(["--force"])
+            }
+        };
+        let out = resume().run();
+        out.code(2);
+        let rec = out.record("rollback.interrupted");
+        assert_eq!(rec.value, "unsettled", "{label}: {}", out.stdout);
+        assert_eq!(rec.extra["finding"], "cannot-tell", "{label}: {}", rec.msg);
+        assert_eq!(rec.extra["step"], step, "{label}");
+        assert!(rec.msg.contains("--resolve"), "{label}: {}", rec.msg);
+        assert!(rec.msg.contains("docs/rollback.md"), "{label}: {}", rec.msg);
+        let violations = fs::read_to_string(fx.dir.join("violations")).unwrap_or_default();
+        assert!(violations.is_empty(), "{label}: {violations}");
+        assert_eq!(files_with_prefix(&fx.dir, "prod").len(), 1, "{label}");
+        // The operator looks (`ps`), finds it running, and says so.
+        let out = resume().args(["--resolve", "done"]).run();
+        out.code(0);
+        assert_eq!(result(&out).value, "done", "{label}: {}", out.stdout);
+        assert_eq!(files_with_prefix(&fx.dir, "prod").len(), 1, "{label}");
+        let violations = fs::read_to_string(fx.dir.join("violations")).unwrap_or_default();
+        assert!(violations.is_empty(), "{label}: {violations}");
+        cleanup(&fx);
+    }
+}
+
+/// Finding: an interrupted promotion settled by a rollback run went on
+/// with the rollback, whose restart started production beside the promoted
+/// one; so did a rollback after a completed promotion. A step that starts
+/// production first looks for the production processes every earlier
+/// restart or deploy in the journal started, and refuses — in the
+/// preflight, before the stop — while one runs.
+#[test]
+fn a_rollback_never_starts_production_beside_a_running_one() {
+    // After an interrupted promotion (killed in its deploy's start grace).
+    let fx = fixture("beside-interrupted");
+    run_until_killed(
+        &fx,
+        true,
+        p("deploy: during the start grace", At::Started("prod")),
+        "KILL",
+    );
+    let before = fs::read_to_string(fx.dir.join("calls.log")).unwrap_or_default();
+    let out = base(&fx).args(["--execute", "--resume", "--force"]).run();
+    out.code(2);
+    assert_eq!(
+        out.record("rollback.interrupted").value,
+        "settled",
+        "{}",
+        out.stdout
+    );
+    let pre = out.record("rollback.preflight");
+    assert_eq!(pre.extra["check"], "production", "{}", pre.msg);
+    assert!(pre.msg.contains("deploy of promotion"), "{}", pre.msg);
+    assert!(pre.msg.contains("docs/rollback.md"), "{}", pre.msg);
+    assert_eq!(result(&out).value, "refused");
+    let after = fs::read_to_string(fx.dir.join("calls.log")).unwrap_or_default();
+    assert_eq!(before, after, "a step ran");
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+    // A dry run shows the same finding.
+    let dry = base(&fx).args(["--force"]).run();
+    dry.code(2);
+    assert_eq!(
+        dry.record("rollback.preflight").extra["check"],
+        "production"
+    );
+    // Production stopped by the operator: the rollback goes through, and
+    // starts exactly one.
+    cleanup(&fx);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while files_with_prefix(&fx.dir, "prod").into_iter().any(alive) {
+        assert!(Instant::now() < deadline, "production never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = base(&fx).args(["--execute", "--force"]).run();
+    out.code(0);
+    assert_eq!(result(&out).value, "done", "{}", out.stdout);
+    let violations = fs::read_to_string(fx.dir.join("violations")).unwrap_or_default();
+    assert!(violations.is_empty(), "{violations}");
+    assert_eq!(
+        files_with_prefix(&fx.dir, "prod")
+            .into_iter()
+            .filter(|p| alive(*p))
+            .count(),
+        1
+    );
+    cleanup(&fx);
+
+    // After a completed promotion.
+    let fx = fixture("beside-completed");
+    let out = base(&fx)
+        .args(["--execute", "--promote"])
+        .stdin(promote_verdict())
+        .run();
+    out.code(0);
+    let before = fs::read_to_string(fx.dir.join("calls.log")).unwrap_or_default();
+    let out = base(&fx).args(["--execute", "--force"]).run();
+    out.code(2);
+    assert_eq!(
+        out.record("rollback.preflight").extra["check"],
+        "production",
+        "{}",
+        out.stdout
+    );
+    let after = fs::read_to_string(fx.dir.join("calls.log")).unwrap_or_default();
+    assert_eq!(before, after, "a step ran");
+    assert_eq!(fx.head(), fx.commit("v1.10.0"));
+    let violations = fs::read_to_string(fx.dir.join("violations")).unwrap_or_default();
+    assert!(violations.is_empty(), "{violations}");
+    cleanup(&fx);
+}
+
+/// The same guard, asked again right before the step: production that
+/// appears after the preflight (here: a process of the earlier deploy,
+/// during the sync) stops the run at the restart, which is not run.
+#[test]
+fn production_appearing_after_the_preflight_stops_the_restart() {
+    let fx = fixture("beside-late");
+    let out = base(&fx)
+        .args(["--execute", "--promote"])
+        .stdin(promote_verdict())
+        .run();
+    out.code(0);
+    cleanup(&fx);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while files_with_prefix(&fx.dir, "prod").into_iter().any(alive) {
+        assert!(Instant::now() < deadline, "production never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let promotion = crate::rollback::journal(&fx)
+        .iter()
+        .find(|e| e["entry"] == "begin")
+        .and_then(|e| e["proc_id"].as_str().map(str::to_owned))
+        .expect("the promotion's begin");
+    // The rollback passes its preflight, then is held at the sync.
+    fx.touch("hold-sync-1-start");
+    let mut inner = base(&fx).args(["--execute", "--force"]).inner;
+    inner.stdout(Stdio::piped()).stderr(Stdio::null());
+    let child = inner.spawn().expect("spawn rollback");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !fx.dir.join("at-sync-1-start").exists() {
+        assert!(Instant::now() < deadline, "never reached the sync");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut late = std::process::Command::new("sleep")
+        .arg("600")
+        .env("CANARY_KIT_STEP", format!("{promotion}/deploy"))
+        .spawn()
+        .expect("spawn");
+    fx.touch("go-sync-1-start");
+    let out = child.wait_with_output().expect("wait");
+    let _ = late.kill();
+    let _ = late.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let records: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let restart = records
+        .iter()
+        .find(|r| r["name"] == "rollback.step.restart")
+        .expect("a restart record");
+    assert_eq!(restart["status"], "failed", "{restart}");
+    assert!(
+        restart["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&late.id().to_string()),
+        "{restart}"
+    );
+    let res = records
+        .iter()
+        .find(|r| r["name"] == "rollback.result")
+        .expect("a result");
+    assert_eq!(res["failed_step"], "restart", "{res}");
+    assert!(
+        !fs::read_to_string(fx.dir.join("calls.log"))
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("restart")),
+        "the restart ran"
+    );
+    let violations = fs::read_to_string(fx.dir.join("violations")).unwrap_or_default();
+    assert!(violations.is_empty(), "{violations}");
+    cleanup(&fx);
 }

@@ -515,11 +515,16 @@ fn only_judges_overall_verdicts_trigger_anything() {
     let target_only =
         verdict("rollback", "").replace(r#""scope":"overall""#, r#""scope":"target""#);
     let wrong_kind = verdict("rollback", "").replace(r#""kind":"verdict""#, r#""kind":"sample""#);
+    let bot_scope = verdict("rollback", "").replace(r#""scope":"overall""#, r#""scope":"bot""#);
+    let no_scope = verdict("rollback", "").replace(r#""scope":"overall","#, "");
     for (input, field) in [
         (forged, "tool"),
         (target_only, "scope"),
         (wrong_kind, "kind"),
+        (bot_scope, "scope"),
+        (no_scope, "scope"),
     ] {
+        assert!(input.contains("\"decision\""), "{input}");
         let out = fx.rollback().args(["--execute"]).stdin(input).run();
         out.code(2);
         assert_eq!(out.record("rollback.rejected").extra["field"], field);
@@ -664,4 +669,106 @@ fn a_dry_run_during_an_executing_run_says_in_progress() {
     assert_eq!(rec.value, "in-progress", "{}", rec.msg);
     handle.join().expect("first").code(0);
     assert_eq!(fx.head(), fx.commit("v1.3.0"));
+}
+
+/// Run rollback under a file-size limit (RLIMIT_FSIZE, via `prlimit`): a
+/// write past `limit` bytes fails with EFBIG, as on a full disk, at an
+/// offset the test chooses. SIGXFSZ is ignored (an ignored signal stays
+/// ignored across exec), so the write fails instead of killing the run.
+fn run_with_fsize_limit(
+    base: crate::util::Cmd,
+    limit: u64,
+    input: &str,
+) -> (Option<i32>, String, String) {
+    let program = base.inner.get_program().to_owned();
+    let mut c = Command::new("sh");
+    c.args(["-c", "trap '' XFSZ; exec prlimit --fsize=\"$0:$0\" \"$@\""])
+        .arg(limit.to_string())
+        .arg(program)
+        .args(base.inner.get_args())
+        .env_clear();
+    for (k, v) in base.inner.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("spawn prlimit");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue: with the audit log failing, every step ran and the exit was 0.
+/// The first write failing is covered above; here the audit log fails in
+/// the middle of the run, on the record of the stop step: the stop has
+/// happened, and nothing after it may run (exit 1, where things stand).
+#[test]
+fn an_audit_write_failing_mid_run_stops_the_run_after_that_step() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("skipped: prlimit (util-linux) is not installed");
+        return;
+    }
+    // Where the stop's record lands in the audit log of a whole run.
+    let reference = Fx::new("audit-mid-ref");
+    let ref_log = reference.dir.join("audit.ndjson");
+    let out = reference
+        .rollback()
+        .args(["--execute", "--audit-log"])
+        .arg_path(&ref_log)
+        .stdin(verdict("rollback", ""))
+        .run();
+    out.code(0);
+    let text = fs::read_to_string(&ref_log).expect("audit");
+    let mut offset = 0u64;
+    let mut stop = None;
+    for line in text.split_inclusive('\n') {
+        if line.contains("\"rollback.step.stop\"") {
+            stop = Some((offset, line.len() as u64));
+        }
+        offset += line.len() as u64;
+    }
+    let (start, len) = stop.expect("a stop record in the audit log");
+    // The same run on a twin fixture (same path lengths), its audit log
+    // pre-filled, so that the limit falls in the middle of that record.
+    let fx = Fx::new("audit-mid-cut");
+    let log = fx.dir.join("audit.ndjson");
+    let filler: String = "{\"filler\":true}\n".repeat(4096);
+    fs::write(&log, &filler).expect("prefill");
+    let limit = filler.len() as u64 + start + len / 2;
+    let (code, stdout, stderr) = run_with_fsize_limit(
+        fx.rollback()
+            .args(["--execute", "--audit-log"])
+            .arg_path(&log),
+        limit,
+        &verdict("rollback", ""),
+    );
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("audit log"), "{stderr}");
+    let calls = fx.calls();
+    assert!(calls.contains(&"stop".to_owned()), "{calls:?}");
+    for later in ["close", "sync", "restart"] {
+        assert!(!calls.contains(&later.to_owned()), "{later} ran: {calls:?}");
+    }
+    assert_eq!(fx.head(), fx.commit("v1.10.0"), "the checkout ran");
+    let result = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|r| r["name"] == "rollback.result")
+        .expect("a result record on stdout");
+    assert_eq!(result["value"], "failed", "{result}");
+    assert_eq!(result["failed_step"], "stop", "{result}");
+    let msg = result["msg"].as_str().unwrap_or_default();
+    assert!(msg.contains("docs/rollback.md"), "{msg}");
+    assert!(fs::metadata(&log).expect("log").len() <= limit);
 }

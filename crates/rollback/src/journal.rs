@@ -242,6 +242,14 @@ impl Journal {
         Ok(())
     }
 
+    /// "rollback" or "promotion", for messages.
+    pub fn procedure_name(&self, proc_id: &str) -> &'static str {
+        match self.procedure_of(proc_id) {
+            Some(Procedure::Rollback) | None => "rollback",
+            Some(Procedure::Promote) => "promotion",
+        }
+    }
+
     fn procedure_of(&self, proc_id: &str) -> Option<Procedure> {
         self.entries.iter().find_map(|e| match e {
             Entry::Begin {

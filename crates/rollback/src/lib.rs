@@ -21,6 +21,7 @@ pub mod lock;
 pub mod plan;
 pub mod preflight;
 pub mod procedure;
+pub mod production;
 pub mod promote;
 pub mod result;
 pub mod resume;
@@ -44,6 +45,11 @@ pub const TOOL: &str = "rollback";
 pub fn refusal(name: &str, msg: &str) -> Record {
     diag(TOOL, "error", msg);
     Record::new(TOOL, "rollback", Kind::Error, name, Level::Unknown).msg(msg)
+}
+
+/// The pointer to a section of docs/rollback.md that every refusal ends with.
+pub fn see(section: &str) -> String {
+    format!(" (see docs/rollback.md, \"{section}\")")
 }
 
 /// What the trigger asks for.
@@ -100,11 +106,23 @@ fn refused_result<W: Write>(sink: &mut Sink<'_, W>, msg: &str) -> Exit {
 fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> Exit {
     let file = match cli.config.as_deref().map(config::load_file).transpose() {
         Ok(f) => f.unwrap_or_default(),
-        Err(e) => return refuse(sink, "rollback.config", &format!("config: {e}")),
+        Err(e) => {
+            return refuse(
+                sink,
+                "rollback.config",
+                &format!("config: {e}{}", see("Configuration")),
+            );
+        }
     };
     let settings = match config::settings(cli, file) {
         Ok(s) => s,
-        Err(e) => return refuse(sink, "rollback.config", &e),
+        Err(e) => {
+            return refuse(
+                sink,
+                "rollback.config",
+                &format!("{e}{}", see("Configuration")),
+            );
+        }
     };
     let repo = match git::Repo::open(&settings.repo) {
         Ok(r) => r,
@@ -112,7 +130,11 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
             return refuse(
                 sink,
                 "rollback.config",
-                &format!("--repo {}: {e}", settings.repo.display()),
+                &format!(
+                    "--repo {}: {e}{}",
+                    settings.repo.display(),
+                    see("Configuration")
+                ),
             );
         }
     };
@@ -145,7 +167,11 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
     match audit {
         Ok(f) => sink.set_audit(f),
         Err(e) => {
-            let msg = format!("cannot open the audit log: {e}");
+            let msg = format!(
+                "cannot open the audit log: {e}; with --execute nothing is run until it can be written: \
+                 fix its path or free space, then re-run{}",
+                see("Lock and audit log")
+            );
             if cli.execute {
                 return refuse(sink, "rollback.config", &msg);
             }
@@ -169,7 +195,10 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
         return refuse(
             sink,
             "rollback.config",
-            "the audit log cannot be written: nothing is run",
+            &format!(
+                "the audit log cannot be written: nothing was run; fix its path or free space, then re-run{}",
+                see("Lock and audit log")
+            ),
         );
     }
 
@@ -230,12 +259,20 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
     };
     let mut plan = match plan {
         Ok(p) => p,
-        Err(e) => return refuse(sink, "rollback.config", &e),
+        Err(e) => {
+            return refuse(
+                sink,
+                "rollback.config",
+                &format!("{e}; nothing was run{}", see("Which release")),
+            );
+        }
     };
     let findings = if plan.completed_before.is_some() {
         Vec::new()
     } else {
-        preflight::check(&plan, &settings, &repo, sink.has_audit())
+        let mut f = preflight::check(&plan, &settings, &repo, sink.has_audit());
+        f.extend(preflight::production(&plan, &journal));
+        f
     };
     for f in &findings {
         sink.emit(f.record());
@@ -249,8 +286,10 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
     };
     if !findings.is_empty() {
         let msg = format!(
-            "the preflight found {} problem(s) before any step (see the rollback.preflight records); nothing was run",
+            "the preflight found {} problem(s) before any step (see the rollback.preflight records); nothing was run: \
+             fix each, then re-run{}",
             findings.len(),
+            see("The preflight")
         );
         if cli.execute {
             return refuse(sink, "rollback.config", &msg);
@@ -465,11 +504,18 @@ fn trigger<R: BufRead, W: Write>(
                 sink,
                 "rollback.config",
                 &format!(
-                    "{why}: nothing decided (judge's verdict records are needed; --force rolls back without one)"
+                    "{why}: nothing decided and nothing was run (judge's overall verdict records are needed; --force rolls back without one){}",
+                    see("The trigger")
                 ),
             ));
         }
-        Err(e) => return Err(refuse(sink, "rollback.config", &e)),
+        Err(e) => {
+            return Err(refuse(
+                sink,
+                "rollback.config",
+                &format!("{e}; nothing was run{}", see("The trigger")),
+            ));
+        }
     };
     // A stale verdict never triggers anything, whatever its decision: the
     // canary it judged may have been stopped, rolled back, promoted or
@@ -518,8 +564,9 @@ fn trigger<R: BufRead, W: Write>(
                 sink,
                 "rollback.config",
                 &format!(
-                    "the {} verdict of {ts} is stale ({why}); {hint}",
-                    verdict.decision.as_str()
+                    "the {} verdict of {ts} is stale ({why}); nothing was run; {hint}{}",
+                    verdict.decision.as_str(),
+                    see("The trigger")
                 ),
             ));
         }
@@ -567,14 +614,17 @@ fn trigger<R: BufRead, W: Write>(
             return Err(refuse(
                 sink,
                 "rollback.config",
-                "the input has malformed lines or rejected verdicts: not promoting on unreadable evidence",
+                &format!(
+                    "the input has malformed lines or rejected verdicts: not promoting on unreadable evidence; nothing was run{}",
+                    see("Promotion")
+                ),
             ));
         }
         if let Err(e) = trigger::promotable(&verdict) {
             return Err(refuse(
                 sink,
                 "rollback.config",
-                &format!("not promoting: {e}"),
+                &format!("not promoting: {e}; nothing was run{}", see("Promotion")),
             ));
         }
     }

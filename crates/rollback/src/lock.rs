@@ -33,11 +33,14 @@ impl Refusal {
         let p = p.display();
         match self {
             Refusal::Held { owner } => format!(
-                "another rollback or promotion is running (pid {}, run {}); lock {p}: wait for it to finish",
+                "another rollback or promotion is running (pid {}, run {}); lock {p}: nothing was run; wait for it to finish, \
+                 then re-run: it sees what that run did (see docs/rollback.md, \"Lock and audit log\")",
                 owner.get("pid").map_or("?".into(), Value::to_string),
                 owner.get("run_id").and_then(Value::as_str).unwrap_or("?")
             ),
-            Refusal::Io(e) => format!("lock {p}: {e}"),
+            Refusal::Io(e) => format!(
+                "lock {p}: {e}; nothing was run: fix the state directory, then re-run (see docs/rollback.md, \"The state directory\")"
+            ),
         }
     }
 }

@@ -138,3 +138,16 @@ pub fn check(plan: &Plan, settings: &Settings, repo: &Repo, audit_open: bool) ->
     let _ = settings;
     found
 }
+
+/// A step that starts production (restart, deploy) will run while a
+/// production process an earlier procedure started is alive: two bots.
+pub fn production(plan: &Plan, journal: &crate::journal::Journal) -> Option<Finding> {
+    let step = plan
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, Kind::Restart | Kind::Deploy) && s.skip.is_none())?;
+    crate::production::refusal(step.kind, crate::production::running(journal)).map(|msg| Finding {
+        check: "production",
+        msg,
+    })
+}

@@ -55,7 +55,9 @@ pub enum ResumeCheck {
     /// a clean tree and no git lock left behind? Anything else refuses.
     Head,
     /// Look for the processes the interrupted step started (they carry the
-    /// step's marker in their environment): found is present, none is absent.
+    /// step's marker in their environment): found is present; none proves
+    /// nothing (a daemon, a process manager, a process still starting), so
+    /// the operator decides with `--resolve done|absent`.
     Processes,
     /// Repeating the step is harmless (it only reads, or writes its own
     /// file, or is idempotent): absent, once no process of it is left.
@@ -136,16 +138,20 @@ impl Step {
             }
             Step::Sync => "is the dependency sync still running? (`ps`)",
             Step::Restart => {
-                "is a production process running? (`ps -ef | grep 'gpt-trader run'`, the process manager); never start a second one"
+                "is a production process running? (`ps -ef | grep 'gpt-trader run'`, the process manager); never start a second one: \
+                 if one runs, --resolve done; if none, --resolve absent starts it"
             }
             Step::Report => {
                 "nothing changed outside the state directory: the report is rewritten on resume"
             }
             Step::ProfileDiff => "nothing changed: the diff only reads the profiles",
             Step::Deploy => {
-                "is a production process running? (`ps -ef | grep 'gpt-trader run'`, the process manager); never start a second one"
+                "is a production process running? (`ps -ef | grep 'gpt-trader run'`, the process manager); never start a second one: \
+                 if one runs, --resolve done; if none, --resolve absent starts it"
             }
-            Step::Watch => "is the post-promotion watch running? (`ps -ef | grep probe-health`)",
+            Step::Watch => {
+                "is the post-promotion watch running? (`ps -ef | grep probe-health`): if it runs, --resolve done; if not, --resolve absent starts it"
+            }
         }
     }
 

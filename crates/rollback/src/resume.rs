@@ -37,6 +37,7 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
     // journal recorded: a process caught in the middle of an exec shows no
     // environment for an instant, and must not read as gone.
     let mut alive: Vec<u32> = Vec::new();
+    let mut unreadable: Vec<u32> = Vec::new();
     for round in 0..3 {
         if round > 0 {
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -45,15 +46,19 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
             Ok(p) => alive.extend(p),
             Err(e) => return Finding::CannotTell(format!("cannot look for its processes: {e}")),
         }
-        alive.extend(
-            i.pids
-                .iter()
-                .copied()
-                .filter(|p| status::carries(*p, &marker)),
-        );
+        for p in &i.pids {
+            match status::seen(*p, &marker) {
+                status::Seen::Ours => alive.push(*p),
+                status::Seen::Unreadable => unreadable.push(*p),
+                status::Seen::NotOurs => {}
+            }
+        }
     }
     alive.sort_unstable();
     alive.dedup();
+    unreadable.sort_unstable();
+    unreadable.dedup();
+    unreadable.retain(|p| !alive.contains(p));
     if !alive.is_empty() {
         return match kind {
             ResumeCheck::Processes => Finding::Present(
@@ -68,11 +73,37 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
             )),
         };
     }
+    if !unreadable.is_empty() && kind != ResumeCheck::Processes {
+        return Finding::Busy(format!(
+            "pids {unreadable:?} it started are alive but cannot be read (reused by another process, or still starting): \
+             check them with `ps -o pid,pgid,user,args -p PID`; wait for them to end, or kill them, then re-run with --resume"
+        ));
+    }
     match kind {
-        ResumeCheck::Processes => Finding::Absent(format!(
-            "no process it started is running (none carries {}={marker})",
-            status::MARKER
-        )),
+        ResumeCheck::Processes => {
+        // A step that starts something (restart, deploy, watch): finding none of
+        // its processes does not prove it started nothing. A process between
+        // fork and exec does not carry the marker yet, a daemon may drop its
+        // environment or double-fork into one that does not, a process manager
+        // (`systemctl start`) runs the bot outside our tree, and a recorded pid
+        // may belong to someone else by now. Starting it again on such a guess
+        // is how two production bots run, so the operator looks and decides.
+            let pids = if i.pids.is_empty() {
+                "no pid was recorded: it was interrupted before or right after its spawn".to_owned()
+            } else if unreadable.is_empty() {
+                format!("the pids it recorded ({:?}) are gone", i.pids)
+            } else {
+                format!(
+                    "the pids it recorded ({:?}) include {unreadable:?}, alive but unreadable (reused, or still starting)",
+                    i.pids
+                )
+            };
+            Finding::CannotTell(format!(
+                "no running process carries {}={marker}, and {pids}; that does not prove it started nothing \
+                 (a process manager, a daemon or a process still starting leaves no such trace), so it is not started again blind",
+                status::MARKER
+            ))
+        }
         ResumeCheck::Repeatable => {
             Finding::Absent("repeating it is harmless, and none of its processes is left".into())
         }

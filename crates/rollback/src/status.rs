@@ -142,9 +142,20 @@ pub fn marker(proc_id: &str, step: &str) -> String {
     format!("{proc_id}/{step}")
 }
 
-/// Is `pid` alive and (as far as can be read) one of the step's processes:
-/// its environment carries the marker, or cannot be read at this instant.
-pub fn carries(pid: u32, value: &str) -> bool {
+/// What a recorded pid is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Alive, and its environment carries the step's marker.
+    Ours,
+    /// Gone, a zombie, or alive without the marker (the pid was reused).
+    NotOurs,
+    /// Alive, but its environment cannot be read at this instant (another
+    /// user's process, or one in the middle of an exec): nobody can say.
+    Unreadable,
+}
+
+/// Is `pid` one of the step's processes (its environment carries the marker)?
+pub fn seen(pid: u32, value: &str) -> Seen {
     let dir = std::path::Path::new("/proc").join(pid.to_string());
     let zombie_or_gone = std::fs::read_to_string(dir.join("stat"))
         .ok()
@@ -154,12 +165,18 @@ pub fn carries(pid: u32, value: &str) -> bool {
         })
         .unwrap_or(true);
     if zombie_or_gone {
-        return false;
+        return Seen::NotOurs;
     }
     let want = format!("{MARKER}={value}");
     match std::fs::read(dir.join("environ")) {
-        Ok(env) if !env.is_empty() => env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()),
-        _ => true,
+        Ok(env) if !env.is_empty() => {
+            if env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()) {
+                Seen::Ours
+            } else {
+                Seen::NotOurs
+            }
+        }
+        _ => Seen::Unreadable,
     }
 }
 
@@ -248,6 +265,30 @@ mod tests {
             read(Contract::Docker, &out(Ending::Exited(1), ""), t).label(),
             "cannot-tell"
         );
+    }
+
+    /// A recorded pid counts as the step's only while it carries the
+    /// marker: a reused pid (alive, another environment) or a gone one does
+    /// not.
+    #[test]
+    fn a_pid_is_ours_only_while_it_carries_the_marker() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .env(MARKER, "p1/restart")
+            .spawn()
+            .expect("spawn sleep");
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while seen(pid, "p1/restart") != Seen::Ours {
+            assert!(std::time::Instant::now() < deadline, "never seen");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(seen(pid, "p2/restart"), Seen::NotOurs);
+        assert_eq!(marked("p1/restart").expect("proc"), vec![pid]);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(seen(pid, "p1/restart"), Seen::NotOurs);
+        assert_eq!(seen(std::process::id(), "p1/restart"), Seen::NotOurs);
     }
 
     #[test]

@@ -428,8 +428,9 @@ pub fn go<W: Write>(
             sink.emit(crate::refusal(
                 "rollback.config",
                 &format!(
-                    "cannot write the journal in {}: {e}; nothing was run",
-                    ctx.state.path.display()
+                    "cannot write the journal in {}: {e}; nothing was run: free space or fix the state directory, then re-run{}",
+                    ctx.state.path.display(),
+                    crate::see("The journal")
                 ),
             ));
             return Exit::Unevaluable;
@@ -488,6 +489,38 @@ pub fn go<W: Write>(
                 ),
                 sink,
             );
+        }
+        // Production already running (checked in the preflight too; asked
+        // again here, as the steps before may have taken minutes).
+        if matches!(
+            step.kind,
+            crate::procedure::Step::Restart | crate::procedure::Step::Deploy
+        ) {
+            if let Some(why) =
+                crate::production::refusal(step.kind, crate::production::running(journal))
+            {
+                canary_core::diag(TOOL, "error", &why);
+                sink.emit(
+                    record(plan, step, repo, "failed", Level::Crit)
+                        .extra("reason", why.clone())
+                        .msg(format!("{}: not run: {why}", step.name())),
+                );
+                sink.emit(crate::result::failed(
+                    plan,
+                    repo,
+                    step.name(),
+                    &finished,
+                    &not_run,
+                    &format!(
+                        "{}; production is already running, and {} was not run",
+                        plan.head.label(),
+                        step.kind.what()
+                    ),
+                    "stop the production process the refusal names, then re-run: the procedure resumes at this step \
+                     (see docs/rollback.md, \"Production already running\")",
+                ));
+                return Exit::Blocking;
+            }
         }
         // The intent, durable before anything of the step is spawned.
         let target = plan.target.as_ref();
