@@ -120,6 +120,9 @@ fn every_docs_anchor_exists() {
                     .unwrap_or(after.len());
                 let frag = &after[..end];
                 rest = &after[end..];
+                if name.is_empty() || frag.is_empty() {
+                    continue;
+                }
                 let doc = if let Some(n) = name.strip_prefix("docs/") {
                     root.join("docs").join(format!("{n}.md"))
                 } else if in_docs && !name.contains('/') {
