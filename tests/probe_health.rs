@@ -734,3 +734,25 @@ fn a_signal_status_its_own_value_and_thresholds_contradict_is_unknown() {
     });
     assert_eq!(out.record("health.signal.guard_trip_count").level, C);
 }
+
+#[test]
+fn healthy_from_a_bot_that_says_it_is_not_live_or_not_ready_is_unknown() {
+    // The bot's status is unhealthy when not live and starting when not
+    // ready, before anything else: "healthy" beside either flag is forged.
+    for (key, v) in [
+        ("live", json!(false)),
+        ("ready", json!(false)),
+        ("ready", json!("true")),
+    ] {
+        for status in ["healthy", "degraded"] {
+            let mut body = healthy_body();
+            body["status"] = json!(status);
+            body[key] = v.clone();
+            let out = probe_fixture(200, pretty(&body), &[]);
+            out.code(2);
+            let rec = out.record("health.status");
+            assert_eq!(rec.level, U, "{key}={v} {status}: {}", rec.msg);
+            assert!(rec.msg.contains(&format!("{key} is {v}")), "{}", rec.msg);
+        }
+    }
+}
