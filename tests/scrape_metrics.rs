@@ -690,3 +690,54 @@ fn every_has_a_one_second_minimum() {
     out.code(2);
     assert!(out.stderr.contains("minimum of 1s"), "{}", out.stderr);
 }
+
+#[test]
+fn an_unreadable_line_of_a_family_the_signals_read_leaves_them_unknown() {
+    // 20 failed orders out of 100, but the failed line does not parse: read
+    // without it, the error rate would be 0 % "ok".
+    let text = format!(
+        "{ORDERS_TYPE}{}{}gpt_trader_guard_trips_total{{guard=\"daily_loss\",category=\"limit\",recoverable=\"false\"}} 0\n",
+        order_line("success", "80"),
+        order_line("failed", "20x")
+    );
+    let out = scrape_text(&text, &[]);
+    out.code(2);
+    assert_eq!(out.record("metrics.parse").level, Level::Unknown);
+    // (The retry rate is unknown here anyway: no broker calls in this body.)
+    assert_eq!(out.record("metrics.order_retry_rate").level, Level::Unknown);
+    for name in ["metrics.orders", "metrics.order_error_rate"] {
+        let rec = out.record(name);
+        assert_eq!(rec.level, Level::Unknown, "{name}: {}", rec.msg);
+        assert!(rec.msg.contains("line 3"), "{name}: {}", rec.msg);
+        assert!(rec.value.is_null(), "{name}: {:?}", rec.value);
+    }
+    // A family the broken line does not belong to is still read.
+    assert_eq!(out.record("metrics.guard_trips_total").level, Level::Ok);
+
+    // The same over a window: never an ok rate from the scrapes beside it.
+    let dir = TempDir::new("unreadable-window");
+    let file = dir.path("metrics.txt");
+    let state = dir.path("state");
+    let run = |failed: &str| {
+        let text = format!(
+            "{ORDERS_TYPE}{}{}",
+            order_line("success", "80"),
+            order_line("failed", failed)
+        );
+        std::fs::write(&file, text).expect("write");
+        let out = cmd("scrape-metrics")
+            .args([
+                "--file",
+                &file.to_string_lossy(),
+                "--state",
+                &state.to_string_lossy(),
+            ])
+            .run();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        out
+    };
+    run("10");
+    let out = run("20 x");
+    let rec = out.record("metrics.order_error_rate");
+    assert_eq!(rec.level, Level::Unknown, "{}", rec.msg);
+}

@@ -16,6 +16,7 @@ pub mod promql;
 pub mod signals;
 pub mod snapshot;
 pub mod state;
+mod unreadable;
 pub mod window;
 
 use canary_core::duration::format_duration;
@@ -179,6 +180,7 @@ fn direct_round(
     let scrape = snapshot::from_body(&body, now_ms());
     drop(body);
     let mut records = parse_errors(ctx, &scrape);
+    let broken = unreadable::broken(&scrape);
     let snap = scrape.snapshot;
     records.extend(signals::samples(ctx, &snap));
     records.extend(bucket_checks::histogram_checks(ctx, &snap));
@@ -206,6 +208,7 @@ fn direct_round(
     } else {
         records.extend(signals::lifetime(ctx, &snap));
     }
+    unreadable::taint(&mut records, &broken);
     records
 }
 
