@@ -740,4 +740,16 @@ fn an_unreadable_line_of_a_family_the_signals_read_leaves_them_unknown() {
     let out = run("20 x");
     let rec = out.record("metrics.order_error_rate");
     assert_eq!(rec.level, Level::Unknown, "{}", rec.msg);
+
+    // A baseline scrape that lost its failed line: the next scrapes must
+    // not count that series' whole total (5) as new failures (a false 33 %
+    // CRIT that would roll back a bot with no new failure).
+    let _ = std::fs::remove_file(&state);
+    run("5x");
+    for _ in 0..2 {
+        let out = run("5");
+        let rec = out.record("metrics.order_error_rate");
+        assert_eq!(rec.level, Level::Unknown, "{}", rec.msg);
+        assert!(rec.msg.contains("could not be parsed"), "{}", rec.msg);
+    }
 }

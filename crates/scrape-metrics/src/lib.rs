@@ -181,7 +181,8 @@ fn direct_round(
     drop(body);
     let mut records = parse_errors(ctx, &scrape);
     let broken = unreadable::broken(&scrape);
-    let snap = scrape.snapshot;
+    let mut snap = scrape.snapshot;
+    snap.unreadable = !broken.is_empty();
     records.extend(signals::samples(ctx, &snap));
     records.extend(bucket_checks::histogram_checks(ctx, &snap));
     let windowed = cli.every.is_some() || cli.state.is_some();
