@@ -753,3 +753,44 @@ fn an_unreadable_line_of_a_family_the_signals_read_leaves_them_unknown() {
         assert!(rec.msg.contains("could not be parsed"), "{}", rec.msg);
     }
 }
+
+#[test]
+fn a_state_file_linked_to_another_targets_state_is_refused_and_left_alone() {
+    // Two targets; the second's --state is a symlink to the first's state:
+    // its scrapes must never be judged against the other bot's baseline.
+    let dir = TempDir::new("state-link");
+    let a = dir.path("a.txt");
+    let b = dir.path("b.txt");
+    std::fs::write(&a, body(100, 1)).expect("a");
+    std::fs::write(&b, body(10, 0)).expect("b");
+    let state_a = dir.path("a.state");
+    let link = dir.path("b.state");
+    let out = cmd("scrape-metrics")
+        .args([
+            "--file",
+            &a.to_string_lossy(),
+            "--state",
+            &state_a.to_string_lossy(),
+        ])
+        .run();
+    // One scrape: no window yet (exit 2), but the state now holds a's baseline.
+    out.code(2);
+    let before = std::fs::read(&state_a).expect("state a");
+    std::os::unix::fs::symlink(&state_a, &link).expect("symlink");
+    let out = cmd("scrape-metrics")
+        .args([
+            "--file",
+            &b.to_string_lossy(),
+            "--state",
+            &link.to_string_lossy(),
+        ])
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("belongs to"), "{}", out.stderr);
+    assert!(
+        !out.stdout.contains("\"level\":\"ok\""),
+        "nothing is ok from another target's state: {}",
+        out.stdout
+    );
+    assert_eq!(std::fs::read(&state_a).expect("state a"), before);
+}
