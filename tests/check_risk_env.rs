@@ -574,12 +574,9 @@ fn preflight_range_validation_is_checked_not_only_parsing() {
 fn variables_expand_as_python_dotenv_expands_them() {
     let env = write_env(
         "env-expand",
-        "ONE=1\nRISK_MAX_LEVERAGE=${ONE}\nRISK_MAX_POSITION_PCT_PER_SYMBOL=${UNSET:-0.001}\nRISK_DAILY_LOSS_LIMIT_PCT='${PCT}'\nRISK_REDUCE_ONLY_MODE=\"${ON}\"\nCFM_MAX_LEVERAGE=${ONE}\n",
+        "ONE=1\nPCT=0.01\nON=1\nSMALL=0.001\nRISK_MAX_LEVERAGE=${ONE}\nRISK_MAX_POSITION_PCT_PER_SYMBOL=${SMALL:-0.5}\nRISK_DAILY_LOSS_LIMIT_PCT='${PCT}'\nRISK_REDUCE_ONLY_MODE=\"${ON}\"\nCFM_MAX_LEVERAGE=${ONE}\n",
     );
-    let out = run(
-        &["--env-file", &env, "--phase", "a"],
-        &[("PCT", "0.01"), ("ON", "1")],
-    );
+    let out = run(&["--env-file", &env, "--phase", "a"], &[]);
     assert_eq!(out.code, 0, "{out:?}");
     let lev = out.one("risk.max_leverage");
     assert_eq!(
@@ -589,27 +586,19 @@ fn variables_expand_as_python_dotenv_expands_them() {
     assert_eq!(out.one("risk.max_position_pct_per_symbol")["value"], 0.001);
     assert_eq!(out.one("risk.daily_loss_limit_pct")["value"], 0.01);
 
-    // The process environment wins over the file's earlier lines; a name
-    // set to "" takes no default; an unset one without default is "".
+    // A name the file sets to "" takes no default: RISK_MAX_EXPOSURE_PCT=""
+    // breaks from_env.
     let env = write_env(
         "env-expand2",
         &format!(
-            "{GOOD_A_FILE}ONE=1\nRISK_SLIPPAGE_GUARD_BPS=${{ONE}}0\nRISK_MAX_EXPOSURE_PCT=${{EMPTY:-0.5}}\n"
+            "{GOOD_A_FILE}ONE=5\nEMPTY=\nRISK_SLIPPAGE_GUARD_BPS=${{ONE}}0\nRISK_MAX_EXPOSURE_PCT=${{EMPTY:-0.5}}\n"
         ),
     );
-    let out = run(
-        &["--env-file", &env, "--phase", "a"],
-        &[("ONE", "5"), ("EMPTY", "")],
-    );
-    // 50 bps from the environment's ONE=5 (10 from the file's ONE would also
-    // pass, so check the value); RISK_MAX_EXPOSURE_PCT="" breaks from_env.
+    let out = run(&["--env-file", &env, "--phase", "a"], &[]);
     let from_env = out.one("risk.from_env");
     assert_eq!(from_env["value"], "RISK_MAX_EXPOSURE_PCT", "{out:?}");
     assert_eq!(from_env["written"], "${EMPTY:-0.5}");
-    let docs = run(
-        &["--env-file", &env, "--phase", "a", "--with-docs"],
-        &[("ONE", "5"), ("EMPTY", "")],
-    );
+    let docs = run(&["--env-file", &env, "--phase", "a", "--with-docs"], &[]);
     assert!(
         docs.stdout
             .lines()
@@ -667,9 +656,74 @@ fn expansion_matches_the_real_python_dotenv() {
         );
         let want = String::from_utf8(py.stdout).expect("utf8");
         let out = run(&["--env-file", &p, "--phase", "a"], &env);
+        // A name the file does not set before the line comes from the
+        // bot's own environment: python-dotenv here reads the test's, which
+        // proves nothing about the bot's, so canary-kit says unknown.
+        if OUTSIDE.contains(&case) {
+            let rec = out.one("risk.env_file");
+            assert_eq!(rec["level"], "unknown", "{case}: {out:?}");
+            assert!(
+                rec["msg"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("the file does not set before it")),
+                "{case}: {rec}"
+            );
+            continue;
+        }
         let got = out.one("risk.daily_loss_limit_pct")["raw"].clone();
         assert_eq!(got, want.as_str(), "{case}: {out:?}");
     }
+}
+
+/// The parity cases whose value depends on a name the file does not set
+/// before it (the bot's own environment decides it).
+const OUTSIDE: [&str; 8] = [
+    "${MISSING}",
+    "${MISSING:-0.5}",
+    "${EMPTY:-2}",
+    "${MISSING:-${ONE}}",
+    "${:-7}",
+    "${FROM_ENV}",
+    "${LATER}",
+    "'${MISSING:-3}'",
+];
+
+#[test]
+fn a_value_from_a_name_the_file_does_not_set_is_unknown_not_the_checkers() {
+    // The bot's load_dotenv fills ${LEV} from the bot's own environment;
+    // this check runs elsewhere (cron, the gate), where LEV=1 proves nothing:
+    // the bot may have LEV=5, or nothing, and take the default.
+    let body = GOOD_A_FILE.replace("RISK_MAX_LEVERAGE=1", "RISK_MAX_LEVERAGE=${LEV:-5}");
+    assert_ne!(body, GOOD_A_FILE);
+    let env = write_env("env-outside", &body);
+    let out = run(&["--env-file", &env, "--phase", "a"], &[("LEV", "1")]);
+    assert_ne!(out.code, 0, "{out:?}");
+    let rec = out.one("risk.env_file");
+    assert_eq!(rec["level"], "unknown", "{out:?}");
+    assert!(
+        rec["msg"].as_str().is_some_and(|m| m.contains("${LEV}")),
+        "{rec}"
+    );
+    assert_ne!(
+        out.one("risk.max_leverage")["level"],
+        "ok",
+        "never ok from the checker's own LEV: {out:?}"
+    );
+    // Through a helper line too: LEV set from the outside taints what uses it.
+    let body = GOOD_A_FILE.replace(
+        "RISK_MAX_LEVERAGE=1",
+        "LEV=${OUTER}\nRISK_MAX_LEVERAGE=${LEV}",
+    );
+    let env = write_env("env-outside2", &body);
+    let out = run(&["--env-file", &env, "--phase", "a"], &[("OUTER", "1")]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert_eq!(out.one("risk.env_file")["level"], "unknown", "{out:?}");
+    // A name set earlier in the file is the file's own value: still read.
+    let body = GOOD_A_FILE.replace("RISK_MAX_LEVERAGE=1", "LEV=1\nRISK_MAX_LEVERAGE=${LEV}");
+    let env = write_env("env-outside3", &body);
+    let out = run(&["--env-file", &env, "--phase", "a"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.one("risk.max_leverage")["value"], 1);
 }
 
 #[test]

@@ -409,8 +409,14 @@ fn healthy_body() -> Value {
         "signals": {"status": "OK", "message": "All signals OK", "signals": [
             {"name": "order_error_rate", "status": "OK", "value": 0.01, "threshold_warn": 0.05,
              "threshold_crit": 0.15, "unit": "ratio", "details": {"total_submissions": 100, "failed_submissions": 1}},
+            {"name": "order_retry_rate", "status": "OK", "value": 0.02, "threshold_warn": 0.1,
+             "threshold_crit": 0.25, "unit": "ratio", "details": {"submission_count": 100}},
+            {"name": "broker_latency_p95", "status": "OK", "value": 250.0, "threshold_warn": 1000.0,
+             "threshold_crit": 3000.0, "unit": "ms", "details": {}},
             {"name": "guard_trip_count", "status": "OK", "value": 0.0, "threshold_warn": 3.0,
-             "threshold_crit": 10.0, "unit": "count", "details": {}}
+             "threshold_crit": 10.0, "unit": "count", "details": {}},
+            {"name": "missing_decision_id_count", "status": "OK", "value": 0.0, "threshold_warn": 1.0,
+             "threshold_crit": 3.0, "unit": "count", "details": {}}
         ]}
     })
 }
@@ -527,7 +533,7 @@ fn negative_or_non_finite_ages_and_counts_are_unknown() {
     let mut body = healthy_body();
     body["checks"]["websocket"]["details"]["last_message_age_seconds"] = json!("@NAN@");
     body["checks"]["market_data_feed"]["details"]["age_seconds"] = json!("@INF@");
-    body["signals"]["signals"][1]["value"] = json!("@NEGINF@");
+    body["signals"]["signals"][3]["value"] = json!("@NEGINF@");
     let text = String::from_utf8(pretty(&body))
         .expect("utf8")
         .replace("\"@NAN@\"", "NaN")
@@ -665,5 +671,88 @@ fn max_reconnect_attempts_is_crit_whatever_connected_says_and_never_settled_last
         let ws = out.record("health.websocket.connected");
         assert_eq!(ws.level, U, "{odd}: {}", ws.msg);
         assert!(ws.msg.contains("max_attempts_triggered"), "{}", ws.msg);
+    }
+}
+
+#[test]
+fn a_signal_status_its_own_value_and_thresholds_contradict_is_unknown() {
+    // The bot computes each signal's status from its value and thresholds
+    // (inclusive) and the summary as the worst of them, and always reports
+    // all five. A body where these disagree was not written by the bot.
+    let forged = |edit: &dyn Fn(&mut Value)| {
+        let mut body = healthy_body();
+        edit(&mut body);
+        probe_fixture(200, pretty(&body), &[])
+    };
+    // 50 guard trips, crit at 10, yet "OK".
+    let out = forged(&|b| b["signals"]["signals"][3]["value"] = json!(50.0));
+    out.code(2);
+    let rec = out.record("health.signal.guard_trip_count");
+    assert_eq!(rec.level, U, "{}", rec.msg);
+    assert!(rec.msg.contains("make it CRIT"), "{}", rec.msg);
+    // A 90 % error rate under "OK".
+    let out = forged(&|b| b["signals"]["signals"][0]["value"] = json!(0.9));
+    out.code(2);
+    assert_eq!(out.record("health.signal.order_error_rate").level, U);
+    // Exactly at the crit threshold is CRIT (inclusive), so "WARN" is forged.
+    let out = forged(&|b| {
+        b["signals"]["signals"][3]["value"] = json!(10.0);
+        b["signals"]["signals"][3]["status"] = json!("WARN");
+        b["signals"]["status"] = json!("WARN");
+    });
+    out.code(2);
+    assert_eq!(out.record("health.signal.guard_trip_count").level, U);
+    // The summary says OK while a signal is CRIT.
+    let out = forged(&|b| {
+        b["signals"]["signals"][3]["value"] = json!(12.0);
+        b["signals"]["signals"][3]["status"] = json!("CRIT");
+    });
+    out.code(1);
+    let sum = out.record("health.signals");
+    assert_eq!(sum.level, U, "{}", sum.msg);
+    assert!(sum.msg.contains("worst signal is CRIT"), "{}", sum.msg);
+    // "OK" over no signals at all.
+    let out = forged(&|b| b["signals"]["signals"] = json!([]));
+    out.code(2);
+    assert_eq!(out.record("health.signals").level, U);
+    // A signal left out of the list is reported, never silently absent.
+    let out = forged(&|b| {
+        b["signals"]["signals"]
+            .as_array_mut()
+            .expect("list")
+            .remove(3);
+    });
+    out.code(2);
+    let rec = out.record("health.signal.guard_trip_count");
+    assert_eq!(rec.level, U, "{}", rec.msg);
+    assert!(rec.msg.contains("absent"), "{}", rec.msg);
+    // The honest crit still reads crit.
+    let out = forged(&|b| {
+        b["signals"]["signals"][3]["value"] = json!(12.0);
+        b["signals"]["signals"][3]["status"] = json!("CRIT");
+        b["signals"]["status"] = json!("CRIT");
+    });
+    assert_eq!(out.record("health.signal.guard_trip_count").level, C);
+}
+
+#[test]
+fn healthy_from_a_bot_that_says_it_is_not_live_or_not_ready_is_unknown() {
+    // The bot's status is unhealthy when not live and starting when not
+    // ready, before anything else: "healthy" beside either flag is forged.
+    for (key, v) in [
+        ("live", json!(false)),
+        ("ready", json!(false)),
+        ("ready", json!("true")),
+    ] {
+        for status in ["healthy", "degraded"] {
+            let mut body = healthy_body();
+            body["status"] = json!(status);
+            body[key] = v.clone();
+            let out = probe_fixture(200, pretty(&body), &[]);
+            out.code(2);
+            let rec = out.record("health.status");
+            assert_eq!(rec.level, U, "{key}={v} {status}: {}", rec.msg);
+            assert!(rec.msg.contains(&format!("{key} is {v}")), "{}", rec.msg);
+        }
     }
 }

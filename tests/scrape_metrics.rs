@@ -690,3 +690,107 @@ fn every_has_a_one_second_minimum() {
     out.code(2);
     assert!(out.stderr.contains("minimum of 1s"), "{}", out.stderr);
 }
+
+#[test]
+fn an_unreadable_line_of_a_family_the_signals_read_leaves_them_unknown() {
+    // 20 failed orders out of 100, but the failed line does not parse: read
+    // without it, the error rate would be 0 % "ok".
+    let text = format!(
+        "{ORDERS_TYPE}{}{}gpt_trader_guard_trips_total{{guard=\"daily_loss\",category=\"limit\",recoverable=\"false\"}} 0\n",
+        order_line("success", "80"),
+        order_line("failed", "20x")
+    );
+    let out = scrape_text(&text, &[]);
+    out.code(2);
+    assert_eq!(out.record("metrics.parse").level, Level::Unknown);
+    // (The retry rate is unknown here anyway: no broker calls in this body.)
+    assert_eq!(out.record("metrics.order_retry_rate").level, Level::Unknown);
+    for name in ["metrics.orders", "metrics.order_error_rate"] {
+        let rec = out.record(name);
+        assert_eq!(rec.level, Level::Unknown, "{name}: {}", rec.msg);
+        assert!(rec.msg.contains("line 3"), "{name}: {}", rec.msg);
+        assert!(rec.value.is_null(), "{name}: {:?}", rec.value);
+    }
+    // A family the broken line does not belong to is still read.
+    assert_eq!(out.record("metrics.guard_trips_total").level, Level::Ok);
+
+    // The same over a window: never an ok rate from the scrapes beside it.
+    let dir = TempDir::new("unreadable-window");
+    let file = dir.path("metrics.txt");
+    let state = dir.path("state");
+    let run = |failed: &str| {
+        let text = format!(
+            "{ORDERS_TYPE}{}{}",
+            order_line("success", "80"),
+            order_line("failed", failed)
+        );
+        std::fs::write(&file, text).expect("write");
+        let out = cmd("scrape-metrics")
+            .args([
+                "--file",
+                &file.to_string_lossy(),
+                "--state",
+                &state.to_string_lossy(),
+            ])
+            .run();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        out
+    };
+    run("10");
+    let out = run("20 x");
+    let rec = out.record("metrics.order_error_rate");
+    assert_eq!(rec.level, Level::Unknown, "{}", rec.msg);
+
+    // A baseline scrape that lost its failed line: the next scrapes must
+    // not count that series' whole total (5) as new failures (a false 33 %
+    // CRIT that would roll back a bot with no new failure).
+    let _ = std::fs::remove_file(&state);
+    run("5x");
+    for _ in 0..2 {
+        let out = run("5");
+        let rec = out.record("metrics.order_error_rate");
+        assert_eq!(rec.level, Level::Unknown, "{}", rec.msg);
+        assert!(rec.msg.contains("could not be parsed"), "{}", rec.msg);
+    }
+}
+
+#[test]
+fn a_state_file_linked_to_another_targets_state_is_refused_and_left_alone() {
+    // Two targets; the second's --state is a symlink to the first's state:
+    // its scrapes must never be judged against the other bot's baseline.
+    let dir = TempDir::new("state-link");
+    let a = dir.path("a.txt");
+    let b = dir.path("b.txt");
+    std::fs::write(&a, body(100, 1)).expect("a");
+    std::fs::write(&b, body(10, 0)).expect("b");
+    let state_a = dir.path("a.state");
+    let link = dir.path("b.state");
+    let out = cmd("scrape-metrics")
+        .args([
+            "--file",
+            &a.to_string_lossy(),
+            "--state",
+            &state_a.to_string_lossy(),
+        ])
+        .run();
+    // One scrape: no window yet (exit 2), but the state now holds a's baseline.
+    out.code(2);
+    let before = std::fs::read(&state_a).expect("state a");
+    std::os::unix::fs::symlink(&state_a, &link).expect("symlink");
+    let out = cmd("scrape-metrics")
+        .args([
+            "--file",
+            &b.to_string_lossy(),
+            "--state",
+            &link.to_string_lossy(),
+        ])
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("belongs to"), "{}", out.stderr);
+    assert!(
+        !out.stdout.contains("\"level\":\"ok\""),
+        "nothing is ok from another target's state: {}",
+        out.stdout
+    );
+    assert_eq!(std::fs::read(&state_a).expect("state a"), before);
+}

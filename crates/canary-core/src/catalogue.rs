@@ -391,7 +391,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "gate.producer",
         Error,
         "canary-gate",
-        "unknown: a producer the gate ran could not evaluate (exit 2, a crash, a signal, not installed); `value` names it; the gate holds the run"
+        "unknown: a producer the gate ran could not evaluate (exit 2, a crash, a signal, not installed, or an exit without a single record); `value` names it; the gate holds the run"
     ),
     spec!(
         "rollback.trigger",

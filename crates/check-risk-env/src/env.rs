@@ -69,7 +69,9 @@ pub fn from_process() -> Env {
 /// the file's earlier lines; the process environment wins, as with
 /// `load_dotenv(override=False)`. `RISK_*`/`CFM_*` in the process
 /// environment are not mixed in: the file stands for the service's
-/// environment.
+/// environment. A `RISK_*`/`CFM_*` value that uses a name the file does not
+/// set before it depends on the bot's own environment, not this one's, and
+/// is reported as unreadable.
 pub fn from_file(path: &Path) -> Result<Env, CappedError> {
     from_file_with(path, |name| std::env::var(name).ok())
 }
@@ -85,9 +87,18 @@ pub fn from_file_with(
     let mut so_far: BTreeMap<String, String> = BTreeMap::new();
     // Names whose value was refused: whatever uses them is unknown too.
     let mut refused: std::collections::BTreeSet<String> = Default::default();
+    // Names whose value depends on the bot's own process environment.
+    let mut outside: std::collections::BTreeSet<String> = Default::default();
     for a in parsed.vars {
         let uses_refused = std::cell::Cell::new(None::<String>);
+        let uses_outside = std::cell::Cell::new(None::<String>);
         let expanded = dotenv::expand_capped(&a.value, dotenv::MAX_EXPANDED, |name| {
+            // A name the file does not set before this line (or set from
+            // such a name) comes from the bot's process environment, which
+            // is not the checker's: its value here proves nothing.
+            if !so_far.contains_key(name) || outside.contains(name) {
+                uses_outside.set(Some(name.to_owned()));
+            }
             environ(name).or_else(|| {
                 if refused.contains(name) {
                     uses_refused.set(Some(name.to_owned()));
@@ -95,17 +106,26 @@ pub fn from_file_with(
                 so_far.get(name).cloned()
             })
         });
-        let why = match (&expanded, uses_refused.take()) {
-            (None, _) => Some(format!(
+        let from_outside = uses_outside.take();
+        let why = match (&expanded, uses_refused.take(), &from_outside) {
+            (None, _, _) => Some(format!(
                 "{} expands to more than {} bytes: refused",
                 a.key,
                 dotenv::MAX_EXPANDED
             )),
-            (Some(_), Some(name)) => Some(format!(
+            (Some(_), Some(name), _) => Some(format!(
                 "{} uses {name}, whose value was refused above",
                 a.key
             )),
+            (Some(_), None, Some(name)) if in_scope(&a.key) => Some(format!(
+                "{} uses ${{{name}}}, which the file does not set before it: the bot's load_dotenv takes it from the bot's own environment, which this check cannot see; write the value itself",
+                a.key
+            )),
             _ => None,
+        };
+        match from_outside {
+            Some(_) => outside.insert(a.key.clone()),
+            None => outside.remove(&a.key),
         };
         let (Some(value), None) = (expanded, why.clone()) else {
             env.bad

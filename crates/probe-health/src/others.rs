@@ -149,22 +149,103 @@ pub fn signals(b: &Body) -> Vec<Record> {
     };
     let status = sig.get("status").and_then(Value::as_str);
     let message = sig.get("message").and_then(Value::as_str).unwrap_or("");
-    let mut out = vec![match level_of(status) {
-        Some(level) => summary
-            .level(level)
-            .value(status.unwrap_or_default())
-            .msg(format!("bot's signals: {message}")),
-        None => summary.msg("signals.status missing or unrecognised"),
-    }];
-    for s in sig
+    let list: Vec<&Value> = sig
         .get("signals")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-    {
+        .collect();
+    let mut out = vec![
+        match (level_of(status), summary_contradiction(status, &list)) {
+            (Some(_), Some(why)) => summary.value(status.unwrap_or_default()).msg(why),
+            (Some(level), None) => summary
+                .level(level)
+                .value(status.unwrap_or_default())
+                .msg(format!("bot's signals: {message}")),
+            (None, _) => summary.msg("signals.status missing or unrecognised"),
+        },
+    ];
+    for s in &list {
         out.push(signal(b, s));
     }
+    // The bot reports all five signals, or (when computing them raised) an
+    // empty list under UNKNOWN. A body missing one hides it: say so.
+    if !list.is_empty() {
+        for name in SIGNALS {
+            let present = list
+                .iter()
+                .any(|s| s.get("name").and_then(Value::as_str) == Some(name));
+            if !present {
+                out.push(
+                    Record::new(
+                        b.tool,
+                        b.target,
+                        Kind::Signal,
+                        &format!("health.signal.{name}"),
+                        Level::Unknown,
+                    )
+                    .extra("endpoint", "/health")
+                    .extra("scope", "lifetime")
+                    .msg(format!(
+                        "bot's {name} is absent from /health's signals: the bot always reports all five, so this body cannot be trusted"
+                    )),
+                );
+            }
+        }
+    }
     out
+}
+
+/// The five signals the bot always reports together.
+const SIGNALS: [&str; 5] = [
+    "order_error_rate",
+    "order_retry_rate",
+    "broker_latency_p95",
+    "guard_trip_count",
+    "missing_decision_id_count",
+];
+
+/// Rank of a signal status in the bot's summary (worst wins).
+fn rank(status: &str) -> Option<u8> {
+    match status {
+        "UNKNOWN" => Some(0),
+        "OK" => Some(1),
+        "WARN" => Some(2),
+        "CRIT" => Some(3),
+        _ => None,
+    }
+}
+
+/// Why the summary status cannot be the bot's: it is the worst of the
+/// signals' statuses, and UNKNOWN over an empty list. `None` when it fits.
+fn summary_contradiction(status: Option<&str>, list: &[&Value]) -> Option<String> {
+    let status = status?;
+    let worst = list
+        .iter()
+        .filter_map(|s| s.get("status").and_then(Value::as_str))
+        .filter_map(|st| rank(st).map(|r| (r, st)))
+        .max_by_key(|(r, _)| *r);
+    match worst {
+        None if list.is_empty() && status != "UNKNOWN" => Some(format!(
+            "signals.status is {status} over an empty signals list: the bot says UNKNOWN when it has none, so this body cannot be trusted"
+        )),
+        Some((r, st)) if rank(status) != Some(r) => Some(format!(
+            "signals.status is {status} but the worst signal is {st}: the bot's summary is always the worst signal, so this body cannot be trusted"
+        )),
+        _ => None,
+    }
+}
+
+/// The level a signal's value earns against its own thresholds (the bot
+/// compares inclusively: `value >= crit` is CRIT).
+fn implied(value: f64, warn: f64, crit: f64) -> Level {
+    if value >= crit {
+        Level::Crit
+    } else if value >= warn {
+        Level::Warn
+    } else {
+        Level::Ok
+    }
 }
 
 fn signal(b: &Body, s: &Value) -> Record {
@@ -228,10 +309,24 @@ fn signal(b: &Body, s: &Value) -> Record {
     if !matches!(number, Num::Finite(_)) {
         return rec.msg(format!("bot's {name} ({status}) has no numeric value"));
     }
+    // The level the value earns against the signal's own thresholds.
+    let earned = match (number, warn, crit) {
+        (Num::Finite(v), Some(w), Some(c)) => Some((implied(v, w, c), w, c)),
+        _ => None,
+    };
     match level_of(s.get("status").and_then(Value::as_str)) {
         Some(_) if empty => rec.level(Level::Unknown).msg(format!(
             "bot's {name} = {value} ({status}) rests on no samples since process start: no evidence yet"
         )),
+        Some(level @ (Level::Ok | Level::Warn | Level::Crit))
+            if earned.is_some_and(|(l, _, _)| l != level) =>
+        {
+            let (l, w, c) = earned.unwrap_or((level, 0.0, 0.0));
+            rec.level(Level::Unknown).msg(format!(
+                "bot's {name} = {value} says {status}, but its own thresholds (warn {w}, crit {c}, inclusive) make it {}: the bot computes the status from them, so this body cannot be trusted",
+                l.as_str().to_uppercase()
+            ))
+        }
         Some(level) => rec.level(level).msg(format!(
             "bot's {name} = {value} since process start ({status})"
         )),

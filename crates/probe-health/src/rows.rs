@@ -32,6 +32,16 @@ pub fn status(b: &Body) -> Record {
                         b.http_status
                     ),
                 ),
+                // The bot says unhealthy when not live and starting when
+                // not ready: healthy or degraded from a bot that says it is
+                // neither is a body it did not write.
+                "healthy" | "degraded" if not_up(b).is_some() => (
+                    Level::Unknown,
+                    format!(
+                        "bot's body says {s} but {}: the bot reports unhealthy when not live and starting when not ready, so this body cannot be trusted",
+                        not_up(b).unwrap_or_default()
+                    ),
+                ),
                 "healthy" => (Level::Ok, "bot reports healthy".to_owned()),
                 "degraded" => (
                     Level::Warn,
@@ -62,6 +72,19 @@ pub fn status(b: &Body) -> Record {
         }
         other => rec.level(Level::Unknown).msg(other.why("status")),
     }
+}
+
+/// `live is false` / `ready is null`: why a body's top-level flags deny
+/// the bot is up; `None` when both are absent or `true`.
+fn not_up(b: &Body) -> Option<String> {
+    let odd: Vec<String> = ["live", "ready"]
+        .iter()
+        .filter_map(|k| match b.root.get(*k) {
+            None | Some(Value::Bool(true)) => None,
+            Some(v) => Some(format!("{k} is {v}")),
+        })
+        .collect();
+    (!odd.is_empty()).then(|| odd.join(" and "))
 }
 
 /// `, not live, reason shutdown` / `, reason cli_run`: why a bot that is

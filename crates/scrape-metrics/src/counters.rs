@@ -201,6 +201,7 @@ mod tests {
             histograms: vec![],
             bot_samples: 1,
             others: BTreeMap::new(),
+            unreadable: false,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod promql;
 pub mod signals;
 pub mod snapshot;
 pub mod state;
+mod unreadable;
 pub mod window;
 
 use canary_core::duration::format_duration;
@@ -179,7 +180,9 @@ fn direct_round(
     let scrape = snapshot::from_body(&body, now_ms());
     drop(body);
     let mut records = parse_errors(ctx, &scrape);
-    let snap = scrape.snapshot;
+    let broken = unreadable::broken(&scrape);
+    let mut snap = scrape.snapshot;
+    snap.unreadable = !broken.is_empty();
     records.extend(signals::samples(ctx, &snap));
     records.extend(bucket_checks::histogram_checks(ctx, &snap));
     let windowed = cli.every.is_some() || cli.state.is_some();
@@ -206,6 +209,7 @@ fn direct_round(
     } else {
         records.extend(signals::lifetime(ctx, &snap));
     }
+    unreadable::taint(&mut records, &broken);
     records
 }
 

@@ -153,6 +153,7 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
                     histograms: vec![],
                     bot_samples: 0,
                     others: BTreeMap::new(),
+                    unreadable: false,
                 });
                 snap.bot_samples += 1;
                 match *key {

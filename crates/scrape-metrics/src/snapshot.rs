@@ -63,6 +63,11 @@ pub struct Snapshot {
     /// together, from a lone dip.
     #[serde(default, with = "crate::lossless::map")]
     pub others: BTreeMap<String, f64>,
+    /// A line of a family the signals read could not be parsed: this
+    /// scrape's counts are incomplete, and no window may rest on it (a
+    /// baseline missing a series would count its whole total as new).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 /// A parsed scrape: the snapshot and the lines that could not be used.
@@ -91,6 +96,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
         histograms: vec![],
         bot_samples: 0,
         others: BTreeMap::new(),
+        unreadable: false,
     };
     // (family, labels) → index into snap.histograms
     let mut index: BTreeMap<(String, Labels), usize> = BTreeMap::new();

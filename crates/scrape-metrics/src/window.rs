@@ -29,6 +29,12 @@ fn untrusted(span: &Scrapes<'_>, range: Duration) -> Option<String> {
             format_duration(range)
         ));
     }
+    if let Some(s) = span.snaps.iter().find(|s| s.unreadable) {
+        return Some(format!(
+            "the scrape at {} had a line of a series the signals read that could not be parsed: its counts are incomplete",
+            ts(s.t_ms).as_str().unwrap_or("an unknown time")
+        ));
+    }
     if span.snaps.iter().all(|s| s.bot_samples == 0) {
         return Some("no gpt_trader_ series in the window".into());
     }
