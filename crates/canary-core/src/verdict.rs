@@ -40,6 +40,15 @@ impl Scope {
             Scope::Target => "target",
         }
     }
+
+    /// The scope a record names, exactly as judge writes it.
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "overall" => Some(Scope::Overall),
+            "target" => Some(Scope::Target),
+            _ => None,
+        }
+    }
 }
 
 /// Why a verdict is what it is: one criterion, one input problem, or the

@@ -3,6 +3,7 @@
 
 use crate::TOOL;
 use canary_core::ndjson::{Input, RecordReader};
+use canary_core::verdict::Scope;
 use canary_core::{Decision, Kind, Level, Record, diag};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -13,30 +14,6 @@ const MAX_AHEAD_S: i64 = 60;
 
 /// Longest text taken from a verdict into a label, a message or the state.
 const MAX_TEXT: usize = 200;
-
-/// `judge.verdict`'s scope: the overall verdict, or one bot's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Overall,
-    Target,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Overall => "overall",
-            Scope::Target => "target",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Scope> {
-        match s {
-            "overall" => Some(Scope::Overall),
-            "target" => Some(Scope::Target),
-            _ => None,
-        }
-    }
-}
 
 /// A verdict that passed validation.
 #[derive(Debug, Clone)]
