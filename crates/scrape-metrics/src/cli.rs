@@ -54,11 +54,11 @@ pub struct Cli {
     #[arg(long, requires = "every", value_name = "N")]
     pub count: Option<u64>,
 
-    /// Window of the rate signals (the runbook's [5m]).
+    /// Window of the rate signals (the runbook's `[5m]`).
     #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DUR")]
     pub window: Duration,
 
-    /// Window of the guard-trip signal (the runbook's increase(...[1h])).
+    /// Window of the guard-trip signal (the runbook's `increase(...[1h])`).
     #[arg(long, default_value = "1h", value_parser = parse_duration, value_name = "DUR")]
     pub guard_window: Duration,
 
