@@ -21,6 +21,19 @@ pub struct Series {
     pub points: Vec<(i64, f64)>,
 }
 
+/// The label set of one result element (`metric`); a label whose value is
+/// not a string reads as empty, as Prometheus never sends one.
+fn labels_of(item: &Value) -> BTreeMap<String, String> {
+    item.get("metric")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A failed query: what was asked and why it failed.
 #[derive(Debug, Clone)]
 pub struct QueryError {
@@ -75,15 +88,7 @@ impl Prom<'_> {
         result
             .iter()
             .map(|item| {
-                let labels = item
-                    .get("metric")
-                    .and_then(Value::as_object)
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let labels = labels_of(item);
                 let points = item
                     .get("values")
                     .and_then(Value::as_array)
@@ -183,15 +188,7 @@ impl Prom<'_> {
         result
             .iter()
             .map(|item| {
-                let labels = item
-                    .get("metric")
-                    .and_then(Value::as_object)
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let labels = labels_of(item);
                 let value = item
                     .get("value")
                     .and_then(|v| v.get(1))
