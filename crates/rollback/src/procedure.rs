@@ -137,7 +137,8 @@ impl Step {
                 "which commit is checked out, and is the tree clean? (`git -C REPO status`, `git -C REPO log -1`); is a .git/index.lock left behind?"
             }
             Step::Sync => "is the dependency sync still running? (`ps`)",
-            Step::Restart => {
+            // Both start production: the same question, the same answers.
+            Step::Restart | Step::Deploy => {
                 "is a production process running? (`ps -ef | grep 'gpt-trader run'`, the process manager); never start a second one: \
                  if one runs, --resolve done; if none, --resolve absent starts it"
             }
@@ -145,10 +146,6 @@ impl Step {
                 "nothing changed outside the state directory: the report is rewritten on resume"
             }
             Step::ProfileDiff => "nothing changed: the diff only reads the profiles",
-            Step::Deploy => {
-                "is a production process running? (`ps -ef | grep 'gpt-trader run'`, the process manager); never start a second one: \
-                 if one runs, --resolve done; if none, --resolve absent starts it"
-            }
             Step::Watch => {
                 "is the post-promotion watch running? (`ps -ef | grep probe-health`): if it runs, --resolve done; if not, --resolve absent starts it"
             }
