@@ -189,7 +189,6 @@ mod tests {
 
     fn snap(t_ms: i64, orders: &[(&str, f64)]) -> Snapshot {
         Snapshot {
-            t_ms,
             orders: orders
                 .iter()
                 .map(|(r, v)| Counter {
@@ -197,11 +196,8 @@ mod tests {
                     value: *v,
                 })
                 .collect(),
-            guard_trips: vec![],
-            histograms: vec![],
             bot_samples: 1,
-            others: BTreeMap::new(),
-            unreadable: false,
+            ..Snapshot::empty(t_ms)
         }
     }
 

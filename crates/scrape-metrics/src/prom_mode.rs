@@ -146,15 +146,7 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
             instances.entry(g.clone()).or_default().insert(instance);
             let by_t = scrapes.entry(g).or_default();
             for &(t, v) in &s.points {
-                let snap = by_t.entry(t).or_insert_with(|| Snapshot {
-                    t_ms: t,
-                    orders: vec![],
-                    guard_trips: vec![],
-                    histograms: vec![],
-                    bot_samples: 0,
-                    others: BTreeMap::new(),
-                    unreadable: false,
-                });
+                let snap = by_t.entry(t).or_insert_with(|| Snapshot::empty(t));
                 snap.bot_samples += 1;
                 match *key {
                     "orders" => snap.orders.push(Counter {

@@ -89,15 +89,7 @@ fn labels_of(s: &Sample<'_>, skip: &str) -> Labels {
 
 /// Parse an exposition body taken at `t_ms`.
 pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
-    let mut snap = Snapshot {
-        t_ms,
-        orders: vec![],
-        guard_trips: vec![],
-        histograms: vec![],
-        bot_samples: 0,
-        others: BTreeMap::new(),
-        unreadable: false,
-    };
+    let mut snap = Snapshot::empty(t_ms);
     // (family, labels) → index into snap.histograms
     let mut index: BTreeMap<(String, Labels), usize> = BTreeMap::new();
     let mut bucket_errors: Vec<LineError> = Vec::new();
@@ -172,6 +164,19 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
 }
 
 impl Snapshot {
+    /// A scrape at `t_ms` that has seen nothing yet.
+    pub fn empty(t_ms: i64) -> Snapshot {
+        Snapshot {
+            t_ms,
+            orders: vec![],
+            guard_trips: vec![],
+            histograms: vec![],
+            bot_samples: 0,
+            others: BTreeMap::new(),
+            unreadable: false,
+        }
+    }
+
     /// The broker submit histograms with `outcome="success"` (the p95 query's selector).
     pub fn submit_success(&self) -> impl Iterator<Item = &Histogram> {
         self.histograms.iter().filter(|h| {
