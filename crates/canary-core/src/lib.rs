@@ -1,6 +1,7 @@
 #![doc = include_str!("../FORMAT.md")]
 #![forbid(unsafe_code)]
 
+pub mod capped;
 pub mod catalogue;
 pub mod decision;
 pub mod duration;

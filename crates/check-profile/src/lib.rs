@@ -3,7 +3,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod capped;
 pub mod checks;
 pub mod cli;
 pub mod derive;

@@ -3,11 +3,11 @@
 //! safely (too big, not UTF-8, over the parse budget), and work out whether
 //! the bot loads it, falls back to its hard-coded profile, or refuses it.
 
-use crate::capped::CappedError;
 use crate::ignored::{self, Ignored};
 use crate::schema::{self, Failure, Field, Mapped};
 use crate::tags::{self, TagUse};
 use crate::yaml::{self, Node, NodeKind, ParseError};
+use canary_core::capped::CappedError;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -88,7 +88,7 @@ impl fmt::Display for ReadError {
 
 /// Read at most `MAX_BYTES` of a regular file and require UTF-8.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
-    let buf = crate::capped::read(path, MAX_BYTES).map_err(|e| match e {
+    let buf = canary_core::capped::read(path, MAX_BYTES).map_err(|e| match e {
         CappedError::Io(e) => ReadError::Io(e),
         CappedError::TooLarge { seen, .. } => ReadError::TooLarge(seen),
         CappedError::NotRegular(what) => ReadError::NotRegular(what),

@@ -2,7 +2,7 @@
 //! systemd `EnvironmentFile`): comments, `export`, single and double quotes.
 //! A line that cannot be read is reported with its number; the others count.
 
-use check_profile::capped::{self, CappedError};
+use canary_core::capped::{self, CappedError};
 use std::path::Path;
 
 /// Largest env file read.

@@ -3,7 +3,7 @@
 
 use crate::dotenv;
 use crate::vars::in_scope;
-use check_profile::capped::CappedError;
+use canary_core::capped::CappedError;
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! files read with a cap. A FIFO would block forever, `/dev/zero` would
 //! never end, and a directory is not a body: each is a clear error.
 
-use std::io::Read;
+use canary_core::capped::{self, CappedError};
 use std::path::Path;
 
 /// The bot's `/metrics` URL. Given the bot's base URL (no path, or `/`),
@@ -22,26 +22,17 @@ pub fn metrics_url(url: &str) -> (String, bool) {
     }
 }
 
-/// Read a regular file of at most `cap` bytes.
+/// Read a regular file of at most `cap` bytes (canary-core's capped reader),
+/// worded for scrape-metrics' `--file` and `--state`.
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if meta.is_dir() {
-        return Err("is a directory, not a file".into());
-    }
-    if !meta.is_file() {
-        return Err(
-            "is not a regular file (a FIFO, socket or device would block or never end): pass a file, or `-` for stdin".into(),
-        );
-    }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut body = Vec::new();
-    file.take(cap + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    if body.len() as u64 > cap {
-        return Err(format!("is over the {cap}-byte cap"));
-    }
-    Ok(body)
+    capped::read(path, cap).map_err(|e| match e {
+        CappedError::Io(e) => format!("cannot read: {e}"),
+        CappedError::NotRegular("a directory") => "is a directory, not a file".into(),
+        CappedError::NotRegular(_) => {
+            "is not a regular file (a FIFO, socket or device would block or never end): pass a file, or `-` for stdin".into()
+        }
+        CappedError::TooLarge { .. } => format!("is over the {cap}-byte cap"),
+    })
 }
 
 #[cfg(test)]
