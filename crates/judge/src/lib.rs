@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod cli;
 pub mod counters;
 pub mod decide;
+pub mod escalate;
 pub mod explain;
 pub mod freshness;
 pub mod jq;
@@ -150,7 +151,14 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         r.finish(&rules, &stream, &how, out)?;
         unsorted = r.unsorted();
     }
-    let judged = verdict::judge_stream(&rules, &stream, &how);
+    let mut judged = verdict::judge_stream(&rules, &stream, &how);
+    if let Some(since) = cli.unknown_since {
+        let e = escalate::Escalation {
+            since,
+            max: cli.max_unknown,
+        };
+        escalate::apply(&mut judged, phase, how.at, e);
+    }
     let mut exit = Exit::Clean;
     for j in &judged {
         out.write(&j.record("judge.verdict", Kind::Verdict, phase, how.at))?;
