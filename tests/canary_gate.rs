@@ -678,3 +678,296 @@ fn a_full_disk_for_the_log_holds_the_run_and_nothing_acts() {
     );
     assert!(!handed_to_rollback(&dir), "{err}");
 }
+
+/// The gate's stdout lines, parsed: records only.
+fn records(out: &Output) -> Vec<Record> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a record ({e}): {l}")))
+        .collect()
+}
+
+fn verdict_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("logs"))
+        .expect("logs")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("verdicts-"))
+        .map(|e| {
+            std::fs::read_to_string(e.path())
+                .expect("log")
+                .lines()
+                .count()
+        })
+        .sum()
+}
+
+#[test]
+fn quiet_unchanged_prints_only_a_changed_decision_or_a_non_zero_exit() {
+    // Phase B with a few orders a second: its window (50 orders, 24 h)
+    // stays at continue run after run.
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let port = sim.port();
+    let dir = TempDir::new("gate-quiet");
+    let quiet = |sim: &Sim, phase: &str| {
+        let mut c = gate(&dir.0, sim, &["--quiet-unchanged"]);
+        c.args(["--phase", phase]);
+        c.output().expect("run")
+    };
+    // The first run of the phase is news.
+    let first = quiet(&sim, "b");
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let recs = records(&first);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0].extra["decision"], "continue");
+    // The same decision, exit 0: nothing on stdout or stderr, so no cron
+    // mail; the verdict is still logged.
+    let second = quiet(&sim, "b");
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(
+        second.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    assert!(second.stderr.is_empty(), "{}", stderr(&second));
+    assert_eq!(verdict_count(&dir.0), 2);
+    // Without the flag every run prints (the control).
+    let mut loud = gate(&dir.0, &sim, &[]);
+    loud.args(["--phase", "b"]);
+    assert_eq!(records(&loud.output().expect("run")).len(), 1);
+    // Each phase keeps its own last decision: a first Phase A run is news.
+    // (A Phase B bot judged as Phase A is a stop: printed whatever.)
+    let out = quiet(&sim, "a");
+    assert_eq!(records(&out).len(), 1, "{}", stderr(&out));
+    let last_b = std::fs::read_to_string(dir.0.join("state/last-b")).expect("last-b");
+    assert_eq!(
+        last_b.trim(),
+        "continue 0",
+        "Phase A did not overwrite Phase B's"
+    );
+    drop(sim);
+    // The bot turns bad on the same address: rollback is news, and a
+    // repeated rollback (exit 1) is printed every run.
+    let bad = Sim::on_port(port, &["--scenario", "real-canary"]);
+    for _ in 0..2 {
+        let out = quiet(&bad, "b");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let recs = records(&out);
+        assert_eq!(
+            recs.last().map(|r| r.extra["decision"].clone()),
+            Some("rollback".into())
+        );
+    }
+}
+
+/// The textfile's samples, `name{labels}` to value, after promtool accepts it.
+fn textfile(path: &Path) -> std::collections::BTreeMap<String, f64> {
+    let text = std::fs::read_to_string(path).expect("textfile");
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (installed by scripts/test)");
+    use std::io::Write;
+    check
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = check.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let (k, v) = l.rsplit_once(' ').expect("sample");
+            (k.to_owned(), v.parse().expect("value"))
+        })
+        .collect()
+}
+
+const GATE_METRICS: [&str; 8] = [
+    "canary_gate_last_run_timestamp_seconds",
+    "canary_gate_run_duration_seconds",
+    "canary_gate_interval_seconds",
+    "canary_gate_last_decision",
+    "canary_gate_last_exit_code",
+    "canary_gate_evidence_unknown_rounds",
+    "canary_gate_evidence_unknown_seconds",
+    "canary_gate_max_unknown_seconds",
+];
+
+#[test]
+fn the_textfile_tells_the_truth_after_go_hold_and_failure_runs() {
+    let sim = Sim::with_args(&["--scenario", "healthy-a", "--live", "--order-rate", "20"]);
+    let dir = TempDir::new("gate-textfile");
+    let collector = TempDir::new("gate-collector");
+    let tf = collector.path("canary_gate.prom");
+    let tfs = tf.to_string_lossy().into_owned();
+    let args = [
+        "--textfile",
+        &tfs,
+        "--interval",
+        "2m",
+        "--max-unknown",
+        "20m",
+    ];
+    let before = jiff::Timestamp::now().as_second() as f64;
+
+    // A run that goes on: continue, exit 0.
+    let out = gate(&dir.0, &sim, &args).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let m = textfile(&tf);
+    let names: std::collections::BTreeSet<&str> = m
+        .keys()
+        .map(|k| k.split('{').next().unwrap_or(""))
+        .collect();
+    assert_eq!(names, GATE_METRICS.into_iter().collect());
+    assert_eq!(m.len(), GATE_METRICS.len(), "one series each: {m:?}");
+    assert_eq!(
+        m[r#"canary_gate_last_decision{phase="a",decision="continue"}"#],
+        1.0
+    );
+    assert_eq!(m[r#"canary_gate_last_exit_code{phase="a"}"#], 0.0);
+    assert_eq!(m[r#"canary_gate_interval_seconds{phase="a"}"#], 120.0);
+    assert_eq!(m[r#"canary_gate_max_unknown_seconds{phase="a"}"#], 1200.0);
+    assert_eq!(m[r#"canary_gate_evidence_unknown_rounds{phase="a"}"#], 0.0);
+    assert_eq!(m[r#"canary_gate_evidence_unknown_seconds{phase="a"}"#], 0.0);
+    let ended = m[r#"canary_gate_last_run_timestamp_seconds{phase="a"}"#];
+    let now = jiff::Timestamp::now().as_second() as f64;
+    assert!(
+        ended >= before && ended <= now + 1.0,
+        "{ended} not in [{before}, {now}]"
+    );
+    let took = m[r#"canary_gate_run_duration_seconds{phase="a"}"#];
+    assert!(took > 0.0 && took < 60.0, "{took}");
+    // node_exporter's collector can read it; no temporary file is left.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&tf).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o044, 0o044, "world-readable: {mode:o}");
+    let left: Vec<_> = std::fs::read_dir(&collector.0)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+
+    // A held run: a producer could not evaluate; evidence is unknown.
+    let bins = bins_with("gate-textfile-bin", "scrape-metrics", "exit 2");
+    for round in 1..=2 {
+        let out = gate(&dir.0, &sim, &args)
+            .env("CANARY_KIT_BIN", &bins.0)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let m = textfile(&tf);
+        assert_eq!(m[r#"canary_gate_last_exit_code{phase="a"}"#], 2.0);
+        assert_eq!(
+            m[r#"canary_gate_last_decision{phase="a",decision="continue"}"#],
+            1.0
+        );
+        assert_eq!(
+            m[r#"canary_gate_evidence_unknown_rounds{phase="a"}"#],
+            f64::from(round)
+        );
+    }
+
+    // A failed run: judge crashed, no verdict.
+    let bins = bins_with("gate-textfile-crash", "judge", "exit 101");
+    let out = gate(&dir.0, &sim, &args)
+        .env("CANARY_KIT_BIN", &bins.0)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let m = textfile(&tf);
+    assert_eq!(
+        m[r#"canary_gate_last_decision{phase="a",decision="none"}"#],
+        1.0
+    );
+    assert_eq!(m[r#"canary_gate_last_exit_code{phase="a"}"#], 2.0);
+    assert_eq!(m[r#"canary_gate_evidence_unknown_rounds{phase="a"}"#], 3.0);
+    assert_eq!(m.len(), GATE_METRICS.len(), "one decision series: {m:?}");
+
+    // Known evidence again ends the streak.
+    let out = gate(&dir.0, &sim, &args).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let m = textfile(&tf);
+    assert_eq!(m[r#"canary_gate_evidence_unknown_rounds{phase="a"}"#], 0.0);
+    assert_eq!(m[r#"canary_gate_evidence_unknown_seconds{phase="a"}"#], 0.0);
+
+    // A run that cannot take the lock is refused, not a run: the textfile
+    // keeps the last real run, so a leaked lock shows as a gate that stopped.
+    let stamp = std::fs::read_to_string(&tf).expect("textfile");
+    let lock = dir.0.join("state/canary-gate.lock");
+    let mut holder = Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "5"])
+        .spawn()
+        .expect("flock");
+    wait_until_locked(&lock);
+    let mut locked_args = args.to_vec();
+    locked_args.extend(["--lock-wait", "0"]);
+    let out = gate(&dir.0, &sim, &locked_args).output().expect("run");
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&tf).expect("textfile"), stamp);
+}
+
+#[test]
+fn the_textfile_never_follows_a_symlink_or_replaces_a_non_file() {
+    let sim = Sim::start("healthy-a");
+    let dir = TempDir::new("gate-tf-link");
+    let collector = TempDir::new("gate-tf-link-collector");
+    let victim = collector.path("victim");
+    std::fs::write(&victim, "keep me\n").expect("victim");
+    let link = collector.path("canary_gate.prom");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    let subdir = collector.path("sub.prom");
+    std::fs::create_dir(&subdir).expect("dir");
+    for (path, why) in [
+        (
+            link.to_string_lossy().into_owned(),
+            "symlink or not a regular file",
+        ),
+        (
+            subdir.to_string_lossy().into_owned(),
+            "symlink or not a regular file",
+        ),
+        (
+            collector.path("gate.txt").to_string_lossy().into_owned(),
+            "must end in .prom",
+        ),
+        (
+            collector
+                .path("missing/canary_gate.prom")
+                .to_string_lossy()
+                .into_owned(),
+            "is not a directory",
+        ),
+    ] {
+        let out = gate(&dir.0, &sim, &["--textfile", &path])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        assert!(stderr(&out).contains(why), "{path}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "a usage error is not a run");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "keep me\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(subdir.is_dir());
+}
