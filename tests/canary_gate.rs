@@ -6,6 +6,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn gate(dir: &Path, sim: &Sim, extra: &[&str]) -> Command {
+    gate_url(dir, &sim.url, extra)
+}
+
+fn gate_url(dir: &Path, url: &str, extra: &[&str]) -> Command {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/canary-gate");
     let mut c = Command::new("bash");
     c.arg(script)
@@ -13,7 +17,7 @@ fn gate(dir: &Path, sim: &Sim, extra: &[&str]) -> Command {
             "--phase",
             "a",
             "--url",
-            &sim.url,
+            url,
             "--dir",
             &dir.to_string_lossy(),
             "--no-config",
@@ -970,4 +974,218 @@ fn the_textfile_never_follows_a_symlink_or_replaces_a_non_file() {
             .is_symlink()
     );
     assert!(subdir.is_dir());
+}
+
+/// The verdict a gate run printed last (its overall verdict).
+fn last_verdict(out: &Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rfind(|l| l.contains("\"judge.verdict\""))
+        .unwrap_or_else(|| panic!("no verdict: {}", stderr(out)));
+    serde_json::from_str(line).expect("json")
+}
+
+#[test]
+fn evidence_unknown_longer_than_max_unknown_escalates_to_pause_and_acts() {
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let dir = TempDir::new("gate-escalate");
+    let collector = TempDir::new("gate-escalate-tf");
+    let tf = collector.path("canary_gate.prom");
+    let tfs = tf.to_string_lossy().into_owned();
+    let run = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--phase",
+            "b",
+            "--interval",
+            "1s",
+            "--max-unknown",
+            "3s",
+            "--textfile",
+            &tfs,
+        ];
+        args.extend_from_slice(extra);
+        gate_url(&dir.0, url, &args).output().expect("run")
+    };
+    let out = run(&sim.url, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The bot's health server goes away: every later run is unknown. It
+    // holds (exit 2, never handed on) until the streak is longer than
+    // --max-unknown, then it is a pause that rollback receives.
+    let dead = sim.url.clone();
+    drop(sim);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let mut held = 0;
+    let escalated = loop {
+        let out = run(&dead, &[]);
+        let v = last_verdict(&out);
+        if v["decision"] == "pause" {
+            break out;
+        }
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        held += 1;
+        assert!(std::time::Instant::now() < deadline, "never escalated");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert!(held >= 1, "the first unknown run holds");
+    assert_eq!(escalated.status.code(), Some(1), "{}", stderr(&escalated));
+    let v = last_verdict(&escalated);
+    let r = &v["reasons"][0];
+    assert_eq!(r["rule"], "evidence.unknown_too_long", "{v}");
+    assert_eq!(r["level"], "crit");
+    assert_eq!(r["threshold"], 3.0);
+    assert!(r["value"].as_f64().is_some_and(|s| s > 3.0), "{r}");
+    let msg = v["msg"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("pause: evidence unknown for ") && msg.contains("--max-unknown 3s"),
+        "{msg}"
+    );
+    let m = textfile(&tf);
+    assert_eq!(
+        m[r#"canary_gate_last_decision{phase="b",decision="pause"}"#],
+        1.0
+    );
+    assert_eq!(m[r#"canary_gate_last_exit_code{phase="b"}"#], 1.0);
+    assert_eq!(
+        m[r#"canary_gate_evidence_unknown_rounds{phase="b"}"#],
+        f64::from(held + 1)
+    );
+    assert!(m[r#"canary_gate_evidence_unknown_seconds{phase="b"}"#] >= 3.0);
+    // The escalation keeps the streak going: the next run is a pause too,
+    // and rollback receives it (its exit, for a missing repo, is the gate's).
+    let out = run(&dead, &["--rollback", "--repo", "/nonexistent"]);
+    assert_eq!(last_verdict(&out)["decision"], "pause");
+    assert!(handed_to_rollback(&dir.0), "the escalation is acted on");
+    // A tampered streak file restarts the streak, loudly: a hold again.
+    std::fs::write(dir.0.join("state/unknown"), "b 99999999999 1\n").expect("tamper");
+    let out = run(&dead, &[]);
+    assert!(
+        stderr(&out).contains("state/unknown is malformed or dated ahead of the clock"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_ne!(last_verdict(&out)["decision"], "pause");
+}
+
+/// A loopback webhook receiver answering every request with `status`, and
+/// keeping each request body.
+fn receiver(status: u16) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+            let Ok(clone) = stream.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(clone);
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                let header = line.trim_end().to_ascii_lowercase();
+                if header.is_empty() {
+                    break;
+                }
+                if let Some(v) = header.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                seen.lock()
+                    .expect("lock")
+                    .push(String::from_utf8_lossy(&body).into_owned());
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn notify_gets_each_change_and_a_failed_send_is_exit_2_with_the_verdict_kept() {
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let dir = TempDir::new("gate-notify");
+    let (hook, bodies) = receiver(200);
+    // --notify's arguments end at `--`; --rollback takes the rest.
+    let args = [
+        "--phase",
+        "b",
+        "--quiet-unchanged",
+        "--notify",
+        "--webhook",
+        &hook,
+        "--",
+        "--rollback",
+        "--repo",
+        "/nonexistent",
+    ];
+    let out = gate(&dir.0, &sim, &args).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        handed_to_rollback(&dir.0),
+        "--rollback after --notify ... --"
+    );
+    let got = bodies.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let body: serde_json::Value = serde_json::from_str(&got[0]).expect("json");
+    assert_eq!(body["decision"], "continue");
+    assert!(body["previous"].is_null());
+    assert!(
+        dir.0.join("state/notify.json").is_file(),
+        "default state in DIR"
+    );
+    let names: Vec<String> = records(&out).into_iter().map(|r| r.name).collect();
+    assert!(names.contains(&"notify.sent".to_owned()), "{names:?}");
+    // The same decision again: no news, nothing sent.
+    let out = gate(&dir.0, &sim, &args).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(bodies.lock().expect("lock").len(), 1);
+
+    // A destination that refuses connections: exit 2, and the verdict is
+    // still printed and logged.
+    let dir = TempDir::new("gate-notify-fail");
+    let dead = format!("http://127.0.0.1:{}/hook", crate::util::free_port());
+    let failing = [
+        "--phase",
+        "b",
+        "--quiet-unchanged",
+        "--notify",
+        "--webhook",
+        &dead,
+        "--retries",
+        "0",
+    ];
+    let out = gate(&dir.0, &sim, &failing).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("canary-gate: error: notify exited 2"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(last_verdict(&out)["decision"], "continue");
+    assert_eq!(verdict_count(&dir.0), 1);
+    drop(sim);
+    // A rollback (exit 1) outranks the failed send.
+    let bad = Sim::start("real-canary");
+    let dir = TempDir::new("gate-notify-bad");
+    let out = gate(&dir.0, &bad, &failing).output().expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(last_verdict(&out)["decision"], "rollback");
+    assert!(stderr(&out).contains("notify exited 2"));
+    // No destination: a usage error before anything runs.
+    let out = gate(&dir.0, &bad, &["--notify", "--"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--notify needs notify's arguments"));
 }

@@ -84,7 +84,8 @@ pub fn apply(judged: &mut [Judged<'_>], phase: Phase, at: Timestamp, e: Escalati
             rule: RULE.to_owned(),
             criterion: Some("evidence known within --max-unknown".into()),
             level: Level::Crit,
-            value: Value::from(elapsed.as_secs()),
+            // Seconds, to the millisecond: never equal to a limit it exceeds.
+            value: Value::from(elapsed.as_millis() as f64 / 1000.0),
             threshold: Some(e.max.as_secs_f64()),
             ts: Some(e.since),
             msg,
@@ -160,7 +161,7 @@ mod tests {
             let r = &v[0].reasons[0];
             assert_eq!(r.rule, RULE);
             assert_eq!(r.level, Level::Crit);
-            assert_eq!(r.value, Value::from(960));
+            assert_eq!(r.value, Value::from(960.0));
             assert_eq!(r.threshold, Some(900.0));
             assert!(r.msg.starts_with("evidence unknown for 16m"), "{}", r.msg);
             assert!(r.msg.contains("--max-unknown 15m"), "{}", r.msg);
