@@ -1189,3 +1189,208 @@ fn notify_gets_each_change_and_a_failed_send_is_exit_2_with_the_verdict_kept() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--notify needs notify's arguments"));
 }
+
+fn examples_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// `Key=value` settings of a unit file (continuation lines joined).
+fn unit_settings(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    for line in text.lines() {
+        if pending.is_empty() && (line.starts_with('#') || line.starts_with('[')) {
+            continue;
+        }
+        pending.push_str(line.trim_end_matches('\\'));
+        if line.ends_with('\\') {
+            continue;
+        }
+        if let Some((k, v)) = pending.split_once('=') {
+            out.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+        pending.clear();
+    }
+    out
+}
+
+#[test]
+fn the_systemd_units_verify_and_fail_the_run_on_blocking_decisions() {
+    let sys = examples_dir().join("systemd");
+    let service = std::fs::read_to_string(sys.join("canary-gate.service")).expect("service");
+    let notify = std::fs::read_to_string(sys.join("canary-gate-notify@.service")).expect("notify");
+    let settings = unit_settings(&service);
+    let get = |k: &str| -> Vec<String> {
+        settings
+            .iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    // extend (3) is success; stop/rollback/pause/no-go (1) and failed runs
+    // (2) are failures that OnFailure= reports.
+    let success: Vec<String> = get("SuccessExitStatus")
+        .iter()
+        .flat_map(|v| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(success, ["3"], "{service}");
+    assert_eq!(get("OnFailure"), ["canary-gate-notify@%n.service"]);
+    let exec = get("ExecStart").concat();
+    assert!(
+        exec.contains("--textfile") && exec.contains("--max-unknown"),
+        "{exec}"
+    );
+    let notify_exec = unit_settings(&notify)
+        .into_iter()
+        .find(|(k, _)| k == "ExecStart")
+        .map(|(_, v)| v)
+        .expect("notify ExecStart");
+    assert!(
+        notify_exec.ends_with("/canary-gate-notify.sh %i"),
+        "{notify_exec}"
+    );
+
+    // systemd's own check, with the install paths pointed at this checkout.
+    let Ok(probe) = Command::new("systemd-analyze").arg("--version").output() else {
+        eprintln!("systemd-analyze not installed: the parse checks above stand alone");
+        return;
+    };
+    assert!(probe.status.success());
+    let tmp = TempDir::new("gate-units");
+    let root = env!("CARGO_MANIFEST_DIR");
+    for name in [
+        "canary-gate.service",
+        "canary-gate.timer",
+        "canary-gate-notify@.service",
+    ] {
+        let text = std::fs::read_to_string(sys.join(name))
+            .expect("unit")
+            .replace("/opt/canary-kit/scripts/", &format!("{root}/scripts/"))
+            .replace("/opt/canary-kit/examples/", &format!("{root}/examples/"));
+        std::fs::write(tmp.path(name), text).expect("copy");
+    }
+    // The instance OnFailure= starts for canary-gate.service.
+    std::fs::copy(
+        tmp.path("canary-gate-notify@.service"),
+        tmp.path("canary-gate-notify@canary-gate.service.service"),
+    )
+    .expect("instance");
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .args([
+            "canary-gate.service",
+            "canary-gate.timer",
+            "canary-gate-notify@canary-gate.service.service",
+        ])
+        .current_dir(&tmp.0)
+        .output()
+        .expect("systemd-analyze verify");
+    // verify exits 0 on settings it ignores; any complaint is a failure here.
+    assert!(
+        out.status.success() && out.stderr.is_empty() && out.stdout.is_empty(),
+        "systemd-analyze verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_onfailure_script_says_why_the_run_failed() {
+    let script = examples_dir().join("systemd/canary-gate-notify.sh");
+    let run = |url: Option<&str>, status: &str| {
+        let mut c = Command::new(&script);
+        c.arg("canary-gate.service")
+            .env("MONITOR_EXIT_STATUS", status)
+            .env("MONITOR_SERVICE_RESULT", "exit-code")
+            .env_remove("CANARY_NOTIFY_WEBHOOK")
+            .env("NO_PROXY", "127.0.0.1")
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY");
+        if let Some(u) = url {
+            c.env("CANARY_NOTIFY_WEBHOOK", u);
+        }
+        c.output().expect("run the script")
+    };
+    let (hook, bodies) = receiver(200);
+    for (status, says) in [
+        ("1", "decided stop, rollback, pause or no-go"),
+        ("2", "could not evaluate"),
+        ("143", "failed (exit-code, exit 143)"),
+    ] {
+        let out = run(Some(&hook), status);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let got = bodies.lock().expect("lock").pop().expect("a request");
+        let body: serde_json::Value = serde_json::from_str(&got).expect("JSON body");
+        let text = body["text"].as_str().unwrap_or_default();
+        assert!(
+            text.contains(says) && text.contains("journalctl -u canary-gate.service"),
+            "{text}"
+        );
+    }
+    // Not delivered: the notify unit fails too.
+    let (refusing, _) = receiver(500);
+    let out = run(Some(&refusing), "1");
+    assert!(!out.status.success(), "a 500 must fail the unit");
+    let out = run(None, "1");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("CANARY_NOTIFY_WEBHOOK is not set"));
+}
+
+#[test]
+fn the_alertmanager_example_routes_the_gate_and_its_decisions() {
+    let config = examples_dir().join("alertmanager/alertmanager.yml");
+    let out = Command::new("amtool")
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .expect("amtool (installed by scripts/test with prometheus-alertmanager)");
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (labels, receivers) in [
+        (
+            &["alertname=CanaryDecision", "severity=critical"][..],
+            "canary-oncall",
+        ),
+        (
+            &["alertname=CanaryDecision", "severity=warning"][..],
+            "canary-oncall",
+        ),
+        (
+            &[
+                "alertname=CanaryGateNotRunning",
+                "severity=critical",
+                "phase=a",
+            ][..],
+            "canary-gate-ops,canary-oncall",
+        ),
+        (
+            &[
+                "alertname=CanaryGateEvidenceUnknown",
+                "severity=critical",
+                "phase=b",
+            ][..],
+            "canary-gate-ops,canary-oncall",
+        ),
+        (
+            &["alertname=CanaryGateOverran", "severity=warning", "phase=b"][..],
+            "canary-gate-ops",
+        ),
+        (
+            &["alertname=CanaryOrderErrorRateCrit", "severity=critical"][..],
+            "canary-oncall",
+        ),
+    ] {
+        let out = Command::new("amtool")
+            .args(["config", "routes", "test"])
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--verify.receivers={receivers}"))
+            .args(labels)
+            .output()
+            .expect("amtool");
+        assert!(
+            out.status.success(),
+            "{labels:?} should reach {receivers}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+    }
+}
