@@ -1394,3 +1394,70 @@ fn the_alertmanager_example_routes_the_gate_and_its_decisions() {
         );
     }
 }
+
+/// judge's side of the contract the gate relies on: `--unknown-since` and
+/// `--max-unknown` escalate only an unknown (exit 2) verdict, only past
+/// the limit, and only forward in time.
+#[test]
+fn judge_escalates_only_an_unknown_verdict_past_the_limit() {
+    let stream = examples_dir().join("streams/clean-canary-b.ndjson");
+    let stream = stream.to_string_lossy().into_owned();
+    let judge = |at: &str, extra: &[&str]| {
+        let out = crate::util::cmd("judge")
+            .args(["--phase", "b", stream.as_str(), "--at", at])
+            .args(extra)
+            .run();
+        let v = out.record("judge.verdict");
+        (
+            out.code,
+            v.extra["decision"].as_str().unwrap_or_default().to_owned(),
+            v,
+        )
+    };
+    // Fresh evidence: an extend (exit 3) is not unknown, however old the
+    // streak the caller claims.
+    let fresh = "2026-11-26T01:00:20Z";
+    let since = ["--unknown-since", "2026-11-25T00:00:00Z"];
+    assert_eq!(judge(fresh, &[]).1, "extend");
+    let (code, decision, _) = judge(fresh, &since);
+    assert_eq!((code, decision.as_str()), (Some(3), "extend"));
+    // A day later the evidence is stale: exit 2, unknown.
+    let stale = "2026-11-27T12:00:00Z";
+    let (code, decision, _) = judge(stale, &[]);
+    assert_eq!((code, decision.as_str()), (Some(2), "extend"));
+    // Unknown for 20 minutes, limit 15: a pause, exit 1, saying why.
+    let (code, decision, v) = judge(stale, &["--unknown-since", "2026-11-27T11:40:00Z"]);
+    assert_eq!((code, decision.as_str()), (Some(1), "pause"));
+    assert_eq!(v.extra["exit"], 1);
+    assert_eq!(v.extra["reasons"][0]["rule"], "evidence.unknown_too_long");
+    assert_eq!(v.extra["reasons"][0]["value"], 1200.0);
+    assert_eq!(v.extra["reasons"][0]["threshold"], 900.0);
+    assert!(
+        v.msg.starts_with("pause: evidence unknown for 20m"),
+        "{}",
+        v.msg
+    );
+    assert!(
+        canary_core::catalogue::lookup("evidence.unknown_too_long").is_some(),
+        "the reason is in the catalogue"
+    );
+    // Within the limit, or a streak dated in the future: unchanged.
+    for extra in [
+        &["--unknown-since", "2026-11-27T11:50:00Z"][..],
+        &[
+            "--unknown-since",
+            "2026-11-27T11:40:00Z",
+            "--max-unknown",
+            "30m",
+        ][..],
+        &[
+            "--unknown-since",
+            "2026-11-27T13:00:00Z",
+            "--max-unknown",
+            "0s",
+        ][..],
+    ] {
+        let (code, decision, _) = judge(stale, extra);
+        assert_eq!((code, decision.as_str()), (Some(2), "extend"), "{extra:?}");
+    }
+}
