@@ -1461,3 +1461,128 @@ fn judge_escalates_only_an_unknown_verdict_past_the_limit() {
         assert_eq!((code, decision.as_str()), (Some(2), "extend"), "{extra:?}");
     }
 }
+
+/// A real Alertmanager with the project's example config, on a free
+/// loopback port, killed on drop.
+struct Alertmanager {
+    child: std::process::Child,
+    url: String,
+    _dir: TempDir,
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Alertmanager {
+    fn start() -> Alertmanager {
+        let binary = ["prometheus-alertmanager", "alertmanager"]
+            .iter()
+            .find(|b| Command::new(b).arg("--version").output().is_ok())
+            .expect("prometheus-alertmanager (installed by scripts/test)");
+        let dir = TempDir::new("gate-alertmanager");
+        let port = crate::util::free_port();
+        let child = Command::new(binary)
+            .arg(format!(
+                "--config.file={}",
+                examples_dir()
+                    .join("alertmanager/alertmanager.yml")
+                    .display()
+            ))
+            .arg(format!("--storage.path={}", dir.path("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting alertmanager");
+        let am = Alertmanager {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if canary_core::http::get(&format!("{}/-/ready", am.url), &Default::default())
+                .is_ok_and(|r| r.status == 200)
+            {
+                return am;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("alertmanager did not become ready on {}", am.url);
+    }
+
+    /// Poll (deadline 20 s) until an active alert matches `want`.
+    fn wait_for(&self, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let resp =
+                canary_core::http::get(&format!("{}/api/v2/alerts", self.url), &Default::default())
+                    .expect("GET /api/v2/alerts");
+            let alerts: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON");
+            if let Some(a) = alerts.as_array().and_then(|a| a.iter().find(|a| want(a))) {
+                return a.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "alerts: {alerts:#}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn a_long_monitoring_outage_reaches_alertmanager_as_a_critical_pause() {
+    let am = Alertmanager::start();
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let dir = TempDir::new("gate-outage-am");
+    let url = sim.url.clone();
+    let run = || {
+        gate_url(
+            &dir.0,
+            &url,
+            &[
+                "--phase",
+                "b",
+                "--interval",
+                "1s",
+                "--max-unknown",
+                "2s",
+                "--quiet-unchanged",
+                "--notify",
+                "--alertmanager",
+                &am.url,
+                "--",
+            ],
+        )
+        .output()
+        .expect("run")
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    drop(sim);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        let out = run();
+        if out.status.code() == Some(1) {
+            assert_eq!(last_verdict(&out)["decision"], "pause", "{}", stderr(&out));
+            break;
+        }
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(std::time::Instant::now() < deadline, "never escalated");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let alert = am.wait_for(|a| a["labels"]["alertname"] == "CanaryDecision");
+    assert_eq!(alert["labels"]["decision"], "pause", "{alert:#}");
+    assert_eq!(alert["labels"]["severity"], "critical");
+    assert_eq!(alert["labels"]["phase"], "b");
+    let reasons = alert["annotations"]["reasons"].as_str().unwrap_or_default();
+    assert!(reasons.starts_with("evidence unknown for "), "{reasons}");
+    let receivers: Vec<&str> = alert["receivers"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|x| x["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(receivers, ["canary-oncall"], "{alert:#}");
+}
