@@ -53,6 +53,28 @@ pub fn escalated_decision(phase: Phase) -> Decision {
     }
 }
 
+/// Apply `--unknown-since` and `--max-unknown` (nothing without the first)
+/// to one run's verdicts. Returns whether the overall verdict escalated.
+pub fn from_cli(
+    cli: &crate::cli::Cli,
+    judged: &mut [Judged<'_>],
+    phase: Phase,
+    at: Timestamp,
+) -> bool {
+    let Some(since) = cli.unknown_since else {
+        return false;
+    };
+    apply(
+        judged,
+        phase,
+        at,
+        Escalation {
+            since,
+            max: cli.max_unknown,
+        },
+    )
+}
+
 /// Escalate the overall verdict of `judged` when its evidence has been
 /// unknown for longer than allowed at `at`. Returns whether it did.
 pub fn apply(judged: &mut [Judged<'_>], phase: Phase, at: Timestamp, e: Escalation) -> bool {

@@ -152,13 +152,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         unsorted = r.unsorted();
     }
     let mut judged = verdict::judge_stream(&rules, &stream, &how);
-    if let Some(since) = cli.unknown_since {
-        let e = escalate::Escalation {
-            since,
-            max: cli.max_unknown,
-        };
-        escalate::apply(&mut judged, phase, how.at, e);
-    }
+    escalate::from_cli(cli, &mut judged, phase, how.at);
     let mut exit = Exit::Clean;
     for j in &judged {
         out.write(&j.record("judge.verdict", Kind::Verdict, phase, how.at))?;
