@@ -190,12 +190,6 @@ pub const CATALOGUE: &[NameSpec] = &[
         "replay (--transitions): a moment the overall decision changed (`decision`, `previous`), for post-mortems; never acted on"
     ),
     spec!(
-        "evidence.unknown_too_long",
-        Verdict,
-        "judge",
-        "a reason (`rule`) of an escalated `judge.verdict`, not a record of its own: evidence unknown for longer than --max-unknown since --unknown-since turned a hold into stop (Phase A) or pause (Phase B), exit 1; `value` seconds unknown, `threshold` the limit, `ts` since when"
-    ),
-    spec!(
         "input.unsorted",
         Error,
         "judge",
@@ -242,6 +236,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Check,
         "judge",
         "--from-preflight: crit, one failing preflight check (its `error_hints`: messages and hints)"
+    ),
+    spec!(
+        "evidence.unknown_too_long",
+        Verdict,
+        "judge",
+        "a reason (`rule`) of an escalated `judge.verdict`, not a record of its own: evidence unknown for longer than --max-unknown since --unknown-since turned a hold into stop (Phase A) or pause (Phase B), exit 1; `value` seconds unknown, `threshold` the limit, `ts` since when"
     ),
     spec!(
         "profile.read",

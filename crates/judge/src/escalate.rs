@@ -54,25 +54,21 @@ pub fn escalated_decision(phase: Phase) -> Decision {
 }
 
 /// Apply `--unknown-since` and `--max-unknown` (nothing without the first)
-/// to one run's verdicts. Returns whether the overall verdict escalated.
-pub fn from_cli(
+/// to one run's verdicts.
+pub fn from_cli<'r>(
     cli: &crate::cli::Cli,
-    judged: &mut [Judged<'_>],
+    mut judged: Vec<Judged<'r>>,
     phase: Phase,
     at: Timestamp,
-) -> bool {
-    let Some(since) = cli.unknown_since else {
-        return false;
-    };
-    apply(
-        judged,
-        phase,
-        at,
-        Escalation {
+) -> Vec<Judged<'r>> {
+    if let Some(since) = cli.unknown_since {
+        let e = Escalation {
             since,
             max: cli.max_unknown,
-        },
-    )
+        };
+        apply(&mut judged, phase, at, e);
+    }
+    judged
 }
 
 /// Escalate the overall verdict of `judged` when its evidence has been

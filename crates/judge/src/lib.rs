@@ -151,8 +151,8 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         r.finish(&rules, &stream, &how, out)?;
         unsorted = r.unsorted();
     }
-    let mut judged = verdict::judge_stream(&rules, &stream, &how);
-    escalate::from_cli(cli, &mut judged, phase, how.at);
+    let judged = verdict::judge_stream(&rules, &stream, &how);
+    let judged = escalate::from_cli(cli, judged, phase, how.at);
     let mut exit = Exit::Clean;
     for j in &judged {
         out.write(&j.record("judge.verdict", Kind::Verdict, phase, how.at))?;
