@@ -73,6 +73,18 @@ pub struct Cli {
     #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DUR")]
     pub max_skew: Duration,
 
+    /// Evidence has been unknown since TIME (RFC 3339): the first of the
+    /// consecutive runs whose verdict was unknown (canary-gate keeps it).
+    /// An unknown verdict more than --max-unknown after it escalates to stop
+    /// (Phase A) or pause (Phase B), exit 1 (docs/judge.md#escalation).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub unknown_since: Option<Timestamp>,
+
+    /// How long evidence may stay unknown before the hold escalates.
+    #[arg(long, value_parser = parse_duration, default_value = "15m", value_name = "DUR",
+          requires = "unknown_since")]
+    pub max_unknown: Duration,
+
     /// How often the producers run (probe-health --every).
     #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DUR")]
     pub probe_interval: Duration,
@@ -102,18 +114,6 @@ pub struct Cli {
     /// With --from-preflight: the exit code preflight returned.
     #[arg(long, value_name = "N", requires = "from_preflight")]
     pub preflight_exit: Option<i32>,
-
-    /// Evidence has been unknown since TIME (RFC 3339): the first of the
-    /// consecutive runs whose verdict was unknown (canary-gate keeps it).
-    /// An unknown verdict more than --max-unknown after it escalates to stop
-    /// (Phase A) or pause (Phase B), exit 1 (docs/judge.md#escalation).
-    #[arg(long, value_parser = parse_time, value_name = "TIME")]
-    pub unknown_since: Option<Timestamp>,
-
-    /// How long evidence may stay unknown before the hold escalates.
-    #[arg(long, value_parser = parse_duration, default_value = "15m", value_name = "DUR",
-          requires = "unknown_since")]
-    pub max_unknown: Duration,
 
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
