@@ -152,8 +152,9 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         unsorted = r.unsorted();
     }
     let judged = verdict::judge_stream(&rules, &stream, &how);
-    let judged = escalate::from_cli(cli, judged, phase, how.at);
     let mut exit = Exit::Clean;
+    // Last, once the verdicts are otherwise final: a long unknown escalates.
+    let judged = escalate::from_cli(cli, judged, phase, how.at);
     for j in &judged {
         out.write(&j.record("judge.verdict", Kind::Verdict, phase, how.at))?;
         if j.scope == canary_core::verdict::Scope::Overall {
