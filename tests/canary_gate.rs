@@ -1586,3 +1586,57 @@ fn a_long_monitoring_outage_reaches_alertmanager_as_a_critical_pause() {
         .unwrap_or_default();
     assert_eq!(receivers, ["canary-oncall"], "{alert:#}");
 }
+
+#[test]
+fn a_held_run_is_printed_notifies_nobody_and_its_recovery_is_news() {
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let dir = TempDir::new("gate-held-quiet");
+    let (hook, bodies) = receiver(200);
+    let args = [
+        "--phase",
+        "b",
+        "--quiet-unchanged",
+        "--notify",
+        "--webhook",
+        &hook,
+    ];
+    let out = gate(&dir.0, &sim, &args).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(bodies.lock().expect("lock").len(), 1, "the first decision");
+    // scrape-metrics cannot evaluate: the run holds, prints (exit 2), and
+    // its verdict, judged without that evidence, goes to nobody.
+    let bins = bins_with("gate-held-quiet-bin", "scrape-metrics", "exit 2");
+    let out = gate(&dir.0, &sim, &args)
+        .env("CANARY_KIT_BIN", &bins.0)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(last_verdict(&out)["decision"], "continue");
+    assert!(
+        !dir.0
+            .join("logs")
+            .read_dir()
+            .expect("logs")
+            .flatten()
+            .any(|e| {
+                e.file_name().to_string_lossy().starts_with("notify-")
+                    && std::fs::read_to_string(e.path()).is_ok_and(|t| t.lines().count() > 1)
+            })
+    );
+    assert_eq!(
+        bodies.lock().expect("lock").len(),
+        1,
+        "a held run notifies nobody"
+    );
+    // Evidence back: the same decision, but exit 0 after 2 is news once.
+    let out = gate(&dir.0, &sim, &args).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(last_verdict(&out)["decision"], "continue");
+    let out = gate(&dir.0, &sim, &args).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
