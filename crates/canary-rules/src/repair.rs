@@ -1,0 +1,121 @@
+//! Recording rules that repair the bot's double-cumulated histogram buckets
+//! inside Prometheus (docs/bot.md#histogram-double-cumulation).
+//!
+//! The exporter adds up its already-cumulative bucket counts again: each
+//! exported finite bucket `e[i]` is the sum of the true cumulative counts
+//! `c[0..=i]`. So `c[i] = e[i] - e[i-1]` (with `e[-1] = 0`), and `+Inf`,
+//! `_count` and `_sum` are right as exported. The difference of two
+//! counters of one scrape is itself a counter (it only grows, and falls
+//! only when the bot restarts), so `rate()` over the repaired series is the
+//! rate of the true buckets.
+
+use crate::bounds::Bounds;
+use crate::yaml::{Alert, Rule, Severity};
+
+/// The latency families the rules repair: the broker calls the alerts read,
+/// and the order submissions a dashboard shows.
+pub const FAMILIES: [&str; 2] = [
+    "gpt_trader_broker_call_latency_seconds",
+    "gpt_trader_order_submission_latency_seconds",
+];
+
+/// The family the p95 alerts read.
+pub const BROKER_FAMILY: &str = FAMILIES[0];
+
+/// The recorded name of a family's repaired buckets.
+pub fn repaired(family: &str) -> String {
+    format!("canary:{family}_bucket:repaired")
+}
+
+/// The recorded p95 of successful submits, per bot, in milliseconds.
+pub const P95_RECORD: &str = "canary:broker_submit_latency_p95:ms";
+
+/// One family's repair: `e[0]`, each `e[i] - e[i-1]` (keeping `le` from the
+/// left side, hence `group_left`), and `+Inf` as exported.
+pub fn repair_expr(family: &str, bounds: &Bounds) -> String {
+    let bucket = format!("{family}_bucket");
+    let mut terms = Vec::new();
+    let mut below: Option<&str> = None;
+    for b in &bounds.bounds {
+        terms.push(match below {
+            None => format!("{bucket}{{le=\"{}\"}}", b.text),
+            Some(prev) => format!(
+                "(\n  {bucket}{{le=\"{}\"}}\n  - ignoring (le) group_left\n  {bucket}{{le=\"{prev}\"}}\n)",
+                b.text
+            ),
+        });
+        below = Some(&b.text);
+    }
+    terms.push(format!("{bucket}{{le=\"+Inf\"}}"));
+    terms.join("\nor\n")
+}
+
+/// The p95 of successful submits over the repaired buckets, per bot, in ms:
+/// the runbook's query on true buckets, grouped by bot so that one bot's
+/// traffic never dilutes another's.
+pub const P95: &str = "histogram_quantile(0.95,
+  sum by (job, instance, le) (rate(canary:gpt_trader_broker_call_latency_seconds_bucket:repaired{operation=\"submit\",outcome=\"success\"}[5m]))
+) * 1000";
+
+/// The recording rules: every family's repaired buckets, then the p95.
+pub fn records(bounds: &Bounds) -> Vec<Rule> {
+    let mut rules = vec![Rule::Comment(format!(
+        "True cumulative buckets: e[i] - e[i-1] for each finite le ({})",
+        bounds.source
+    ))];
+    for family in FAMILIES {
+        rules.push(Rule::Record {
+            record: repaired(family),
+            expr: repair_expr(family, bounds),
+        });
+    }
+    rules.push(Rule::Comment(
+        "p95 of successful submits in ms, per bot, over the repaired buckets".into(),
+    ));
+    rules.push(Rule::Record {
+        record: P95_RECORD.into(),
+        expr: P95.into(),
+    });
+    rules
+}
+
+/// A bucket the rules do not know (the bot's bounds changed, or the rules
+/// were generated for another exporter) has no repaired series, and the
+/// p95 would be computed without it: say so instead of alerting on a
+/// partial histogram, or never alerting at all.
+pub fn mismatch_alert() -> Alert {
+    let bucket = format!("{BROKER_FAMILY}_bucket");
+    let fixed = repaired(BROKER_FAMILY);
+    Alert {
+        name: "CanaryLatencyBucketsUnrepaired".into(),
+        expr: format!(
+            "count by (job, instance) ({bucket})\n  unless count by (job, instance) ({fixed})\nor\ncount by (job, instance) ({bucket})\n  != count by (job, instance) ({fixed})"
+        ),
+        for_: "5m".into(),
+        severity: Severity::Critical,
+        summary: "Canary latency alerts are blind".into(),
+        description: "{{ $labels.instance }}: the bot's latency buckets do not match the bounds these rules repair, so the p95 alerts cannot be trusted; regenerate with canary-rules --from-metrics".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_finite_bucket_subtracts_the_one_below_and_inf_is_kept() {
+        let e = repair_expr(BROKER_FAMILY, &Bounds::default_exporter());
+        let b = "gpt_trader_broker_call_latency_seconds_bucket";
+        assert!(e.starts_with(&format!("{b}{{le=\"0.001\"}}\nor\n")), "{e}");
+        assert!(e.contains(&format!(
+            "  {b}{{le=\"1.0\"}}\n  - ignoring (le) group_left\n  {b}{{le=\"0.5\"}}\n"
+        )));
+        assert!(e.ends_with(&format!("or\n{b}{{le=\"+Inf\"}}")), "{e}");
+        assert_eq!(e.matches("group_left").count(), 11);
+    }
+
+    #[test]
+    fn the_p95_reads_the_repaired_broker_buckets() {
+        assert!(P95.contains(&format!("rate({}{{", repaired(BROKER_FAMILY))));
+    }
+}
