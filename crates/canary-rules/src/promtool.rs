@@ -149,7 +149,7 @@ fn case(out: &mut String, bounds: &Bounds, k: usize) {
     input(out, bounds, k, None);
     let _ = writeln!(
         out,
-        "    promql_expr_test:\n      - expr: {P95_RECORD}\n        eval_time: {EVAL}\n        exp_samples:\n          - labels: '{P95_RECORD}{{{LABELS}}}'\n            value: {p95_ms}\n      - expr: |\n          ({}) >= bool {}\n        eval_time: {EVAL}\n        exp_samples:\n          - labels: '{{}}'\n            value: {}",
+        "    promql_expr_test:\n      - expr: round({P95_RECORD}, 0.001)\n        eval_time: {EVAL}\n        exp_samples:\n          - labels: '{{{LABELS}}}'\n            value: {p95_ms}\n      - expr: |\n          ({}) >= bool {}\n        eval_time: {EVAL}\n        exp_samples:\n          - labels: '{{}}'\n            value: {}",
         RUNBOOK_LATENCY.replace('\n', "\n          "),
         number(th.crit, th.unit),
         u8::from(verbatim_fires),
