@@ -83,6 +83,7 @@ pub fn rules_yaml(opts: &Options) -> String {
         "Latency buckets the rules cannot repair".into(),
     ));
     health.push(Rule::Alert(repair::mismatch_alert()));
+    health.push(Rule::Alert(repair::not_double_alert(&opts.bounds)));
     health.extend(scrape::alerts(&opts.job));
     let groups = [
         Group {

@@ -80,9 +80,22 @@ pub fn verbatim_p95_ms(bounds: &Bounds, k: usize) -> f64 {
     histogram_quantile(0.95, &buckets, 100.0) * 1000.0
 }
 
-fn input(out: &mut String, bounds: &Bounds, k: usize, extra: Option<&str>) {
+/// How the input buckets are exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Export {
+    /// As the bot does.
+    Double,
+    /// As a fixed exporter would: true cumulative counts.
+    Plain,
+}
+
+fn input(out: &mut String, bounds: &Bounds, k: usize, extra: Option<&str>, export: Export) {
     let family = format!("{}_bucket", repair::BROKER_FAMILY);
-    let e = double_cumulate(&true_cumulative(bounds.bounds.len(), k));
+    let c = true_cumulative(bounds.bounds.len(), k);
+    let e = match export {
+        Export::Double => double_cumulate(&c),
+        Export::Plain => c,
+    };
     out.push_str("    input_series:\n");
     for (b, v) in bounds.bounds.iter().zip(&e) {
         let _ = writeln!(
@@ -146,7 +159,7 @@ fn case(out: &mut String, bounds: &Bounds, k: usize) {
             "stays under"
         }
     );
-    input(out, bounds, k, None);
+    input(out, bounds, k, None, Export::Double);
     let _ = writeln!(
         out,
         "    promql_expr_test:\n      - expr: round({P95_RECORD}, 0.001)\n        eval_time: {EVAL}\n        exp_samples:\n          - labels: '{{{LABELS}}}'\n            value: {p95_ms}\n      - expr: |\n          ({}) >= bool {}\n        eval_time: {EVAL}\n        exp_samples:\n          - labels: '{{}}'\n            value: {}",
@@ -173,10 +186,15 @@ fn case(out: &mut String, bounds: &Bounds, k: usize) {
         "critical",
         "critical",
     );
-    let _ = writeln!(
-        out,
-        "      - eval_time: {EVAL}\n        alertname: CanaryLatencyBucketsUnrepaired\n        exp_alerts: []"
-    );
+    for quiet in [
+        "CanaryLatencyBucketsUnrepaired",
+        "CanaryLatencyBucketsNotDoubleCumulated",
+    ] {
+        let _ = writeln!(
+            out,
+            "      - eval_time: {EVAL}\n        alertname: {quiet}\n        exp_alerts: []"
+        );
+    }
 }
 
 /// The test file for `bounds`.
@@ -201,11 +219,23 @@ pub fn latency_tests(bounds: &Bounds, rules_file: &str) -> String {
         out,
         "\n  # A bucket le=\"{unknown}\" these rules do not know: the latency alerts are blind.\n  - interval: 1m"
     );
-    input(&mut out, bounds, 0, Some(&unknown));
+    input(&mut out, bounds, 0, Some(&unknown), Export::Double);
     let _ = writeln!(
         out,
         "    alert_rule_test:\n      - eval_time: {EVAL}\n        alertname: CanaryLatencyBucketsUnrepaired\n        exp_alerts:\n          - exp_labels: {{severity: critical, component: canary, instance: \"canary:8080\", job: gpt-trader}}\n            exp_annotations:\n              summary: \"Canary latency alerts are blind\"\n              description: \"canary:8080: the bot's latency buckets do not match the bounds these rules repair, so the p95 alerts cannot be trusted; regenerate with canary-rules --from-metrics\""
     );
+    // A fixed exporter (true cumulative buckets): the repair would misread
+    // it, and says so. Needs a bucket above the one holding 95 %.
+    if n >= 2 {
+        out.push_str(
+            "\n  # Buckets exported plain cumulative, as a fixed exporter would: a repaired\n  # bucket falls below the one under it.\n  - interval: 1m\n",
+        );
+        input(&mut out, bounds, 0, None, Export::Plain);
+        let _ = writeln!(
+            out,
+            "    alert_rule_test:\n      - eval_time: {EVAL}\n        alertname: CanaryLatencyBucketsNotDoubleCumulated\n        exp_alerts:\n          - exp_labels: {{severity: critical, component: canary, instance: \"canary:8080\", job: gpt-trader}}\n            exp_annotations:\n              summary: \"Canary latency buckets are not double-cumulated\"\n              description: \"canary:8080: a repaired latency bucket falls below the one under it, so the exporter no longer double-cumulates and the repair rules misread it; the p95 alerts cannot be trusted\""
+        );
+    }
     out
 }
 
@@ -236,7 +266,7 @@ mod tests {
     #[test]
     fn the_default_bounds_give_an_ok_a_warn_and_a_crit_case() {
         let t = latency_tests(&Bounds::default_exporter(), "canary_alerts.yml");
-        assert_eq!(t.matches("\n  - interval: 1m").count(), 4, "{t}");
+        assert_eq!(t.matches("\n  - interval: 1m").count(), 5, "{t}");
         assert!(t.contains("value: 500\n"));
         assert!(t.contains("description: \"p95 latency is 1000 ms\""));
         assert!(t.contains("description: \"p95 latency is 5000 ms\""));

@@ -98,6 +98,34 @@ pub fn mismatch_alert() -> Alert {
     }
 }
 
+/// On the bot's double-cumulated buckets the repaired series are true
+/// cumulative counts, so they never fall from one bound to the next (nor
+/// from the top bound to `+Inf`). A fall proves the exporter no longer
+/// double-cumulates (an upstream fix): the repair then turns true buckets
+/// into per-bucket counts and the p95 alerts read nonsense. Say so.
+pub fn not_double_alert(bounds: &Bounds) -> Alert {
+    let fixed = repaired(BROKER_FAMILY);
+    let mut les: Vec<&str> = bounds.bounds.iter().map(|b| b.text.as_str()).collect();
+    les.push("+Inf");
+    let falls: Vec<String> = les
+        .windows(2)
+        .map(|w| {
+            format!(
+                "  ({fixed}{{le=\"{}\"}}\n    < ignoring (le) group_left\n  {fixed}{{le=\"{}\"}})",
+                w[1], w[0]
+            )
+        })
+        .collect();
+    Alert {
+        name: "CanaryLatencyBucketsNotDoubleCumulated".into(),
+        expr: format!("count by (job, instance) (\n{}\n)", falls.join("\n  or\n")),
+        for_: "5m".into(),
+        severity: Severity::Critical,
+        summary: "Canary latency buckets are not double-cumulated".into(),
+        description: "{{ $labels.instance }}: a repaired latency bucket falls below the one under it, so the exporter no longer double-cumulates and the repair rules misread it; the p95 alerts cannot be trusted".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
