@@ -91,6 +91,22 @@ fn bounds_from_a_scrape_give_rules_and_tests_for_those_bounds() {
     assert!(rules.contains("_bucket{le=\"0.75\"}\n"), "{rules}");
     assert!(!rules.contains("le=\"1.0\""), "only the scraped bounds");
     check_and_test(&out_dir.0);
+    // The same scrape on stdin (`curl ... | canary-rules --from-metrics -`).
+    let piped = TempDir::new("rules-stdin");
+    cmd("canary-rules")
+        .args(["--from-metrics", "-"])
+        .args([&piped.0])
+        .stdin(std::fs::read(&scrape).expect("scrape"))
+        .run()
+        .code(0);
+    let from_stdin = std::fs::read_to_string(piped.path("canary_alerts.yml")).expect("rules");
+    assert_eq!(
+        from_stdin.replace(
+            "one scrape of -",
+            &format!("one scrape of {}", scrape.display())
+        ),
+        rules
+    );
 
     // The simulator's live /metrics: the exporter's bounds, read over HTTP.
     let sim = Sim::with_args(&["--scenario", "live", "--order-rate", "50"]);
@@ -164,6 +180,17 @@ fn a_scrape_without_usable_bounds_is_refused() {
             "nothing written"
         );
     }
+    // A job name that would break out of its PromQL string.
+    let out = cmd("canary-rules")
+        .args(["--job", "bot\"} or vector(1) #"])
+        .args([&dir.path("out")])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.starts_with("canary-rules: error: --job "),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -468,6 +495,22 @@ fn a_real_prometheus_fires_the_runbook_rule_on_healthy_traffic_and_ours_only_on_
             .iter()
             .any(|a| a.0.starts_with("CanaryBrokerLatency")),
         "a repaired latency alert on healthy traffic: {active:?}"
+    );
+    // scrape-metrics' own repair of the same samples agrees (both
+    // interpolate over the same true buckets; rate windows differ by a
+    // second or two at the edges).
+    let theirs = cmd("scrape-metrics")
+        .args(["--prometheus", &prom.url, "--instance", &h])
+        .run();
+    let p95 = theirs
+        .records()
+        .into_iter()
+        .find(|r| r.name == "metrics.broker_latency_p95")
+        .unwrap_or_else(|| panic!("no p95 from scrape-metrics: {}", theirs.stdout));
+    let theirs = p95.value.as_f64().expect("a p95 value");
+    assert!(
+        (theirs - repaired).abs() <= 0.10 * theirs,
+        "scrape-metrics {theirs} ms vs the recorded {repaired} ms"
     );
 
     // The regression fires the repaired CRIT, for the slow bot only.

@@ -34,6 +34,10 @@ pub const PROBE_FAMILY: &str = "gpt_trader_broker_call_latency_seconds";
 /// Largest scrape read, as every other tool bounds a body.
 const MAX_BODY: u64 = canary_core::http::DEFAULT_MAX_BODY;
 
+/// More bounds than any latency histogram has: past this, the rules (one
+/// subtraction per bound) would be a burden on Prometheus, not a repair.
+pub const MAX_BOUNDS: usize = 64;
+
 impl Bounds {
     /// The exporter's default bounds.
     pub fn default_exporter() -> Bounds {
@@ -50,9 +54,20 @@ impl Bounds {
     }
 
     /// The bounds of [`PROBE_FAMILY`] in one scrape, read from a URL
-    /// (http/https) or a file.
+    /// (http/https), a file, or stdin (`-`).
     pub fn from_metrics(from: &str) -> anyhow::Result<Bounds> {
-        let body = if from.starts_with("http://") || from.starts_with("https://") {
+        let body = if from == "-" {
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(std::io::stdin().lock(), MAX_BODY + 1),
+                &mut body,
+            )
+            .context("--from-metrics -: reading stdin")?;
+            if body.len() as u64 > MAX_BODY {
+                bail!("--from-metrics -: stdin is over the {MAX_BODY}-byte limit");
+            }
+            body
+        } else if from.starts_with("http://") || from.starts_with("https://") {
             let resp = canary_core::http::get(
                 from,
                 &canary_core::http::HttpOptions {
@@ -140,6 +155,12 @@ impl Bounds {
         if bounds.is_empty() {
             bail!("{bucket} has no finite bucket");
         }
+        if bounds.len() > MAX_BOUNDS {
+            bail!(
+                "{bucket} has {} finite buckets, more than the {MAX_BOUNDS} a latency histogram needs",
+                bounds.len()
+            );
+        }
         Ok(Bounds {
             bounds,
             source: String::new(),
@@ -187,5 +208,14 @@ gpt_trader_broker_call_latency_seconds_bucket{le=\"+Inf\",operation=\"cancel\"} 
         let nan = b"gpt_trader_broker_call_latency_seconds_bucket{le=\"NaN\"} 1\n\
 gpt_trader_broker_call_latency_seconds_bucket{le=\"+Inf\"} 1\n";
         assert!(Bounds::from_exposition(nan).is_err());
+        let mut many = String::new();
+        for i in 0..=MAX_BOUNDS {
+            many.push_str(&format!(
+                "gpt_trader_broker_call_latency_seconds_bucket{{le=\"{i}.5\"}} 1\n"
+            ));
+        }
+        many.push_str("gpt_trader_broker_call_latency_seconds_bucket{le=\"+Inf\"} 1\n");
+        let e = Bounds::from_exposition(many.as_bytes()).expect_err("too many");
+        assert!(format!("{e:#}").contains("more than the 64"), "{e:#}");
     }
 }

@@ -35,7 +35,7 @@ pub struct Cli {
     pub dir: PathBuf,
 
     /// Read the latency bucket bounds from one scrape of the bot: its
-    /// /metrics URL, or a file holding one.
+    /// /metrics URL, a file holding one, or `-` for stdin.
     #[arg(long, value_name = "URL|FILE")]
     pub from_metrics: Option<String>,
 
@@ -57,5 +57,5 @@ pub struct Cli {
 const EXAMPLES: &str = "Examples:
   canary-rules /etc/prometheus/rules/canary && promtool test rules /etc/prometheus/rules/canary/*_test.yml
   canary-rules --from-metrics http://localhost:8080/metrics rules/ && promtool check rules rules/canary_alerts.yml
-  curl -s localhost:8080/metrics > scrape.txt; canary-rules --from-metrics scrape.txt rules/ | cat
+  curl -s localhost:8080/metrics | canary-rules --from-metrics - rules/
   canary-rules --job gpt-trader-canary --runbook-verbatim rules/";
