@@ -65,6 +65,12 @@ fn the_default_rules_pass_promtool_and_their_own_tests() {
     assert!(!rules.contains("humanizeDuration }} ms"));
     assert!(rules.contains("p95 latency is {{ $value | printf \\\"%.0f\\\" }} ms"));
     check_and_test(&dir.0);
+    // Another scrape job: the scrape alerts and their tests follow it.
+    let job = TempDir::new("rules-job");
+    emit(&job, &["--job", "gpt-trader-canary"]);
+    let rules = std::fs::read_to_string(job.path("canary_alerts.yml")).expect("rules");
+    assert!(rules.contains("up{job=\"gpt-trader-canary\"} == 0"));
+    check_and_test(&job.0);
 }
 
 #[test]

@@ -192,8 +192,13 @@ pub fn run(cli: &cli::Cli) -> anyhow::Result<Exit> {
         Some(from) => Bounds::from_metrics(from)?,
         None => Bounds::default_exporter(),
     };
-    if cli.job.is_empty() || cli.job.contains(['"', '\\', '\n']) {
-        anyhow::bail!("--job '{}': not a plain job name", cli.job.escape_debug());
+    // The name goes into PromQL strings and YAML flow mappings unquoted.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+    if cli.job.is_empty() || !cli.job.chars().all(plain) {
+        anyhow::bail!(
+            "--job '{}': not a plain job name (letters, digits, '_', '.' and '-')",
+            cli.job.escape_debug()
+        );
     }
     let opts = Options {
         bounds,
