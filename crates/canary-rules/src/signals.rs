@@ -27,13 +27,35 @@ pub struct Signal {
     pub description: &'static str,
 }
 
-const ERROR_RATE: &str =
-    "sum by (job, instance) (rate(gpt_trader_order_submission_total{result=~\"failed|rejected\"}[5m]))
-/ sum by (job, instance) (rate(gpt_trader_order_submission_total[5m]))";
+// Submissions and broker calls in the last 5 m, per bot. A series exists
+// only from its first increment (docs/bot.md#metric-families): a burst of
+// failures between two scrapes arrives as a new series, which `rate()`
+// never counts. A series that did not exist 5 m ago counts whole, as the
+// guard trips below do; the ratio of two 5 m counts is the ratio of rates.
+const ERROR_RATE: &str = "sum by (job, instance) (
+  (increase(gpt_trader_order_submission_total{result=~\"failed|rejected\"}[5m])
+    and gpt_trader_order_submission_total{result=~\"failed|rejected\"} offset 5m)
+  or max_over_time(gpt_trader_order_submission_total{result=~\"failed|rejected\"}[5m])
+)
+/ sum by (job, instance) (
+  (increase(gpt_trader_order_submission_total[5m]) and gpt_trader_order_submission_total offset 5m)
+  or max_over_time(gpt_trader_order_submission_total[5m])
+)";
 const RETRY_RATE: &str = "(
-  sum by (job, instance) (rate(gpt_trader_broker_call_latency_seconds_count{operation=\"submit\"}[5m]))
-  - sum by (job, instance) (rate(gpt_trader_order_submission_total[5m]))
-) / sum by (job, instance) (rate(gpt_trader_order_submission_total[5m]))";
+  sum by (job, instance) (
+    (increase(gpt_trader_broker_call_latency_seconds_count{operation=\"submit\"}[5m])
+      and gpt_trader_broker_call_latency_seconds_count{operation=\"submit\"} offset 5m)
+    or max_over_time(gpt_trader_broker_call_latency_seconds_count{operation=\"submit\"}[5m])
+  )
+  -
+  sum by (job, instance) (
+    (increase(gpt_trader_order_submission_total[5m]) and gpt_trader_order_submission_total offset 5m)
+    or max_over_time(gpt_trader_order_submission_total[5m])
+  )
+) / sum by (job, instance) (
+  (increase(gpt_trader_order_submission_total[5m]) and gpt_trader_order_submission_total offset 5m)
+  or max_over_time(gpt_trader_order_submission_total[5m])
+)";
 
 /// Guard trips in the last hour, per bot. A counter exists only from its
 /// first trip (docs/bot.md#metric-families), so `increase()` alone never
@@ -200,8 +222,8 @@ mod tests {
             })
             .collect();
         assert_eq!(text.len(), 8);
-        assert!(text[0].ends_with("[5m])) >= 0.05"));
-        assert!(text[3].ends_with("[5m])) >= 0.25"));
+        assert!(text[0].ends_with("[5m])\n) >= 0.05"));
+        assert!(text[3].ends_with("[5m])\n) >= 0.25"));
         assert!(text[4].ends_with(") * 1000 >= 1000"));
         assert!(text[5].ends_with(") * 1000 >= 3000"));
         assert!(text[7].ends_with("\n) >= 10"));
