@@ -22,13 +22,23 @@ pub fn alerts() -> Vec<Rule> {
                 "canary-gate (phase {{{{ $labels.phase }}}}) last finished {{{{ $value | humanizeDuration }}}} ago, over {MISSED_RUNS} intervals: nothing is judging the canary"
             ),
         }),
+        // The alerts above compare two gauges; when one is missing they
+        // match nothing and stay silent, so a missing one pages here.
         Rule::Alert(Alert {
             name: "CanaryGateMetricsAbsent".into(),
-            expr: "absent(canary_gate_last_run_timestamp_seconds)".into(),
+            expr: "absent(canary_gate_last_run_timestamp_seconds)
+or
+(canary_gate_last_run_timestamp_seconds unless on (job, instance, phase) canary_gate_interval_seconds)
+or
+(canary_gate_last_run_timestamp_seconds unless on (job, instance, phase) canary_gate_run_duration_seconds)
+or
+(canary_gate_last_run_timestamp_seconds unless on (job, instance, phase) canary_gate_evidence_unknown_seconds)
+or
+(canary_gate_last_run_timestamp_seconds unless on (job, instance, phase) canary_gate_max_unknown_seconds)".into(),
             for_: "15m".into(),
             severity: Severity::Warning,
-            summary: "canary-gate has written no metrics".into(),
-            description: "No canary_gate_last_run_timestamp_seconds: the gate never ran, or node_exporter's textfile collector does not read canary_gate.prom".into(),
+            summary: "canary-gate metrics are missing".into(),
+            description: "{{ with $labels.phase }}canary-gate (phase {{ . }}) wrote only some of its metrics, so its self-monitoring alerts cannot compare them{{ else }}No canary_gate_last_run_timestamp_seconds: the gate never ran, or node_exporter's textfile collector does not read canary_gate.prom{{ end }}".into(),
         }),
         Rule::Alert(Alert {
             name: "CanaryGateOverran".into(),
