@@ -186,6 +186,14 @@ fn a_scrape_without_usable_bounds_is_refused() {
             "nothing written"
         );
     }
+    // A scrape on stdin over the 8 MiB every body is capped at.
+    let out = cmd("canary-rules")
+        .args(["--from-metrics", "-"])
+        .args([&dir.path("out")])
+        .stdin(vec![b'#'; 8 * 1024 * 1024 + 1])
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("over the"), "{}", out.stderr);
     // A job name that would break out of its PromQL string.
     let out = cmd("canary-rules")
         .args(["--job", "bot\"} or vector(1) #"])
