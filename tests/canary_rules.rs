@@ -65,6 +65,18 @@ fn the_default_rules_pass_promtool_and_their_own_tests() {
     assert!(!rules.contains("humanizeDuration }} ms"));
     assert!(rules.contains("p95 latency is {{ $value | printf \\\"%.0f\\\" }} ms"));
     check_and_test(&dir.0);
+    // A fixed exporter (--buckets cumulative): no repair, the opposite check,
+    // and tests generated for plain cumulative input.
+    let fixed = TempDir::new("rules-cumulative");
+    emit(&fixed, &["--buckets", "cumulative"]);
+    let rules = std::fs::read_to_string(fixed.path("canary_alerts.yml")).expect("rules");
+    assert!(
+        !rules.contains("- ignoring (le) group_left"),
+        "no subtraction: {rules}"
+    );
+    assert!(rules.contains("alert: CanaryLatencyBucketsDoubleCumulated\n"));
+    assert!(!rules.contains("alert: CanaryLatencyBucketsNotDoubleCumulated\n"));
+    check_and_test(&fixed.0);
     // Another scrape job: the scrape alerts and their tests follow it.
     let job = TempDir::new("rules-job");
     emit(&job, &["--job", "gpt-trader-canary"]);

@@ -48,6 +48,13 @@ pub struct Cli {
     #[arg(long = "for", value_parser = parse_duration, value_name = "DUR")]
     pub for_override: Option<Duration>,
 
+    /// How the bot's exporter writes its latency buckets: double-cumulated
+    /// (the bot today; the rules repair them) or cumulative (a fixed
+    /// exporter; used as they are). Either way an alert fires when the
+    /// buckets prove the other.
+    #[arg(long, value_enum, default_value_t = crate::repair::Buckets::Double)]
+    pub buckets: crate::repair::Buckets,
+
     /// Also write canary_runbook_verbatim.yml: the runbook's latency and
     /// guard-trip alerts word for word (severity info), to compare with.
     #[arg(long)]

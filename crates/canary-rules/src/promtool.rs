@@ -6,7 +6,7 @@
 //! bucket the rules do not know is an alert of its own.
 
 use crate::bounds::Bounds;
-use crate::repair::{self, P95_RECORD};
+use crate::repair::{self, Buckets, P95_RECORD};
 use crate::signals::{LATENCY, RUNBOOK_LATENCY, number};
 use std::fmt::Write;
 
@@ -68,9 +68,25 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)], inf: f64) -> f64 {
     start + (all[b].0 - start) * ((rank - below) / (all[b].1 - below))
 }
 
+/// What an exporter writing `buckets` exports for the true counts `c`.
+fn exported(c: Vec<u64>, buckets: Buckets) -> Vec<u64> {
+    match buckets {
+        Buckets::Double => double_cumulate(&c),
+        Buckets::Cumulative => c,
+    }
+}
+
+/// The other way of exporting: the one the check alerts must catch.
+fn other(buckets: Buckets) -> Buckets {
+    match buckets {
+        Buckets::Double => Buckets::Cumulative,
+        Buckets::Cumulative => Buckets::Double,
+    }
+}
+
 /// The verbatim p95 (ms) of the runbook over the exported buckets for `k`.
-pub fn verbatim_p95_ms(bounds: &Bounds, k: usize) -> f64 {
-    let e = double_cumulate(&true_cumulative(bounds.bounds.len(), k));
+pub fn verbatim_p95_ms(bounds: &Bounds, k: usize, buckets: Buckets) -> f64 {
+    let e = exported(true_cumulative(bounds.bounds.len(), k), buckets);
     let buckets: Vec<(f64, f64)> = bounds
         .bounds
         .iter()
@@ -80,22 +96,9 @@ pub fn verbatim_p95_ms(bounds: &Bounds, k: usize) -> f64 {
     histogram_quantile(0.95, &buckets, 100.0) * 1000.0
 }
 
-/// How the input buckets are exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Export {
-    /// As the bot does.
-    Double,
-    /// As a fixed exporter would: true cumulative counts.
-    Plain,
-}
-
-fn input(out: &mut String, bounds: &Bounds, k: usize, extra: Option<&str>, export: Export) {
+fn input(out: &mut String, bounds: &Bounds, k: usize, extra: Option<&str>, export: Buckets) {
     let family = format!("{}_bucket", repair::BROKER_FAMILY);
-    let c = true_cumulative(bounds.bounds.len(), k);
-    let e = match export {
-        Export::Double => double_cumulate(&c),
-        Export::Plain => c,
-    };
+    let e = exported(true_cumulative(bounds.bounds.len(), k), export);
     out.push_str("    input_series:\n");
     for (b, v) in bounds.bounds.iter().zip(&e) {
         let _ = writeln!(
@@ -136,8 +139,19 @@ fn alert_test(
     }
 }
 
+/// The check alerts of `buckets`' rules.
+fn check_alerts(buckets: Buckets) -> &'static [&'static str] {
+    match buckets {
+        Buckets::Double => &[
+            "CanaryLatencyBucketsUnrepaired",
+            "CanaryLatencyBucketsNotDoubleCumulated",
+        ],
+        Buckets::Cumulative => &["CanaryLatencyBucketsDoubleCumulated"],
+    }
+}
+
 /// One case: the true p95 sits on bound `k`.
-fn case(out: &mut String, bounds: &Bounds, k: usize) {
+fn case(out: &mut String, bounds: &Bounds, k: usize, buckets: Buckets) {
     let b = &bounds.bounds[k];
     let start = if k == 0 {
         0.0
@@ -147,19 +161,23 @@ fn case(out: &mut String, bounds: &Bounds, k: usize) {
     // histogram_quantile's own arithmetic, landing on the bound.
     let p95_ms = (start + (b.seconds - start) * 1.0) * 1000.0;
     let th = LATENCY.threshold;
-    let verbatim = verbatim_p95_ms(bounds, k);
+    let verbatim = verbatim_p95_ms(bounds, k, buckets);
     let verbatim_fires = verbatim >= th.crit;
     let _ = writeln!(
         out,
-        "\n  # True p95 {p95_ms} ms (95 of 100 submits at or under le=\"{}\"), exported\n  # double-cumulated. The repaired p95 is {p95_ms} ms; the runbook's verbatim\n  # p95 reads {verbatim:.0} ms, which {} its CRIT.\n  - interval: 1m",
+        "\n  # True p95 {p95_ms} ms (95 of 100 submits at or under le=\"{}\"), exported\n  # {}. The rules' p95 is {p95_ms} ms; the runbook's verbatim\n  # p95 reads {verbatim:.0} ms, which {} its CRIT.\n  - interval: 1m",
         b.text,
+        match buckets {
+            Buckets::Double => "double-cumulated",
+            Buckets::Cumulative => "plain cumulative",
+        },
         if verbatim_fires {
             "fires"
         } else {
             "stays under"
         }
     );
-    input(out, bounds, k, None, Export::Double);
+    input(out, bounds, k, None, buckets);
     let _ = writeln!(
         out,
         "    promql_expr_test:\n      - expr: round({P95_RECORD}, 0.001)\n        eval_time: {EVAL}\n        exp_samples:\n          - labels: '{{{LABELS}}}'\n            value: {p95_ms}\n      - expr: |\n          ({}) >= bool {}\n        eval_time: {EVAL}\n        exp_samples:\n          - labels: '{{}}'\n            value: {}",
@@ -186,10 +204,7 @@ fn case(out: &mut String, bounds: &Bounds, k: usize) {
         "critical",
         "critical",
     );
-    for quiet in [
-        "CanaryLatencyBucketsUnrepaired",
-        "CanaryLatencyBucketsNotDoubleCumulated",
-    ] {
+    for quiet in check_alerts(buckets) {
         let _ = writeln!(
             out,
             "      - eval_time: {EVAL}\n        alertname: {quiet}\n        exp_alerts: []"
@@ -198,7 +213,7 @@ fn case(out: &mut String, bounds: &Bounds, k: usize) {
 }
 
 /// The test file for `bounds`.
-pub fn latency_tests(bounds: &Bounds, rules_file: &str) -> String {
+pub fn latency_tests(bounds: &Bounds, buckets: Buckets, rules_file: &str) -> String {
     let mut out = format!(
         "# promtool unit tests for the latency rules of {rules_file}, generated by\n# canary-rules for the bucket bounds it used ({}).\n# Do not edit: regenerate.\nrule_files:\n  - {rules_file}\n\nevaluation_interval: 1m\n\ntests:",
         bounds.source
@@ -210,30 +225,50 @@ pub fn latency_tests(bounds: &Bounds, rules_file: &str) -> String {
     let warn = (0..n).find(|&i| ms(i) >= th.warn && ms(i) < th.crit);
     let crit = (0..n).find(|&i| ms(i) >= th.crit);
     for k in [ok, warn, crit].into_iter().flatten() {
-        case(&mut out, bounds, k);
+        case(&mut out, bounds, k, buckets);
     }
-    // A bucket the rules were not generated for.
-    let last = &bounds.bounds[n - 1];
-    let unknown = format!("{}", last.seconds * 2.0 + 1.0);
-    let _ = writeln!(
-        out,
-        "\n  # A bucket le=\"{unknown}\" these rules do not know: the latency alerts are blind.\n  - interval: 1m"
-    );
-    input(&mut out, bounds, 0, Some(&unknown), Export::Double);
-    let _ = writeln!(
-        out,
-        "    alert_rule_test:\n      - eval_time: {EVAL}\n        alertname: CanaryLatencyBucketsUnrepaired\n        exp_alerts:\n          - exp_labels: {{severity: critical, component: canary, instance: \"canary:8080\", job: gpt-trader}}\n            exp_annotations:\n              summary: \"Canary latency alerts are blind\"\n              description: \"canary:8080: the bot's latency buckets do not match the bounds these rules repair, so the p95 alerts cannot be trusted; regenerate with canary-rules --from-metrics\""
-    );
-    // A fixed exporter (true cumulative buckets): the repair would misread
-    // it, and says so. Needs a bucket above the one holding 95 %.
-    if n >= 2 {
-        out.push_str(
-            "\n  # Buckets exported plain cumulative, as a fixed exporter would: a repaired\n  # bucket falls below the one under it.\n  - interval: 1m\n",
-        );
-        input(&mut out, bounds, 0, None, Export::Plain);
+    if buckets == Buckets::Double {
+        // A bucket the rules were not generated for.
+        let last = &bounds.bounds[n - 1];
+        let unknown = format!("{}", last.seconds * 2.0 + 1.0);
         let _ = writeln!(
             out,
-            "    alert_rule_test:\n      - eval_time: {EVAL}\n        alertname: CanaryLatencyBucketsNotDoubleCumulated\n        exp_alerts:\n          - exp_labels: {{severity: critical, component: canary, instance: \"canary:8080\", job: gpt-trader}}\n            exp_annotations:\n              summary: \"Canary latency buckets are not double-cumulated\"\n              description: \"canary:8080: a repaired latency bucket falls below the one under it, so the exporter no longer double-cumulates and the repair rules misread it; the p95 alerts cannot be trusted\""
+            "\n  # A bucket le=\"{unknown}\" these rules do not know: the latency alerts are blind.\n  - interval: 1m"
+        );
+        input(&mut out, bounds, 0, Some(&unknown), Buckets::Double);
+        let _ = writeln!(
+            out,
+            "    alert_rule_test:\n      - eval_time: {EVAL}\n        alertname: CanaryLatencyBucketsUnrepaired\n        exp_alerts:\n          - exp_labels: {{severity: critical, component: canary, instance: \"canary:8080\", job: gpt-trader}}\n            exp_annotations:\n              summary: \"Canary latency alerts are blind\"\n              description: \"canary:8080: the bot's latency buckets do not match the bounds these rules repair, so the p95 alerts cannot be trusted; regenerate with canary-rules --from-metrics\""
+        );
+    }
+    // Buckets exported the other way: the rules would misread them, and
+    // say so. Needs a bucket above the one holding 95 %.
+    if n >= 2 {
+        let (alert, summary, description) = match buckets {
+            Buckets::Double => {
+                let a = repair::not_double_alert(bounds);
+                (a.name, a.summary, a.description)
+            }
+            Buckets::Cumulative => {
+                let a = repair::double_alert();
+                (a.name, a.summary, a.description)
+            }
+        };
+        let description = description.replace("{{ $labels.instance }}", "canary:8080");
+        let _ = writeln!(
+            out,
+            "\n  # Buckets exported {}: the rules would misread them, and say so.\n  - interval: 1m",
+            match other(buckets) {
+                Buckets::Double => "double-cumulated, as the bot does",
+                Buckets::Cumulative => "plain cumulative, as a fixed exporter would",
+            }
+        );
+        input(&mut out, bounds, 0, None, other(buckets));
+        let _ = writeln!(
+            out,
+            "    alert_rule_test:\n      - eval_time: {EVAL}\n        alertname: {alert}\n        exp_alerts:\n          - exp_labels: {{severity: critical, component: canary, instance: \"canary:8080\", job: gpt-trader}}\n            exp_annotations:\n              summary: {}\n              description: {}",
+            crate::yaml::quoted(&summary),
+            crate::yaml::quoted(&description),
         );
     }
     out
@@ -258,14 +293,18 @@ mod tests {
         let b = Bounds::default_exporter();
         // true p95 250 ms (le 0.25) and 500 ms (le 0.5)
         for k in [6, 7] {
-            let v = verbatim_p95_ms(&b, k);
+            let v = verbatim_p95_ms(&b, k, Buckets::Double);
             assert!(v >= 3000.0, "k={k}: verbatim {v}");
         }
     }
 
     #[test]
     fn the_default_bounds_give_an_ok_a_warn_and_a_crit_case() {
-        let t = latency_tests(&Bounds::default_exporter(), "canary_alerts.yml");
+        let t = latency_tests(
+            &Bounds::default_exporter(),
+            Buckets::Double,
+            "canary_alerts.yml",
+        );
         assert_eq!(t.matches("\n  - interval: 1m").count(), 5, "{t}");
         assert!(t.contains("value: 500\n"));
         assert!(t.contains("description: \"p95 latency is 1000 ms\""));

@@ -12,6 +12,16 @@
 use crate::bounds::Bounds;
 use crate::yaml::{Alert, Rule, Severity};
 
+/// How the exporter writes its buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Buckets {
+    /// Double-cumulated, as the bot's exporter does today: repaired.
+    #[default]
+    Double,
+    /// Plain cumulative, as a fixed exporter would: used as they are.
+    Cumulative,
+}
+
 /// The latency families the rules repair: the broker calls the alerts read,
 /// and the order submissions a dashboard shows.
 pub const FAMILIES: [&str; 2] = [
@@ -32,8 +42,11 @@ pub const P95_RECORD: &str = "canary:broker_submit_latency_p95:ms";
 
 /// One family's repair: `e[0]`, each `e[i] - e[i-1]` (keeping `le` from the
 /// left side, hence `group_left`), and `+Inf` as exported.
-pub fn repair_expr(family: &str, bounds: &Bounds) -> String {
+pub fn repair_expr(family: &str, bounds: &Bounds, buckets: Buckets) -> String {
     let bucket = format!("{family}_bucket");
+    if buckets == Buckets::Cumulative {
+        return bucket;
+    }
     let mut terms = Vec::new();
     let mut below: Option<&str> = None;
     for b in &bounds.bounds {
@@ -58,15 +71,20 @@ pub const P95: &str = "histogram_quantile(0.95,
 ) * 1000";
 
 /// The recording rules: every family's repaired buckets, then the p95.
-pub fn records(bounds: &Bounds) -> Vec<Rule> {
-    let mut rules = vec![Rule::Comment(format!(
-        "True cumulative buckets: e[i] - e[i-1] for each finite le ({})",
-        bounds.source
-    ))];
+pub fn records(bounds: &Bounds, buckets: Buckets) -> Vec<Rule> {
+    let mut rules = vec![Rule::Comment(match buckets {
+        Buckets::Double => format!(
+            "True cumulative buckets: e[i] - e[i-1] for each finite le ({})",
+            bounds.source
+        ),
+        Buckets::Cumulative => {
+            "The exporter's buckets as they are (--buckets cumulative: no repair)".into()
+        }
+    })];
     for family in FAMILIES {
         rules.push(Rule::Record {
             record: repaired(family),
-            expr: repair_expr(family, bounds),
+            expr: repair_expr(family, bounds, buckets),
         });
     }
     rules.push(Rule::Comment(
@@ -126,13 +144,45 @@ pub fn not_double_alert(bounds: &Bounds) -> Alert {
     }
 }
 
+/// With `--buckets cumulative`, the opposite check: a finite bucket above
+/// `+Inf` proves the exporter double-cumulates after all, and the p95 alerts
+/// read the runbook's nonsense.
+pub fn double_alert() -> Alert {
+    let bucket = format!("{BROKER_FAMILY}_bucket");
+    Alert {
+        name: "CanaryLatencyBucketsDoubleCumulated".into(),
+        expr: format!(
+            "count by (job, instance) (\n  {bucket}{{le!=\"+Inf\"}}\n    > ignoring (le) group_left\n  {bucket}{{le=\"+Inf\"}}\n)"
+        ),
+        for_: "5m".into(),
+        severity: Severity::Critical,
+        summary: "Canary latency buckets are double-cumulated".into(),
+        description: "{{ $labels.instance }}: a finite latency bucket exceeds +Inf, so the exporter double-cumulates and rules generated with --buckets cumulative misread it; the p95 alerts cannot be trusted".into(),
+    }
+}
+
+/// The alerts that check the buckets are what the rules assume.
+pub fn alerts(bounds: &Bounds, buckets: Buckets) -> Vec<Rule> {
+    match buckets {
+        Buckets::Double => vec![
+            Rule::Comment("Latency buckets the rules cannot repair".into()),
+            Rule::Alert(mismatch_alert()),
+            Rule::Alert(not_double_alert(bounds)),
+        ],
+        Buckets::Cumulative => vec![
+            Rule::Comment("Latency buckets that are not what the rules assume".into()),
+            Rule::Alert(double_alert()),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn each_finite_bucket_subtracts_the_one_below_and_inf_is_kept() {
-        let e = repair_expr(BROKER_FAMILY, &Bounds::default_exporter());
+        let e = repair_expr(BROKER_FAMILY, &Bounds::default_exporter(), Buckets::Double);
         let b = "gpt_trader_broker_call_latency_seconds_bucket";
         assert!(e.starts_with(&format!("{b}{{le=\"0.001\"}}\nor\n")), "{e}");
         assert!(e.contains(&format!(
