@@ -339,6 +339,15 @@ fn the_rules_in_examples_are_what_canary_rules_generates() {
     }
 }
 
+/// The example configuration loads the generated rules and names its bot
+/// job as the rules' default `--job` does, so CanaryBotDown watches it.
+#[test]
+fn the_example_config_scrapes_the_job_the_rules_watch() {
+    let config = std::fs::read_to_string(examples().join("prometheus.yml")).expect("config");
+    assert!(config.contains(&format!("job_name: {}\n", canary_rules::DEFAULT_JOB)));
+    assert!(config.contains(&format!("  - {}\n", canary_rules::RULES_FILE)));
+}
+
 #[test]
 fn promtool_accepts_the_example_config_rules_and_tests() {
     let dir = examples();
