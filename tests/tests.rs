@@ -4,6 +4,7 @@ mod util;
 
 mod canary_gate;
 mod canary_report;
+mod canary_rules;
 mod check_profile;
 mod check_risk_env;
 mod demo;

@@ -101,9 +101,9 @@ pub struct Cli {
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
     pub max_duration: Option<Duration>,
 
-    /// Write the runbook §3.2 Prometheus alert rules and their promtool
-    /// unit tests into DIR, from the same threshold table, and exit.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["phase", "from_preflight"])]
+    /// Deprecated alias of `canary-rules DIR`: write the Prometheus rules
+    /// and their promtool tests into DIR, and exit.
+    #[arg(long, value_name = "DIR", hide = true, conflicts_with_all = ["phase", "from_preflight"])]
     pub emit_alert_rules: Option<PathBuf>,
 
     /// Convert a preflight JSON report into check records
@@ -137,5 +137,4 @@ const EXAMPLES: &str = "Examples:
   judge --from-preflight preflight_report.json --preflight-exit 0 > preflight.ndjson
   { cat preflight.ndjson; probe-health; } | judge --phase start --explain
   judge canary.ndjson --phase b --at 2026-11-26T03:30:00Z --explain
-  judge canary.ndjson --phase b --transitions | jq -c '{ts, decision, from: .previous}'
-  judge --emit-alert-rules prometheus/rules && promtool test rules prometheus/rules/canary_alerts_test.yml";
+  judge canary.ndjson --phase b --transitions | jq -c '{ts, decision, from: .previous}'";

@@ -2,7 +2,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod alerts;
 pub mod cli;
 pub mod counters;
 pub mod decide;
@@ -33,7 +32,12 @@ const MAX_BAD_LINE_DIAGS: u64 = 20;
 /// Run `judge` as the command line asks, writing records to `out`.
 pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exit> {
     if let Some(dir) = &cli.emit_alert_rules {
-        alerts::emit(dir).with_context(|| format!("writing alert rules to {}", dir.display()))?;
+        diag(
+            TOOL,
+            "warning",
+            "--emit-alert-rules is deprecated: use canary-rules DIR (same rules, and --help)",
+        );
+        canary_rules::emit(dir, &canary_rules::Options::default())?;
         return Ok(Exit::Clean);
     }
     if let Some(report) = &cli.from_preflight {

@@ -19,6 +19,7 @@ fn tools() -> Vec<clap::Command> {
         sim_bot::cli::Cli::command(),
         canary_report::cli::Cli::command(),
         notify::cli::Cli::command(),
+        canary_rules::cli::Cli::command(),
     ]
 }
 
