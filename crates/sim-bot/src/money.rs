@@ -62,6 +62,16 @@ const RATE_LIMIT_OK: f64 = 0.12;
 const API_ERROR_RATE_DEGRADED: f64 = 0.08;
 const RATE_LIMIT_DEGRADED: f64 = 0.96;
 
+/// What a healthy broker client shows: every breaker closed, no API errors,
+/// a little of the rate limit used.
+pub fn client_gauges(c: &mut Collector) {
+    for category in CATEGORIES {
+        c.set(BREAKER, &[("category", category)], Num::Float(0.0));
+    }
+    c.set(API_ERROR_RATE, &[], Num::Float(0.0));
+    c.set(RATE_LIMIT_USAGE, &[], Num::Float(0.05));
+}
+
 /// A money scenario in progress.
 #[derive(Debug)]
 pub struct Money {

@@ -340,6 +340,10 @@ impl Bot {
             }
             ws_gauges(&mut c, spec.ws);
             c.set("gpt_trader_equity_dollars", &[], Num::Float(1234.5));
+            if spec.broker != Broker::Mock {
+                // The Coinbase client's gauges; the mock broker has no client.
+                crate::money::client_gauges(&mut c);
+            }
         }
         Bot {
             spec,
