@@ -52,7 +52,8 @@ pub struct MoneyArgs {
     pub money_window: Duration,
 }
 
-fn parse_limit(s: &str) -> Result<f64, String> {
+/// `--daily-loss-limit-pct`: a fraction in (0, 1].
+pub fn parse_limit(s: &str) -> Result<f64, String> {
     let v: f64 = s.trim().parse().map_err(|_| format!("not a number: {s}"))?;
     if v.is_finite() && v > 0.0 && v <= 1.0 {
         Ok(v)
@@ -83,7 +84,12 @@ impl Limit {
     /// From the flag, else the environment as the bot parses it (Python's
     /// `float()`); a limit of zero or less means the bot enforces none.
     pub fn resolve(args: &MoneyArgs, env: Option<String>) -> Limit {
-        if let Some(pct) = args.daily_loss_limit_pct {
+        Limit::from_flag_or_env(args.daily_loss_limit_pct, env)
+    }
+
+    /// The flag's value, else the environment's (see `resolve`).
+    pub fn from_flag_or_env(flag: Option<f64>, env: Option<String>) -> Limit {
+        if let Some(pct) = flag {
             return Limit::Known {
                 pct,
                 source: "--daily-loss-limit-pct",
