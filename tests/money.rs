@@ -507,3 +507,26 @@ fn through_a_real_prometheus_the_gauges_are_read_as_gauges() {
     let (v, _) = judge(&out.stdout, "b", &[]);
     assert_eq!(v["decision"], "rollback", "{v}");
 }
+
+#[test]
+fn canary_report_charts_equity_against_the_loss_limit_lines() {
+    let sim = Sim::with_args(&["--scenario", "equity-sudden-drop", "--money-after", "1s"]);
+    let out = scrape_every(&sim, 3, &["--daily-loss-limit-pct", "0.05"]);
+    let report = cmd("canary-report").stdin(out.stdout.clone()).run();
+    report.code(0);
+    let html = &report.stdout;
+    assert!(html.contains("id=\"chart-equity\""), "no equity chart");
+    let chart = &html[html.find("id=\"chart-equity\"").expect("chart")..];
+    let chart = &chart[..chart.find("</figure>").expect("end of figure")];
+    assert!(chart.contains("<svg class=\"plot\""), "{chart}");
+    assert!(
+        chart.contains("class=\"threshold warn\"") && chart.contains("class=\"threshold crit\""),
+        "{chart}"
+    );
+    // Start 10000 less 2.5 % and 5 %: the WARN and CRIT lines.
+    assert!(
+        chart.contains("WARN −2.5 %") && chart.contains("CRIT −5 %"),
+        "{chart}"
+    );
+    assert!(chart.contains("<polyline"), "the equity line: {chart}");
+}

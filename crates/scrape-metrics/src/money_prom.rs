@@ -92,6 +92,8 @@ pub fn evaluate(
     for (family, q) in &matrices {
         let series: Vec<Series> = match prom.matrix(q) {
             Ok(s) => s,
+            // Unreachable: the round's metrics.fetch already says so, as in direct mode.
+            Err(e) if e.unreachable => return vec![],
             Err(e) => {
                 return money::unknown(
                     ctx,
