@@ -3,7 +3,7 @@
 
 use crate::util::cmd;
 
-const TOOLS: [&str; 9] = [
+const TOOLS: [&str; 10] = [
     "probe-health",
     "scrape-metrics",
     "check-profile",
@@ -13,6 +13,7 @@ const TOOLS: [&str; 9] = [
     "sim-bot",
     "canary-report",
     "notify",
+    "daily-report",
 ];
 
 #[test]
