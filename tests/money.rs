@@ -530,3 +530,30 @@ fn canary_report_charts_equity_against_the_loss_limit_lines() {
     );
     assert!(chart.contains("<polyline"), "the equity line: {chart}");
 }
+
+#[test]
+fn two_equities_in_one_body_or_an_unparsable_breaker_line_are_unknown() {
+    let dir = TempDir::new("money-forged");
+    let body = dir.path("metrics.txt");
+    std::fs::write(
+        &body,
+        "# TYPE gpt_trader_equity_dollars gauge\ngpt_trader_equity_dollars 10000.0\ngpt_trader_equity_dollars 9000.0\n\
+         # TYPE gpt_trader_circuit_breaker_state gauge\ngpt_trader_circuit_breaker_state{category=\"market_data\"} 0.0\n\
+         gpt_trader_circuit_breaker_state{category=\"orders\"} open\n",
+    )
+    .expect("body");
+    let out = cmd("scrape-metrics")
+        .args(["--file", body.to_str().expect("path")])
+        .run();
+    out.code(2);
+    assert_eq!(last(&out, "metrics.equity").level, Level::Unknown);
+    assert_eq!(last(&out, "metrics.drawdown").level, Level::Unknown);
+    // The orders breaker's line did not parse: closed elsewhere is not closed.
+    let b = last(&out, "metrics.circuit_breaker");
+    assert_eq!(b.level, Level::Unknown, "{}", b.msg);
+    assert!(
+        all(&out, "metrics.parse")
+            .iter()
+            .any(|r| r.level == Level::Unknown)
+    );
+}

@@ -29,6 +29,8 @@ pub const RATE_LIMIT_USAGE: &str = "gpt_trader_rate_limit_usage_ratio";
 /// makes its record unknown.
 pub const FAMILIES: [&str; 4] = [EQUITY, BREAKER, API_ERROR_RATE, RATE_LIMIT_USAGE];
 
+/// More breaker categories than this in one scrape is not a broker client.
+pub const MAX_CATEGORIES: usize = 64;
 /// The default order-rate ceiling, orders per minute (docs/money.md#order-rate).
 pub const DEFAULT_MAX_ORDERS_PER_MINUTE: f64 = 1800.0;
 /// The environment variable the bot's risk config reads its daily loss limit from.
@@ -161,16 +163,32 @@ impl Gauges {
     }
 
     /// Take one exposition sample if it is a money gauge; whether it was.
+    /// A gauge given twice with different values (two bots behind one
+    /// address, a forged body) is unreadable, never last-wins; so is a
+    /// breaker family with more categories than any client has.
     pub fn take(&mut self, name: &str, labels: &Labels, value: f64) -> bool {
+        let mut clash = false;
+        let mut set = |slot: &mut Option<f64>| {
+            clash |= slot.is_some_and(|v| v.to_bits() != value.to_bits());
+            *slot = Some(value);
+        };
         match name {
-            EQUITY => self.equity = Some(value),
+            EQUITY => set(&mut self.equity),
+            API_ERROR_RATE => set(&mut self.api_error_rate),
+            RATE_LIMIT_USAGE => set(&mut self.rate_limit_usage),
             BREAKER => {
                 let category = labels.get("category").cloned().unwrap_or_default();
-                self.breakers.insert(category, value);
+                if self.breakers.len() >= MAX_CATEGORIES && !self.breakers.contains_key(&category) {
+                    self.broken.insert(BREAKER.to_owned());
+                    return true;
+                }
+                let old = self.breakers.insert(category, value);
+                clash = old.is_some_and(|v| v.to_bits() != value.to_bits());
             }
-            API_ERROR_RATE => self.api_error_rate = Some(value),
-            RATE_LIMIT_USAGE => self.rate_limit_usage = Some(value),
             _ => return false,
+        }
+        if clash {
+            self.broken.insert(name.to_owned());
         }
         true
     }
@@ -852,6 +870,23 @@ mod tests {
         b.0.gauges.broken.insert(BREAKER.into());
         let recs = run(&cfg(Some(0.05)), &[a, b], false);
         assert_eq!(get(&recs, "metrics.circuit_breaker").level, Level::Unknown);
+    }
+
+    #[test]
+    fn a_gauge_given_twice_differently_is_unreadable_never_last_wins() {
+        let mut g = Gauges::default();
+        let none = Labels::new();
+        g.take(EQUITY, &none, 100.0);
+        g.take(EQUITY, &none, 100.0);
+        assert!(g.broken.is_empty(), "the same value twice is one reading");
+        g.take(EQUITY, &none, 90.0);
+        assert!(g.broken.contains(EQUITY));
+        let mut g = Gauges::default();
+        for i in 0..=MAX_CATEGORIES {
+            let l: Labels = [("category".to_owned(), i.to_string())].into();
+            g.take(BREAKER, &l, 0.0);
+        }
+        assert!(g.broken.contains(BREAKER) && g.breakers.len() == MAX_CATEGORIES);
     }
 
     #[test]
