@@ -226,7 +226,7 @@ fn flat_equity_is_ok_even_without_a_limit_and_a_fall_without_one_is_unknown() {
             "--every",
             "1s",
             "--count",
-            "2",
+            "3",
         ])
         .env("RISK_DAILY_LOSS_LIMIT_PCT", " 1_2e-2 ")
         .run();
@@ -468,8 +468,9 @@ fn the_daily_report_at_the_boundaries_and_its_liveness() {
 
 #[test]
 fn through_a_real_prometheus_the_gauges_are_read_as_gauges() {
-    // The drop comes after Prometheus has started and scraped the flat equity.
-    let sim = Sim::with_args(&["--scenario", "equity-sudden-drop", "--money-after", "10s"]);
+    // The scenario's clock starts at Prometheus' first scrape: it sees the
+    // flat equity for 4 s, then the drop.
+    let sim = Sim::with_args(&["--scenario", "equity-sudden-drop", "--money-after", "4s"]);
     let prom = crate::prometheus::prometheus(&[sim.instance()], &[]);
     let deadline = Instant::now() + Duration::from_secs(40);
     let (dd, out) = loop {

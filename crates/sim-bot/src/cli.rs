@@ -78,7 +78,7 @@ pub struct Cli {
     #[arg(long, default_value_t = 10_000.0, value_name = "DOLLARS")]
     pub start_equity: f64,
 
-    /// Money scenarios: when the scenario's event happens, after the start.
+    /// Money scenarios: when the scenario's event happens, after the first request.
     #[arg(long, default_value = "3s", value_parser = canary_core::duration::parse_duration, value_name = "DUR")]
     pub money_after: std::time::Duration,
 

@@ -1,8 +1,9 @@
 //! Money at risk: the equity gauge, the broker client's circuit breakers and
 //! API gauges, and a runaway order loop, as the real exporter shows them
 //! (docs/money.md#what-the-bot-exports). Each money scenario unfolds in
-//! time from the moment the simulator starts serving: before `--money-after`
-//! the bot is healthy, at it the scenario's event happens.
+//! time from the first request the simulator answers (so the first scrape
+//! always sees the healthy start, however late it comes): before
+//! `--money-after` the bot is healthy, at it the scenario's event happens.
 //!
 //! Names and labels are the bot's: `gpt_trader_equity_dollars` (no label),
 //! `gpt_trader_circuit_breaker_state{category}` (0 closed, 1 half-open,
@@ -12,7 +13,7 @@
 
 use crate::collector::{Collector, Num};
 use crate::traffic::{Order, record_guard_checks, record_order};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const EQUITY: &str = "gpt_trader_equity_dollars";
 pub const BREAKER: &str = "gpt_trader_circuit_breaker_state";
@@ -79,6 +80,8 @@ pub struct Money {
     cfg: MoneyConfig,
     restarted: bool,
     runaway_orders: u64,
+    /// The first request: the scenario's clock starts there.
+    started: Option<Instant>,
 }
 
 impl Money {
@@ -88,7 +91,14 @@ impl Money {
             cfg,
             restarted: false,
             runaway_orders: 0,
+            started: None,
         }
+    }
+
+    /// Bring the collector up to now, on the scenario's clock.
+    pub fn tick(&mut self, c: &mut Collector) {
+        let started = *self.started.get_or_insert_with(Instant::now);
+        self.advance(c, started.elapsed());
     }
 
     /// The equity the account holds `elapsed` after the start; `None` while

@@ -79,7 +79,7 @@ fn route(path: &str, shared: &Shared) -> (u16, &'static str, String) {
         money
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .advance(&mut bot.collector, shared.started.elapsed());
+            .tick(&mut bot.collector);
     }
     match path {
         "/health" => {
