@@ -280,6 +280,22 @@ fn a_runaway_order_loop_stops_phase_a() {
     let (v, _) = judge(&out.stdout, "a", &[]);
     assert_eq!(v["decision"], "stop", "{v}");
     assert!(reason_rules(&v).contains(&"order-rate".to_owned()));
+    // The ceiling from the canary's profile: one symbol every 60 s, x 10.
+    let profile = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/profiles/phase-a.yaml");
+    let out = scrape_every(&sim, 3, &["--profile", profile.to_str().expect("path")]);
+    let r = last(&out, "metrics.order_rate");
+    assert_eq!(
+        (r.level, r.extra["max_orders_per_minute"].as_f64()),
+        (Level::Crit, Some(10.0)),
+        "{}",
+        r.msg
+    );
+    assert!(
+        r.extra["ceiling_source"]
+            .as_str()
+            .is_some_and(|s| s.contains("1 symbol(s) every 60 s")),
+        "{r:?}"
+    );
     // The default ceiling (1800/min) is crossed too.
     let out = scrape_every(&sim, 3, &[]);
     assert_eq!(last(&out, "metrics.order_rate").level, Level::Crit);

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bucket_checks;
+pub mod ceiling;
 pub mod cli;
 pub mod counters;
 pub mod exposition;
@@ -71,7 +72,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         None => (Vec::new(), Vec::new()),
     };
     let keep_ms = cli.window.max(cli.guard_window).as_millis() as i64;
-    let money = money::Config::new(&cli.money, cli.window);
+    let money = money::Config::new(&cli.money, cli.window)?;
     canary_core::rounds::run(out, cli.every, cli.count, || {
         let mut point = None;
         let mut records = match &cli.prometheus {

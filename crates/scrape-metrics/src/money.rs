@@ -45,9 +45,16 @@ pub struct MoneyArgs {
     #[arg(long, value_name = "FRACTION", value_parser = parse_limit)]
     pub daily_loss_limit_pct: Option<f64>,
 
-    /// The order-rate ceiling, in orders per minute (WARN at 80 %, CRIT at 100 %).
-    #[arg(long, default_value_t = DEFAULT_MAX_ORDERS_PER_MINUTE, value_name = "N", value_parser = parse_ceiling)]
-    pub max_orders_per_minute: f64,
+    /// The order-rate ceiling, in orders per minute (WARN at 80 %, CRIT at
+    /// 100 %). Default: from --profile, else 1800.
+    #[arg(long, value_name = "N", value_parser = parse_ceiling)]
+    pub max_orders_per_minute: Option<f64>,
+
+    /// The canary's profile: the order-rate ceiling is its symbols x 60 /
+    /// interval x 10 orders a minute (one order per symbol per cycle, with
+    /// room to spare).
+    #[arg(long, value_name = "FILE", conflicts_with = "max_orders_per_minute")]
+    pub profile: Option<std::path::PathBuf>,
 
     /// Window of the equity drawdown (its start is the drawdown's basis).
     #[arg(long, default_value = "6h", value_parser = parse_duration, value_name = "DUR")]
@@ -227,25 +234,33 @@ pub fn keep(points: &mut Vec<Point>, newest: Point, window: Duration) {
 pub struct Config {
     pub limit: Limit,
     pub max_orders_per_minute: f64,
+    /// Where the ceiling comes from (flag, profile, default).
+    pub ceiling_source: String,
     pub money_window: Duration,
     /// The rate window (`--window`): breakers, API gauges and order rate.
     pub window: Duration,
 }
 
 impl Config {
-    pub fn new(args: &MoneyArgs, window: Duration) -> Config {
+    pub fn new(args: &MoneyArgs, window: Duration) -> anyhow::Result<Config> {
         let limit = Limit::resolve(args, std::env::var(LOSS_LIMIT_ENV).ok());
         if let Limit::Unknown(why) = &limit {
             if std::env::var_os(LOSS_LIMIT_ENV).is_some() {
                 diag(crate::TOOL, "warning", why);
             }
         }
-        Config {
+        let ceiling = crate::ceiling::resolve(
+            args.max_orders_per_minute,
+            args.profile.as_deref(),
+            DEFAULT_MAX_ORDERS_PER_MINUTE,
+        )?;
+        Ok(Config {
             limit,
-            max_orders_per_minute: args.max_orders_per_minute,
+            max_orders_per_minute: ceiling.per_minute,
+            ceiling_source: ceiling.source,
             money_window: args.money_window,
             window,
-        }
+        })
     }
 }
 
@@ -684,6 +699,7 @@ fn order_rate(ctx: &Ctx<'_>, cfg: &Config, span: &Span<'_>, at: i64) -> Record {
         "max_orders_per_minute".into(),
         json!(cfg.max_orders_per_minute),
     );
+    m.insert("ceiling_source".into(), json!(cfg.ceiling_source));
     let (from, to) = span.bounds();
     let value = if let Some(why) = span.inconsistency() {
         Err(format!(
@@ -748,6 +764,7 @@ mod tests {
                 None => Limit::Unknown("no daily loss limit".into()),
             },
             max_orders_per_minute: 60.0,
+            ceiling_source: "test".into(),
             money_window: Duration::from_secs(3600),
             window: Duration::from_secs(300),
         }
@@ -906,7 +923,8 @@ mod tests {
     fn the_limit_comes_from_the_flag_or_the_env_as_the_bot_parses_it() {
         let args = |flag: Option<f64>| MoneyArgs {
             daily_loss_limit_pct: flag,
-            max_orders_per_minute: 60.0,
+            max_orders_per_minute: Some(60.0),
+            profile: None,
             money_window: Duration::from_secs(60),
         };
         assert_eq!(
