@@ -230,7 +230,13 @@ fn page(dir: &TempDir, html: &str) -> PathBuf {
 }
 
 fn assert_charts_in_dom(dom: &str) {
-    assert_eq!(dom.matches("<svg class=\"plot\"").count(), 5, "five charts");
+    // Five charts, and the equity chart when the log holds equity readings.
+    let equity = usize::from(dom.contains("id=\"chart-equity\""));
+    assert_eq!(
+        dom.matches("<svg class=\"plot\"").count(),
+        5 + equity,
+        "five charts"
+    );
     assert_eq!(dom.matches("class=\"threshold warn\"").count(), 4);
     assert_eq!(dom.matches("class=\"threshold crit\"").count(), 4);
     assert_eq!(dom.matches("class=\"threshold target\"").count(), 1);

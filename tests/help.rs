@@ -3,7 +3,7 @@
 
 use crate::util::cmd;
 
-const TOOLS: [&str; 10] = [
+const TOOLS: [&str; 11] = [
     "probe-health",
     "scrape-metrics",
     "check-profile",
@@ -14,6 +14,7 @@ const TOOLS: [&str; 10] = [
     "canary-report",
     "notify",
     "canary-rules",
+    "daily-report",
 ];
 
 #[test]

@@ -15,6 +15,7 @@ mod help;
 mod human;
 mod judge;
 mod judge_model;
+mod money;
 mod notify;
 mod probe_health;
 mod prometheus;

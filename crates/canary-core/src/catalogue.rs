@@ -172,6 +172,84 @@ pub const CATALOGUE: &[NameSpec] = &[
         "no evidence from /metrics or Prometheus: unreachable, disabled (404 with the bot's hint), bad status, failed query"
     ),
     spec!(
+        "metrics.equity",
+        Sample,
+        "scrape-metrics",
+        "the bot's equity gauge (`gpt_trader_equity_dollars`) in the newest scrape, with `start`, `min` and `max` over the money window; unknown when the newest scrape has none (docs/money.md)"
+    ),
+    spec!(
+        "metrics.drawdown",
+        Signal,
+        "scrape-metrics",
+        "peak-to-trough equity drawdown over the money window, of start-of-window equity, as a fraction of the daily loss limit: WARN 0.5, CRIT 1.0; unknown without two equity readings, or when it fell and no limit is known (docs/money.md#drawdown)"
+    ),
+    spec!(
+        "metrics.circuit_breaker",
+        Signal,
+        "scrape-metrics",
+        "the worst `gpt_trader_circuit_breaker_state` of any category in the window: 0 closed ok, 1 half-open warn, 2 open crit; absent unknown"
+    ),
+    spec!(
+        "metrics.order_rate",
+        Signal,
+        "scrape-metrics",
+        "orders submitted per minute over the window (exact counter deltas), as a fraction of `--max-orders-per-minute`: WARN 0.8, CRIT 1.0 (docs/money.md#order-rate)"
+    ),
+    spec!(
+        "metrics.api_error_rate",
+        Signal,
+        "scrape-metrics",
+        "the highest `gpt_trader_api_error_rate` in the window: WARN 0.05, CRIT 0.15; absent unknown"
+    ),
+    spec!(
+        "metrics.rate_limit_usage",
+        Signal,
+        "scrape-metrics",
+        "the highest `gpt_trader_rate_limit_usage_ratio` in the window: WARN 0.8, CRIT 0.95; absent unknown"
+    ),
+    spec!(
+        "daily.report",
+        Error,
+        "daily-report",
+        "the daily report could not be used: unreadable, over the cap, not JSON, not a report, or a CLI envelope saying it failed"
+    ),
+    spec!(
+        "daily.equity_change",
+        Sample,
+        "daily-report",
+        "the day's `account.equity`, `equity_change` and `equity_change_pct` as the report gives them; unknown when equity is null"
+    ),
+    spec!(
+        "daily.drawdown",
+        Signal,
+        "daily-report",
+        "the day's loss from start-of-day equity (the worse of `-equity_change` and `performance.max_drawdown`), as a fraction of the daily loss limit: WARN 0.5, CRIT 1.0 (docs/money.md#the-daily-report)"
+    ),
+    spec!(
+        "daily.circuit_breaker",
+        Check,
+        "daily-report",
+        "`risk.circuit_breaker_state`: empty or not triggered ok, triggered crit (with `rule` and `action`), absent unknown"
+    ),
+    spec!(
+        "daily.liveness",
+        Check,
+        "daily-report",
+        "`health.liveness.status`: GREEN ok, RED crit, UNKNOWN or absent unknown"
+    ),
+    spec!(
+        "daily.unfilled_orders",
+        Check,
+        "daily-report",
+        "`health.unfilled_orders`: 0 ok, more warn, absent or not a count unknown"
+    ),
+    spec!(
+        "daily.api_errors",
+        Check,
+        "daily-report",
+        "`health.api_errors`: 0 ok, more warn, absent or not a count unknown"
+    ),
+    spec!(
         "input.malformed",
         Error,
         "any reader",

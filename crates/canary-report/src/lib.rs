@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod cli;
+pub mod equity;
 pub mod escape;
 pub mod html;
 pub mod load;
@@ -190,6 +191,7 @@ pub fn charts(log: &Log, phase: Option<ReportPhase>) -> Vec<Chart> {
             }
         })
         .collect();
+    out.extend(equity::chart(log, x));
 
     let phase = match phase {
         Some(ReportPhase::A) => Some("a"),

@@ -107,6 +107,9 @@ pub struct Log {
     pub mismatched: [u64; 4],
     /// `metrics.orders` samples; `series` is the target.
     pub orders: Vec<Point>,
+    /// `metrics.equity` samples and the loss-limit lines' basis (`crate::equity`).
+    pub equity: Vec<Point>,
+    pub loss_basis: Option<crate::equity::Basis>,
     pub bad_count: u64,
     pub bad: Vec<BadLine>,
 }
@@ -231,6 +234,7 @@ impl Log {
                 value: charted(&rec),
             });
         }
+        crate::equity::take(self, &rec);
         if rec.name == ORDERS && rec.kind == Kind::Sample {
             self.orders.push(Point {
                 series: rec.target.clone(),

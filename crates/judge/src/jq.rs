@@ -91,7 +91,7 @@ fn thresholds_val() -> Val {
         ("ws_staleness", thresholds::WS_STALENESS_S),
     ];
     let mut map = serde_json::Map::new();
-    for (name, t) in table {
+    for (name, t) in table.into_iter().chain(thresholds::MONEY) {
         map.insert(
             name.to_owned(),
             serde_json::json!({"warn": t.warn, "crit": t.crit, "unit": t.unit}),

@@ -80,6 +80,9 @@ pub struct Cli {
     pub max_body: u64,
 
     #[command(flatten)]
+    pub money: crate::money::MoneyArgs,
+
+    #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
 }
 
@@ -92,4 +95,5 @@ const EXAMPLES: &str = "Examples:
   scrape-metrics --state /var/lib/canary/metrics.state     # from cron, once a minute
   scrape-metrics --prometheus http://127.0.0.1:9090 --instance bot:8080
   scrape-metrics --prometheus http://127.0.0.1:9090 --fleet | judge --phase b
-  curl -s localhost:8080/metrics | scrape-metrics --file -";
+  curl -s localhost:8080/metrics | scrape-metrics --file -
+  scrape-metrics --state /var/lib/canary/metrics.state --daily-loss-limit-pct 0.01 --max-orders-per-minute 10";

@@ -4,12 +4,15 @@
 #![forbid(unsafe_code)]
 
 pub mod bucket_checks;
+pub mod ceiling;
 pub mod cli;
 pub mod counters;
 pub mod exposition;
 pub mod histogram;
 pub mod input;
 mod lossless;
+pub mod money;
+mod money_prom;
 pub mod prom_mode;
 pub mod prometheus;
 pub mod promql;
@@ -64,18 +67,24 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         source,
         buckets: cli.buckets,
     };
-    let mut history: Vec<Snapshot> = match &cli.state {
-        Some(path) => state::load(path, &target)?,
-        None => Vec::new(),
+    let (mut history, mut points) = match &cli.state {
+        Some(path) => state::load_all(path, &target)?,
+        None => (Vec::new(), Vec::new()),
     };
     let keep_ms = cli.window.max(cli.guard_window).as_millis() as i64;
+    let money = money::Config::new(&cli.money, cli.window)?;
     canary_core::rounds::run(out, cli.every, cli.count, || {
-        let records = match &cli.prometheus {
+        let mut point = None;
+        let mut records = match &cli.prometheus {
             Some(base) => prometheus_round(cli, &ctx, base, opts),
-            None => direct_round(cli, &url, &ctx, opts, &mut history, keep_ms),
+            None => direct_round(cli, &url, &ctx, opts, &mut history, keep_ms, &mut point),
         };
+        match &cli.prometheus {
+            Some(base) => records.extend(money_prom::evaluate(&ctx, &money, cli, base, opts)),
+            None => records.extend(money_round(cli, &ctx, &money, &history, &mut points, point)),
+        }
         if let Some(path) = &cli.state {
-            state::save(path, &target, &history)?;
+            state::save_all(path, &target, &history, &points)?;
         }
         Ok(records)
     })
@@ -110,6 +119,28 @@ fn promql_string(s: &str) -> String {
             .replace('"', "\\\"")
             .replace('\n', "\\n")
     )
+}
+
+/// The money records of a direct round, from the money gauges of the
+/// scrape just taken (`point`) and the window kept so far.
+fn money_round(
+    cli: &Cli,
+    ctx: &Ctx<'_>,
+    cfg: &money::Config,
+    history: &[Snapshot],
+    points: &mut Vec<money::Point>,
+    point: Option<money::Point>,
+) -> Vec<Record> {
+    let Some(point) = point else {
+        return vec![]; // no scrape this round: metrics.fetch says why
+    };
+    let windowed = cli.every.is_some() || cli.state.is_some();
+    if !windowed {
+        points.clear();
+    }
+    money::keep(points, point, cfg.money_window);
+    let counted = if windowed { history } else { &[] };
+    money::records(ctx, cfg, points, counted, !windowed)
 }
 
 fn now_ms() -> i64 {
@@ -172,6 +203,7 @@ fn direct_round(
     opts: HttpOptions,
     history: &mut Vec<Snapshot>,
     keep_ms: i64,
+    point: &mut Option<money::Point>,
 ) -> Vec<Record> {
     let body = match fetch(cli, url, ctx, opts) {
         Ok(b) => b,
@@ -183,6 +215,10 @@ fn direct_round(
     let broken = unreadable::broken(&scrape);
     let mut snap = scrape.snapshot;
     snap.unreadable = !broken.is_empty();
+    *point = Some(money::Point {
+        t_ms: snap.t_ms,
+        gauges: std::mem::take(&mut snap.money),
+    });
     records.extend(signals::samples(ctx, &snap));
     records.extend(bucket_checks::histogram_checks(ctx, &snap));
     let windowed = cli.every.is_some() || cli.state.is_some();
@@ -236,6 +272,7 @@ fn parse_errors(ctx: &Ctx<'_>, scrape: &snapshot::Scrape) -> Vec<Record> {
             let relevant = e.fatal
                 || [ORDERS, GUARD_TRIPS, BROKER_LATENCY]
                     .iter()
+                    .chain(&money::FAMILIES)
                     .any(|n| e.snippet.contains(n));
             let level = if relevant {
                 Level::Unknown

@@ -68,6 +68,9 @@ pub struct Snapshot {
     /// baseline missing a series would count its whole total as new).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unreadable: bool,
+    /// The money gauges (`crate::money`); `--state` keeps them apart.
+    #[serde(skip)]
+    pub money: crate::money::Gauges,
 }
 
 /// A parsed scrape: the snapshot and the lines that could not be used.
@@ -109,7 +112,9 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
             name if name.starts_with("gpt_trader_") && name.ends_with("_total") => {
                 snap.others.insert(exposition::series_text(&s), s.value);
             }
-            _ => {}
+            name => {
+                snap.money.take(name, &labels_of(&s, ""), s.value);
+            }
         }
         let (family, part) = if let Some(f) = s.name.strip_suffix("_bucket") {
             (f, "bucket")
@@ -155,6 +160,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
     }
     let mut errors = summary.errors;
     errors.extend(bucket_errors);
+    snap.money.mark_broken(&errors);
     Scrape {
         snapshot: snap,
         errors,
@@ -174,6 +180,7 @@ impl Snapshot {
             bot_samples: 0,
             others: BTreeMap::new(),
             unreadable: false,
+            money: crate::money::Gauges::default(),
         }
     }
 

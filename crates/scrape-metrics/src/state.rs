@@ -2,6 +2,7 @@
 //! that scrapes once a minute still computes windowed rates. Written
 //! atomically; a corrupt or foreign file is an error, never silently reset.
 
+use crate::money::Point;
 use crate::snapshot::Snapshot;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -20,12 +21,26 @@ struct StateFile {
     v: u32,
     target: String,
     snapshots: Vec<Snapshot>,
+    /// The money gauges over the money window (`crate::money`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    money: Vec<Point>,
 }
 
 /// Load the scrapes kept for `target`. A missing file is an empty history.
 pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
+    load_all(path, target).map(|(snaps, _)| snaps)
+}
+
+/// Write the history atomically (see `save_all`).
+pub fn save(path: &Path, target: &str, snapshots: &[Snapshot]) -> anyhow::Result<()> {
+    save_all(path, target, snapshots, &[])
+}
+
+/// Load the scrapes and money points kept for `target`. A missing file is
+/// an empty history.
+pub fn load_all(path: &Path, target: &str) -> anyhow::Result<(Vec<Snapshot>, Vec<Point>)> {
     if !path.exists() && path.symlink_metadata().is_err() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     // A state file larger than the cap is not ours; a FIFO, a device or a
     // directory would block, never end, or is not a file at all.
@@ -72,17 +87,26 @@ pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
     let mut snaps = state.snapshots;
     snaps.sort_by_key(|s| s.t_ms);
     snaps.dedup_by_key(|s| s.t_ms);
-    Ok(snaps)
+    let mut money = state.money;
+    money.sort_by_key(|p| p.t_ms);
+    money.dedup_by_key(|p| p.t_ms);
+    Ok((snaps, money))
 }
 
 /// Write the history atomically: a temporary file in the same directory,
 /// synced, then renamed over the old one.
-pub fn save(path: &Path, target: &str, snapshots: &[Snapshot]) -> anyhow::Result<()> {
+pub fn save_all(
+    path: &Path,
+    target: &str,
+    snapshots: &[Snapshot],
+    money: &[Point],
+) -> anyhow::Result<()> {
     let state = StateFile {
         format: FORMAT.into(),
         v: VERSION,
         target: target.into(),
         snapshots: snapshots.to_vec(),
+        money: money.to_vec(),
     };
     let dir = path
         .parent()

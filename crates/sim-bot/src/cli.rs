@@ -73,6 +73,30 @@ pub struct Cli {
     /// SIGKILL.
     #[arg(long)]
     pub ignore_sigterm: bool,
+
+    /// Money scenarios: the account's equity at the start, in dollars.
+    #[arg(long, default_value_t = 10_000.0, value_name = "DOLLARS")]
+    pub start_equity: f64,
+
+    /// Money scenarios: when the scenario's event happens, after the first request.
+    #[arg(long, default_value = "3s", value_parser = canary_core::duration::parse_duration, value_name = "DUR")]
+    pub money_after: std::time::Duration,
+
+    /// equity-sudden-drop, equity-restart: the fall, in percent of the start.
+    #[arg(long, default_value_t = 6.0, value_name = "PCT")]
+    pub equity_drop_pct: f64,
+
+    /// equity-slow-bleed: the loss per minute, in percent of the start.
+    #[arg(long, default_value_t = 1.0, value_name = "PCT")]
+    pub equity_bleed_pct_per_min: f64,
+
+    /// equity-restart: how long the restarted bot exports nothing.
+    #[arg(long, default_value = "2s", value_parser = canary_core::duration::parse_duration, value_name = "DUR")]
+    pub restart_gap: std::time::Duration,
+
+    /// order-runaway: orders per second once the loop runs away.
+    #[arg(long, default_value_t = 50.0, value_name = "N")]
+    pub runaway_rate: f64,
 }
 
 const EXAMPLES: &str = "Examples:
@@ -81,4 +105,5 @@ const EXAMPLES: &str = "Examples:
   sim-bot --port 8080 --scenario healthy-a --live --order-rate 2    # Phase A with orders flowing
   sim-bot --port 0 --fault hang          # for timeout tests
   sim-bot --port 0 --scenario healthy-b --perf-flap 5 --ignore-sigterm
+  sim-bot --port 0 --scenario equity-sudden-drop --money-after 5s --equity-drop-pct 6
   sim-bot --port 8080 & probe-health --phase a | jq -c 'select(.level != \"ok\")'";

@@ -14,6 +14,7 @@ mod collector;
 mod engine;
 mod health;
 mod live;
+mod money;
 mod pyjson;
 mod server;
 mod sigterm;
@@ -69,6 +70,30 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
             dry_run: cli.scenario == Scenario::DryRun,
         }))
     });
+    let money = cli.scenario.money().map(|path| {
+        Mutex::new(money::Money::new(
+            path,
+            money::MoneyConfig {
+                start_equity: cli.start_equity,
+                after: cli.money_after,
+                drop_pct: cli.equity_drop_pct,
+                bleed_pct_per_min: cli.equity_bleed_pct_per_min,
+                restart_gap: cli.restart_gap,
+                runaway_rate: cli.runaway_rate,
+            },
+        ))
+    });
+    if !(cli.start_equity.is_finite()
+        && cli.start_equity > 0.0
+        && (0.0..100.0).contains(&cli.equity_drop_pct)
+        && (0.0..100.0).contains(&cli.equity_bleed_pct_per_min)
+        && cli.runaway_rate.is_finite()
+        && cli.runaway_rate >= 0.0)
+    {
+        bail!(
+            "--start-equity must be positive, --equity-drop-pct and --equity-bleed-pct-per-min in [0, 100), --runaway-rate finite and not negative"
+        );
+    }
     // Before the URL is printed, so a SIGTERM sent once it is read is caught.
     if cli.ignore_sigterm {
         sigterm::ignore().context("installing the SIGTERM handler")?;
@@ -81,6 +106,7 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
     let shared = Arc::new(server::Shared {
         bot: Mutex::new(Bot::new(cli.scenario, now)),
         live,
+        money,
         fault: cli.fault,
         double_cumulate: !cli.correct_buckets,
         perf_flap: cli.perf_flap,

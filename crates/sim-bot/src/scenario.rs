@@ -54,6 +54,20 @@ pub enum Scenario {
     GuardTripsCrit,
     /// Healthy Phase B whose counters grow with time (see --order-rate, --failure-ratio).
     Live,
+    /// Healthy Phase B with the money gauges: equity flat at --start-equity, breakers closed, API healthy.
+    EquityFlat,
+    /// Equity loses --equity-bleed-pct-per-min of its start every minute.
+    EquitySlowBleed,
+    /// Equity falls by --equity-drop-pct at --money-after.
+    EquitySuddenDrop,
+    /// At --money-after the bot restarts (every series gone for --restart-gap), then equity is back --equity-drop-pct lower.
+    EquityRestart,
+    /// The orders circuit breaker opens (state 2) at --money-after.
+    BreakerOpen,
+    /// From --money-after the bot submits --runaway-rate orders a second.
+    OrderRunaway,
+    /// From --money-after the API error rate is 8 % and the rate-limit usage 96 %.
+    ApiDegraded,
 }
 
 impl Scenario {
@@ -168,7 +182,30 @@ impl Scenario {
                 traffic: Traffic::GuardTripsCrit,
                 ..base
             },
+            S::EquityFlat
+            | S::EquitySlowBleed
+            | S::EquitySuddenDrop
+            | S::EquityRestart
+            | S::BreakerOpen
+            | S::OrderRunaway
+            | S::ApiDegraded => base,
         }
+    }
+
+    /// What happens to the money in this scenario, for the money scenarios.
+    pub fn money(self) -> Option<crate::money::Path> {
+        use crate::money::Path as P;
+        use Scenario as S;
+        Some(match self {
+            S::EquityFlat => P::Flat,
+            S::EquitySlowBleed => P::SlowBleed,
+            S::EquitySuddenDrop => P::SuddenDrop,
+            S::EquityRestart => P::Restart,
+            S::BreakerOpen => P::BreakerOpens,
+            S::OrderRunaway => P::OrderRunaway,
+            S::ApiDegraded => P::ApiDegraded,
+            _ => return None,
+        })
     }
 }
 
@@ -303,6 +340,10 @@ impl Bot {
             }
             ws_gauges(&mut c, spec.ws);
             c.set("gpt_trader_equity_dollars", &[], Num::Float(1234.5));
+            if spec.broker != Broker::Mock {
+                // The Coinbase client's gauges; the mock broker has no client.
+                crate::money::client_gauges(&mut c);
+            }
         }
         Bot {
             spec,
@@ -554,6 +595,13 @@ mod tests {
             (S::Retries, &degraded),
             (S::LatencyWarn, &degraded),
             (S::GuardTripsCrit, &down),
+            (S::EquityFlat, &ok),
+            (S::EquitySlowBleed, &ok),
+            (S::EquitySuddenDrop, &ok),
+            (S::EquityRestart, &ok),
+            (S::BreakerOpen, &ok),
+            (S::OrderRunaway, &ok),
+            (S::ApiDegraded, &ok),
         ] {
             assert_eq!(&status(s), want, "{s:?}");
         }

@@ -23,6 +23,8 @@ const PROMETHEUS_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub struct Shared {
     pub bot: Mutex<Bot>,
     pub live: Option<Mutex<Live>>,
+    /// A money scenario's clock-driven equity, breakers and orders.
+    pub money: Option<Mutex<crate::money::Money>>,
     pub fault: Option<Fault>,
     pub double_cumulate: bool,
     /// Every Nth `/health` request finds the host busy.
@@ -72,6 +74,12 @@ fn route(path: &str, shared: &Shared) -> (u16, &'static str, String) {
         live.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .advance(&mut bot.collector);
+    }
+    if let Some(money) = &shared.money {
+        money
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tick(&mut bot.collector);
     }
     match path {
         "/health" => {
