@@ -20,7 +20,7 @@
 //! empty answer) is no evidence of anything and is left out of the window.
 
 use crate::snapshot::{BROKER_LATENCY, GUARD_TRIPS, Labels, ORDERS, Snapshot};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What happened between two consecutive scrapes.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,15 +59,78 @@ fn all_counters(s: &Snapshot) -> BTreeMap<String, f64> {
     out
 }
 
+/// A counter's identity, borrowed from its snapshot: hashed once per
+/// series, never formatted (`key` is only for messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Id<'a> {
+    Order(&'a Labels),
+    Trip(&'a Labels),
+    /// A histogram's observation count: its family (without `_count`).
+    HistCount(&'a str, &'a Labels),
+    /// One of the bot's other counters, already `name{labels}`.
+    Other(&'a str),
+}
+
+/// `all_counters` without a string per series: what a step compares. A
+/// later series with the same identity replaces an earlier one, as the
+/// keyed map does.
+fn counter_ids(s: &Snapshot) -> HashMap<Id<'_>, f64> {
+    let n = s.orders.len() + s.guard_trips.len() + s.histograms.len() + s.others.len();
+    let mut out = HashMap::with_capacity(n);
+    for c in &s.orders {
+        out.insert(Id::Order(&c.labels), c.value);
+    }
+    for c in &s.guard_trips {
+        out.insert(Id::Trip(&c.labels), c.value);
+    }
+    for h in &s.histograms {
+        let count = h.count.or_else(|| h.buckets.last().map(|b| b.1));
+        if let Some(v) = count {
+            out.insert(Id::HistCount(&h.family, &h.labels), v);
+        }
+    }
+    for (k, v) in &s.others {
+        out.insert(Id::Other(k), *v);
+    }
+    out
+}
+
 /// Whether a scrape holds no counter at all: no evidence of anything.
 pub fn is_empty(s: &Snapshot) -> bool {
-    all_counters(s).is_empty()
+    s.orders.is_empty()
+        && s.guard_trips.is_empty()
+        && s.others.is_empty()
+        && s.histograms
+            .iter()
+            .all(|h| h.count.is_none() && h.buckets.is_empty())
 }
 
 /// Classify the step from `prev` to `cur`. A series absent from `cur` counts
 /// as 0 there: the bot creates a series at its first increment, so after a
 /// restart the series it has not used again are gone.
 pub fn step(prev: &Snapshot, cur: &Snapshot) -> Step {
+    // One hashed pass decides the step; the string-keyed walk below runs
+    // only for an inconsistent one, to name the first series of each kind.
+    let after = counter_ids(cur);
+    let (mut dipped, mut kept) = (false, false);
+    for (k, &p) in counter_ids(prev).iter().filter(|(_, p)| **p > 0.0) {
+        let c = after.get(k).copied().unwrap_or(0.0);
+        if c < p {
+            dipped = true;
+        } else {
+            kept = true;
+        }
+    }
+    match (dipped, kept) {
+        (false, _) => Step::Continue,
+        (true, false) => Step::Restart,
+        (true, true) => inconsistent(prev, cur),
+    }
+}
+
+/// The inconsistent step's wording: the first series (in name order) that
+/// dipped and the first that held or climbed.
+fn inconsistent(prev: &Snapshot, cur: &Snapshot) -> Step {
     let before = all_counters(prev);
     let after = all_counters(cur);
     let mut dipped: Vec<(String, f64, f64)> = Vec::new();

@@ -4,7 +4,8 @@
 
 use crate::exposition::{self, LineError, Sample};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 pub const ORDERS: &str = "gpt_trader_order_submission_total";
 pub const GUARD_TRIPS: &str = "gpt_trader_guard_trips_total";
@@ -90,8 +91,11 @@ fn labels_of(s: &Sample<'_>, skip: &str) -> Labels {
 /// Parse an exposition body taken at `t_ms`.
 pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
     let mut snap = Snapshot::empty(t_ms);
-    // (family, labels) → index into snap.histograms
-    let mut index: BTreeMap<(String, Labels), usize> = BTreeMap::new();
+    // hash of (family, labels without `le`) → indices into snap.histograms
+    // whose key has that hash: a bucket line is matched to its series by
+    // one hash of the labels it borrows from the body, and only a new
+    // series allocates its labels.
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut bucket_errors: Vec<LineError> = Vec::new();
     let summary = exposition::parse(body, |s| {
         if s.name.starts_with("gpt_trader_") {
@@ -122,18 +126,42 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
         };
         // _count and _sum also end counters and summaries; they join a
         // histogram only if it has buckets (checked after the parse).
-        let labels = labels_of(&s, "le");
-        let key = (family.to_owned(), labels);
-        let idx = *index.entry(key.clone()).or_insert_with(|| {
-            snap.histograms.push(Histogram {
-                family: key.0.clone(),
-                labels: key.1.clone(),
-                buckets: vec![],
-                count: None,
-                sum: None,
-            });
-            snap.histograms.len() - 1
-        });
+        let mut labels: Vec<(&str, &str)> = s
+            .labels
+            .iter()
+            .filter(|(k, _)| *k != "le")
+            .map(|(k, v)| (*k, v.as_ref()))
+            .collect();
+        labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut hasher = DefaultHasher::new();
+        family.hash(&mut hasher);
+        labels.hash(&mut hasher);
+        let same = |h: &Histogram| {
+            h.family == family
+                && h.labels.len() == labels.len()
+                && h.labels
+                    .iter()
+                    .zip(&labels)
+                    .all(|((k, v), (lk, lv))| k == lk && v == lv)
+        };
+        let slot = index.entry(hasher.finish()).or_default();
+        let idx = match slot.iter().copied().find(|&i| same(&snap.histograms[i])) {
+            Some(i) => i,
+            None => {
+                snap.histograms.push(Histogram {
+                    family: family.to_owned(),
+                    labels: labels
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                    buckets: vec![],
+                    count: None,
+                    sum: None,
+                });
+                slot.push(snap.histograms.len() - 1);
+                snap.histograms.len() - 1
+            }
+        };
         let h = &mut snap.histograms[idx];
         match part {
             "bucket" => match s.label("le").and_then(exposition::parse_value) {

@@ -35,24 +35,12 @@ pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
             path.display()
         )
     })?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
-        format!(
-            "state file {} is corrupt (not JSON); remove it to start a new window",
-            path.display()
-        )
-    })?;
-    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-        bail!(
-            "state file {} is not a scrape-metrics state file (no \"format\": \"{FORMAT}\"); refusing to overwrite it",
-            path.display()
-        );
-    }
-    let state: StateFile = serde_json::from_value(value).with_context(|| {
-        format!(
-            "state file {} is corrupt; remove it to start a new window",
-            path.display()
-        )
-    })?;
+    // The common case in one pass, straight into the types; any failure is
+    // read again as a plain JSON value below, for the precise error.
+    let state = match serde_json::from_slice::<StateFile>(&bytes) {
+        Ok(state) if state.format == FORMAT => state,
+        _ => slow_parse(path, &bytes)?,
+    };
     if state.v != VERSION {
         bail!(
             "state file {} has version {}, expected {VERSION}",
@@ -75,6 +63,29 @@ pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
     Ok(snaps)
 }
 
+/// Parse a state file that did not read as one, for the error that says why.
+fn slow_parse(path: &Path, bytes: &[u8]) -> anyhow::Result<StateFile> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).with_context(|| {
+        format!(
+            "state file {} is corrupt (not JSON); remove it to start a new window",
+            path.display()
+        )
+    })?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        bail!(
+            "state file {} is not a scrape-metrics state file (no \"format\": \"{FORMAT}\"); refusing to overwrite it",
+            path.display()
+        );
+    }
+    let state: StateFile = serde_json::from_value(value).with_context(|| {
+        format!(
+            "state file {} is corrupt; remove it to start a new window",
+            path.display()
+        )
+    })?;
+    Ok(state)
+}
+
 /// Write the history atomically: a temporary file in the same directory,
 /// synced, then renamed over the old one.
 pub fn save(path: &Path, target: &str, snapshots: &[Snapshot]) -> anyhow::Result<()> {
@@ -94,9 +105,12 @@ pub fn save(path: &Path, target: &str, snapshots: &[Snapshot]) -> anyhow::Result
         .unwrap_or_else(|| "state".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let write = || -> anyhow::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
+        // Buffered: the serializer writes a token at a time, one system
+        // call each without a buffer (seconds for a large window).
+        let mut f = std::io::BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
         serde_json::to_writer(&mut f, &state)?;
         f.write_all(b"\n")?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         Ok(())
