@@ -11,8 +11,130 @@ pub const ORDERS: &str = "gpt_trader_order_submission_total";
 pub const GUARD_TRIPS: &str = "gpt_trader_guard_trips_total";
 pub const BROKER_LATENCY: &str = "gpt_trader_broker_call_latency_seconds";
 
-/// Labels of one series, sorted by name.
-pub type Labels = BTreeMap<String, String>;
+/// Labels of one series, sorted by name, each name once: a sorted vector
+/// rather than a map (a map's node has room for 11 pairs, and a scrape
+/// keeps tens of thousands of label sets). Read, compared, hashed, printed
+/// and serialised as the map it replaces.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    pub const fn new() -> Labels {
+        Labels(Vec::new())
+    }
+
+    /// The value of label `name`.
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// The labels in name order.
+    pub fn iter(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&String, &String)> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    /// As a map is collected: sorted by name, a later value of a name wins.
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Labels {
+        let mut pairs: Vec<(String, String)> = iter.into_iter().collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            match out.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => out.push((k, v)),
+            }
+        }
+        Labels(out)
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Labels {
+    fn from(pairs: [(String, String); N]) -> Labels {
+        pairs.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Labels {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a String, &'a String),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl std::fmt::Debug for Labels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Labels {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+        Ok(BTreeMap::<String, String>::deserialize(d)?
+            .into_iter()
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod labels_tests {
+    use super::*;
+
+    #[test]
+    fn labels_read_and_serialise_as_the_map_they_replace() {
+        let pairs = [
+            ("side", "buy"),
+            ("result", "failed"),
+            ("side", "sell"),
+            ("a", "\""),
+        ];
+        let owned = || {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        };
+        let map: BTreeMap<String, String> = owned().collect();
+        let labels: Labels = owned().collect();
+        assert_eq!(labels.len(), map.len());
+        assert_eq!(labels.get("side"), map.get("side"));
+        assert_eq!(labels.get("none"), None);
+        assert!(labels.iter().eq(map.iter()));
+        assert_eq!(format!("{labels:?}"), format!("{map:?}"));
+        let json = serde_json::to_string(&labels).expect("serialise");
+        assert_eq!(json, serde_json::to_string(&map).expect("serialise"));
+        let back: Labels = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, labels);
+        let dup: Labels = serde_json::from_str(r#"{"b":"1","a":"2","b":"3"}"#).expect("dup");
+        assert!(
+            dup.iter().eq(BTreeMap::from([
+                ("a".to_owned(), "2".to_owned()),
+                ("b".to_owned(), "3".to_owned())
+            ])
+            .iter())
+        );
+    }
+}
 
 /// A counter series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
