@@ -89,11 +89,19 @@ fn slow_parse(path: &Path, bytes: &[u8]) -> anyhow::Result<StateFile> {
 /// Write the history atomically: a temporary file in the same directory,
 /// synced, then renamed over the old one.
 pub fn save(path: &Path, target: &str, snapshots: &[Snapshot]) -> anyhow::Result<()> {
-    let state = StateFile {
-        format: FORMAT.into(),
+    // Borrowed, field for field as `StateFile`: no copy of every scrape.
+    #[derive(Serialize)]
+    struct StateRef<'a> {
+        format: &'a str,
+        v: u32,
+        target: &'a str,
+        snapshots: &'a [Snapshot],
+    }
+    let state = StateRef {
+        format: FORMAT,
         v: VERSION,
-        target: target.into(),
-        snapshots: snapshots.to_vec(),
+        target,
+        snapshots,
     };
     let dir = path
         .parent()
