@@ -208,7 +208,8 @@ fn parse_sample(text: &str) -> Result<Sample<'_>, String> {
     let name = &text[..name_end];
     check_name(name)?;
     let mut rest = text[name_end..].trim_start_matches([' ', '\t']);
-    let mut labels = Vec::new();
+    // Room for the labels a bot writes: one allocation a line, not two or three.
+    let mut labels = Vec::with_capacity(8);
     if let Some(after) = rest.strip_prefix('{') {
         rest = parse_labels(after, &mut labels)?;
     }

@@ -300,12 +300,13 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
         };
         // _count and _sum also end counters and summaries; they join a
         // histogram only if it has buckets (checked after the parse).
-        let mut labels: Vec<(&str, &str)> = s
-            .labels
-            .iter()
-            .filter(|(k, _)| *k != "le")
-            .map(|(k, v)| (*k, v.as_ref()))
-            .collect();
+        let mut labels: Vec<(&str, &str)> = Vec::with_capacity(s.labels.len());
+        labels.extend(
+            s.labels
+                .iter()
+                .filter(|(k, _)| *k != "le")
+                .map(|(k, v)| (*k, v.as_ref())),
+        );
         labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut hasher = DefaultHasher::new();
         family.hash(&mut hasher);
