@@ -25,4 +25,5 @@ mod rollback;
 mod rollback_crash;
 mod rollback_safety;
 mod scrape_metrics;
+mod scrape_metrics_scale;
 mod sim_bot;

@@ -20,7 +20,8 @@
 //! empty answer) is no evidence of anything and is left out of the window.
 
 use crate::snapshot::{BROKER_LATENCY, GUARD_TRIPS, Labels, ORDERS, Snapshot};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 /// What happened between two consecutive scrapes.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,15 +60,101 @@ fn all_counters(s: &Snapshot) -> BTreeMap<String, f64> {
     out
 }
 
+/// A counter's identity, borrowed from its snapshot: hashed once per
+/// series, never formatted (`key` is only for messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Id<'a> {
+    Order(&'a Labels),
+    Trip(&'a Labels),
+    /// A histogram's observation count: its family (without `_count`).
+    HistCount(&'a str, &'a Labels),
+}
+
+/// `all_counters` without a string per series, and without the bot's
+/// other counters (`others_seen` walks those): what a step compares. A
+/// later series with the same identity replaces an earlier one, as the
+/// keyed map does.
+fn counter_ids(s: &Snapshot) -> HashMap<Id<'_>, f64> {
+    let n = s.orders.len() + s.guard_trips.len() + s.histograms.len();
+    let mut out = HashMap::with_capacity(n);
+    for c in &s.orders {
+        out.insert(Id::Order(&c.labels), c.value);
+    }
+    for c in &s.guard_trips {
+        out.insert(Id::Trip(&c.labels), c.value);
+    }
+    for h in &s.histograms {
+        let count = h.count.or_else(|| h.buckets.last().map(|b| b.1));
+        if let Some(v) = count {
+            out.insert(Id::HistCount(&h.family, &h.labels), v);
+        }
+    }
+    out
+}
+
+/// What the step from `prev` to `cur` saw of the counters that had counted:
+/// (any went down, any held or climbed).
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    dipped: bool,
+    kept: bool,
+}
+
+impl Seen {
+    fn add(&mut self, p: f64, c: f64) {
+        if c < p {
+            self.dipped = true;
+        } else {
+            self.kept = true;
+        }
+    }
+}
+
+/// The bot's other counters, both sides sorted by name: one merged walk,
+/// no hashing (they are most of a large scrape's series).
+fn others_seen(prev: &Snapshot, cur: &Snapshot, seen: &mut Seen) {
+    let mut after = cur.others.iter().peekable();
+    for (k, &p) in &prev.others {
+        while after.next_if(|(ck, _)| *ck < k).is_some() {}
+        let c = after.next_if(|(ck, _)| *ck == k).map_or(0.0, |(_, c)| *c);
+        if p > 0.0 {
+            seen.add(p, c);
+        }
+    }
+}
+
 /// Whether a scrape holds no counter at all: no evidence of anything.
 pub fn is_empty(s: &Snapshot) -> bool {
-    all_counters(s).is_empty()
+    s.orders.is_empty()
+        && s.guard_trips.is_empty()
+        && s.others.is_empty()
+        && s.histograms
+            .iter()
+            .all(|h| h.count.is_none() && h.buckets.is_empty())
 }
 
 /// Classify the step from `prev` to `cur`. A series absent from `cur` counts
 /// as 0 there: the bot creates a series at its first increment, so after a
 /// restart the series it has not used again are gone.
 pub fn step(prev: &Snapshot, cur: &Snapshot) -> Step {
+    // One hashed pass decides the step; the string-keyed walk below runs
+    // only for an inconsistent one, to name the first series of each kind.
+    let after = counter_ids(cur);
+    let mut seen = Seen::default();
+    for (k, &p) in counter_ids(prev).iter().filter(|(_, p)| **p > 0.0) {
+        seen.add(p, after.get(k).copied().unwrap_or(0.0));
+    }
+    others_seen(prev, cur, &mut seen);
+    match (seen.dipped, seen.kept) {
+        (false, _) => Step::Continue,
+        (true, false) => Step::Restart,
+        (true, true) => inconsistent(prev, cur),
+    }
+}
+
+/// The inconsistent step's wording: the first series (in name order) that
+/// dipped and the first that held or climbed.
+fn inconsistent(prev: &Snapshot, cur: &Snapshot) -> Step {
     let before = all_counters(prev);
     let after = all_counters(cur);
     let mut dipped: Vec<(String, f64, f64)> = Vec::new();
@@ -105,26 +192,84 @@ pub struct Span<'a> {
     pub covered: bool,
 }
 
+/// The steps between consecutive scrapes of one history, each classified
+/// once however many windows read it: the rate window and the guard window
+/// share theirs, and a step over a large scrape is a pass over every series.
+#[derive(Debug)]
+pub struct Steps<'a> {
+    history: &'a [Snapshot],
+    memo: RefCell<Vec<Option<Step>>>,
+}
+
+impl<'a> Steps<'a> {
+    pub fn new(history: &'a [Snapshot]) -> Steps<'a> {
+        Steps {
+            history,
+            memo: RefCell::new(vec![None; history.len().saturating_sub(1)]),
+        }
+    }
+
+    /// The step from `history[i]` to `history[j]`; remembered when `j == i + 1`.
+    fn between(&self, i: usize, j: usize) -> Step {
+        if j != i + 1 {
+            return step(&self.history[i], &self.history[j]);
+        }
+        if let Some(Some(known)) = self.memo.borrow().get(i) {
+            return known.clone();
+        }
+        let fresh = step(&self.history[i], &self.history[j]);
+        if let Some(slot) = self.memo.borrow_mut().get_mut(i) {
+            *slot = Some(fresh.clone());
+        }
+        fresh
+    }
+}
+
+/// The indices into `history` of the span of `[at - range_ms, at]`, and
+/// whether its baseline is at or before the window's start.
+fn span_indices(history: &[Snapshot], at: i64, range_ms: i64) -> (Vec<usize>, bool) {
+    let start = at - range_ms;
+    let base = history
+        .iter()
+        .rposition(|s| s.t_ms <= start)
+        .filter(|&i| start - history[i].t_ms <= range_ms / 2);
+    let from = base.unwrap_or_else(|| {
+        history
+            .iter()
+            .position(|s| s.t_ms >= start)
+            .unwrap_or(history.len())
+    });
+    let picked = (from..history.len())
+        .filter(|&i| history[i].t_ms <= at)
+        .collect();
+    (picked, base.is_some())
+}
+
+/// Whether the span of `[at - range_ms, at]` holds enough scrapes for a
+/// delta (`Span::usable`), without classifying its steps.
+pub fn usable_at(history: &[Snapshot], at: i64, range_ms: i64) -> bool {
+    span_indices(history, at, range_ms).0.len() >= 2
+}
+
 impl<'a> Span<'a> {
     /// The span of `[at - range_ms, at]` in a history sorted by time.
     pub fn of(history: &'a [Snapshot], at: i64, range_ms: i64) -> Span<'a> {
-        let start = at - range_ms;
-        let base = history
-            .iter()
-            .rposition(|s| s.t_ms <= start)
-            .filter(|&i| start - history[i].t_ms <= range_ms / 2);
-        let from = base.unwrap_or_else(|| {
-            history
-                .iter()
-                .position(|s| s.t_ms >= start)
-                .unwrap_or(history.len())
-        });
-        let snaps: Vec<&Snapshot> = history[from..].iter().filter(|s| s.t_ms <= at).collect();
-        let steps = snaps.windows(2).map(|w| step(w[0], w[1])).collect();
+        Span::over(&Steps::new(history), at, range_ms)
+    }
+
+    /// `Span::of` over a history whose steps other spans may share.
+    pub fn over(steps: &Steps<'a>, at: i64, range_ms: i64) -> Span<'a> {
+        let history = steps.history;
+        let (picked, covered) = span_indices(history, at, range_ms);
+        let snaps: Vec<&Snapshot> = picked.iter().map(|&i| &history[i]).collect();
+        let steps = picked
+            .windows(2)
+            .map(|w| steps.between(w[0], w[1]))
+            .collect();
         Span {
             snaps,
             steps,
-            covered: base.is_some(),
+            covered,
         }
     }
 
@@ -199,6 +344,70 @@ mod tests {
             bot_samples: 1,
             ..Snapshot::empty(t_ms)
         }
+    }
+
+    /// A scrape of `n` bots whose counters a seeded generator picks: some
+    /// series missing, some at zero, some below or above `base`'s.
+    fn random_snap(seed: &mut u64, t_ms: i64, n: u64) -> Snapshot {
+        let mut next = |m: u64| {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*seed >> 33) % m
+        };
+        let mut s = Snapshot {
+            bot_samples: 1,
+            ..Snapshot::empty(t_ms)
+        };
+        for bot in 0..n {
+            for result in ["success", "failed"] {
+                if next(8) != 0 {
+                    s.orders.push(Counter {
+                        labels: [
+                            ("instance".to_owned(), format!("b{bot}")),
+                            ("result".to_owned(), result.to_owned()),
+                        ]
+                        .into(),
+                        value: (next(3) + 9) as f64,
+                    });
+                }
+            }
+            for g in 0..3 {
+                if next(8) != 0 {
+                    s.others.insert(
+                        format!(
+                            "gpt_trader_guard_checks_total{{guard=\"g{g}\",instance=\"b{bot}\"}}"
+                        ),
+                        next(3) as f64,
+                    );
+                }
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn the_hashed_step_agrees_with_the_keyed_one() {
+        // The hashed and merged walk decides what the string-keyed maps
+        // decided, on scrapes with missing, zero, dipping and climbing series.
+        let mut seed = 7;
+        let mut kinds = [0; 3];
+        for round in 0..400 {
+            let n = 1 + round % 5;
+            let a = random_snap(&mut seed, 0, n);
+            let b = random_snap(&mut seed, 1000, n);
+            let want = inconsistent(&a, &b);
+            kinds[match want {
+                Step::Continue => 0,
+                Step::Restart => 1,
+                Step::Inconsistent(_) => 2,
+            }] += 1;
+            assert_eq!(step(&a, &b), want, "round {round}: {a:?} -> {b:?}");
+        }
+        assert!(
+            kinds.iter().all(|k| *k > 0),
+            "every kind of step: {kinds:?}"
+        );
     }
 
     #[test]

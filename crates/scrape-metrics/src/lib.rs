@@ -236,8 +236,7 @@ fn direct_round(
             .rposition(|s| s.t_ms < newest - keep_ms)
             .unwrap_or(0);
         history.drain(..oldest_kept);
-        let rates = counters::Span::of(history, newest, cli.window.as_millis() as i64);
-        if rates.usable() {
+        if counters::usable_at(history, newest, cli.window.as_millis() as i64) {
             records.extend(window::windowed(ctx, history, cli.window, cli.guard_window));
         } else if let Some(last) = history.last() {
             records.extend(signals::lifetime(ctx, last));

@@ -77,10 +77,8 @@ pub mod map {
     use std::collections::BTreeMap;
 
     pub fn serialize<S: Serializer>(v: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
-        v.iter()
-            .map(|(k, x)| (k.clone(), to_value(*x)))
-            .collect::<BTreeMap<String, Value>>()
-            .serialize(s)
+        // Straight from the map, in its order: no copy of every key.
+        s.collect_map(v.iter().map(|(k, x)| (k, to_value(*x))))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {

@@ -401,7 +401,7 @@ mod tests {
         let failed = span.delta(|s| {
             s.orders
                 .iter()
-                .filter(|c| c.labels.get("result").map(String::as_str) == Some("failed"))
+                .filter(|c| c.labels.get("result") == Some("failed"))
                 .map(|c| c.value)
                 .sum()
         });

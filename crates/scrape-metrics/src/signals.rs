@@ -210,8 +210,8 @@ fn looks_like_dry_run(snap: &Snapshot) -> bool {
     let total: f64 = snap.orders.iter().map(|c| c.value).sum();
     total > 0.0
         && snap.orders.iter().filter(|c| c.value > 0.0).all(|c| {
-            c.labels.get("result").map(String::as_str) == Some("rejected")
-                && c.labels.get("reason").map(String::as_str) == Some("broker_status")
+            c.labels.get("result") == Some("rejected")
+                && c.labels.get("reason") == Some("broker_status")
         })
 }
 
@@ -220,7 +220,7 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     let by = |counters: &[Counter], label: &str| -> Map<String, Value> {
         let mut m: BTreeMap<String, f64> = BTreeMap::new();
         for c in counters {
-            *m.entry(c.labels.get(label).cloned().unwrap_or_default())
+            *m.entry(c.labels.get(label).unwrap_or_default().to_owned())
                 .or_default() += c.value;
         }
         m.into_iter().map(|(k, v)| (k, json!(v))).collect()

@@ -4,14 +4,184 @@
 
 use crate::exposition::{self, LineError, Sample};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 pub const ORDERS: &str = "gpt_trader_order_submission_total";
 pub const GUARD_TRIPS: &str = "gpt_trader_guard_trips_total";
 pub const BROKER_LATENCY: &str = "gpt_trader_broker_call_latency_seconds";
 
-/// Labels of one series, sorted by name.
-pub type Labels = BTreeMap<String, String>;
+/// Labels of one series, sorted by name, each name once, packed: every
+/// name and value in one string, with where each ends. A scrape keeps tens
+/// of thousands of label sets; a map of strings costs ~850 bytes a set of
+/// five, this ~200. Read, compared, hashed, printed and serialised as the
+/// map it replaces.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Labels {
+    /// name, value, name, value ... concatenated.
+    text: Box<str>,
+    /// The end of each name and each value in `text`.
+    ends: Box<[usize]>,
+}
+
+impl Labels {
+    pub fn new() -> Labels {
+        Labels::default()
+    }
+
+    /// Pack pairs already sorted by name, each name once.
+    fn pack<'a>(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)> + Clone) -> Labels {
+        let len = pairs.clone().map(|(k, v)| k.len() + v.len()).sum();
+        let mut text = String::with_capacity(len);
+        let mut ends = Vec::with_capacity(pairs.len() * 2);
+        for (k, v) in pairs {
+            text.push_str(k);
+            ends.push(text.len());
+            text.push_str(v);
+            ends.push(text.len());
+        }
+        Labels {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
+    /// Labels from borrowed pairs sorted by name, each name once (a
+    /// sample's labels, sorted): no string per label.
+    pub(crate) fn from_sorted(pairs: &[(&str, &str)]) -> Labels {
+        Labels::pack(pairs.iter().copied())
+    }
+
+    /// The value of label `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// The labels in name order.
+    pub fn iter(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&str, &str)> + ExactSizeIterator + Clone {
+        let text = &*self.text;
+        let ends = &*self.ends;
+        (0..ends.len() / 2).map(move |i| {
+            let from = if i == 0 { 0 } else { ends[2 * i - 1] };
+            let mid = ends[2 * i];
+            let to = ends[2 * i + 1];
+            (
+                text.get(from..mid).unwrap_or_default(),
+                text.get(mid..to).unwrap_or_default(),
+            )
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len() / 2
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    /// As a map is collected: sorted by name, a later value of a name wins.
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Labels {
+        let mut pairs: Vec<(String, String)> = iter.into_iter().collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
+        for (k, v) in &pairs {
+            match out.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => out.push((k, v)),
+            }
+        }
+        Labels::from_sorted(&out)
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Labels {
+    fn from(pairs: [(String, String); N]) -> Labels {
+        pairs.into_iter().collect()
+    }
+}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Labels) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Labels {
+    /// As maps compare: pair by pair, in name order.
+    fn cmp(&self, other: &Labels) -> std::cmp::Ordering {
+        self.iter().cmp(other.iter())
+    }
+}
+
+impl std::fmt::Debug for Labels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Labels {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+        let map = BTreeMap::<String, String>::deserialize(d)?;
+        Ok(Labels::pack(
+            map.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod labels_tests {
+    use super::*;
+
+    #[test]
+    fn labels_read_and_serialise_as_the_map_they_replace() {
+        let pairs = [
+            ("side", "buy"),
+            ("result", "failed"),
+            ("side", "sell"),
+            ("a", "\""),
+        ];
+        let owned = || {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        };
+        let map: BTreeMap<String, String> = owned().collect();
+        let labels: Labels = owned().collect();
+        assert_eq!(labels.len(), map.len());
+        assert_eq!(labels.get("side"), map.get("side").map(|v| v.as_str()));
+        assert_eq!(labels.get("none"), None);
+        assert!(
+            labels
+                .iter()
+                .eq(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        );
+        assert_eq!(format!("{labels:?}"), format!("{map:?}"));
+        let json = serde_json::to_string(&labels).expect("serialise");
+        assert_eq!(json, serde_json::to_string(&map).expect("serialise"));
+        let back: Labels = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, labels);
+        let dup: Labels = serde_json::from_str(r#"{"b":"1","a":"2","b":"3"}"#).expect("dup");
+        assert!(dup.iter().eq([("a", "2"), ("b", "3")]));
+        assert_eq!(Labels::new(), Labels::from_sorted(&[]));
+        assert!(Labels::new().get("a").is_none() && Labels::new().is_empty());
+        // Ordered as maps are: pair by pair.
+        let of = |p: &[(&str, &str)]| Labels::from_sorted(p);
+        assert!(of(&[("a", "1")]) < of(&[("a", "1"), ("b", "0")]));
+        assert!(of(&[("a", "2")]) > of(&[("a", "10")]));
+        assert!(of(&[("ab", "")]) > of(&[("a", "b")]));
+    }
+}
 
 /// A counter series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,19 +252,27 @@ pub struct Scrape {
     pub samples: usize,
 }
 
+/// A sample's labels but `skip`, packed without a string per label (the
+/// parser has refused a line naming a label twice).
 fn labels_of(s: &Sample<'_>, skip: &str) -> Labels {
-    s.labels
+    let mut pairs: Vec<(&str, &str)> = s
+        .labels
         .iter()
         .filter(|(k, _)| *k != skip)
-        .map(|(k, v)| ((*k).to_owned(), v.to_string()))
-        .collect()
+        .map(|(k, v)| (*k, v.as_ref()))
+        .collect();
+    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    Labels::from_sorted(&pairs)
 }
 
 /// Parse an exposition body taken at `t_ms`.
 pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
     let mut snap = Snapshot::empty(t_ms);
-    // (family, labels) → index into snap.histograms
-    let mut index: BTreeMap<(String, Labels), usize> = BTreeMap::new();
+    // hash of (family, labels without `le`) → indices into snap.histograms
+    // whose key has that hash: a bucket line is matched to its series by
+    // one hash of the labels it borrows from the body, and only a new
+    // series allocates its labels.
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut bucket_errors: Vec<LineError> = Vec::new();
     let summary = exposition::parse(body, |s| {
         if s.name.starts_with("gpt_trader_") {
@@ -127,18 +305,40 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
         };
         // _count and _sum also end counters and summaries; they join a
         // histogram only if it has buckets (checked after the parse).
-        let labels = labels_of(&s, "le");
-        let key = (family.to_owned(), labels);
-        let idx = *index.entry(key.clone()).or_insert_with(|| {
-            snap.histograms.push(Histogram {
-                family: key.0.clone(),
-                labels: key.1.clone(),
-                buckets: vec![],
-                count: None,
-                sum: None,
-            });
-            snap.histograms.len() - 1
-        });
+        let mut labels: Vec<(&str, &str)> = Vec::with_capacity(s.labels.len());
+        labels.extend(
+            s.labels
+                .iter()
+                .filter(|(k, _)| *k != "le")
+                .map(|(k, v)| (*k, v.as_ref())),
+        );
+        labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut hasher = DefaultHasher::new();
+        family.hash(&mut hasher);
+        labels.hash(&mut hasher);
+        let same = |h: &Histogram| {
+            h.family == family
+                && h.labels.len() == labels.len()
+                && h.labels
+                    .iter()
+                    .zip(&labels)
+                    .all(|((k, v), (lk, lv))| k == *lk && v == *lv)
+        };
+        let slot = index.entry(hasher.finish()).or_default();
+        let idx = match slot.iter().copied().find(|&i| same(&snap.histograms[i])) {
+            Some(i) => i,
+            None => {
+                snap.histograms.push(Histogram {
+                    family: family.to_owned(),
+                    labels: Labels::from_sorted(&labels),
+                    buckets: vec![],
+                    count: None,
+                    sum: None,
+                });
+                slot.push(snap.histograms.len() - 1);
+                snap.histograms.len() - 1
+            }
+        };
         let h = &mut snap.histograms[idx];
         match part {
             "bucket" => match s.label("le").and_then(exposition::parse_value) {
@@ -188,8 +388,8 @@ impl Snapshot {
     pub fn submit_success(&self) -> impl Iterator<Item = &Histogram> {
         self.histograms.iter().filter(|h| {
             h.family == BROKER_LATENCY
-                && h.labels.get("operation").map(String::as_str) == Some("submit")
-                && h.labels.get("outcome").map(String::as_str) == Some("success")
+                && h.labels.get("operation") == Some("submit")
+                && h.labels.get("outcome") == Some("success")
         })
     }
 
@@ -197,10 +397,7 @@ impl Snapshot {
     pub fn submit_calls(&self) -> impl Iterator<Item = (&Labels, f64)> {
         self.histograms
             .iter()
-            .filter(|h| {
-                h.family == BROKER_LATENCY
-                    && h.labels.get("operation").map(String::as_str) == Some("submit")
-            })
+            .filter(|h| h.family == BROKER_LATENCY && h.labels.get("operation") == Some("submit"))
             .map(|h| {
                 (
                     &h.labels,
@@ -213,15 +410,12 @@ impl Snapshot {
 
 /// Orders whose `result` is failed or rejected (`result=~"failed|rejected"`).
 pub fn is_failed(c: &Counter) -> bool {
-    matches!(
-        c.labels.get("result").map(String::as_str),
-        Some("failed" | "rejected")
-    )
+    matches!(c.labels.get("result"), Some("failed" | "rejected"))
 }
 
 /// Guard trips the bot files as not recoverable.
 pub fn is_nonrecoverable(c: &Counter) -> bool {
-    c.labels.get("recoverable").map(String::as_str) == Some("false")
+    c.labels.get("recoverable") == Some("false")
 }
 
 /// The `result` values the bot writes on its order counter.
@@ -231,8 +425,8 @@ pub const RESULTS: [&str; 3] = ["success", "rejected", "failed"];
 /// as successes. The value shown for a missing label is `(none)`.
 pub fn odd_result(c: &Counter) -> Option<String> {
     match c.labels.get("result") {
-        Some(r) if RESULTS.contains(&r.as_str()) => None,
-        Some(r) => Some(r.clone()),
+        Some(r) if RESULTS.contains(&r) => None,
+        Some(r) => Some(r.to_owned()),
         None => Some("(none)".to_owned()),
     }
 }

@@ -50,24 +50,12 @@ pub fn load_all(path: &Path, target: &str) -> anyhow::Result<(Vec<Snapshot>, Vec
             path.display()
         )
     })?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
-        format!(
-            "state file {} is corrupt (not JSON); remove it to start a new window",
-            path.display()
-        )
-    })?;
-    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-        bail!(
-            "state file {} is not a scrape-metrics state file (no \"format\": \"{FORMAT}\"); refusing to overwrite it",
-            path.display()
-        );
-    }
-    let state: StateFile = serde_json::from_value(value).with_context(|| {
-        format!(
-            "state file {} is corrupt; remove it to start a new window",
-            path.display()
-        )
-    })?;
+    // The common case in one pass, straight into the types; any failure is
+    // read again as a plain JSON value below, for the precise error.
+    let state = match serde_json::from_slice::<StateFile>(&bytes) {
+        Ok(state) if state.format == FORMAT => state,
+        _ => slow_parse(path, &bytes)?,
+    };
     if state.v != VERSION {
         bail!(
             "state file {} has version {}, expected {VERSION}",
@@ -93,6 +81,29 @@ pub fn load_all(path: &Path, target: &str) -> anyhow::Result<(Vec<Snapshot>, Vec
     Ok((snaps, money))
 }
 
+/// Parse a state file that did not read as one, for the error that says why.
+fn slow_parse(path: &Path, bytes: &[u8]) -> anyhow::Result<StateFile> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).with_context(|| {
+        format!(
+            "state file {} is corrupt (not JSON); remove it to start a new window",
+            path.display()
+        )
+    })?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        bail!(
+            "state file {} is not a scrape-metrics state file (no \"format\": \"{FORMAT}\"); refusing to overwrite it",
+            path.display()
+        );
+    }
+    let state: StateFile = serde_json::from_value(value).with_context(|| {
+        format!(
+            "state file {} is corrupt; remove it to start a new window",
+            path.display()
+        )
+    })?;
+    Ok(state)
+}
+
 /// Write the history atomically: a temporary file in the same directory,
 /// synced, then renamed over the old one.
 pub fn save_all(
@@ -101,12 +112,22 @@ pub fn save_all(
     snapshots: &[Snapshot],
     money: &[Point],
 ) -> anyhow::Result<()> {
-    let state = StateFile {
-        format: FORMAT.into(),
+    // Borrowed, field for field as `StateFile`: no copy of every scrape.
+    #[derive(Serialize)]
+    struct StateRef<'a> {
+        format: &'a str,
+        v: u32,
+        target: &'a str,
+        snapshots: &'a [Snapshot],
+        #[serde(skip_serializing_if = "<[Point]>::is_empty")]
+        money: &'a [Point],
+    }
+    let state = StateRef {
+        format: FORMAT,
         v: VERSION,
-        target: target.into(),
-        snapshots: snapshots.to_vec(),
-        money: money.to_vec(),
+        target,
+        snapshots,
+        money,
     };
     let dir = path
         .parent()
@@ -118,9 +139,12 @@ pub fn save_all(
         .unwrap_or_else(|| "state".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let write = || -> anyhow::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
+        // Buffered: the serializer writes a token at a time, one system
+        // call each without a buffer (seconds for a large window).
+        let mut f = std::io::BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
         serde_json::to_writer(&mut f, &state)?;
         f.write_all(b"\n")?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         Ok(())

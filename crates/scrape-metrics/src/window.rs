@@ -84,7 +84,9 @@ pub fn windowed(
     let Some(at) = history.last().map(|s| s.t_ms) else {
         return vec![];
     };
-    let span = Scrapes::of(history, at, range.as_millis() as i64);
+    // The rate and guard windows share the steps between their scrapes.
+    let steps = crate::counters::Steps::new(history);
+    let span = Scrapes::over(&steps, at, range.as_millis() as i64);
     let blocked = untrusted(&span, range);
     let no_orders = format!(
         "no order submissions in the last {} (a ratio over zero orders is no evidence)",
@@ -130,7 +132,7 @@ pub fn windowed(
     let p95 = gate(p95(ctx, &span, &mut p));
     let p95 = Sig::P95.record(ctx, p95, p, Span::Window);
 
-    let gspan = Scrapes::of(history, at, guard_range.as_millis() as i64);
+    let gspan = Scrapes::over(&steps, at, guard_range.as_millis() as i64);
     let mut g = Map::new();
     frame(&mut g, &gspan, at, guard_range);
     let guard = match untrusted(&gspan, guard_range) {
