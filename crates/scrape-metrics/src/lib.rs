@@ -13,6 +13,7 @@ mod lossless;
 pub mod prom_mode;
 pub mod prometheus;
 pub mod promql;
+pub mod proof;
 pub mod signals;
 pub mod snapshot;
 pub mod state;
@@ -63,6 +64,8 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         target: &target,
         source,
         buckets: cli.buckets,
+        confidence: cli.confidence,
+        counts: proof::Counts::Exact,
     };
     let mut history: Vec<Snapshot> = match &cli.state {
         Some(path) => state::load(path, &target)?,
