@@ -882,8 +882,8 @@ fn windowed_counts_are_exact_and_bounded() {
     let last = out
         .records()
         .into_iter()
-        .filter(|r| r.name == "metrics.order_error_rate" && r.extra["window"] == "5m")
-        .last()
+        .rev()
+        .find(|r| r.name == "metrics.order_error_rate" && r.extra["window"] == "5m")
         .expect("a windowed error rate");
     let (k, n) = (
         last.extra["numerator"].as_f64().expect("k"),
