@@ -118,6 +118,8 @@ struct Decrease {
     to: Timestamp,
     before: f64,
     after: f64,
+    /// The failed orders at the first sample after the fall.
+    errors_after: Option<f64>,
     others: [Says; 3],
 }
 
@@ -141,6 +143,12 @@ pub struct Counters {
     restarts: Vec<Timestamp>,
     /// The first order sample that could not be read.
     unreadable: Option<String>,
+    /// Failed orders (all but `by_result.success`) at the newest sample.
+    errors_last: Option<f64>,
+    /// Failed orders from increases only, beside `increases`.
+    error_increases: f64,
+    /// Why the failed orders cannot be counted, if so.
+    errors_doubt: Option<String>,
 }
 
 /// Where the order count stands.
@@ -157,6 +165,9 @@ pub struct OrderCount {
     /// unreadable sample alone leaves the increases between known samples
     /// real (a counter only climbs), though the count still holds.
     pub unproven: bool,
+    /// The window's failed orders (rejected, failed or under a result the
+    /// bot never writes), counted as the orders are, or why they cannot be.
+    pub errors: Result<f64, String>,
 }
 
 impl Counters {
@@ -184,7 +195,7 @@ impl Counters {
         }
         if rec.name == "metrics.orders" {
             if let Some(v) = rec.value.as_f64().filter(|v| v.is_finite() && *v >= 0.0) {
-                self.orders_sample(rec.ts, v);
+                self.orders_sample(rec.ts, v, failed_orders(rec, v));
             }
             return;
         }
@@ -232,18 +243,35 @@ impl Counters {
         &self.restarts
     }
 
-    fn orders_sample(&mut self, ts: Timestamp, v: f64) {
+    fn orders_sample(&mut self, ts: Timestamp, v: f64, errors: Option<f64>) {
         let Some((from, last)) = self.orders else {
             // The baseline: nothing says when earlier orders were submitted.
             self.orders = Some((ts, v));
+            self.errors_last = errors;
             return;
         };
         if ts < from {
             // Out of order: a sample older than the newest counts nothing.
             return;
         }
+        let errors_before = std::mem::replace(&mut self.errors_last, errors);
         if v >= last {
             self.increases += v - last;
+            match (errors_before, errors) {
+                (Some(b), Some(a)) if a >= b => self.error_increases += a - b,
+                (Some(b), Some(a)) => {
+                    self.errors_doubt.get_or_insert_with(|| {
+                        format!(
+                            "failed orders fell from {b} to {a} at {ts} while orders did not:                              not a counter"
+                        )
+                    });
+                }
+                _ => {
+                    self.errors_doubt.get_or_insert_with(|| {
+                        format!("a metrics.orders sample up to {ts} has no by_result")
+                    });
+                }
+            }
         } else if self.decreases.len() >= MAX_DECREASES {
             self.overflow = true;
         } else {
@@ -261,6 +289,7 @@ impl Counters {
                 to: ts,
                 before: last,
                 after: v,
+                errors_after: errors,
                 others,
             });
         }
@@ -314,6 +343,8 @@ impl Counters {
     /// The count and its consistency, judged now.
     pub fn count(&self, tol: Duration) -> OrderCount {
         let mut count = self.increases;
+        let mut errors = self.error_increases;
+        let mut errors_doubt = self.errors_doubt.clone();
         let mut restarts = 0;
         let mut inconsistent = None;
         let mut unproven = self.overflow;
@@ -323,6 +354,14 @@ impl Counters {
                 // After a restart the new value is all new orders.
                 Reading::Restart => {
                     count += d.after;
+                    match d.errors_after {
+                        Some(e) => errors += e,
+                        None => {
+                            errors_doubt.get_or_insert_with(|| {
+                                format!("the sample after the restart at {} has no by_result", d.to)
+                            });
+                        }
+                    }
                     restarts += 1;
                 }
                 Reading::Inconsistent(why) => {
@@ -346,10 +385,33 @@ impl Counters {
             count,
             seen: self.orders.is_some(),
             restarts,
+            errors: match errors_doubt {
+                None if inconsistent.is_none() => Ok(errors),
+                None => Err("the order counter is inconsistent".into()),
+                Some(why) => Err(why),
+            },
             inconsistent,
             unproven,
         }
     }
+}
+
+/// A `metrics.orders` sample's failed orders: every order but the
+/// `success` ones (an unknown result counts as a failure, never a
+/// success). `None` without a `by_result` breakdown that adds up.
+fn failed_orders(rec: &Record, total: f64) -> Option<f64> {
+    let by = rec.extra.get("by_result")?.as_object()?;
+    let mut sum = 0.0;
+    for v in by.values() {
+        let v = v.as_f64().filter(|v| v.is_finite() && *v >= 0.0)?;
+        sum += v;
+    }
+    let success = match by.get("success") {
+        Some(v) => v.as_f64()?,
+        None => 0.0,
+    };
+    // The breakdown must be the total's, else it is not this counter.
+    ((sum - total).abs() < 0.5).then_some(total - success)
 }
 
 fn within(ts: Timestamp, to: Timestamp, tol: Duration) -> bool {

@@ -64,6 +64,22 @@ pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> s
                 c.message(at)
             )?;
         }
+        if let Some(p) = &j.proof {
+            let settled = if p.settled() { "settled" } else { "unsettled" };
+            let value = p.value().to_string();
+            let threshold = p.threshold().map_or(String::from("-"), |t| t.to_string());
+            writeln!(
+                w,
+                "  {}{}{}{}{}{}{}",
+                cell(crate::proof::RULE, 28),
+                cell("require", 8),
+                cell(p.level().as_str(), 8),
+                cell(settled, 9),
+                cell(&value, 12),
+                cell(&threshold, 10),
+                p.message()
+            )?;
+        }
         for r in j.reasons.iter().filter(|r| {
             let rule = r.rule.as_str();
             rule.starts_with("input.") || rule.starts_with("window")

@@ -23,6 +23,8 @@ pub struct Judging {
     pub since: Option<Timestamp>,
     /// Without --since: how far back the window may begin.
     pub lookback: Option<Duration>,
+    /// `--confidence`: of the bound the window's error rate must be proven below.
+    pub confidence: canary_core::stats::Confidence,
 }
 
 /// One judged scope.
@@ -34,6 +36,8 @@ pub struct Judged<'r> {
     pub exit: Exit,
     pub criteria: Vec<Criterion<'r>>,
     pub window: Progress,
+    /// The window's error rate and what it proves (Phase A, B).
+    pub proof: Option<crate::proof::Proof>,
     pub reasons: Vec<Reason>,
 }
 
@@ -123,11 +127,15 @@ fn judge_one<'r>(
         .count(how.max_age);
     let window = Progress::new(how.window, start, how.at, &orders);
     let orders_unknown = how.window.is_some() && orders.inconsistent.is_some();
+    // An inconsistent counter is its own reason (`orders`): no second one.
+    let proof = crate::proof::window_errors(how.phase, &orders, how.confidence)
+        .filter(|_| how.window.is_some() && !orders_unknown);
     let facts = StreamFacts {
         bad_lines: stream.bad_lines,
         future: state.future.count,
         set_aside: state.early.count + state.late.count + stream.refused.count,
         orders_unknown,
+        proof: proof.as_ref().and_then(crate::proof::Proof::holds),
     };
     let (decision, exit) = decide(how.phase, &criteria, &window, facts);
     let mut reasons = Vec::new();
@@ -175,6 +183,21 @@ fn judge_one<'r>(
         );
         r.criterion = Some("orders counted from the bot's lifetime counter".into());
         reasons.push(r);
+    }
+    if let Some(p) = &proof {
+        // Shown while it holds, and with the evidence that passed.
+        if p.holds().is_some() {
+            let mut r = reason(
+                crate::proof::RULE,
+                p.level(),
+                p.value(),
+                p.threshold(),
+                Some(how.at),
+                p.message(),
+            );
+            r.criterion = Some(p.criterion());
+            reasons.push(r);
+        }
     }
     if stream.bad_lines > 0 {
         let first = stream
@@ -298,6 +321,18 @@ fn judge_one<'r>(
                 ));
             }
         }
+        if let Some(p) = proof.as_ref().filter(|p| p.settled()) {
+            let mut r = reason(
+                crate::proof::RULE,
+                Level::Ok,
+                p.value(),
+                p.threshold(),
+                Some(how.at),
+                p.message(),
+            );
+            r.criterion = Some(p.criterion());
+            reasons.push(r);
+        }
     }
     Judged {
         target,
@@ -306,6 +341,7 @@ fn judge_one<'r>(
         exit,
         criteria,
         window,
+        proof,
         reasons,
     }
 }
@@ -373,6 +409,7 @@ pub fn judge_stream<'r>(rules: &'r [Rule], stream: &Stream<'_>, how: &Judging) -
         exit,
         criteria: Vec::new(),
         window,
+        proof: None,
         reasons,
     });
     out
