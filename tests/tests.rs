@@ -6,6 +6,7 @@ mod canary_gate;
 mod canary_report;
 mod check_profile;
 mod check_risk_env;
+mod confidence_sim;
 mod demo;
 mod docs;
 mod examples;
