@@ -82,7 +82,7 @@ pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> s
         }
         for r in j.reasons.iter().filter(|r| {
             let rule = r.rule.as_str();
-            rule.starts_with("input.") || rule.starts_with("window")
+            (rule.starts_with("input.") || rule.starts_with("window")) && rule != crate::proof::RULE
         }) {
             writeln!(w, "  {}{}", cell(r.rule.as_str(), 28), r.msg.as_str())?;
         }
