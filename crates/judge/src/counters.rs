@@ -464,6 +464,42 @@ mod tests {
         assert!(n.count <= 2.0, "only increases count: {n:?}");
     }
 
+    fn orders(m: i64, total: f64, failed: f64) -> Record {
+        rec(m, "metrics.orders", total).extra(
+            "by_result",
+            serde_json::json!({"success": total - failed, "failed": failed, "rejected": 0}),
+        )
+    }
+
+    #[test]
+    fn failed_orders_count_as_the_orders_do() {
+        let mut c = Counters::default();
+        // Baseline 100 (4 failed), then 20 more with 1 failed, a restart
+        // (recorded) to 5 with 2 failed, then 5 more with none.
+        c.observe(&orders(0, 100.0, 4.0), TOL);
+        c.observe(&orders(1, 120.0, 5.0), TOL);
+        c.restarted_at(at(2));
+        c.observe(&orders(2, 5.0, 2.0), TOL);
+        c.observe(&orders(3, 10.0, 2.0), TOL);
+        let n = c.count(TOL);
+        assert_eq!(n.count, 30.0);
+        assert_eq!(n.errors, Ok(3.0));
+        // A breakdown that does not add up to the count is no breakdown.
+        let mut c = Counters::default();
+        c.observe(&orders(0, 100.0, 4.0), TOL);
+        c.observe(
+            &rec(1, "metrics.orders", 120.0)
+                .extra("by_result", serde_json::json!({"success": 1, "failed": 0})),
+            TOL,
+        );
+        assert!(c.count(TOL).errors.is_err());
+        // Failed orders that fall while orders climb are not a counter.
+        let mut c = Counters::default();
+        c.observe(&orders(0, 100.0, 4.0), TOL);
+        c.observe(&orders(1, 120.0, 1.0), TOL);
+        assert!(c.count(TOL).errors.is_err());
+    }
+
     #[test]
     fn a_dip_with_nothing_else_seen_is_doubt() {
         let mut c = Counters::default();
