@@ -1851,3 +1851,78 @@ fn small_windows_raise_no_alarm_but_proven_rates_do() {
     );
     let _ = std::fs::remove_file(rules);
 }
+
+/// b-promote with a `metrics.submit_latency_buckets` sample beside each
+/// order sample: of every `v` successful submits so far, `fast` share at
+/// most 0.5 s, `ok` share at most 1 s, the rest at most 2.5 s.
+fn with_latency(fast: f64, ok: f64) -> String {
+    let mut out = String::new();
+    for line in read("b-promote.ndjson").lines() {
+        out.push_str(line);
+        out.push('\n');
+        let v: Value = serde_json::from_str(line).expect("line");
+        if v["name"] == "metrics.orders" {
+            let n = v["value"].as_f64().unwrap_or(0.0);
+            let mut rec = v.clone();
+            rec["name"] = "metrics.submit_latency_buckets".into();
+            rec["buckets"] = serde_json::json!([
+                {"le": 0.5, "count": (n * fast).floor()},
+                {"le": 1.0, "count": (n * ok).floor()},
+                {"le": 2.5, "count": n},
+                {"le": null, "count": n}
+            ]);
+            if let Some(o) = rec.as_object_mut() {
+                o.remove("by_result");
+            }
+            out.push_str(&format!("{rec}\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn promotion_needs_the_whole_windows_p95_bucket_below_warn() {
+    // Every 5 m evaluation reads 250 ms, but over the whole window 10 % of
+    // the submits took more than 1 s: its p95 lies in (1 s, 2.5 s]: extend.
+    let v = overall(
+        &judge_stdin(with_latency(0.8, 0.9), "b", B_END, &[]),
+        "extend",
+        3,
+    );
+    let r = reason(&v, "window-p95");
+    assert_eq!(r["level"], "warn");
+    let msg = r["msg"].as_str().unwrap_or("");
+    assert!(msg.contains("(1000 ms, 2500 ms] over 60"), "{msg}");
+    // All within 0.5 s: the bucket is wholly below WARN: promote.
+    let v = overall(
+        &judge_stdin(with_latency(1.0, 1.0), "b", B_END, &[]),
+        "promote",
+        0,
+    );
+    assert_eq!(reason(&v, "window-p95")["level"], "ok");
+    // Buckets that fall while the total climbs are no counter: unknown.
+    let stream = map_records(&with_latency(1.0, 1.0), |v| {
+        if v["name"] == "metrics.submit_latency_buckets" && v["ts"] == "2026-11-26T00:30:15Z" {
+            v["buckets"][0]["count"] = 0.into();
+        }
+    });
+    let v = overall(&judge_stdin(stream, "b", B_END, &[]), "extend", 2);
+    assert_eq!(reason(&v, "window-p95")["level"], "unknown");
+}
+
+#[test]
+fn scrape_metrics_gives_judge_the_latency_buckets() {
+    let sim = Sim::start("healthy-b");
+    let out = cmd("scrape-metrics").args(["--url", &sim.url]).run();
+    let b = out.record("metrics.submit_latency_buckets");
+    let buckets = b.extra["buckets"].as_array().expect("buckets");
+    assert!(buckets.last().is_some_and(|x| x["le"].is_null()));
+    assert_eq!(
+        buckets.last().and_then(|x| x["count"].as_f64()),
+        b.value.as_f64()
+    );
+    assert_eq!(
+        b.extra["correction"],
+        "de-cumulated the bot's double-cumulated buckets"
+    );
+}

@@ -154,6 +154,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         "the bot's lifetime count of guard trips, `by_recoverable`"
     ),
     spec!(
+        "metrics.submit_latency_buckets",
+        Sample,
+        "scrape-metrics",
+        "the bot's lifetime cumulative buckets of successful broker submit latency (`buckets`: `[{le, count}]`, `le` in seconds, null for +Inf; corrected, `correction`); judge takes the whole window's p95 from their deltas"
+    ),
+    spec!(
         "metrics.histogram",
         Check,
         "scrape-metrics",

@@ -149,6 +149,12 @@ pub struct Counters {
     error_increases: f64,
     /// Why the failed orders cannot be counted, if so.
     errors_doubt: Option<String>,
+    /// Successful submit latency buckets (`le` in s, +Inf last): the newest
+    /// sample's cumulative counts, its time, and the window's increases.
+    latency_last: Option<(Timestamp, Vec<(f64, f64)>)>,
+    latency_acc: Vec<(f64, f64)>,
+    latency_samples: u32,
+    latency_doubt: Option<String>,
 }
 
 /// Where the order count stands.
@@ -168,6 +174,10 @@ pub struct OrderCount {
     /// The window's failed orders (rejected, failed or under a result the
     /// bot never writes), counted as the orders are, or why they cannot be.
     pub errors: Result<f64, String>,
+    /// The window's successful submits by latency bucket (cumulative, `le`
+    /// in s, +Inf last), from `metrics.submit_latency_buckets` deltas;
+    /// `None` with fewer than two samples.
+    pub latency: Option<Result<Vec<(f64, f64)>, String>>,
 }
 
 impl Counters {
@@ -177,6 +187,11 @@ impl Counters {
         // What could not be judged is no reading of a counter; an order
         // count that could not be read leaves the count unknown.
         if rec.kind == canary_core::Kind::Error || rec.level == canary_core::Level::Unknown {
+            if rec.name == LATENCY {
+                self.latency_doubt.get_or_insert_with(|| {
+                    format!("{LATENCY} could not be read at {}: {}", rec.ts, rec.msg)
+                });
+            }
             if rec.name == "metrics.orders" && self.unreadable.is_none() {
                 self.unreadable = Some(format!(
                     "metrics.orders could not be read at {}: {}",
@@ -190,6 +205,17 @@ impl Counters {
                 self.restarts.push(rec.ts);
             } else {
                 self.overflow = true;
+            }
+            return;
+        }
+        if rec.name == LATENCY {
+            match read_buckets(rec) {
+                Some(b) => self.latency_sample(rec.ts, b),
+                None => {
+                    self.latency_doubt.get_or_insert_with(|| {
+                        format!("{LATENCY} at {} holds no cumulative buckets", rec.ts)
+                    });
+                }
             }
             return;
         }
@@ -296,6 +322,40 @@ impl Counters {
         self.orders = Some((ts, v));
     }
 
+    /// One latency bucket sample: per-bound increases, as Prometheus'
+    /// `increase()` reads a counter (a fall of the total is a reset, and
+    /// the new counts are all new).
+    fn latency_sample(&mut self, ts: Timestamp, b: Vec<(f64, f64)>) {
+        let Some((last_ts, last)) = &self.latency_last else {
+            self.latency_acc = b.iter().map(|(le, _)| (*le, 0.0)).collect();
+            self.latency_last = Some((ts, b));
+            self.latency_samples = 1;
+            return;
+        };
+        if ts < *last_ts {
+            return;
+        }
+        let same_bounds = last.len() == b.len() && last.iter().zip(&b).all(|(x, y)| x.0 == y.0);
+        if !same_bounds {
+            self.latency_doubt
+                .get_or_insert_with(|| format!("{LATENCY}: the bucket bounds changed at {ts}"));
+        } else {
+            let total = |v: &[(f64, f64)]| v.last().map_or(0.0, |x| x.1);
+            let reset = total(&b) < total(last);
+            for (i, (_, c)) in b.iter().enumerate() {
+                let d = if reset { *c } else { c - last[i].1 };
+                if d < 0.0 {
+                    self.latency_doubt.get_or_insert_with(|| {
+                        format!("{LATENCY}: a bucket fell at {ts} while the total did not")
+                    });
+                }
+                self.latency_acc[i].1 += d.max(0.0);
+            }
+        }
+        self.latency_samples += 1;
+        self.latency_last = Some((ts, b));
+    }
+
     /// Read one decrease; `used` marks the restart records already spent:
     /// each explains one fall, the first after it.
     fn read(&self, d: &Decrease, tol: Duration, used: &mut [bool]) -> Reading {
@@ -390,10 +450,42 @@ impl Counters {
                 None => Err("the order counter is inconsistent".into()),
                 Some(why) => Err(why),
             },
+            latency: (self.latency_samples >= 2 || self.latency_doubt.is_some()).then(
+                || match &self.latency_doubt {
+                    Some(why) => Err(why.clone()),
+                    None => Ok(self.latency_acc.clone()),
+                },
+            ),
             inconsistent,
             unproven,
         }
     }
+}
+
+/// The latency bucket sample's name.
+pub const LATENCY: &str = "metrics.submit_latency_buckets";
+
+/// `buckets` `[{le, count}]`: ascending bounds (null is +Inf, last),
+/// non-negative counts that never fall; else `None`.
+fn read_buckets(rec: &Record) -> Option<Vec<(f64, f64)>> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for b in rec.extra.get("buckets")?.as_array()? {
+        let le = match b.get("le")? {
+            Value::Null => f64::INFINITY,
+            v => v.as_f64().filter(|v| v.is_finite())?,
+        };
+        let c = b
+            .get("count")?
+            .as_f64()
+            .filter(|c| c.is_finite() && *c >= 0.0)?;
+        if let Some((ple, pc)) = out.last() {
+            if le <= *ple || c < *pc {
+                return None;
+            }
+        }
+        out.push((le, c));
+    }
+    (out.last()?.0 == f64::INFINITY).then_some(out)
 }
 
 /// A `metrics.orders` sample's failed orders: every order but the

@@ -11,8 +11,9 @@ use canary_core::stats::{Confidence, binomial};
 use canary_core::thresholds::{self, Threshold};
 use canary_core::{Level, Phase};
 
-/// The rule name of the criterion in reasons and `--explain`.
+/// The rule names of the criteria in reasons and `--explain`.
 pub const RULE: &str = "window-error-rate";
+pub const P95_RULE: &str = "window-p95";
 
 /// Where the window's error rate stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,41 @@ pub enum Proof {
     },
     /// The failed orders cannot be counted: why.
     Unknown(String),
+    /// Phase B: the whole window's p95 lies in `(lower_ms, upper_ms]`.
+    P95 {
+        lower_ms: f64,
+        upper_ms: f64,
+        observations: f64,
+        line_ms: f64,
+    },
+    /// The window's latency buckets cannot be read: why.
+    P95Unknown(String),
+}
+
+/// Phase B: the whole window's p95, from the latency bucket deltas
+/// between its first and last samples. `None` without two samples or
+/// without a successful submit in between (each 5 m evaluation then
+/// stands alone, as the p95 rules judge it).
+pub fn window_p95(phase: Phase, orders: &OrderCount) -> Option<Proof> {
+    if phase != Phase::B {
+        return None;
+    }
+    let buckets = match orders.latency.as_ref()? {
+        Ok(b) => b,
+        Err(why) => return Some(Proof::P95Unknown(why.clone())),
+    };
+    let total = buckets.last().map_or(0.0, |b| b.1);
+    if total <= 0.0 {
+        return None;
+    }
+    let i = buckets.iter().position(|b| b.1 >= 0.95 * total)?;
+    let lower = if i == 0 { 0.0 } else { buckets[i - 1].0 };
+    Some(Proof::P95 {
+        lower_ms: lower * 1000.0,
+        upper_ms: buckets[i].0 * 1000.0,
+        observations: total,
+        line_ms: thresholds::BROKER_LATENCY_P95_MS.warn,
+    })
 }
 
 /// The line a phase's error rate must be proven below: Phase A CRIT
@@ -85,15 +121,30 @@ fn pct(v: f64) -> String {
 }
 
 impl Proof {
-    /// Settled: the bound is below the line.
+    /// Settled: the bound is below the line (for the p95, its bucket
+    /// wholly at or below it).
     pub fn settled(&self) -> bool {
-        matches!(self, Proof::Rate { upper, line, .. } if upper < line)
+        match self {
+            Proof::Rate { upper, line, .. } => upper < line,
+            Proof::P95 {
+                upper_ms, line_ms, ..
+            } => upper_ms <= line_ms,
+            Proof::Unknown(_) | Proof::P95Unknown(_) => false,
+        }
+    }
+
+    /// Its rule name.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Proof::Rate { .. } | Proof::Unknown(_) => RULE,
+            Proof::P95 { .. } | Proof::P95Unknown(_) => P95_RULE,
+        }
     }
 
     /// Does it hold the phase? `Some(true)` for want of evidence.
     pub fn holds(&self) -> Option<bool> {
         match self {
-            Proof::Unknown(_) => Some(true),
+            Proof::Unknown(_) | Proof::P95Unknown(_) => Some(true),
             _ if self.settled() => None,
             _ => Some(false),
         }
@@ -101,7 +152,7 @@ impl Proof {
 
     pub fn level(&self) -> Level {
         match self {
-            Proof::Unknown(_) => Level::Unknown,
+            Proof::Unknown(_) | Proof::P95Unknown(_) => Level::Unknown,
             _ if self.settled() => Level::Ok,
             _ => Level::Warn,
         }
@@ -111,7 +162,8 @@ impl Proof {
     pub fn value(&self) -> serde_json::Value {
         match self {
             Proof::Rate { upper, .. } => serde_json::json!((upper * 1e9).round() / 1e9),
-            Proof::Unknown(_) => serde_json::Value::Null,
+            Proof::P95 { upper_ms, .. } if upper_ms.is_finite() => serde_json::json!(upper_ms),
+            _ => serde_json::Value::Null,
         }
     }
 
@@ -119,7 +171,8 @@ impl Proof {
     pub fn threshold(&self) -> Option<f64> {
         match self {
             Proof::Rate { line, .. } => Some(*line),
-            Proof::Unknown(_) => None,
+            Proof::P95 { line_ms, .. } => Some(*line_ms),
+            Proof::Unknown(_) | Proof::P95Unknown(_) => None,
         }
     }
 
@@ -141,6 +194,10 @@ impl Proof {
                 pct(*line)
             ),
             Proof::Unknown(_) => "the window's order error rate counted".into(),
+            Proof::P95 { line_ms, .. } => format!(
+                "the window's broker latency p95 in a bucket wholly at or below {line_ms} ms"
+            ),
+            Proof::P95Unknown(_) => "the window's broker latency buckets read".into(),
         }
     }
 
@@ -152,6 +209,28 @@ impl Proof {
                 "criterion not proven: {}: the window's failed orders cannot be counted: {why}",
                 self.criterion()
             ),
+            Proof::P95Unknown(why) => format!("criterion not proven: {}: {why}", self.criterion()),
+            Proof::P95 {
+                lower_ms,
+                upper_ms,
+                observations,
+                ..
+            } => {
+                let hi = if upper_ms.is_finite() {
+                    format!("{upper_ms} ms]")
+                } else {
+                    "+Inf)".into()
+                };
+                let head = format!(
+                    "the window's p95 lies in ({lower_ms} ms, {hi} over {observations} \
+                     successful submits"
+                );
+                if self.settled() {
+                    format!("ok: {head}: settled")
+                } else {
+                    format!("criterion not proven: {}: {head}", self.criterion())
+                }
+            }
             Proof::Rate {
                 errors,
                 orders,
@@ -188,6 +267,38 @@ impl Proof {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_whole_windows_p95_bucket() {
+        let mut n = count(100.0, 0.0);
+        n.latency = Some(Ok(vec![
+            (0.5, 80.0),
+            (1.0, 97.0),
+            (2.5, 100.0),
+            (f64::INFINITY, 100.0),
+        ]));
+        let p = window_p95(Phase::B, &n).expect("b");
+        assert!(p.settled(), "{}", p.message());
+        assert!(
+            p.message().contains("(500 ms, 1000 ms] over 100"),
+            "{}",
+            p.message()
+        );
+        n.latency = Some(Ok(vec![
+            (0.5, 80.0),
+            (1.0, 90.0),
+            (2.5, 100.0),
+            (f64::INFINITY, 100.0),
+        ]));
+        let p = window_p95(Phase::B, &n).expect("b");
+        assert_eq!(p.holds(), Some(false));
+        assert_eq!(p.rule(), P95_RULE);
+        n.latency = Some(Err("bounds changed".into()));
+        assert_eq!(window_p95(Phase::B, &n).expect("b").holds(), Some(true));
+        assert!(window_p95(Phase::A, &n).is_none());
+        n.latency = None;
+        assert!(window_p95(Phase::B, &n).is_none());
+    }
+
     fn count(orders: f64, errors: f64) -> OrderCount {
         OrderCount {
             count: orders,
@@ -196,6 +307,7 @@ mod tests {
             inconsistent: None,
             unproven: false,
             errors: Ok(errors),
+            latency: None,
         }
     }
 

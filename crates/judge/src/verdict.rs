@@ -36,8 +36,9 @@ pub struct Judged<'r> {
     pub exit: Exit,
     pub criteria: Vec<Criterion<'r>>,
     pub window: Progress,
-    /// The window's error rate and what it proves (Phase A, B).
-    pub proof: Option<crate::proof::Proof>,
+    /// What the window's orders prove (Phase A, B): its error rate, and
+    /// in Phase B its p95.
+    pub proofs: Vec<crate::proof::Proof>,
     pub reasons: Vec<Reason>,
 }
 
@@ -128,14 +129,32 @@ fn judge_one<'r>(
     let window = Progress::new(how.window, start, how.at, &orders);
     let orders_unknown = how.window.is_some() && orders.inconsistent.is_some();
     // An inconsistent counter is its own reason (`orders`): no second one.
-    let proof = crate::proof::window_errors(how.phase, &orders, how.confidence)
-        .filter(|_| how.window.is_some() && !orders_unknown);
+    let proofs: Vec<crate::proof::Proof> = if how.window.is_some() && !orders_unknown {
+        crate::proof::window_errors(how.phase, &orders, how.confidence)
+            .into_iter()
+            .chain(crate::proof::window_p95(how.phase, &orders))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Held for want of evidence if any is; else held if any is.
+    let held: Vec<bool> = proofs
+        .iter()
+        .filter_map(crate::proof::Proof::holds)
+        .collect();
+    let proof_holds = if held.contains(&true) {
+        Some(true)
+    } else if held.is_empty() {
+        None
+    } else {
+        Some(false)
+    };
     let facts = StreamFacts {
         bad_lines: stream.bad_lines,
         future: state.future.count,
         set_aside: state.early.count + state.late.count + stream.refused.count,
         orders_unknown,
-        proof: proof.as_ref().and_then(crate::proof::Proof::holds),
+        proof: proof_holds,
     };
     let (decision, exit) = decide(how.phase, &criteria, &window, facts);
     let mut reasons = Vec::new();
@@ -184,11 +203,11 @@ fn judge_one<'r>(
         r.criterion = Some("orders counted from the bot's lifetime counter".into());
         reasons.push(r);
     }
-    if let Some(p) = &proof {
+    for p in &proofs {
         // Shown while it holds, and with the evidence that passed.
         if p.holds().is_some() {
             let mut r = reason(
-                crate::proof::RULE,
+                p.rule(),
                 p.level(),
                 p.value(),
                 p.threshold(),
@@ -321,9 +340,9 @@ fn judge_one<'r>(
                 ));
             }
         }
-        if let Some(p) = proof.as_ref().filter(|p| p.settled()) {
+        for p in proofs.iter().filter(|p| p.settled()) {
             let mut r = reason(
-                crate::proof::RULE,
+                p.rule(),
                 Level::Ok,
                 p.value(),
                 p.threshold(),
@@ -341,7 +360,7 @@ fn judge_one<'r>(
         exit,
         criteria,
         window,
-        proof,
+        proofs,
         reasons,
     }
 }
@@ -409,7 +428,7 @@ pub fn judge_stream<'r>(rules: &'r [Rule], stream: &Stream<'_>, how: &Judging) -
         exit,
         criteria: Vec::new(),
         window,
-        proof: None,
+        proofs: Vec::new(),
         reasons,
     });
     out

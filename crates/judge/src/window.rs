@@ -168,6 +168,7 @@ mod tests {
             inconsistent: None,
             unproven: false,
             errors: Ok(0.0),
+            latency: None,
         };
         let none = count(0.0);
         let p = Progress::new(spec, Some(start), at("2026-11-26T01:59:59Z"), &none);
@@ -203,6 +204,7 @@ mod tests {
             inconsistent: None,
             unproven: false,
             errors: Ok(0.0),
+            latency: None,
         };
         let p = Progress::new(spec, Some(start), at("2026-11-26T00:59:59Z"), &many);
         assert!(!p.complete);

@@ -338,7 +338,54 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         let (values, count) = snap.odd_results();
         odd_results_record(ctx, &values, count)
     })
+    .chain(latency_buckets(ctx, snap, present && odd.is_none()))
     .collect()
+}
+
+/// `metrics.submit_latency_buckets`: the lifetime cumulative buckets of
+/// successful broker submits (corrected), so judge can take the whole
+/// window's p95 from their deltas. `le` in seconds, null for +Inf.
+fn latency_buckets(ctx: &Ctx<'_>, snap: &Snapshot, trusted: bool) -> Option<Record> {
+    let name = "metrics.submit_latency_buckets";
+    let (lists, corrected) = match submit_buckets(snap, ctx.buckets) {
+        Ok(b) => b,
+        Err(why) => {
+            return Some(
+                ctx.record(Kind::Sample, name, Level::Unknown)
+                    .msg(format!("submit latency buckets unreadable: {why}")),
+            );
+        }
+    };
+    if lists.is_empty() {
+        return None;
+    }
+    let mut summed = sum_by_le(lists.into_iter().map(|(_, b)| b));
+    summed.sort_by(|a, b| a.upper.total_cmp(&b.upper));
+    let total = summed.last().map_or(0.0, |b| b.count);
+    let buckets: Vec<Value> = summed
+        .iter()
+        .map(|b| {
+            let le = if b.upper.is_finite() {
+                json!(b.upper)
+            } else {
+                Value::Null
+            };
+            json!({"le": le, "count": b.count})
+        })
+        .collect();
+    let level = if trusted { Level::Ok } else { Level::Unknown };
+    let rec = ctx
+        .record(Kind::Sample, name, level)
+        .value(total)
+        .extra("buckets", Value::Array(buckets))
+        .msg(format!(
+            "{total} successful broker submits since the bot started, by latency bucket"
+        ));
+    Some(if corrected {
+        rec.extra("correction", CORRECTION)
+    } else {
+        rec
+    })
 }
 
 /// The corrected buckets of every series under the p95 selector in one
