@@ -30,17 +30,11 @@ impl Counts {
 
 /// The level `interval` proves against `th`: CRIT or WARN only when the
 /// evidence proves the rate at or past it ([`Interval::alarms`]).
-fn proven(interval: &Interval, th: Threshold, point: impl Fn(f64) -> f64) -> Level {
-    let i = Interval {
-        lower: point(interval.lower),
-        upper: point(interval.upper),
-        ..*interval
-    };
-    let alarms = |t: f64| {
-        i.lower >= t
-            || (point(interval.point()) >= t
-                && (i.trials >= stats::MIN_ALARM_TRIALS || i.confidence.is_literal()))
-    };
+/// `orders` is the rate's denominator: the minimum is counted in orders.
+fn proven(interval: &Interval, orders: u64, th: Threshold, point: impl Fn(f64) -> f64) -> Level {
+    let lower = point(interval.lower);
+    let enough = orders >= stats::MIN_ALARM_TRIALS || interval.confidence.is_literal();
+    let alarms = |t: f64| lower >= t || (point(interval.point()) >= t && enough);
     if alarms(th.crit) {
         Level::Crit
     } else if alarms(th.warn) {
@@ -90,7 +84,7 @@ impl RateProof {
 
     /// The level proven against `th`.
     pub fn level(&self, th: Threshold) -> Level {
-        proven(&self.interval, th, self.rate)
+        proven(&self.interval, self.orders, th, self.rate)
     }
 
     /// The bounds in the signal's own unit.
@@ -270,6 +264,11 @@ mod tests {
         assert!(lo < 3.0 / 13.0 && 3.0 / 13.0 < hi, "{lo} {hi}");
         assert_eq!(p.level(ORDER_RETRY_RATE), Level::Ok);
         assert!(p.describe("retries").starts_with("3 retries in 13 orders"));
+        // The minimum behind a rate is counted in orders, not broker calls.
+        let p = RateProof::retries(30.0, 100.0, c95()).expect("counts");
+        assert_eq!(p.level(ORDER_RETRY_RATE), Level::Crit);
+        let p = RateProof::retries(29.0, 99.0, c95()).expect("counts");
+        assert_eq!(p.level(ORDER_RETRY_RATE), Level::Warn);
     }
 
     #[test]
