@@ -271,9 +271,30 @@ fn phase_a_advance_names_the_phase_b_step() {
 #[test]
 fn phase_a_completes_on_ten_orders_before_two_hours() {
     // metrics.orders goes 0 -> 10 in 40 minutes, under the default
-    // --min-orders (10): complete by orders long before the 2 h.
+    // --min-orders (10): complete by orders long before the 2 h. Ten clean
+    // orders prove the error rate below 25.9 % only, above CRIT: extend,
+    // saying how many more clean orders would settle it.
     let v = overall(
         &judge_file("a-ten-orders.ndjson", "a", "2026-11-26T00:41:00Z"),
+        "extend",
+        3,
+    );
+    assert_eq!(v.extra["window"]["complete"], true);
+    let msgs = reason_msgs(&v, "window-error-rate");
+    assert!(
+        msgs.iter().any(|m| m.contains(
+            "0 errors in 10 orders: 95 % bound 25.9 % ≥ 15.0 %; 9 more clean orders would settle it"
+        )),
+        "{msgs:?}"
+    );
+    // The runbook read literally (--confidence 0) advances on the count.
+    let v = overall(
+        &judge_stdin(
+            read("a-ten-orders.ndjson"),
+            "a",
+            "2026-11-26T00:41:00Z",
+            &["--confidence", "0"],
+        ),
         "advance",
         0,
     );
@@ -485,7 +506,16 @@ fn metrics_disabled_on_the_real_bot_is_no_promotion() {
         .args(["--url", &format!("{}/metrics", sim.url)])
         .run();
     let out = cmd("judge")
-        .args(["--phase", "b", "--min-duration", "0s", "--min-orders", "0"])
+        .args([
+            "--phase",
+            "b",
+            "--min-duration",
+            "0s",
+            "--min-orders",
+            "0",
+            "--min-evidence",
+            "0s",
+        ])
         .stdin(format!("{}{}", health.stdout, metrics.stdout))
         .run();
     let v = overall(&out, "extend", 2);
@@ -939,7 +969,7 @@ fn rounds_every_second(hole_s: i64) -> (String, String) {
     let mut stream = String::new();
     let mut t = 0i64;
     let mut orders = 0;
-    while orders < 60 {
+    while orders < 62 {
         for v in &round {
             let mut v = v.clone();
             let name = v["name"].as_str().unwrap_or("").to_owned();
@@ -948,6 +978,7 @@ fn rounds_every_second(hole_s: i64) -> (String, String) {
             v["ts"] = ts.to_string().into();
             if name == "metrics.orders" {
                 v["value"] = orders.into();
+                v["by_result"] = serde_json::json!({"success": orders, "failed": 0, "rejected": 0});
             }
             stream.push_str(&v.to_string());
             stream.push('\n');
@@ -973,7 +1004,9 @@ fn evidence_every_second_covers_the_window_with_a_one_second_interval() {
     // with --probe-interval 1s (max age 3 s).
     let judge_1s = |stream: String, at: &str| {
         cmd("judge")
+            // A minute of rounds: --min-evidence 0 (the floor has its own test).
             .args(["--phase", "b", "--at", at, "--probe-interval", "1s"])
+            .args(["--min-evidence", "0s"])
             .stdin(stream)
             .run()
     };
@@ -1030,11 +1063,20 @@ fn evidence_from_the_future_is_unknown_and_hides_nothing() {
     let mins = |m: i64| jiff::SignedDuration::from_secs(m * 60);
     // The real rounds ended 30 minutes ago (stale); one round claims to be
     // from an hour ahead (a producer with a wrong clock).
+    // (--min-evidence 0: shifted to now, the rounds may fall short of the
+    // 1 h floor, which has its own test.)
     let stream = read("b-promote.ndjson");
     let real = shifted(&stream, "2026-11-26T01:00:15Z", now - mins(30));
     let future = shifted(&with_ts(&stream, 0), "2026-11-26T00:00:15Z", now + mins(60));
     let out = cmd("judge")
-        .args(["--phase", "b", "--probe-interval", "5m"])
+        .args([
+            "--phase",
+            "b",
+            "--probe-interval",
+            "5m",
+            "--min-evidence",
+            "0s",
+        ])
         .stdin(format!("{real}{future}"))
         .run();
     let v = overall(&out, "extend", 2);
@@ -1046,7 +1088,14 @@ fn evidence_from_the_future_is_unknown_and_hides_nothing() {
     // Fresh real evidence with a future round beside it: still held.
     let real = shifted(&stream, "2026-11-26T01:00:15Z", now - mins(1));
     let out = cmd("judge")
-        .args(["--phase", "b", "--probe-interval", "5m"])
+        .args([
+            "--phase",
+            "b",
+            "--probe-interval",
+            "5m",
+            "--min-evidence",
+            "0s",
+        ])
         .stdin(format!("{real}{future}"))
         .run();
     let v = overall(&out, "extend", 2);
@@ -1054,7 +1103,14 @@ fn evidence_from_the_future_is_unknown_and_hides_nothing() {
     // A clock a little ahead (within --max-skew, 5m) is tolerated...
     let ahead = shifted(&stream, "2026-11-26T01:00:15Z", now + mins(2));
     let out = cmd("judge")
-        .args(["--phase", "b", "--probe-interval", "5m"])
+        .args([
+            "--phase",
+            "b",
+            "--probe-interval",
+            "5m",
+            "--min-evidence",
+            "0s",
+        ])
         .stdin(ahead.clone())
         .run();
     overall(&out, "promote", 0);
@@ -1067,6 +1123,8 @@ fn evidence_from_the_future_is_unknown_and_hides_nothing() {
             "5m",
             "--max-skew",
             "30s",
+            "--min-evidence",
+            "0s",
         ])
         .stdin(ahead)
         .run();
@@ -1101,7 +1159,13 @@ fn a_crit_signal_inside_its_for_period_is_never_a_clean_exit() {
     );
     assert!(v.msg.contains("pending"), "{}", v.msg);
     // Complete window (--min-orders 30): held, not promoted, still exit 2.
-    let out = judge_stdin(stream, "b", "2026-11-26T00:31:00Z", &["--min-orders", "30"]);
+    // (--min-evidence 0: the 1 h floor has its own test.)
+    let out = judge_stdin(
+        stream,
+        "b",
+        "2026-11-26T00:31:00Z",
+        &["--min-orders", "30", "--min-evidence", "0s"],
+    );
     overall(&out, "extend", 2);
 }
 
@@ -1257,11 +1321,13 @@ fn a_metrics_parse_error_on_a_read_series_holds() {
         "unknown",
         "line 12: gpt_trader_orders_total: not a number",
     );
+    // The window starts at the first record, 00:20 (--min-evidence 0: the
+    // 1 h floor has its own test).
     let out = judge_stdin(
         format!("{bad}{}", read("b-promote.ndjson")),
         "b",
         B_END,
-        &[],
+        &["--min-evidence", "0s"],
     );
     let v = overall(&out, "extend", 2);
     assert!(reason_rules(&v, "unknown").contains(&"unknown-evidence".to_owned()));
@@ -1556,4 +1622,268 @@ fn phase_names_are_case_insensitive() {
     let upper = judge_stdin(read("b-promote.ndjson"), "B", B_END, &[]);
     let v = overall(&upper, "promote", 0);
     assert_eq!(v.extra["phase"], "b");
+}
+
+// ---- confidence: what the evidence can prove --------------------------------
+
+#[test]
+fn a_quiet_phase_a_cannot_prove_its_error_rate_below_crit() {
+    // 2 clean orders in 2 h 10 m: complete by time, but 2 orders bound the
+    // error rate at 77.6 % only. Held (extend, exit 3), never advanced.
+    let v = overall(&judge_file("a-quiet.ndjson", "a", A_END), "extend", 3);
+    let r = reason(&v, "window-error-rate");
+    assert_eq!(r["level"], "warn");
+    assert_eq!(r["threshold"].as_f64(), Some(0.15));
+    assert!(
+        r["criterion"]
+            .as_str()
+            .is_some_and(|c| c.contains("proven below CRIT")),
+        "{r}"
+    );
+    let msg = r["msg"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("0 errors in 2 orders: 95 % bound 77.6 %"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("17 more clean orders would settle it"),
+        "{msg}"
+    );
+    // --explain shows the criterion, its bound and that it is unsettled.
+    let out = judge_stdin(read("a-quiet.ndjson"), "a", A_END, &["--explain"]);
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.contains("window-error-rate") && l.contains("unsettled")),
+        "{}",
+        out.stderr
+    );
+    // A higher confidence needs more; literally, the count advances.
+    overall(
+        &judge_stdin(read("a-quiet.ndjson"), "a", A_END, &["--confidence", "0"]),
+        "advance",
+        0,
+    );
+    judge_stdin(read("a-quiet.ndjson"), "a", A_END, &["--confidence", "1"]).code(2);
+}
+
+#[test]
+fn promotion_needs_the_error_rate_bound_below_warn() {
+    // b-promote: 0 errors in 60 orders, bound 4.87 % < 5 %: promote, and
+    // the verdict shows the settled bound.
+    let v = overall(&judge_file("b-promote.ndjson", "b", B_END), "promote", 0);
+    let r = reason(&v, "window-error-rate");
+    assert_eq!(r["level"], "ok");
+    assert!(
+        r["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("0 errors in 60 orders: 95 % bound 4.87 % < 5.00 %")),
+        "{r}"
+    );
+    // One failed order among them: 1 in 60 bounds it at 7.7 %: extend.
+    let one_failed = map_records(&read("b-promote.ndjson"), |v| {
+        if v["name"] == "metrics.orders" && v["value"].as_u64().unwrap_or(0) >= 30 {
+            let n = v["value"].as_u64().unwrap_or(0);
+            v["by_result"] = serde_json::json!({"success": n - 1, "failed": 1, "rejected": 0});
+        }
+    });
+    let v = overall(
+        &judge_stdin(one_failed.clone(), "b", B_END, &[]),
+        "extend",
+        3,
+    );
+    let r = reason(&v, "window-error-rate");
+    let msg = r["msg"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("1 errors in 60 orders: 95 % bound 7.6"),
+        "{msg}"
+    );
+    assert!(msg.contains("more clean orders would settle it"), "{msg}");
+    // Literally, 1 in 60 (1.7 %) is below 5 %: promote.
+    overall(
+        &judge_stdin(one_failed, "b", B_END, &["--confidence", "0"]),
+        "promote",
+        0,
+    );
+}
+
+#[test]
+fn failed_orders_that_cannot_be_counted_hold_for_want_of_evidence() {
+    // by_result gone: the window's errors cannot be counted: exit 2.
+    let stream = map_records(&read("b-promote.ndjson"), |v| {
+        if v["name"] == "metrics.orders" {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("by_result");
+            }
+        }
+    });
+    let v = overall(&judge_stdin(stream, "b", B_END, &[]), "extend", 2);
+    assert_eq!(reason(&v, "window-error-rate")["level"], "unknown");
+    // A breakdown that does not add up to the count is no breakdown.
+    let stream = map_records(&read("b-promote.ndjson"), |v| {
+        if v["name"] == "metrics.orders" {
+            v["by_result"] = serde_json::json!({"success": 0, "failed": 0, "rejected": 0});
+        }
+    });
+    overall(&judge_stdin(stream, "b", B_END, &[]), "extend", 2);
+}
+
+#[test]
+fn promotion_needs_an_hour_of_evidence_whatever_the_order_count() {
+    // 40 clean orders in the first 41 minutes, over --min-orders 30: the
+    // orders are in, but the window has not shown the signals sustained
+    // for the 1 h floor: continue.
+    let early = "2026-11-26T00:41:00Z";
+    let v = overall(
+        &judge_stdin(
+            read("b-promote.ndjson"),
+            "b",
+            early,
+            &["--min-orders", "30"],
+        ),
+        "continue",
+        0,
+    );
+    assert_eq!(v.extra["window"]["complete"], false);
+    let w = reason(&v, "window");
+    assert!(
+        w["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("at least 1h of evidence (--min-evidence)")),
+        "{w}"
+    );
+    // Configurable: with a 30 m floor the window is complete, and then
+    // 0 errors in 40 orders (bound 7.2 %) still cannot promote.
+    let v = overall(
+        &judge_stdin(
+            read("b-promote.ndjson"),
+            "b",
+            early,
+            &["--min-orders", "30", "--min-evidence", "30m"],
+        ),
+        "extend",
+        3,
+    );
+    assert_eq!(v.extra["window"]["complete"], true);
+    assert_eq!(reason(&v, "window-error-rate")["level"], "warn");
+}
+
+#[test]
+fn small_windows_raise_no_alarm_but_proven_rates_do() {
+    // A Phase B round whose 5 m error rate reads 20 % from 2 errors in 10
+    // orders (literal CRIT): its lower bound is 3.7 %, so it proves no
+    // CRIT: no rollback. 40 in 100 proves CRIT: rollback.
+    let with = |k: u64, n: u64, proven: &str| {
+        map_records(&read("b-promote.ndjson"), |v| {
+            if v["name"] == "metrics.order_error_rate" {
+                v["value"] = (k as f64 / n as f64).into();
+                v["level"] = "crit".into();
+                v["numerator"] = k.into();
+                v["denominator"] = n.into();
+                v["proven_level"] = proven.into();
+            }
+        })
+    };
+    let v = overall(
+        &judge_stdin(with(2, 10, "ok"), "b", B_END, &[]),
+        "promote",
+        0,
+    );
+    assert!(reason_rules(&v, "crit").is_empty());
+    overall(
+        &judge_stdin(with(40, 100, "crit"), "b", B_END, &[]),
+        "rollback",
+        1,
+    );
+    // A rule override reads the runbook literally: 20 % is CRIT.
+    let rules = write_rules(
+        "literal",
+        "rules:\n  - name: order-error-rate-crit\n    filter: at_least($thresholds.order_error_rate.crit)\n",
+    );
+    overall(
+        &judge_stdin(
+            with(2, 10, "ok"),
+            "b",
+            B_END,
+            &["--rules", rules.to_str().unwrap_or("")],
+        ),
+        "rollback",
+        1,
+    );
+    let _ = std::fs::remove_file(rules);
+}
+
+/// b-promote with a `metrics.submit_latency_buckets` sample beside each
+/// order sample: of every `v` successful submits so far, `fast` share at
+/// most 0.5 s, `ok` share at most 1 s, the rest at most 2.5 s.
+fn with_latency(fast: f64, ok: f64) -> String {
+    let mut out = String::new();
+    for line in read("b-promote.ndjson").lines() {
+        out.push_str(line);
+        out.push('\n');
+        let v: Value = serde_json::from_str(line).expect("line");
+        if v["name"] == "metrics.orders" {
+            let n = v["value"].as_f64().unwrap_or(0.0);
+            let mut rec = v.clone();
+            rec["name"] = "metrics.submit_latency_buckets".into();
+            rec["buckets"] = serde_json::json!([
+                {"le": 0.5, "count": (n * fast).floor()},
+                {"le": 1.0, "count": (n * ok).floor()},
+                {"le": 2.5, "count": n},
+                {"le": null, "count": n}
+            ]);
+            if let Some(o) = rec.as_object_mut() {
+                o.remove("by_result");
+            }
+            out.push_str(&format!("{rec}\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn promotion_needs_the_whole_windows_p95_bucket_below_warn() {
+    // Every 5 m evaluation reads 250 ms, but over the whole window 10 % of
+    // the submits took more than 1 s: its p95 lies in (1 s, 2.5 s]: extend.
+    let v = overall(
+        &judge_stdin(with_latency(0.8, 0.9), "b", B_END, &[]),
+        "extend",
+        3,
+    );
+    let r = reason(&v, "window-p95");
+    assert_eq!(r["level"], "warn");
+    let msg = r["msg"].as_str().unwrap_or("");
+    assert!(msg.contains("(1000 ms, 2500 ms] over 60"), "{msg}");
+    // All within 0.5 s: the bucket is wholly below WARN: promote.
+    let v = overall(
+        &judge_stdin(with_latency(1.0, 1.0), "b", B_END, &[]),
+        "promote",
+        0,
+    );
+    assert_eq!(reason(&v, "window-p95")["level"], "ok");
+    // Buckets that fall while the total climbs are no counter: unknown.
+    let stream = map_records(&with_latency(1.0, 1.0), |v| {
+        if v["name"] == "metrics.submit_latency_buckets" && v["ts"] == "2026-11-26T00:30:15Z" {
+            v["buckets"][0]["count"] = 0.into();
+        }
+    });
+    let v = overall(&judge_stdin(stream, "b", B_END, &[]), "extend", 2);
+    assert_eq!(reason(&v, "window-p95")["level"], "unknown");
+}
+
+#[test]
+fn scrape_metrics_gives_judge_the_latency_buckets() {
+    let sim = Sim::start("healthy-b");
+    let out = cmd("scrape-metrics").args(["--url", &sim.url]).run();
+    let b = out.record("metrics.submit_latency_buckets");
+    let buckets = b.extra["buckets"].as_array().expect("buckets");
+    assert!(buckets.last().is_some_and(|x| x["le"].is_null()));
+    assert_eq!(
+        buckets.last().and_then(|x| x["count"].as_f64()),
+        b.value.as_f64()
+    );
+    assert_eq!(
+        b.extra["correction"],
+        "de-cumulated the bot's double-cumulated buckets"
+    );
 }

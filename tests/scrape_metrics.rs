@@ -794,3 +794,104 @@ fn a_state_file_linked_to_another_targets_state_is_refused_and_left_alone() {
     );
     assert_eq!(std::fs::read(&state_a).expect("state a"), before);
 }
+
+#[test]
+fn every_rate_states_its_exact_bounds_and_what_they_prove() {
+    // 2 errors in 10 orders read 20 % (CRIT at face value), but the 95 %
+    // lower bound is 3.7 %: the evidence proves no alarm at all.
+    let text = format!(
+        "{ORDERS_TYPE}{}{}",
+        order_line("success", "8"),
+        order_line("failed", "2")
+    );
+    let out = scrape_text(&text, &[]);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.level, Level::Crit, "{}", err.msg);
+    assert_eq!(err.extra["numerator"].as_f64(), Some(2.0));
+    assert_eq!(err.extra["denominator"].as_f64(), Some(10.0));
+    assert_eq!(err.extra["counts"], "exact");
+    let iv = &err.extra["interval"];
+    assert_eq!(iv["method"], "clopper-pearson");
+    assert_eq!(iv["confidence"].as_f64(), Some(0.95));
+    let (lo, hi) = (
+        iv["lower"].as_f64().expect("lower"),
+        iv["upper"].as_f64().expect("upper"),
+    );
+    // Independent values (scripts/clopper-pearson-fixtures): 2 in 10.
+    assert!((lo - 0.036771).abs() < 1e-5, "{lo}");
+    assert!((hi - 0.506901).abs() < 1e-5, "{hi}");
+    assert_eq!(err.extra["proven_level"], "ok", "{}", err.msg);
+    assert!(
+        err.msg.contains("2 errors in 10 orders; 95 % bounds"),
+        "{}",
+        err.msg
+    );
+
+    // --confidence 0 is the runbook read literally.
+    let out = scrape_text(&text, &["--confidence", "0"]);
+    let err = out.record("metrics.order_error_rate");
+    assert_eq!(err.extra["interval"]["method"], "literal");
+    assert_eq!(err.extra["proven_level"], "crit");
+
+    // 0 errors in 10: the upper bound is the 25.9 %.
+    let text = format!("{ORDERS_TYPE}{}", order_line("success", "10"));
+    let err = scrape_text(&text, &[]).record("metrics.order_error_rate");
+    let hi = err.extra["interval"]["upper"].as_f64().expect("upper");
+    assert!((hi - 0.258866).abs() < 1e-5, "{hi}");
+
+    // A confidence that is no probability is refused.
+    cmd("scrape-metrics")
+        .args(["--file", "-", "--confidence", "1.5"])
+        .stdin("")
+        .run()
+        .code(2);
+}
+
+#[test]
+fn the_p95_states_its_bucket_and_observations() {
+    let sim = Sim::start("healthy-b");
+    let out = scrape(&sim, &[]);
+    let p95 = out.record("metrics.broker_latency_p95");
+    let v = p95.value.as_f64().expect("p95");
+    let b = &p95.extra["bucket_ms"];
+    let (lo, hi) = (
+        b["lower"].as_f64().expect("lower"),
+        b["upper"].as_f64().expect("upper"),
+    );
+    assert!(lo < v && v <= hi, "{v} in ({lo}, {hi}]");
+    assert_eq!(p95.extra["observations"], p95.extra["samples"]);
+    assert!(
+        p95.msg.contains(&format!("p95 in ({lo} ms, {hi} ms]")),
+        "{}",
+        p95.msg
+    );
+    assert_eq!(p95.extra["proven_level"], "ok");
+}
+
+#[test]
+fn windowed_counts_are_exact_and_bounded() {
+    let sim = Sim::with_args(&[
+        "--scenario",
+        "live",
+        "--order-rate",
+        "30",
+        "--failure-ratio",
+        "0.1",
+    ]);
+    let out = scrape(&sim, &["--every", "1s", "--count", "3"]);
+    let last = out
+        .records()
+        .into_iter()
+        .rev()
+        .find(|r| r.name == "metrics.order_error_rate" && r.extra["window"] == "5m")
+        .expect("a windowed error rate");
+    let (k, n) = (
+        last.extra["numerator"].as_f64().expect("k"),
+        last.extra["denominator"].as_f64().expect("n"),
+    );
+    assert!(n > 0.0, "{}", last.msg);
+    let iv = &last.extra["interval"];
+    let p = k / n;
+    assert!(iv["lower"].as_f64().expect("lo") <= p && p <= iv["upper"].as_f64().expect("hi"));
+    assert_eq!(last.extra["counts"], "exact");
+}

@@ -7,6 +7,7 @@ mod canary_report;
 mod canary_rules;
 mod check_profile;
 mod check_risk_env;
+mod confidence_sim;
 mod demo;
 mod docs;
 mod examples;

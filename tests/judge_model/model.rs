@@ -35,6 +35,28 @@ impl Phase {
             Phase::B => (9 * 60, 50),
         }
     }
+    /// `--min-evidence` in seconds: however many orders, Phase B is never
+    /// complete before this much window (shortened from 1 h as the window is).
+    pub fn evidence_floor(self) -> i64 {
+        match self {
+            Phase::A => 0,
+            Phase::B => 7 * 60,
+        }
+    }
+    /// The error rate the window's orders must be proven below: Phase A
+    /// CRIT (15 %), Phase B WARN (5 %).
+    pub fn error_line(self) -> f64 {
+        match self {
+            Phase::A => 0.15,
+            Phase::B => 0.05,
+        }
+    }
+}
+
+/// The failed orders among a bot's lifetime `orders` (one in a hundred),
+/// as the `by_result` of its metrics.orders sample says.
+pub fn failed_of(orders: u64) -> u64 {
+    orders / 100
 }
 
 /// What one record of one criterion says in one round.

@@ -289,7 +289,16 @@ pub fn judge_bot(set: &Setting, bot: &Bot) -> Verdict {
 
     // Orders: counted only from increases; a decrease is a restart only
     // when the other lifetime counter falls with it.
-    let orders = count_orders(bot, start, set.live, &mut holds, &mut future, &mut before);
+    let mut errors = 0u64;
+    let orders = count_orders(
+        bot,
+        start,
+        set.live,
+        &mut holds,
+        &mut future,
+        &mut before,
+        &mut errors,
+    );
     if future {
         holds.push("a record is dated in the future".to_owned());
     }
@@ -310,7 +319,19 @@ pub fn judge_bot(set: &Setting, bot: &Bot) -> Verdict {
     }
 
     let (min_s, min_orders) = set.phase.window();
-    let complete = set.at - start >= min_s || orders.is_some_and(|n| n >= min_orders);
+    let complete = (set.at - start >= min_s || orders.is_some_and(|n| n >= min_orders))
+        && set.at - start >= set.phase.evidence_floor();
+    // The window's error rate must be proven below the phase's line at
+    // 95 %: seeing as few errors as it did would be rarer than 1 in 20 if
+    // the true rate were at the line. (An inconsistent count holds already.)
+    if let Some(n) = orders {
+        if !proven_below(errors, n, set.phase.error_line()) {
+            holds.push(format!(
+                "the window's error rate ({errors} in {n} orders) is not proven below {}",
+                set.phase.error_line()
+            ));
+        }
+    }
     let (decision, reasons) = if !stops.is_empty() {
         (Decision::Stop, stops)
     } else if !pauses.is_empty() {
@@ -448,6 +469,7 @@ fn count_orders(
     holds: &mut Vec<String>,
     future: &mut bool,
     before: &mut bool,
+    errors: &mut u64,
 ) -> Option<u64> {
     let mut prev: [Option<u64>; 2] = [None, None];
     let mut prev_t = start;
@@ -494,6 +516,12 @@ fn count_orders(
         }
         if let (Some(p), Some(n)) = (prev[0], now[0]) {
             orders += if restart { n } else { n.saturating_sub(p) };
+            // The failed orders the same way, from by_result.
+            *errors += if restart {
+                failed_of(n)
+            } else {
+                failed_of(n).saturating_sub(failed_of(p))
+            };
         }
         if now[0].is_some() {
             prev_t = t;
@@ -513,6 +541,23 @@ fn count_orders(
         holds.push("metrics.orders: a lifetime counter fell without a coherent restart".to_owned());
         None
     }
+}
+
+/// P(X <= k) for X ~ Binomial(n, p), summed term by term.
+fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
+    let mut term = (1.0 - p).powi(n as i32);
+    let mut sum = term;
+    for j in 1..=k.min(n) {
+        term *= (n - j + 1) as f64 / j as f64 * p / (1.0 - p);
+        sum += term;
+    }
+    sum
+}
+
+/// `k` errors in `n` orders prove the true rate below `line` at 95 %:
+/// at the line, k or fewer errors would have probability under 5 %.
+fn proven_below(k: u64, n: u64, line: f64) -> bool {
+    n > 0 && k < n && binomial_cdf(k, n, line) < 0.05
 }
 
 /// The weaker invariant, on its own: the necessary conditions for any
@@ -642,14 +687,29 @@ mod sanity {
 
     #[test]
     fn a_clean_complete_window_advances_and_a_short_one_continues() {
-        assert_eq!(decide(Phase::B, &clean(12, 0)), Decision::Advance);
+        assert_eq!(decide(Phase::B, &clean(12, 6)), Decision::Advance);
         assert_eq!(decide(Phase::B, &clean(5, 1)), Decision::Continue);
-        assert!(proven_clean(&setting(Phase::B), &clean(12, 0)).is_ok());
+        assert!(proven_clean(&setting(Phase::B), &clean(12, 6)).is_ok());
+    }
+
+    #[test]
+    fn a_complete_window_must_prove_its_error_rate() {
+        // The table: 0 errors in 58 orders do not prove < 5 %, 59 do.
+        assert!(!proven_below(0, 58, 0.05) && proven_below(0, 59, 0.05));
+        assert!(!proven_below(0, 10, 0.15) && proven_below(0, 19, 0.15));
+        assert!(!proven_below(0, 0, 0.05) && !proven_below(3, 3, 0.15));
+        // Phase A, 12 rounds: 11 clean orders cannot advance, 22 can.
+        assert_eq!(decide(Phase::A, &clean(12, 1)), Decision::Extend);
+        assert_eq!(decide(Phase::A, &clean(12, 2)), Decision::Advance);
+        // Phase B: 50 orders by round 10 but the window is 9 minutes; with
+        // 10 orders a round they are in by minute 5, under the 7 m floor.
+        assert_eq!(decide(Phase::B, &clean(6, 10)), Decision::Continue);
+        assert_eq!(decide(Phase::B, &clean(9, 10)), Decision::Advance);
     }
 
     #[test]
     fn a_global_pause_anywhere_stops() {
-        let mut bot = clean(12, 0);
+        let mut bot = clean(12, 6);
         bot.rounds[3].health.as_mut().expect("health")[5] = Ev::Crit;
         assert_eq!(decide(Phase::B, &bot), Decision::Stop);
     }
@@ -660,10 +720,11 @@ mod sanity {
         let mut dip = clean(5, 1);
         set_orders(&mut dip, 2, 100, 3);
         assert_eq!(decide(Phase::A, &dip), Decision::Continue);
+        // (30 orders after the restart: enough to prove the rate below CRIT.)
         let mut restart = clean(5, 1);
-        set_orders(&mut restart, 2, 12, 0);
-        set_orders(&mut restart, 3, 13, 0);
-        set_orders(&mut restart, 4, 14, 0);
+        set_orders(&mut restart, 2, 30, 0);
+        set_orders(&mut restart, 3, 31, 0);
+        set_orders(&mut restart, 4, 32, 0);
         assert_eq!(decide(Phase::A, &restart), Decision::Advance);
         let mut recorded = dip.clone();
         set_orders(&mut recorded, 2, 11, 3);
@@ -675,15 +736,15 @@ mod sanity {
 
     #[test]
     fn unknown_stale_or_missing_evidence_never_advances() {
-        let mut unknown = clean(12, 0);
+        let mut unknown = clean(12, 6);
         unknown.rounds[11].health.as_mut().expect("health")[2] = Ev::Unknown;
         assert_eq!(decide(Phase::A, &unknown), Decision::Extend);
-        let mut gap = clean(12, 0);
+        let mut gap = clean(12, 6);
         for k in 4..8 {
             gap.rounds[k].health = None;
         }
         assert_eq!(decide(Phase::A, &gap), Decision::Extend);
-        let mut nonrec = clean(12, 0);
+        let mut nonrec = clean(12, 6);
         nonrec.rounds[6].metrics.as_mut().expect("metrics").nonrec = NonRec::Null;
         assert_eq!(
             decide(Phase::B, &nonrec),
@@ -696,7 +757,7 @@ mod sanity {
 
     #[test]
     fn a_stale_record_holds_without_since_and_decides_nothing() {
-        let mut bot = clean(12, 0);
+        let mut bot = clean(12, 6);
         bot.rounds[6].health.as_mut().expect("health")[5] = Ev::Stale;
         assert_eq!(decide(Phase::B, &bot), Decision::Extend);
         let since = Setting {
@@ -708,7 +769,7 @@ mod sanity {
 
     #[test]
     fn a_503_from_guard_trips_alone_pauses() {
-        let mut bot = clean(12, 0);
+        let mut bot = clean(12, 6);
         let h = bot.rounds[8].health.as_mut().expect("health");
         h[0] = Ev::Crit;
         h[9] = Ev::Crit;

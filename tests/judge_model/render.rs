@@ -365,7 +365,7 @@ fn counter(name: &str, c: Count, ts: i64, target: &str) -> Option<(i64, Rec)> {
         )
         .with("source", json!("direct")),
         ("metrics.orders", Some(v)) => {
-            let failed = v / 20;
+            let failed = failed_of(v);
             rec(
                 ts,
                 sm,
@@ -763,6 +763,8 @@ pub fn args(set: &Setting) -> Vec<String> {
         format!("{min_s}s"),
         "--min-orders".to_owned(),
         min_orders.to_string(),
+        "--min-evidence".to_owned(),
+        format!("{}s", set.phase.evidence_floor()),
         "--format".to_owned(),
         "json".to_owned(),
     ];

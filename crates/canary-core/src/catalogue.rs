@@ -115,19 +115,19 @@ pub const CATALOGUE: &[NameSpec] = &[
         "metrics.order_error_rate",
         Signal,
         "scrape-metrics",
-        "failed and rejected order submissions over all submissions (runbook §3.1), over `window` or `lifetime`; unknown over zero orders"
+        "failed and rejected order submissions over all submissions (runbook §3.1), over `window` or `lifetime`; unknown over zero orders; `numerator`, `denominator` (counts), `counts` (exact, or approximate from Prometheus), `interval` (`method`, `confidence`, `lower`, `upper`: exact bounds at --confidence) and `proven_level` (the level the evidence proves)"
     ),
     spec!(
         "metrics.order_retry_rate",
         Signal,
         "scrape-metrics",
-        "broker submit calls beyond one per order, over submissions (runbook §3.1)"
+        "broker submit calls beyond one per order, over submissions (runbook §3.1); `numerator` (retries), `denominator` (orders), `counts`, `interval` and `proven_level` as the error rate"
     ),
     spec!(
         "metrics.broker_latency_p95",
         Signal,
         "scrape-metrics",
-        "p95 of successful broker submit latency in ms (runbook §3.1), from corrected buckets; `correction` names any repair"
+        "p95 of successful broker submit latency in ms (runbook §3.1), from corrected buckets; `correction` names any repair; `bucket_ms` (`lower`, `upper`: the bucket holding it, upper null for +Inf), `observations` and `proven_level`"
     ),
     spec!(
         "metrics.guard_trips",
@@ -152,6 +152,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         Sample,
         "scrape-metrics",
         "the bot's lifetime count of guard trips, `by_recoverable`"
+    ),
+    spec!(
+        "metrics.submit_latency_buckets",
+        Sample,
+        "scrape-metrics",
+        "the bot's lifetime cumulative buckets of successful broker submit latency (`buckets`: `[{le, count}]`, `le` in seconds, null for +Inf; corrected, `correction`); judge takes the whole window's p95 from their deltas"
     ),
     spec!(
         "metrics.histogram",

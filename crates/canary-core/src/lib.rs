@@ -13,6 +13,7 @@ pub mod ndjson;
 pub mod phase;
 pub mod record;
 pub mod rounds;
+pub mod stats;
 pub mod thresholds;
 pub mod verdict;
 

@@ -101,6 +101,17 @@ pub struct Cli {
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
     pub max_duration: Option<Duration>,
 
+    /// However many orders, a window is never complete before this much
+    /// evidence (Phase B default 1h, the longest signal window; Phase A 0).
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub min_evidence: Option<Duration>,
+
+    /// Confidence of the exact bound the window's error rate must be proven
+    /// below (Phase A CRIT, Phase B WARN); 0 reads the counts literally, as
+    /// the runbook does.
+    #[arg(long, default_value = "0.95", value_parser = canary_core::stats::parse_confidence, value_name = "C")]
+    pub confidence: canary_core::stats::Confidence,
+
     /// Deprecated alias of `canary-rules DIR`: write the Prometheus rules
     /// and their promtool tests into DIR, and exit.
     #[arg(long, value_name = "DIR", hide = true, conflicts_with_all = ["phase", "from_preflight"])]

@@ -118,6 +118,8 @@ struct Decrease {
     to: Timestamp,
     before: f64,
     after: f64,
+    /// The failed orders at the first sample after the fall.
+    errors_after: Option<f64>,
     others: [Says; 3],
 }
 
@@ -141,6 +143,18 @@ pub struct Counters {
     restarts: Vec<Timestamp>,
     /// The first order sample that could not be read.
     unreadable: Option<String>,
+    /// Failed orders (all but `by_result.success`) at the newest sample.
+    errors_last: Option<f64>,
+    /// Failed orders from increases only, beside `increases`.
+    error_increases: f64,
+    /// Why the failed orders cannot be counted, if so.
+    errors_doubt: Option<String>,
+    /// Successful submit latency buckets (`le` in s, +Inf last): the newest
+    /// sample's cumulative counts, its time, and the window's increases.
+    latency_last: Option<(Timestamp, Vec<(f64, f64)>)>,
+    latency_acc: Vec<(f64, f64)>,
+    latency_samples: u32,
+    latency_doubt: Option<String>,
 }
 
 /// Where the order count stands.
@@ -157,6 +171,13 @@ pub struct OrderCount {
     /// unreadable sample alone leaves the increases between known samples
     /// real (a counter only climbs), though the count still holds.
     pub unproven: bool,
+    /// The window's failed orders (rejected, failed or under a result the
+    /// bot never writes), counted as the orders are, or why they cannot be.
+    pub errors: Result<f64, String>,
+    /// The window's successful submits by latency bucket (cumulative, `le`
+    /// in s, +Inf last), from `metrics.submit_latency_buckets` deltas;
+    /// `None` with fewer than two samples.
+    pub latency: Option<Result<Vec<(f64, f64)>, String>>,
 }
 
 impl Counters {
@@ -166,6 +187,11 @@ impl Counters {
         // What could not be judged is no reading of a counter; an order
         // count that could not be read leaves the count unknown.
         if rec.kind == canary_core::Kind::Error || rec.level == canary_core::Level::Unknown {
+            if rec.name == LATENCY {
+                self.latency_doubt.get_or_insert_with(|| {
+                    format!("{LATENCY} could not be read at {}: {}", rec.ts, rec.msg)
+                });
+            }
             if rec.name == "metrics.orders" && self.unreadable.is_none() {
                 self.unreadable = Some(format!(
                     "metrics.orders could not be read at {}: {}",
@@ -182,9 +208,20 @@ impl Counters {
             }
             return;
         }
+        if rec.name == LATENCY {
+            match read_buckets(rec) {
+                Some(b) => self.latency_sample(rec.ts, b),
+                None => {
+                    self.latency_doubt.get_or_insert_with(|| {
+                        format!("{LATENCY} at {} holds no cumulative buckets", rec.ts)
+                    });
+                }
+            }
+            return;
+        }
         if rec.name == "metrics.orders" {
             if let Some(v) = rec.value.as_f64().filter(|v| v.is_finite() && *v >= 0.0) {
-                self.orders_sample(rec.ts, v);
+                self.orders_sample(rec.ts, v, failed_orders(rec, v));
             }
             return;
         }
@@ -232,18 +269,35 @@ impl Counters {
         &self.restarts
     }
 
-    fn orders_sample(&mut self, ts: Timestamp, v: f64) {
+    fn orders_sample(&mut self, ts: Timestamp, v: f64, errors: Option<f64>) {
         let Some((from, last)) = self.orders else {
             // The baseline: nothing says when earlier orders were submitted.
             self.orders = Some((ts, v));
+            self.errors_last = errors;
             return;
         };
         if ts < from {
             // Out of order: a sample older than the newest counts nothing.
             return;
         }
+        let errors_before = std::mem::replace(&mut self.errors_last, errors);
         if v >= last {
             self.increases += v - last;
+            match (errors_before, errors) {
+                (Some(b), Some(a)) if a >= b => self.error_increases += a - b,
+                (Some(b), Some(a)) => {
+                    self.errors_doubt.get_or_insert_with(|| {
+                        format!(
+                            "failed orders fell from {b} to {a} at {ts} while orders did not:                              not a counter"
+                        )
+                    });
+                }
+                _ => {
+                    self.errors_doubt.get_or_insert_with(|| {
+                        format!("a metrics.orders sample up to {ts} has no by_result")
+                    });
+                }
+            }
         } else if self.decreases.len() >= MAX_DECREASES {
             self.overflow = true;
         } else {
@@ -261,10 +315,45 @@ impl Counters {
                 to: ts,
                 before: last,
                 after: v,
+                errors_after: errors,
                 others,
             });
         }
         self.orders = Some((ts, v));
+    }
+
+    /// One latency bucket sample: per-bound increases, as Prometheus'
+    /// `increase()` reads a counter (a fall of the total is a reset, and
+    /// the new counts are all new).
+    fn latency_sample(&mut self, ts: Timestamp, b: Vec<(f64, f64)>) {
+        let Some((last_ts, last)) = &self.latency_last else {
+            self.latency_acc = b.iter().map(|(le, _)| (*le, 0.0)).collect();
+            self.latency_last = Some((ts, b));
+            self.latency_samples = 1;
+            return;
+        };
+        if ts < *last_ts {
+            return;
+        }
+        let same_bounds = last.len() == b.len() && last.iter().zip(&b).all(|(x, y)| x.0 == y.0);
+        if !same_bounds {
+            self.latency_doubt
+                .get_or_insert_with(|| format!("{LATENCY}: the bucket bounds changed at {ts}"));
+        } else {
+            let total = |v: &[(f64, f64)]| v.last().map_or(0.0, |x| x.1);
+            let reset = total(&b) < total(last);
+            for (i, (_, c)) in b.iter().enumerate() {
+                let d = if reset { *c } else { c - last[i].1 };
+                if d < 0.0 {
+                    self.latency_doubt.get_or_insert_with(|| {
+                        format!("{LATENCY}: a bucket fell at {ts} while the total did not")
+                    });
+                }
+                self.latency_acc[i].1 += d.max(0.0);
+            }
+        }
+        self.latency_samples += 1;
+        self.latency_last = Some((ts, b));
     }
 
     /// Read one decrease; `used` marks the restart records already spent:
@@ -314,6 +403,8 @@ impl Counters {
     /// The count and its consistency, judged now.
     pub fn count(&self, tol: Duration) -> OrderCount {
         let mut count = self.increases;
+        let mut errors = self.error_increases;
+        let mut errors_doubt = self.errors_doubt.clone();
         let mut restarts = 0;
         let mut inconsistent = None;
         let mut unproven = self.overflow;
@@ -323,6 +414,14 @@ impl Counters {
                 // After a restart the new value is all new orders.
                 Reading::Restart => {
                     count += d.after;
+                    match d.errors_after {
+                        Some(e) => errors += e,
+                        None => {
+                            errors_doubt.get_or_insert_with(|| {
+                                format!("the sample after the restart at {} has no by_result", d.to)
+                            });
+                        }
+                    }
                     restarts += 1;
                 }
                 Reading::Inconsistent(why) => {
@@ -346,10 +445,65 @@ impl Counters {
             count,
             seen: self.orders.is_some(),
             restarts,
+            errors: match errors_doubt {
+                None if inconsistent.is_none() => Ok(errors),
+                None => Err("the order counter is inconsistent".into()),
+                Some(why) => Err(why),
+            },
+            latency: (self.latency_samples >= 2 || self.latency_doubt.is_some()).then(
+                || match &self.latency_doubt {
+                    Some(why) => Err(why.clone()),
+                    None => Ok(self.latency_acc.clone()),
+                },
+            ),
             inconsistent,
             unproven,
         }
     }
+}
+
+/// The latency bucket sample's name.
+pub const LATENCY: &str = "metrics.submit_latency_buckets";
+
+/// `buckets` `[{le, count}]`: ascending bounds (null is +Inf, last),
+/// non-negative counts that never fall; else `None`.
+fn read_buckets(rec: &Record) -> Option<Vec<(f64, f64)>> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for b in rec.extra.get("buckets")?.as_array()? {
+        let le = match b.get("le")? {
+            Value::Null => f64::INFINITY,
+            v => v.as_f64().filter(|v| v.is_finite())?,
+        };
+        let c = b
+            .get("count")?
+            .as_f64()
+            .filter(|c| c.is_finite() && *c >= 0.0)?;
+        if let Some((ple, pc)) = out.last() {
+            if le <= *ple || c < *pc {
+                return None;
+            }
+        }
+        out.push((le, c));
+    }
+    (out.last()?.0 == f64::INFINITY).then_some(out)
+}
+
+/// A `metrics.orders` sample's failed orders: every order but the
+/// `success` ones (an unknown result counts as a failure, never a
+/// success). `None` without a `by_result` breakdown that adds up.
+fn failed_orders(rec: &Record, total: f64) -> Option<f64> {
+    let by = rec.extra.get("by_result")?.as_object()?;
+    let mut sum = 0.0;
+    for v in by.values() {
+        let v = v.as_f64().filter(|v| v.is_finite() && *v >= 0.0)?;
+        sum += v;
+    }
+    let success = match by.get("success") {
+        Some(v) => v.as_f64()?,
+        None => 0.0,
+    };
+    // The breakdown must be the total's, else it is not this counter.
+    ((sum - total).abs() < 0.5).then_some(total - success)
 }
 
 fn within(ts: Timestamp, to: Timestamp, tol: Duration) -> bool {
@@ -400,6 +554,42 @@ mod tests {
         assert!(n.inconsistent.is_some(), "{n:?}");
         assert_eq!(n.restarts, 0);
         assert!(n.count <= 2.0, "only increases count: {n:?}");
+    }
+
+    fn orders(m: i64, total: f64, failed: f64) -> Record {
+        rec(m, "metrics.orders", total).extra(
+            "by_result",
+            serde_json::json!({"success": total - failed, "failed": failed, "rejected": 0}),
+        )
+    }
+
+    #[test]
+    fn failed_orders_count_as_the_orders_do() {
+        let mut c = Counters::default();
+        // Baseline 100 (4 failed), then 20 more with 1 failed, a restart
+        // (recorded) to 5 with 2 failed, then 5 more with none.
+        c.observe(&orders(0, 100.0, 4.0), TOL);
+        c.observe(&orders(1, 120.0, 5.0), TOL);
+        c.restarted_at(at(2));
+        c.observe(&orders(2, 5.0, 2.0), TOL);
+        c.observe(&orders(3, 10.0, 2.0), TOL);
+        let n = c.count(TOL);
+        assert_eq!(n.count, 30.0);
+        assert_eq!(n.errors, Ok(3.0));
+        // A breakdown that does not add up to the count is no breakdown.
+        let mut c = Counters::default();
+        c.observe(&orders(0, 100.0, 4.0), TOL);
+        c.observe(
+            &rec(1, "metrics.orders", 120.0)
+                .extra("by_result", serde_json::json!({"success": 1, "failed": 0})),
+            TOL,
+        );
+        assert!(c.count(TOL).errors.is_err());
+        // Failed orders that fall while orders climb are not a counter.
+        let mut c = Counters::default();
+        c.observe(&orders(0, 100.0, 4.0), TOL);
+        c.observe(&orders(1, 120.0, 1.0), TOL);
+        assert!(c.count(TOL).errors.is_err());
     }
 
     #[test]

@@ -284,6 +284,9 @@ pub struct StreamFacts {
     pub set_aside: u64,
     /// The order counter is inconsistent (counters.rs).
     pub orders_unknown: bool,
+    /// The window's error rate does not prove the phase's line (proof.rs):
+    /// `Some(true)` when its failed orders cannot be counted.
+    pub proof: Option<bool>,
 }
 
 /// The §4.2 tree. Returns the decision and its exit status.
@@ -295,7 +298,11 @@ pub fn decide(
 ) -> (Decision, Exit) {
     let stop = criteria.iter().any(|c| c.fired_as(Action::Stop));
     let pause = criteria.iter().any(|c| c.fired_as(Action::Pause));
-    let holds: Vec<bool> = criteria.iter().filter_map(Criterion::holds).collect();
+    let holds: Vec<bool> = criteria
+        .iter()
+        .filter_map(Criterion::holds)
+        .chain(facts.proof)
+        .collect();
     let unreadable =
         facts.bad_lines > 0 || facts.future > 0 || facts.set_aside > 0 || facts.orders_unknown;
     let pending = criteria.iter().any(Criterion::pending_block);

@@ -64,9 +64,27 @@ pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> s
                 c.message(at)
             )?;
         }
+        for p in &j.proofs {
+            let settled = if p.settled() { "settled" } else { "unsettled" };
+            let value = p.value().to_string();
+            let threshold = p.threshold().map_or(String::from("-"), |t| t.to_string());
+            writeln!(
+                w,
+                "  {}{}{}{}{}{}{}",
+                cell(p.rule(), 28),
+                cell("require", 8),
+                cell(p.level().as_str(), 8),
+                cell(settled, 9),
+                cell(&value, 12),
+                cell(&threshold, 10),
+                p.message()
+            )?;
+        }
         for r in j.reasons.iter().filter(|r| {
             let rule = r.rule.as_str();
-            rule.starts_with("input.") || rule.starts_with("window")
+            (rule.starts_with("input.") || rule.starts_with("window"))
+                && rule != crate::proof::RULE
+                && rule != crate::proof::P95_RULE
         }) {
             writeln!(w, "  {}{}", cell(r.rule.as_str(), 28), r.msg.as_str())?;
         }

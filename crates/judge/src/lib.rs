@@ -10,6 +10,7 @@ pub mod explain;
 pub mod freshness;
 pub mod jq;
 pub mod preflight;
+pub mod proof;
 pub mod replay;
 pub mod rules;
 pub mod state;
@@ -65,6 +66,9 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         if let Some(c) = cli.max_duration {
             w.cap = Some(c);
         }
+        if let Some(e) = cli.min_evidence {
+            w.min_evidence = e;
+        }
     }
     let at = cli.at.unwrap_or_else(jiff::Timestamp::now);
     let lookback = match cli.since {
@@ -81,6 +85,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         window,
         since: cli.since,
         lookback,
+        confidence: cli.confidence,
     };
     let scope = state::Scope {
         since: cli.since,

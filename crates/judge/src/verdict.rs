@@ -23,6 +23,8 @@ pub struct Judging {
     pub since: Option<Timestamp>,
     /// Without --since: how far back the window may begin.
     pub lookback: Option<Duration>,
+    /// `--confidence`: of the bound the window's error rate must be proven below.
+    pub confidence: canary_core::stats::Confidence,
 }
 
 /// One judged scope.
@@ -34,6 +36,9 @@ pub struct Judged<'r> {
     pub exit: Exit,
     pub criteria: Vec<Criterion<'r>>,
     pub window: Progress,
+    /// What the window's orders prove (Phase A, B): its error rate, and
+    /// in Phase B its p95.
+    pub proofs: Vec<crate::proof::Proof>,
     pub reasons: Vec<Reason>,
 }
 
@@ -123,11 +128,33 @@ fn judge_one<'r>(
         .count(how.max_age);
     let window = Progress::new(how.window, start, how.at, &orders);
     let orders_unknown = how.window.is_some() && orders.inconsistent.is_some();
+    // An inconsistent counter is its own reason (`orders`): no second one.
+    let proofs: Vec<crate::proof::Proof> = if how.window.is_some() && !orders_unknown {
+        crate::proof::window_errors(how.phase, &orders, how.confidence)
+            .into_iter()
+            .chain(crate::proof::window_p95(how.phase, &orders))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Held for want of evidence if any is; else held if any is.
+    let held: Vec<bool> = proofs
+        .iter()
+        .filter_map(crate::proof::Proof::holds)
+        .collect();
+    let proof_holds = if held.contains(&true) {
+        Some(true)
+    } else if held.is_empty() {
+        None
+    } else {
+        Some(false)
+    };
     let facts = StreamFacts {
         bad_lines: stream.bad_lines,
         future: state.future.count,
         set_aside: state.early.count + state.late.count + stream.refused.count,
         orders_unknown,
+        proof: proof_holds,
     };
     let (decision, exit) = decide(how.phase, &criteria, &window, facts);
     let mut reasons = Vec::new();
@@ -175,6 +202,21 @@ fn judge_one<'r>(
         );
         r.criterion = Some("orders counted from the bot's lifetime counter".into());
         reasons.push(r);
+    }
+    for p in &proofs {
+        // Shown while it holds, and with the evidence that passed.
+        if p.holds().is_some() {
+            let mut r = reason(
+                p.rule(),
+                p.level(),
+                p.value(),
+                p.threshold(),
+                Some(how.at),
+                p.message(),
+            );
+            r.criterion = Some(p.criterion());
+            reasons.push(r);
+        }
     }
     if stream.bad_lines > 0 {
         let first = stream
@@ -298,6 +340,18 @@ fn judge_one<'r>(
                 ));
             }
         }
+        for p in proofs.iter().filter(|p| p.settled()) {
+            let mut r = reason(
+                p.rule(),
+                Level::Ok,
+                p.value(),
+                p.threshold(),
+                Some(how.at),
+                p.message(),
+            );
+            r.criterion = Some(p.criterion());
+            reasons.push(r);
+        }
     }
     Judged {
         target,
@@ -306,6 +360,7 @@ fn judge_one<'r>(
         exit,
         criteria,
         window,
+        proofs,
         reasons,
     }
 }
@@ -373,6 +428,7 @@ pub fn judge_stream<'r>(rules: &'r [Rule], stream: &Stream<'_>, how: &Judging) -
         exit,
         criteria: Vec::new(),
         window,
+        proofs: Vec::new(),
         reasons,
     });
     out

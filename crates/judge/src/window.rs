@@ -18,6 +18,10 @@ pub struct WindowSpec {
     pub min_orders: u64,
     /// Longest the phase may run (Phase A: 6 h); past it judge says so.
     pub cap: Option<Duration>,
+    /// However many orders, never complete before this much evidence:
+    /// "sustained" means the longest signal window at least (Phase B: the
+    /// guard trips' 1 h). `--min-evidence`.
+    pub min_evidence: Duration,
 }
 
 impl WindowSpec {
@@ -29,11 +33,13 @@ impl WindowSpec {
                 min_duration: Duration::from_secs(2 * 3600),
                 min_orders: 10,
                 cap: Some(Duration::from_secs(6 * 3600)),
+                min_evidence: Duration::ZERO,
             }),
             Phase::B => Some(WindowSpec {
                 min_duration: Duration::from_secs(24 * 3600),
                 min_orders: 50,
                 cap: None,
+                min_evidence: Duration::from_secs(3600),
             }),
         }
     }
@@ -82,7 +88,9 @@ impl Progress {
         let (complete, over_cap) = match spec {
             None => (true, false),
             Some(w) => (
-                start.is_some() && (elapsed >= w.min_duration || by_orders),
+                start.is_some()
+                    && (elapsed >= w.min_duration || by_orders)
+                    && elapsed >= w.min_evidence,
                 w.cap.is_some_and(|c| elapsed >= c),
             ),
         };
@@ -119,8 +127,18 @@ impl Progress {
         let Some(_) = self.start else {
             return "window not started: no evidence yet".into();
         };
+        let floor =
+            if !self.complete && self.orders >= w.min_orders && self.elapsed < w.min_evidence {
+                format!(
+                    "; the orders are in, but the window needs at least {} of evidence \
+                 (--min-evidence) to show the signals sustained",
+                    f(w.min_evidence)
+                )
+            } else {
+                String::new()
+            };
         format!(
-            "window {} of {}, {} of {} orders{}",
+            "window {} of {}, {} of {} orders{}{floor}",
             f(Duration::from_secs(self.elapsed.as_secs())),
             f(w.min_duration),
             self.orders,
@@ -149,6 +167,8 @@ mod tests {
             restarts: 0,
             inconsistent: None,
             unproven: false,
+            errors: Ok(0.0),
+            latency: None,
         };
         let none = count(0.0);
         let p = Progress::new(spec, Some(start), at("2026-11-26T01:59:59Z"), &none);
@@ -169,6 +189,31 @@ mod tests {
         let p = Progress::new(spec, Some(start), at("2026-11-26T00:30:00Z"), &doubtful);
         assert!(!p.complete);
         let p = Progress::new(spec, Some(start), at("2026-11-26T02:00:00Z"), &doubtful);
+        assert!(p.complete);
+    }
+
+    #[test]
+    fn phase_b_needs_an_hour_of_evidence_whatever_the_orders() {
+        let spec = WindowSpec::runbook(Phase::B);
+        let at = |s: &str| -> Timestamp { s.parse().expect("ts") };
+        let start = at("2026-11-26T00:00:00Z");
+        let many = OrderCount {
+            count: 500.0,
+            seen: true,
+            restarts: 0,
+            inconsistent: None,
+            unproven: false,
+            errors: Ok(0.0),
+            latency: None,
+        };
+        let p = Progress::new(spec, Some(start), at("2026-11-26T00:59:59Z"), &many);
+        assert!(!p.complete);
+        assert!(
+            p.describe().contains("at least 1h of evidence"),
+            "{}",
+            p.describe()
+        );
+        let p = Progress::new(spec, Some(start), at("2026-11-26T01:00:00Z"), &many);
         assert!(p.complete);
     }
 }

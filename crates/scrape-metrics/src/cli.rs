@@ -66,6 +66,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with = "prometheus")]
     pub state: Option<PathBuf>,
 
+    /// Confidence of the exact (Clopper-Pearson) bounds every rate states,
+    /// one-sided each; 0 reads the counts literally, as the runbook does.
+    #[arg(long, default_value = "0.95", value_parser = canary_core::stats::parse_confidence, value_name = "C")]
+    pub confidence: canary_core::stats::Confidence,
+
     /// How to read the bot's histogram buckets.
     #[arg(long, value_enum, default_value_t = BucketMode::Auto)]
     pub buckets: BucketMode,

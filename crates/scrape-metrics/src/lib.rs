@@ -16,6 +16,7 @@ mod money_prom;
 pub mod prom_mode;
 pub mod prometheus;
 pub mod promql;
+pub mod proof;
 pub mod signals;
 pub mod snapshot;
 pub mod state;
@@ -66,6 +67,8 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         target: &target,
         source,
         buckets: cli.buckets,
+        confidence: cli.confidence,
+        counts: proof::Counts::Exact,
     };
     let (mut history, mut points) = match &cli.state {
         Some(path) => state::load_all(path, &target)?,

@@ -14,6 +14,7 @@
 
 use crate::histogram::BucketMode;
 use crate::prometheus::{Element, Prom, QueryError, Scope, Series, broken_series, group};
+use crate::proof::Counts;
 use crate::signals::{Ctx, Sig, Span};
 use crate::snapshot::{BROKER_LATENCY, Counter, Histogram, Labels, Snapshot};
 use canary_core::{Kind, Level, Record, diag};
@@ -222,7 +223,12 @@ fn signals(
     let why = match history {
         Some(Ok(h)) if h.len() >= 2 => {
             let queries: Vec<&str> = raw.values().map(|(q, _)| q.as_str()).collect();
-            return crate::window::windowed(ctx, h, scope.window, scope.guard_window)
+            // Prometheus' samples, not every scrape of the bot: approximate.
+            let ctx = Ctx {
+                counts: Counts::Approximate,
+                ..*ctx
+            };
+            return crate::window::windowed(&ctx, h, scope.window, scope.guard_window)
                 .into_iter()
                 .map(|r| r.extra("raw_queries", json!(queries)))
                 .collect();

@@ -4,7 +4,9 @@
 
 use crate::histogram::{self, BucketMode, Reading};
 use crate::promql::{self, Bucket};
+use crate::proof::{BucketProof, Counts, RateProof};
 use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
+use canary_core::stats::Confidence;
 use canary_core::thresholds::{self, Threshold};
 use canary_core::{Kind, Level, Record};
 use serde_json::{Map, Value, json};
@@ -17,6 +19,10 @@ pub struct Ctx<'a> {
     pub target: &'a str,
     pub source: &'a str,
     pub buckets: BucketMode,
+    /// `--confidence`: the bounds every rate states.
+    pub confidence: Confidence,
+    /// Whether the counts are the bot's own or Prometheus' rebuild.
+    pub counts: Counts,
 }
 
 impl Ctx<'_> {
@@ -36,6 +42,7 @@ fn signal(
     value: Evidence,
     what: &str,
     extra: Map<String, Value>,
+    note: Option<String>,
 ) -> Record {
     let mut rec = ctx
         .record(Kind::Signal, name, Level::Unknown)
@@ -57,9 +64,10 @@ fn signal(
                 Level::Warn => format!("WARN (>= {})", th.warn),
                 _ => format!("CRIT (>= {})", th.crit),
             };
-            rec.level(level)
-                .value(round9(v))
-                .msg(format!("{what} {shown}: {verdict}"))
+            rec.level(level).value(round9(v)).msg(match note {
+                Some(n) => format!("{what} {shown} ({n}): {verdict}"),
+                None => format!("{what} {shown}: {verdict}"),
+            })
         }
         Ok(v) => rec.msg(format!("{what} is not a number ({v}): no evidence")),
         Err(why) => rec.msg(format!("{what} unknown: {why}")),
@@ -122,7 +130,63 @@ impl Sig {
             Span::Lifetime => format!("{what} since start"),
             Span::Window => what.to_owned(),
         };
-        signal(ctx, name, th, value, &what, extra)
+        let mut extra = extra;
+        let note = match &value {
+            Ok(v) if v.is_finite() => self.prove(ctx, *v, th, &mut extra),
+            _ => None,
+        };
+        signal(ctx, name, th, value, &what, extra, note)
+    }
+
+    /// What the evidence behind `value` can prove: the rates' exact bounds
+    /// from their integer counts, the p95's bucket (proof.rs). Adds the
+    /// fields and returns the words for the message.
+    fn prove(
+        self,
+        ctx: &Ctx<'_>,
+        value: f64,
+        th: Threshold,
+        extra: &mut Map<String, Value>,
+    ) -> Option<String> {
+        let num = |extra: &Map<String, Value>, k: &str| extra.get(k).and_then(Value::as_f64);
+        match self {
+            Sig::ErrorRate | Sig::RetryRate => {
+                let (n, d) = (num(extra, "numerator")?, num(extra, "denominator")?);
+                let odd = num(extra, "unknown_results").unwrap_or(0.0);
+                extra.insert("counts".into(), json!(ctx.counts.word()));
+                let proof = if let Sig::ErrorRate = self {
+                    // Orders under an unknown result count as errors, as the value does.
+                    RateProof::errors(n + odd, d, ctx.confidence)
+                } else {
+                    RateProof::retries(n, d, ctx.confidence)
+                };
+                let Some(proof) = proof else {
+                    // Not whole counts: no bound, and the value read literally.
+                    extra.insert("interval".into(), Value::Null);
+                    extra.insert("proven_level".into(), json!(th.level(value).as_str()));
+                    return None;
+                };
+                proof.fields(th, extra);
+                Some(match self {
+                    Sig::ErrorRate => proof.describe("errors"),
+                    _ => proof.describe("retries"),
+                })
+            }
+            Sig::P95 => {
+                let bucket = extra.get("bucket_ms")?;
+                let proof = BucketProof {
+                    lower_ms: bucket.get("lower")?.as_f64()?,
+                    upper_ms: bucket
+                        .get("upper")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(f64::INFINITY),
+                    observations: num(extra, "observations")?,
+                };
+                proof.fields(value, th, ctx.confidence, extra);
+                Some(proof.describe())
+            }
+            Sig::GuardTrips => None,
+        }
     }
 }
 
@@ -274,7 +338,54 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         let (values, count) = snap.odd_results();
         odd_results_record(ctx, &values, count)
     })
+    .chain(latency_buckets(ctx, snap, present && odd.is_none()))
     .collect()
+}
+
+/// `metrics.submit_latency_buckets`: the lifetime cumulative buckets of
+/// successful broker submits (corrected), so judge can take the whole
+/// window's p95 from their deltas. `le` in seconds, null for +Inf.
+fn latency_buckets(ctx: &Ctx<'_>, snap: &Snapshot, trusted: bool) -> Option<Record> {
+    let name = "metrics.submit_latency_buckets";
+    let (lists, corrected) = match submit_buckets(snap, ctx.buckets) {
+        Ok(b) => b,
+        Err(why) => {
+            return Some(
+                ctx.record(Kind::Sample, name, Level::Unknown)
+                    .msg(format!("submit latency buckets unreadable: {why}")),
+            );
+        }
+    };
+    if lists.is_empty() {
+        return None;
+    }
+    let mut summed = sum_by_le(lists.into_iter().map(|(_, b)| b));
+    summed.sort_by(|a, b| a.upper.total_cmp(&b.upper));
+    let total = summed.last().map_or(0.0, |b| b.count);
+    let buckets: Vec<Value> = summed
+        .iter()
+        .map(|b| {
+            let le = if b.upper.is_finite() {
+                json!(b.upper)
+            } else {
+                Value::Null
+            };
+            json!({"le": le, "count": b.count})
+        })
+        .collect();
+    let level = if trusted { Level::Ok } else { Level::Unknown };
+    let rec = ctx
+        .record(Kind::Sample, name, level)
+        .value(total)
+        .extra("buckets", Value::Array(buckets))
+        .msg(format!(
+            "{total} successful broker submits since the bot started, by latency bucket"
+        ));
+    Some(if corrected {
+        rec.extra("correction", CORRECTION)
+    } else {
+        rec
+    })
 }
 
 /// The corrected buckets of every series under the p95 selector in one
@@ -321,7 +432,22 @@ pub(crate) fn sum_by_le(lists: impl IntoIterator<Item = Vec<Bucket>>) -> Vec<Buc
 
 pub(crate) const CORRECTION: &str = "de-cumulated the bot's double-cumulated buckets";
 
-pub(crate) fn p95_ms(buckets: &[Bucket]) -> Evidence {
+/// The p95 in ms, and beside it (in `extra`) the bucket holding it and
+/// the number of observations: the interpolated value is a guess inside
+/// that bucket, the bucket is what the histogram proves.
+pub(crate) fn p95_ms(buckets: &[Bucket], extra: &mut Map<String, Value>) -> Evidence {
+    if let Some(b) = BucketProof::of(buckets) {
+        let upper = if b.upper_ms.is_finite() {
+            json!(round9(b.upper_ms))
+        } else {
+            Value::Null
+        };
+        extra.insert(
+            "bucket_ms".into(),
+            json!({"lower": round9(b.lower_ms), "upper": upper}),
+        );
+        extra.insert("observations".into(), json!(round9(b.observations)));
+    }
     let q = promql::histogram_quantile(0.95, buckets);
     if q.is_nan() {
         Err("no successful broker submits to take a quantile of".into())
@@ -389,7 +515,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
             if corrected {
                 p.insert("correction".into(), json!(CORRECTION));
             }
-            p95_ms(&summed)
+            p95_ms(&summed, &mut p)
         }
         Err(why) => Err(why),
     };

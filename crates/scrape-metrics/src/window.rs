@@ -178,7 +178,7 @@ fn p95(ctx: &Ctx<'_>, span: &Scrapes<'_>, extra: &mut Map<String, Value>) -> Evi
     if observations <= 0.0 {
         return Err("no successful broker submits in the window".into());
     }
-    p95_ms(&deltas)
+    p95_ms(&deltas, extra)
 }
 
 /// Guard trips in the guard window. Covered whole (a scrape at or before
