@@ -3,6 +3,7 @@
 
 pub mod capped;
 pub mod catalogue;
+pub mod compare;
 pub mod decision;
 pub mod duration;
 pub mod exit;
