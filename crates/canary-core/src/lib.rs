@@ -13,6 +13,7 @@ pub mod level;
 pub mod ndjson;
 pub mod phase;
 pub mod record;
+pub mod role;
 pub mod rounds;
 pub mod thresholds;
 pub mod verdict;
