@@ -103,6 +103,10 @@ pub struct Cli {
     #[arg(long, value_name = "N", requires = "from_preflight")]
     pub preflight_exit: Option<i32>,
 
+    /// The canary against production: --baseline and its options.
+    #[command(flatten)]
+    pub against: crate::baseline::Args,
+
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
 }
