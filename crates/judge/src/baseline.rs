@@ -714,6 +714,7 @@ fn apply(
         target: tag.then(|| bot.to_owned()),
     };
     let passing = matches!(j.decision, Decision::Advance | Decision::Promote);
+    let before = j.decision;
     match (&c.class, level) {
         (_, Level::Crit) => {
             if j.decision.severity() < Decision::Rollback.severity() {
@@ -736,7 +737,12 @@ fn apply(
         }
         _ => {}
     }
-    j.reasons.push(reason);
+    // A comparison that changed the decision leads: the verdict's message names it.
+    if j.decision != before {
+        j.reasons.insert(0, reason);
+    } else {
+        j.reasons.push(reason);
+    }
 }
 
 /// Read one side's sample from its record.
