@@ -6,9 +6,9 @@ use canary_core::{Level, Record};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Prometheus {
+pub(crate) struct Prometheus {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     _dir: TempDir,
 }
 
@@ -19,7 +19,7 @@ impl Drop for Prometheus {
     }
 }
 
-fn prometheus(targets: &[String], extra: &[&str]) -> Prometheus {
+pub(crate) fn prometheus(targets: &[String], extra: &[&str]) -> Prometheus {
     let binary = which("prometheus").expect(
         "the prometheus binary is not on PATH: run the tests with scripts/test, which installs it",
     );
