@@ -383,11 +383,12 @@ fn round(prom: &str, canary: &Sim, prod: &Sim, mark: &[&str]) -> String {
 /// Both sides' newest error-rate denominators in `text` (0 if unknown).
 fn orders_in(text: &str, instance: &str) -> u64 {
     text.lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<Record>(l).ok())
         .filter(|r| r.name == "metrics.order_error_rate" && r.target == instance)
         .filter(|r| r.level != canary_core::Level::Unknown)
         .filter_map(|r| r.extra.get("denominator").and_then(Value::as_f64))
-        .last()
+        .next()
         .unwrap_or(0.0) as u64
 }
 
