@@ -810,5 +810,7 @@ fn buckets(v: Option<&Value>) -> Result<Vec<(f64, u64)>, String> {
     Ok(out)
 }
 
+pub mod power;
+
 #[cfg(test)]
 mod tests;
