@@ -186,6 +186,32 @@ fn a_significant_regression_holds_promotion_and_a_large_one_rolls_back() {
     let out = judge(&worse, &["--baseline-alpha", "0.000001"]);
     assert_eq!(comparison(&out, "order_error_rate").value, "same");
     out.code(0);
+    // A wider tolerance the 3-point difference does not pass: same.
+    let out = judge(
+        &worse,
+        &["--baseline-tolerance", "order_error_rate=0.05:0.10"],
+    );
+    let c = comparison(&out, "order_error_rate");
+    assert_eq!(
+        (c.value.as_str(), c.extra["tolerance"].as_f64()),
+        (Some("same"), Some(0.05))
+    );
+    out.code(0);
+    // A narrower large bound: the same 3 points are large and roll back.
+    let out = judge(
+        &worse,
+        &["--baseline-tolerance", "order_error_rate=0.01:0.02"],
+    );
+    assert_eq!(decision(&out), "rollback");
+    cmd("judge")
+        .args([
+            "--phase",
+            "b",
+            "--baseline-tolerance",
+            "order_error_rate=0.2:0.1",
+        ])
+        .run()
+        .code(2);
 }
 
 #[test]

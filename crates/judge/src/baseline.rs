@@ -50,6 +50,60 @@ pub struct Args {
     /// What a large, significant regression does in Phase B.
     #[arg(long, value_enum, default_value_t = Large::Rollback, value_name = "ACTION")]
     pub baseline_large: Large,
+
+    /// Override a signal's tolerances (repeatable): SIGNAL=HOLD:LARGE, the
+    /// effect beyond which a significant regression holds, and from which
+    /// it is large; SIGNAL is order_error_rate, order_retry_rate or
+    /// broker_latency (e.g. order_error_rate=0.02:0.08).
+    #[arg(long, value_parser = parse_tolerance, value_name = "SIGNAL=HOLD:LARGE")]
+    pub baseline_tolerance: Vec<Tolerance>,
+}
+
+/// A signal's tolerances set on the command line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    pub signal: Signal,
+    pub hold: f64,
+    pub large: f64,
+}
+
+fn parse_tolerance(s: &str) -> Result<Tolerance, String> {
+    let bad = || {
+        format!(
+            "'{s}' is not SIGNAL=HOLD:LARGE with 0 <= HOLD <= LARGE (e.g. order_error_rate=0.02:0.08)"
+        )
+    };
+    let (name, rest) = s.split_once('=').ok_or_else(bad)?;
+    let spec = SPECS
+        .iter()
+        .find(|x| x.name == name.trim())
+        .ok_or_else(|| {
+            let names: Vec<&str> = SPECS.iter().map(|x| x.name).collect();
+            format!(
+                "unknown signal '{}' (one of {})",
+                name.trim(),
+                names.join(", ")
+            )
+        })?;
+    let (hold, large) = rest.split_once(':').ok_or_else(bad)?;
+    let num = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+    };
+    let (Some(hold), Some(large)) = (num(hold), num(large)) else {
+        return Err(bad());
+    };
+    // Cliff's delta and rate differences never exceed 1.
+    if hold > large || large > 1.0 {
+        return Err(bad());
+    }
+    Ok(Tolerance {
+        signal: spec.signal,
+        hold,
+        large,
+    })
 }
 
 /// A large regression's decision in Phase B.
@@ -281,7 +335,7 @@ impl Against {
             } else {
                 self.lone_canary()
             };
-            for spec in &SPECS {
+            for spec in &self.specs() {
                 let c = self.compare(spec, bot, canary.get(&spec.signal), &baseline_key, how);
                 out.push(c.record(spec, bot, &baseline_key, how, &self.args));
                 for j in judged.iter_mut() {
@@ -301,6 +355,26 @@ impl Against {
             }
         }
         out
+    }
+
+    /// The signal table with the command line's tolerances.
+    fn specs(&self) -> Vec<Spec> {
+        SPECS
+            .iter()
+            .map(|s| {
+                let mut s = *s;
+                if let Some(t) = self
+                    .args
+                    .baseline_tolerance
+                    .iter()
+                    .rfind(|t| t.signal == s.signal)
+                {
+                    s.hold = t.hold;
+                    s.large = t.large;
+                }
+                s
+            })
+            .collect()
     }
 
     /// The baseline bot: the one named, or the one bot records marked.

@@ -91,6 +91,7 @@ impl Judge {
                 baseline_alpha: 0.05,
                 baseline_rollback_alpha: 0.01,
                 baseline_large: Large::Rollback,
+                baseline_tolerance: Vec::new(),
             },
             how: Judging {
                 phase: Phase::B,

@@ -15,6 +15,30 @@ fn args(baseline: Option<&str>) -> Args {
         baseline_alpha: 0.05,
         baseline_rollback_alpha: 0.01,
         baseline_large: Large::Rollback,
+        baseline_tolerance: Vec::new(),
+    }
+}
+
+#[test]
+fn tolerances_parse_strictly() {
+    assert_eq!(
+        parse_tolerance("order_error_rate=0.02:0.08"),
+        Ok(Tolerance {
+            signal: Signal::ErrorRate,
+            hold: 0.02,
+            large: 0.08
+        })
+    );
+    for bad in [
+        "order_error_rate=0.08:0.02",
+        "order_error_rate=0.02",
+        "order_error_rate=-1:0.5",
+        "order_error_rate=0.1:2",
+        "order_error_rate=NaN:0.5",
+        "p95=0.1:0.2",
+        "order_error_rate",
+    ] {
+        assert!(parse_tolerance(bad).is_err(), "{bad}");
     }
 }
 
