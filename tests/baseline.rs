@@ -362,6 +362,22 @@ fn scrape_metrics_marks_every_record_of_production() {
     // The canary's records stay unmarked.
     let out = cmd("scrape-metrics").args(["--url", &sim.url]).run();
     assert!(out.records().iter().all(|r| !r.extra.contains_key("role")));
+    // One-shot (lifetime) scrapes of two bots carry exact counts and
+    // buckets too: every signal is compared, none unknown.
+    let (a, b) = (Sim::start("healthy-b"), Sim::start("healthy-b"));
+    let canary = cmd("scrape-metrics").args(["--url", &a.url]).run().stdout;
+    let prod = cmd("scrape-metrics")
+        .args(["--url", &b.url, "--role", "baseline"])
+        .run()
+        .stdout;
+    let out = cmd("judge")
+        .args(["--phase", "b"])
+        .stdin(canary + &prod)
+        .run();
+    for s in ["order_error_rate", "order_retry_rate", "broker_latency"] {
+        let c = comparison(&out, s);
+        assert_eq!(c.value, "same", "{s}: {}", c.msg);
+    }
     // sim-bot refuses a production side where there is no pairing.
     cmd("sim-bot")
         .args([
