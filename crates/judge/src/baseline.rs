@@ -19,7 +19,7 @@ use canary_core::verdict::{Reason, Scope};
 use canary_core::{Decision, Exit, Kind, Level, Phase, Record};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The record judge writes, one per compared signal.
 pub const RECORD: &str = "judge.comparison";
@@ -232,6 +232,10 @@ pub struct Against {
     named: Option<String>,
     canary: Side,
     baseline: Side,
+    /// Every bot each side's records came from, whatever their name
+    /// (bounded by MAX_BOTS per side).
+    canary_bots: BTreeSet<String>,
+    baseline_bots: BTreeSet<String>,
     /// Bots whose records claimed both roles.
     both: Vec<String>,
 }
@@ -247,6 +251,8 @@ impl Against {
             named: args.baseline.as_deref().map(key_of),
             canary: Side::new(),
             baseline: Side::new(),
+            canary_bots: BTreeSet::new(),
+            baseline_bots: BTreeSet::new(),
             both: Vec::new(),
         }
     }
@@ -272,12 +278,19 @@ impl Against {
             (Role::Canary, false, true) => Route::Baseline,
             (Role::Canary, _, false) => Route::Canary,
         };
-        let (mine, other) = match route {
-            Route::Baseline => (&mut self.baseline, &self.canary),
-            _ => (&mut self.canary, &self.baseline),
+        let (mine, bots, other) = match route {
+            Route::Baseline => (
+                &mut self.baseline,
+                &mut self.baseline_bots,
+                &self.canary_bots,
+            ),
+            _ => (&mut self.canary, &mut self.canary_bots, &self.baseline_bots),
         };
-        if other.contains_key(&key) && !self.both.contains(&key) {
+        if other.contains(&key) && !self.both.contains(&key) {
             self.both.push(key.clone());
+        }
+        if bots.len() < MAX_BOTS {
+            bots.insert(key.clone());
         }
         if let Some(spec) = spec_of(&rec.name) {
             if mine.len() < MAX_BOTS || mine.contains_key(&key) {
@@ -300,7 +313,7 @@ impl Against {
 
     /// Whether the stream asks for a comparison at all.
     fn active(&self) -> bool {
-        self.named.is_some() || !self.baseline.is_empty()
+        self.named.is_some() || !self.baseline_bots.is_empty()
     }
 
     /// Compare, write nothing yet: the comparison records, and the
@@ -382,7 +395,7 @@ impl Against {
         if let Some(k) = &self.named {
             return Ok(k.clone());
         }
-        let keys: Vec<&String> = self.baseline.keys().collect();
+        let keys: Vec<&String> = self.baseline_bots.iter().collect();
         match keys.as_slice() {
             [one] => Ok((*one).clone()),
             [] => Err("no baseline record".into()),

@@ -138,3 +138,16 @@ fn the_p95_bound() {
     assert_eq!(p95_ms(&b), Some(500.0));
     assert_eq!(p95_ms(&[(0.1, 0), (f64::INFINITY, 0)]), None);
 }
+
+#[test]
+fn one_bot_claiming_both_roles_is_caught_whatever_the_record() {
+    let mut a = Against::new(&args(None));
+    assert_eq!(a.take(&rec("c:1", "health.status", &[])), Route::Canary);
+    assert!(!a.active());
+    assert_eq!(
+        a.take(&rec("c:1", "health.status", &[("role", json!("baseline"))])),
+        Route::Baseline
+    );
+    assert!(a.active());
+    assert_eq!(a.both, vec!["c:1".to_owned()]);
+}
