@@ -1,4 +1,5 @@
 use super::*;
+use args::parse_tolerance;
 use serde_json::json;
 
 fn rec(target: &str, name: &str, extra: &[(&str, Value)]) -> Record {
