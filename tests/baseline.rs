@@ -392,6 +392,47 @@ fn scrape_metrics_marks_every_record_of_production() {
         .code(2);
 }
 
+/// The seeded simulation (judge::baseline::power, docs/benchmarks.md)
+/// classifies windows by judge's own path in-process; the judge binary
+/// over real pipes classifies the same windows alike.
+#[test]
+fn the_simulation_classifies_as_the_judge_binary_does() {
+    use judge::baseline::power::{Bot, classify, draws};
+    let (canary, prod) = (
+        Bot {
+            orders: 50,
+            rate: 0.15,
+        },
+        Bot {
+            orders: 1000,
+            rate: 0.05,
+        },
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for (c, p) in draws(canary, prod, 16, 11) {
+        let stream = promote_stream()
+            + &side(CANARY, None, c, 50, 1, buckets(45, 5))
+            + &side(PROD, Some("baseline"), p, 1000, 20, buckets(900, 100));
+        let out = judge(&stream, &[]);
+        let got = comparison(&out, "order_error_rate");
+        let (want, large) = classify((c, 50), (p, 1000));
+        assert_eq!(
+            got.value,
+            json!(want),
+            "{c}/50 against {p}/1000: {}",
+            got.msg
+        );
+        assert_eq!(
+            got.level == canary_core::Level::Crit,
+            large,
+            "{c}/50 against {p}/1000"
+        );
+        seen.insert(want);
+    }
+    // The draws reach both sides of the line.
+    assert!(seen.contains("worse") && seen.contains("same"), "{seen:?}");
+}
+
 /// One round of evidence: probe-health on the canary, scrape-metrics on
 /// both through Prometheus, production's marked by `mark`.
 fn round(prom: &str, canary: &Sim, prod: &Sim, mark: &[&str]) -> String {

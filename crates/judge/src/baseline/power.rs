@@ -131,14 +131,54 @@ impl Judge {
     }
 }
 
+/// The counts of `windows` seeded windows: (canary errors, production errors).
+pub fn draws(canary: Bot, production: Bot, windows: u64, seed: u64) -> Vec<(u64, u64)> {
+    let mut rng = Rng::new(seed);
+    (0..windows)
+        .map(|_| {
+            let c = rng.binomial(canary.orders, canary.rate);
+            (c, rng.binomial(production.orders, production.rate))
+        })
+        .collect()
+}
+
+/// The class judge's path gives one window's error rates (errors, orders)
+/// in Phase B with the default options: `worse`, `same`, `better` or
+/// `unknown`, and whether it is large (rolls back).
+pub fn classify(canary: (u64, u64), production: (u64, u64)) -> (String, bool) {
+    let judge = Judge::new();
+    let mut against = Against::new(&judge.args);
+    against.take(&record(
+        Role::Canary,
+        "canary:8080",
+        canary.0,
+        canary.1,
+        judge.at,
+    ));
+    against.take(&record(
+        Role::Baseline,
+        "prod:8080",
+        production.0,
+        production.1,
+        judge.at,
+    ));
+    against
+        .settle(&mut [], &judge.how)
+        .iter()
+        .find(|r| r.name == RECORD && r.extra.get("signal") == Some(&json!("order_error_rate")))
+        .map_or(("unknown".into(), false), |r| {
+            (
+                r.value.as_str().unwrap_or("").to_owned(),
+                r.level == Level::Crit,
+            )
+        })
+}
+
 /// Simulate `windows` windows of `canary` against `production`.
 pub fn simulate(canary: Bot, production: Bot, windows: u64, seed: u64) -> Rates {
     let judge = Judge::new();
-    let mut rng = Rng::new(seed);
     let (mut worse, mut rollback) = (0u64, 0u64);
-    for _ in 0..windows {
-        let c = rng.binomial(canary.orders, canary.rate);
-        let p = rng.binomial(production.orders, production.rate);
+    for (c, p) in draws(canary, production, windows, seed) {
         let (w, crit) = judge.classify((c, canary.orders), (p, production.orders));
         worse += u64::from(w);
         rollback += u64::from(w && crit);
