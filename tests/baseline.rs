@@ -587,3 +587,33 @@ fn two_sim_bots_in_prometheus_worse_is_held_same_is_not() {
     );
     assert_ne!(decision(&out), "rollback", "{}", v.msg);
 }
+
+/// judge's comparisons precede its verdict on stdout: `judge | rollback
+/// --promote` still promotes on a promote verdict (rollback passes them
+/// over), and another tool's record of that name is still refused.
+#[test]
+fn rollback_passes_judges_comparisons_over() {
+    use crate::rollback::{Fx, promote_verdict};
+    let cmp = |tool: &str| {
+        format!(
+            "{}\n",
+            json!({"v":1,"ts":crate::rollback::ts_ago(0),"tool":tool,"target":"127.0.0.1:8080",
+                "kind":"check","name":"judge.comparison","level":"ok","value":"same","msg":"m"})
+        )
+    };
+    let fx = Fx::new("baseline-promote");
+    let out = fx
+        .rollback()
+        .args(["--promote"])
+        .stdin(cmp("judge") + &promote_verdict())
+        .run();
+    out.code(0);
+    assert_eq!(out.record("promote.trigger").extra["action"], "promote");
+    assert!(!out.stdout.contains("rollback.rejected"), "{}", out.stdout);
+    let out = fx
+        .rollback()
+        .args(["--promote"])
+        .stdin(cmp("probe-health") + &promote_verdict())
+        .run();
+    out.code(2);
+}
