@@ -617,3 +617,58 @@ fn rollback_passes_judges_comparisons_over() {
         .run();
     out.code(2);
 }
+
+/// A fleet: each canary bot is compared with the one baseline; a bot's
+/// regression holds its own verdict and the overall one, not its peer's.
+#[test]
+fn in_a_fleet_each_bot_is_compared_and_the_worst_decides() {
+    let other = promote_stream().replace("127.0.0.1:8080", "127.0.0.1:8081");
+    let stream = promote_stream()
+        + &other
+        + &side(CANARY, None, 40, 1000, 30, buckets(900, 100))
+        + &side(
+            "http://127.0.0.1:8081/metrics",
+            None,
+            10,
+            1000,
+            30,
+            buckets(900, 100),
+        )
+        + &side(PROD, Some("baseline"), 10, 1000, 30, buckets(900, 100));
+    let out = judge(&stream, &[]);
+    out.code(3);
+    let verdicts: Vec<Record> = out
+        .records()
+        .into_iter()
+        .filter(|r| r.name == "judge.verdict")
+        .collect();
+    let of = |t: &str| {
+        verdicts
+            .iter()
+            .find(|v| v.target == t)
+            .map(|v| v.extra["decision"].clone())
+    };
+    assert_eq!(of("127.0.0.1:8080"), Some(json!("extend")));
+    assert_eq!(of("127.0.0.1:8081"), Some(json!("promote")));
+    assert_eq!(of("fleet"), Some(json!("extend")));
+    let worse: Vec<Record> = out
+        .records()
+        .into_iter()
+        .filter(|r| r.name == "judge.comparison" && r.value == "worse")
+        .collect();
+    assert_eq!(worse.len(), 1);
+    assert_eq!(worse[0].target, "127.0.0.1:8080");
+    let fleet = verdicts
+        .iter()
+        .find(|v| v.target == "fleet")
+        .expect("overall");
+    assert!(
+        fleet.extra["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .any(|r| r["rule"] == "baseline.order_error_rate" && r["target"] == "127.0.0.1:8080"),
+        "{}",
+        fleet.msg
+    );
+}
