@@ -129,5 +129,6 @@ const EXAMPLES: &str = "Examples:
   judge --from-preflight preflight_report.json --preflight-exit 0 > preflight.ndjson
   { cat preflight.ndjson; probe-health; } | judge --phase start --explain
   judge canary.ndjson --phase b --at 2026-11-26T03:30:00Z --explain
+  cat canary.ndjson production.ndjson | judge --phase b --baseline prod:8080   # against production
   judge canary.ndjson --phase b --transitions | jq -c '{ts, decision, from: .previous}'
   judge --emit-alert-rules prometheus/rules && promtool test rules prometheus/rules/canary_alerts_test.yml";
