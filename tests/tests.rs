@@ -2,6 +2,7 @@
 
 mod util;
 
+mod baseline;
 mod canary_gate;
 mod canary_report;
 mod canary_rules;

@@ -274,6 +274,12 @@ pub const CATALOGUE: &[NameSpec] = &[
         "replay (--transitions): a moment the overall decision changed (`decision`, `previous`), for post-mortems; never acted on"
     ),
     spec!(
+        "judge.comparison",
+        Check,
+        "judge",
+        "against production (`--baseline`, or records marked `\"role\": \"baseline\"`): one per compared signal (`signal`, `test`, `canary` and `baseline` figures, `effect`, `effect_size`, `p_value`, `p_worse`, `p_better`, `tolerance`, `large`, `alpha`); `value` better, same, worse or unknown; see docs/judge.md#against-production"
+    ),
+    spec!(
         "input.unsorted",
         Error,
         "judge",

@@ -3,6 +3,7 @@
 
 pub mod capped;
 pub mod catalogue;
+pub mod compare;
 pub mod decision;
 pub mod duration;
 pub mod exit;
@@ -12,6 +13,7 @@ pub mod level;
 pub mod ndjson;
 pub mod phase;
 pub mod record;
+pub mod role;
 pub mod rounds;
 pub mod stats;
 pub mod thresholds;

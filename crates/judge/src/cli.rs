@@ -126,6 +126,10 @@ pub struct Cli {
     #[arg(long, value_name = "N", requires = "from_preflight")]
     pub preflight_exit: Option<i32>,
 
+    /// The canary against production: --baseline and its options.
+    #[command(flatten)]
+    pub against: crate::baseline::Args,
+
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
 }
@@ -148,4 +152,5 @@ const EXAMPLES: &str = "Examples:
   judge --from-preflight preflight_report.json --preflight-exit 0 > preflight.ndjson
   { cat preflight.ndjson; probe-health; } | judge --phase start --explain
   judge canary.ndjson --phase b --at 2026-11-26T03:30:00Z --explain
+  cat canary.ndjson production.ndjson | judge --phase b --baseline prod:8080   # against production
   judge canary.ndjson --phase b --transitions | jq -c '{ts, decision, from: .previous}'";

@@ -129,6 +129,7 @@ mod tests {
             decision,
             exit,
             criteria: Vec::new(),
+            proofs: Vec::new(),
             window: Progress {
                 start: None,
                 elapsed: Duration::ZERO,

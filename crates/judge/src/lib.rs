@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod baseline;
 pub mod cli;
 pub mod counters;
 pub mod decide;
@@ -97,6 +98,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
     let mut stream = state::Stream::new(&rules, scope);
     stream.restarted_at = cli.restarted_at.clone();
     let mut replay = cli.transitions.then(replay::Replay::default);
+    let mut against = baseline::Against::new(&cli.against);
     let sources: Vec<String> = if cli.files.is_empty() {
         vec!["-".into()]
     } else {
@@ -122,6 +124,15 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         for item in RecordReader::new(reader, name) {
             match item {
                 Ok(Input::Record(rec)) => {
+                    // Production's records are compared, never the canary's evidence.
+                    match against.take(&rec) {
+                        baseline::Route::Canary => {}
+                        baseline::Route::Baseline => continue,
+                        baseline::Route::Refused(why) => {
+                            unreadable(&mut stream, name, 0, why);
+                            continue;
+                        }
+                    }
                     if let Some(r) = replay.as_mut() {
                         r.before(&rec, &rules, &mut stream, &how, out)?;
                     }
@@ -160,7 +171,10 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         r.finish(&rules, &stream, &how, out)?;
         unsorted = r.unsorted();
     }
-    let judged = verdict::judge_stream(&rules, &stream, &how);
+    let mut judged = verdict::judge_stream(&rules, &stream, &how);
+    for rec in against.settle(&mut judged, &how) {
+        out.write(&rec)?;
+    }
     let mut exit = Exit::Clean;
     // Last, once the verdicts are otherwise final: a long unknown escalates.
     let judged = escalate::from_cli(cli, judged, phase, how.at);

@@ -59,6 +59,14 @@ pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io
                 intake.malformed += 1;
             }
             Input::Record(rec) => {
+                // judge's comparisons with production precede its verdict
+                // and are already folded into it (a hold or a rollback
+                // reason): passed over, never acted on, never a rejection
+                // that would stop a promotion the verdict allows.
+                if rec.tool == "judge" && rec.kind == Kind::Check && rec.name == "judge.comparison"
+                {
+                    continue;
+                }
                 // Only judge's verdicts act. Anything else — another tool's
                 // verdict-shaped record, judge's other records — is refused
                 // with a record, never silently taken or dropped.
@@ -316,6 +324,20 @@ mod tests {
         let mut i = Intake::default();
         read(text.as_bytes(), "stdin", &mut i).expect("reads");
         i
+    }
+
+    #[test]
+    fn judges_comparisons_are_passed_over_and_nothing_else_is() {
+        let cmp = |tool: &str, kind: &str| {
+            format!(
+                r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"{tool}","target":"b:1","kind":"{kind}","name":"judge.comparison","level":"warn","value":"worse","msg":"m"}}"#
+            )
+        };
+        let i = intake(&[cmp("judge", "check"), line(r#","decision":"promote""#)]);
+        assert_eq!((i.verdicts.len(), i.rejected, i.problems.len()), (1, 0, 0));
+        // The name alone is not enough: another tool's, or another kind, is refused.
+        let i = intake(&[cmp("probe-health", "check"), cmp("judge", "verdict")]);
+        assert_eq!(i.rejected, 2);
     }
 
     #[test]

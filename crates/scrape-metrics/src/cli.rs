@@ -84,6 +84,12 @@ pub struct Cli {
     #[arg(long, default_value_t = MAX_BODY, value_name = "BYTES")]
     pub max_body: u64,
 
+    /// Whose evidence this is: `baseline` marks every record with the
+    /// top-level field `"role": "baseline"` (production, compared with the
+    /// canary by judge); `canary` (the default) leaves records unmarked.
+    #[arg(long, value_enum, default_value_t = canary_core::role::Role::Canary)]
+    pub role: canary_core::role::Role,
+
     #[command(flatten)]
     pub money: crate::money::MoneyArgs,
 
@@ -100,5 +106,6 @@ const EXAMPLES: &str = "Examples:
   scrape-metrics --state /var/lib/canary/metrics.state     # from cron, once a minute
   scrape-metrics --prometheus http://127.0.0.1:9090 --instance bot:8080
   scrape-metrics --prometheus http://127.0.0.1:9090 --fleet | judge --phase b
+  scrape-metrics --prometheus http://127.0.0.1:9090 --instance prod:8080 --role baseline
   curl -s localhost:8080/metrics | scrape-metrics --file -
   scrape-metrics --state /var/lib/canary/metrics.state --daily-loss-limit-pct 0.01 --max-orders-per-minute 10";

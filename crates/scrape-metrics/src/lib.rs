@@ -89,7 +89,8 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         if let Some(path) = &cli.state {
             state::save_all(path, &target, &history, &points)?;
         }
-        Ok(records)
+        // The one place every mode's records pass: the role is set here.
+        Ok(records.into_iter().map(|r| cli.role.mark(r)).collect())
     })
 }
 

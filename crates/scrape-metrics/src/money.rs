@@ -747,12 +747,16 @@ mod tests {
     use crate::histogram::BucketMode;
     use crate::snapshot::Counter;
 
-    const CTX: Ctx<'static> = Ctx {
-        tool: "scrape-metrics",
-        target: "t",
-        source: "direct",
-        buckets: BucketMode::Auto,
-    };
+    fn ctx() -> Ctx<'static> {
+        Ctx {
+            tool: "scrape-metrics",
+            target: "t",
+            source: "direct",
+            buckets: BucketMode::Auto,
+            confidence: canary_core::stats::Confidence::default(),
+            counts: crate::proof::Counts::Exact,
+        }
+    }
 
     fn cfg(limit: Option<f64>) -> Config {
         Config {
@@ -797,7 +801,7 @@ mod tests {
             .map(|s| s.1.clone())
             .filter(|s| !crate::counters::is_empty(s))
             .collect();
-        records(&CTX, cfg, &points, &history, one_shot)
+        records(&ctx(), cfg, &points, &history, one_shot)
     }
 
     fn get<'a>(recs: &'a [Record], name: &str) -> &'a Record {

@@ -98,6 +98,22 @@ pub struct Bucket {
     pub count: f64,
 }
 
+/// Cumulative buckets as a record field: `[[le, count], ...]`, an infinite
+/// bound written as the string `"+Inf"`.
+pub fn buckets_json(buckets: &[Bucket]) -> serde_json::Value {
+    buckets
+        .iter()
+        .map(|b| {
+            let le = if b.upper.is_finite() {
+                serde_json::json!(b.upper)
+            } else {
+                serde_json::json!("+Inf")
+            };
+            serde_json::json!([le, crate::signals::round9(b.count)])
+        })
+        .collect()
+}
+
 /// `histogram_quantile(q, ...)` over classic buckets, as Prometheus 2.42's
 /// `bucketQuantile`: sort by bound, require a `+Inf` bucket, merge equal
 /// bounds, force monotonicity by raising later buckets, then interpolate

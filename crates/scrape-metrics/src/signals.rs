@@ -512,6 +512,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
                 "samples".into(),
                 json!(summed.last().map_or(0.0, |b| b.count)),
             );
+            p.insert("buckets".into(), crate::promql::buckets_json(&summed));
             if corrected {
                 p.insert("correction".into(), json!(CORRECTION));
             }

@@ -39,6 +39,12 @@ pub struct Cli {
     #[arg(long)]
     pub live: bool,
 
+    /// Which side of a versus-* pairing to serve: the canary, or the
+    /// production bot it is compared with (baseline). The bot exports no
+    /// role: neither does the simulator; the producer marks it (scrape-metrics --role).
+    #[arg(long, value_enum, default_value_t = canary_core::role::Role::Canary)]
+    pub role: canary_core::role::Role,
+
     /// Live traffic: orders per second.
     #[arg(long, default_value_t = 2.0)]
     pub order_rate: f64,
@@ -103,6 +109,8 @@ const EXAMPLES: &str = "Examples:
   sim-bot --port 0 --scenario real-canary
   sim-bot --port 8080 --scenario live --order-rate 5 --failure-ratio 0.1
   sim-bot --port 8080 --scenario healthy-a --live --order-rate 2    # Phase A with orders flowing
+  sim-bot --port 0 --scenario versus-worse --order-rate 20                   # the canary
+  sim-bot --port 0 --scenario versus-worse --order-rate 20 --role baseline   # production
   sim-bot --port 0 --fault hang          # for timeout tests
   sim-bot --port 0 --scenario healthy-b --perf-flap 5 --ignore-sigterm
   sim-bot --port 0 --scenario equity-sudden-drop --money-after 5s --equity-drop-pct 6

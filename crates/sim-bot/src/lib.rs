@@ -59,12 +59,19 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<Exit> {
     {
         bail!("--order-rate and --latency-ms must be finite and not negative");
     }
-    let live = (cli.live || cli.scenario == Scenario::Live).then(|| {
+    let versus = cli.scenario.versus(cli.role);
+    if versus.is_none() && cli.role == canary_core::role::Role::Baseline {
+        bail!(
+            "--role baseline picks production's side of a versus-* scenario, and {} is not one",
+            cli.scenario.name()
+        );
+    }
+    let live = (cli.live || cli.scenario == Scenario::Live || versus.is_some()).then(|| {
         Mutex::new(live::Live::new(live::LiveConfig {
             order_rate: cli.order_rate,
-            failure_ratio: cli.failure_ratio,
+            failure_ratio: versus.map_or(cli.failure_ratio, |v| v.failure_ratio),
             retry_ratio: cli.retry_ratio,
-            latency_ms: cli.latency_ms,
+            latency_ms: versus.map_or(cli.latency_ms, |v| v.latency_ms),
             guard_trip_every: cli.guard_trip_every,
             seed: cli.seed,
             dry_run: cli.scenario == Scenario::DryRun,

@@ -68,7 +68,58 @@ pub enum Scenario {
     OrderRunaway,
     /// From --money-after the API error rate is 8 % and the rate-limit usage 96 %.
     ApiDegraded,
+    /// Live, paired with production (--role picks the side): the canary 4 % errors and 250 ms mean latency, production 0.5 % and 120 ms.
+    VersusWorse,
+    /// Live, paired with production (--role picks the side): both 2 % errors and 120 ms mean latency.
+    VersusSame,
+    /// Live, paired with production (--role picks the side): the canary 0.5 % errors, production 4 %; both 120 ms.
+    VersusBetter,
 }
+
+/// One side of a versus-* pairing: the live traffic's error ratio and mean
+/// broker latency. The rest (order rate, retries, seed) is the command line's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Side {
+    pub failure_ratio: f64,
+    pub latency_ms: f64,
+}
+
+/// The versus-* pairings, (canary, production): one table.
+const VERSUS: [(Scenario, Side, Side); 3] = [
+    (
+        Scenario::VersusWorse,
+        Side {
+            failure_ratio: 0.04,
+            latency_ms: 250.0,
+        },
+        Side {
+            failure_ratio: 0.005,
+            latency_ms: 120.0,
+        },
+    ),
+    (
+        Scenario::VersusSame,
+        Side {
+            failure_ratio: 0.02,
+            latency_ms: 120.0,
+        },
+        Side {
+            failure_ratio: 0.02,
+            latency_ms: 120.0,
+        },
+    ),
+    (
+        Scenario::VersusBetter,
+        Side {
+            failure_ratio: 0.005,
+            latency_ms: 120.0,
+        },
+        Side {
+            failure_ratio: 0.04,
+            latency_ms: 120.0,
+        },
+    ),
+];
 
 impl Scenario {
     /// The name on the command line.
@@ -85,6 +136,17 @@ impl Scenario {
             .unwrap_or_default()
     }
 
+    /// A versus-* scenario's traffic for one side; `None` for the others.
+    pub fn versus(self, role: canary_core::role::Role) -> Option<Side> {
+        VERSUS
+            .iter()
+            .find(|(s, ..)| *s == self)
+            .map(|(_, c, p)| match role {
+                canary_core::role::Role::Canary => *c,
+                canary_core::role::Role::Baseline => *p,
+            })
+    }
+
     /// What the scenario is made of.
     pub fn spec(self) -> Spec {
         use Scenario as S;
@@ -95,7 +157,7 @@ impl Scenario {
                 traffic: Traffic::PhaseA,
                 ..base
             },
-            S::HealthyB | S::Live => base,
+            S::HealthyB | S::Live | S::VersusWorse | S::VersusSame | S::VersusBetter => base,
             S::MetricsDisabled => Spec {
                 metrics_enabled: false,
                 ..base
@@ -560,6 +622,38 @@ fn ws_gauges(c: &mut Collector, ws: Ws) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn versus_pairings_order_the_canary_against_production() {
+        use canary_core::role::Role;
+        let side = |s: Scenario, r| s.versus(r).expect("a versus scenario");
+        let (c, p) = (
+            side(Scenario::VersusWorse, Role::Canary),
+            side(Scenario::VersusWorse, Role::Baseline),
+        );
+        assert!(c.failure_ratio > p.failure_ratio && c.latency_ms > p.latency_ms);
+        assert_eq!(
+            side(Scenario::VersusSame, Role::Canary),
+            side(Scenario::VersusSame, Role::Baseline)
+        );
+        let (c, p) = (
+            side(Scenario::VersusBetter, Role::Canary),
+            side(Scenario::VersusBetter, Role::Baseline),
+        );
+        assert!(c.failure_ratio < p.failure_ratio);
+        // Below the runbook's WARN on both sides: only the comparison tells them apart.
+        for s in [
+            Scenario::VersusWorse,
+            Scenario::VersusSame,
+            Scenario::VersusBetter,
+        ] {
+            for r in [Role::Canary, Role::Baseline] {
+                assert!(side(s, r).failure_ratio < 0.05);
+            }
+        }
+        assert_eq!(Scenario::Live.versus(Role::Canary), None);
+    }
+
     use super::*;
     use crate::health::health_response;
 

@@ -1,0 +1,103 @@
+//! What one side's record says of a signal: exact counts or cumulative
+//! buckets, refused unless they are plausible.
+
+use super::*;
+
+/// What one side's newest record of a signal says.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Sample {
+    Rate(Counts),
+    /// Cumulative counts per bound, the last bound +Inf.
+    Buckets(Vec<(f64, u64)>),
+}
+
+/// Read one side's sample from its record.
+pub(super) fn sample_of(spec: &Spec, rec: &Record) -> Result<Sample, String> {
+    if rec.kind != Kind::Signal {
+        return Err(format!("a record of kind {:?}, not a signal", rec.kind));
+    }
+    if !matches!(rec.level, Level::Ok | Level::Warn | Level::Crit) {
+        return Err(format!("unknown ({})", rec.msg));
+    }
+    match spec.test {
+        Test::Fisher | Test::Poisson => {
+            let events = count(rec.extra.get("numerator"), "numerator")?;
+            let trials = count(rec.extra.get("denominator"), "denominator")?;
+            Ok(Sample::Rate(Counts { events, trials }))
+        }
+        Test::MannWhitney => buckets(rec.extra.get("buckets")).map(Sample::Buckets),
+    }
+}
+
+/// An exact count: finite, not negative, whole, not huge.
+pub(super) fn count(v: Option<&Value>, what: &str) -> Result<u64, String> {
+    let x = v
+        .and_then(Value::as_f64)
+        .ok_or_else(|| format!("no {what} (an exact count is needed)"))?;
+    let r = x.round();
+    if !x.is_finite() || x < 0.0 || (x - r).abs() > 1e-6 || r > compare::MAX_COUNT as f64 {
+        return Err(format!("{what} {x} is not an exact count"));
+    }
+    Ok(r as u64)
+}
+
+/// `[[le, count], ...]`: bounds ascending, counts cumulative, the last +Inf.
+pub(super) fn buckets(v: Option<&Value>) -> Result<Vec<(f64, u64)>, String> {
+    let list = v
+        .and_then(Value::as_array)
+        .ok_or("no buckets (windowed p95 records carry them)")?;
+    if list.is_empty() || list.len() > 1024 {
+        return Err(format!("{} buckets", list.len()));
+    }
+    let mut out: Vec<(f64, u64)> = Vec::with_capacity(list.len());
+    for item in list {
+        let pair = item
+            .as_array()
+            .filter(|p| p.len() == 2)
+            .ok_or("a bucket is not [le, count]")?;
+        let le = match &pair[0] {
+            Value::String(s) if s == "+Inf" => f64::INFINITY,
+            v => v
+                .as_f64()
+                .filter(|x| x.is_finite())
+                .ok_or("a bucket bound is not a number")?,
+        };
+        let n = count(Some(&pair[1]), "a bucket count")?;
+        if let Some(prev) = out.last() {
+            if le <= prev.0 || n < prev.1 {
+                return Err("buckets are not ascending and cumulative".into());
+            }
+        }
+        out.push((le, n));
+    }
+    if out.last().is_some_and(|x| x.0.is_finite()) {
+        return Err("no +Inf bucket".into());
+    }
+    Ok(out)
+}
+
+/// The p95 bucket bound of cumulative buckets (the bound that contains it),
+/// in ms; `None` for +Inf or no observation.
+pub(super) fn p95_ms(b: &[(f64, u64)]) -> Option<f64> {
+    let n = b.last()?.1;
+    if n == 0 {
+        return None;
+    }
+    let rank = 0.95 * n as f64;
+    b.iter()
+        .find(|x| x.1 as f64 >= rank)
+        .map(|x| x.0 * 1000.0)
+        .filter(|v| v.is_finite())
+}
+
+/// Mann-Whitney U over two cumulative bucket lists with the same bounds.
+pub(super) fn latency(c: &[(f64, u64)], b: &[(f64, u64)]) -> Result<LatencyTest, CompareError> {
+    let same = c.len() == b.len() && c.iter().zip(b).all(|(x, y)| x.0 == y.0);
+    if !same {
+        return Err(CompareError::Bounds);
+    }
+    let per = |v: &[(f64, u64)]| {
+        compare::decumulate(&v.iter().map(|x| x.1).collect::<Vec<_>>()).ok_or(CompareError::Bounds)
+    };
+    compare::mann_whitney(&per(c)?, &per(b)?)
+}
