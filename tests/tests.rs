@@ -13,6 +13,7 @@ mod fidelity;
 mod help;
 mod human;
 mod judge;
+mod judge_follow;
 mod judge_model;
 mod notify;
 mod probe_health;

@@ -110,6 +110,11 @@ impl<R: BufRead> RecordReader<R> {
         }
     }
 
+    /// The input underneath, e.g. to ask whether more is waiting.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
     fn bad(&self, reason: String) -> Input {
         Input::Bad(BadLine {
             source: self.source.clone(),
@@ -156,6 +161,18 @@ impl<R: BufRead> Iterator for RecordReader<R> {
                 Err(e) => self.bad(format!("not a canary-kit record: {e}")),
             }));
         }
+    }
+}
+
+/// The one-line hint a tool that reads records from stdin prints on stderr
+/// (as `tool: note: ...`) when stdin is a terminal: a person who typed the
+/// command alone would otherwise wait on a silent prompt.
+pub const STDIN_HINT: &str = "reading records from stdin, a terminal: pipe records in or name a file (Ctrl-D ends the input)";
+
+/// Print [`STDIN_HINT`] on stderr if stdin is a terminal.
+pub fn hint_if_terminal(tool: &str) {
+    if io::stdin().is_terminal() {
+        crate::exit::diag(tool, "note", STDIN_HINT);
     }
 }
 

@@ -335,7 +335,7 @@ pub struct Scope {
 }
 
 /// The state of the whole stream.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Stream<'r> {
     rules: &'r [Rule],
     scope: Scope,
@@ -359,7 +359,7 @@ pub struct Stream<'r> {
 }
 
 /// A probe-health round that began with a CRIT `health.status`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Round {
     status: Record,
     /// The bot's guard_trip_count signal is CRIT.
@@ -417,6 +417,17 @@ impl<'r> Stream<'r> {
             restarted_at: Vec::new(),
             pending: HashMap::new(),
         }
+    }
+
+    /// Move the future horizon (`--follow` judging at the wall clock: the
+    /// moment judged moves on, and so does what counts as the future).
+    pub fn set_horizon(&mut self, horizon: Timestamp) {
+        self.scope.horizon = Some(horizon);
+    }
+
+    /// Is a 503 round held back, waiting for the rest of its round?
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// Close every held-back round (before judging).
