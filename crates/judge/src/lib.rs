@@ -10,6 +10,7 @@ pub mod explain;
 pub mod follow;
 pub mod freshness;
 pub mod jq;
+pub mod native;
 pub mod preflight;
 pub mod replay;
 pub mod rules;

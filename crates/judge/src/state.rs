@@ -3,7 +3,7 @@
 //! (target, rule) pairs and distinct record names, not with the stream.
 
 use crate::counters::Counters;
-use crate::jq::{Outcome, record_to_val};
+use crate::jq::Outcome;
 use crate::rules::Rule;
 use crate::target::bot_key;
 use canary_core::Record;
@@ -600,10 +600,10 @@ impl<'r> Stream<'r> {
             .is_some_and(|m| same_content(&m.content, rec));
         let mut fresh = None;
         if !hit {
-            let val = record_to_val(rec);
+            let mut val = None;
             let outcomes = wanted
                 .iter()
-                .map(|&i| (i, rules[i].program.eval(val.clone())))
+                .map(|&i| (i, rules[i].program.eval_record(rec, &mut val)))
                 .collect();
             let built = Memo {
                 content: rec.clone(),
