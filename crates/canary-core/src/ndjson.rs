@@ -447,8 +447,7 @@ mod tests {
             format!(r#"{{{base},"value":null,"expect":null,"thresholds":null,"msg":"m"}}"#),
             format!(r#"{{{base},"value":[1,{{"a":2}}],"expect":"x","thresholds":{{"warn":1,"crit":2.5}}}}"#),
             format!(r#"{{{base},"extra":1,"b":{{"z":1,"a":[true]}},"extra":2,"big":18446744073709551616}}"#),
-            format!(r#"{{"v":1,"ts":"2026-11-26T00:00:00Z","tool":"t","target":"x","kind":"error","name":"n","level":"unknown","msg":"é
-"}}"#),
+            r#"{"\u0076":1,"ts":"2026-11-26T00:00:00Z","tool":"t","target":"x","kind":"error","name":"n","level":"unknown","m\u0073g":"é\n"}"#.to_owned(),
             format!(r#"{{{base},"msg":null}}"#),
             format!(r#"{{{base},"v":1}}"#),
             format!(r#"{{{base},"thresholds":{{"warn":1}}}}"#),
