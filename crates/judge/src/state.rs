@@ -295,7 +295,8 @@ impl TargetState {
 /// What the rules said of one record, kept to skip identical successors.
 #[derive(Debug, Clone)]
 struct Memo {
-    content: Record,
+    /// None when it is not kept (every rule on it evaluated natively).
+    content: Option<Record>,
     value: Rc<Value>,
     name: Rc<str>,
     msg: Rc<str>,
@@ -595,9 +596,13 @@ impl<'r> Stream<'r> {
             rules: rule_states,
             ..
         } = state;
-        let hit = memo
-            .get(&rec.name)
-            .is_some_and(|m| same_content(&m.content, rec));
+        // Rules evaluated natively cost less than comparing and copying the
+        // record for the memo: only records some jaq filter reads are kept.
+        let native = wanted.iter().all(|&i| rules[i].program.native().is_some());
+        let hit = !native
+            && memo
+                .get(&rec.name)
+                .is_some_and(|m| m.content.as_ref().is_some_and(|c| same_content(c, rec)));
         let mut fresh = None;
         if !hit {
             let mut val = None;
@@ -606,7 +611,7 @@ impl<'r> Stream<'r> {
                 .map(|&i| (i, rules[i].program.eval_record(rec, &mut val)))
                 .collect();
             let built = Memo {
-                content: rec.clone(),
+                content: (!native).then(|| rec.clone()),
                 value: Rc::new(rec.value.clone()),
                 name: Rc::from(rec.name.as_str()),
                 msg: Rc::from(rec.msg.as_str()),
@@ -614,7 +619,7 @@ impl<'r> Stream<'r> {
             };
             // A filter that reads the time must see every record.
             let full = memo.len() >= MAX_MEMO && !memo.contains_key(&rec.name);
-            if full || wanted.iter().any(|&i| rules[i].reads_ts) {
+            if native || full || wanted.iter().any(|&i| rules[i].reads_ts) {
                 fresh = Some(built);
             } else {
                 memo.insert(rec.name.clone(), built);
