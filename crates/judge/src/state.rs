@@ -357,6 +357,8 @@ pub struct Stream<'r> {
     /// A 503 `health.status` per bot, held back until the rest of its
     /// round says whether guard trips alone explain it.
     pending: HashMap<String, Round>,
+    /// The last record's target and the bot it names.
+    last_target: Option<(String, Option<String>)>,
 }
 
 /// A probe-health round that began with a CRIT `health.status`.
@@ -417,6 +419,7 @@ impl<'r> Stream<'r> {
             refused: Future::default(),
             restarted_at: Vec::new(),
             pending: HashMap::new(),
+            last_target: None,
         }
     }
 
@@ -470,6 +473,20 @@ impl<'r> Stream<'r> {
 
     /// Take one record into account. Returns false if it was out of scope.
     pub fn ingest(&mut self, rec: &Record) -> bool {
+        // A producer writes a run of records for one target: its bot is
+        // worked out once per run, not once per record.
+        let cache = self
+            .last_target
+            .take()
+            .filter(|(t, _)| *t == rec.target)
+            .unwrap_or_else(|| (rec.target.clone(), bot_key(&rec.target)));
+        let taken = self.ingest_for(rec, cache.1.as_deref());
+        self.last_target = Some(cache);
+        taken
+    }
+
+    /// [`Stream::ingest`] of a record about bot `key` (None: canary-wide).
+    fn ingest_for(&mut self, rec: &Record, key: Option<&str>) -> bool {
         if self.scope.until.is_some_and(|u| rec.ts > u) {
             self.ignored_after += 1;
             return false;
@@ -484,12 +501,10 @@ impl<'r> Stream<'r> {
         } else {
             rec
         };
-        let key = bot_key(&rec.target);
         // The bounds are looked up only once they are reached: the common
         // path costs nothing more.
-        let new_bot = key
-            .as_ref()
-            .is_some_and(|k| self.bots.len() >= MAX_TARGETS && !self.bots.contains_key(k.as_str()));
+        let new_bot =
+            key.is_some_and(|k| self.bots.len() >= MAX_TARGETS && !self.bots.contains_key(k));
         let new_name =
             self.by_name.len() >= MAX_NAMES && !self.by_name.contains_key(rec.name.as_str());
         if new_bot || new_name {
@@ -497,12 +512,12 @@ impl<'r> Stream<'r> {
             return false;
         }
         let n = self.rules.len();
-        let state = match &key {
-            Some(k) => match self.bots.get_mut(k.as_str()) {
+        let state = match key {
+            Some(k) => match self.bots.get_mut(k) {
                 Some(st) => st,
                 None => self
                     .bots
-                    .entry(k.clone())
+                    .entry(k.to_owned())
                     .or_insert_with(|| TargetState::new(n)),
             },
             None => &mut self.canary,
@@ -534,7 +549,7 @@ impl<'r> Stream<'r> {
                 Some(_) => {}
             }
         }
-        if let Some(k) = &key {
+        if let Some(k) = key {
             if !self.pending.is_empty() {
                 match self.pending.get_mut(k) {
                     Some(round) if round.takes(rec) => round.observe(rec),
@@ -548,7 +563,7 @@ impl<'r> Stream<'r> {
                 && rec.level == canary_core::Level::Crit;
             if crit_status {
                 self.pending.insert(
-                    k.clone(),
+                    k.to_owned(),
                     Round {
                         status: rec.clone(),
                         guard_crit: false,
@@ -558,7 +573,7 @@ impl<'r> Stream<'r> {
                 return true;
             }
         }
-        self.take(rec, key.as_deref());
+        self.take(rec, key);
         true
     }
 
