@@ -329,3 +329,79 @@ fn tools_reading_stdin_say_so_on_a_terminal_and_only_there() {
         piped.stderr
     );
 }
+
+/// `round` with every record dated `ts`.
+fn dated(round: &str, ts: &str) -> String {
+    round
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("json");
+            v["ts"] = ts.into();
+            format!("{v}\n")
+        })
+        .collect()
+}
+
+fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .expect("date");
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
+fn reason_rules(v: &Value) -> Vec<String> {
+    v["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[test]
+fn judged_at_the_wall_clock_the_future_horizon_moves_on() {
+    let rounds = rounds("b-promote.ndjson");
+    let args = [
+        "--phase",
+        "b",
+        "--follow",
+        "--max-skew",
+        "1s",
+        "--probe-interval",
+        "5m",
+    ];
+    let mut judge = Live::spawn(&args, Stdio::piped());
+    judge.feed(&dated(&rounds[0], &now()));
+    let first = judge.next_overall();
+    assert!(
+        !reason_rules(&first).contains(&"input.future".to_owned()),
+        "{first}"
+    );
+    // Past the skew allowance as it stood at start: records dated now are
+    // still the present, not the future.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(2500) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    judge.feed(&dated(&rounds[1], &now()));
+    let second = judge.next_overall();
+    assert!(
+        !reason_rules(&second).contains(&"input.future".to_owned()),
+        "{second}"
+    );
+    // A record dated well ahead of the clock is still the future.
+    judge.feed(&dated(&rounds[2], "2099-01-01T00:00:00Z"));
+    let third = judge.next_overall();
+    assert!(
+        reason_rules(&third).contains(&"input.future".to_owned()),
+        "{third}"
+    );
+}
