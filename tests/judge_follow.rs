@@ -405,3 +405,44 @@ fn judged_at_the_wall_clock_the_future_horizon_moves_on() {
         "{third}"
     );
 }
+
+#[test]
+fn tail_f_of_a_growing_log_is_judged_as_it_grows() {
+    let rounds = rounds("b-promote.ndjson");
+    let dir = crate::util::TempDir::new("tail");
+    let log = dir.path("window.ndjson");
+    std::fs::write(&log, rounds[..2].concat()).expect("write");
+    let mut tail = Command::new("tail")
+        .args(["-n", "+1", "-f"])
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("tail");
+    let feed = Stdio::from(tail.stdout.take().expect("stdout"));
+    let judge = Live::spawn(&B_ARGS, feed);
+    assert_eq!(judge.next_overall()["decision"], "continue");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open");
+    f.write_all(with_503(&rounds[2]).as_bytes())
+        .expect("append");
+    f.flush().expect("flush");
+    // Verdicts until the appended round's: a rollback, while tail still runs.
+    let until = Instant::now() + DEADLINE;
+    loop {
+        assert!(Instant::now() < until, "no rollback after the 503 round");
+        if judge.next_overall()["decision"] == "rollback" {
+            break;
+        }
+    }
+    let _ = tail.kill();
+    let _ = tail.wait();
+    let (rest, code) = judge.close();
+    assert_eq!(
+        rest.last().map(|v| v["decision"].clone()),
+        Some("rollback".into())
+    );
+    assert_eq!(code, Some(1));
+}
