@@ -16,6 +16,7 @@ mod fidelity;
 mod help;
 mod human;
 mod judge;
+mod judge_follow;
 mod judge_model;
 mod money;
 mod notify;

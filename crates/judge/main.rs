@@ -5,7 +5,8 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     canary_core::run_main(judge::TOOL, || {
         let cli: judge::cli::Cli = canary_core::parse_cli(judge::TOOL);
-        let mut out = canary_core::ndjson::stdout_writer_for(&cli.output, false);
+        // --follow writes a live stream: every line flushed as it is written.
+        let mut out = canary_core::ndjson::stdout_writer_for(&cli.output, cli.follow);
         let exit = judge::run(&cli, &mut out)?;
         out.finish()?;
         Ok(exit)

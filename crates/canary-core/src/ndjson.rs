@@ -110,6 +110,11 @@ impl<R: BufRead> RecordReader<R> {
         }
     }
 
+    /// The input underneath, e.g. to ask whether more is waiting.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
     fn bad(&self, reason: String) -> Input {
         Input::Bad(BadLine {
             source: self.source.clone(),
@@ -147,7 +152,7 @@ impl<R: BufRead> Iterator for RecordReader<R> {
             if text.trim().is_empty() {
                 continue;
             }
-            return Some(Ok(match serde_json::from_str::<Record>(text) {
+            return Some(Ok(match parse_record(text) {
                 Ok(rec) if rec.v != SCHEMA_VERSION => self.bad(format!(
                     "schema version {} is not supported (expected {SCHEMA_VERSION})",
                     rec.v
@@ -155,6 +160,165 @@ impl<R: BufRead> Iterator for RecordReader<R> {
                 Ok(rec) => Input::Record(Box::new(rec)),
                 Err(e) => self.bad(format!("not a canary-kit record: {e}")),
             }));
+        }
+    }
+}
+
+/// The one-line hint a tool that reads records from stdin prints on stderr
+/// (as `tool: note: ...`) when stdin is a terminal: a person who typed the
+/// command alone would otherwise wait on a silent prompt.
+pub const STDIN_HINT: &str = "reading records from stdin, a terminal: pipe records in or name a file (Ctrl-D ends the input)";
+
+/// Print [`STDIN_HINT`] on stderr if stdin is a terminal.
+pub fn hint_if_terminal(tool: &str) {
+    if io::stdin().is_terminal() {
+        crate::exit::diag(tool, "note", STDIN_HINT);
+    }
+}
+
+/// One line as a record. The record's derived `Deserialize` collects the
+/// fields it does not name (`extra`) through serde's buffered flatten path,
+/// the costliest part of reading a line; this reader visits the object once
+/// and puts each unnamed field straight into `extra`. It accepts exactly
+/// what the derived one accepts and builds the same record (a test checks
+/// both on recorded and edge-case lines); on any error the derived one
+/// runs again, so the reason given is always its own.
+pub fn parse_record(text: &str) -> serde_json::Result<Record> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let fast = serde::Deserializer::deserialize_map(&mut de, fast::RecordVisitor)
+        .and_then(|rec| de.end().map(|()| rec));
+    match fast {
+        Ok(rec) => Ok(rec),
+        Err(_) => serde_json::from_str::<Record>(text),
+    }
+}
+
+mod fast {
+    use crate::level::Level;
+    use crate::record::{Kind, Record, Thresholds};
+    use jiff::Timestamp;
+    use serde::de::{self, Deserializer, MapAccess, Visitor};
+    use serde_json::{Map, Value};
+    use std::fmt;
+
+    /// A key of the record object: one of its fields, or another.
+    enum Field {
+        V,
+        Ts,
+        Tool,
+        Target,
+        Kind,
+        Name,
+        Level,
+        Value,
+        Expect,
+        Thresholds,
+        Msg,
+        Other(String),
+    }
+
+    struct FieldVisitor;
+
+    impl Visitor<'_> for FieldVisitor {
+        type Value = Field;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a field name")
+        }
+
+        fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
+            Ok(match key {
+                "v" => Field::V,
+                "ts" => Field::Ts,
+                "tool" => Field::Tool,
+                "target" => Field::Target,
+                "kind" => Field::Kind,
+                "name" => Field::Name,
+                "level" => Field::Level,
+                "value" => Field::Value,
+                "expect" => Field::Expect,
+                "thresholds" => Field::Thresholds,
+                "msg" => Field::Msg,
+                other => Field::Other(other.to_owned()),
+            })
+        }
+    }
+
+    impl<'de> de::Deserialize<'de> for Field {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
+            d.deserialize_identifier(FieldVisitor)
+        }
+    }
+
+    pub struct RecordVisitor;
+
+    /// Set a field once: a second occurrence is an error, as in the derive.
+    fn once<'de, A: MapAccess<'de>, T: de::Deserialize<'de>>(
+        slot: &mut Option<T>,
+        map: &mut A,
+        name: &'static str,
+    ) -> Result<(), A::Error> {
+        if slot.is_some() {
+            return Err(de::Error::duplicate_field(name));
+        }
+        *slot = Some(map.next_value()?);
+        Ok(())
+    }
+
+    impl<'de> Visitor<'de> for RecordVisitor {
+        type Value = Record;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("struct Record")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+            let mut v: Option<u32> = None;
+            let mut ts: Option<Timestamp> = None;
+            let mut tool: Option<String> = None;
+            let mut target: Option<String> = None;
+            let mut kind: Option<Kind> = None;
+            let mut name: Option<String> = None;
+            let mut level: Option<Level> = None;
+            let mut value: Option<Value> = None;
+            let mut expect: Option<Option<Value>> = None;
+            let mut thresholds: Option<Option<Thresholds>> = None;
+            let mut msg: Option<String> = None;
+            let mut extra = Map::new();
+            while let Some(key) = map.next_key::<Field>()? {
+                match key {
+                    Field::V => once(&mut v, &mut map, "v")?,
+                    Field::Ts => once(&mut ts, &mut map, "ts")?,
+                    Field::Tool => once(&mut tool, &mut map, "tool")?,
+                    Field::Target => once(&mut target, &mut map, "target")?,
+                    Field::Kind => once(&mut kind, &mut map, "kind")?,
+                    Field::Name => once(&mut name, &mut map, "name")?,
+                    Field::Level => once(&mut level, &mut map, "level")?,
+                    Field::Value => once(&mut value, &mut map, "value")?,
+                    Field::Expect => once(&mut expect, &mut map, "expect")?,
+                    Field::Thresholds => once(&mut thresholds, &mut map, "thresholds")?,
+                    Field::Msg => once(&mut msg, &mut map, "msg")?,
+                    Field::Other(k) => {
+                        let val: Value = map.next_value()?;
+                        extra.insert(k, val);
+                    }
+                }
+            }
+            let missing = de::Error::missing_field;
+            Ok(Record {
+                v: v.ok_or_else(|| missing("v"))?,
+                ts: ts.ok_or_else(|| missing("ts"))?,
+                tool: tool.ok_or_else(|| missing("tool"))?,
+                target: target.ok_or_else(|| missing("target"))?,
+                kind: kind.ok_or_else(|| missing("kind"))?,
+                name: name.ok_or_else(|| missing("name"))?,
+                level: level.ok_or_else(|| missing("level"))?,
+                value: value.unwrap_or_default(),
+                expect: expect.flatten(),
+                thresholds: thresholds.flatten(),
+                msg: msg.unwrap_or_default(),
+                extra,
+            })
         }
     }
 }
@@ -271,6 +435,59 @@ mod tests {
         let items = collect(&input, 1024);
         assert!(matches!(&items[0], Input::Bad(b) if b.reason.contains("longer than 1024")));
         assert!(matches!(&items[1], Input::Record(r) if r.name == "after"));
+    }
+
+    /// Lines the fast reader and the derived `Deserialize` must read alike:
+    /// every recorded fixture line, and edge cases of the format.
+    #[test]
+    fn the_fast_reader_reads_as_the_derived_one() {
+        let base = r#""v":1,"ts":"2026-11-26T00:00:00.123Z","tool":"t","target":"x","kind":"check","name":"n","level":"ok""#;
+        let mut lines: Vec<String> = [
+            format!("{{{base}}}"),
+            format!(r#"{{{base},"value":null,"expect":null,"thresholds":null,"msg":"m"}}"#),
+            format!(r#"{{{base},"value":[1,{{"a":2}}],"expect":"x","thresholds":{{"warn":1,"crit":2.5}}}}"#),
+            format!(r#"{{{base},"extra":1,"b":{{"z":1,"a":[true]}},"extra":2,"big":18446744073709551616}}"#),
+            r#"{"\u0076":1,"ts":"2026-11-26T00:00:00Z","tool":"t","target":"x","kind":"error","name":"n","level":"unknown","m\u0073g":"é\n"}"#.to_owned(),
+            format!(r#"{{{base},"msg":null}}"#),
+            format!(r#"{{{base},"v":1}}"#),
+            format!(r#"{{{base},"thresholds":{{"warn":1}}}}"#),
+            format!(r#"{{{base},"kind2":"check"}} "#),
+            format!(r#"{{{base}}} x"#),
+            r#"{"v":1}"#.to_owned(),
+            r#"{"v":"1","ts":"2026-11-26T00:00:00Z"}"#.to_owned(),
+            r#"{"v":1,"ts":"yesterday","tool":"t","target":"x","kind":"check","name":"n","level":"ok"}"#.to_owned(),
+            format!(r#"{{{base},"level":"ok"}}"#),
+            "[1,2]".to_owned(),
+            "7".to_owned(),
+            "{}".to_owned(),
+        ]
+        .into();
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/judge");
+        for entry in std::fs::read_dir(fixtures).expect("fixtures").flatten() {
+            if entry.path().extension().is_some_and(|e| e == "ndjson") {
+                let text = std::fs::read_to_string(entry.path()).expect("fixture");
+                lines.extend(text.lines().map(str::to_owned));
+            }
+        }
+        assert!(lines.len() > 500, "{}", lines.len());
+        for line in &lines {
+            let derived = serde_json::from_str::<Record>(line).map_err(|e| e.to_string());
+            let mut de = serde_json::Deserializer::from_str(line);
+            let fast = serde::Deserializer::deserialize_map(&mut de, fast::RecordVisitor)
+                .and_then(|rec| de.end().map(|()| rec))
+                .map_err(|e| e.to_string());
+            match (&fast, &derived) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{line}");
+                    let order = |r: &Record| r.extra.keys().cloned().collect::<Vec<_>>();
+                    assert_eq!(order(a), order(b), "{line}");
+                }
+                (Err(_), Err(_)) => {}
+                _ => panic!("{line}: fast {fast:?}, derived {derived:?}"),
+            }
+            let read = parse_record(line).map_err(|e| e.to_string());
+            assert_eq!(read, derived, "{line}");
+        }
     }
 
     #[test]

@@ -31,11 +31,13 @@ pub fn read_into(log: &mut Log, reader: impl BufRead, source: &str) -> anyhow::R
 pub fn read_all(files: &[impl AsRef<Path>]) -> anyhow::Result<Log> {
     let mut log = Log::default();
     if files.is_empty() {
+        canary_core::ndjson::hint_if_terminal(crate::TOOL);
         read_into(&mut log, io::stdin().lock(), "stdin")?;
     }
     for path in files {
         let path = path.as_ref();
         if path.as_os_str() == "-" {
+            canary_core::ndjson::hint_if_terminal(crate::TOOL);
             read_into(&mut log, io::stdin().lock(), "stdin")?;
             continue;
         }

@@ -58,6 +58,18 @@ pub struct Cli {
     #[arg(long)]
     pub transitions: bool,
 
+    /// Live: write a verdict after each complete round of input (when the
+    /// input would block, or a record dated a round later arrives), flushed,
+    /// judged at the wall clock unless --at is given; the final verdict
+    /// still follows at end of input.
+    #[arg(long, conflicts_with = "transitions")]
+    pub follow: bool,
+
+    /// With --follow: write a round's verdicts only when the overall
+    /// decision changes (the first one always).
+    #[arg(long, requires = "follow")]
+    pub on_change: bool,
+
     /// The bot restarted at TIME (RFC 3339; repeatable), as the process
     /// manager recorded it: a fall of the order counter across it is a
     /// restart, whatever the other counters say.
@@ -153,4 +165,5 @@ const EXAMPLES: &str = "Examples:
   { cat preflight.ndjson; probe-health; } | judge --phase start --explain
   judge canary.ndjson --phase b --at 2026-11-26T03:30:00Z --explain
   cat canary.ndjson production.ndjson | judge --phase b --baseline prod:8080   # against production
-  judge canary.ndjson --phase b --transitions | jq -c '{ts, decision, from: .previous}'";
+  judge canary.ndjson --phase b --transitions | jq -c '{ts, decision, from: .previous}'
+  probe-health --phase b --every 30s | judge --phase b --follow --on-change";

@@ -1,5 +1,6 @@
 //! Rule filters as jq, compiled and run with jaq-core over one record at a time.
 
+use crate::native::Native;
 use canary_core::record::Record;
 use canary_core::thresholds;
 use jaq_core::load::{Arena, File, Loader, lex, parse};
@@ -35,6 +36,8 @@ pub enum Outcome {
 pub struct Program {
     filter: jaq_core::Filter<data::JustLut<Val>>,
     globals: [Val; 2],
+    /// The filter's built-in shape, evaluated without jaq (native.rs).
+    native: Option<Native>,
 }
 
 impl std::fmt::Debug for Program {
@@ -82,16 +85,22 @@ fn phase_val(phase: canary_core::Phase) -> Val {
     Val::from(phase.as_str().to_owned())
 }
 
-fn thresholds_val() -> Val {
-    let table = [
+/// `$thresholds`: each signal's name in jq and its row of the one table.
+pub fn threshold_table() -> impl Iterator<Item = (&'static str, thresholds::Threshold)> {
+    [
         ("order_error_rate", thresholds::ORDER_ERROR_RATE),
         ("order_retry_rate", thresholds::ORDER_RETRY_RATE),
         ("broker_latency_p95", thresholds::BROKER_LATENCY_P95_MS),
         ("guard_trips", thresholds::GUARD_TRIPS_1H),
         ("ws_staleness", thresholds::WS_STALENESS_S),
-    ];
+    ]
+    .into_iter()
+    .chain(thresholds::MONEY)
+}
+
+fn thresholds_val() -> Val {
     let mut map = serde_json::Map::new();
-    for (name, t) in table.into_iter().chain(thresholds::MONEY) {
+    for (name, t) in threshold_table() {
         map.insert(
             name.to_owned(),
             serde_json::json!({"warn": t.warn, "crit": t.crit, "unit": t.unit}),
@@ -158,7 +167,28 @@ impl Program {
         Ok(Program {
             filter,
             globals: [phase_val(phase), thresholds_val()],
+            native: Native::recognise(code, phase),
         })
+    }
+
+    /// The filter's native shape, if it has one.
+    pub fn native(&self) -> Option<Native> {
+        self.native
+    }
+
+    /// Run on one record: natively when the filter has a built-in shape
+    /// that decides it, else with jaq on `val`, the record's jq value,
+    /// built on first need and shared by the rules run on the same record.
+    pub fn eval_record(
+        &self,
+        rec: &Record,
+        val: &mut Option<Val>,
+    ) -> Result<Option<Outcome>, String> {
+        if let Some(out) = self.native.and_then(|n| n.eval(rec)) {
+            return out;
+        }
+        let v = val.get_or_insert_with(|| record_to_val(rec)).clone();
+        self.eval(v)
     }
 
     /// Run on one input: `None` when the filter yields nothing (not

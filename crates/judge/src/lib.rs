@@ -8,8 +8,10 @@ pub mod counters;
 pub mod decide;
 pub mod escalate;
 pub mod explain;
+pub mod follow;
 pub mod freshness;
 pub mod jq;
+pub mod native;
 pub mod preflight;
 pub mod proof;
 pub mod replay;
@@ -23,7 +25,7 @@ use anyhow::Context;
 use canary_core::ndjson::{BadLine, Input, RecordReader, RecordWriter};
 use canary_core::{Exit, Kind, diag};
 use cli::Cli;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufReader, Write};
 use verdict::Judging;
 
 pub const TOOL: &str = "judge";
@@ -99,14 +101,22 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
     stream.restarted_at = cli.restarted_at.clone();
     let mut replay = cli.transitions.then(replay::Replay::default);
     let mut against = baseline::Against::new(&cli.against);
+    let mut follow = cli
+        .follow
+        .then(|| follow::Follow::new(cli.on_change, cli.at.is_none()));
     let sources: Vec<String> = if cli.files.is_empty() {
         vec!["-".into()]
     } else {
         cli.files.iter().map(|p| p.display().to_string()).collect()
     };
     for source in &sources {
-        let reader: Box<dyn BufRead> = if source == "-" {
-            Box::new(io::stdin().lock())
+        let reader: Box<dyn follow::Source> = if source == "-" {
+            canary_core::ndjson::hint_if_terminal(TOOL);
+            if follow.is_some() {
+                Box::new(follow::Pipe::spawn(io::stdin()))
+            } else {
+                Box::new(io::stdin().lock())
+            }
         } else {
             match std::fs::File::open(source) {
                 Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
@@ -121,9 +131,20 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         } else {
             source.as_str()
         };
-        for item in RecordReader::new(reader, name) {
+        let mut records = RecordReader::new(reader, name);
+        while let Some(item) = records.next() {
             match item {
                 Ok(Input::Record(rec)) => {
+                    if let Some(f) = follow.as_mut() {
+                        if f.opens_round(rec.ts) {
+                            f.verdict(&rules, &stream, &how, &against, cli, out)?;
+                            f.opens_round(rec.ts);
+                        }
+                        if f.live() {
+                            stream.set_horizon(freshness::horizon(f.at(&how), how.max_skew));
+                        }
+                        f.read_one();
+                    }
                     // Production's records are compared, never the canary's evidence.
                     match against.take(&rec) {
                         baseline::Route::Canary => {}
@@ -143,10 +164,18 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
                         diag(TOOL, "error", &bad.diagnostic());
                     }
                     stream.bad_line(bad);
+                    if let Some(f) = follow.as_mut() {
+                        f.read_one();
+                    }
                 }
                 Err(e) => {
                     unreadable(&mut stream, name, 0, format!("read error: {e}"));
                     break;
+                }
+            }
+            if let Some(f) = follow.as_mut() {
+                if f.pending() && records.get_mut().drained() {
+                    f.verdict(&rules, &stream, &how, &against, cli, out)?;
                 }
             }
         }
@@ -171,6 +200,11 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         r.finish(&rules, &stream, &how, out)?;
         unsorted = r.unsorted();
     }
+    // With --follow the final verdict is as of the end of input too.
+    let how = Judging {
+        at: follow.as_ref().map_or(how.at, |f| f.at(&how)),
+        ..how
+    };
     let mut judged = verdict::judge_stream(&rules, &stream, &how);
     for rec in against.settle(&mut judged, &how) {
         out.write(&rec)?;

@@ -3,7 +3,7 @@
 //! (target, rule) pairs and distinct record names, not with the stream.
 
 use crate::counters::Counters;
-use crate::jq::{Outcome, record_to_val};
+use crate::jq::Outcome;
 use crate::rules::Rule;
 use crate::target::bot_key;
 use canary_core::Record;
@@ -295,7 +295,8 @@ impl TargetState {
 /// What the rules said of one record, kept to skip identical successors.
 #[derive(Debug, Clone)]
 struct Memo {
-    content: Record,
+    /// None when it is not kept (every rule on it evaluated natively).
+    content: Option<Record>,
     value: Rc<Value>,
     name: Rc<str>,
     msg: Rc<str>,
@@ -335,7 +336,7 @@ pub struct Scope {
 }
 
 /// The state of the whole stream.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Stream<'r> {
     rules: &'r [Rule],
     scope: Scope,
@@ -356,10 +357,12 @@ pub struct Stream<'r> {
     /// A 503 `health.status` per bot, held back until the rest of its
     /// round says whether guard trips alone explain it.
     pending: HashMap<String, Round>,
+    /// The last record's target and the bot it names.
+    last_target: Option<(String, Option<String>)>,
 }
 
 /// A probe-health round that began with a CRIT `health.status`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Round {
     status: Record,
     /// The bot's guard_trip_count signal is CRIT.
@@ -416,7 +419,19 @@ impl<'r> Stream<'r> {
             refused: Future::default(),
             restarted_at: Vec::new(),
             pending: HashMap::new(),
+            last_target: None,
         }
+    }
+
+    /// Move the future horizon (`--follow` judging at the wall clock: the
+    /// moment judged moves on, and so does what counts as the future).
+    pub fn set_horizon(&mut self, horizon: Timestamp) {
+        self.scope.horizon = Some(horizon);
+    }
+
+    /// Is a 503 round held back, waiting for the rest of its round?
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// Close every held-back round (before judging).
@@ -458,6 +473,20 @@ impl<'r> Stream<'r> {
 
     /// Take one record into account. Returns false if it was out of scope.
     pub fn ingest(&mut self, rec: &Record) -> bool {
+        // A producer writes a run of records for one target: its bot is
+        // worked out once per run, not once per record.
+        let cache = self
+            .last_target
+            .take()
+            .filter(|(t, _)| *t == rec.target)
+            .unwrap_or_else(|| (rec.target.clone(), bot_key(&rec.target)));
+        let taken = self.ingest_for(rec, cache.1.as_deref());
+        self.last_target = Some(cache);
+        taken
+    }
+
+    /// [`Stream::ingest`] of a record about bot `key` (None: canary-wide).
+    fn ingest_for(&mut self, rec: &Record, key: Option<&str>) -> bool {
         if self.scope.until.is_some_and(|u| rec.ts > u) {
             self.ignored_after += 1;
             return false;
@@ -472,12 +501,10 @@ impl<'r> Stream<'r> {
         } else {
             rec
         };
-        let key = bot_key(&rec.target);
         // The bounds are looked up only once they are reached: the common
         // path costs nothing more.
-        let new_bot = key
-            .as_ref()
-            .is_some_and(|k| self.bots.len() >= MAX_TARGETS && !self.bots.contains_key(k.as_str()));
+        let new_bot =
+            key.is_some_and(|k| self.bots.len() >= MAX_TARGETS && !self.bots.contains_key(k));
         let new_name =
             self.by_name.len() >= MAX_NAMES && !self.by_name.contains_key(rec.name.as_str());
         if new_bot || new_name {
@@ -485,12 +512,12 @@ impl<'r> Stream<'r> {
             return false;
         }
         let n = self.rules.len();
-        let state = match &key {
-            Some(k) => match self.bots.get_mut(k.as_str()) {
+        let state = match key {
+            Some(k) => match self.bots.get_mut(k) {
                 Some(st) => st,
                 None => self
                     .bots
-                    .entry(k.clone())
+                    .entry(k.to_owned())
                     .or_insert_with(|| TargetState::new(n)),
             },
             None => &mut self.canary,
@@ -522,7 +549,7 @@ impl<'r> Stream<'r> {
                 Some(_) => {}
             }
         }
-        if let Some(k) = &key {
+        if let Some(k) = key {
             if !self.pending.is_empty() {
                 match self.pending.get_mut(k) {
                     Some(round) if round.takes(rec) => round.observe(rec),
@@ -536,7 +563,7 @@ impl<'r> Stream<'r> {
                 && rec.level == canary_core::Level::Crit;
             if crit_status {
                 self.pending.insert(
-                    k.clone(),
+                    k.to_owned(),
                     Round {
                         status: rec.clone(),
                         guard_crit: false,
@@ -546,7 +573,7 @@ impl<'r> Stream<'r> {
                 return true;
             }
         }
-        self.take(rec, key.as_deref());
+        self.take(rec, key);
         true
     }
 
@@ -584,18 +611,22 @@ impl<'r> Stream<'r> {
             rules: rule_states,
             ..
         } = state;
-        let hit = memo
-            .get(&rec.name)
-            .is_some_and(|m| same_content(&m.content, rec));
+        // Rules evaluated natively cost less than comparing and copying the
+        // record for the memo: only records some jaq filter reads are kept.
+        let native = wanted.iter().all(|&i| rules[i].program.native().is_some());
+        let hit = !native
+            && memo
+                .get(&rec.name)
+                .is_some_and(|m| m.content.as_ref().is_some_and(|c| same_content(c, rec)));
         let mut fresh = None;
         if !hit {
-            let val = record_to_val(rec);
+            let mut val = None;
             let outcomes = wanted
                 .iter()
-                .map(|&i| (i, rules[i].program.eval(val.clone())))
+                .map(|&i| (i, rules[i].program.eval_record(rec, &mut val)))
                 .collect();
             let built = Memo {
-                content: rec.clone(),
+                content: (!native).then(|| rec.clone()),
                 value: Rc::new(rec.value.clone()),
                 name: Rc::from(rec.name.as_str()),
                 msg: Rc::from(rec.msg.as_str()),
@@ -603,7 +634,7 @@ impl<'r> Stream<'r> {
             };
             // A filter that reads the time must see every record.
             let full = memo.len() >= MAX_MEMO && !memo.contains_key(&rec.name);
-            if full || wanted.iter().any(|&i| rules[i].reads_ts) {
+            if native || full || wanted.iter().any(|&i| rules[i].reads_ts) {
                 fresh = Some(built);
             } else {
                 memo.insert(rec.name.clone(), built);

@@ -122,6 +122,7 @@ pub fn run<R: BufRead, W: Write>(cli: &cli::Cli, stdin: R, out: &mut RecordWrite
         exit: Exit::Clean,
     };
     if cli.files.is_empty() {
+        canary_core::ndjson::hint_if_terminal(TOOL);
         if let Err(e) = run.source(stdin, "stdin", out) {
             return run.fail(out, "input", &format!("reading stdin: {e}"));
         }

@@ -478,6 +478,7 @@ fn trigger<R: BufRead, W: Write>(
     }
     let mut intake = Intake::default();
     let read = if cli.files.is_empty() {
+        canary_core::ndjson::hint_if_terminal(TOOL);
         trigger::read(stdin, "stdin", &mut intake).map_err(|e| format!("reading stdin: {e}"))
     } else {
         cli.files.iter().try_for_each(|p| {

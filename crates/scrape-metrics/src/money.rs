@@ -184,7 +184,10 @@ impl Gauges {
             API_ERROR_RATE => set(&mut self.api_error_rate),
             RATE_LIMIT_USAGE => set(&mut self.rate_limit_usage),
             BREAKER => {
-                let category = labels.get("category").map(str::to_owned).unwrap_or_default();
+                let category = labels
+                    .get("category")
+                    .map(str::to_owned)
+                    .unwrap_or_default();
                 if self.breakers.len() >= MAX_CATEGORIES && !self.breakers.contains_key(&category) {
                     self.broken.insert(BREAKER.to_owned());
                     return true;
