@@ -506,8 +506,10 @@ fn two_sim_bots_in_prometheus_worse_is_held_same_is_not() {
         Sim::with_args(&[
             "--scenario",
             scenario,
+            // Under the default order-rate ceiling (30 a second, see
+            // docs/money.md), so the money criteria stay quiet.
             "--order-rate",
-            "40",
+            "20",
             "--role",
             role,
             "--seed",
@@ -539,6 +541,8 @@ fn two_sim_bots_in_prometheus_worse_is_held_same_is_not() {
                 "--since",
                 since,
                 "--min-duration",
+                "2s",
+                "--min-evidence",
                 "2s",
                 "--max-age",
                 "30s",

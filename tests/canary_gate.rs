@@ -707,9 +707,10 @@ fn verdict_count(dir: &Path) -> usize {
 
 #[test]
 fn quiet_unchanged_prints_only_a_changed_decision_or_a_non_zero_exit() {
-    // Phase B with a few orders a second: its window (50 orders, 24 h)
-    // stays at continue run after run.
-    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    // Phase B: its window needs an hour of evidence, so it stays at
+    // continue run after run. 20 orders a second put orders between two
+    // runs a fraction of a second apart (none would be unknown evidence).
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "20"]);
     let port = sim.port();
     let dir = TempDir::new("gate-quiet");
     let quiet = |sim: &Sim, phase: &str| {
@@ -898,9 +899,15 @@ fn the_textfile_tells_the_truth_after_go_hold_and_failure_runs() {
     assert_eq!(m[r#"canary_gate_evidence_unknown_rounds{phase="a"}"#], 3.0);
     assert_eq!(m.len(), GATE_METRICS.len(), "one decision series: {m:?}");
 
-    // Known evidence again ends the streak.
+    // Known evidence again ends the streak: Phase A continues, or extends
+    // while its error rate's bound is not yet below CRIT; never a hold.
     let out = gate(&dir.0, &sim, &args).output().expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{:?} {}",
+        out.status.code(),
+        stderr(&out)
+    );
     let m = textfile(&tf);
     assert_eq!(m[r#"canary_gate_evidence_unknown_rounds{phase="a"}"#], 0.0);
     assert_eq!(m[r#"canary_gate_evidence_unknown_seconds{phase="a"}"#], 0.0);
@@ -988,7 +995,7 @@ fn last_verdict(out: &Output) -> serde_json::Value {
 
 #[test]
 fn evidence_unknown_longer_than_max_unknown_escalates_to_pause_and_acts() {
-    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "20"]);
     let dir = TempDir::new("gate-escalate");
     let collector = TempDir::new("gate-escalate-tf");
     let tf = collector.path("canary_gate.prom");
@@ -1113,7 +1120,7 @@ fn receiver(status: u16) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
 
 #[test]
 fn notify_gets_each_change_and_a_failed_send_is_exit_2_with_the_verdict_kept() {
-    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "20"]);
     let dir = TempDir::new("gate-notify");
     let (hook, bodies) = receiver(200);
     // --notify's arguments end at `--`; --rollback takes the rest.
@@ -1536,7 +1543,7 @@ impl Alertmanager {
 #[test]
 fn a_long_monitoring_outage_reaches_alertmanager_as_a_critical_pause() {
     let am = Alertmanager::start();
-    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "20"]);
     let dir = TempDir::new("gate-outage-am");
     let url = sim.url.clone();
     let run = || {
@@ -1589,7 +1596,7 @@ fn a_long_monitoring_outage_reaches_alertmanager_as_a_critical_pause() {
 
 #[test]
 fn a_held_run_is_printed_notifies_nobody_and_its_recovery_is_news() {
-    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "3"]);
+    let sim = Sim::with_args(&["--scenario", "healthy-b", "--live", "--order-rate", "20"]);
     let dir = TempDir::new("gate-held-quiet");
     let (hook, bodies) = receiver(200);
     let args = [
