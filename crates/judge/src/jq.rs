@@ -172,8 +172,8 @@ impl Program {
     }
 
     /// The filter's native shape, if it has one.
-    pub fn native(&self) -> Option<Native> {
-        self.native
+    pub fn native(&self) -> Option<&Native> {
+        self.native.as_ref()
     }
 
     /// Run on one record: natively when the filter has a built-in shape
@@ -184,7 +184,7 @@ impl Program {
         rec: &Record,
         val: &mut Option<Val>,
     ) -> Result<Option<Outcome>, String> {
-        if let Some(out) = self.native.and_then(|n| n.eval(rec)) {
+        if let Some(out) = self.native.as_ref().and_then(|n| n.eval(rec)) {
             return out;
         }
         let v = val.get_or_insert_with(|| record_to_val(rec)).clone();
