@@ -341,7 +341,9 @@ impl<W: Write> RecordWriter<W> {
 
     pub fn with_format(out: W, live: bool, format: Format) -> Self {
         RecordWriter {
-            out: BufWriter::new(out),
+            // A verdict with its reasons runs to several KB: room for a
+            // round of them per write.
+            out: BufWriter::with_capacity(64 * 1024, out),
             live,
             format,
             header_done: false,
@@ -359,6 +361,25 @@ impl<W: Write> RecordWriter<W> {
                 self.out.write_all(human::row(rec, color).as_bytes())?;
             }
         }
+        self.out.write_all(b"\n")?;
+        if self.live {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Write `line`, a record's JSON made without building the record (a
+    /// borrowing view that serialises as the record would); a person's
+    /// table still needs the record, which `record` makes.
+    pub fn write_line<T: serde::Serialize>(
+        &mut self,
+        line: &T,
+        record: impl FnOnce() -> Record,
+    ) -> io::Result<()> {
+        if let Format::Text { .. } = self.format {
+            return self.write(&record());
+        }
+        serde_json::to_writer(&mut self.out, line)?;
         self.out.write_all(b"\n")?;
         if self.live {
             self.out.flush()?;

@@ -5,7 +5,7 @@
 use crate::decision::Decision;
 use crate::level::Level;
 use crate::phase::Phase;
-use crate::record::Record;
+use crate::record::{Kind, Record, SCHEMA_VERSION};
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -123,10 +123,76 @@ impl Verdict {
     }
 }
 
+/// A verdict record as written, borrowing its parts: the same JSON, byte
+/// for byte, as the record `Verdict::into_record` makes of the same
+/// envelope, without copying every reason and building a JSON tree first
+/// (`judge --follow` writes a verdict per bot per round).
+#[derive(Debug)]
+pub struct VerdictLine<'a> {
+    pub ts: Timestamp,
+    pub tool: &'a str,
+    pub target: &'a str,
+    pub kind: Kind,
+    pub name: &'a str,
+    pub level: Level,
+    pub msg: &'a str,
+    pub decision: Decision,
+    pub phase: Phase,
+    pub reasons: &'a [Reason],
+    pub window: WindowSummary,
+    pub scope: Scope,
+    pub exit: u8,
+}
+
+impl Serialize for VerdictLine<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // The record's envelope in its field order, `value` the decision,
+        // then the payload in `Verdict`'s field order (the order
+        // `into_record` appends it in).
+        let mut m = s.serialize_map(Some(15))?;
+        m.serialize_entry("v", &SCHEMA_VERSION)?;
+        m.serialize_entry("ts", &self.ts)?;
+        m.serialize_entry("tool", self.tool)?;
+        m.serialize_entry("target", self.target)?;
+        m.serialize_entry("kind", &self.kind)?;
+        m.serialize_entry("name", self.name)?;
+        m.serialize_entry("level", &self.level)?;
+        m.serialize_entry("value", &self.decision)?;
+        m.serialize_entry("msg", self.msg)?;
+        m.serialize_entry("decision", &self.decision)?;
+        m.serialize_entry("phase", &self.phase)?;
+        m.serialize_entry("reasons", self.reasons)?;
+        m.serialize_entry("window", &self.window)?;
+        m.serialize_entry("scope", &self.scope)?;
+        m.serialize_entry("exit", &self.exit)?;
+        m.end()
+    }
+}
+
+impl VerdictLine<'_> {
+    /// The record this line writes.
+    pub fn to_record(&self) -> Record {
+        Verdict {
+            decision: self.decision,
+            phase: self.phase,
+            reasons: self.reasons.to_vec(),
+            window: self.window.clone(),
+            scope: self.scope,
+            exit: self.exit,
+        }
+        .into_record(
+            Record::new(self.tool, self.target, self.kind, self.name, self.level)
+                .at(self.ts)
+                .value(self.decision.as_str())
+                .msg(self.msg),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Kind;
 
     #[test]
     fn a_verdict_round_trips_through_a_record() {
@@ -169,6 +235,64 @@ mod tests {
         let text = serde_json::to_string(&rec).expect("json");
         let back: Record = serde_json::from_str(&text).expect("record");
         assert_eq!(Verdict::from_record(&back), Some(v));
+    }
+
+    #[test]
+    fn a_verdict_line_writes_what_its_record_would() {
+        let reasons = vec![
+            Reason {
+                rule: "order-error-rate-warn".into(),
+                criterion: Some("order error rate known in the window".into()),
+                level: Level::Warn,
+                value: serde_json::json!({"n": [1, 2.5, null], "s": "é\u{1}\""}),
+                threshold: Some(0.05),
+                ts: Some("2026-11-26T00:00:00.123Z".parse().expect("ts")),
+                msg: "a \"quoted\" reason\n".into(),
+                target: Some("bot-1".into()),
+            },
+            Reason {
+                rule: "window".into(),
+                criterion: None,
+                level: Level::Ok,
+                value: Value::Null,
+                threshold: None,
+                ts: None,
+                msg: String::new(),
+                target: None,
+            },
+        ];
+        for (decision, scope) in [
+            (Decision::Extend, Scope::Overall),
+            (Decision::Promote, Scope::Target),
+        ] {
+            let line = VerdictLine {
+                ts: "2026-11-26T00:05:00.5Z".parse().expect("ts"),
+                tool: "judge",
+                target: "canary",
+                kind: Kind::Verdict,
+                name: "judge.verdict",
+                level: Level::Warn,
+                msg: "hold: a reason",
+                decision,
+                phase: Phase::B,
+                reasons: &reasons,
+                window: WindowSummary {
+                    start: Some("2026-11-26T00:00:00Z".parse().expect("ts")),
+                    elapsed_s: 300,
+                    orders: 7,
+                    complete: false,
+                    min_duration_s: Some(3600),
+                    min_orders: Some(50),
+                    cap_s: None,
+                },
+                scope,
+                exit: 3,
+            };
+            assert_eq!(
+                serde_json::to_string(&line).expect("line"),
+                serde_json::to_string(&line.to_record()).expect("record")
+            );
+        }
     }
 
     #[test]

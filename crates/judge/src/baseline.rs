@@ -77,6 +77,10 @@ pub struct Against {
     baseline_bots: BTreeSet<String>,
     /// Bots whose records claimed both roles.
     both: Vec<String>,
+    /// The last record's target and its bot key: producers write a bot's
+    /// records together, so the key is worked out once per run of them.
+    last_target: String,
+    last_key: String,
 }
 
 fn key_of(target: &str) -> String {
@@ -93,6 +97,8 @@ impl Against {
             canary_bots: BTreeSet::new(),
             baseline_bots: BTreeSet::new(),
             both: Vec::new(),
+            last_target: String::new(),
+            last_key: key_of(""),
         }
     }
 
@@ -102,8 +108,12 @@ impl Against {
             Ok(r) => r,
             Err(why) => return Route::Refused(format!("{why}: not evidence for either side")),
         };
-        let key = key_of(&rec.target);
-        let named = self.named.as_deref() == Some(key.as_str());
+        if self.last_target != rec.target {
+            self.last_key = key_of(&rec.target);
+            self.last_target.clone_from(&rec.target);
+        }
+        let key = self.last_key.as_str();
+        let named = self.named.as_deref() == Some(key);
         let explicit = rec.extra.contains_key(canary_core::role::FIELD);
         let route = match (role, explicit, named) {
             (Role::Baseline, _, _) => Route::Baseline,
@@ -125,20 +135,25 @@ impl Against {
             ),
             _ => (&mut self.canary, &mut self.canary_bots, &self.baseline_bots),
         };
-        if other.contains(&key) && !self.both.contains(&key) {
-            self.both.push(key.clone());
+        if other.contains(key) && !self.both.iter().any(|b| b == key) {
+            self.both.push(key.to_owned());
         }
-        if bots.len() < MAX_BOTS {
-            bots.insert(key.clone());
+        if bots.len() < MAX_BOTS && !bots.contains(key) {
+            bots.insert(key.to_owned());
         }
         if let Some(spec) = spec_of(&rec.name) {
-            if mine.len() < MAX_BOTS || mine.contains_key(&key) {
+            if mine.len() < MAX_BOTS || mine.contains_key(key) {
                 let seen = Seen {
                     ts: rec.ts,
                     sample: sample_of(spec, rec),
                     window: rec.extra.get("window").cloned().unwrap_or(Value::Null),
                 };
-                let slot = mine.entry(key).or_default();
+                if !mine.contains_key(key) {
+                    mine.insert(key.to_owned(), BTreeMap::new());
+                }
+                let Some(slot) = mine.get_mut(key) else {
+                    return route;
+                };
                 match slot.get(&spec.signal) {
                     Some(old) if old.ts > rec.ts => {}
                     _ => {

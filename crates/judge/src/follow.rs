@@ -257,7 +257,7 @@ impl Follow {
             out.write(rec)?;
         }
         for j in &judged {
-            out.write(&j.record("judge.verdict", Kind::Verdict, how.phase, how.at))?;
+            j.write("judge.verdict", Kind::Verdict, how.phase, how.at, out)?;
         }
         out.flush()
     }

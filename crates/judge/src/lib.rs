@@ -213,7 +213,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
     // Last, once the verdicts are otherwise final: a long unknown escalates.
     let judged = escalate::from_cli(cli, judged, phase, how.at);
     for j in &judged {
-        out.write(&j.record("judge.verdict", Kind::Verdict, phase, how.at))?;
+        j.write("judge.verdict", Kind::Verdict, phase, how.at, out)?;
         if j.scope == canary_core::verdict::Scope::Overall {
             exit = j.exit;
         }

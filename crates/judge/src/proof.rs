@@ -100,15 +100,48 @@ pub fn window_errors(phase: Phase, orders: &OrderCount, c: Confidence) -> Option
             "{k} failed orders but only {n} orders counted"
         )));
     }
+    let (upper, more) = bound(k, n, line, c);
     Some(Proof::Rate {
         errors: k,
         orders: n,
-        upper: binomial::upper(k, n, c),
+        upper,
         line,
         which,
         confidence: c,
-        more: binomial::more_clean_trials(k, n, line, c),
+        more,
     })
+}
+
+/// The upper bound of `k` in `n` and the clean orders that would bring it
+/// below `line`, remembered: judge asks again for the same counts every
+/// round until a bot's orders move (and for every verdict of a `--follow`),
+/// and each answer costs dozens of incomplete beta evaluations.
+fn bound(k: u64, n: u64, line: f64, c: Confidence) -> (f64, Option<u64>) {
+    type Key = (u64, u64, u64, u64);
+    type Slot = Option<(Key, (f64, Option<u64>))>;
+    const SLOTS: usize = 64;
+    thread_local! {
+        static SEEN: std::cell::RefCell<[Slot; SLOTS]> =
+            const { std::cell::RefCell::new([None; SLOTS]) };
+    }
+    let key = (k, n, line.to_bits(), c.get().to_bits());
+    let slot = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        (h.finish() as usize) % SLOTS
+    };
+    if let Some((seen, found)) = SEEN.with_borrow(|s| s[slot]) {
+        if seen == key {
+            return found;
+        }
+    }
+    let found = (
+        binomial::upper(k, n, c),
+        binomial::more_clean_trials(k, n, line, c),
+    );
+    SEEN.with_borrow_mut(|s| s[slot] = Some((key, found)));
+    found
 }
 
 fn pct(v: f64) -> String {

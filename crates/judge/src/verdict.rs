@@ -5,7 +5,7 @@ use crate::decide::{Clock, Criterion, Decision, Status, StreamFacts, decide, sta
 use crate::rules::{Action, Rule};
 use crate::state::{Stream, TargetState};
 use crate::window::{Progress, WindowSpec};
-use canary_core::verdict::{Reason, Scope, Verdict};
+use canary_core::verdict::{Reason, Scope};
 use canary_core::{Exit, Kind, Level, Phase, Record};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -437,6 +437,50 @@ pub fn judge_stream<'r>(rules: &'r [Rule], stream: &Stream<'_>, how: &Judging) -
 impl Judged<'_> {
     /// The verdict record (FORMAT.md, `judge.verdict`).
     pub fn record(&self, name: &str, kind: Kind, phase: Phase, at: Timestamp) -> Record {
+        self.line(name, kind, phase, at, &self.msg()).to_record()
+    }
+
+    /// Write the verdict record to `out`, without building it for NDJSON.
+    pub fn write<W: std::io::Write>(
+        &self,
+        name: &str,
+        kind: Kind,
+        phase: Phase,
+        at: Timestamp,
+        out: &mut canary_core::ndjson::RecordWriter<W>,
+    ) -> std::io::Result<()> {
+        let msg = self.msg();
+        let line = self.line(name, kind, phase, at, &msg);
+        out.write_line(&line, || line.to_record())
+    }
+
+    fn line<'a>(
+        &'a self,
+        name: &'a str,
+        kind: Kind,
+        phase: Phase,
+        at: Timestamp,
+        msg: &'a str,
+    ) -> canary_core::verdict::VerdictLine<'a> {
+        canary_core::verdict::VerdictLine {
+            ts: at,
+            tool: crate::TOOL,
+            target: &self.target,
+            kind,
+            name,
+            level: exit_level(self.exit),
+            msg,
+            decision: self.decision,
+            phase,
+            reasons: &self.reasons,
+            window: self.window.summary(),
+            scope: self.scope,
+            exit: self.exit.code(),
+        }
+    }
+
+    /// The verdict's one-line message: the decision and its first reason.
+    fn msg(&self) -> String {
         let first = self
             .reasons
             .iter()
@@ -455,27 +499,13 @@ impl Judged<'_> {
         } else {
             String::new()
         };
-        let msg = match self.decision {
+        match self.decision {
             Decision::Advance => format!("advance: Phase A is complete and clean; {PHASE_B_STEP}"),
             Decision::Promote => {
                 "promote: Phase B is complete and every criterion is met (runbook §4.4)".into()
             }
             Decision::Go => "go: preflight, config and health are clean; start Phase A".into(),
             d => format!("{}: {first}{more}", d.as_str()),
-        };
-        let payload = Verdict {
-            decision: self.decision,
-            phase,
-            reasons: self.reasons.clone(),
-            window: self.window.summary(),
-            scope: self.scope,
-            exit: self.exit.code(),
-        };
-        payload.into_record(
-            Record::new(crate::TOOL, &self.target, kind, name, exit_level(self.exit))
-                .at(at)
-                .value(self.decision.as_str())
-                .msg(msg),
-        )
+        }
     }
 }

@@ -4,8 +4,10 @@
 //! `I_x(a, b)` is evaluated by its continued fraction (modified Lentz),
 //! on whichever side of the mean converges fast, with `ln Γ` from a
 //! Lanczos series accurate to about 1e-15 relative. The inverse is found
-//! by bisection on `x`: slower than Newton but it cannot diverge, and
-//! `I_x` is monotone in `x`, so 200 halvings pin it to the last bit.
+//! by Newton's method inside a bracket: `I_x` is monotone in `x`, so every
+//! evaluation narrows the bracket, and a step that would leave it halves it
+//! instead; Newton cannot diverge and takes a handful of evaluations where
+//! plain bisection took fifty (judge computes bounds every round).
 
 /// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, n = 9).
 pub fn ln_gamma(x: f64) -> f64 {
@@ -102,29 +104,111 @@ pub fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
 }
 
 /// The `p`-quantile of the Beta(a, b) distribution: the `x` with
-/// `I_x(a, b) = p`. Bisection: `I_x` climbs from 0 to 1 with `x`.
+/// `I_x(a, b) = p`. Newton's method on `I_x - p`, whose derivative is the
+/// Beta density, kept inside a bracket that every evaluation narrows.
 pub fn beta_quantile(a: f64, b: f64, p: f64) -> f64 {
     if a.is_nan() || b.is_nan() || a <= 0.0 || b <= 0.0 || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
+    if p == 0.0 || p == 1.0 {
+        return p;
+    }
+    let ln_beta = ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
     let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+    // The mean: close to the quantiles judge asks for.
+    let mut x = a / (a + b);
+    // The evaluated point closest to solving it: what is returned.
+    let mut best = (f64::INFINITY, x);
+    let mut last_step = false;
     for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
+        let f = incomplete_beta(a, b, x) - p;
+        if f.abs() < best.0 {
+            best = (f.abs(), x);
+        }
+        if f == 0.0 || last_step {
             break;
         }
-        if incomplete_beta(a, b, mid) < p {
-            lo = mid;
+        if f < 0.0 {
+            lo = x;
         } else {
-            hi = mid;
+            hi = x;
         }
+        let density = ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_beta).exp();
+        let newton = x - f / density;
+        let next = if newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+        if next <= lo || next >= hi {
+            break;
+        }
+        // A step within an ulp or two: evaluate there, and stop.
+        last_step = (next - x).abs() <= 2.0 * f64::EPSILON * next;
+        x = next;
     }
-    0.5 * (lo + hi)
+    best.1
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Plain bisection to the last bit: the slow, sure route.
+    fn bisected(a: f64, b: f64, p: f64) -> f64 {
+        let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+        loop {
+            let mid = 0.5 * (lo + hi);
+            if mid <= lo || mid >= hi {
+                return mid;
+            }
+            if incomplete_beta(a, b, mid) < p {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+    }
+
+    /// Over the parameters the binomial bounds use (`a` and `b` whole and
+    /// at least 1).
+    #[test]
+    fn newton_finds_what_bisection_finds() {
+        for &(a, b) in &[
+            (1.0, 1.0),
+            (1.0, 10.0),
+            (1.0, 50_000.0),
+            (3.0, 11.0),
+            (13.0, 1.0),
+            (50.0, 950.0),
+            (200.0, 3.0),
+            (1e6, 2.0),
+        ] {
+            for &p in &[1e-9, 0.001, 0.05, 0.5, 0.95, 0.999, 1.0 - 1e-9] {
+                let (got, want) = (beta_quantile(a, b, p), bisected(a, b, p));
+                // Each solves `I_x = p` as closely as `I_x` can be
+                // evaluated: where `I_x` is near 1 and flat, that pins `x`
+                // to fewer digits, whichever method looks for it. Newton
+                // stops within an ulp or two of the root: 1e-14 of slack.
+                let residual = |x: f64| (incomplete_beta(a, b, x) - p).abs();
+                assert!(
+                    residual(got) <= residual(want) + 1e-14,
+                    "a={a} b={b} p={p}: residual {} vs {}",
+                    residual(got),
+                    residual(want)
+                );
+                if p <= 0.999 {
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want,
+                        "a={a} b={b} p={p}: {got} vs {want}"
+                    );
+                }
+            }
+        }
+        assert_eq!(beta_quantile(2.0, 3.0, 0.0), 0.0);
+        assert_eq!(beta_quantile(2.0, 3.0, 1.0), 1.0);
+        assert!(beta_quantile(2.0, 3.0, 1.5).is_nan());
+    }
 
     #[test]
     fn ln_gamma_matches_factorials() {
