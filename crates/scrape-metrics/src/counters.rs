@@ -74,9 +74,9 @@ enum Id<'a> {
 /// other counters (`others_seen` walks those): what a step compares. A
 /// later series with the same identity replaces an earlier one, as the
 /// keyed map does.
-fn counter_ids(s: &Snapshot) -> HashMap<Id<'_>, f64> {
+fn counter_ids(s: &Snapshot) -> HashMap<Id<'_>, f64, crate::hashing::Seeded> {
     let n = s.orders.len() + s.guard_trips.len() + s.histograms.len();
-    let mut out = HashMap::with_capacity(n);
+    let mut out = HashMap::with_capacity_and_hasher(n, crate::hashing::Seeded::default());
     for c in &s.orders {
         out.insert(Id::Order(&c.labels), c.value);
     }

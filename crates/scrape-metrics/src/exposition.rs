@@ -2,9 +2,10 @@
 //! OpenMetrics subset). It borrows from the body, keeps going past bad lines
 //! (each reported with its line number), and cannot panic on any input.
 
+use crate::hashing::{Prehashed, Seeded};
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 /// One sample line.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +67,8 @@ const TYPES: [&str; 9] = [
 /// Prometheus' scrape loop.
 pub fn parse<'a>(body: &'a [u8], mut on_sample: impl FnMut(Sample<'a>)) -> Summary {
     let mut summary = Summary::default();
-    let mut seen: HashSet<u64> = HashSet::new();
+    let mut seen: HashSet<u64, Prehashed> = HashSet::default();
+    let seed = Seeded::default();
     // `# EOF` ends an OpenMetrics body; in the 0.0.4 text format the bot
     // serves it is a comment. Text after it is read as 0.0.4 reads it (a
     // body cut there would hide every line after it, e.g. the failures),
@@ -118,7 +120,7 @@ pub fn parse<'a>(body: &'a [u8], mut on_sample: impl FnMut(Sample<'a>)) -> Summa
         }
         match parse_sample(text) {
             Ok(sample) => {
-                let id = series_hash(&sample);
+                let id = series_hash(&seed, &sample);
                 if !seen.insert(id) {
                     error(
                         &mut summary,
@@ -140,8 +142,8 @@ pub fn parse<'a>(body: &'a [u8], mut on_sample: impl FnMut(Sample<'a>)) -> Summa
 /// The series' identity: its name and its labels in name order (label
 /// names are unique within a line). Written sorted, as exporters do, the
 /// labels are hashed in place; otherwise a sorted copy is.
-fn series_hash(s: &Sample<'_>) -> u64 {
-    let mut h = DefaultHasher::new();
+fn series_hash(seed: &Seeded, s: &Sample<'_>) -> u64 {
+    let mut h = seed.build_hasher();
     s.name.hash(&mut h);
     s.labels.len().hash(&mut h);
     if s.labels.windows(2).all(|w| w[0].0 < w[1].0) {
@@ -204,7 +206,10 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 fn parse_sample(text: &str) -> Result<Sample<'_>, String> {
-    let name_end = text.find(['{', ' ', '\t']).unwrap_or(text.len());
+    let name_end = text
+        .bytes()
+        .position(|b| matches!(b, b'{' | b' ' | b'\t'))
+        .unwrap_or(text.len());
     let name = &text[..name_end];
     check_name(name)?;
     let mut rest = text[name_end..].trim_start_matches([' ', '\t']);
@@ -215,7 +220,10 @@ fn parse_sample(text: &str) -> Result<Sample<'_>, String> {
     }
     let rest = rest.trim_start_matches([' ', '\t']);
     // An OpenMetrics exemplar (`# {...} v ts`) follows the sample; ignore it.
-    let rest = rest.split_once(" #").map_or(rest, |(head, _)| head);
+    let rest = match exemplar_at(rest.as_bytes()) {
+        Some(i) => &rest[..i],
+        None => rest,
+    };
     let mut fields = rest.split([' ', '\t']).filter(|f| !f.is_empty());
     let value_text = fields.next().ok_or_else(|| format!("{name}: no value"))?;
     let value =
@@ -237,6 +245,12 @@ fn parse_sample(text: &str) -> Result<Sample<'_>, String> {
         value,
         timestamp_ms,
     })
+}
+
+/// Where ` #` first starts in `line` (the byte search, not a string
+/// searcher built per line).
+fn exemplar_at(line: &[u8]) -> Option<usize> {
+    line.windows(2).position(|w| w == b" #")
 }
 
 /// Parse `k="v",...}`; returns what follows the closing brace.

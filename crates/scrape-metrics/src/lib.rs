@@ -8,6 +8,7 @@ pub mod ceiling;
 pub mod cli;
 pub mod counters;
 pub mod exposition;
+mod hashing;
 pub mod histogram;
 pub mod input;
 mod lossless;

@@ -3,9 +3,9 @@
 //! serialisable for `--state`.
 
 use crate::exposition::{self, LineError, Sample};
+use crate::hashing::{Prehashed, Seeded, hash_one};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 pub const ORDERS: &str = "gpt_trader_order_submission_total";
 pub const GUARD_TRIPS: &str = "gpt_trader_guard_trips_total";
@@ -255,6 +255,16 @@ pub struct Scrape {
 /// A sample's labels but `skip`, packed without a string per label (the
 /// parser has refused a line naming a label twice).
 fn labels_of(s: &Sample<'_>, skip: &str) -> Labels {
+    // Exporters write labels sorted: packed straight from the line.
+    if s.labels.windows(2).all(|w| w[0].0 < w[1].0) {
+        let n = s.labels.iter().filter(|(k, _)| *k != skip).count();
+        let kept = s
+            .labels
+            .iter()
+            .filter(|(k, _)| *k != skip)
+            .map(|(k, v)| (*k, v.as_ref()));
+        return Labels::pack(Exact(kept, n));
+    }
     let mut pairs: Vec<(&str, &str)> = s
         .labels
         .iter()
@@ -265,6 +275,24 @@ fn labels_of(s: &Sample<'_>, skip: &str) -> Labels {
     Labels::from_sorted(&pairs)
 }
 
+/// An iterator whose length is known beforehand (a filter's is not).
+#[derive(Clone)]
+struct Exact<I>(I, usize);
+
+impl<I: Iterator> Iterator for Exact<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        let item = self.0.next()?;
+        self.1 = self.1.saturating_sub(1);
+        Some(item)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.1, Some(self.1))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Exact<I> {}
+
 /// Parse an exposition body taken at `t_ms`.
 pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
     let mut snap = Snapshot::empty(t_ms);
@@ -272,7 +300,8 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
     // whose key has that hash: a bucket line is matched to its series by
     // one hash of the labels it borrows from the body, and only a new
     // series allocates its labels.
-    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut index: HashMap<u64, Vec<usize>, Prehashed> = HashMap::default();
+    let seed = Seeded::default();
     let mut bucket_errors: Vec<LineError> = Vec::new();
     let summary = exposition::parse(body, |s| {
         if s.name.starts_with("gpt_trader_") {
@@ -313,9 +342,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
                 .map(|(k, v)| (*k, v.as_ref())),
         );
         labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut hasher = DefaultHasher::new();
-        family.hash(&mut hasher);
-        labels.hash(&mut hasher);
+        let key = hash_one(&seed, &(family, &labels));
         let same = |h: &Histogram| {
             h.family == family
                 && h.labels.len() == labels.len()
@@ -324,7 +351,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
                     .zip(&labels)
                     .all(|((k, v), (lk, lv))| k == *lk && v == *lv)
         };
-        let slot = index.entry(hasher.finish()).or_default();
+        let slot = index.entry(key).or_default();
         let idx = match slot.iter().copied().find(|&i| same(&snap.histograms[i])) {
             Some(i) => i,
             None => {
