@@ -162,12 +162,41 @@ fn series_hash(seed: &Seeded, s: &Sample<'_>) -> u64 {
 }
 
 /// `name{k="v",...}` for messages.
+/// The labels are written as `format!("{k}={v:?}")` writes them: the text
+/// is a key of the state file, so it never changes between versions.
 pub fn series_text(s: &Sample<'_>) -> String {
+    use std::fmt::Write;
     if s.labels.is_empty() {
         return s.name.to_owned();
     }
-    let inner: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{}{{{}}}", s.name, inner.join(","))
+    let len = s
+        .labels
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 4)
+        .sum::<usize>();
+    let mut out = String::with_capacity(s.name.len() + 2 + len);
+    out.push_str(s.name);
+    out.push('{');
+    for (i, (k, v)) in s.labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(k);
+        out.push('=');
+        // Printable ASCII but `"` and `\\` is its own Debug text, quoted;
+        // anything else goes through Debug's escaping.
+        if v.bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+        {
+            out.push('"');
+            out.push_str(v);
+            out.push('"');
+        } else {
+            let _ = write!(out, "{:?}", v.as_ref());
+        }
+    }
+    out.push('}');
+    out
 }
 
 /// `# TYPE name type`, `# HELP name text`, `# UNIT name unit`, `# EOF`, or a free comment.

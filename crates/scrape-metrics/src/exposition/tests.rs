@@ -149,3 +149,48 @@ fn never_panics_on_arbitrary_bytes() {
         let _ = parse(&input, |_| {});
     }
 }
+
+/// The state file keys the bot's other counters by this text: it must stay
+/// what `format!("{k}={v:?}")` wrote, whatever the value holds.
+#[test]
+fn series_text_is_the_debug_formatting_of_every_value() {
+    let old = |s: &Sample<'_>| {
+        if s.labels.is_empty() {
+            return s.name.to_owned();
+        }
+        let inner: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        format!("{}{{{}}}", s.name, inner.join(","))
+    };
+    for v in [
+        "",
+        "plain",
+        "a b",
+        "q\"uote",
+        "back\\slash",
+        "tab\there",
+        "new\nline",
+        "é",
+        "\u{7f}",
+        "\u{0}",
+        "it's",
+        "{x=\"y\"}",
+        "\u{301}",
+        "~",
+        " ",
+    ] {
+        let s = Sample {
+            name: "gpt_trader_x_total",
+            labels: vec![("a", Cow::Borrowed(v)), ("b", Cow::Owned(format!("{v}!")))],
+            value: 1.0,
+            timestamp_ms: None,
+        };
+        assert_eq!(series_text(&s), old(&s), "{v:?}");
+    }
+    let bare = Sample {
+        name: "x",
+        labels: vec![],
+        value: 0.0,
+        timestamp_ms: None,
+    };
+    assert_eq!(series_text(&bare), "x");
+}
