@@ -129,6 +129,10 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
     let mut scrapes: BTreeMap<String, BTreeMap<i64, Snapshot>> = BTreeMap::new();
     let mut instances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut failed: Option<String> = None;
+    // (group, scrape time, labels but `le`) → the histogram's index in
+    // that scrape.
+    let mut hist_at: std::collections::HashMap<(String, i64, Labels), usize> =
+        std::collections::HashMap::new();
     for (key, (q, answer)) in raw {
         let series = match answer {
             Ok(s) => s,
@@ -145,37 +149,52 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
                 String::new()
             };
             instances.entry(g.clone()).or_default().insert(instance);
-            let by_t = scrapes.entry(g).or_default();
+            // A series' labels are the same at every point: stripped once.
+            // (A bucket without a readable `le`, or another query's
+            // series, still marks its scrapes as the bot's.)
+            let (labels, le) = match *key {
+                "orders" | "trips" => (strip(&s.labels, ""), None),
+                "calls" => (
+                    strip(&s.labels, "le"),
+                    s.labels
+                        .get("le")
+                        .and_then(|l| crate::exposition::parse_value(l)),
+                ),
+                _ => (Labels::default(), None),
+            };
+            let by_t = scrapes.entry(g.clone()).or_default();
             for &(t, v) in &s.points {
                 let snap = by_t.entry(t).or_insert_with(|| Snapshot::empty(t));
                 snap.bot_samples += 1;
-                match *key {
-                    "orders" => snap.orders.push(Counter {
-                        labels: strip(&s.labels, ""),
+                match (*key, le) {
+                    ("orders", _) => snap.orders.push(Counter {
+                        labels: labels.clone(),
                         value: v,
                     }),
-                    "trips" => snap.guard_trips.push(Counter {
-                        labels: strip(&s.labels, ""),
+                    ("trips", _) => snap.guard_trips.push(Counter {
+                        labels: labels.clone(),
                         value: v,
                     }),
-                    "calls" => {
-                        let Some(le) = s
-                            .labels
-                            .get("le")
-                            .and_then(|l| crate::exposition::parse_value(l))
-                        else {
-                            continue;
-                        };
-                        let labels = strip(&s.labels, "le");
-                        match snap.histograms.iter_mut().find(|h| h.labels == labels) {
-                            Some(h) => h.buckets.push((le, v)),
-                            None => snap.histograms.push(Histogram {
-                                family: BROKER_LATENCY.to_owned(),
-                                labels,
-                                buckets: vec![(le, v)],
-                                count: None,
-                                sum: None,
-                            }),
+                    ("calls", Some(le)) => {
+                        // Each bucket series finds its histogram by one
+                        // lookup, not a scan of the scrape's histograms.
+                        let at = hist_at.entry((g.clone(), t, labels.clone()));
+                        match at {
+                            std::collections::hash_map::Entry::Occupied(i) => {
+                                if let Some(h) = snap.histograms.get_mut(*i.get()) {
+                                    h.buckets.push((le, v));
+                                }
+                            }
+                            std::collections::hash_map::Entry::Vacant(slot) => {
+                                slot.insert(snap.histograms.len());
+                                snap.histograms.push(Histogram {
+                                    family: BROKER_LATENCY.to_owned(),
+                                    labels: labels.clone(),
+                                    buckets: vec![(le, v)],
+                                    count: None,
+                                    sum: None,
+                                });
+                            }
                         }
                     }
                     _ => {}
