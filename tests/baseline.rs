@@ -676,3 +676,33 @@ fn in_a_fleet_each_bot_is_compared_and_the_worst_decides() {
         fleet.msg
     );
 }
+
+#[test]
+fn explain_shows_each_comparison_with_production() {
+    let worse = promote_stream()
+        + &side(CANARY, None, 40, 1000, 30, buckets(900, 100))
+        + &side(PROD, Some("baseline"), 10, 1000, 30, buckets(900, 100));
+    let out = judge(&worse, &["--explain"]);
+    out.code(3);
+    let table = out
+        .stderr
+        .split_once("judge: the canary against production")
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("no comparison table\n{}", out.stderr));
+    for s in ["order_error_rate", "order_retry_rate", "broker_latency"] {
+        let c = comparison(&out, s);
+        let row = table
+            .lines()
+            .find(|l| l.contains(s))
+            .unwrap_or_else(|| panic!("no {s} row\n{table}"));
+        assert!(row.contains(c.level.as_str()), "{row}");
+        assert!(row.contains(c.msg.as_str()), "{row}");
+    }
+    // Without production's evidence there is no such table.
+    let out = judge(&promote_stream(), &["--explain"]);
+    assert!(
+        !out.stderr.contains("the canary against production"),
+        "{}",
+        out.stderr
+    );
+}

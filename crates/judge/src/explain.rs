@@ -11,8 +11,15 @@ fn cell(s: &str, width: usize) -> String {
     out
 }
 
-/// Write the table for every judged scope.
-pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> std::io::Result<()> {
+/// Write the table for every judged scope, then the comparisons with
+/// production (`judge.comparison` records), which the verdicts already
+/// include as reasons when they hold or roll back.
+pub fn write_table(
+    w: &mut dyn Write,
+    judged: &[Judged<'_>],
+    comparisons: &[canary_core::Record],
+    at: Timestamp,
+) -> std::io::Result<()> {
     for j in judged {
         writeln!(
             w,
@@ -87,6 +94,31 @@ pub fn write_table(w: &mut dyn Write, judged: &[Judged<'_>], at: Timestamp) -> s
                 && rule != crate::proof::P95_RULE
         }) {
             writeln!(w, "  {}{}", cell(r.rule.as_str(), 28), r.msg.as_str())?;
+        }
+    }
+    if !comparisons.is_empty() {
+        writeln!(w, "judge: the canary against production")?;
+        writeln!(
+            w,
+            "  {}{}{}msg",
+            cell("bot", 22),
+            cell("signal", 20),
+            cell("level", 8)
+        )?;
+        for c in comparisons {
+            let signal = c
+                .extra
+                .get("signal")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("-");
+            writeln!(
+                w,
+                "  {}{}{}{}",
+                cell(&c.target, 22),
+                cell(signal, 20),
+                cell(c.level.as_str(), 8),
+                c.msg
+            )?;
         }
     }
     Ok(())

@@ -206,8 +206,9 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         ..how
     };
     let mut judged = verdict::judge_stream(&rules, &stream, &how);
-    for rec in against.settle(&mut judged, &how) {
-        out.write(&rec)?;
+    let comparisons = against.settle(&mut judged, &how);
+    for rec in &comparisons {
+        out.write(rec)?;
     }
     let mut exit = Exit::Clean;
     // Last, once the verdicts are otherwise final: a long unknown escalates.
@@ -224,7 +225,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
     }
     if cli.explain {
         let mut err = io::stderr().lock();
-        let _ = explain::write_table(&mut err, &judged, how.at);
+        let _ = explain::write_table(&mut err, &judged, &comparisons, how.at);
     }
     Ok(exit)
 }
