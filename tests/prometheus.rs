@@ -191,6 +191,39 @@ fn direct_and_prometheus_modes_agree_on_the_same_traffic() {
     );
     assert!(value(&signal(&out, "metrics.orders", Some(&bot.instance()))) > 100.0);
 
+    // The cumulative submit buckets judge takes the window's p95 from:
+    // written in both modes, corrected alike, and Prometheus' (its last
+    // scrape of the bot) a few scrapes from direct mode's last.
+    let buckets = |r: &Record| -> Vec<(Option<f64>, f64)> {
+        r.extra["buckets"]
+            .as_array()
+            .expect("buckets")
+            .iter()
+            .map(|b| (b["le"].as_f64(), b["count"].as_f64().expect("count")))
+            .collect()
+    };
+    let (db, pb) = (
+        d("metrics.submit_latency_buckets"),
+        p("metrics.submit_latency_buckets"),
+    );
+    assert_eq!(pb.level, Level::Ok, "{}", pb.msg);
+    assert_eq!(pb.extra["correction"], db.extra["correction"]);
+    let (dl, pl) = (buckets(&db), buckets(&pb));
+    assert_eq!(
+        dl.iter().map(|b| b.0).collect::<Vec<_>>(),
+        pl.iter().map(|b| b.0).collect::<Vec<_>>(),
+        "the same bucket bounds"
+    );
+    let (dt, pt) = (value(&db), value(&pb));
+    assert!(
+        pt > 0.0 && (pt - dt).abs() <= 0.5 * dt,
+        "Prometheus' {pt} submits against direct mode's {dt}"
+    );
+    assert!(
+        pl.windows(2).all(|w| w[0].1 <= w[1].1),
+        "cumulative buckets: {pl:?}"
+    );
+
     // A fleet: one set of signals per instance.
     let fleet = cmd("scrape-metrics")
         .args(["--prometheus", &prom.url, "--fleet"])

@@ -247,10 +247,18 @@ fn signals(
                 counts: Counts::Approximate,
                 ..*ctx
             };
-            return crate::window::windowed(&ctx, h, scope.window, scope.guard_window)
-                .into_iter()
-                .map(|r| r.extra("raw_queries", json!(queries)))
-                .collect();
+            let mut out: Vec<Record> =
+                crate::window::windowed(&ctx, h, scope.window, scope.guard_window)
+                    .into_iter()
+                    .map(|r| r.extra("raw_queries", json!(queries)))
+                    .collect();
+            // The newest scrape's cumulative submit buckets, as direct mode
+            // writes them each round: judge takes the whole window's p95
+            // from their deltas across rounds.
+            if let Some(last) = h.last() {
+                out.extend(crate::signals::latency_buckets(&ctx, last, true));
+            }
+            return out;
         }
         Some(Ok(_)) if bot_present => {
             "fewer than two scrapes of the bot in Prometheus' data".to_owned()

@@ -345,7 +345,7 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
 /// `metrics.submit_latency_buckets`: the lifetime cumulative buckets of
 /// successful broker submits (corrected), so judge can take the whole
 /// window's p95 from their deltas. `le` in seconds, null for +Inf.
-fn latency_buckets(ctx: &Ctx<'_>, snap: &Snapshot, trusted: bool) -> Option<Record> {
+pub(crate) fn latency_buckets(ctx: &Ctx<'_>, snap: &Snapshot, trusted: bool) -> Option<Record> {
     let name = "metrics.submit_latency_buckets";
     let (lists, corrected) = match submit_buckets(snap, ctx.buckets) {
         Ok(b) => b,
