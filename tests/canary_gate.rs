@@ -1647,3 +1647,100 @@ fn a_held_run_is_printed_notifies_nobody_and_its_recovery_is_news() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Production's metrics, the money flags and the daily report reach the
+/// producers and judge from the gate's own options.
+#[test]
+fn the_gate_compares_with_production_and_passes_the_money_limits_on() {
+    let canary = Sim::with_args(&["--scenario", "versus-worse", "--order-rate", "20"]);
+    let prod = Sim::with_args(&[
+        "--scenario",
+        "versus-worse",
+        "--order-rate",
+        "20",
+        "--role",
+        "baseline",
+    ]);
+    let dir = TempDir::new("gate-baseline");
+    let report = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/daily-report/daily_report_green.json")
+        .to_string_lossy()
+        .into_owned();
+    let run = |dir: &Path| {
+        gate(
+            dir,
+            &canary,
+            &[
+                "--baseline-url",
+                &prod.url,
+                "--max-orders-per-minute",
+                "60",
+                "--daily-loss-limit-pct",
+                "0.02",
+                "--daily-report",
+                &report,
+            ],
+        )
+        .output()
+        .expect("run")
+    };
+    let first = run(&dir.0);
+    assert!(first.status.code().is_some(), "{}", stderr(&first));
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let second = run(&dir.0);
+    let out = ok(&second);
+    let logged = log_records(&dir.0);
+    // Production's records are in the log, marked as production's.
+    let prod_key = prod.instance();
+    let theirs: Vec<&Record> = logged
+        .iter()
+        .filter(|r| r.target.contains(&prod_key))
+        .collect();
+    assert!(!theirs.is_empty(), "no record of production");
+    assert!(
+        theirs.iter().all(|r| r.extra["role"] == "baseline"),
+        "{theirs:?}"
+    );
+    // judge compared the canary with it.
+    let verdicts: Vec<Record> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+        .collect();
+    let compared: Vec<&Record> = verdicts
+        .iter()
+        .filter(|r| r.name == "judge.comparison")
+        .collect();
+    assert!(!compared.is_empty(), "no comparison in\n{out}");
+    assert!(
+        compared
+            .iter()
+            .all(|c| c.extra["baseline_target"].as_str() == Some(prod_key.as_str())),
+        "{compared:?}"
+    );
+    // 20 orders a second against a ceiling of 60 a minute: a runaway, which
+    // stops Phase A; and the loss limit reached scrape-metrics.
+    let rate = logged
+        .iter()
+        .rev()
+        .find(|r| r.name == "metrics.order_rate" && r.target.contains(&canary.instance()))
+        .expect("an order-rate record");
+    assert_eq!(rate.extra["max_orders_per_minute"], 60.0, "{rate:?}");
+    assert_eq!(rate.level, canary_core::Level::Crit, "{}", rate.msg);
+    assert_eq!(second.status.code(), Some(1), "{out}\n{}", stderr(&second));
+    let drawdown = logged
+        .iter()
+        .rev()
+        .find(|r| r.name == "metrics.drawdown" && r.target.contains(&canary.instance()))
+        .expect("a drawdown record");
+    assert_eq!(drawdown.extra["daily_loss_limit_pct"], 0.02, "{drawdown:?}");
+    // The daily report was read (dated long ago, it is stale: unknown).
+    assert!(
+        logged
+            .iter()
+            .any(|r| r.tool == "daily-report" && r.name.starts_with("daily.")),
+        "no daily-report record"
+    );
+    // A bad value is refused before anything runs.
+    let bad = gate(&dir.0, &canary, &["--baseline-url"]).output().expect("run");
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
