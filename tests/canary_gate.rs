@@ -1741,6 +1741,8 @@ fn the_gate_compares_with_production_and_passes_the_money_limits_on() {
         "no daily-report record"
     );
     // A bad value is refused before anything runs.
-    let bad = gate(&dir.0, &canary, &["--baseline-url"]).output().expect("run");
+    let bad = gate(&dir.0, &canary, &["--baseline-url"])
+        .output()
+        .expect("run");
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }

@@ -14,6 +14,7 @@ mod docs;
 mod examples;
 mod fidelity;
 mod help;
+mod http_errors;
 mod human;
 mod judge;
 mod judge_follow;

@@ -146,48 +146,37 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 fn map_error(err: ureq::Error, opts: &HttpOptions) -> HttpError {
+    classify(&err, opts)
+}
+
+/// What went wrong, told by ureq's error variant (and, for an I/O error,
+/// by the error it wraps or its kind), never by the wording of a message.
+fn classify(err: &ureq::Error, opts: &HttpOptions) -> HttpError {
     match err {
-        ureq::Error::Io(e) => map_io(&e, opts),
+        ureq::Error::Io(e) => map_io(e, opts),
         ureq::Error::Timeout(_) => HttpError::Timeout(opts.timeout),
         ureq::Error::TooManyRedirects => HttpError::Redirects,
         ureq::Error::HostNotFound => HttpError::HostNotFound,
         ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge(opts.max_body),
-        ureq::Error::Protocol(p) => protocol(&p.to_string()),
-        other => {
-            let text = other.to_string();
-            if text.contains("timeout") {
-                HttpError::Timeout(opts.timeout)
-            } else {
-                protocol(&text)
-            }
-        }
-    }
-}
-
-fn protocol(text: &str) -> HttpError {
-    if text.contains("closed") || text.contains("EOF") || text.contains("eof") {
-        HttpError::Closed
-    } else {
-        HttpError::Transport(format!("protocol error: {text}"))
+        ureq::Error::ConnectionFailed => HttpError::Refused,
+        other => HttpError::Transport(format!("protocol error: {other}")),
     }
 }
 
 fn map_io(e: &io::Error, opts: &HttpOptions) -> HttpError {
-    // ureq reports timeouts met while reading the body as io errors that wrap
-    // its own error; look through the message as well as the kind.
-    let text = e.to_string();
+    // ureq reports what it met while reading the body (a timeout, the cap)
+    // as an I/O error wrapping its own error: classified by that error.
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+        return classify(inner, opts);
+    }
     match e.kind() {
         io::ErrorKind::ConnectionRefused => HttpError::Refused,
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => HttpError::Timeout(opts.timeout),
         io::ErrorKind::UnexpectedEof
         | io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted => HttpError::Closed,
-        _ if text.contains("timeout") => HttpError::Timeout(opts.timeout),
-        _ if text.contains("exceeds limit") || text.contains("body exceeds") => {
-            HttpError::TooLarge(opts.max_body)
-        }
-        _ if text.contains("closed") || text.contains("EOF") => HttpError::Closed,
-        _ => HttpError::Transport(text),
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => HttpError::Closed,
+        _ => HttpError::Transport(e.to_string()),
     }
 }
 
