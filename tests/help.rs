@@ -90,3 +90,47 @@ fn every_phase_flag_ignores_case_and_refuses_unknown_phases() {
         );
     }
 }
+
+/// One phase vocabulary: judge alone takes the start gate; the tools that
+/// check a trading phase refuse `start` as a usage error rather than guess,
+/// and every `--help` lists the phases with what each one is.
+#[test]
+fn the_start_gate_is_judges_alone_and_help_lists_every_phase() {
+    cmd("judge")
+        .args(["--phase", "start", "--help"])
+        .run()
+        .code(0);
+    let help = cmd("judge").args(["--help"]).run();
+    for line in [
+        "start:",
+        "a:",
+        "b:",
+        "Phase A: reduce-only",
+        "Phase B: micro-open",
+    ] {
+        assert!(help.stdout.contains(line), "judge --help lacks {line:?}");
+    }
+    for tool in [
+        "probe-health",
+        "check-profile",
+        "check-risk-env",
+        "canary-report",
+    ] {
+        let out = cmd(tool).args(["--phase", "start", "--help"]).run();
+        out.code(2);
+        assert!(
+            out.stderr.starts_with(&format!("{tool}: error:"))
+                && out.stderr.contains("[possible values: a, b]"),
+            "{tool}: {}",
+            out.stderr
+        );
+        let help = cmd(tool).args(["--help"]).run();
+        assert!(
+            help.stdout.contains("- a: Phase A: reduce-only")
+                && help.stdout.contains("- b: Phase B: micro-open")
+                && !help.stdout.contains("- start"),
+            "{tool} --help: {}",
+            help.stdout
+        );
+    }
+}

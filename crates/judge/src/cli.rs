@@ -30,8 +30,8 @@ pub struct Cli {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// The gate: start (preflight and health), a (reduce-only) or b (micro-open).
-    #[arg(long, value_parser = parse_phase,
+    /// The gate to judge.
+    #[arg(long, value_enum, ignore_case = true,
           required_unless_present_any = ["emit_alert_rules", "from_preflight"])]
     pub phase: Option<Phase>,
 
@@ -144,10 +144,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
-}
-
-fn parse_phase(s: &str) -> Result<Phase, String> {
-    s.parse()
 }
 
 /// An RFC 3339 time, e.g. 2026-11-26T03:30:00Z.
