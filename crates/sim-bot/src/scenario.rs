@@ -497,72 +497,93 @@ impl Bot {
 fn record_traffic(c: &mut Collector, traffic: Traffic) {
     match traffic {
         Traffic::None => {}
-        Traffic::PhaseA => {
-            for i in 0..12 {
-                record_order(c, Order::ok("sell", 0.08 + 0.01 * f64::from(i % 5)));
-            }
-            record_guard_checks(c, 12);
-        }
+        Traffic::PhaseA => phase_a(c),
         Traffic::PhaseB => phase_b(c),
-        Traffic::DryRun => {
-            // The read-only broker answers every order with a REJECTED one.
-            for _ in 0..12 {
-                record_order(c, Order::rejected("sell", Rejection::BrokerStatus, 0.002));
-            }
-            record_guard_checks(c, 12);
-        }
-        Traffic::ErrorsCrit => {
-            for i in 0..40 {
-                let side = if i % 2 == 0 { "buy" } else { "sell" };
-                let order = match i % 5 {
-                    0 if i == 10 => Order::failed(side, Failure::Network, 0.15),
-                    0 if i < 20 => Order::failed(side, Failure::Timeout, 0.15),
-                    0 => Order::rejected(side, Rejection::BrokerRejected, 0.15),
-                    _ => Order::ok(side, 0.15),
-                };
-                record_order(c, order);
-            }
-            record_guard_checks(c, 40);
-        }
-        Traffic::ErrorsWarn => {
-            record_cancel(c, 0.05);
-            for s in std::iter::repeat_n(0.2, 10).chain(std::iter::repeat_n(0.4, 8)) {
-                record_order(c, Order::ok("sell", s));
-            }
-            record_order(c, Order::rejected("sell", Rejection::BrokerRejected, 0.9));
-            record_order(c, Order::failed("buy", Failure::Timeout, 2.0));
-            record_guard_trip(c, "mark_staleness");
-        }
-        Traffic::Retries => {
-            for i in 0..50 {
-                let side = if i % 2 == 0 { "buy" } else { "sell" };
-                let latency_s = 0.1 + 0.02 * f64::from(i % 4);
-                let order = match i {
-                    7 => Order::failed(side, Failure::RateLimit, 0.4),
-                    _ => Order {
-                        retried: i % 10 == 3,
-                        ..Order::ok(side, latency_s)
-                    },
-                };
-                record_order(c, order);
-            }
-            record_guard_checks(c, 50);
-        }
-        Traffic::LatencyWarn => {
-            for s in std::iter::repeat_n(0.12, 10)
-                .chain(std::iter::repeat_n(0.3, 8))
-                .chain([0.7])
-            {
-                record_order(c, Order::ok("sell", s));
-            }
-            record_guard_checks(c, 19);
-        }
-        Traffic::GuardTripsCrit => {
-            phase_b(c);
-            for _ in 0..12 {
-                record_guard_trip(c, "mark_staleness");
-            }
-        }
+        Traffic::DryRun => dry_run(c),
+        Traffic::ErrorsCrit => errors_crit(c),
+        Traffic::ErrorsWarn => errors_warn(c),
+        Traffic::Retries => retries(c),
+        Traffic::LatencyWarn => latency_warn(c),
+        Traffic::GuardTripsCrit => guard_trips_crit(c),
+    }
+}
+
+/// 12 clean reduce-only sells.
+fn phase_a(c: &mut Collector) {
+    for i in 0..12 {
+        record_order(c, Order::ok("sell", 0.08 + 0.01 * f64::from(i % 5)));
+    }
+    record_guard_checks(c, 12);
+}
+
+/// The read-only broker answers every order with a REJECTED one.
+fn dry_run(c: &mut Collector) {
+    for _ in 0..12 {
+        record_order(c, Order::rejected("sell", Rejection::BrokerStatus, 0.002));
+    }
+    record_guard_checks(c, 12);
+}
+
+/// 40 orders, 8 bad: timeouts, a network failure and broker rejections (20 %).
+fn errors_crit(c: &mut Collector) {
+    for i in 0..40 {
+        let side = if i % 2 == 0 { "buy" } else { "sell" };
+        let order = match i % 5 {
+            0 if i == 10 => Order::failed(side, Failure::Network, 0.15),
+            0 if i < 20 => Order::failed(side, Failure::Timeout, 0.15),
+            0 => Order::rejected(side, Rejection::BrokerRejected, 0.15),
+            _ => Order::ok(side, 0.15),
+        };
+        record_order(c, order);
+    }
+    record_guard_checks(c, 40);
+}
+
+/// 20 orders, a rejection and a timeout (10 %), slow enough for a p95 WARN,
+/// and one guard trip.
+fn errors_warn(c: &mut Collector) {
+    record_cancel(c, 0.05);
+    for s in std::iter::repeat_n(0.2, 10).chain(std::iter::repeat_n(0.4, 8)) {
+        record_order(c, Order::ok("sell", s));
+    }
+    record_order(c, Order::rejected("sell", Rejection::BrokerRejected, 0.9));
+    record_order(c, Order::failed("buy", Failure::Timeout, 2.0));
+    record_guard_trip(c, "mark_staleness");
+}
+
+/// 50 orders: 5 succeed on a second attempt, one rate-limited order fails.
+fn retries(c: &mut Collector) {
+    for i in 0..50 {
+        let side = if i % 2 == 0 { "buy" } else { "sell" };
+        let latency_s = 0.1 + 0.02 * f64::from(i % 4);
+        let order = match i {
+            7 => Order::failed(side, Failure::RateLimit, 0.4),
+            _ => Order {
+                retried: i % 10 == 3,
+                ..Order::ok(side, latency_s)
+            },
+        };
+        record_order(c, order);
+    }
+    record_guard_checks(c, 50);
+}
+
+/// 19 clean orders whose slowest put the p95 at the WARN line.
+fn latency_warn(c: &mut Collector) {
+    for s in std::iter::repeat_n(0.12, 10)
+        .chain(std::iter::repeat_n(0.3, 8))
+        .chain([0.7])
+    {
+        record_order(c, Order::ok("sell", s));
+    }
+    record_guard_checks(c, 19);
+}
+
+/// A clean Phase B window, then 12 recoverable guard trips.
+fn guard_trips_crit(c: &mut Collector) {
+    phase_b(c);
+    for _ in 0..12 {
+        record_guard_trip(c, "mark_staleness");
     }
 }
 
