@@ -1,18 +1,10 @@
-//! `--from-preflight REPORT [--preflight-exit N]`: the real preflight's JSON
-//! report and exit code (§6.1) as check records, so the
-//! start gate can judge preflight with everything else.
+//! A preflight report, and preflight's exit code, as check records
+//! (docs/bot.md#preflight-report).
 
-use anyhow::Context;
 use canary_core::catalogue::segment;
-use canary_core::ndjson::RecordWriter;
-use canary_core::{Exit, Kind, Level, Record, diag};
+use canary_core::{Kind, Level, Record};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
-use std::io::{Read, Write};
-use std::path::Path;
-
-/// Largest report accepted (a real one is a few KiB).
-const MAX_REPORT_BYTES: u64 = 8 << 20;
 
 fn check(target: &str, ts: Timestamp, name: &str, level: Level) -> Record {
     Record::new(crate::TOOL, target, Kind::Check, name, level).at(ts)
@@ -20,7 +12,7 @@ fn check(target: &str, ts: Timestamp, name: &str, level: Level) -> Record {
 
 /// The JSON report from a report file, or from preflight's stdout with
 /// `--report-target stdout` (from the first line that is exactly `{`).
-fn parse_report(text: &str) -> Result<Map<String, Value>, String> {
+pub fn parse_report(text: &str) -> Result<Map<String, Value>, String> {
     let json = match serde_json::from_str::<Value>(text) {
         Ok(v) => v,
         Err(first) => {
@@ -221,53 +213,4 @@ pub fn records(
         );
     }
     Ok(out)
-}
-
-/// Read the report at `path`, write its records, exit as the worst level.
-pub fn convert<W: Write>(
-    path: &Path,
-    exit: Option<i32>,
-    out: &mut RecordWriter<W>,
-) -> anyhow::Result<Exit> {
-    let target = path.display().to_string();
-    let text = std::fs::File::open(path)
-        .and_then(|f| {
-            let mut s = Vec::new();
-            f.take(MAX_REPORT_BYTES + 1).read_to_end(&mut s)?;
-            Ok(s)
-        })
-        .map_err(|e| e.to_string())
-        .and_then(|b| {
-            if b.len() as u64 > MAX_REPORT_BYTES {
-                Err(format!("larger than {MAX_REPORT_BYTES} bytes"))
-            } else {
-                String::from_utf8(b).map_err(|e| format!("not UTF-8: {e}"))
-            }
-        });
-    let result = text
-        .and_then(|t| parse_report(&t))
-        .and_then(|r| records(&r, exit, &target));
-    match result {
-        Ok(recs) => {
-            let mut worst = Exit::Clean;
-            for r in &recs {
-                worst = worst.worst(Exit::from_level(r.level));
-                out.write(r).context("writing records")?;
-            }
-            Ok(worst)
-        }
-        Err(why) => {
-            diag(crate::TOOL, "error", &format!("{target}: {why}"));
-            let rec = Record::new(
-                crate::TOOL,
-                &target,
-                Kind::Error,
-                "preflight.report",
-                Level::Unknown,
-            )
-            .msg(format!("{target}: preflight report unusable: {why}"));
-            out.write(&rec).context("writing records")?;
-            Ok(Exit::Unevaluable)
-        }
-    }
 }
