@@ -214,3 +214,63 @@ pub fn records(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(status: &str, errors: u64) -> Map<String, Value> {
+        let text = format!(
+            r#"{{"timestamp": "2026-11-25T23:55:00+00:00", "status": "{status}", "errors": {errors}}}"#
+        );
+        parse_report(&text).unwrap_or_default()
+    }
+
+    fn level(recs: &[Record], name: &str) -> Option<Level> {
+        recs.iter().find(|r| r.name == name).map(|r| r.level)
+    }
+
+    /// Preflight's stdout: a banner, then the report from a line that is
+    /// exactly `{`; anything after the report, or no such line, is refused.
+    #[test]
+    fn the_report_is_found_after_a_banner_and_nowhere_else() {
+        let ok = "== PREFLIGHT ==\n{ not this\n{\n  \"status\": \"READY\"\n}\n";
+        assert_eq!(
+            parse_report(ok).ok().and_then(|m| m.get("status").cloned()),
+            Some(Value::from("READY"))
+        );
+        assert!(parse_report("== PREFLIGHT ==\n{\"status\": \"READY\"}\n").is_err());
+        assert!(parse_report("{\n\"status\": \"READY\"\n}\ntrailing log line\n").is_err());
+        assert!(parse_report("[]").is_err());
+    }
+
+    /// The status, the error count and the exit code each speak; the worst wins.
+    #[test]
+    fn status_errors_and_exit_code_never_vouch_for_each_other() {
+        let cases = [
+            ("READY", 0, Some(0), Level::Ok, Some(Level::Ok)),
+            ("READY", 2, Some(0), Level::Crit, Some(Level::Ok)),
+            ("NOT READY", 1, Some(0), Level::Crit, Some(Level::Crit)),
+            ("READY", 0, Some(1), Level::Ok, Some(Level::Crit)),
+            ("READY", 0, Some(-1), Level::Ok, Some(Level::Unknown)),
+            ("REVIEW", 0, None, Level::Warn, None),
+            ("ready", 0, Some(0), Level::Unknown, Some(Level::Ok)),
+        ];
+        for (status, errors, exit, want_status, want_exit) in cases {
+            let recs = records(&report(status, errors), exit, "t").unwrap_or_default();
+            assert_eq!(
+                level(&recs, "preflight.status"),
+                Some(want_status),
+                "{status} {errors} {exit:?}"
+            );
+            assert_eq!(
+                level(&recs, "preflight.exit"),
+                want_exit,
+                "{status} {errors} {exit:?}"
+            );
+        }
+        let mut no_ts = report("READY", 0);
+        no_ts.remove("timestamp");
+        assert!(records(&no_ts, Some(0), "t").is_err());
+    }
+}
