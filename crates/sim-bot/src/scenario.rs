@@ -84,42 +84,49 @@ pub struct Side {
     pub latency_ms: f64,
 }
 
-/// The versus-* pairings, (canary, production): one table.
-const VERSUS: [(Scenario, Side, Side); 3] = [
-    (
-        Scenario::VersusWorse,
-        Side {
-            failure_ratio: 0.04,
-            latency_ms: 250.0,
-        },
-        Side {
-            failure_ratio: 0.005,
-            latency_ms: 120.0,
-        },
-    ),
-    (
-        Scenario::VersusSame,
-        Side {
-            failure_ratio: 0.02,
-            latency_ms: 120.0,
-        },
-        Side {
-            failure_ratio: 0.02,
-            latency_ms: 120.0,
-        },
-    ),
-    (
-        Scenario::VersusBetter,
-        Side {
-            failure_ratio: 0.005,
-            latency_ms: 120.0,
-        },
-        Side {
-            failure_ratio: 0.04,
-            latency_ms: 120.0,
-        },
-    ),
-];
+/// A side of a pairing, briefly.
+const fn side(failure_ratio: f64, latency_ms: f64) -> Side {
+    Side {
+        failure_ratio,
+        latency_ms,
+    }
+}
+
+/// Everything a scenario is made of, in one row: the bot's state, what its
+/// money does over time (money scenarios), and each side's traffic
+/// (versus-* pairings: the canary, then production).
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub spec: Spec,
+    pub money: Option<crate::money::Path>,
+    pub versus: Option<(Side, Side)>,
+}
+
+impl Row {
+    const fn state(spec: Spec) -> Row {
+        Row {
+            spec,
+            money: None,
+            versus: None,
+        }
+    }
+
+    /// Healthy Phase B whose money follows `path`.
+    const fn money(path: crate::money::Path) -> Row {
+        Row {
+            money: Some(path),
+            ..Row::state(HEALTHY_B)
+        }
+    }
+
+    /// Healthy Phase B, live, paired with production.
+    const fn versus(canary: Side, production: Side) -> Row {
+        Row {
+            versus: Some((canary, production)),
+            ..Row::state(HEALTHY_B)
+        }
+    }
+}
 
 impl Scenario {
     /// The name on the command line.
@@ -136,137 +143,133 @@ impl Scenario {
             .unwrap_or_default()
     }
 
-    /// A versus-* scenario's traffic for one side; `None` for the others.
-    pub fn versus(self, role: canary_core::role::Role) -> Option<Side> {
-        VERSUS
-            .iter()
-            .find(|(s, ..)| *s == self)
-            .map(|(_, c, p)| match role {
-                canary_core::role::Role::Canary => *c,
-                canary_core::role::Role::Baseline => *p,
-            })
-    }
-
-    /// What the scenario is made of.
-    pub fn spec(self) -> Spec {
+    /// The scenario's row: one arm each, so that a new scenario cannot
+    /// compile until it says what it is made of.
+    pub fn row(self) -> Row {
+        use crate::money::Path as P;
         use Scenario as S;
-        let base = Spec::default();
+        let b = HEALTHY_B;
         match self {
-            S::HealthyA => Spec {
+            S::HealthyA => Row::state(Spec {
                 phase_a_reduce_only: true,
                 traffic: Traffic::PhaseA,
-                ..base
-            },
-            S::HealthyB | S::Live | S::VersusWorse | S::VersusSame | S::VersusBetter => base,
-            S::MetricsDisabled => Spec {
+                ..b
+            }),
+            S::HealthyB | S::Live => Row::state(b),
+            S::MetricsDisabled => Row::state(Spec {
                 metrics_enabled: false,
-                ..base
-            },
-            S::WsStale => Spec {
+                ..b
+            }),
+            S::WsStale => Row::state(Spec {
                 broker_latency_ms: 150.2,
                 ws: Ws::Silent { message_age: 75.0 },
-                ..base
-            },
-            S::WsNotInitialized => Spec {
+                ..b
+            }),
+            S::WsNotInitialized => Row::state(Spec {
                 ws: Ws::NotInitialized,
-                ..base
-            },
-            S::WsDisconnected => Spec {
+                ..b
+            }),
+            S::WsDisconnected => Row::state(Spec {
                 ws: Ws::Disconnected {
                     message_age: 41.0,
                     reconnects: 3,
                     max_attempts: false,
                 },
-                ..base
-            },
-            S::MaxReconnect => Spec {
+                ..b
+            }),
+            S::MaxReconnect => Row::state(Spec {
                 ws: Ws::Disconnected {
                     message_age: 312.4,
                     reconnects: 10,
                     max_attempts: true,
                 },
-                ..base
-            },
-            S::GlobalPause => Spec {
+                ..b
+            }),
+            S::GlobalPause => Row::state(Spec {
                 broker_latency_ms: 133.0,
                 ws: Ws::Streaming {
                     message_age: 3.2,
                     reconnects: 1,
                 },
                 guard_pause: Some("daily_loss"),
-                ..base
-            },
-            S::Unhealthy => Spec {
+                ..b
+            }),
+            S::Unhealthy => Row::state(Spec {
                 broker: Broker::Down,
-                ..base
-            },
-            S::Starting => Spec {
+                ..b
+            }),
+            S::Starting => Row::state(Spec {
                 lifecycle: Lifecycle::Starting,
                 traffic: Traffic::None,
-                ..base
-            },
-            S::Shutdown => Spec {
+                ..b
+            }),
+            S::Shutdown => Row::state(Spec {
                 lifecycle: Lifecycle::Shutdown,
-                ..base
-            },
-            S::RealCanary => Spec {
+                ..b
+            }),
+            S::RealCanary => Row::state(Spec {
                 broker: Broker::Mock,
                 ws: Ws::NotSupported,
                 ticker: Ticker::AllStale,
                 traffic: Traffic::None,
-                ..base
-            },
-            S::DryRun => Spec {
+                ..b
+            }),
+            S::DryRun => Row::state(Spec {
                 traffic: Traffic::DryRun,
-                ..base
-            },
-            S::OrderErrorsCrit => Spec {
+                ..b
+            }),
+            S::OrderErrorsCrit => Row::state(Spec {
                 traffic: Traffic::ErrorsCrit,
-                ..base
-            },
-            S::OrderErrorsWarn => Spec {
+                ..b
+            }),
+            S::OrderErrorsWarn => Row::state(Spec {
                 ws: Ws::Streaming {
                     message_age: 3.2000000000000455,
                     reconnects: 0,
                 },
                 traffic: Traffic::ErrorsWarn,
-                ..base
-            },
-            S::Retries => Spec {
+                ..b
+            }),
+            S::Retries => Row::state(Spec {
                 traffic: Traffic::Retries,
-                ..base
-            },
-            S::LatencyWarn => Spec {
+                ..b
+            }),
+            S::LatencyWarn => Row::state(Spec {
                 traffic: Traffic::LatencyWarn,
-                ..base
-            },
-            S::GuardTripsCrit => Spec {
+                ..b
+            }),
+            S::GuardTripsCrit => Row::state(Spec {
                 traffic: Traffic::GuardTripsCrit,
-                ..base
-            },
-            S::EquityFlat
-            | S::EquitySlowBleed
-            | S::EquitySuddenDrop
-            | S::EquityRestart
-            | S::BreakerOpen
-            | S::OrderRunaway
-            | S::ApiDegraded => base,
+                ..b
+            }),
+            S::EquityFlat => Row::money(P::Flat),
+            S::EquitySlowBleed => Row::money(P::SlowBleed),
+            S::EquitySuddenDrop => Row::money(P::SuddenDrop),
+            S::EquityRestart => Row::money(P::Restart),
+            S::BreakerOpen => Row::money(P::BreakerOpens),
+            S::OrderRunaway => Row::money(P::OrderRunaway),
+            S::ApiDegraded => Row::money(P::ApiDegraded),
+            S::VersusWorse => Row::versus(side(0.04, 250.0), side(0.005, 120.0)),
+            S::VersusSame => Row::versus(side(0.02, 120.0), side(0.02, 120.0)),
+            S::VersusBetter => Row::versus(side(0.005, 120.0), side(0.04, 120.0)),
         }
+    }
+
+    /// What the scenario is made of.
+    pub fn spec(self) -> Spec {
+        self.row().spec
     }
 
     /// What happens to the money in this scenario, for the money scenarios.
     pub fn money(self) -> Option<crate::money::Path> {
-        use crate::money::Path as P;
-        use Scenario as S;
-        Some(match self {
-            S::EquityFlat => P::Flat,
-            S::EquitySlowBleed => P::SlowBleed,
-            S::EquitySuddenDrop => P::SuddenDrop,
-            S::EquityRestart => P::Restart,
-            S::BreakerOpen => P::BreakerOpens,
-            S::OrderRunaway => P::OrderRunaway,
-            S::ApiDegraded => P::ApiDegraded,
-            _ => return None,
+        self.row().money
+    }
+
+    /// A versus-* scenario's traffic for one side; `None` for the others.
+    pub fn versus(self, role: canary_core::role::Role) -> Option<Side> {
+        self.row().versus.map(|(canary, production)| match role {
+            canary_core::role::Role::Canary => canary,
+            canary_core::role::Role::Baseline => production,
         })
     }
 }
@@ -354,25 +357,21 @@ pub struct Spec {
     pub metrics_enabled: bool,
 }
 
-impl Default for Spec {
-    /// Healthy Phase B.
-    fn default() -> Spec {
-        Spec {
-            lifecycle: Lifecycle::Running,
-            broker: Broker::Up,
-            broker_latency_ms: 142.37,
-            ws: Ws::Streaming {
-                message_age: 2.1,
-                reconnects: 0,
-            },
-            guard_pause: None,
-            phase_a_reduce_only: false,
-            ticker: Ticker::Fresh,
-            traffic: Traffic::PhaseB,
-            metrics_enabled: true,
-        }
-    }
-}
+/// Healthy Phase B: what every scenario starts from.
+const HEALTHY_B: Spec = Spec {
+    lifecycle: Lifecycle::Running,
+    broker: Broker::Up,
+    broker_latency_ms: 142.37,
+    ws: Ws::Streaming {
+        message_age: 2.1,
+        reconnects: 0,
+    },
+    guard_pause: None,
+    phase_a_reduce_only: false,
+    ticker: Ticker::Fresh,
+    traffic: Traffic::PhaseB,
+    metrics_enabled: true,
+};
 
 /// The engine watchdog's thresholds: message age, poll period, pause length.
 const WATCHDOG_MESSAGE_STALE_S: f64 = 15.0;
