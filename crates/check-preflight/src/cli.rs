@@ -40,6 +40,8 @@ pub struct Cli {
 const EXAMPLES: &str = "Examples:
   uv run python scripts/production_preflight.py --profile canary --report-path /tmp/pf.json; code=$?
   check-preflight /tmp/pf.json --preflight-exit $code > preflight.ndjson
-  { cat preflight.ndjson; check-profile canary --phase a; check-risk-env --phase a; probe-health; } | judge --phase start
+  { cat preflight.ndjson; check-profile canary --phase a; check-risk-env --phase a; \\
+    probe-health; } | judge --phase start --explain
   check-preflight /tmp/pf.json | jq -r 'select(.level != \"ok\") | .msg'
-  uv run python scripts/production_preflight.py --profile canary --report-target stdout | check-preflight -";
+  uv run python scripts/production_preflight.py --profile canary --report-target stdout \\
+    | check-preflight -";
