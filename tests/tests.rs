@@ -6,6 +6,7 @@ mod baseline;
 mod canary_gate;
 mod canary_report;
 mod canary_rules;
+mod check_preflight;
 mod check_profile;
 mod check_risk_env;
 mod confidence_sim;

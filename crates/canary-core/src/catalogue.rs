@@ -294,38 +294,38 @@ pub const CATALOGUE: &[NameSpec] = &[
     spec!(
         "preflight.report",
         Error,
-        "judge",
-        "--from-preflight: the preflight JSON report could not be read (missing, not JSON, not a report)"
+        "check-preflight",
+        "the preflight JSON report could not be read (missing, not JSON, not a report)"
     ),
     spec!(
         "preflight.status",
         Check,
-        "judge",
-        "--from-preflight: the report's status: READY ok, REVIEW warn, NOT READY crit (docs/bot.md#preflight-report)"
+        "check-preflight",
+        "the report's status: READY ok, REVIEW warn, NOT READY crit (docs/bot.md#preflight-report)"
     ),
     spec!(
         "preflight.exit",
         Check,
-        "judge",
-        "--from-preflight: preflight's exit code: 0 ok, 1 or 2 crit (docs/bot.md#preflight-invocation)"
+        "check-preflight",
+        "preflight's exit code: 0 ok, 1 or 2 crit (docs/bot.md#preflight-invocation)"
     ),
     spec!(
         "preflight.diagnostic_only",
         Check,
-        "judge",
-        "--from-preflight: crit, a --warn-only run does not satisfy the live readiness gate (docs/bot.md#preflight-warn-only)"
+        "check-preflight",
+        "crit: a --warn-only run does not satisfy the live readiness gate (docs/bot.md#preflight-warn-only)"
     ),
     spec!(
         "preflight.warnings",
         Check,
-        "judge",
-        "--from-preflight: warn, the report's warning messages"
+        "check-preflight",
+        "warn: the report's warning messages"
     ),
     spec!(
         "preflight.check.<check>",
         Check,
-        "judge",
-        "--from-preflight: crit, one failing preflight check (its `error_hints`: messages and hints)"
+        "check-preflight",
+        "crit: one failing preflight check (its `error_hints`: messages and hints)"
     ),
     spec!(
         "evidence.unknown_too_long",

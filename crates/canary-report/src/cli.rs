@@ -1,6 +1,7 @@
 //! Command line of `canary-report`.
 
-use clap::{Parser, ValueEnum};
+use canary_core::phase::RunPhase;
+use clap::Parser;
 use std::path::PathBuf;
 
 /// Turn a recorded canary window log (NDJSON records of any canary-kit tool,
@@ -29,14 +30,7 @@ pub struct Cli {
     /// The phase whose order target the order chart shows (Phase A 10, Phase
     /// B 50); default: the verdict's phase.
     #[arg(long, value_enum, ignore_case = true)]
-    pub phase: Option<ReportPhase>,
-}
-
-/// Phases that have an order target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportPhase {
-    A,
-    B,
+    pub phase: Option<RunPhase>,
 }
 
 const EXAMPLES: &str = "Examples:

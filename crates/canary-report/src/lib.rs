@@ -15,8 +15,9 @@ pub mod table;
 
 use anyhow::Context;
 use canary_core::Exit;
+use canary_core::phase::RunPhase;
 use chart::{Chart, HLine, Series};
-use cli::{Cli, ReportPhase};
+use cli::Cli;
 use model::{Log, Point, SIGNALS};
 use std::fs;
 use std::io::{self, Write};
@@ -96,7 +97,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// The page for a log; `phase` overrides the verdict's for the order target.
-pub fn render(log: &Log, phase: Option<ReportPhase>) -> String {
+pub fn render(log: &Log, phase: Option<RunPhase>) -> String {
     let charts = charts(log, phase);
     let rows = table::rows(log);
     html::page(log, &charts, &rows)
@@ -140,7 +141,7 @@ fn x_range(log: &Log, orders: &[orders::OrderSeries]) -> (f64, f64) {
 }
 
 /// The four signal charts and the order chart.
-pub fn charts(log: &Log, phase: Option<ReportPhase>) -> Vec<Chart> {
+pub fn charts(log: &Log, phase: Option<RunPhase>) -> Vec<Chart> {
     let verdict = log.verdict.as_ref();
     let window = verdict.and_then(|v| v.window.as_ref());
     let start = window.and_then(|w| w.start);
@@ -194,8 +195,7 @@ pub fn charts(log: &Log, phase: Option<ReportPhase>) -> Vec<Chart> {
     out.extend(equity::chart(log, x));
 
     let phase = match phase {
-        Some(ReportPhase::A) => Some("a"),
-        Some(ReportPhase::B) => Some("b"),
+        Some(p) => Some(p.as_str()),
         None => verdict.and_then(|v| v.phase.as_deref()),
     };
     let target = match phase {

@@ -1,6 +1,7 @@
 //! Command line of `check-profile`.
 
-use clap::{Parser, ValueEnum};
+use canary_core::phase::RunPhase;
+use clap::Parser;
 use std::path::PathBuf;
 
 /// Check a GPT-Trader profile YAML against the canary runbook §1.2 targets,
@@ -39,14 +40,14 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", default_value = "config/profiles")]
     pub profiles_dir: PathBuf,
 
-    /// Canary phase whose §1.2 targets apply: a (reduce-only) or b (micro-open).
+    /// Canary phase whose §1.2 targets apply.
     #[arg(
         long,
         value_enum,
         ignore_case = true,
         required_unless_present = "write_phase_b"
     )]
-    pub phase: Option<PhaseArg>,
+    pub phase: Option<RunPhase>,
 
     /// Derive the Phase B profile: copy PROFILE with `trading.mode: normal`
     /// (only that value changes), write it to OUT, then check OUT for Phase B.
@@ -59,20 +60,4 @@ pub struct Cli {
 
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
-}
-
-/// The canary phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PhaseArg {
-    A,
-    B,
-}
-
-impl From<PhaseArg> for canary_core::Phase {
-    fn from(p: PhaseArg) -> Self {
-        match p {
-            PhaseArg::A => canary_core::Phase::A,
-            PhaseArg::B => canary_core::Phase::B,
-        }
-    }
 }

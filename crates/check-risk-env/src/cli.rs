@@ -1,9 +1,8 @@
 //! Command line of `check-risk-env`.
 
+use canary_core::phase::RunPhase;
 use clap::Parser;
 use std::path::PathBuf;
-
-pub use check_profile::cli::PhaseArg;
 
 /// Check the RISK_* environment against the canary runbook §1.3 bounds,
 /// parsed exactly as the bot's RiskConfig.from_env() parses it: Python
@@ -40,9 +39,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
 
-    /// Canary phase whose §1.3 bounds apply: a (reduce-only) or b (micro-open).
+    /// Canary phase whose §1.3 bounds apply.
     #[arg(long, value_enum, ignore_case = true)]
-    pub phase: PhaseArg,
+    pub phase: RunPhase,
 
     /// Print a human table of every variable (name, default, parse rule,
     /// effective value, source, meaning) instead of records.

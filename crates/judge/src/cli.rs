@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// Apply the runbook §4 decision tree to a merged stream of canary-kit
 /// records (probe-health, scrape-metrics, check-profile, check-risk-env,
-/// preflight) and write one `judge.verdict` record: per bot when the stream
+/// check-preflight) and write one `judge.verdict` record: per bot when the stream
 /// holds several, plus the overall one.
 ///
 /// Decisions: --phase start: go / no-go. --phase a: continue / stop /
@@ -30,8 +30,8 @@ pub struct Cli {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// The gate: start (preflight and health), a (reduce-only) or b (micro-open).
-    #[arg(long, value_parser = parse_phase,
+    /// The gate to judge.
+    #[arg(long, value_enum, ignore_case = true,
           required_unless_present_any = ["emit_alert_rules", "from_preflight"])]
     pub phase: Option<Phase>,
 
@@ -129,13 +129,13 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", hide = true, conflicts_with_all = ["phase", "from_preflight"])]
     pub emit_alert_rules: Option<PathBuf>,
 
-    /// Convert a preflight JSON report into check records
-    /// on stdout, and exit; feed them to judge --phase start.
-    #[arg(long, value_name = "REPORT", conflicts_with = "phase")]
+    /// Deprecated alias of `check-preflight REPORT`: write a preflight
+    /// report's check records, and exit.
+    #[arg(long, value_name = "REPORT", hide = true, conflicts_with = "phase")]
     pub from_preflight: Option<PathBuf>,
 
-    /// With --from-preflight: the exit code preflight returned.
-    #[arg(long, value_name = "N", requires = "from_preflight")]
+    /// Deprecated, with --from-preflight: `check-preflight --preflight-exit`.
+    #[arg(long, value_name = "N", hide = true, requires = "from_preflight")]
     pub preflight_exit: Option<i32>,
 
     /// The canary against production: --baseline and its options.
@@ -144,10 +144,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
-}
-
-fn parse_phase(s: &str) -> Result<Phase, String> {
-    s.parse()
 }
 
 /// An RFC 3339 time, e.g. 2026-11-26T03:30:00Z.
@@ -161,7 +157,7 @@ const EXAMPLES: &str = "Examples:
   probe-health --phase a | judge --phase a
   { check-profile canary --phase a; check-risk-env --phase a; probe-health; \\
     scrape-metrics --url http://localhost:8080/metrics; } | judge --phase a | rollback
-  judge --from-preflight preflight_report.json --preflight-exit 0 > preflight.ndjson
+  check-preflight preflight_report.json --preflight-exit 0 > preflight.ndjson
   { cat preflight.ndjson; probe-health; } | judge --phase start --explain
   judge canary.ndjson --phase b --at 2026-11-26T03:30:00Z --explain
   cat canary.ndjson production.ndjson | judge --phase b --baseline prod:8080   # against production

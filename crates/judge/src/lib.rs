@@ -12,7 +12,6 @@ pub mod follow;
 pub mod freshness;
 pub mod jq;
 pub mod native;
-pub mod preflight;
 pub mod proof;
 pub mod replay;
 pub mod rules;
@@ -45,7 +44,18 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         return Ok(Exit::Clean);
     }
     if let Some(report) = &cli.from_preflight {
-        return preflight::convert(report, cli.preflight_exit, out);
+        diag(
+            TOOL,
+            "warning",
+            "--from-preflight is deprecated; use check-preflight",
+        );
+        return check_preflight::convert(
+            report,
+            cli.preflight_exit,
+            check_preflight::MAX_REPORT_BYTES,
+            TOOL,
+            out,
+        );
     }
     let phase = cli.phase.context("--phase is required")?;
     let override_text = match &cli.rules {

@@ -1,7 +1,8 @@
 //! Command line of `probe-health`.
 
 use canary_core::duration::parse_duration;
-use clap::{Parser, ValueEnum};
+use canary_core::phase::RunPhase;
+use clap::Parser;
 use std::time::Duration;
 
 /// Probe the GPT-Trader bot's /health and emit one NDJSON check record per
@@ -20,9 +21,10 @@ pub struct Cli {
     #[arg(long, default_value = "http://localhost:8080", value_name = "BASE")]
     pub url: String,
 
-    /// Judge reduce_only_mode for this phase: a (reduce-only, expects true) or b (micro-open, expects false).
+    /// Judge reduce_only_mode for this phase: Phase A expects true, Phase B
+    /// false; without --phase the row is reported, not judged.
     #[arg(long, value_enum, ignore_case = true)]
-    pub phase: Option<ProbePhase>,
+    pub phase: Option<RunPhase>,
 
     /// Give up on a request after this long (connection to last byte).
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DUR")]
@@ -50,22 +52,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub output: canary_core::human::OutputArgs,
-}
-
-/// The phases a health probe can judge (the start gate has no reduce-only expectation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProbePhase {
-    A,
-    B,
-}
-
-impl From<ProbePhase> for canary_core::Phase {
-    fn from(p: ProbePhase) -> Self {
-        match p {
-            ProbePhase::A => canary_core::Phase::A,
-            ProbePhase::B => canary_core::Phase::B,
-        }
-    }
 }
 
 const EXAMPLES: &str = "Examples:

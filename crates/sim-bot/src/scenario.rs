@@ -84,42 +84,49 @@ pub struct Side {
     pub latency_ms: f64,
 }
 
-/// The versus-* pairings, (canary, production): one table.
-const VERSUS: [(Scenario, Side, Side); 3] = [
-    (
-        Scenario::VersusWorse,
-        Side {
-            failure_ratio: 0.04,
-            latency_ms: 250.0,
-        },
-        Side {
-            failure_ratio: 0.005,
-            latency_ms: 120.0,
-        },
-    ),
-    (
-        Scenario::VersusSame,
-        Side {
-            failure_ratio: 0.02,
-            latency_ms: 120.0,
-        },
-        Side {
-            failure_ratio: 0.02,
-            latency_ms: 120.0,
-        },
-    ),
-    (
-        Scenario::VersusBetter,
-        Side {
-            failure_ratio: 0.005,
-            latency_ms: 120.0,
-        },
-        Side {
-            failure_ratio: 0.04,
-            latency_ms: 120.0,
-        },
-    ),
-];
+/// A side of a pairing, briefly.
+const fn side(failure_ratio: f64, latency_ms: f64) -> Side {
+    Side {
+        failure_ratio,
+        latency_ms,
+    }
+}
+
+/// Everything a scenario is made of, in one row: the bot's state, what its
+/// money does over time (money scenarios), and each side's traffic
+/// (versus-* pairings: the canary, then production).
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub spec: Spec,
+    pub money: Option<crate::money::Path>,
+    pub versus: Option<(Side, Side)>,
+}
+
+impl Row {
+    const fn state(spec: Spec) -> Row {
+        Row {
+            spec,
+            money: None,
+            versus: None,
+        }
+    }
+
+    /// Healthy Phase B whose money follows `path`.
+    const fn money(path: crate::money::Path) -> Row {
+        Row {
+            money: Some(path),
+            ..Row::state(HEALTHY_B)
+        }
+    }
+
+    /// Healthy Phase B, live, paired with production.
+    const fn versus(canary: Side, production: Side) -> Row {
+        Row {
+            versus: Some((canary, production)),
+            ..Row::state(HEALTHY_B)
+        }
+    }
+}
 
 impl Scenario {
     /// The name on the command line.
@@ -136,137 +143,133 @@ impl Scenario {
             .unwrap_or_default()
     }
 
-    /// A versus-* scenario's traffic for one side; `None` for the others.
-    pub fn versus(self, role: canary_core::role::Role) -> Option<Side> {
-        VERSUS
-            .iter()
-            .find(|(s, ..)| *s == self)
-            .map(|(_, c, p)| match role {
-                canary_core::role::Role::Canary => *c,
-                canary_core::role::Role::Baseline => *p,
-            })
-    }
-
-    /// What the scenario is made of.
-    pub fn spec(self) -> Spec {
+    /// The scenario's row: one arm each, so that a new scenario cannot
+    /// compile until it says what it is made of.
+    pub fn row(self) -> Row {
+        use crate::money::Path as P;
         use Scenario as S;
-        let base = Spec::default();
+        let b = HEALTHY_B;
         match self {
-            S::HealthyA => Spec {
+            S::HealthyA => Row::state(Spec {
                 phase_a_reduce_only: true,
                 traffic: Traffic::PhaseA,
-                ..base
-            },
-            S::HealthyB | S::Live | S::VersusWorse | S::VersusSame | S::VersusBetter => base,
-            S::MetricsDisabled => Spec {
+                ..b
+            }),
+            S::HealthyB | S::Live => Row::state(b),
+            S::MetricsDisabled => Row::state(Spec {
                 metrics_enabled: false,
-                ..base
-            },
-            S::WsStale => Spec {
+                ..b
+            }),
+            S::WsStale => Row::state(Spec {
                 broker_latency_ms: 150.2,
                 ws: Ws::Silent { message_age: 75.0 },
-                ..base
-            },
-            S::WsNotInitialized => Spec {
+                ..b
+            }),
+            S::WsNotInitialized => Row::state(Spec {
                 ws: Ws::NotInitialized,
-                ..base
-            },
-            S::WsDisconnected => Spec {
+                ..b
+            }),
+            S::WsDisconnected => Row::state(Spec {
                 ws: Ws::Disconnected {
                     message_age: 41.0,
                     reconnects: 3,
                     max_attempts: false,
                 },
-                ..base
-            },
-            S::MaxReconnect => Spec {
+                ..b
+            }),
+            S::MaxReconnect => Row::state(Spec {
                 ws: Ws::Disconnected {
                     message_age: 312.4,
                     reconnects: 10,
                     max_attempts: true,
                 },
-                ..base
-            },
-            S::GlobalPause => Spec {
+                ..b
+            }),
+            S::GlobalPause => Row::state(Spec {
                 broker_latency_ms: 133.0,
                 ws: Ws::Streaming {
                     message_age: 3.2,
                     reconnects: 1,
                 },
                 guard_pause: Some("daily_loss"),
-                ..base
-            },
-            S::Unhealthy => Spec {
+                ..b
+            }),
+            S::Unhealthy => Row::state(Spec {
                 broker: Broker::Down,
-                ..base
-            },
-            S::Starting => Spec {
+                ..b
+            }),
+            S::Starting => Row::state(Spec {
                 lifecycle: Lifecycle::Starting,
                 traffic: Traffic::None,
-                ..base
-            },
-            S::Shutdown => Spec {
+                ..b
+            }),
+            S::Shutdown => Row::state(Spec {
                 lifecycle: Lifecycle::Shutdown,
-                ..base
-            },
-            S::RealCanary => Spec {
+                ..b
+            }),
+            S::RealCanary => Row::state(Spec {
                 broker: Broker::Mock,
                 ws: Ws::NotSupported,
                 ticker: Ticker::AllStale,
                 traffic: Traffic::None,
-                ..base
-            },
-            S::DryRun => Spec {
+                ..b
+            }),
+            S::DryRun => Row::state(Spec {
                 traffic: Traffic::DryRun,
-                ..base
-            },
-            S::OrderErrorsCrit => Spec {
+                ..b
+            }),
+            S::OrderErrorsCrit => Row::state(Spec {
                 traffic: Traffic::ErrorsCrit,
-                ..base
-            },
-            S::OrderErrorsWarn => Spec {
+                ..b
+            }),
+            S::OrderErrorsWarn => Row::state(Spec {
                 ws: Ws::Streaming {
                     message_age: 3.2000000000000455,
                     reconnects: 0,
                 },
                 traffic: Traffic::ErrorsWarn,
-                ..base
-            },
-            S::Retries => Spec {
+                ..b
+            }),
+            S::Retries => Row::state(Spec {
                 traffic: Traffic::Retries,
-                ..base
-            },
-            S::LatencyWarn => Spec {
+                ..b
+            }),
+            S::LatencyWarn => Row::state(Spec {
                 traffic: Traffic::LatencyWarn,
-                ..base
-            },
-            S::GuardTripsCrit => Spec {
+                ..b
+            }),
+            S::GuardTripsCrit => Row::state(Spec {
                 traffic: Traffic::GuardTripsCrit,
-                ..base
-            },
-            S::EquityFlat
-            | S::EquitySlowBleed
-            | S::EquitySuddenDrop
-            | S::EquityRestart
-            | S::BreakerOpen
-            | S::OrderRunaway
-            | S::ApiDegraded => base,
+                ..b
+            }),
+            S::EquityFlat => Row::money(P::Flat),
+            S::EquitySlowBleed => Row::money(P::SlowBleed),
+            S::EquitySuddenDrop => Row::money(P::SuddenDrop),
+            S::EquityRestart => Row::money(P::Restart),
+            S::BreakerOpen => Row::money(P::BreakerOpens),
+            S::OrderRunaway => Row::money(P::OrderRunaway),
+            S::ApiDegraded => Row::money(P::ApiDegraded),
+            S::VersusWorse => Row::versus(side(0.04, 250.0), side(0.005, 120.0)),
+            S::VersusSame => Row::versus(side(0.02, 120.0), side(0.02, 120.0)),
+            S::VersusBetter => Row::versus(side(0.005, 120.0), side(0.04, 120.0)),
         }
+    }
+
+    /// What the scenario is made of.
+    pub fn spec(self) -> Spec {
+        self.row().spec
     }
 
     /// What happens to the money in this scenario, for the money scenarios.
     pub fn money(self) -> Option<crate::money::Path> {
-        use crate::money::Path as P;
-        use Scenario as S;
-        Some(match self {
-            S::EquityFlat => P::Flat,
-            S::EquitySlowBleed => P::SlowBleed,
-            S::EquitySuddenDrop => P::SuddenDrop,
-            S::EquityRestart => P::Restart,
-            S::BreakerOpen => P::BreakerOpens,
-            S::OrderRunaway => P::OrderRunaway,
-            S::ApiDegraded => P::ApiDegraded,
-            _ => return None,
+        self.row().money
+    }
+
+    /// A versus-* scenario's traffic for one side; `None` for the others.
+    pub fn versus(self, role: canary_core::role::Role) -> Option<Side> {
+        self.row().versus.map(|(canary, production)| match role {
+            canary_core::role::Role::Canary => canary,
+            canary_core::role::Role::Baseline => production,
         })
     }
 }
@@ -354,25 +357,21 @@ pub struct Spec {
     pub metrics_enabled: bool,
 }
 
-impl Default for Spec {
-    /// Healthy Phase B.
-    fn default() -> Spec {
-        Spec {
-            lifecycle: Lifecycle::Running,
-            broker: Broker::Up,
-            broker_latency_ms: 142.37,
-            ws: Ws::Streaming {
-                message_age: 2.1,
-                reconnects: 0,
-            },
-            guard_pause: None,
-            phase_a_reduce_only: false,
-            ticker: Ticker::Fresh,
-            traffic: Traffic::PhaseB,
-            metrics_enabled: true,
-        }
-    }
-}
+/// Healthy Phase B: what every scenario starts from.
+const HEALTHY_B: Spec = Spec {
+    lifecycle: Lifecycle::Running,
+    broker: Broker::Up,
+    broker_latency_ms: 142.37,
+    ws: Ws::Streaming {
+        message_age: 2.1,
+        reconnects: 0,
+    },
+    guard_pause: None,
+    phase_a_reduce_only: false,
+    ticker: Ticker::Fresh,
+    traffic: Traffic::PhaseB,
+    metrics_enabled: true,
+};
 
 /// The engine watchdog's thresholds: message age, poll period, pause length.
 const WATCHDOG_MESSAGE_STALE_S: f64 = 15.0;
@@ -497,72 +496,93 @@ impl Bot {
 fn record_traffic(c: &mut Collector, traffic: Traffic) {
     match traffic {
         Traffic::None => {}
-        Traffic::PhaseA => {
-            for i in 0..12 {
-                record_order(c, Order::ok("sell", 0.08 + 0.01 * f64::from(i % 5)));
-            }
-            record_guard_checks(c, 12);
-        }
+        Traffic::PhaseA => phase_a(c),
         Traffic::PhaseB => phase_b(c),
-        Traffic::DryRun => {
-            // The read-only broker answers every order with a REJECTED one.
-            for _ in 0..12 {
-                record_order(c, Order::rejected("sell", Rejection::BrokerStatus, 0.002));
-            }
-            record_guard_checks(c, 12);
-        }
-        Traffic::ErrorsCrit => {
-            for i in 0..40 {
-                let side = if i % 2 == 0 { "buy" } else { "sell" };
-                let order = match i % 5 {
-                    0 if i == 10 => Order::failed(side, Failure::Network, 0.15),
-                    0 if i < 20 => Order::failed(side, Failure::Timeout, 0.15),
-                    0 => Order::rejected(side, Rejection::BrokerRejected, 0.15),
-                    _ => Order::ok(side, 0.15),
-                };
-                record_order(c, order);
-            }
-            record_guard_checks(c, 40);
-        }
-        Traffic::ErrorsWarn => {
-            record_cancel(c, 0.05);
-            for s in std::iter::repeat_n(0.2, 10).chain(std::iter::repeat_n(0.4, 8)) {
-                record_order(c, Order::ok("sell", s));
-            }
-            record_order(c, Order::rejected("sell", Rejection::BrokerRejected, 0.9));
-            record_order(c, Order::failed("buy", Failure::Timeout, 2.0));
-            record_guard_trip(c, "mark_staleness");
-        }
-        Traffic::Retries => {
-            for i in 0..50 {
-                let side = if i % 2 == 0 { "buy" } else { "sell" };
-                let latency_s = 0.1 + 0.02 * f64::from(i % 4);
-                let order = match i {
-                    7 => Order::failed(side, Failure::RateLimit, 0.4),
-                    _ => Order {
-                        retried: i % 10 == 3,
-                        ..Order::ok(side, latency_s)
-                    },
-                };
-                record_order(c, order);
-            }
-            record_guard_checks(c, 50);
-        }
-        Traffic::LatencyWarn => {
-            for s in std::iter::repeat_n(0.12, 10)
-                .chain(std::iter::repeat_n(0.3, 8))
-                .chain([0.7])
-            {
-                record_order(c, Order::ok("sell", s));
-            }
-            record_guard_checks(c, 19);
-        }
-        Traffic::GuardTripsCrit => {
-            phase_b(c);
-            for _ in 0..12 {
-                record_guard_trip(c, "mark_staleness");
-            }
-        }
+        Traffic::DryRun => dry_run(c),
+        Traffic::ErrorsCrit => errors_crit(c),
+        Traffic::ErrorsWarn => errors_warn(c),
+        Traffic::Retries => retries(c),
+        Traffic::LatencyWarn => latency_warn(c),
+        Traffic::GuardTripsCrit => guard_trips_crit(c),
+    }
+}
+
+/// 12 clean reduce-only sells.
+fn phase_a(c: &mut Collector) {
+    for i in 0..12 {
+        record_order(c, Order::ok("sell", 0.08 + 0.01 * f64::from(i % 5)));
+    }
+    record_guard_checks(c, 12);
+}
+
+/// The read-only broker answers every order with a REJECTED one.
+fn dry_run(c: &mut Collector) {
+    for _ in 0..12 {
+        record_order(c, Order::rejected("sell", Rejection::BrokerStatus, 0.002));
+    }
+    record_guard_checks(c, 12);
+}
+
+/// 40 orders, 8 bad: timeouts, a network failure and broker rejections (20 %).
+fn errors_crit(c: &mut Collector) {
+    for i in 0..40 {
+        let side = if i % 2 == 0 { "buy" } else { "sell" };
+        let order = match i % 5 {
+            0 if i == 10 => Order::failed(side, Failure::Network, 0.15),
+            0 if i < 20 => Order::failed(side, Failure::Timeout, 0.15),
+            0 => Order::rejected(side, Rejection::BrokerRejected, 0.15),
+            _ => Order::ok(side, 0.15),
+        };
+        record_order(c, order);
+    }
+    record_guard_checks(c, 40);
+}
+
+/// 20 orders, a rejection and a timeout (10 %), slow enough for a p95 WARN,
+/// and one guard trip.
+fn errors_warn(c: &mut Collector) {
+    record_cancel(c, 0.05);
+    for s in std::iter::repeat_n(0.2, 10).chain(std::iter::repeat_n(0.4, 8)) {
+        record_order(c, Order::ok("sell", s));
+    }
+    record_order(c, Order::rejected("sell", Rejection::BrokerRejected, 0.9));
+    record_order(c, Order::failed("buy", Failure::Timeout, 2.0));
+    record_guard_trip(c, "mark_staleness");
+}
+
+/// 50 orders: 5 succeed on a second attempt, one rate-limited order fails.
+fn retries(c: &mut Collector) {
+    for i in 0..50 {
+        let side = if i % 2 == 0 { "buy" } else { "sell" };
+        let latency_s = 0.1 + 0.02 * f64::from(i % 4);
+        let order = match i {
+            7 => Order::failed(side, Failure::RateLimit, 0.4),
+            _ => Order {
+                retried: i % 10 == 3,
+                ..Order::ok(side, latency_s)
+            },
+        };
+        record_order(c, order);
+    }
+    record_guard_checks(c, 50);
+}
+
+/// 19 clean orders whose slowest put the p95 at the WARN line.
+fn latency_warn(c: &mut Collector) {
+    for s in std::iter::repeat_n(0.12, 10)
+        .chain(std::iter::repeat_n(0.3, 8))
+        .chain([0.7])
+    {
+        record_order(c, Order::ok("sell", s));
+    }
+    record_guard_checks(c, 19);
+}
+
+/// A clean Phase B window, then 12 recoverable guard trips.
+fn guard_trips_crit(c: &mut Collector) {
+    phase_b(c);
+    for _ in 0..12 {
+        record_guard_trip(c, "mark_staleness");
     }
 }
 

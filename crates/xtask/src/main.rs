@@ -14,6 +14,7 @@ fn tools() -> Vec<clap::Command> {
         scrape_metrics::cli::Cli::command(),
         check_profile::cli::Cli::command(),
         check_risk_env::cli::Cli::command(),
+        check_preflight::cli::Cli::command(),
         judge::cli::Cli::command(),
         rollback::cli::Cli::command(),
         sim_bot::cli::Cli::command(),

@@ -1,18 +1,10 @@
-//! `--from-preflight REPORT [--preflight-exit N]`: the real preflight's JSON
-//! report and exit code (§6.1) as check records, so the
-//! start gate can judge preflight with everything else.
+//! A preflight report, and preflight's exit code, as check records
+//! (docs/bot.md#preflight-report).
 
-use anyhow::Context;
 use canary_core::catalogue::segment;
-use canary_core::ndjson::RecordWriter;
-use canary_core::{Exit, Kind, Level, Record, diag};
+use canary_core::{Kind, Level, Record};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
-use std::io::{Read, Write};
-use std::path::Path;
-
-/// Largest report accepted (a real one is a few KiB).
-const MAX_REPORT_BYTES: u64 = 8 << 20;
 
 fn check(target: &str, ts: Timestamp, name: &str, level: Level) -> Record {
     Record::new(crate::TOOL, target, Kind::Check, name, level).at(ts)
@@ -20,7 +12,7 @@ fn check(target: &str, ts: Timestamp, name: &str, level: Level) -> Record {
 
 /// The JSON report from a report file, or from preflight's stdout with
 /// `--report-target stdout` (from the first line that is exactly `{`).
-fn parse_report(text: &str) -> Result<Map<String, Value>, String> {
+pub fn parse_report(text: &str) -> Result<Map<String, Value>, String> {
     let json = match serde_json::from_str::<Value>(text) {
         Ok(v) => v,
         Err(first) => {
@@ -223,51 +215,62 @@ pub fn records(
     Ok(out)
 }
 
-/// Read the report at `path`, write its records, exit as the worst level.
-pub fn convert<W: Write>(
-    path: &Path,
-    exit: Option<i32>,
-    out: &mut RecordWriter<W>,
-) -> anyhow::Result<Exit> {
-    let target = path.display().to_string();
-    let text = std::fs::File::open(path)
-        .and_then(|f| {
-            let mut s = Vec::new();
-            f.take(MAX_REPORT_BYTES + 1).read_to_end(&mut s)?;
-            Ok(s)
-        })
-        .map_err(|e| e.to_string())
-        .and_then(|b| {
-            if b.len() as u64 > MAX_REPORT_BYTES {
-                Err(format!("larger than {MAX_REPORT_BYTES} bytes"))
-            } else {
-                String::from_utf8(b).map_err(|e| format!("not UTF-8: {e}"))
-            }
-        });
-    let result = text
-        .and_then(|t| parse_report(&t))
-        .and_then(|r| records(&r, exit, &target));
-    match result {
-        Ok(recs) => {
-            let mut worst = Exit::Clean;
-            for r in &recs {
-                worst = worst.worst(Exit::from_level(r.level));
-                out.write(r).context("writing records")?;
-            }
-            Ok(worst)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(status: &str, errors: u64) -> Map<String, Value> {
+        let text = format!(
+            r#"{{"timestamp": "2026-11-25T23:55:00+00:00", "status": "{status}", "errors": {errors}}}"#
+        );
+        parse_report(&text).unwrap_or_default()
+    }
+
+    fn level(recs: &[Record], name: &str) -> Option<Level> {
+        recs.iter().find(|r| r.name == name).map(|r| r.level)
+    }
+
+    /// Preflight's stdout: a banner, then the report from a line that is
+    /// exactly `{`; anything after the report, or no such line, is refused.
+    #[test]
+    fn the_report_is_found_after_a_banner_and_nowhere_else() {
+        let ok = "== PREFLIGHT ==\n{ not this\n{\n  \"status\": \"READY\"\n}\n";
+        assert_eq!(
+            parse_report(ok).ok().and_then(|m| m.get("status").cloned()),
+            Some(Value::from("READY"))
+        );
+        assert!(parse_report("== PREFLIGHT ==\n{\"status\": \"READY\"}\n").is_err());
+        assert!(parse_report("{\n\"status\": \"READY\"\n}\ntrailing log line\n").is_err());
+        assert!(parse_report("[]").is_err());
+    }
+
+    /// The status, the error count and the exit code each speak; the worst wins.
+    #[test]
+    fn status_errors_and_exit_code_never_vouch_for_each_other() {
+        let cases = [
+            ("READY", 0, Some(0), Level::Ok, Some(Level::Ok)),
+            ("READY", 2, Some(0), Level::Crit, Some(Level::Ok)),
+            ("NOT READY", 1, Some(0), Level::Crit, Some(Level::Crit)),
+            ("READY", 0, Some(1), Level::Ok, Some(Level::Crit)),
+            ("READY", 0, Some(-1), Level::Ok, Some(Level::Unknown)),
+            ("REVIEW", 0, None, Level::Warn, None),
+            ("ready", 0, Some(0), Level::Unknown, Some(Level::Ok)),
+        ];
+        for (status, errors, exit, want_status, want_exit) in cases {
+            let recs = records(&report(status, errors), exit, "t").unwrap_or_default();
+            assert_eq!(
+                level(&recs, "preflight.status"),
+                Some(want_status),
+                "{status} {errors} {exit:?}"
+            );
+            assert_eq!(
+                level(&recs, "preflight.exit"),
+                want_exit,
+                "{status} {errors} {exit:?}"
+            );
         }
-        Err(why) => {
-            diag(crate::TOOL, "error", &format!("{target}: {why}"));
-            let rec = Record::new(
-                crate::TOOL,
-                &target,
-                Kind::Error,
-                "preflight.report",
-                Level::Unknown,
-            )
-            .msg(format!("{target}: preflight report unusable: {why}"));
-            out.write(&rec).context("writing records")?;
-            Ok(Exit::Unevaluable)
-        }
+        let mut no_ts = report("READY", 0);
+        no_ts.remove("timestamp");
+        assert!(records(&no_ts, Some(0), "t").is_err());
     }
 }
