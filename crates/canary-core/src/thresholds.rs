@@ -173,6 +173,22 @@ pub const RATE_LIMIT_USAGE: Threshold = Threshold {
     unit: Unit::Ratio,
 };
 
+// ---- runbook §1.2 and §1.3: the canary's configuration targets ----------
+// The profile (check-profile) and the RISK_* environment (check-risk-env)
+// are held to the same numbers, spelled here once.
+
+/// `max_leverage` / `RISK_MAX_LEVERAGE`: no leverage (runbook §1.2, §1.3).
+pub const MAX_LEVERAGE: i64 = 1;
+/// `position_fraction` / `RISK_MAX_POSITION_PCT_PER_SYMBOL`, at most: micro
+/// sizing (runbook §1.2, §1.3).
+pub const MAX_POSITION_FRACTION: f64 = 0.001;
+/// `daily_loss_limit_pct` / `RISK_DAILY_LOSS_LIMIT_PCT`, at most (runbook
+/// §1.2, §1.3).
+pub const MAX_DAILY_LOSS_LIMIT_PCT: f64 = 0.01;
+/// The runbook's alternative bound `daily_loss_limit <= 10`, on a field the
+/// bot does not have: only ever quoted, never checked (docs/check-profile.md).
+pub const RUNBOOK_DAILY_LOSS_LIMIT: f64 = 10.0;
+
 #[cfg(test)]
 mod tests {
     use super::*;
