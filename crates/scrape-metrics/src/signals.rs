@@ -551,3 +551,43 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     let guard = Sig::GuardTrips.record(ctx, trust(value), g, Span::Lifetime);
     vec![err, retry, p95, guard]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx<'static> {
+        Ctx {
+            tool: "scrape-metrics",
+            target: "t",
+            source: "direct",
+            buckets: BucketMode::Auto,
+            confidence: Confidence::default(),
+            counts: crate::proof::Counts::Exact,
+        }
+    }
+
+    /// Each signal's record takes its name, thresholds, unit and the words
+    /// of its verdict from its row of the one table.
+    #[test]
+    fn records_come_from_the_signal_table() {
+        for sig in [Sig::ErrorRate, Sig::RetryRate, Sig::P95, Sig::GuardTrips] {
+            let row = sig.spec();
+            let th = row.threshold;
+            let rec = sig.record(&ctx(), Ok(th.crit), Map::new(), Span::Window);
+            assert_eq!(rec.name, row.record);
+            assert_eq!(rec.level, Level::Crit, "{}", row.record);
+            assert_eq!(rec.thresholds, Some(th.record()));
+            assert_eq!(rec.extra.get("unit"), Some(&json!(th.unit.as_str())));
+            assert!(rec.msg.starts_with(row.what), "{}", rec.msg);
+            assert!(
+                rec.msg.ends_with(&format!("CRIT (>= {})", th.crit_text())),
+                "{}",
+                rec.msg
+            );
+            let unknown = sig.record(&ctx(), Err("x".into()), Map::new(), Span::Lifetime);
+            assert_eq!(unknown.level, Level::Unknown);
+            assert_eq!(unknown.msg, format!("{} since start unknown: x", row.what));
+        }
+    }
+}
