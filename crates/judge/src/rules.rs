@@ -207,6 +207,35 @@ fn merge(old: &mut RuleSpec, new: RuleSpec) {
     old.disabled = new.disabled;
 }
 
+/// Every `$thresholds.KEY.FIELD` a filter spells must be in the table: jq
+/// reads a missing one as null, and `.value >= null` holds for any number,
+/// so a typo would silently fire (or, negated, silently clear) the rule.
+fn check_threshold_paths(code: &str, table: &[Signal]) -> Result<(), String> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    for (at, _) in code.match_indices("$thresholds.") {
+        let rest = &code[at + "$thresholds.".len()..];
+        let key_end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
+        let key = &rest[..key_end];
+        let Some(sig) = signals::by_key(table, key) else {
+            return Err(format!(
+                "filter reads $thresholds.{key}, which is not a signal (keys: {})",
+                table.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+            ));
+        };
+        if let Some(after) = rest[key_end..].strip_prefix('.') {
+            let field_end = after.find(|c: char| !ident(c)).unwrap_or(after.len());
+            let field = &after[..field_end];
+            if !matches!(field, "warn" | "crit" | "unit") {
+                return Err(format!(
+                    "filter reads $thresholds.{}.{field}: a threshold has warn, crit and unit",
+                    sig.key
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A rule's sentences and `for:` with every `{KEY.FIELD}` filled from
 /// `table` (the one signal table in use: `canary_core::signals::SIGNALS`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,8 +262,8 @@ pub fn render_texts(spec: &RuleSpec, table: &[Signal]) -> Result<Texts, RulesErr
 }
 
 /// Compile the rules that apply in `phase`. Every rule's texts are
-/// rendered first, in any phase: a bad placeholder never waits for the
-/// phase that uses it.
+/// rendered, and its `$thresholds` paths checked, first, in any phase: a
+/// bad placeholder or threshold never waits for the phase that uses it.
 pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError> {
     let mut rules = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -250,6 +279,9 @@ pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError
             return Err(rule_err("defined twice in one file".into()));
         }
         let texts = render_texts(spec, &SIGNALS)?;
+        if let Some(code) = &spec.filter {
+            check_threshold_paths(code, &SIGNALS).map_err(rule_err)?;
+        }
         if let Some(phases) = &spec.phases {
             if !phases.contains(&phase) {
                 continue;
@@ -480,6 +512,57 @@ mod tests {
         let rules = compile(&specs, Phase::B).expect("compiles");
         let mine = rules.iter().find(|r| r.name == "mine").expect("mine");
         assert_eq!(mine.msg, "literal {braces}");
+    }
+
+    /// `other-metrics-crit` catches any CRIT metrics signal no rule of its
+    /// own judges: every metrics signal of the table has its own rules, so
+    /// each must be excepted there, or one CRIT would be reported twice.
+    #[test]
+    fn other_metrics_crit_excepts_every_metrics_signal_of_the_table() {
+        let specs = merged_specs(None).expect("default rules parse");
+        let other = specs
+            .iter()
+            .find(|s| s.name == "other-metrics-crit")
+            .and_then(|s| s.filter.as_deref())
+            .expect("other-metrics-crit");
+        for s in SIGNALS.iter().filter(|s| s.record.starts_with("metrics.")) {
+            assert!(
+                other.contains(&format!(".name == \"{}\"", s.record)),
+                "{} is not excepted",
+                s.record
+            );
+            let own = specs.iter().filter(|r| {
+                r.name != "other-metrics-crit" && r.names.iter().flatten().any(|n| n == s.record)
+            });
+            assert!(own.count() > 0, "{} has no rule of its own", s.record);
+        }
+    }
+
+    #[test]
+    fn a_filter_reading_a_threshold_the_table_lacks_is_a_load_error() {
+        for (filter, says) in [
+            (
+                "at_least($thresholds.order_eror_rate.crit)",
+                "order_eror_rate",
+            ),
+            (
+                "at_least($thresholds.guard_trips.critical)",
+                "guard_trips.critical",
+            ),
+        ] {
+            // Phase A only: refused all the same when judging Phase B.
+            let text = format!("rules:\n  - name: mine\n    phases: [a]\n    filter: '{filter}'\n");
+            let specs = merged_specs(Some((&text, "x.yaml"))).expect("parses");
+            let err = compile(&specs, Phase::B).expect_err("refused").to_string();
+            assert!(
+                err.starts_with("rule 'mine': filter reads $thresholds."),
+                "{err}"
+            );
+            assert!(err.contains(says), "{err}");
+        }
+        let ok = "rules:\n  - name: mine\n    filter: 'at_least($thresholds.ws_staleness.warn) and ($thresholds | length) > 0'\n";
+        let specs = merged_specs(Some((ok, "x.yaml"))).expect("parses");
+        assert!(compile(&specs, Phase::B).is_ok());
     }
 
     #[test]
