@@ -294,29 +294,54 @@ fn judge_emit_alert_rules_is_a_deprecated_alias() {
     );
 }
 
-/// The runbook §3.2 `for:`s are what judge's default rules sustain.
+/// The runbook §3.2 `for:`s are what judge's default rules sustain: both
+/// read them from the one signal table.
 #[test]
 fn rule_for_durations_match_the_default_judge_rules() {
-    use canary_rules::signals::SIGNALS;
+    use canary_core::signals::SignalId;
     let specs = judge::rules::merged_specs(None).expect("defaults");
+    let rules = judge::rules::compile(&specs, canary_core::Phase::B).expect("compiles");
     let for_of = |name: &str| {
-        specs
+        rules
             .iter()
-            .find(|s| s.name == name)
-            .and_then(|s| s.for_.clone())
-            .unwrap_or_else(|| "0m".into())
+            .find(|r| r.name == name)
+            .map(|r| r.for_)
+            .expect(name)
     };
-    // The promotion criteria "< 5 % / < 1000 ms sustained" are not the
-    // WARN alerts: any evaluation at or above WARN in the window holds
+    let alerting = |id: SignalId| id.signal().alerting.expect("alerts");
+    // The promotion criteria "below WARN sustained" are not the WARN
+    // alerts: any evaluation at or above WARN in the window holds
     // promotion, so they have no `for` (docs/judge.md).
-    assert_eq!(for_of("order-error-rate-warn"), "0m");
-    assert_eq!(for_of("order-error-rate-crit"), SIGNALS[0].crit_for);
-    assert_eq!(for_of("order-retry-rate-warn"), SIGNALS[1].warn_for);
-    assert_eq!(for_of("order-retry-rate-crit"), SIGNALS[1].crit_for);
-    assert_eq!(for_of("broker-latency-warn"), "0m");
-    assert_eq!(for_of("broker-latency-crit"), SIGNALS[2].crit_for);
-    assert_eq!(for_of("guard-trips-warn"), SIGNALS[3].warn_for);
-    assert_eq!(for_of("guard-trips-pause"), SIGNALS[3].crit_for);
+    assert_eq!(for_of("order-error-rate-warn"), Duration::ZERO);
+    assert_eq!(for_of("broker-latency-warn"), Duration::ZERO);
+    let err = alerting(SignalId::OrderErrorRate);
+    let retry = alerting(SignalId::OrderRetryRate);
+    let latency = alerting(SignalId::BrokerLatencyP95);
+    let guard = alerting(SignalId::GuardTrips);
+    assert_eq!(for_of("order-error-rate-crit"), err.crit_for);
+    assert_eq!(for_of("order-retry-rate-warn"), retry.warn_for);
+    assert_eq!(for_of("order-retry-rate-crit"), retry.crit_for);
+    assert_eq!(for_of("broker-latency-crit"), latency.crit_for);
+    assert_eq!(for_of("guard-trips-warn"), guard.warn_for);
+    assert_eq!(for_of("guard-trips-pause"), guard.crit_for);
+    // And the generated alerts say the same.
+    let yaml = canary_rules::rules_yaml(&canary_rules::Options::default());
+    for (name, d) in [
+        ("CanaryOrderErrorRateCrit", err.crit_for),
+        ("CanaryOrderRetryRateWarn", retry.warn_for),
+        ("CanaryBrokerLatencyCrit", latency.crit_for),
+    ] {
+        let at = yaml.find(&format!("alert: {name}\n")).expect(name);
+        let for_line = yaml[at..]
+            .lines()
+            .find(|l| l.trim_start().starts_with("for:"))
+            .expect("for");
+        assert_eq!(
+            for_line.trim(),
+            format!("for: {}", canary_core::signals::for_text(d)),
+            "{name}"
+        );
+    }
 }
 
 // ---- examples/prometheus ------------------------------------------------------

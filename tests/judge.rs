@@ -1887,3 +1887,89 @@ fn scrape_metrics_gives_judge_the_latency_buckets() {
         "de-cumulated the bot's double-cumulated buckets"
     );
 }
+
+// ---- texts rendered from what is in force ------------------------------------
+
+/// The window cap a verdict names is the `--max-duration` in force, not
+/// the runbook's default.
+#[test]
+fn the_window_cap_reason_names_the_max_duration_in_force() {
+    let out = judge_stdin(
+        read("a-advance.ndjson"),
+        "a",
+        A_END,
+        &[
+            "--max-duration",
+            "1h30m",
+            "--min-duration",
+            "1h",
+            "--since",
+            "2026-11-26T00:00:00Z",
+        ],
+    );
+    let v = verdicts(&out)
+        .into_iter()
+        .find(|r| r.extra["scope"] == "overall")
+        .expect("an overall verdict");
+    let cap = v.extra["reasons"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["rule"] == "window.cap"))
+        .unwrap_or_else(|| panic!("a window.cap reason\n{}", out.stdout));
+    let msg = cap["msg"].as_str().unwrap_or_default();
+    assert!(msg.contains("past its 1h30m cap"), "{msg}");
+    assert!(!msg.contains("6h"), "{msg}");
+    assert_eq!(cap["threshold"], 5400.0);
+}
+
+/// A `--rules` file whose message names a threshold the table does not
+/// have is refused before any record is judged.
+#[test]
+fn an_unknown_placeholder_in_a_rules_file_is_a_usage_error() {
+    let rules = write_rules(
+        "placeholder",
+        "rules:\n  - name: my-rule\n    filter: 'false'\n    msg: 'error rate above {order_error_rate.critical}'\n",
+    );
+    let out = judge_stdin(
+        read("b-promote.ndjson"),
+        "b",
+        B_END,
+        &["--rules", rules.to_str().unwrap_or("")],
+    );
+    out.code(2);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.starts_with(
+            "judge: error: rule 'my-rule': msg: unknown placeholder {order_error_rate.critical}"
+        ),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_file(rules);
+}
+
+/// The default rules' messages state the table's thresholds once rendered:
+/// a CRIT error rate's reason says the CRIT line, not a placeholder.
+#[test]
+fn a_reason_states_the_rendered_threshold() {
+    let rules = write_rules(
+        "rendered",
+        "rules:\n  - name: my-rule\n    names: [health.status]\n    filter: 'true'\n    level: warn\n    action: note\n    msg: 'above {order_error_rate.crit} for {order_error_rate.crit_for}'\n",
+    );
+    let out = judge_stdin(
+        read("b-promote.ndjson"),
+        "b",
+        B_END,
+        &["--rules", rules.to_str().unwrap_or("")],
+    );
+    let v = verdicts(&out)
+        .into_iter()
+        .find(|r| r.extra["scope"] == "overall")
+        .expect("an overall verdict");
+    let text = v.extra["reasons"].to_string();
+    assert!(text.contains("above 15 % for 1m"), "{text}");
+    assert!(
+        !text.contains('{') || !text.contains("order_error_rate."),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(rules);
+}

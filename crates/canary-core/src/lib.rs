@@ -15,6 +15,7 @@ pub mod phase;
 pub mod record;
 pub mod role;
 pub mod rounds;
+pub mod signals;
 pub mod stats;
 pub mod thresholds;
 pub mod verdict;

@@ -378,4 +378,25 @@ mod tests {
         assert!(out.contains("&lt;b&gt;t&lt;/b&gt;"));
         assert!(!out.contains("<b>"));
     }
+
+    /// Each charted signal's figure takes its id, title, unit and WARN/CRIT
+    /// lines from its row of the one signal table.
+    #[test]
+    fn signal_charts_come_from_the_signal_table() {
+        let log = crate::model::Log::default();
+        let charts = crate::charts(&log, None);
+        let mut seen = 0;
+        for sig in crate::model::signals() {
+            let id = sig.chart.expect("a charted signal has a chart id");
+            let c = charts.iter().find(|c| c.id == id).expect(id);
+            assert!(c.title.starts_with(sig.title), "{}", c.title);
+            assert!(c.title.contains(sig.record), "{}", c.title);
+            assert_eq!(c.unit, sig.threshold.unit.as_str());
+            let line = |kind: &str| c.lines.iter().find(|l| l.kind == kind).map(|l| l.value);
+            assert_eq!(line("warn"), Some(sig.threshold.warn));
+            assert_eq!(line("crit"), Some(sig.threshold.crit));
+            seen += 1;
+        }
+        assert_eq!(seen, canary_core::signals::CHARTED);
+    }
 }

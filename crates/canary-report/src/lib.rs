@@ -18,7 +18,7 @@ use canary_core::Exit;
 use canary_core::phase::RunPhase;
 use chart::{Chart, HLine, Series};
 use cli::Cli;
-use model::{Log, Point, SIGNALS};
+use model::{Log, Point};
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
@@ -147,24 +147,17 @@ pub fn charts(log: &Log, phase: Option<RunPhase>) -> Vec<Chart> {
     let start = window.and_then(|w| w.start);
     let orders = orders::in_window(&log.orders, start);
     let x = x_range(log, &orders);
-    const IDS: [&str; 4] = [
-        "chart-error-rate",
-        "chart-retry-rate",
-        "chart-latency",
-        "chart-guard-trips",
-    ];
-    let mut out: Vec<Chart> = SIGNALS
-        .iter()
+    let mut out: Vec<Chart> = model::signals()
         .enumerate()
         .map(|(i, sig)| {
-            let t = sig.table;
+            let t = sig.threshold;
             let series = group(&log.signals[i]);
             let mut notes = Vec::new();
             if log.mismatched[i] > 0 {
                 notes.push(format!(
                     "{} {} record(s) carry thresholds that differ from canary-kit's table (WARN {}, CRIT {}); the lines show the table.",
                     log.mismatched[i],
-                    sig.name,
+                    sig.record,
                     svg::num(t.warn),
                     svg::num(t.crit)
                 ));
@@ -177,15 +170,15 @@ pub fn charts(log: &Log, phase: Option<RunPhase>) -> Vec<Chart> {
                 notes.push(format!("{unknown} of {points} points are unknown (× on the time axis)."));
             }
             Chart {
-                id: IDS[i],
-                title: format!("{} — {} ({})", sig.title, sig.name, t.unit),
-                unit: t.unit,
+                id: sig.chart.unwrap_or(sig.key),
+                title: format!("{} — {} ({})", sig.title, sig.record, t.unit),
+                unit: t.unit.as_str(),
                 series,
                 lines: vec![
                     HLine { value: t.warn, kind: "warn", label: format!("WARN {}", svg::num(t.warn)) },
                     HLine { value: t.crit, kind: "crit", label: format!("CRIT {}", svg::num(t.crit)) },
                 ],
-                empty: format!("no {} records in this log (run scrape-metrics)", sig.name),
+                empty: format!("no {} records in this log (run scrape-metrics)", sig.record),
                 notes,
                 x_range: x,
                 marker: None,

@@ -3,48 +3,25 @@
 //! series, and the counts the header shows.
 
 use canary_core::ndjson::BadLine;
-use canary_core::thresholds::{self, Threshold};
+use canary_core::signals::{CHARTED, Signal};
+use canary_core::thresholds::Threshold;
 use canary_core::{Kind, Level, Record, Thresholds};
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The four runbook §3.1 signals the report charts, with the one threshold table.
-pub const SIGNALS: [Signal; 4] = [
-    Signal {
-        name: "metrics.order_error_rate",
-        title: "Order error rate",
-        table: thresholds::ORDER_ERROR_RATE,
-    },
-    Signal {
-        name: "metrics.order_retry_rate",
-        title: "Order retry rate",
-        table: thresholds::ORDER_RETRY_RATE,
-    },
-    Signal {
-        name: "metrics.broker_latency_p95",
-        title: "Broker submit latency p95",
-        table: thresholds::BROKER_LATENCY_P95_MS,
-    },
-    Signal {
-        name: "metrics.guard_trips",
-        title: "Guard trips (last hour)",
-        table: thresholds::GUARD_TRIPS_1H,
-    },
-];
+/// The signals the report charts: the rows of the one signal table
+/// (`canary_core::signals`) that name a chart, with their thresholds,
+/// titles and chart ids.
+pub fn signals() -> impl Iterator<Item = &'static Signal> {
+    canary_core::signals::charted()
+}
 
 /// The order-count samples the order chart reads.
 pub const ORDERS: &str = "metrics.orders";
 
 /// Bad lines listed in the report; the rest are only counted.
 pub const MAX_LISTED_BAD: usize = 100;
-
-#[derive(Debug, Clone, Copy)]
-pub struct Signal {
-    pub name: &'static str,
-    pub title: &'static str,
-    pub table: Threshold,
-}
 
 /// One observation of a charted series. `value` is `None` when the record
 /// carried no number (null, a string) or its level was `unknown`.
@@ -101,10 +78,10 @@ pub struct Log {
     pub verdicts: u64,
     /// Latest check, signal or error record per (target, name).
     pub latest: BTreeMap<(String, String), Record>,
-    /// Points per charted signal, in `SIGNALS` order.
-    pub signals: [Vec<Point>; 4],
+    /// Points per charted signal, in `signals()` order.
+    pub signals: [Vec<Point>; CHARTED],
     /// Records of each charted signal whose thresholds differ from the table.
-    pub mismatched: [u64; 4],
+    pub mismatched: [u64; CHARTED],
     /// `metrics.orders` samples; `series` is the target.
     pub orders: Vec<Point>,
     /// `metrics.equity` samples and the loss-limit lines' basis (`crate::equity`).
@@ -224,8 +201,8 @@ impl Log {
         self.first = Some(self.first.map_or(rec.ts, |f| f.min(rec.ts)));
         self.last = Some(self.last.map_or(rec.ts, |l| l.max(rec.ts)));
 
-        if let Some(i) = SIGNALS.iter().position(|s| s.name == rec.name) {
-            if !matches_table(rec.thresholds, &SIGNALS[i].table) {
+        if let Some((i, sig)) = signals().enumerate().find(|(_, s)| s.record == rec.name) {
+            if !matches_table(rec.thresholds, &sig.threshold) {
                 self.mismatched[i] += 1;
             }
             self.signals[i].push(Point {

@@ -1,6 +1,6 @@
 //! The runbook §3.1 signals as alerts (runbook §3.2's rules, made truthful):
-//! thresholds from `canary_core::thresholds` (the table judge's rules read),
-//! so alerting and judging cannot drift apart.
+//! thresholds, wording, alert names and `for:`s from `canary_core::signals`
+//! (the table judge's rules read), so alerting and judging cannot drift apart.
 //!
 //! Against the runbook's verbatim rules, each signal is computed per bot
 //! (`by (job, instance)`), the p95 reads the repaired buckets
@@ -9,22 +9,42 @@
 
 use crate::repair;
 use crate::yaml::{Alert, Rule, Severity};
-use canary_core::thresholds::{self, Threshold};
+use canary_core::signals::{Alerting, SignalId, for_text};
+use canary_core::thresholds::{Threshold, Unit};
+use std::time::Duration;
 
-/// One runbook §3.1 signal: its PromQL (without the comparison), the
-/// threshold, and the `for:` of its WARN and CRIT alerts.
+/// One runbook §3.1 signal as alerts: its row of the one signal table
+/// (`canary_core::signals`: threshold, wording, alert name, `for:`s) and
+/// the PromQL that computes it (without the comparison).
 #[derive(Debug, Clone, Copy)]
 pub struct Signal {
-    pub comment: &'static str,
-    pub alert: &'static str,
+    pub id: SignalId,
+    /// What the rules file's comment adds to the signal's title.
+    pub note: &'static str,
     pub expr: &'static str,
     /// The runbook §3.2 expression, word for word (for comparison only).
     pub runbook_expr: &'static str,
-    pub threshold: Threshold,
-    pub warn_for: &'static str,
-    pub crit_for: &'static str,
-    pub what: &'static str,
     pub description: &'static str,
+}
+
+impl Signal {
+    /// The signal's row of the one table.
+    pub fn spec(&self) -> &'static canary_core::signals::Signal {
+        self.id.signal()
+    }
+
+    pub fn threshold(&self) -> Threshold {
+        self.spec().threshold
+    }
+
+    /// Its alerts' name and `for:`s. Every signal here has them (a test checks it).
+    pub fn alerting(&self) -> Alerting {
+        self.spec().alerting.unwrap_or(Alerting {
+            name: "CanaryUnnamed",
+            warn_for: std::time::Duration::ZERO,
+            crit_for: std::time::Duration::ZERO,
+        })
+    }
 }
 
 // Submissions and broker calls in the last 5 m, per bot. A series exists
@@ -92,51 +112,36 @@ pub const RUNBOOK_LATENCY: &str = "histogram_quantile(0.95,
 ) * 1000";
 const RUNBOOK_GUARD_TRIPS: &str = "sum(increase(gpt_trader_guard_trips_total[1h]))";
 
-/// The four §3.1 signals, in the runbook's order, with the §3.2 `for:`s.
+/// The four §3.1 signals, in the runbook's order. Their thresholds and
+/// `for:`s are the table's: the default judge rules read the same.
 pub const SIGNALS: [Signal; 4] = [
     Signal {
-        comment: "Order Error Rate",
-        alert: "CanaryOrderErrorRate",
+        id: SignalId::OrderErrorRate,
+        note: "",
         expr: ERROR_RATE,
         runbook_expr: RUNBOOK_ERROR_RATE,
-        threshold: thresholds::ORDER_ERROR_RATE,
-        warn_for: "2m",
-        crit_for: "1m",
-        what: "order error rate",
         description: "Order error rate is {{ $value | humanizePercentage }}",
     },
     Signal {
-        comment: "Order Retry Rate",
-        alert: "CanaryOrderRetryRate",
+        id: SignalId::OrderRetryRate,
+        note: "",
         expr: RETRY_RATE,
         runbook_expr: RUNBOOK_RETRY_RATE,
-        threshold: thresholds::ORDER_RETRY_RATE,
-        warn_for: "5m",
-        crit_for: "2m",
-        what: "order retry rate",
         description: "Order retry rate is {{ $value | humanizePercentage }}",
     },
     Signal {
-        comment: "Broker Latency (over the repaired buckets)",
-        alert: "CanaryBrokerLatency",
+        id: SignalId::BrokerLatencyP95,
+        note: ": over the repaired buckets",
         expr: repair::P95,
         runbook_expr: RUNBOOK_LATENCY,
-        threshold: thresholds::BROKER_LATENCY_P95_MS,
-        warn_for: "5m",
-        crit_for: "2m",
-        what: "broker latency",
         // The value is milliseconds: humanizeDuration would read it as seconds.
         description: "p95 latency is {{ $value | printf \"%.0f\" }} ms",
     },
     Signal {
-        comment: "Guard Trips (a counter born inside the hour counts whole)",
-        alert: "CanaryGuardTrips",
+        id: SignalId::GuardTrips,
+        note: ": a counter born inside the hour counts whole",
         expr: GUARD_TRIPS,
         runbook_expr: RUNBOOK_GUARD_TRIPS,
-        threshold: thresholds::GUARD_TRIPS_1H,
-        warn_for: "0m",
-        crit_for: "0m",
-        what: "guard trips",
         description: "{{ $value }} guard trips in last hour",
     },
 ];
@@ -146,8 +151,8 @@ pub const LATENCY: Signal = SIGNALS[2];
 
 /// A threshold as the runbook writes it: ratios with two decimals (0.05,
 /// 0.10), whole numbers without a fraction.
-pub fn number(v: f64, unit: &str) -> String {
-    if unit == "ratio" {
+pub fn number(v: f64, unit: Unit) -> String {
+    if unit == Unit::Ratio {
         format!("{v:.2}")
     } else if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
@@ -159,30 +164,25 @@ pub fn number(v: f64, unit: &str) -> String {
 /// A signal's WARN and CRIT alerts over `expr`, named `{prefix}Warn` and
 /// `{prefix}Crit`.
 pub fn alerts_over(s: &Signal, prefix: &str, expr: &str, summary_of: &str) -> [Alert; 2] {
-    let one = |sev: &str, severity, value: f64, for_: &str, word: &str| Alert {
+    let th = s.threshold();
+    let al = s.alerting();
+    let one = |sev: &str, severity, value: f64, for_: Duration, word: &str| Alert {
         name: format!("{prefix}{sev}"),
-        expr: format!("{expr} >= {}", number(value, s.threshold.unit)),
-        for_: for_.into(),
+        expr: format!("{expr} >= {}", number(value, th.unit)),
+        for_: for_text(for_),
         severity,
-        summary: format!("{summary_of} {} {word}", s.what),
+        summary: summary(summary_of, s, word),
         description: s.description.into(),
     };
     [
-        one(
-            "Warn",
-            Severity::Warning,
-            s.threshold.warn,
-            s.warn_for,
-            "elevated",
-        ),
-        one(
-            "Crit",
-            Severity::Critical,
-            s.threshold.crit,
-            s.crit_for,
-            "critical",
-        ),
+        one("Warn", Severity::Warning, th.warn, al.warn_for, "elevated"),
+        one("Crit", Severity::Critical, th.crit, al.crit_for, "critical"),
     ]
+}
+
+/// An alert's summary: `{of} {what} {word}` ("Canary order error rate critical").
+pub fn summary(of: &str, s: &Signal, word: &str) -> String {
+    format!("{of} {} {word}", s.spec().what)
 }
 
 /// The guard-trip record (for dashboards).
@@ -200,8 +200,8 @@ pub fn records() -> Vec<Rule> {
 pub fn alerts() -> Vec<Rule> {
     let mut rules = Vec::new();
     for s in &SIGNALS {
-        rules.push(Rule::Comment(s.comment.into()));
-        for a in alerts_over(s, s.alert, s.expr, "Canary") {
+        rules.push(Rule::Comment(format!("{}{}", s.spec().title, s.note)));
+        for a in alerts_over(s, s.alerting().name, s.expr, "Canary") {
             rules.push(Rule::Alert(a));
         }
     }
@@ -227,6 +227,17 @@ mod tests {
         assert!(text[4].ends_with(") * 1000 >= 1000"));
         assert!(text[5].ends_with(") * 1000 >= 3000"));
         assert!(text[7].ends_with("\n) >= 10"));
+    }
+
+    #[test]
+    fn every_signal_alerts_under_its_table_row() {
+        for s in &SIGNALS {
+            let al = s.spec().alerting.expect("a §3.1 signal has alerts");
+            let [warn, crit] = alerts_over(s, al.name, s.expr, "Canary");
+            assert_eq!(warn.name, format!("{}Warn", al.name));
+            assert_eq!(warn.for_, for_text(al.warn_for));
+            assert_eq!(crit.for_, for_text(al.crit_for));
+        }
     }
 
     #[test]

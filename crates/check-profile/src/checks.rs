@@ -8,10 +8,11 @@ use serde_json::{Map, Value, json};
 
 pub const TOOL: &str = "check-profile";
 
-/// Bounds of runbook §1.2 (and §1.3 for the daily loss, see below).
-pub const MAX_LEVERAGE: i64 = 1;
-pub const MAX_POSITION_FRACTION: f64 = 0.001;
-pub const MAX_DAILY_LOSS_LIMIT_PCT: f64 = 0.01;
+/// Bounds of runbook §1.2 (and §1.3 for the daily loss, see below), from
+/// the one table in `canary_core::thresholds`.
+pub use canary_core::thresholds::{
+    MAX_DAILY_LOSS_LIMIT_PCT, MAX_LEVERAGE, MAX_POSITION_FRACTION, RUNBOOK_DAILY_LOSS_LIMIT,
+};
 
 fn rec(target: &str, name: &str, level: Level) -> Record {
     Record::new(TOOL, target, Kind::Check, name, level)
@@ -277,14 +278,20 @@ fn leverage(target: &str, f: &Field) -> Record {
     let (level, msg) = match v {
         Some(n) if n == MAX_LEVERAGE as f64 && truncated => (
             Level::Warn,
-            format!("max_leverage {raw} is truncated by int() to 1; write 1"),
+            format!(
+                "max_leverage {raw} is truncated by int() to {MAX_LEVERAGE}; write {MAX_LEVERAGE}"
+            ),
         ),
-        Some(n) if n == MAX_LEVERAGE as f64 => {
-            (Level::Ok, "max_leverage 1: no leverage".to_owned())
-        }
+        Some(n) if n == MAX_LEVERAGE as f64 => (
+            Level::Ok,
+            format!("max_leverage {MAX_LEVERAGE}: no leverage"),
+        ),
         _ => (
             Level::Crit,
-            format!("max_leverage {} but the canary requires 1", f.value),
+            format!(
+                "max_leverage {} but the canary requires {MAX_LEVERAGE}",
+                f.value
+            ),
         ),
     };
     provenance(
@@ -304,14 +311,17 @@ fn fraction(target: &str, f: &Field) -> Record {
         format!("position_fraction {} is micro sizing", f.value)
     } else if matches!(f.source, Source::Default) {
         format!(
-            "position_fraction is not set, so the bot sizes at the default {} ({}x the runbook's 0.001); keys under trading.position_sizing are ignored: set risk_management.position_fraction",
+            "position_fraction is not set, so the bot sizes at the default {} ({}x the runbook's {MAX_POSITION_FRACTION}); keys under trading.position_sizing are ignored: set risk_management.position_fraction",
             f.value,
             f.number
                 .map(|n| (n / MAX_POSITION_FRACTION).round())
                 .unwrap_or(0.0)
         )
     } else {
-        format!("position_fraction {} is over the runbook's 0.001", f.value)
+        format!(
+            "position_fraction {} is over the runbook's {MAX_POSITION_FRACTION}",
+            f.value
+        )
     };
     provenance(
         rec(
@@ -320,7 +330,7 @@ fn fraction(target: &str, f: &Field) -> Record {
             if ok { Level::Ok } else { Level::Crit },
         )
         .value(f.value.clone())
-        .expect("<= 0.001")
+        .expect(format!("<= {MAX_POSITION_FRACTION}"))
         .msg(format!("{msg} (from {})", from_where(f))),
         f,
     )
@@ -334,13 +344,16 @@ fn daily_loss(target: &str, f: &Field) -> Record {
     provenance(
         rec(target, "profile.risk_management.daily_loss_limit_pct", if ok { Level::Ok } else { Level::Crit })
             .value(f.value.clone())
-            .expect("<= 0.01")
+            .expect(format!("<= {MAX_DAILY_LOSS_LIMIT_PCT}"))
             .msg(format!(
-                "runbook §1.2 asks for daily_loss_limit <= 10, a field the bot does not have; what it enforces is daily_loss_limit_pct {}, {verdict} the runbook's 0.01 (from {})",
+                "runbook §1.2 asks for daily_loss_limit <= {RUNBOOK_DAILY_LOSS_LIMIT}, a field the bot does not have; what it enforces is daily_loss_limit_pct {}, {verdict} the runbook's {MAX_DAILY_LOSS_LIMIT_PCT} (from {})",
                 f.value,
                 from_where(f)
             ))
-            .extra("runbook", "risk_management.daily_loss_limit <= 10 (no such field in the bot)"),
+            .extra(
+                "runbook",
+                format!("risk_management.daily_loss_limit <= {RUNBOOK_DAILY_LOSS_LIMIT} (no such field in the bot)"),
+            ),
         f,
     )
 }

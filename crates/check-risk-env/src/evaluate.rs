@@ -3,6 +3,9 @@
 
 use crate::env::{Env, Origin, Set};
 use crate::vars::{self, FROM_ENV, Parse, Var};
+use canary_core::thresholds::{
+    MAX_DAILY_LOSS_LIMIT_PCT, MAX_LEVERAGE, MAX_POSITION_FRACTION, RUNBOOK_DAILY_LOSS_LIMIT,
+};
 use canary_core::{Kind, Level, Phase, Record};
 use check_profile::pynum::{PyError, py_decimal, py_float, py_int, py_repr, tolerant_bool};
 use check_profile::pyyaml::{float_json, int_json};
@@ -141,9 +144,9 @@ fn rec(target: &str, name: &str, level: Level) -> Record {
 /// A suggested fix for a variable, for messages.
 fn fix_for(name: &str, phase: Phase) -> String {
     match name {
-        "RISK_MAX_LEVERAGE" | "CFM_MAX_LEVERAGE" => format!("{name}=1"),
-        "RISK_MAX_POSITION_PCT_PER_SYMBOL" => format!("{name}=0.001"),
-        "RISK_DAILY_LOSS_LIMIT_PCT" => format!("{name}=0.01"),
+        "RISK_MAX_LEVERAGE" | "CFM_MAX_LEVERAGE" => format!("{name}={MAX_LEVERAGE}"),
+        "RISK_MAX_POSITION_PCT_PER_SYMBOL" => format!("{name}={MAX_POSITION_FRACTION}"),
+        "RISK_DAILY_LOSS_LIMIT_PCT" => format!("{name}={MAX_DAILY_LOSS_LIMIT_PCT}"),
         "RISK_REDUCE_ONLY_MODE" => format!("{name}={}", if phase == Phase::B { 0 } else { 1 }),
         _ => format!("{name}=<a plain number> or unset it"),
     }
@@ -316,14 +319,21 @@ fn bound(target: &str, r: &Reading, name: &str, bound: f64, phase: Phase, note: 
 pub fn bound_records(target: &str, readings: &[Reading], env: &Env, phase: Phase) -> Vec<Record> {
     let mut out = Vec::new();
     if let Some(r) = reading(readings, "RISK_MAX_LEVERAGE") {
-        out.push(bound(target, r, "risk.max_leverage", 1.0, phase, ""));
+        out.push(bound(
+            target,
+            r,
+            "risk.max_leverage",
+            MAX_LEVERAGE as f64,
+            phase,
+            "",
+        ));
     }
     if let Some(r) = reading(readings, "RISK_MAX_POSITION_PCT_PER_SYMBOL") {
         out.push(bound(
             target,
             r,
             "risk.max_position_pct_per_symbol",
-            0.001,
+            MAX_POSITION_FRACTION,
             phase,
             " (preflight's environment check still warns below its recommended 0.01)",
         ));
@@ -334,13 +344,17 @@ pub fn bound_records(target: &str, readings: &[Reading], env: &Env, phase: Phase
                 target,
                 r,
                 "risk.daily_loss_limit_pct",
-                0.01,
+                MAX_DAILY_LOSS_LIMIT_PCT,
                 phase,
-                "; the runbook's alternative `daily_loss_limit <= 10` does not exist in the bot",
+                &format!(
+                    "; the runbook's alternative `daily_loss_limit <= {RUNBOOK_DAILY_LOSS_LIMIT}` does not exist in the bot"
+                ),
             )
             .extra(
                 "runbook",
-                "daily_loss_limit_pct <= 0.01 or daily_loss_limit <= 10 (no such field)",
+                format!(
+                    "daily_loss_limit_pct <= {MAX_DAILY_LOSS_LIMIT_PCT} or daily_loss_limit <= {RUNBOOK_DAILY_LOSS_LIMIT} (no such field)"
+                ),
             ),
         );
     }
@@ -460,4 +474,68 @@ pub fn bad_records(target: &str, env: &Env) -> Vec<Record> {
                 .msg(format!("{at}: {why}; what the bot sees for it is unknown"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Set;
+
+    fn env(vars: &[(&str, &str)]) -> Env {
+        let mut env = Env::default();
+        for (k, v) in vars {
+            env.vars.insert(
+                (*k).to_owned(),
+                Set {
+                    value: (*v).to_owned(),
+                    origin: Origin::Env,
+                    written: None,
+                },
+            );
+        }
+        env
+    }
+
+    /// The §1.3 bounds and their fixes are the shared table's numbers
+    /// (the same check-profile holds the profile to), never re-spelled.
+    #[test]
+    fn bounds_and_fixes_state_the_shared_targets() {
+        let env = env(&[
+            ("RISK_MAX_LEVERAGE", "3"),
+            ("RISK_MAX_POSITION_PCT_PER_SYMBOL", "0.2"),
+            ("RISK_DAILY_LOSS_LIMIT_PCT", "0.3"),
+        ]);
+        let recs = bound_records("t", &readings(&env), &env, Phase::A);
+        let rec = |n: &str| recs.iter().find(|r| r.name == n).expect(n);
+        for (name, var, bound) in [
+            (
+                "risk.max_leverage",
+                "RISK_MAX_LEVERAGE",
+                MAX_LEVERAGE as f64,
+            ),
+            (
+                "risk.max_position_pct_per_symbol",
+                "RISK_MAX_POSITION_PCT_PER_SYMBOL",
+                MAX_POSITION_FRACTION,
+            ),
+            (
+                "risk.daily_loss_limit_pct",
+                "RISK_DAILY_LOSS_LIMIT_PCT",
+                MAX_DAILY_LOSS_LIMIT_PCT,
+            ),
+        ] {
+            let r = rec(name);
+            assert_eq!(r.level, Level::Crit, "{name}");
+            assert_eq!(r.expect, Some(Value::from(format!("<= {bound}"))), "{name}");
+            assert!(
+                r.msg.contains(&format!("fix: {var}={bound}")),
+                "{name}: {}",
+                r.msg
+            );
+        }
+        assert_eq!(
+            check_profile::checks::MAX_POSITION_FRACTION,
+            MAX_POSITION_FRACTION
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 use crate::native::Native;
 use canary_core::record::Record;
+use canary_core::signals::SIGNALS;
 use canary_core::thresholds;
 use jaq_core::load::{Arena, File, Loader, lex, parse};
 use jaq_core::{Compiler, Ctx, Vars, data};
@@ -21,7 +22,7 @@ def unknown_evidence: known | not;
 "#;
 
 /// Global variables every filter sees: `$phase` ("start", "a" or "b") and
-/// `$thresholds`, the one threshold table of `canary_core::thresholds`.
+/// `$thresholds`, the thresholds of `canary_core::signals::SIGNALS` by key.
 const GLOBALS: [&str; 2] = ["$phase", "$thresholds"];
 
 /// What one evaluation of a rule on one record says.
@@ -85,17 +86,10 @@ fn phase_val(phase: canary_core::Phase) -> Val {
     Val::from(phase.as_str().to_owned())
 }
 
-/// `$thresholds`: each signal's name in jq and its row of the one table.
+/// `$thresholds`: each signal's key in jq and its thresholds, from the one
+/// signal table.
 pub fn threshold_table() -> impl Iterator<Item = (&'static str, thresholds::Threshold)> {
-    [
-        ("order_error_rate", thresholds::ORDER_ERROR_RATE),
-        ("order_retry_rate", thresholds::ORDER_RETRY_RATE),
-        ("broker_latency_p95", thresholds::BROKER_LATENCY_P95_MS),
-        ("guard_trips", thresholds::GUARD_TRIPS_1H),
-        ("ws_staleness", thresholds::WS_STALENESS_S),
-    ]
-    .into_iter()
-    .chain(thresholds::MONEY)
+    SIGNALS.iter().map(|s| (s.key, s.threshold))
 }
 
 fn thresholds_val() -> Val {
@@ -103,7 +97,7 @@ fn thresholds_val() -> Val {
     for (name, t) in threshold_table() {
         map.insert(
             name.to_owned(),
-            serde_json::json!({"warn": t.warn, "crit": t.crit, "unit": t.unit}),
+            serde_json::json!({"warn": t.warn, "crit": t.crit, "unit": t.unit.as_str()}),
         );
     }
     json_to_val(&Value::Object(map))

@@ -4,6 +4,7 @@
 
 use crate::jq::{CompileError, Program};
 use canary_core::duration::parse_duration;
+use canary_core::signals::{self, SIGNALS, Signal};
 use canary_core::{Level, Phase};
 use serde::Deserialize;
 use std::time::Duration;
@@ -206,7 +207,63 @@ fn merge(old: &mut RuleSpec, new: RuleSpec) {
     old.disabled = new.disabled;
 }
 
-/// Compile the rules that apply in `phase`.
+/// Every `$thresholds.KEY.FIELD` a filter spells must be in the table: jq
+/// reads a missing one as null, and `.value >= null` holds for any number,
+/// so a typo would silently fire (or, negated, silently clear) the rule.
+fn check_threshold_paths(code: &str, table: &[Signal]) -> Result<(), String> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    for (at, _) in code.match_indices("$thresholds.") {
+        let rest = &code[at + "$thresholds.".len()..];
+        let key_end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
+        let key = &rest[..key_end];
+        let Some(sig) = signals::by_key(table, key) else {
+            return Err(format!(
+                "filter reads $thresholds.{key}, which is not a signal (keys: {})",
+                table.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+            ));
+        };
+        if let Some(after) = rest[key_end..].strip_prefix('.') {
+            let field_end = after.find(|c: char| !ident(c)).unwrap_or(after.len());
+            let field = &after[..field_end];
+            if !matches!(field, "warn" | "crit" | "unit") {
+                return Err(format!(
+                    "filter reads $thresholds.{}.{field}: a threshold has warn, crit and unit",
+                    sig.key
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A rule's sentences and `for:` with every `{KEY.FIELD}` filled from
+/// `table` (the one signal table in use: `canary_core::signals::SIGNALS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Texts {
+    pub msg: String,
+    pub criterion: String,
+    pub for_: Option<String>,
+}
+
+/// Render a rule's `msg`, `criterion` and `for` from `table`. A placeholder
+/// the table cannot fill is an error naming the rule and the field.
+pub fn render_texts(spec: &RuleSpec, table: &[Signal]) -> Result<Texts, RulesError> {
+    let fill = |text: &str, field: &str| {
+        signals::render(text, table).map_err(|e| RulesError::Rule {
+            rule: spec.name.clone(),
+            why: format!("{field}: {e}"),
+        })
+    };
+    Ok(Texts {
+        msg: fill(spec.msg.as_deref().unwrap_or_default(), "msg")?,
+        criterion: fill(spec.criterion.as_deref().unwrap_or(&spec.name), "criterion")?,
+        for_: spec.for_.as_deref().map(|f| fill(f, "for")).transpose()?,
+    })
+}
+
+/// Compile the rules that apply in `phase`. Every rule's texts are
+/// rendered, and its `$thresholds` paths checked, first, in any phase: a
+/// bad placeholder or threshold never waits for the phase that uses it.
 pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError> {
     let mut rules = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -220,6 +277,10 @@ pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError
         }
         if !seen.insert(spec.name.clone()) {
             return Err(rule_err("defined twice in one file".into()));
+        }
+        let texts = render_texts(spec, &SIGNALS)?;
+        if let Some(code) = &spec.filter {
+            check_threshold_paths(code, &SIGNALS).map_err(rule_err)?;
         }
         if let Some(phases) = &spec.phases {
             if !phases.contains(&phase) {
@@ -249,12 +310,12 @@ pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError
                 Level::Crit => Action::Stop,
                 _ => Action::Note,
             }),
-            for_: dur(&spec.for_, "for")?.unwrap_or_default(),
+            for_: dur(&texts.for_, "for")?.unwrap_or_default(),
             evidence: spec.evidence.unwrap_or_default(),
             max_age: dur(&spec.max_age, "max_age")?,
             threshold: spec.threshold,
-            msg: spec.msg.clone().unwrap_or_default(),
-            criterion: spec.criterion.clone().unwrap_or_else(|| spec.name.clone()),
+            msg: texts.msg,
+            criterion: texts.criterion,
             reads_ts: mentions_ts(code),
         });
     }
@@ -304,6 +365,204 @@ mod tests {
         assert!(mentions_ts(".[\"ts\"]"));
         assert!(!mentions_ts("at_least($thresholds.guard_trips.crit)"));
         assert!(!mentions_ts(".tsx or .lots"));
+    }
+
+    /// The table with every threshold and `for:` moved to a value no
+    /// default text spells.
+    fn mutated_table() -> [Signal; SIGNALS.len()] {
+        let mut table = SIGNALS;
+        for (i, s) in table.iter_mut().enumerate() {
+            let i = i as f64;
+            let t = &mut s.threshold;
+            (t.warn, t.crit) = match t.unit {
+                canary_core::thresholds::Unit::Ratio => (0.4321 + i / 1000.0, 0.8765 + i / 1000.0),
+                _ => (4321.0 + i, 8765.0 + i),
+            };
+            if let Some(a) = &mut s.alerting {
+                a.warn_for = Duration::from_secs(17 * 60 + i as u64);
+                a.crit_for = Duration::from_secs(13 * 60 + i as u64);
+            }
+        }
+        table
+    }
+
+    /// The numbers in `text` that stand alone: not a section (`§3.1`), not
+    /// part of a word (`p95`, `v1`).
+    fn numbers(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let standalone = prev.is_none_or(|p| !(p.is_alphanumeric() || "_§.-".contains(p)));
+            if chars[i].is_ascii_digit() {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                    i += 1;
+                }
+                if standalone {
+                    out.push(chars[start..i].iter().collect::<String>());
+                }
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_default_text_renders_from_a_mutated_table_with_no_stale_number() {
+        let table = mutated_table();
+        let mut stated: Vec<String> = table
+            .iter()
+            .flat_map(|s| [s.threshold.warn_text(), s.threshold.crit_text()])
+            .collect();
+        // Longest first, so `43.21 %` goes before any shorter value inside it.
+        stated.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let specs = merged_specs(None).expect("default rules parse");
+        let mut placeholders = 0;
+        for spec in &specs {
+            let raw = [
+                spec.msg.as_deref(),
+                spec.criterion.as_deref(),
+                spec.for_.as_deref(),
+            ];
+            placeholders += raw.iter().flatten().filter(|t| t.contains('{')).count();
+            let texts = render_texts(spec, &table).expect("every placeholder resolves");
+            for text in [&texts.msg, &texts.criterion] {
+                assert!(!text.contains(['{', '}']), "{}: {text}", spec.name);
+                let mut rest = text.clone();
+                for v in &stated {
+                    rest = rest.replace(v.as_str(), "");
+                }
+                // 503 is an HTTP status, not a threshold.
+                let stale: Vec<String> =
+                    numbers(&rest).into_iter().filter(|n| n != "503").collect();
+                assert!(stale.is_empty(), "{}: {stale:?} in {text}", spec.name);
+            }
+            if let Some(f) = &texts.for_ {
+                let d = parse_duration(f).expect("a rendered for: parses");
+                let table_fors: Vec<Duration> = table
+                    .iter()
+                    .filter_map(|s| s.alerting)
+                    .flat_map(|a| [a.warn_for, a.crit_for])
+                    .collect();
+                assert!(
+                    table_fors.contains(&d),
+                    "{}: for {f} is not the table's",
+                    spec.name
+                );
+            }
+        }
+        assert!(
+            placeholders >= 20,
+            "only {placeholders} texts read the table"
+        );
+    }
+
+    #[test]
+    fn default_texts_under_the_real_table_say_the_runbook_numbers() {
+        let specs = merged_specs(None).expect("default rules parse");
+        let rules = compile(&specs, Phase::B).expect("compiles");
+        let rule = |n: &str| rules.iter().find(|r| r.name == n).expect(n);
+        assert_eq!(
+            rule("order-error-rate-crit").msg,
+            "order error rate at or above 15 % (runbook §3.1)"
+        );
+        assert_eq!(rule("order-error-rate-crit").for_, Duration::from_secs(60));
+        assert!(
+            rule("broker-latency-warn")
+                .msg
+                .contains("below 1000 ms sustained")
+        );
+        assert!(
+            rule("guard-trips-pause")
+                .msg
+                .starts_with("at least 10 guard trips")
+        );
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_a_load_error_naming_rule_and_field() {
+        for (text, field) in [
+            (
+                "rules:\n  - name: mine\n    filter: 'false'\n    msg: 'above {order_error_rate.critical}'\n",
+                "msg",
+            ),
+            (
+                "rules:\n  - name: mine\n    filter: 'false'\n    phases: [a]\n    criterion: '{nosuch.warn}'\n",
+                "criterion",
+            ),
+            (
+                "rules:\n  - name: mine\n    filter: 'false'\n    for: '{ws_staleness.crit_for}'\n",
+                "for",
+            ),
+        ] {
+            let specs = merged_specs(Some((text, "x.yaml"))).expect("parses");
+            // Phase B, although the second rule only runs in Phase A.
+            let err = compile(&specs, Phase::B).expect_err("fails").to_string();
+            assert!(err.starts_with("rule 'mine': "), "{err}");
+            assert!(
+                err.contains(field) && err.contains("unknown placeholder"),
+                "{err}"
+            );
+        }
+        let text = "rules:\n  - name: mine\n    filter: 'false'\n    msg: 'literal {{braces}}'\n";
+        let specs = merged_specs(Some((text, "x.yaml"))).expect("parses");
+        let rules = compile(&specs, Phase::B).expect("compiles");
+        let mine = rules.iter().find(|r| r.name == "mine").expect("mine");
+        assert_eq!(mine.msg, "literal {braces}");
+    }
+
+    /// `other-metrics-crit` catches any CRIT metrics signal no rule of its
+    /// own judges: every metrics signal of the table has its own rules, so
+    /// each must be excepted there, or one CRIT would be reported twice.
+    #[test]
+    fn other_metrics_crit_excepts_every_metrics_signal_of_the_table() {
+        let specs = merged_specs(None).expect("default rules parse");
+        let other = specs
+            .iter()
+            .find(|s| s.name == "other-metrics-crit")
+            .and_then(|s| s.filter.as_deref())
+            .expect("other-metrics-crit");
+        for s in SIGNALS.iter().filter(|s| s.record.starts_with("metrics.")) {
+            assert!(
+                other.contains(&format!(".name == \"{}\"", s.record)),
+                "{} is not excepted",
+                s.record
+            );
+            let own = specs.iter().filter(|r| {
+                r.name != "other-metrics-crit" && r.names.iter().flatten().any(|n| n == s.record)
+            });
+            assert!(own.count() > 0, "{} has no rule of its own", s.record);
+        }
+    }
+
+    #[test]
+    fn a_filter_reading_a_threshold_the_table_lacks_is_a_load_error() {
+        for (filter, says) in [
+            (
+                "at_least($thresholds.order_eror_rate.crit)",
+                "order_eror_rate",
+            ),
+            (
+                "at_least($thresholds.guard_trips.critical)",
+                "guard_trips.critical",
+            ),
+        ] {
+            // Phase A only: refused all the same when judging Phase B.
+            let text = format!("rules:\n  - name: mine\n    phases: [a]\n    filter: '{filter}'\n");
+            let specs = merged_specs(Some((&text, "x.yaml"))).expect("parses");
+            let err = compile(&specs, Phase::B).expect_err("refused").to_string();
+            assert!(
+                err.starts_with("rule 'mine': filter reads $thresholds."),
+                "{err}"
+            );
+            assert!(err.contains(says), "{err}");
+        }
+        let ok = "rules:\n  - name: mine\n    filter: 'at_least($thresholds.ws_staleness.warn) and ($thresholds | length) > 0'\n";
+        let specs = merged_specs(Some((ok, "x.yaml"))).expect("parses");
+        assert!(compile(&specs, Phase::B).is_ok());
     }
 
     #[test]

@@ -276,8 +276,9 @@ pub fn ws_stale(b: &Body) -> Record {
     }
 }
 
-/// Runbook §5 "WS Staleness (health)": < 30 s ok, 30–60 s warn, >= 60 s crit,
-/// applied to `last_message_age_seconds` (the bot itself uses 60/120 s, strict).
+/// Runbook §5 "WS Staleness (health)": below WARN ok, from WARN warn, from
+/// CRIT crit (`ws_staleness` in the one signal table), applied to
+/// `last_message_age_seconds` (the bot itself uses 60/120 s, strict).
 pub fn ws_staleness(b: &Body) -> Record {
     let rec = b
         .record("health.websocket.staleness")
@@ -307,8 +308,14 @@ pub fn ws_staleness(b: &Body) -> Record {
             let ago = human_secs(age).unwrap_or_else(|| format!("{age} s"));
             let msg = match level {
                 Level::Ok => format!("last websocket message {ago} ago{hb_note}"),
-                Level::Warn => format!("last websocket message {ago} ago (WARN at 30 s){hb_note}"),
-                _ => format!("last websocket message {ago} ago: CRIT at 60 s{hb_note}"),
+                Level::Warn => format!(
+                    "last websocket message {ago} ago (WARN at {}){hb_note}",
+                    WS_STALENESS_S.warn_text()
+                ),
+                _ => format!(
+                    "last websocket message {ago} ago: CRIT at {}{hb_note}",
+                    WS_STALENESS_S.crit_text()
+                ),
             };
             rec.level(level).value(age).msg(msg)
         }
@@ -424,4 +431,46 @@ pub fn all(b: &Body, phase: Option<Phase>) -> Vec<Record> {
         global_paused(b),
         reduce_only(b, phase),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staleness(age: f64) -> Record {
+        let root = json!({"status": "healthy", "checks": {"websocket": {"details": {
+            "connected": true, "stale": false, "last_message_age_seconds": age
+        }}}});
+        let Value::Object(root) = root else {
+            unreachable!("an object literal")
+        };
+        ws_staleness(&Body {
+            root: &root,
+            http_status: 200,
+            tool: "probe-health",
+            target: "t",
+        })
+    }
+
+    /// The message states the table's lines, whatever they are.
+    #[test]
+    fn staleness_says_the_table_thresholds() {
+        let warn = staleness(WS_STALENESS_S.warn);
+        assert_eq!(warn.level, Level::Warn);
+        assert!(
+            warn.msg
+                .contains(&format!("(WARN at {})", WS_STALENESS_S.warn_text())),
+            "{}",
+            warn.msg
+        );
+        let crit = staleness(WS_STALENESS_S.crit + 15.0);
+        assert_eq!(crit.level, Level::Crit);
+        assert!(
+            crit.msg
+                .contains(&format!("CRIT at {}", WS_STALENESS_S.crit_text())),
+            "{}",
+            crit.msg
+        );
+        assert_eq!(staleness(0.0).level, Level::Ok);
+    }
 }

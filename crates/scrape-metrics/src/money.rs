@@ -14,7 +14,8 @@ use crate::exposition::LineError;
 use crate::signals::Ctx;
 use crate::snapshot::{Labels, Snapshot};
 use canary_core::duration::{format_duration, parse_duration};
-use canary_core::thresholds::{self, Threshold};
+use canary_core::signals::{Signal, SignalId};
+use canary_core::thresholds::Threshold;
 use canary_core::{Kind, Level, Record, diag};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -275,16 +276,21 @@ fn round9(v: f64) -> f64 {
     (v * 1e9).round() / 1e9
 }
 
-/// A signal record with its thresholds from the one table.
+/// A signal record: its name, thresholds and wording from its row of the
+/// one signal table (`canary_core::signals`).
 fn signal(
     ctx: &Ctx<'_>,
-    name: &str,
-    th: Threshold,
+    id: SignalId,
     value: Result<f64, String>,
-    what: &str,
     shown: impl Fn(f64) -> String,
     extra: Map<String, Value>,
 ) -> Record {
+    let Signal {
+        record: name,
+        threshold: th,
+        what,
+        ..
+    } = *id.signal();
     let mut rec = ctx
         .record(Kind::Signal, name, Level::Unknown)
         .thresholds(th.record())
@@ -297,8 +303,8 @@ fn signal(
             let level = th.level(v);
             let verdict = match level {
                 Level::Ok => "ok".to_owned(),
-                Level::Warn => format!("WARN (>= {})", th.warn),
-                _ => format!("CRIT (>= {})", th.crit),
+                Level::Warn => format!("WARN (>= {})", th.warn_text()),
+                _ => format!("CRIT (>= {})", th.crit_text()),
             };
             rec.level(level)
                 .value(round9(v))
@@ -346,70 +352,37 @@ pub fn records(
     if !one_shot && span.usable() {
         out.push(order_rate(ctx, cfg, &span, at));
     }
-    for (name, family, th, what, get) in [
+    for (id, family, get) in [
         (
-            "metrics.api_error_rate",
+            SignalId::ApiErrorRate,
             API_ERROR_RATE,
-            thresholds::API_ERROR_RATE,
-            "broker API error rate",
             (|g: &Gauges| g.api_error_rate) as fn(&Gauges) -> Option<f64>,
         ),
-        (
-            "metrics.rate_limit_usage",
-            RATE_LIMIT_USAGE,
-            thresholds::RATE_LIMIT_USAGE,
-            "broker API rate-limit usage",
-            |g: &Gauges| g.rate_limit_usage,
-        ),
+        (SignalId::RateLimitUsage, RATE_LIMIT_USAGE, |g: &Gauges| {
+            g.rate_limit_usage
+        }),
     ] {
-        out.push(gauge_max(
-            ctx, cfg, &recent, at, name, family, th, what, get,
-        ));
+        out.push(gauge_max(ctx, cfg, &recent, at, id, family, get));
     }
     out
 }
 
 /// Every money record, unknown for one reason (a failed query, no data).
 pub fn unknown(ctx: &Ctx<'_>, cfg: &Config, why: &str) -> Vec<Record> {
-    let sig = |name: &str, th: Threshold, what: &str, range: Duration| {
+    let sig = |id: SignalId, range: Duration| {
         let mut m = Map::new();
         m.insert("window".into(), json!(format_duration(range)));
-        signal(ctx, name, th, Err(why.to_owned()), what, pct, m)
+        signal(ctx, id, Err(why.to_owned()), pct, m)
     };
     vec![
         ctx.record(Kind::Sample, "metrics.equity", Level::Unknown)
             .extra("window", format_duration(cfg.money_window))
             .msg(format!("equity unknown: {why}")),
-        sig(
-            "metrics.drawdown",
-            thresholds::DRAWDOWN_OF_LOSS_LIMIT,
-            "equity drawdown",
-            cfg.money_window,
-        ),
-        sig(
-            "metrics.circuit_breaker",
-            thresholds::CIRCUIT_BREAKER_STATE,
-            "circuit breaker",
-            cfg.window,
-        ),
-        sig(
-            "metrics.order_rate",
-            thresholds::ORDER_RATE_OF_CEILING,
-            "order rate",
-            cfg.window,
-        ),
-        sig(
-            "metrics.api_error_rate",
-            thresholds::API_ERROR_RATE,
-            "broker API error rate",
-            cfg.window,
-        ),
-        sig(
-            "metrics.rate_limit_usage",
-            thresholds::RATE_LIMIT_USAGE,
-            "broker API rate-limit usage",
-            cfg.window,
-        ),
+        sig(SignalId::Drawdown, cfg.money_window),
+        sig(SignalId::CircuitBreaker, cfg.window),
+        sig(SignalId::OrderRate, cfg.window),
+        sig(SignalId::ApiErrorRate, cfg.window),
+        sig(SignalId::RateLimitUsage, cfg.window),
     ]
 }
 
@@ -448,7 +421,7 @@ fn equity(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Vec<Recor
         .collect();
     let implausible = readings.iter().find(|(_, e)| !e.is_finite() || *e <= 0.0);
     let newest_missing = newest_lacks(scrapes, EQUITY, |g| g.equity.is_some());
-    let th = thresholds::DRAWDOWN_OF_LOSS_LIMIT;
+    let th = SignalId::Drawdown.signal().threshold;
     let mut m = Map::new();
     frame(&mut m, scrapes.len(), at, cfg.money_window);
     m.insert("basis".into(), json!("start-of-window equity"));
@@ -544,10 +517,8 @@ fn equity(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Vec<Recor
     let single = readings.len() == 1;
     let mut dd = signal(
         ctx,
-        "metrics.drawdown",
-        th,
+        SignalId::Drawdown,
         drawdown,
-        "equity drawdown",
         |v| match limit_shown {
             Some(l) => format!("{} of the {} daily loss limit", pct(v), pct(l)),
             None => "0 (no fall from the peak)".to_owned(),
@@ -563,7 +534,7 @@ fn equity(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Vec<Recor
 
 /// `metrics.circuit_breaker`: the worst state of any category in the window.
 fn breaker(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Record {
-    let th = thresholds::CIRCUIT_BREAKER_STATE;
+    let th = SignalId::CircuitBreaker.signal().threshold;
     let mut m = Map::new();
     frame(&mut m, scrapes.len(), at, cfg.window);
     let mut worst: BTreeMap<String, f64> = BTreeMap::new();
@@ -621,10 +592,8 @@ fn breaker(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Record {
     };
     signal(
         ctx,
-        "metrics.circuit_breaker",
-        th,
+        SignalId::CircuitBreaker,
         value,
-        "circuit breaker",
         |v| {
             let state = match v as i64 {
                 0 => "closed",
@@ -638,18 +607,16 @@ fn breaker(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Record {
 }
 
 /// The highest value of a ratio gauge in the window.
-#[allow(clippy::too_many_arguments)]
 fn gauge_max(
     ctx: &Ctx<'_>,
     cfg: &Config,
     scrapes: &[&Point],
     at: i64,
-    name: &str,
+    id: SignalId,
     family: &str,
-    th: Threshold,
-    what: &str,
     get: fn(&Gauges) -> Option<f64>,
 ) -> Record {
+    let th = id.signal().threshold;
     let mut m = Map::new();
     frame(&mut m, scrapes.len(), at, cfg.window);
     let values: Vec<f64> = scrapes
@@ -688,14 +655,13 @@ fn gauge_max(
     } else {
         Ok(max)
     };
-    signal(ctx, name, th, value, what, pct, m)
+    signal(ctx, id, value, pct, m)
 }
 
 /// `metrics.order_rate`: orders submitted per minute over the rate window,
 /// from exact counter deltas (a restart is a new baseline), as a fraction
 /// of the ceiling.
 fn order_rate(ctx: &Ctx<'_>, cfg: &Config, span: &Span<'_>, at: i64) -> Record {
-    let th = thresholds::ORDER_RATE_OF_CEILING;
     let mut m = Map::new();
     frame(&mut m, span.snaps.len(), at, cfg.window);
     m.insert(
@@ -729,10 +695,8 @@ fn order_rate(ctx: &Ctx<'_>, cfg: &Config, span: &Span<'_>, at: i64) -> Record {
     let ceiling = cfg.max_orders_per_minute;
     signal(
         ctx,
-        "metrics.order_rate",
-        th,
+        SignalId::OrderRate,
         value,
-        "order rate",
         |v| {
             format!(
                 "{} orders/min, {} of the {ceiling}/min ceiling",

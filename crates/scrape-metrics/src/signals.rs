@@ -6,8 +6,9 @@ use crate::histogram::{self, BucketMode, Reading};
 use crate::promql::{self, Bucket};
 use crate::proof::{BucketProof, Counts, RateProof};
 use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
+use canary_core::signals::{Signal, SignalId};
 use canary_core::stats::Confidence;
-use canary_core::thresholds::{self, Threshold};
+use canary_core::thresholds::{Threshold, Unit};
 use canary_core::{Kind, Level, Record};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -54,15 +55,15 @@ fn signal(
     match value {
         Ok(v) if v.is_finite() => {
             let level = th.level(v);
-            let shown = if th.unit == "ratio" {
+            let shown = if th.unit == Unit::Ratio {
                 format!("{:.2} %", v * 100.0)
             } else {
                 format!("{} {}", round3(v), th.unit)
             };
             let verdict = match level {
                 Level::Ok => "ok".to_owned(),
-                Level::Warn => format!("WARN (>= {})", th.warn),
-                _ => format!("CRIT (>= {})", th.crit),
+                Level::Warn => format!("WARN (>= {})", th.warn_text()),
+                _ => format!("CRIT (>= {})", th.crit_text()),
             };
             rec.level(level).value(round9(v)).msg(match note {
                 Some(n) => format!("{what} {shown} ({n}): {verdict}"),
@@ -74,8 +75,10 @@ fn signal(
     }
 }
 
-/// The four runbook §3.1 signals: record name, threshold and wording, in
-/// one place for the lifetime, windowed and Prometheus records alike.
+/// The four runbook §3.1 signals scrape-metrics computes from counters;
+/// their record name, threshold and wording are their rows of
+/// `canary_core::signals::SIGNALS`, for the lifetime, windowed and
+/// Prometheus records alike.
 #[derive(Debug, Clone, Copy)]
 pub enum Sig {
     ErrorRate,
@@ -92,29 +95,21 @@ pub enum Span {
 }
 
 impl Sig {
-    fn spec(self) -> (&'static str, Threshold, &'static str) {
+    /// The signal's row of the one table (`canary_core::signals`): record
+    /// name, thresholds and wording.
+    pub fn spec(self) -> &'static Signal {
         match self {
-            Sig::ErrorRate => (
-                "metrics.order_error_rate",
-                thresholds::ORDER_ERROR_RATE,
-                "order error rate",
-            ),
-            Sig::RetryRate => (
-                "metrics.order_retry_rate",
-                thresholds::ORDER_RETRY_RATE,
-                "order retry rate",
-            ),
-            Sig::P95 => (
-                "metrics.broker_latency_p95",
-                thresholds::BROKER_LATENCY_P95_MS,
-                "broker submit latency p95",
-            ),
-            Sig::GuardTrips => (
-                "metrics.guard_trips",
-                thresholds::GUARD_TRIPS_1H,
-                "guard trips",
-            ),
+            Sig::ErrorRate => SignalId::OrderErrorRate,
+            Sig::RetryRate => SignalId::OrderRetryRate,
+            Sig::P95 => SignalId::BrokerLatencyP95,
+            Sig::GuardTrips => SignalId::GuardTrips,
         }
+        .signal()
+    }
+
+    /// The signal's thresholds.
+    pub fn threshold(self) -> Threshold {
+        self.spec().threshold
     }
 
     /// The signal's record.
@@ -125,7 +120,12 @@ impl Sig {
         extra: Map<String, Value>,
         span: Span,
     ) -> Record {
-        let (name, th, what) = self.spec();
+        let Signal {
+            record: name,
+            threshold: th,
+            what,
+            ..
+        } = *self.spec();
         let what = match span {
             Span::Lifetime => format!("{what} since start"),
             Span::Window => what.to_owned(),
@@ -216,7 +216,7 @@ pub(crate) fn error_rate(
     if odd <= 0.0 {
         return Ok(failed / total);
     }
-    let th = thresholds::ORDER_ERROR_RATE;
+    let th = Sig::ErrorRate.threshold();
     let best = failed / total;
     if th.level(best) == th.level(worst) {
         Ok(worst)
@@ -541,7 +541,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     // too; more say nothing about the last hour without a second scrape.
     let value = if snap.bot_samples == 0 {
         Err("no gpt_trader_ series in the body (a starting bot exports none)".to_owned())
-    } else if trips < thresholds::GUARD_TRIPS_1H.warn {
+    } else if trips < Sig::GuardTrips.threshold().warn {
         Ok(trips)
     } else {
         Err(format!(
@@ -550,4 +550,44 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     };
     let guard = Sig::GuardTrips.record(ctx, trust(value), g, Span::Lifetime);
     vec![err, retry, p95, guard]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx<'static> {
+        Ctx {
+            tool: "scrape-metrics",
+            target: "t",
+            source: "direct",
+            buckets: BucketMode::Auto,
+            confidence: Confidence::default(),
+            counts: crate::proof::Counts::Exact,
+        }
+    }
+
+    /// Each signal's record takes its name, thresholds, unit and the words
+    /// of its verdict from its row of the one table.
+    #[test]
+    fn records_come_from_the_signal_table() {
+        for sig in [Sig::ErrorRate, Sig::RetryRate, Sig::P95, Sig::GuardTrips] {
+            let row = sig.spec();
+            let th = row.threshold;
+            let rec = sig.record(&ctx(), Ok(th.crit), Map::new(), Span::Window);
+            assert_eq!(rec.name, row.record);
+            assert_eq!(rec.level, Level::Crit, "{}", row.record);
+            assert_eq!(rec.thresholds, Some(th.record()));
+            assert_eq!(rec.extra.get("unit"), Some(&json!(th.unit.as_str())));
+            assert!(rec.msg.starts_with(row.what), "{}", rec.msg);
+            assert!(
+                rec.msg.ends_with(&format!("CRIT (>= {})", th.crit_text())),
+                "{}",
+                rec.msg
+            );
+            let unknown = sig.record(&ctx(), Err("x".into()), Map::new(), Span::Lifetime);
+            assert_eq!(unknown.level, Level::Unknown);
+            assert_eq!(unknown.msg, format!("{} since start unknown: x", row.what));
+        }
+    }
 }

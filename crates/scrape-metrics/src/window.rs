@@ -12,7 +12,6 @@ use crate::signals::{
 };
 use crate::snapshot::{Snapshot, is_failed, is_nonrecoverable, odd_result};
 use canary_core::duration::format_duration;
-use canary_core::thresholds;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -212,7 +211,7 @@ fn guard_trips(span: &Scrapes<'_>, range: Duration, extra: &mut Map<String, Valu
         Value::Null
     };
     extra.insert("nonrecoverable".into(), nr);
-    let th = thresholds::GUARD_TRIPS_1H;
+    let th = crate::signals::Sig::GuardTrips.threshold();
     if th.level(low) == th.level(high) {
         Ok(low)
     } else {
