@@ -1746,3 +1746,49 @@ fn the_gate_compares_with_production_and_passes_the_money_limits_on() {
         .expect("run");
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
+
+/// A daily report generated before the phase began still counts: RED
+/// liveness reported two hours before the window stops Phase A.
+#[test]
+fn a_daily_report_from_before_the_window_still_stops_the_phase() {
+    let sim = Sim::with_args(&["--scenario", "healthy-a", "--live", "--order-rate", "20"]);
+    let dir = TempDir::new("gate-daily");
+    let generated = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).to_string();
+    let report = serde_json::json!({
+        "date": "2026-12-02", "profile": "canary", "generated_at": generated,
+        "account": {"equity": 10000.0, "equity_change": 0.0, "equity_change_pct": 0.0},
+        "pnl": {"realized": 0.0, "unrealized": 0.0, "funding": 0.0, "total": 0.0, "fees": 0.0},
+        "performance": {"max_drawdown": 0.0, "max_drawdown_pct": 0.0},
+        "risk": {"guard_triggers": {}, "circuit_breaker_state": {}},
+        "health": {"stale_marks": 0, "ws_reconnects": 0, "unfilled_orders": 0, "api_errors": 0,
+                   "liveness": {"status": "RED", "max_age_seconds": 300}}
+    });
+    let path = dir.0.join("daily_report.json");
+    std::fs::write(&path, report.to_string()).expect("report");
+    let out = gate(
+        &dir.0,
+        &sim,
+        &[
+            "--daily-report",
+            &path.to_string_lossy(),
+            "--daily-loss-limit-pct",
+            "0.01",
+        ],
+    )
+    .output()
+    .expect("run");
+    let text = ok(&out);
+    let overall = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+        .rfind(|r| r.name == "judge.verdict" && r.extra["scope"] == "overall")
+        .unwrap_or_else(|| panic!("no verdict\n{text}\n{}", stderr(&out)));
+    assert_eq!(overall.extra["decision"], "stop", "{}", overall.msg);
+    assert!(
+        overall.extra["reasons"]
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| r["rule"] == "liveness-red")),
+        "{overall:?}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

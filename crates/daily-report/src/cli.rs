@@ -12,8 +12,8 @@ use std::time::Duration;
 /// Reads `daily_report_<date>.json` (what `gpt-trader report daily
 /// --report-format json` writes) or the output of `gpt-trader report daily
 /// --format json` (its CLI envelope), from FILE or stdin (`-`). Records are
-/// dated at the report's `generated_at`; a report older than --max-age, or
-/// dated in the future, is unknown.
+/// dated when read, with the report's `generated_at` beside them; a report
+/// older than --max-age, or dated in the future, is unknown.
 ///
 /// Exit 0: nothing blocking; 1: a crit finding (loss limit reached, breaker
 /// triggered, liveness RED); 2: could not evaluate (unreadable, not a

@@ -137,7 +137,12 @@ pub fn records(
     ];
     out.into_iter()
         .map(|r| {
-            let mut r = r.at(ts).extra("generated_at", ts.to_string());
+            // Dated when read, not when generated: a report from before the
+            // phase's window (the account's day began before the canary
+            // did) still counts against it while within --max-age, where
+            // judge would drop a record dated before --since unseen. Its
+            // findings only ever stop or hold; none promotes.
+            let mut r = r.at(now).extra("generated_at", ts.to_string());
             if assumed_utc {
                 r = r.extra("generated_at_assumed_utc", true);
             }
