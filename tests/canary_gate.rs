@@ -1745,6 +1745,12 @@ fn the_gate_compares_with_production_and_passes_the_money_limits_on() {
         .output()
         .expect("run");
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    // Production named as the canary itself: refused too.
+    let same = gate(&dir.0, &canary, &["--baseline-url", &canary.url])
+        .output()
+        .expect("run");
+    assert_eq!(same.status.code(), Some(2), "{}", stderr(&same));
+    assert!(stderr(&same).contains("another bot"), "{}", stderr(&same));
 }
 
 /// A daily report generated before the phase began still counts: RED
