@@ -18,6 +18,7 @@ pub mod record;
 pub mod role;
 pub mod rounds;
 pub mod stats;
+pub mod step;
 pub mod thresholds;
 pub mod verdict;
 

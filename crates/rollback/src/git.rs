@@ -24,6 +24,14 @@ impl Tag {
     pub fn to_json(&self) -> Value {
         json!({"tag": self.name, "commit": self.commit})
     }
+
+    /// The tag as a step record names it.
+    pub fn to_ref(&self) -> canary_core::step::TagRef {
+        canary_core::step::TagRef {
+            tag: self.name.clone(),
+            commit: self.commit.clone(),
+        }
+    }
 }
 
 /// Where the checkout is now.

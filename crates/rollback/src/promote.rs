@@ -11,6 +11,7 @@ use crate::safefs::StateDir;
 use crate::steps::{Done, record};
 use crate::trigger::Verdict;
 use canary_core::Level;
+use canary_core::step::{StepOutcome, StepStatus};
 use serde_json::{Value, json};
 
 /// The promotion plan. A promotion is keyed on what it promotes — HEAD's
@@ -130,31 +131,21 @@ pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, state: &StateDir, nam
         let body = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
         d.write_atomic(name, &body)
     });
-    let rec = record(plan, step, repo, "", Level::Ok)
-        .extra("started", started.to_string())
-        .extra("ended", jiff::Timestamp::now().to_string());
+    let mut rec = record(plan, step, repo, StepStatus::Done, Level::Ok);
+    rec.payload.outcome = Some(StepOutcome::times(started, jiff::Timestamp::now()));
     match written {
         Ok(()) => Done {
             ok: true,
-            record: with_status(rec, "done", Level::Ok)
-                .msg(format!("canary report written to {}", path.display())),
+            record: rec.msg(format!("canary report written to {}", path.display())),
             unit_state: None,
         },
         Err(e) => Done {
             ok: false,
-            record: with_status(rec, "failed", Level::Crit).msg(format!(
+            record: rec.status(StepStatus::Failed, Level::Crit).msg(format!(
                 "writing the canary report {} failed: {e}",
                 path.display()
             )),
             unit_state: None,
         },
     }
-}
-
-fn with_status(mut rec: canary_core::Record, status: &str, level: Level) -> canary_core::Record {
-    rec.value = Value::String(status.to_owned());
-    rec.level = level;
-    rec.extra
-        .insert("status".into(), Value::String(status.to_owned()));
-    rec
 }
