@@ -3,6 +3,10 @@
 //! came of it. One struct, so that every key a step record can carry is
 //! named once, in the order it is written.
 
+use crate::decision::Decision;
+use crate::level::Level;
+use crate::phase::Phase;
+use crate::verdict::Scope;
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -180,10 +184,135 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// How a run of rollback (or of a promotion) ended: the `outcome` and the
+/// value of its `<prefix>.result` record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunOutcome {
+    /// The verdict calls for nothing this run does.
+    NothingToDo,
+    /// A dry run: these steps would run.
+    Planned,
+    Done,
+    /// The same procedure was completed earlier: nothing was run.
+    AlreadyDone,
+    /// Nothing was run: bad usage, configuration or input.
+    Refused,
+    /// A step failed: `failed_step`, `state` and `next` say where things are.
+    Failed,
+}
+
+impl RunOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::NothingToDo => "nothing-to-do",
+            RunOutcome::Planned => "planned",
+            RunOutcome::Done => "done",
+            RunOutcome::AlreadyDone => "already-done",
+            RunOutcome::Refused => "refused",
+            RunOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Where the checkout was when the run planned: the commit, the branch
+/// (`null` when detached) and the release tag naming it (`null` if none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadRef {
+    pub commit: String,
+    pub branch: Option<String>,
+    pub tag: Option<String>,
+}
+
+/// The payload of a `<prefix>.result` record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub outcome: RunOutcome,
+    /// The verdict's decision, when there was nothing to do for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<HeadRef>,
+    /// The release rolled back to, and how it was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<TagRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
+    /// The steps finished, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<Vec<String>>,
+    /// The state things are in after a failure, and the operator's next action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// A dry run's plan: made without the lock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<bool>,
+}
+
+impl RunResult {
+    pub fn new(outcome: RunOutcome) -> RunResult {
+        RunResult {
+            outcome,
+            decision: None,
+            head: None,
+            to: None,
+            target_source: None,
+            failed_step: None,
+            finished: None,
+            not_run: None,
+            state: None,
+            next: None,
+            snapshot: None,
+        }
+    }
+}
+
+/// What a run acts on (`<prefix>.trigger`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TriggerAction {
+    None,
+    Stop,
+    Rollback,
+    Promote,
+}
+
+/// The verdict a trigger acts on, as the trigger and the audit log show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictSummary {
+    /// The input it was read from (`stdin` or a path).
+    pub source: String,
+    pub ts: Timestamp,
+    pub target: String,
+    pub decision: Decision,
+    pub level: Level,
+    pub phase: Phase,
+    pub scope: Scope,
+}
+
+/// The payload of a `<prefix>.trigger` record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// `--force`: no verdict.
+    pub forced: bool,
+    pub action: TriggerAction,
+    /// `null` when forced.
+    pub verdict: Option<VerdictSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict_age_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_verdict_age_s: Option<f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::level::Level;
     use crate::record::{Kind, Record};
 
     #[test]

@@ -135,7 +135,14 @@ impl Verdict {
     /// names refuses the whole verdict, so a forged or garbled line can
     /// never read as `promote` (or as anything else).
     pub fn read(rec: &Record) -> Result<Verdict, Refusal> {
-        rec.payload().map_err(|_| blame(rec))
+        if let Some(refusal) = blame(rec) {
+            return Err(refusal);
+        }
+        rec.payload().map_err(|_| Refusal {
+            field: "verdict",
+            value: Value::Null,
+            why: "does not read as a verdict".into(),
+        })
     }
 }
 
@@ -158,13 +165,26 @@ fn reads<T: serde::de::DeserializeOwned>(v: &Value) -> bool {
     T::deserialize(v).is_ok()
 }
 
+/// An object that reads as `T` (serde would also take a positional array
+/// for a struct: a window or a reason written as one is refused).
+fn object<T: serde::de::DeserializeOwned>(v: &Value) -> bool {
+    v.is_object() && reads::<T>(v)
+}
+
+/// A list of objects that each read as `T`.
+fn objects<T: serde::de::DeserializeOwned>(v: &Value) -> bool {
+    v.as_array()
+        .is_some_and(|items| items.iter().all(Value::is_object))
+        && reads::<Vec<T>>(v)
+}
+
 /// The payload's fields in the order a refusal names them.
 const FIELDS: [FieldCheck; 6] = [
     ("decision", true, reads::<Decision>),
     ("scope", true, reads::<Scope>),
     ("phase", true, reads::<Phase>),
-    ("reasons", false, reads::<Vec<Reason>>),
-    ("window", false, reads::<WindowSummary>),
+    ("reasons", false, objects::<Reason>),
+    ("window", false, object::<WindowSummary>),
     ("exit", false, reads::<u8>),
 ];
 
@@ -185,33 +205,29 @@ fn why_not(field: &str, value: &Value) -> String {
     }
 }
 
-fn blame(rec: &Record) -> Refusal {
+/// The first field that does not read as its type, if any.
+fn blame(rec: &Record) -> Option<Refusal> {
     for (field, required, check) in FIELDS {
         match rec.extra.get(field) {
             None | Some(Value::Null) if required => {
-                return Refusal {
+                return Some(Refusal {
                     field,
                     value: Value::Null,
                     why: "is missing".into(),
-                };
+                });
             }
             None => {}
             Some(v) if !check(v) => {
-                return Refusal {
+                return Some(Refusal {
                     field,
                     value: v.clone(),
                     why: why_not(field, v),
-                };
+                });
             }
             Some(_) => {}
         }
     }
-    // Every field reads alone: the payload as a whole still did not.
-    Refusal {
-        field: "verdict",
-        value: Value::Null,
-        why: "does not read as a verdict".into(),
-    }
+    None
 }
 
 /// A verdict record as written, borrowing its parts: the same JSON, byte
@@ -439,6 +455,14 @@ mod tests {
             (
                 r#","decision":"promote","phase":"b","scope":"overall","window":{"complete":"yes"}"#,
                 "window",
+            ),
+            (
+                r#","decision":"promote","phase":"b","scope":"overall","window":[null,1,1,true]"#,
+                "window",
+            ),
+            (
+                r#","decision":"promote","phase":"b","scope":"overall","reasons":[["r","ok"]]"#,
+                "reasons",
             ),
             (
                 r#","decision":"promote","phase":"b","scope":"overall","exit":-1"#,

@@ -261,7 +261,7 @@ impl<'a> Run<'a> {
                 .extra("url", dest.shown())
                 .extra("action", action)
                 .extra("scope", v.scope.as_str())
-                .extra("phase", v.phase.clone())
+                .extra("phase", v.phase.as_str())
                 .extra("decision", v.decision.as_str())
                 .extra("previous", change.previous_decision())
                 .extra("verdict_ts", v.ts.to_string());
@@ -334,7 +334,7 @@ impl<'a> Run<'a> {
                 scope: v.scope.as_str().to_owned(),
                 target: v.target.clone(),
                 decision: v.decision.as_str().to_owned(),
-                phase: v.phase.clone(),
+                phase: Some(v.phase.as_str().to_owned()),
                 verdict_ts: v.ts,
                 alert: new_alert,
             },

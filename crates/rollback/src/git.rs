@@ -53,6 +53,15 @@ impl Head {
         })
     }
 
+    /// Where HEAD is, as a result record names it.
+    pub fn to_ref(&self) -> canary_core::step::HeadRef {
+        canary_core::step::HeadRef {
+            commit: self.commit.clone(),
+            branch: self.branch.clone(),
+            tag: self.release.as_ref().map(|t| t.name.clone()),
+        }
+    }
+
     /// `v1.10.0`, or a short commit when HEAD is not at a tag.
     pub fn label(&self) -> String {
         match &self.release {

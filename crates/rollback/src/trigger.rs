@@ -4,6 +4,7 @@
 use crate::TOOL;
 use crate::version::{shown, validate_tag};
 use canary_core::ndjson::{Input, RecordReader};
+use canary_core::step::VerdictSummary;
 use canary_core::verdict::{Scope, Verdict as Payload};
 use canary_core::{Kind, Level, Phase, Record, diag};
 use serde_json::{Value, json};
@@ -27,17 +28,17 @@ pub struct Verdict {
 
 impl Verdict {
     /// What the audit log and the trigger record say about it.
-    pub fn summary(&self) -> Value {
+    pub fn summary(&self) -> VerdictSummary {
         let r = &self.record;
-        json!({
-            "source": self.source,
-            "ts": r.ts.to_string(),
-            "target": shown(&r.target),
-            "decision": self.decision.as_str(),
-            "level": r.level.as_str(),
-            "phase": self.payload.phase.as_str(),
-            "scope": if self.overall { "overall" } else { "target" },
-        })
+        VerdictSummary {
+            source: self.source.clone(),
+            ts: r.ts,
+            target: shown(&r.target),
+            decision: self.decision,
+            level: r.level,
+            phase: self.payload.phase,
+            scope: self.payload.scope,
+        }
     }
 }
 
