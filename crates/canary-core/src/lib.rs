@@ -12,6 +12,7 @@ pub mod human;
 pub mod lenient;
 pub mod level;
 pub mod ndjson;
+pub mod notification;
 pub mod payload;
 pub mod phase;
 pub mod record;
