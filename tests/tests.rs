@@ -32,3 +32,4 @@ mod rollback_safety;
 mod scrape_metrics;
 mod scrape_metrics_scale;
 mod sim_bot;
+mod typed_payloads;

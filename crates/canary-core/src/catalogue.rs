@@ -499,7 +499,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "rollback.rejected",
         Error,
         "rollback",
-        "a record refused as a trigger: not judge's (`tool`, `kind`, `name`), not the overall verdict (`scope`), `decision` missing or of the wrong type, a `to_tag`/`tag` that is not a valid release tag (injection attempts), or a verdict older than `--max-verdict-age` or dated ahead of the clock (field `ts`); never acted on"
+        "a record refused as a trigger: not judge's (`tool`, `kind`, `name`), not the overall verdict (`scope`), a `decision`, `scope`, `phase`, `reasons`, `window` or `exit` that does not pass the strict verdict reading (the first such field), a `to_tag`/`tag` that is not a valid release tag (injection attempts), or a verdict older than `--max-verdict-age` or dated ahead of the clock (field `ts`); never acted on"
     ),
     spec!(
         "rollback.config",
@@ -577,7 +577,7 @@ pub const CATALOGUE: &[NameSpec] = &[
         "notify.rejected",
         Error,
         "notify",
-        "an input record refused as a whole: not a `judge.verdict` written by judge, or with a `decision`, `scope`, `phase` or `reasons` field that does not validate, or dated more than 60 s ahead of the clock (`ts`); never notified"
+        "an input record refused as a whole: not a `judge.verdict` written by judge, or with a `decision`, `scope`, `phase`, `reasons`, `window` or `exit` field that does not pass the strict verdict reading, or dated more than 60 s ahead of the clock (`ts`); never notified"
     ),
 ];
 

@@ -44,6 +44,11 @@ impl Decision {
         ALL.iter().find(|(_, name)| *name == s).map(|(d, _)| *d)
     }
 
+    /// Every wire name, in the order of the enum.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        ALL.iter().map(|(_, name)| *name)
+    }
+
     pub fn as_str(self) -> &'static str {
         ALL.iter()
             .find(|(d, _)| *d == self)

@@ -2,6 +2,7 @@
 //! Colour only on a terminal, never with `NO_COLOR`; NDJSON stays the
 //! default whenever stdout is not a terminal.
 
+use crate::lenient::LenientVerdict;
 use crate::level::Level;
 use crate::record::{Kind, Record};
 use clap::{Args, ValueEnum};
@@ -70,20 +71,20 @@ pub fn header(color: bool) -> String {
 
 /// One record as a table row.
 pub fn row(rec: &Record, color: bool) -> String {
-    let level = match rec.level {
-        Level::Ok => "ok",
-        Level::Warn => "WARN",
-        Level::Crit => "CRIT",
-        Level::Unknown => "UNKNOWN",
-    };
-    let shown = match rec.kind {
-        Kind::Verdict => rec.extra.get("decision").cloned().unwrap_or(Value::Null),
-        Kind::Step => rec
+    let level = level_label(rec.level);
+    // A verdict is shown as far as it reads (the lenient reading): a
+    // damaged one is still a row, with what could be read.
+    let verdict: Option<LenientVerdict> =
+        (rec.kind == Kind::Verdict).then(|| rec.payload().unwrap_or_default());
+    let shown = match (&verdict, rec.kind) {
+        (Some(v), _) if !v.decision.is_empty() => Value::String(v.decision.clone()),
+        (Some(_), _) => Value::Null,
+        (None, Kind::Step) => rec
             .extra
             .get("status")
             .cloned()
             .unwrap_or_else(|| rec.value.clone()),
-        _ => rec.value.clone(),
+        (None, _) => rec.value.clone(),
     };
     let mut value = match &shown {
         Value::Null => "-".to_owned(),
@@ -116,33 +117,29 @@ pub fn row(rec: &Record, color: bool) -> String {
     let mut out = format!("{level_cell} {name:<NAME_WIDTH$} {value:<VALUE_WIDTH$} {msg}");
     // A verdict rests on every one of its reasons, not just the first: one
     // indented line each.
-    if rec.kind == Kind::Verdict {
-        for r in rec
-            .extra
-            .get("reasons")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
-            let level = match field("level") {
-                "ok" => "ok",
-                "warn" => "WARN",
-                "crit" => "CRIT",
-                _ => "UNKNOWN",
-            };
-            let target = match field("target") {
-                "" => String::new(),
-                t => format!(" [{}]", one_line(t)),
-            };
-            out.push_str(&format!(
-                "\n  - {level:<7} {}{target}: {}",
-                one_line(field("rule")),
-                one_line(field("msg"))
-            ));
-        }
+    for r in verdict.iter().flat_map(|v| &v.reasons) {
+        let target = match r.target.as_deref() {
+            None | Some("") => String::new(),
+            Some(t) => format!(" [{}]", one_line(t)),
+        };
+        out.push_str(&format!(
+            "\n  - {:<7} {}{target}: {}",
+            level_label(r.level),
+            one_line(&r.rule),
+            one_line(&r.msg)
+        ));
     }
     out
+}
+
+/// A level as the table's first column shows it: the bad ones shout.
+fn level_label(level: Level) -> &'static str {
+    match level {
+        Level::Ok => "ok",
+        Level::Warn => "WARN",
+        Level::Crit => "CRIT",
+        Level::Unknown => "UNKNOWN",
+    }
 }
 
 /// A bot- or user-supplied string on one line, without control characters
@@ -261,6 +258,24 @@ mod tests {
         );
         assert!(lines[3].contains("window: third"));
         assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn a_damaged_verdict_is_shown_as_far_as_it_reads() {
+        let v = Record::new("judge", "x", Kind::Verdict, "judge.verdict", Level::Crit)
+            .extra("decision", serde_json::json!(["stop"]))
+            .extra(
+                "reasons",
+                serde_json::json!([7, {"rule": "r", "level": "fine", "msg": 3}]),
+            );
+        let text = row(&v, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].contains(" - "), "{text}");
+        assert!(
+            lines[1].contains("UNKNOWN") && lines[1].contains("r: "),
+            "{text}"
+        );
     }
 
     #[test]

@@ -9,14 +9,18 @@ pub mod duration;
 pub mod exit;
 pub mod http;
 pub mod human;
+pub mod lenient;
 pub mod level;
 pub mod ndjson;
+pub mod notification;
+pub mod payload;
 pub mod phase;
 pub mod record;
 pub mod role;
 pub mod rounds;
 pub mod signals;
 pub mod stats;
+pub mod step;
 pub mod thresholds;
 pub mod verdict;
 

@@ -120,7 +120,7 @@ impl Record {
     }
 }
 
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "v",
     "ts",
     "tool",

@@ -75,8 +75,10 @@ pub struct Reason {
     pub target: Option<String>,
 }
 
-/// Where the phase window stands (`window` of a verdict).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Where the phase window stands (`window` of a verdict). The default, what
+/// a verdict without a window reads as, is an incomplete empty window: it
+/// never promotes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WindowSummary {
     pub start: Option<Timestamp>,
     pub elapsed_s: u64,
@@ -96,11 +98,21 @@ pub struct WindowSummary {
 pub struct Verdict {
     pub decision: Decision,
     pub phase: Phase,
+    /// Read as none when absent; a present one must be a list of reasons.
+    #[serde(default)]
     pub reasons: Vec<Reason>,
+    /// Read as an incomplete empty window when absent (it never promotes).
+    #[serde(default)]
     pub window: WindowSummary,
     pub scope: Scope,
-    /// The exit code this verdict calls for.
+    /// The exit code this verdict calls for; read as 2 (could not
+    /// evaluate) when absent, never as a clean 0.
+    #[serde(default = "unevaluable")]
     pub exit: u8,
+}
+
+fn unevaluable() -> u8 {
+    crate::exit::Exit::Unevaluable.code()
 }
 
 impl Verdict {
@@ -114,13 +126,108 @@ impl Verdict {
 
     /// Read the payload back from a record; `None` when it is not a verdict's.
     pub fn from_record(rec: &Record) -> Option<Verdict> {
-        let map: serde_json::Map<String, Value> = rec
-            .extra
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        serde_json::from_value(Value::Object(map)).ok()
+        rec.payload().ok()
     }
+
+    /// The strict reading every consumer that acts on a verdict uses: the
+    /// payload, or the first field that does not read and why. A decision,
+    /// phase or scope that is missing, mistyped or not one of the known
+    /// names refuses the whole verdict, so a forged or garbled line can
+    /// never read as `promote` (or as anything else).
+    pub fn read(rec: &Record) -> Result<Verdict, Refusal> {
+        if let Some(refusal) = blame(rec) {
+            return Err(refusal);
+        }
+        rec.payload().map_err(|_| Refusal {
+            field: "verdict",
+            value: Value::Null,
+            why: "does not read as a verdict".into(),
+        })
+    }
+}
+
+/// Why a verdict payload was refused: the first field, in the order below,
+/// that does not read as its type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub field: &'static str,
+    /// The field's value as found (`null` when absent).
+    pub value: Value,
+    /// A fixed sentence: never the value itself, which may be hostile.
+    pub why: String,
+}
+
+/// One field of the payload: its name, whether it must be present, and
+/// whether a value reads as its type.
+type FieldCheck = (&'static str, bool, fn(&Value) -> bool);
+
+fn reads<T: serde::de::DeserializeOwned>(v: &Value) -> bool {
+    T::deserialize(v).is_ok()
+}
+
+/// An object that reads as `T` (serde would also take a positional array
+/// for a struct: a window or a reason written as one is refused).
+fn object<T: serde::de::DeserializeOwned>(v: &Value) -> bool {
+    v.is_object() && reads::<T>(v)
+}
+
+/// A list of objects that each read as `T`.
+fn objects<T: serde::de::DeserializeOwned>(v: &Value) -> bool {
+    v.as_array()
+        .is_some_and(|items| items.iter().all(Value::is_object))
+        && reads::<Vec<T>>(v)
+}
+
+/// The payload's fields in the order a refusal names them.
+const FIELDS: [FieldCheck; 6] = [
+    ("decision", true, reads::<Decision>),
+    ("scope", true, reads::<Scope>),
+    ("phase", true, reads::<Phase>),
+    ("reasons", false, objects::<Reason>),
+    ("window", false, object::<WindowSummary>),
+    ("exit", false, reads::<u8>),
+];
+
+fn why_not(field: &str, value: &Value) -> String {
+    match (field, value) {
+        ("decision", Value::String(_)) => format!(
+            "is not a known decision ({})",
+            Decision::names().collect::<Vec<_>>().join(", ")
+        ),
+        ("decision", _) => "is not a string".into(),
+        ("scope", _) => "is not a scope (overall, target)".into(),
+        ("phase", _) => "is not a phase (start, a, b)".into(),
+        ("reasons", _) => {
+            "is not a list of reasons (each an object with a rule and a level)".into()
+        }
+        ("window", _) => "is not a window summary (start, elapsed_s, orders, complete)".into(),
+        _ => "is not an exit code (0 to 255)".into(),
+    }
+}
+
+/// The first field that does not read as its type, if any.
+fn blame(rec: &Record) -> Option<Refusal> {
+    for (field, required, check) in FIELDS {
+        match rec.extra.get(field) {
+            None | Some(Value::Null) if required => {
+                return Some(Refusal {
+                    field,
+                    value: Value::Null,
+                    why: "is missing".into(),
+                });
+            }
+            None => {}
+            Some(v) if !check(v) => {
+                return Some(Refusal {
+                    field,
+                    value: v.clone(),
+                    why: why_not(field, v),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 /// A verdict record as written, borrowing its parts: the same JSON, byte
@@ -293,6 +400,105 @@ mod tests {
                 serde_json::to_string(&line.to_record()).expect("record")
             );
         }
+    }
+
+    fn verdict_line(payload: &str) -> Record {
+        serde_json::from_str(&format!(
+            r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"judge","target":"t","kind":"verdict","name":"judge.verdict","level":"ok","value":"promote","msg":"m"{payload}}}"#
+        ))
+        .expect("record")
+    }
+
+    #[test]
+    fn forged_and_garbled_verdicts_never_read_as_promote() {
+        let ok = r#","phase":"b","scope":"overall""#;
+        let cases: &[(&str, &str)] = &[
+            (
+                r#","decision":"Promote","phase":"b","scope":"overall""#,
+                "decision",
+            ),
+            (
+                r#","decision":"promote ","phase":"b","scope":"overall""#,
+                "decision",
+            ),
+            (
+                r#","decision":"promote; rm -rf /","phase":"b","scope":"overall""#,
+                "decision",
+            ),
+            (
+                r#","decision":["promote"],"phase":"b","scope":"overall""#,
+                "decision",
+            ),
+            (
+                r#","decision":null,"phase":"b","scope":"overall""#,
+                "decision",
+            ),
+            (ok, "decision"),
+            (r#","decision":"promote","phase":"b""#, "scope"),
+            (
+                r#","decision":"promote","phase":"b","scope":"Overall""#,
+                "scope",
+            ),
+            (r#","decision":"promote","scope":"overall""#, "phase"),
+            (
+                r#","decision":"promote","phase":"B ","scope":"overall""#,
+                "phase",
+            ),
+            (
+                r#","decision":"promote","phase":"b","scope":"overall","reasons":[{"rule":"r","level":"fine"}]"#,
+                "reasons",
+            ),
+            (
+                r#","decision":"promote","phase":"b","scope":"overall","reasons":{"rule":"r"}"#,
+                "reasons",
+            ),
+            (
+                r#","decision":"promote","phase":"b","scope":"overall","window":{"complete":"yes"}"#,
+                "window",
+            ),
+            (
+                r#","decision":"promote","phase":"b","scope":"overall","window":[null,1,1,true]"#,
+                "window",
+            ),
+            (
+                r#","decision":"promote","phase":"b","scope":"overall","reasons":[["r","ok"]]"#,
+                "reasons",
+            ),
+            (
+                r#","decision":"promote","phase":"b","scope":"overall","exit":-1"#,
+                "exit",
+            ),
+        ];
+        for (payload, field) in cases {
+            let r = Verdict::read(&verdict_line(payload));
+            let refusal = r.expect_err(payload);
+            assert_eq!(refusal.field, *field, "{payload}: {refusal:?}");
+            assert!(!refusal.why.contains("rm -rf"), "{refusal:?}");
+        }
+        let r = Verdict::read(&verdict_line(
+            r#","decision":7,"phase":"b","scope":"overall""#,
+        ));
+        assert_eq!(r.expect_err("7").why, "is not a string");
+        let r = Verdict::read(&verdict_line(
+            r#","decision":"Promote","phase":"b","scope":"overall""#,
+        ));
+        assert!(
+            r.expect_err("Promote")
+                .why
+                .starts_with("is not a known decision (go, no-go,")
+        );
+    }
+
+    #[test]
+    fn absent_optional_fields_read_as_what_never_promotes() {
+        let v = Verdict::read(&verdict_line(
+            r#","decision":"promote","phase":"b","scope":"overall""#,
+        ))
+        .expect("reads");
+        assert_eq!(v.decision, Decision::Promote);
+        assert!(!v.window.complete);
+        assert_eq!(v.exit, 2);
+        assert!(v.reasons.is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! verdict, the latest record per (target, name), the signal and order
 //! series, and the counts the header shows.
 
+use canary_core::lenient::{LenientReason, LenientVerdict, LenientWindow};
 use canary_core::ndjson::BadLine;
 use canary_core::signals::{CHARTED, Signal};
 use canary_core::thresholds::Threshold;
@@ -32,7 +33,8 @@ pub struct Point {
     pub value: Option<f64>,
 }
 
-/// A verdict record, read leniently: any field may be missing or mistyped.
+/// A verdict record, read leniently (canary-core's `LenientVerdict`): any
+/// field may be missing or mistyped, and the report still shows the rest.
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub ts: Timestamp,
@@ -46,25 +48,11 @@ pub struct Verdict {
     pub window: Option<Window>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Reason {
-    pub rule: String,
-    pub level: Level,
-    pub value: Value,
-    pub threshold: Value,
-    pub ts: Option<String>,
-    pub msg: String,
-}
+/// A verdict's reason as far as it reads; an unreadable level is `unknown`.
+pub type Reason = LenientReason;
 
-#[derive(Debug, Clone, Default)]
-pub struct Window {
-    pub start: Option<Timestamp>,
-    pub elapsed_s: Option<f64>,
-    pub orders: Option<f64>,
-    pub complete: Option<bool>,
-    pub min_duration_s: Option<f64>,
-    pub min_orders: Option<f64>,
-}
+/// A verdict's window as far as it reads.
+pub type Window = LenientWindow;
 
 /// Everything the report shows, gathered from the log.
 #[derive(Debug, Default)]
@@ -91,77 +79,31 @@ pub struct Log {
     pub bad: Vec<BadLine>,
 }
 
-fn str_of(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_owned)
-}
-
-fn level_of(v: Option<&Value>) -> Level {
-    match v.and_then(Value::as_str) {
-        Some("ok") => Level::Ok,
-        Some("warn") => Level::Warn,
-        Some("crit") => Level::Crit,
-        _ => Level::Unknown,
-    }
-}
-
 impl Verdict {
     fn from_record(rec: &Record) -> Verdict {
-        let reasons = rec
-            .extra
-            .get("reasons")
-            .and_then(Value::as_array)
-            .map(|rs| rs.iter().filter_map(Reason::from_json).collect())
-            .unwrap_or_default();
-        let decision = str_of(rec.extra.get("decision"))
-            .or_else(|| rec.value.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        // A lenient reading cannot fail; should it ever, the envelope alone
+        // is still a verdict to show.
+        let p: LenientVerdict = rec.payload().unwrap_or_default();
+        // Without a decision field, the record's value says it.
+        let decision = match (p.decision.is_empty(), rec.value.as_str()) {
+            (true, Some(v)) => v.to_owned(),
+            _ => p.decision,
+        };
         Verdict {
             ts: rec.ts,
             target: rec.target.clone(),
             level: rec.level,
             msg: rec.msg.clone(),
             decision,
-            phase: str_of(rec.extra.get("phase")),
-            scope: str_of(rec.extra.get("scope")),
-            reasons,
-            window: rec.extra.get("window").and_then(Window::from_json),
+            phase: p.phase,
+            scope: p.scope,
+            reasons: p.reasons,
+            window: p.window,
         }
     }
 
     fn is_overall(&self) -> bool {
         self.scope.as_deref() != Some("target")
-    }
-}
-
-impl Reason {
-    fn from_json(v: &Value) -> Option<Reason> {
-        let o = v.as_object()?;
-        Some(Reason {
-            rule: str_of(o.get("rule")).unwrap_or_default(),
-            level: level_of(o.get("level")),
-            value: o.get("value").cloned().unwrap_or(Value::Null),
-            threshold: o.get("threshold").cloned().unwrap_or(Value::Null),
-            ts: str_of(o.get("ts")),
-            msg: str_of(o.get("msg")).unwrap_or_default(),
-        })
-    }
-}
-
-impl Window {
-    fn from_json(v: &Value) -> Option<Window> {
-        let o = v.as_object()?;
-        let num = |k: &str| o.get(k).and_then(Value::as_f64);
-        Some(Window {
-            start: o
-                .get("start")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse().ok()),
-            elapsed_s: num("elapsed_s"),
-            orders: num("orders"),
-            complete: o.get("complete").and_then(Value::as_bool),
-            min_duration_s: num("min_duration_s"),
-            min_orders: num("min_orders"),
-        })
     }
 }
 

@@ -136,9 +136,7 @@ impl Change<'_> {
         labels.insert("scope".to_owned(), v.scope.as_str().to_owned());
         labels.insert("target".to_owned(), v.target.clone());
         labels.insert("severity".to_owned(), severity.as_str().to_owned());
-        if let Some(p) = &v.phase {
-            labels.insert("phase".to_owned(), p.clone());
-        }
+        labels.insert("phase".to_owned(), v.phase.as_str().to_owned());
         let mut annotations = BTreeMap::new();
         annotations.insert("summary".to_owned(), v.msg.clone());
         annotations.insert("reasons".to_owned(), v.reasons.join("; "));
@@ -159,7 +157,7 @@ impl Change<'_> {
             "event": "decision_changed",
             "scope": v.scope.as_str(),
             "target": v.target,
-            "phase": v.phase,
+            "phase": v.phase.as_str(),
             "decision": v.decision.as_str(),
             "previous": self.previous_decision(),
             "severity": Severity::of(v.decision).as_str(),
@@ -178,7 +176,7 @@ impl Change<'_> {
             v.decision.as_str(),
             self.previous_decision().unwrap_or("nothing"),
             Severity::of(v.decision).as_str(),
-            v.phase.as_deref().unwrap_or("?"),
+            v.phase.as_str(),
             v.scope.as_str(),
             v.target
         );

@@ -14,6 +14,7 @@ use crate::state::{Entry, State};
 use crate::verdict::{Intake, Verdict};
 use canary_core::exit::Exit;
 use canary_core::ndjson::RecordWriter;
+use canary_core::notification::{Notification, NotifyAction, SentStatus};
 use canary_core::{Kind, Level, Record, diag};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -235,8 +236,8 @@ impl<'a> Run<'a> {
         let mut all_sent = true;
         for dest in &self.destinations {
             let (body, action) = match dest.kind {
-                DestKind::Webhook => (change.webhook_body(), "notify"),
-                DestKind::Slack => (change.slack_body(), "notify"),
+                DestKind::Webhook => (change.webhook_body(), NotifyAction::Notify),
+                DestKind::Slack => (change.slack_body(), NotifyAction::Notify),
                 DestKind::Alertmanager => {
                     let mut alerts = Vec::new();
                     let old = previous.as_ref().and_then(|p| p.alert.as_ref());
@@ -248,51 +249,54 @@ impl<'a> Run<'a> {
                     }
                     let action = match (old.is_some(), new_alert.is_some()) {
                         (false, false) => continue,
-                        (true, false) => "resolve",
-                        (false, true) => "fire",
-                        (true, true) => "replace",
+                        (true, false) => NotifyAction::Resolve,
+                        (false, true) => NotifyAction::Fire,
+                        (true, true) => NotifyAction::Replace,
                     };
                     (Value::Array(alerts), action)
                 }
             };
             let rec = Record::new(TOOL, &v.target, Kind::Step, "notify.sent", Level::Ok)
-                .value(v.decision.as_str())
-                .extra("destination", dest.kind.as_str())
-                .extra("url", dest.shown())
-                .extra("action", action)
-                .extra("scope", v.scope.as_str())
-                .extra("phase", v.phase.clone())
-                .extra("decision", v.decision.as_str())
-                .extra("previous", change.previous_decision())
-                .extra("verdict_ts", v.ts.to_string());
+                .value(v.decision.as_str());
+            let mut sent = Notification {
+                destination: dest.kind.as_str().to_owned(),
+                url: dest.shown(),
+                action,
+                scope: v.scope,
+                phase: v.phase,
+                decision: v.decision,
+                previous: change.previous_decision().map(str::to_owned),
+                verdict_ts: v.ts,
+                status: SentStatus::Planned,
+                attempts: None,
+                body: Value::Null,
+            };
             if self.cli.dry_run {
-                let rec = rec
-                    .msg(format!(
-                        "would send {} ({action}) to {} {}",
-                        v.decision,
-                        dest.kind.as_str(),
-                        dest.shown()
-                    ))
-                    .extra("status", "planned")
-                    .extra("body", body);
-                let _ = out.write(&rec);
+                let msg = format!(
+                    "would send {} ({}) to {} {}",
+                    v.decision,
+                    action.as_str(),
+                    dest.kind.as_str(),
+                    dest.shown()
+                );
+                sent.body = body;
+                let _ = out.write(&rec.msg(msg).with_payload(&sent));
                 continue;
             }
             let bytes = serde_json::to_vec(&body).unwrap_or_default();
             match send::post(&dest.url, &bytes, &self.policy) {
                 Ok(attempts) => {
-                    let rec = rec
-                        .msg(format!(
-                            "sent {} (was {}) to {} {}",
-                            v.decision,
-                            change.previous_decision().unwrap_or("nothing"),
-                            dest.kind.as_str(),
-                            dest.shown()
-                        ))
-                        .extra("status", "sent")
-                        .extra("attempts", attempts)
-                        .extra("body", body);
-                    let _ = out.write(&rec);
+                    let msg = format!(
+                        "sent {} (was {}) to {} {}",
+                        v.decision,
+                        change.previous_decision().unwrap_or("nothing"),
+                        dest.kind.as_str(),
+                        dest.shown()
+                    );
+                    sent.status = SentStatus::Sent;
+                    sent.attempts = Some(attempts);
+                    sent.body = body;
+                    let _ = out.write(&rec.msg(msg).with_payload(&sent));
                 }
                 Err(f) => {
                     all_sent = false;
@@ -334,7 +338,7 @@ impl<'a> Run<'a> {
                 scope: v.scope.as_str().to_owned(),
                 target: v.target.clone(),
                 decision: v.decision.as_str().to_owned(),
-                phase: v.phase.clone(),
+                phase: Some(v.phase.as_str().to_owned()),
                 verdict_ts: v.ts,
                 alert: new_alert,
             },

@@ -3,10 +3,9 @@
 
 use crate::TOOL;
 use canary_core::ndjson::{Input, RecordReader};
-use canary_core::verdict::Scope;
-use canary_core::{Decision, Kind, Level, Record, diag};
+use canary_core::verdict::{Scope, Verdict as Payload};
+use canary_core::{Decision, Kind, Level, Phase, Record, diag};
 use jiff::Timestamp;
-use serde_json::Value;
 use std::io::BufRead;
 
 /// How far ahead of this host's clock a verdict may be dated.
@@ -22,7 +21,7 @@ pub struct Verdict {
     pub target: String,
     pub scope: Scope,
     pub decision: Decision,
-    pub phase: Option<String>,
+    pub phase: Phase,
     pub level: Level,
     pub msg: String,
     /// The `msg` of each reason, in judge's order.
@@ -118,26 +117,12 @@ fn validate(rec: Record) -> Result<Verdict, Box<Record>> {
     if rec.name != "judge.verdict" {
         return Err(rejected(&rec, "name", "is not \"judge.verdict\""));
     }
-    let get = |k: &str| rec.extra.get(k).cloned().unwrap_or(Value::Null);
-    let decision = match get("decision") {
-        Value::String(s) => Decision::parse(&s).ok_or_else(|| {
-            rejected(&rec, "decision", "is not a known decision (go, no-go, continue, advance, promote, extend, pause, stop, rollback)")
-        })?,
-        Value::Null => return Err(rejected(&rec, "decision", "is missing")),
-        _ => return Err(rejected(&rec, "decision", "is not a string")),
-    };
-    let scope = match get("scope") {
-        Value::Null => Scope::Target,
-        Value::String(s) => Scope::parse(&s)
-            .ok_or_else(|| rejected(&rec, "scope", "is not \"overall\" or \"target\""))?,
-        _ => return Err(rejected(&rec, "scope", "is not \"overall\" or \"target\"")),
-    };
-    let phase = match get("phase") {
-        Value::Null => None,
-        Value::String(s) if s.len() <= 16 && s.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            Some(s)
-        }
-        _ => return Err(rejected(&rec, "phase", "is not a phase name")),
+    // canary-core's strict reading: a decision, scope or phase that is
+    // missing, mistyped or unknown refuses the verdict, as does a reasons
+    // list, window or exit of the wrong shape. Nothing garbled is notified.
+    let payload = match Payload::read(&rec) {
+        Ok(p) => p,
+        Err(r) => return Err(rejected(&rec, r.field, &r.why)),
     };
     // A verdict from the future would outrank every real one after it (an
     // older verdict is never news) and silence them all.
@@ -152,24 +137,18 @@ fn validate(rec: Record) -> Result<Verdict, Box<Record>> {
     if rec.target.is_empty() {
         return Err(rejected(&rec, "target", "is empty"));
     }
-    let reasons = match get("reasons") {
-        Value::Null => Vec::new(),
-        Value::Array(items) => items
-            .iter()
-            .take(20)
-            .map(|r| match r.get("msg").and_then(Value::as_str) {
-                Some(m) => clip(m),
-                None => clip(&r.to_string()),
-            })
-            .collect(),
-        _ => return Err(rejected(&rec, "reasons", "is not a list")),
-    };
+    let reasons = payload
+        .reasons
+        .iter()
+        .take(20)
+        .map(|r| clip(if r.msg.is_empty() { &r.rule } else { &r.msg }))
+        .collect();
     Ok(Verdict {
         ts: rec.ts,
         target: clip(&rec.target),
-        scope,
-        decision,
-        phase,
+        scope: payload.scope,
+        decision: payload.decision,
+        phase: payload.phase,
         level: rec.level,
         msg: clip(&rec.msg),
         reasons,
@@ -183,7 +162,7 @@ mod tests {
 
     fn line(tool: &str, kind: &str, extra: &str) -> String {
         format!(
-            r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"{tool}","target":"t","kind":"{kind}","name":"judge.verdict","level":"crit","value":"rollback","msg":"m"{extra}}}"#
+            r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"{tool}","target":"t","kind":"{kind}","name":"judge.verdict","level":"crit","value":"rollback","msg":"m","phase":"b"{extra}}}"#
         )
     }
 
@@ -226,11 +205,54 @@ mod tests {
         let ahead = Timestamp::now()
             .checked_add(jiff::SignedDuration::from_hours(24))
             .expect("ts");
-        let text = line("judge", "verdict", r#","decision":"continue""#)
-            .replace("2026-11-26T03:30:00Z", &ahead.to_string());
+        let text = line(
+            "judge",
+            "verdict",
+            r#","decision":"continue","scope":"overall""#,
+        )
+        .replace("2026-11-26T03:30:00Z", &ahead.to_string());
         let i = intake(&text);
         assert!(i.verdicts.is_empty());
         assert_eq!(i.problems[0].extra["field"], "ts");
+    }
+
+    #[test]
+    fn forged_and_garbled_verdicts_are_never_notified() {
+        let forged = [
+            (r#","decision":"Promote","scope":"overall""#, "decision"),
+            (r#","decision":"promote","scope":"everyone""#, "scope"),
+            (r#","decision":"promote""#, "scope"),
+            (
+                r#","decision":"promote","scope":"overall","reasons":[{"msg":"no rule"}]"#,
+                "reasons",
+            ),
+            (
+                r#","decision":"promote","scope":"overall","window":{"complete":"yes"}"#,
+                "window",
+            ),
+        ];
+        for (extra, field) in forged {
+            let i = intake(&line("judge", "verdict", extra));
+            assert!(i.verdicts.is_empty(), "{extra}");
+            assert_eq!(i.problems[0].extra["field"], field, "{extra}");
+        }
+        let i = intake(
+            &line(
+                "judge",
+                "verdict",
+                r#","decision":"promote","scope":"overall""#,
+            )
+            .replace(r#""phase":"b""#, r#""phase":"c""#),
+        );
+        assert_eq!(i.problems[0].extra["field"], "phase");
+        // A reason without a message is shown by its rule.
+        let i = intake(&line(
+            "judge",
+            "verdict",
+            r#","decision":"stop","scope":"overall","reasons":[{"rule":"health-status","level":"crit"}]"#,
+        ));
+        assert_eq!(i.verdicts[0].reasons, ["health-status"]);
+        assert_eq!(i.verdicts[0].phase, Phase::B);
     }
 
     #[test]

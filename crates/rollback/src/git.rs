@@ -24,6 +24,14 @@ impl Tag {
     pub fn to_json(&self) -> Value {
         json!({"tag": self.name, "commit": self.commit})
     }
+
+    /// The tag as a step record names it.
+    pub fn to_ref(&self) -> canary_core::step::TagRef {
+        canary_core::step::TagRef {
+            tag: self.name.clone(),
+            commit: self.commit.clone(),
+        }
+    }
 }
 
 /// Where the checkout is now.
@@ -43,6 +51,15 @@ impl Head {
             "branch": self.branch,
             "tag": self.release.as_ref().map(|t| t.name.clone()),
         })
+    }
+
+    /// Where HEAD is, as a result record names it.
+    pub fn to_ref(&self) -> canary_core::step::HeadRef {
+        canary_core::step::HeadRef {
+            commit: self.commit.clone(),
+            branch: self.branch.clone(),
+            tag: self.release.as_ref().map(|t| t.name.clone()),
+        }
     }
 
     /// `v1.10.0`, or a short commit when HEAD is not at a tag.

@@ -33,6 +33,7 @@ pub mod version;
 
 use audit::Sink;
 use canary_core::ndjson::RecordWriter;
+use canary_core::step::{RunOutcome, RunResult, Trigger, TriggerAction};
 use canary_core::{Exit, Kind, Level, Record, diag};
 use cli::Cli;
 use serde_json::{Value, json};
@@ -96,8 +97,8 @@ fn refused_result<W: Write>(sink: &mut Sink<'_, W>, msg: &str) -> Exit {
     let result = format!("{}.result", sink.prefix);
     sink.emit(
         Record::new(TOOL, "rollback", Kind::Step, &result, Level::Unknown)
-            .value("refused")
-            .extra("outcome", "refused")
+            .value(RunOutcome::Refused.as_str())
+            .with_payload(&RunResult::new(RunOutcome::Refused))
             .msg(format!("nothing was run: {msg}")),
     );
     Exit::Unevaluable
@@ -469,9 +470,13 @@ fn trigger<R: BufRead, W: Write>(
         sink.emit(
             Record::new(TOOL, "force", Kind::Step, &name, Level::Warn)
                 .value("force")
-                .extra("forced", true)
-                .extra("action", "rollback")
-                .extra("verdict", Value::Null)
+                .with_payload(&Trigger {
+                    forced: true,
+                    action: TriggerAction::Rollback,
+                    verdict: None,
+                    verdict_age_s: None,
+                    max_verdict_age_s: None,
+                })
                 .msg("forced (--force): rolling back without a verdict"),
         );
         return Ok((Action::Full, None));
@@ -550,7 +555,10 @@ fn trigger<R: BufRead, W: Write>(
                         .as_secs_f64(),
                 )
                 .extra("max_age_s", settings.max_verdict_age.as_secs_f64())
-                .extra("verdict", verdict.summary())
+                .extra(
+                    "verdict",
+                    serde_json::to_value(verdict.summary()).unwrap_or(Value::Null),
+                )
                 .msg(format!(
                     "verdict of {ts} rejected: field 'ts': {why}; it is not acted on"
                 )),
@@ -630,19 +638,21 @@ fn trigger<R: BufRead, W: Write>(
         }
     }
     let act = match action {
-        Action::Nothing => "none",
-        Action::StopOnly => "stop",
-        Action::Full => "rollback",
-        Action::Promote => "promote",
+        Action::Nothing => TriggerAction::None,
+        Action::StopOnly => TriggerAction::Stop,
+        Action::Full => TriggerAction::Rollback,
+        Action::Promote => TriggerAction::Promote,
     };
     sink.emit(
         Record::new(TOOL, &verdict.source, Kind::Step, &name, Level::Ok)
             .value(d.as_str())
-            .extra("forced", false)
-            .extra("action", act)
-            .extra("verdict", verdict.summary())
-            .extra("verdict_age_s", age_s)
-            .extra("max_verdict_age_s", settings.max_verdict_age.as_secs_f64())
+            .with_payload(&Trigger {
+                forced: false,
+                action: act,
+                verdict: Some(verdict.summary()),
+                verdict_age_s: Some(age_s),
+                max_verdict_age_s: Some(settings.max_verdict_age.as_secs_f64()),
+            })
             .msg(msg.clone()),
     );
     if action == Action::Nothing {
@@ -654,9 +664,11 @@ fn trigger<R: BufRead, W: Write>(
                 &format!("{prefix}.result"),
                 Level::Ok,
             )
-            .value("nothing-to-do")
-            .extra("outcome", "nothing-to-do")
-            .extra("decision", json!(d.as_str()))
+            .value(RunOutcome::NothingToDo.as_str())
+            .with_payload(&RunResult {
+                decision: Some(d),
+                ..RunResult::new(RunOutcome::NothingToDo)
+            })
             .msg(format!("nothing to do: {msg}")),
         );
     }

@@ -112,8 +112,9 @@ pub struct Plan {
     pub resumed: Option<Current>,
     /// An earlier run already finished the whole procedure.
     pub completed_before: Option<String>,
-    /// Promotion: the verdict acted on, whole, for the canary report.
-    pub verdict: Option<serde_json::Value>,
+    /// Promotion: the verdict acted on, whole and as read, for the canary
+    /// report.
+    pub verdict: Option<Box<(canary_core::Record, canary_core::verdict::Verdict)>>,
     /// Promotion: the verdict's ts, recorded in the journal.
     pub verdict_ts: Option<String>,
 }

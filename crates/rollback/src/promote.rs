@@ -10,8 +10,10 @@ use crate::procedure::{Procedure, Step as Kind};
 use crate::safefs::StateDir;
 use crate::steps::{Done, record};
 use crate::trigger::Verdict;
-use canary_core::Level;
-use serde_json::{Value, json};
+use canary_core::step::{HeadRef, StepOutcome, StepStatus};
+use canary_core::verdict::{Reason, WindowSummary};
+use canary_core::{Decision, Level, Phase, Record};
+use serde::Serialize;
 
 /// The promotion plan. A promotion is keyed on what it promotes — HEAD's
 /// commit (and release tag), recorded in the progress file — never on the
@@ -103,58 +105,65 @@ pub fn plan(
             .filter(|p| p.completed)
             .map(|p| p.proc_id.clone()),
         resumed: resume,
-        verdict: serde_json::to_value(&verdict.record).ok(),
+        verdict: Some(Box::new((verdict.record.clone(), verdict.payload.clone()))),
         verdict_ts: Some(ts_text),
     })
+}
+
+/// The canary report a promotion writes: the release, the verdict's
+/// decision, phase, window and reasons as read, and the verdict whole.
+#[derive(Serialize)]
+struct CanaryReport<'a> {
+    report: &'static str,
+    generated_at: jiff::Timestamp,
+    generated_by: &'static str,
+    repo: String,
+    release: HeadRef,
+    decision: Option<Decision>,
+    phase: Option<Phase>,
+    window: Option<&'a WindowSummary>,
+    reasons: Option<&'a [Reason]>,
+    verdict: Option<&'a Record>,
 }
 
 /// Write the canary report: the verdict and its window evidence, as JSON.
 pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, state: &StateDir, name: &str) -> Done {
     let started = jiff::Timestamp::now();
-    let verdict = plan.verdict.clone().unwrap_or(Value::Null);
-    let report = json!({
-        "report": "canary",
-        "generated_at": started.to_string(),
-        "generated_by": crate::TOOL,
-        "repo": repo.dir.display().to_string(),
-        "release": plan.head.to_json(),
-        "decision": verdict.get("decision"),
-        "phase": verdict.get("phase"),
-        "window": verdict.get("window"),
-        "reasons": verdict.get("reasons"),
-        "verdict": verdict,
-    });
+    let verdict = plan.verdict.as_deref();
+    let payload = verdict.map(|(_, p)| p);
+    let report = CanaryReport {
+        report: "canary",
+        generated_at: started,
+        generated_by: crate::TOOL,
+        repo: repo.dir.display().to_string(),
+        release: plan.head.to_ref(),
+        decision: payload.map(|p| p.decision),
+        phase: payload.map(|p| p.phase),
+        window: payload.map(|p| &p.window),
+        reasons: payload.map(|p| p.reasons.as_slice()),
+        verdict: verdict.map(|(r, _)| r),
+    };
     let dir = state.subdir("reports");
     let path = state.join("reports").join(name);
     let written = dir.and_then(|d| {
         let body = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
         d.write_atomic(name, &body)
     });
-    let rec = record(plan, step, repo, "", Level::Ok)
-        .extra("started", started.to_string())
-        .extra("ended", jiff::Timestamp::now().to_string());
+    let mut rec = record(plan, step, repo, StepStatus::Done, Level::Ok);
+    rec.payload.outcome = Some(StepOutcome::times(started, jiff::Timestamp::now()));
     match written {
         Ok(()) => Done {
             ok: true,
-            record: with_status(rec, "done", Level::Ok)
-                .msg(format!("canary report written to {}", path.display())),
+            record: rec.msg(format!("canary report written to {}", path.display())),
             unit_state: None,
         },
         Err(e) => Done {
             ok: false,
-            record: with_status(rec, "failed", Level::Crit).msg(format!(
+            record: rec.status(StepStatus::Failed, Level::Crit).msg(format!(
                 "writing the canary report {} failed: {e}",
                 path.display()
             )),
             unit_state: None,
         },
     }
-}
-
-fn with_status(mut rec: canary_core::Record, status: &str, level: Level) -> canary_core::Record {
-    rec.value = Value::String(status.to_owned());
-    rec.level = level;
-    rec.extra
-        .insert("status".into(), Value::String(status.to_owned()));
-    rec
 }

@@ -7,26 +7,35 @@ use crate::config::Settings;
 use crate::git::Repo;
 use crate::plan::{Action, Plan, Step};
 use crate::procedure::{Procedure, Step as S};
+use canary_core::step::{RunOutcome, RunResult};
 use canary_core::{Kind, Level, Record};
-use serde_json::json;
 
-fn base(plan: &Plan, repo: &Repo, outcome: &str, level: Level) -> Record {
-    let mut rec = Record::new(
+/// The record of a result; its payload starts with where HEAD was and
+/// where the run was going.
+fn base(plan: &Plan, outcome: RunOutcome) -> RunResult {
+    let mut r = RunResult::new(outcome);
+    r.head = Some(plan.head.to_ref());
+    if let Some(t) = &plan.target {
+        r.to = Some(t.to_ref());
+        r.target_source = Some(plan.target_source.to_owned());
+    }
+    r
+}
+
+fn record(plan: &Plan, repo: &Repo, level: Level, r: &RunResult) -> Record {
+    Record::new(
         TOOL,
         &repo.dir.display().to_string(),
         Kind::Step,
         &format!("{}.result", plan.prefix),
         level,
     )
-    .value(outcome)
-    .extra("outcome", outcome)
-    .extra("head", plan.head.to_json());
-    if let Some(t) = &plan.target {
-        rec = rec
-            .extra("to", t.to_json())
-            .extra("target_source", plan.target_source);
-    }
-    rec
+    .value(r.outcome.as_str())
+    .with_payload(r)
+}
+
+fn names(steps: &[&str]) -> Option<Vec<String>> {
+    Some(steps.iter().map(|s| (*s).to_owned()).collect())
 }
 
 fn argv_of(step: Option<&Step>) -> String {
@@ -109,16 +118,16 @@ pub fn failed(
     state: &str,
     next: &str,
 ) -> Record {
-    base(plan, repo, "failed", Level::Crit)
-        .extra("failed_step", step)
-        .extra("finished", json!(finished))
-        .extra("not_run", json!(not_run))
-        .extra("state", state)
-        .extra("next", next)
-        .msg(format!(
-            "{} stopped at step {step}: {state}. Next: {next}",
-            plan.prefix
-        ))
+    let mut r = base(plan, RunOutcome::Failed);
+    r.failed_step = Some(step.to_owned());
+    r.finished = names(finished);
+    r.not_run = names(not_run);
+    r.state = Some(state.to_owned());
+    r.next = Some(next.to_owned());
+    record(plan, repo, Level::Crit, &r).msg(format!(
+        "{} stopped at step {step}: {state}. Next: {next}",
+        plan.prefix
+    ))
 }
 
 pub fn success(plan: &Plan, repo: &Repo, execute: bool, finished: &[&str]) -> Record {
@@ -127,34 +136,34 @@ pub fn success(plan: &Plan, repo: &Repo, execute: bool, finished: &[&str]) -> Re
     let snapshot = "a snapshot made without the lock: --execute takes the lock and plans again";
     let (outcome, msg) = match (execute, plan.prefix, &plan.completed_before) {
         (true, "rollback", None) if plan.stop_only => (
-            "done",
+            RunOutcome::Done,
             "the canary is stopped; the rest of the rollback was not run (a stop verdict): investigate, then roll back with --full or --force if needed".to_owned(),
         ),
         (false, "rollback", Some(run)) => (
-            "already-done",
+            RunOutcome::AlreadyDone,
             format!("dry run: the rollback to {to} was already completed (rollback {run}); nothing would run, not even the stop ({snapshot})"),
         ),
         (false, _, Some(run)) => (
-            "already-done",
+            RunOutcome::AlreadyDone,
             format!("dry run: {} was already promoted (promotion {run}); nothing would run, not even the stop ({snapshot})", plan.head.label()),
         ),
         (false, _, None) if all_skipped => (
-            "already-done",
+            RunOutcome::AlreadyDone,
             format!("dry run: every step is already done; nothing would run ({snapshot})"),
         ),
         (false, _, None) => (
-            "planned",
+            RunOutcome::Planned,
             format!(
                 "dry run: {} step(s) planned; re-run with --execute to run them ({snapshot})",
                 plan.steps.iter().filter(|s| s.skip.is_none()).count()
             ),
         ),
         (true, "rollback", Some(run)) => (
-            "already-done",
+            RunOutcome::AlreadyDone,
             format!("the rollback to {to} was already completed (rollback {run}); the repository is at {to}: nothing was run, not even the stop (it could hit the production bot the rollback restarted)"),
         ),
         (true, "rollback", None) => (
-            "done",
+            RunOutcome::Done,
             match &plan.resumed {
                 Some(c) => format!(
                     "rolled back from {} to {to} and restarted with the prod profile (rollback {} resumed)",
@@ -165,17 +174,16 @@ pub fn success(plan: &Plan, repo: &Repo, execute: bool, finished: &[&str]) -> Re
             },
         ),
         (true, _, Some(run)) => (
-            "already-done",
+            RunOutcome::AlreadyDone,
             format!("{} ({}) was already promoted (promotion {run}): nothing was run, not even the stop (production is deployed; a second deploy would start a second production bot)", plan.head.label(), crate::git::short(&plan.head.commit)),
         ),
         (true, _, None) => (
-            "done",
+            RunOutcome::Done,
             "promoted: canary stopped, production deployed, post-promotion watch started for one hour".to_owned(),
         ),
     };
-    let mut rec = base(plan, repo, outcome, Level::Ok).extra("finished", json!(finished));
-    if !execute {
-        rec = rec.extra("snapshot", true);
-    }
-    rec.msg(msg)
+    let mut r = base(plan, outcome);
+    r.finished = names(finished);
+    r.snapshot = (!execute).then_some(true);
+    record(plan, repo, Level::Ok, &r).msg(msg)
 }

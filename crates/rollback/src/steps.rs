@@ -11,8 +11,9 @@ use crate::plan::{Action, Plan, Step};
 use crate::safefs::StateDir;
 use crate::status::{self, Contract, Status};
 use crate::{TOOL, promote};
+use canary_core::step::{StepOutcome, StepRecord, StepStatus};
 use canary_core::{Exit, Kind, Level, Record};
-use serde_json::json;
+use jiff::Timestamp;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -23,13 +24,13 @@ const MAX_DIFF: usize = 64 << 10;
 #[derive(Debug)]
 pub struct Done {
     pub ok: bool,
-    pub record: Record,
+    pub record: StepRec,
     /// The unit state the step saw last (the stop step).
     pub unit_state: Option<String>,
 }
 
 impl Done {
-    fn new(ok: bool, record: Record) -> Done {
+    fn new(ok: bool, record: StepRec) -> Done {
         Done {
             ok,
             record,
@@ -47,59 +48,94 @@ pub struct Ctx<'a> {
     pub run_id: &'a str,
 }
 
-pub fn record(plan: &Plan, step: &Step, repo: &Repo, status: &str, level: Level) -> Record {
-    let mut rec = Record::new(
-        TOOL,
-        &repo.dir.display().to_string(),
-        Kind::Step,
-        &format!("{}.step.{}", plan.prefix, step.name()),
-        level,
-    )
-    .value(status)
-    .extra("step", step.name())
-    .extra("status", status);
-    if let Some(argv) = step.action.argv().filter(|a| !a.is_empty()) {
-        rec = rec.extra("argv", json!(argv));
-    }
-    match &step.action {
-        Action::Stop { stop, status } => {
-            rec = rec.extra("source", stop.source.clone());
-            if let Some(s) = status {
-                rec = rec.extra("status_argv", json!(s.argv));
-            }
-        }
-        Action::Run(c) if !c.argv.is_empty() => rec = rec.extra("source", c.source.clone()),
-        Action::Start { cmd, log, feed } => {
-            rec = rec
-                .extra("source", cmd.source.clone())
-                .extra("log", log.clone());
-            if let Some(f) = feed {
-                rec = rec.extra("feed_argv", json!(f.argv));
-            }
-        }
-        Action::Checkout(t) => rec = rec.extra("to", t.to_json()),
-        Action::Report { path, .. } => rec = rec.extra("path", path.display().to_string()),
-        _ => {}
-    }
-    rec.extra("cwd", repo.dir.display().to_string())
+/// A step record being built: the envelope's name, time, level and
+/// message, and the typed payload every step key is written through.
+#[derive(Debug, Clone)]
+pub struct StepRec {
+    name: String,
+    target: String,
+    ts: Timestamp,
+    pub level: Level,
+    pub msg: String,
+    pub payload: StepRecord,
 }
 
-fn with_outcome(rec: Record, o: &Outcome, timeout: std::time::Duration) -> Record {
-    let mut rec = rec
-        .extra("started", o.started.to_string())
-        .extra("ended", o.ended.to_string())
-        .extra("timeout_s", timeout.as_secs_f64())
-        .extra("exit_status", json!(o.code()))
-        .extra("stderr_tail", o.stderr_tail.clone());
-    if !o.stdout_tail.is_empty() {
-        rec = rec.extra("stdout_tail", o.stdout_tail.clone());
+impl StepRec {
+    pub fn msg(mut self, msg: impl Into<String>) -> StepRec {
+        self.msg = msg.into();
+        self
     }
-    match &o.ending {
-        Ending::TimedOut => rec.extra("timed_out", true),
-        Ending::Running(pid) => rec.extra("pid", *pid),
-        Ending::Signalled(s) => rec.extra("signal", json!(s)),
-        _ => rec,
+
+    /// Why the step was skipped, blocked or refused.
+    pub fn reason(mut self, reason: impl Into<String>) -> StepRec {
+        self.payload.reason = Some(reason.into());
+        self
     }
+
+    /// Change how the step stands (the record's `value` follows).
+    pub fn status(mut self, status: StepStatus, level: Level) -> StepRec {
+        self.payload.status = status;
+        self.level = level;
+        self
+    }
+
+    /// The record as written: the status is its value.
+    pub fn to_record(&self) -> Record {
+        Record::new(TOOL, &self.target, Kind::Step, &self.name, self.level)
+            .at(self.ts)
+            .value(self.payload.status.as_str())
+            .msg(self.msg.clone())
+            .with_payload(&self.payload)
+    }
+}
+
+pub fn record(plan: &Plan, step: &Step, repo: &Repo, status: StepStatus, level: Level) -> StepRec {
+    let cwd = repo.dir.display().to_string();
+    let mut p = StepRecord::new(step.name(), status, &cwd);
+    p.argv = step.action.argv().filter(|a| !a.is_empty());
+    match &step.action {
+        Action::Stop { stop, status } => {
+            p.source = Some(stop.source.clone());
+            p.status_argv = status.as_ref().map(|s| s.argv.clone());
+        }
+        Action::Run(c) if !c.argv.is_empty() => p.source = Some(c.source.clone()),
+        Action::Start { cmd, log, feed } => {
+            p.source = Some(cmd.source.clone());
+            p.log = Some(log.clone());
+            p.feed_argv = feed.as_ref().map(|f| f.argv.clone());
+        }
+        Action::Checkout(t) => p.to = Some(t.to_ref()),
+        Action::Report { path, .. } => p.path = Some(path.display().to_string()),
+        _ => {}
+    }
+    StepRec {
+        name: format!("{}.step.{}", plan.prefix, step.name()),
+        target: cwd,
+        ts: Timestamp::now(),
+        level,
+        msg: String::new(),
+        payload: p,
+    }
+}
+
+fn with_outcome(mut rec: StepRec, o: &Outcome, timeout: std::time::Duration) -> StepRec {
+    rec.payload.outcome = Some(StepOutcome {
+        timeout_s: Some(timeout.as_secs_f64()),
+        exit_status: Some(o.code()),
+        stderr_tail: Some(o.stderr_tail.clone()),
+        stdout_tail: Some(o.stdout_tail.clone()).filter(|t| !t.is_empty()),
+        timed_out: matches!(o.ending, Ending::TimedOut).then_some(true),
+        pid: match o.ending {
+            Ending::Running(pid) => Some(pid),
+            _ => None,
+        },
+        signal: match o.ending {
+            Ending::Signalled(s) => Some(s),
+            _ => None,
+        },
+        ..StepOutcome::times(o.started, o.ended)
+    });
+    rec
 }
 
 /// Ask the status command (and the health URL) whether the canary runs.
@@ -153,13 +189,17 @@ fn still_running_advice(settings: &Settings) -> String {
 pub fn perform(plan: &Plan, step: &Step, ctx: &Ctx<'_>, track: &mut Track) -> Done {
     let (settings, repo) = (ctx.settings, ctx.repo);
     let timeout = settings.timeout(step.name());
-    let base = |status: &str, level| record(plan, step, repo, status, level);
+    let base = |status, level| record(plan, step, repo, status, level);
     let finish = |o: &Outcome, ok: bool, msg: String| {
         Done::new(
             ok,
             with_outcome(
                 base(
-                    if ok { "done" } else { "failed" },
+                    if ok {
+                        StepStatus::Done
+                    } else {
+                        StepStatus::Failed
+                    },
                     if ok { Level::Ok } else { Level::Crit },
                 ),
                 o,
@@ -172,14 +212,13 @@ pub fn perform(plan: &Plan, step: &Step, ctx: &Ctx<'_>, track: &mut Track) -> Do
         Action::Stop { stop, .. } => {
             let pre = canary_status(settings, repo, track);
             if let Status::Stopped(d) = &pre {
+                let mut rec = base(StepStatus::Skipped, Level::Ok).reason("already stopped");
+                rec.payload.unit_state = Some(pre.label().to_owned());
                 let mut done = Done::new(
                     true,
-                    base("skipped", Level::Ok)
-                        .extra("reason", "already stopped")
-                        .extra("unit_state", pre.label())
-                        .msg(format!(
-                            "the canary is already stopped ({d}): nothing to stop"
-                        )),
+                    rec.msg(format!(
+                        "the canary is already stopped ({d}): nothing to stop"
+                    )),
                 );
                 done.unit_state = Some(format!("stopped: {d}"));
                 return done;
@@ -227,10 +266,8 @@ pub fn perform(plan: &Plan, step: &Step, ctx: &Ctx<'_>, track: &mut Track) -> Do
                     ),
                 ),
             };
-            d.record = d
-                .record
-                .extra("unit_state", post.label())
-                .extra("stop_grace_s", settings.stop_grace.as_secs_f64());
+            d.record.payload.unit_state = Some(post.label().to_owned());
+            d.record.payload.stop_grace_s = Some(settings.stop_grace.as_secs_f64());
             d.unit_state = unit;
             d
         }
@@ -326,10 +363,8 @@ pub fn perform(plan: &Plan, step: &Step, ctx: &Ctx<'_>, track: &mut Track) -> Do
                 _ => format!("the profile diff failed: diff {}", o.describe(timeout)),
             };
             let mut d = finish(&o, ok, msg);
-            d.record = d
-                .record
-                .extra("identical", o.code() == Some(0))
-                .extra("diff", text);
+            d.record.payload.identical = Some(o.code() == Some(0));
+            d.record.payload.diff = Some(text);
             d
         }
     }
@@ -415,9 +450,10 @@ pub fn go<W: Write>(
         for step in &plan.steps {
             let reason = format!("{what} was already completed ({run}): nothing is run again");
             sink.emit(
-                record(plan, step, repo, "skipped", Level::Ok)
-                    .extra("reason", reason.clone())
-                    .msg(format!("{}: {reason}", step.name())),
+                record(plan, step, repo, StepStatus::Skipped, Level::Ok)
+                    .reason(reason.clone())
+                    .msg(format!("{}: {reason}", step.name()))
+                    .to_record(),
             );
         }
         sink.emit(crate::result::success(plan, repo, execute, &[]));
@@ -442,9 +478,10 @@ pub fn go<W: Write>(
         let not_run: Vec<&str> = steps[i + 1..].iter().map(|s| s.name()).collect();
         if let Some(reason) = &step.skip {
             sink.emit(
-                record(plan, step, repo, "skipped", step.skip_level)
-                    .extra("reason", reason.clone())
-                    .msg(format!("{}: {reason}", step.name())),
+                record(plan, step, repo, StepStatus::Skipped, step.skip_level)
+                    .reason(reason.clone())
+                    .msg(format!("{}: {reason}", step.name()))
+                    .to_record(),
             );
             if execute {
                 finished.push(step.name());
@@ -453,9 +490,10 @@ pub fn go<W: Write>(
         }
         if let Some(why) = &step.blocked {
             sink.emit(
-                record(plan, step, repo, "blocked", Level::Crit)
-                    .extra("reason", why.clone())
-                    .msg(format!("{}: cannot run as configured: {why}", step.name())),
+                record(plan, step, repo, StepStatus::Blocked, Level::Crit)
+                    .reason(why.clone())
+                    .msg(format!("{}: cannot run as configured: {why}", step.name()))
+                    .to_record(),
             );
             continue;
         }
@@ -472,7 +510,9 @@ pub fn go<W: Write>(
                     .unwrap_or_else(|| "write the report".into()),
             };
             sink.emit(
-                record(plan, step, repo, "planned", Level::Ok).msg(format!("would run: {what}")),
+                record(plan, step, repo, StepStatus::Planned, Level::Ok)
+                    .msg(format!("would run: {what}"))
+                    .to_record(),
             );
             continue;
         }
@@ -501,9 +541,10 @@ pub fn go<W: Write>(
             {
                 canary_core::diag(TOOL, "error", &why);
                 sink.emit(
-                    record(plan, step, repo, "failed", Level::Crit)
-                        .extra("reason", why.clone())
-                        .msg(format!("{}: not run: {why}", step.name())),
+                    record(plan, step, repo, StepStatus::Failed, Level::Crit)
+                        .reason(why.clone())
+                        .msg(format!("{}: not run: {why}", step.name()))
+                        .to_record(),
                 );
                 sink.emit(crate::result::failed(
                     plan,
@@ -594,9 +635,9 @@ pub fn go<W: Write>(
         let ok = done.ok;
         let mut rec = done.record;
         if !pids.is_empty() {
-            rec = rec.extra("pids", json!(pids));
+            rec.payload.pids = Some(pids.clone());
         }
-        sink.emit(rec);
+        sink.emit(rec.to_record());
         if let Some(e) = spawn_err.filter(|_| recorded.is_err()) {
             canary_core::diag(
                 TOOL,

@@ -4,7 +4,9 @@
 use crate::TOOL;
 use crate::version::{shown, validate_tag};
 use canary_core::ndjson::{Input, RecordReader};
-use canary_core::{Kind, Level, Record, diag};
+use canary_core::step::VerdictSummary;
+use canary_core::verdict::{Scope, Verdict as Payload};
+use canary_core::{Kind, Level, Phase, Record, diag};
 use serde_json::{Value, json};
 use std::io::BufRead;
 
@@ -14,6 +16,8 @@ pub use canary_core::Decision;
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub record: Record,
+    /// The payload as canary-core's strict reading took it.
+    pub payload: Payload,
     pub decision: Decision,
     pub source: String,
     /// True for `"scope": "overall"`.
@@ -24,17 +28,17 @@ pub struct Verdict {
 
 impl Verdict {
     /// What the audit log and the trigger record say about it.
-    pub fn summary(&self) -> Value {
+    pub fn summary(&self) -> VerdictSummary {
         let r = &self.record;
-        json!({
-            "source": self.source,
-            "ts": r.ts.to_string(),
-            "target": shown(&r.target),
-            "decision": self.decision.as_str(),
-            "level": r.level.as_str(),
-            "phase": r.extra.get("phase").and_then(Value::as_str).map(shown),
-            "scope": if self.overall { "overall" } else { "target" },
-        })
+        VerdictSummary {
+            source: self.source.clone(),
+            ts: r.ts,
+            target: shown(&r.target),
+            decision: self.decision,
+            level: r.level,
+            phase: self.payload.phase,
+            scope: self.payload.scope,
+        }
     }
 }
 
@@ -135,61 +139,40 @@ fn rejected(
     Box::new(rec)
 }
 
-/// Check the fields this tool uses. A verdict with a bad one is rejected as
-/// a whole: a verdict that does not validate is not one to act on.
+/// Read the verdict through canary-core's strict reading, then check what
+/// this tool adds. A verdict with a field that does not read (a decision,
+/// scope or phase that is missing, mistyped or unknown; reasons, window or
+/// exit of the wrong shape) is rejected as a whole: a verdict that does not
+/// validate is not one to act on.
 fn validate(rec: Record, source: &str) -> Result<Verdict, Box<Record>> {
-    let get = |k: &str| rec.extra.get(k).cloned().unwrap_or(Value::Null);
-    let decision = match get("decision") {
-        Value::String(s) => match Decision::parse(&s) {
-            Some(d) => d,
-            None => {
-                let why = "is not a known decision (go, no-go, continue, advance, promote, extend, pause, stop, rollback)";
-                return Err(rejected(
-                    &rec,
-                    source,
-                    "decision",
-                    &Value::String(s),
-                    why,
-                    Level::Unknown,
-                ));
-            }
-        },
-        Value::Null => {
+    let payload = match Payload::read(&rec) {
+        Ok(p) => p,
+        Err(r) => {
             return Err(rejected(
                 &rec,
                 source,
-                "decision",
-                &Value::Null,
-                "is missing",
-                Level::Unknown,
-            ));
-        }
-        other => {
-            return Err(rejected(
-                &rec,
-                source,
-                "decision",
-                &other,
-                "is not a string",
+                r.field,
+                &r.value,
+                &r.why,
                 Level::Unknown,
             ));
         }
     };
     // Only the overall verdict acts: a per-target verdict judges one
     // instance of a fleet, not the canary.
-    let overall = match get("scope") {
-        Value::String(s) if s == "overall" => true,
-        other => {
-            return Err(rejected(
-                &rec,
-                source,
-                "scope",
-                &other,
-                "is not \"overall\": only judge's overall verdict acts",
-                Level::Unknown,
-            ));
-        }
-    };
+    if payload.scope != Scope::Overall {
+        return Err(rejected(
+            &rec,
+            source,
+            "scope",
+            &Value::String(payload.scope.as_str().to_owned()),
+            "is not \"overall\": only judge's overall verdict acts",
+            Level::Unknown,
+        ));
+    }
+    // `to_tag` and `tag` are not judge's: an operator's pipeline may add
+    // them. Anything there must be a valid release tag.
+    let get = |k: &str| rec.extra.get(k).cloned().unwrap_or(Value::Null);
     let mut to_tag = None;
     for field in ["to_tag", "tag"] {
         match get(field) {
@@ -222,10 +205,11 @@ fn validate(rec: Record, source: &str) -> Result<Verdict, Box<Record>> {
         }
     }
     Ok(Verdict {
+        decision: payload.decision,
+        overall: true,
+        payload,
         record: rec,
-        decision,
         source: source.to_owned(),
-        overall,
         to_tag,
     })
 }
@@ -276,10 +260,10 @@ pub fn freshness(
 }
 
 /// A promotion needs a clean Phase B verdict over a complete window:
-/// nothing is promoted on missing evidence.
+/// nothing is promoted on missing evidence (an absent window reads as
+/// incomplete).
 pub fn promotable(v: &Verdict) -> Result<(), String> {
-    let extra = &v.record.extra;
-    if extra.get("phase").and_then(Value::as_str) != Some("b") {
+    if v.payload.phase != Phase::B {
         return Err("a promote verdict must come from Phase B (\"phase\":\"b\")".into());
     }
     if !matches!(v.record.level, Level::Ok | Level::Warn) {
@@ -288,18 +272,11 @@ pub fn promotable(v: &Verdict) -> Result<(), String> {
             v.record.level
         ));
     }
-    let complete = extra
-        .get("window")
-        .and_then(|w| w.get("complete"))
-        .and_then(Value::as_bool);
-    if complete != Some(true) {
+    if !v.payload.window.complete {
         return Err(
             "a promote verdict must cover a complete window (\"window\":{\"complete\":true})"
                 .into(),
         );
-    }
-    if !extra.get("reasons").is_none_or(Value::is_array) {
-        return Err("the verdict's \"reasons\" is not an array".into());
     }
     Ok(())
 }
@@ -309,11 +286,13 @@ mod tests {
     use super::*;
 
     fn line(extra: &str) -> String {
-        let extra = if extra.contains("scope") {
-            extra.to_owned()
-        } else {
-            format!(r#"{extra},"scope":"overall""#)
-        };
+        let mut extra = extra.to_owned();
+        if !extra.contains("\"scope\"") {
+            extra.push_str(r#","scope":"overall""#);
+        }
+        if !extra.contains("\"phase\"") {
+            extra.push_str(r#","phase":"b""#);
+        }
         format!(
             r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"judge","target":"fleet","kind":"verdict","name":"judge.verdict","level":"crit","value":null,"msg":"m"{extra}}}"#
         )
@@ -368,6 +347,54 @@ mod tests {
         assert_eq!((i.malformed, i.rejected), (1, 3));
         assert_eq!(i.verdicts.len(), 1);
         assert_eq!(i.verdicts[0].to_tag.as_deref(), Some("v1.3.0"));
+    }
+
+    #[test]
+    fn forged_promotes_are_refused_and_never_promotable() {
+        let forged = [
+            (r#","decision":"Promote""#, "decision"),
+            (r#","decision":"promote\u0000""#, "decision"),
+            (r#","decision":"promote","phase":"B""#, "phase"),
+            (r#","decision":"promote","phase":null"#, "phase"),
+            (r#","decision":"promote","scope":"everyone""#, "scope"),
+            (
+                r#","decision":"promote","window":{"complete":"true"}"#,
+                "window",
+            ),
+            (
+                r#","decision":"promote","window":{"complete":1,"elapsed_s":1,"orders":1,"start":null}"#,
+                "window",
+            ),
+            (
+                r#","decision":"promote","reasons":[{"rule":"r","level":"OK"}]"#,
+                "reasons",
+            ),
+            (r#","decision":"promote","reasons":"none""#, "reasons"),
+        ];
+        for (extra, field) in forged {
+            let i = intake(&[line(extra)]);
+            assert!(i.verdicts.is_empty(), "{extra}");
+            assert_eq!(i.rejected, 1, "{extra}");
+            assert_eq!(i.problems[0].extra["field"], field, "{extra}");
+            assert_eq!(i.problems[0].level, Level::Unknown);
+        }
+        // Read, but not promotable: no window (evidence of completeness
+        // absent), an incomplete one, Phase A, or a crit level.
+        let ok_window = r#","window":{"start":null,"elapsed_s":86400,"orders":60,"complete":true}"#;
+        let i = intake(&[
+            line(r#","decision":"promote""#),
+            line(
+                r#","decision":"promote","window":{"start":null,"elapsed_s":1,"orders":1,"complete":false}"#,
+            ),
+            line(&format!(r#","decision":"promote","phase":"a"{ok_window}"#)),
+            line(&format!(r#","decision":"promote"{ok_window}"#)),
+            line(&format!(r#","decision":"promote"{ok_window}"#))
+                .replace(r#""level":"crit""#, r#""level":"ok""#),
+        ]);
+        assert_eq!(i.verdicts.len(), 5);
+        let verdicts: Vec<Result<(), String>> = i.verdicts.iter().map(promotable).collect();
+        assert!(verdicts[..4].iter().all(Result::is_err), "{verdicts:?}");
+        assert_eq!(verdicts[4], Ok(()));
     }
 
     #[test]
