@@ -123,8 +123,7 @@ fn start_gate_go_on_clean_preflight_and_health() {
     );
     let path = std::env::temp_dir().join(format!("judge-ready-{}.json", std::process::id()));
     std::fs::write(&path, report).expect("report");
-    let pre = cmd("judge")
-        .args(["--from-preflight"])
+    let pre = cmd("check-preflight")
         .args([&path])
         .args(["--preflight-exit", "0"])
         .run();
@@ -175,8 +174,7 @@ fn config_a() -> String {
 
 #[test]
 fn start_gate_no_go_on_failed_preflight() {
-    let pre = cmd("judge")
-        .args(["--from-preflight"])
+    let pre = cmd("check-preflight")
         .args([fixture("preflight/not-ready.json")])
         .args(["--preflight-exit", "1"])
         .run();
@@ -777,8 +775,7 @@ fn closed_stdout_is_a_quiet_exit() {
 
 #[test]
 fn preflight_reports_become_check_records() {
-    let out = cmd("judge")
-        .args(["--from-preflight"])
+    let out = cmd("check-preflight")
         .args([fixture("preflight/warn-only.json")])
         .args(["--preflight-exit", "0"])
         .run();
@@ -791,14 +788,12 @@ fn preflight_reports_become_check_records() {
         out.record("preflight.status").level,
         canary_core::Level::Warn
     );
-    let out = cmd("judge")
-        .args(["--from-preflight"])
+    let out = cmd("check-preflight")
         .args([fixture("preflight/stdout-target.txt")])
         .run();
     out.code(0);
     assert_eq!(out.record("preflight.status").value, "READY");
-    let out = cmd("judge")
-        .args(["--from-preflight"])
+    let out = cmd("check-preflight")
         .args([fixture("preflight/truncated.json")])
         .run();
     out.code(2);

@@ -32,7 +32,7 @@ pub fn take(log: &mut Log, rec: &Record) {
             .as_f64()
             .filter(|v| v.is_finite() && rec.level != Level::Unknown);
         log.equity.push(Point {
-            series: rec.target.clone(),
+            series: crate::model::bot_of(rec),
             ts: rec.ts,
             value,
         });

@@ -118,9 +118,20 @@ fn charted(rec: &Record) -> Option<f64> {
 /// The series a record belongs to: its target, and its window when it names one
 /// (a lifetime value and a 5-minute rate are different lines).
 fn series_of(rec: &Record) -> String {
+    let who = bot_of(rec);
     match rec.extra.get("window").and_then(Value::as_str) {
-        Some(w) => format!("{} ({w})", rec.target),
-        None => rec.target.clone(),
+        Some(w) => format!("{who} ({w})"),
+        None => who,
+    }
+}
+
+/// The bot a record speaks for, production's named as such: the canary's
+/// and production's lines share a chart, never a name.
+pub(crate) fn bot_of(rec: &Record) -> String {
+    match canary_core::role::Role::of(rec) {
+        Ok(canary_core::role::Role::Canary) => rec.target.clone(),
+        Ok(canary_core::role::Role::Baseline) => format!("{} (production)", rec.target),
+        Err(_) => format!("{} (role unreadable)", rec.target),
     }
 }
 
@@ -156,7 +167,7 @@ impl Log {
         crate::equity::take(self, &rec);
         if rec.name == ORDERS && rec.kind == Kind::Sample {
             self.orders.push(Point {
-                series: rec.target.clone(),
+                series: bot_of(&rec),
                 ts: rec.ts,
                 value: charted(&rec),
             });
@@ -214,6 +225,22 @@ mod tests {
 
     fn rec(line: &str) -> Record {
         serde_json::from_str(line).expect("record")
+    }
+
+    #[test]
+    fn productions_series_are_named_as_production() {
+        let mut log = Log::default();
+        let canary = r#"{"v":1,"ts":"2026-11-26T00:00:00Z","tool":"scrape-metrics","target":"bot:8080","kind":"signal","name":"metrics.order_error_rate","level":"ok","value":0.01,"msg":"m","window":"5m"}"#;
+        let prod = canary
+            .replace("bot:8080", "prod:8080")
+            .replace(r#""msg":"m""#, r#""msg":"m","role":"baseline""#);
+        log.add(rec(canary));
+        log.add(rec(&prod));
+        let i = signals()
+            .position(|s| s.record == "metrics.order_error_rate")
+            .expect("a signal");
+        let names: Vec<&str> = log.signals[i].iter().map(|p| p.series.as_str()).collect();
+        assert_eq!(names, ["bot:8080 (5m)", "prod:8080 (production) (5m)"]);
     }
 
     #[test]

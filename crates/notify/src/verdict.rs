@@ -54,6 +54,9 @@ pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io
     Ok(())
 }
 
+/// What judge writes beside its verdicts.
+const BESIDE_VERDICTS: [&str; 2] = ["judge.comparison", "judge.transition"];
+
 /// Sort one input item into a verdict or a problem.
 pub fn take(item: Input, source: &str, intake: &mut Intake) {
     match item {
@@ -61,6 +64,11 @@ pub fn take(item: Input, source: &str, intake: &mut Intake) {
             diag(TOOL, "error", &bad.diagnostic());
             intake.problems.push(bad.to_record(TOOL));
         }
+        // judge's other records beside its verdicts (the comparisons with
+        // production, a replay's transitions) are not for notify: passed
+        // over quietly, never sent and never an input problem.
+        Input::Record(rec)
+            if rec.tool == "judge" && BESIDE_VERDICTS.contains(&rec.name.as_str()) => {}
         Input::Record(rec) => match validate(*rec) {
             Ok(v) => intake.verdicts.push(v),
             Err(rej) => {
@@ -164,6 +172,17 @@ mod tests {
         format!(
             r#"{{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"{tool}","target":"t","kind":"{kind}","name":"judge.verdict","level":"crit","value":"rollback","msg":"m","phase":"b"{extra}}}"#
         )
+    }
+
+    #[test]
+    fn judges_comparisons_and_transitions_are_passed_over() {
+        let comparison = r#"{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"judge","target":"t","kind":"check","name":"judge.comparison","level":"warn","value":"worse","msg":"m"}"#;
+        let transition = r#"{"v":1,"ts":"2026-11-26T03:30:00Z","tool":"judge","target":"t","kind":"sample","name":"judge.transition","level":"ok","value":"continue","msg":"m"}"#;
+        let i = intake(&format!("{comparison}\n{transition}\n"));
+        assert!(i.verdicts.is_empty() && i.problems.is_empty(), "{i:?}");
+        // The same names from another tool are still refused.
+        let forged = comparison.replace(r#""tool":"judge""#, r#""tool":"x""#);
+        assert_eq!(intake(&forged).problems.len(), 1);
     }
 
     fn intake(text: &str) -> Intake {
