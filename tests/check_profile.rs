@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const BIN: &str = env!("CARGO_BIN_EXE_check-profile");
+fn bin() -> std::path::PathBuf {
+    crate::util::bin("check-profile")
+}
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// What a run of a tool produced.
@@ -51,7 +53,7 @@ impl Out {
 }
 
 /// Run a binary with a scrubbed environment.
-pub fn run_bin(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Out {
+pub fn run_bin(bin: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     let out = Command::new(bin)
         .args(args)
         .env_clear()
@@ -67,7 +69,7 @@ pub fn run_bin(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Out {
 }
 
 fn run(args: &[&str]) -> Out {
-    run_bin(BIN, args, &[])
+    run_bin(&bin(), args, &[])
 }
 
 /// A fresh directory under the system temp dir.
@@ -94,7 +96,7 @@ fn fixture(name: &str) -> String {
 }
 
 /// Pipe a tool's stdout into the real `jq` and return jq's output.
-pub fn through_jq(bin: &str, args: &[&str], filter: &str) -> (i32, String) {
+pub fn through_jq(bin: &std::path::Path, args: &[&str], filter: &str) -> (i32, String) {
     let mut tool = Command::new(bin)
         .args(args)
         .current_dir(ROOT)
@@ -166,7 +168,7 @@ fn real_canary_profile_is_no_go_for_position_fraction() {
 #[test]
 fn output_pipes_into_jq() {
     let (code, names) = through_jq(
-        BIN,
+        &bin(),
         &["examples/profiles/canary.yaml", "--phase", "a"],
         r#"select(.level == "crit") | .name"#,
     );
@@ -739,7 +741,7 @@ fn fifos_devices_and_directories_are_refused_not_hung_on() {
         dir.display().to_string(),
     ] {
         let started = std::time::Instant::now();
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(bin())
             .args([&path, "--phase", "a"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

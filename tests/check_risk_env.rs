@@ -3,11 +3,13 @@
 
 use crate::check_profile::{Out, run_bin, temp_dir, through_jq};
 
-const BIN: &str = env!("CARGO_BIN_EXE_check-risk-env");
+fn bin() -> std::path::PathBuf {
+    crate::util::bin("check-risk-env")
+}
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Out {
-    run_bin(BIN, args, env)
+    run_bin(&bin(), args, env)
 }
 
 fn with_env(phase: &str, env: &[(&str, &str)]) -> Out {
@@ -373,7 +375,7 @@ fn profile_and_env_disagreements_name_both_sources() {
 #[test]
 fn output_pipes_into_jq() {
     let (code, text) = through_jq(
-        BIN,
+        &bin(),
         &["--env-file", &fixture("leverage-float.env"), "--phase", "a"],
         r#"select(.name == "risk.bot_start") | .level + " " + (.value | join(","))"#,
     );
@@ -454,7 +456,7 @@ fn every_input_it_cannot_read_is_a_record_and_exit_2() {
         "/dev/zero".to_owned(),
         dir.display().to_string(),
     ] {
-        let mut child = std::process::Command::new(BIN)
+        let mut child = std::process::Command::new(bin())
             .args(["--env-file", &path, "--phase", "a"])
             .env_clear()
             .stdout(std::process::Stdio::piped())

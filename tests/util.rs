@@ -12,9 +12,30 @@ use std::time::{Duration, Instant};
 
 /// Path of one of the workspace's binaries, built next to this test binary.
 pub fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let path = dir.join(name);
+    // Where Cargo built it: `CARGO_BIN_EXE_<tool>` is set, when the tests
+    // are compiled, for every binary of the root package.
+    let built = match name {
+        "canary-report" => option_env!("CARGO_BIN_EXE_canary-report"),
+        "canary-rules" => option_env!("CARGO_BIN_EXE_canary-rules"),
+        "check-preflight" => option_env!("CARGO_BIN_EXE_check-preflight"),
+        "check-profile" => option_env!("CARGO_BIN_EXE_check-profile"),
+        "check-risk-env" => option_env!("CARGO_BIN_EXE_check-risk-env"),
+        "daily-report" => option_env!("CARGO_BIN_EXE_daily-report"),
+        "judge" => option_env!("CARGO_BIN_EXE_judge"),
+        "notify" => option_env!("CARGO_BIN_EXE_notify"),
+        "probe-health" => option_env!("CARGO_BIN_EXE_probe-health"),
+        "rollback" => option_env!("CARGO_BIN_EXE_rollback"),
+        "scrape-metrics" => option_env!("CARGO_BIN_EXE_scrape-metrics"),
+        "sim-bot" => option_env!("CARGO_BIN_EXE_sim-bot"),
+        _ => None,
+    };
+    // Else beside the test executable's directory (a target dir built
+    // before, as ripgrep's tests fall back to).
+    let path = built.map(PathBuf::from).unwrap_or_else(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+        dir.join(name)
+    });
     assert!(
         path.exists(),
         "binary {} not built at {}",
@@ -24,7 +45,6 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// The directory holding every built tool (for scripts that need them on PATH).
 pub fn bin_dir() -> PathBuf {
     bin("judge").parent().expect("bin dir").to_path_buf()
 }
