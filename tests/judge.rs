@@ -1706,10 +1706,10 @@ fn promotion_needs_the_error_rate_bound_below_warn() {
 fn failed_orders_that_cannot_be_counted_hold_for_want_of_evidence() {
     // by_result gone: the window's errors cannot be counted: exit 2.
     let stream = map_records(&read("b-promote.ndjson"), |v| {
-        if v["name"] == "metrics.orders" {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("by_result");
-            }
+        if v["name"] == "metrics.orders"
+            && let Some(o) = v.as_object_mut()
+        {
+            o.remove("by_result");
         }
     });
     let v = overall(&judge_stdin(stream, "b", B_END, &[]), "extend", 2);

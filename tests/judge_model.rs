@@ -182,11 +182,11 @@ fn differences(set: &Setting, streams: &[Stream]) -> Vec<Option<String>> {
         })
         .collect();
     // Alone, a stream's overall verdict is its fleet's: check it too.
-    if let [only] = out.as_mut_slice() {
-        if said.overall != word(overall) {
-            let d = format!("overall: judge {}, oracle {}", said.overall, word(overall));
-            *only = Some(only.take().map_or(d.clone(), |o| format!("{o}; {d}")));
-        }
+    if let [only] = out.as_mut_slice()
+        && said.overall != word(overall)
+    {
+        let d = format!("overall: judge {}, oracle {}", said.overall, word(overall));
+        *only = Some(only.take().map_or(d.clone(), |o| format!("{o}; {d}")));
     }
     out
 }
@@ -341,10 +341,10 @@ fn judge_agrees_with_the_oracle_on_generated_streams() {
                         .or_default() += 1;
                     differs.push(format!("{host}: judge {got}, oracle {}", want.word(phase)));
                 }
-                if matches!(got, "advance" | "promote") {
-                    if let Err(why) = oracle::proven_clean(&b.setting, bot) {
-                        fail_open.push(format!("{host}: judge says {got}, yet {why}"));
-                    }
+                if matches!(got, "advance" | "promote")
+                    && let Err(why) = oracle::proven_clean(&b.setting, bot)
+                {
+                    fail_open.push(format!("{host}: judge says {got}, yet {why}"));
                 }
                 bots += 1;
             }

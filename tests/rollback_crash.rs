@@ -389,15 +389,15 @@ fn run_until_killed(fx: &Fx, promote: bool, point: Point, sig: &str) {
             point.label
         );
     }
-    if let At::Hold(h) = point.at {
-        if h.starts_with("intent:") {
-            assert_eq!(
-                journal.last().map(|e| e["entry"].clone()),
-                Some(json!("intent")),
-                "{}",
-                point.label
-            );
-        }
+    if let At::Hold(h) = point.at
+        && h.starts_with("intent:")
+    {
+        assert_eq!(
+            journal.last().map(|e| e["entry"].clone()),
+            Some(json!("intent")),
+            "{}",
+            point.label
+        );
     }
     kill(child.id(), sig);
     let status = child.wait().expect("wait");

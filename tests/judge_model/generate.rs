@@ -166,10 +166,12 @@ fn bot(rng: &mut Rng, phase: Phase) -> Bot {
         if glitch_at == Some(k) && k > 0 && last_reported > 0 {
             reported = last_reported - 1;
         }
-        if let Some(r) = replicas_at {
-            if k >= r && k < r + 5 && (k - r) % 2 == 1 {
-                reported = orders / 2;
-            }
+        if let Some(r) = replicas_at
+            && k >= r
+            && k < r + 5
+            && (k - r) % 2 == 1
+        {
+            reported = orders / 2;
         }
         last_reported = reported;
         let mut sig = [Ev::Ok; 4];

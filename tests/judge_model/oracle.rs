@@ -324,13 +324,13 @@ pub fn judge_bot(set: &Setting, bot: &Bot) -> Verdict {
     // The window's error rate must be proven below the phase's line at
     // 95 %: seeing as few errors as it did would be rarer than 1 in 20 if
     // the true rate were at the line. (An inconsistent count holds already.)
-    if let Some(n) = orders {
-        if !proven_below(errors, n, set.phase.error_line()) {
-            holds.push(format!(
-                "the window's error rate ({errors} in {n} orders) is not proven below {}",
-                set.phase.error_line()
-            ));
-        }
+    if let Some(n) = orders
+        && !proven_below(errors, n, set.phase.error_line())
+    {
+        holds.push(format!(
+            "the window's error rate ({errors} in {n} orders) is not proven below {}",
+            set.phase.error_line()
+        ));
     }
     let (decision, reasons) = if !stops.is_empty() {
         (Decision::Stop, stops)
@@ -628,10 +628,11 @@ pub fn proven_clean(set: &Setting, bot: &Bot) -> Result<(), String> {
     let mut prev: Option<(u64, u64)> = None;
     for (_, m) in &guard {
         if let (Count::Val(o), Count::Val(g)) = (m.orders, m.trips) {
-            if let Some((po, pg)) = prev {
-                if o < po && g >= pg {
-                    return Err("a lone counter fell".into());
-                }
+            if let Some((po, pg)) = prev
+                && o < po
+                && g >= pg
+            {
+                return Err("a lone counter fell".into());
             }
             prev = Some((o, g));
         }

@@ -113,7 +113,7 @@ const TS_END: usize = TS_HEAD.len() + 20;
 /// the epoch), future ones a day after the moment judged.
 fn dated(ev: Ev, t: i64, k: usize) -> i64 {
     match ev {
-        Ev::Stale if k % 2 == 0 => T0 - STALE_BY_S,
+        Ev::Stale if k.is_multiple_of(2) => T0 - STALE_BY_S,
         Ev::Stale => 0,
         Ev::Future => super::generate::AT + FUTURE_BY_S,
         _ => t,

@@ -64,7 +64,7 @@ impl Default for Options {
 /// A `for:` as Prometheus reads it.
 pub fn prometheus_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

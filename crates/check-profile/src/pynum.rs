@@ -242,13 +242,13 @@ pub fn py_decimal(s: &str) -> Result<PyDecimal, PyError> {
         });
     }
     for prefix in ["snan", "nan"] {
-        if let Some(payload) = lower.strip_prefix(prefix) {
-            if payload.bytes().all(|b| b.is_ascii_digit()) {
-                return Ok(PyDecimal {
-                    text: "NaN".into(),
-                    value: f64::NAN,
-                });
-            }
+        if let Some(payload) = lower.strip_prefix(prefix)
+            && payload.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Ok(PyDecimal {
+                text: "NaN".into(),
+                value: f64::NAN,
+            });
         }
     }
     if body.contains(['_', ' ']) || !decimal_literal(body) {

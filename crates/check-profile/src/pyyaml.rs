@@ -160,17 +160,18 @@ fn resolve_int(s: &str) -> Option<i128> {
         let digits: String = body.chars().filter(|&c| c != '_').collect();
         return apply(digits.parse::<i128>().unwrap_or(i128::MAX));
     }
-    if !b.is_empty() && (b'1'..=b'9').contains(&b[0]) {
-        if let Some(parts) = sexagesimal_parts(body) {
-            let mut v: i128 = 0;
-            for p in parts {
-                let d: String = p.chars().filter(|&c| c != '_').collect();
-                v = v
-                    .saturating_mul(60)
-                    .saturating_add(d.parse::<i128>().unwrap_or(0));
-            }
-            return apply(v);
+    if !b.is_empty()
+        && (b'1'..=b'9').contains(&b[0])
+        && let Some(parts) = sexagesimal_parts(body)
+    {
+        let mut v: i128 = 0;
+        for p in parts {
+            let d: String = p.chars().filter(|&c| c != '_').collect();
+            v = v
+                .saturating_mul(60)
+                .saturating_add(d.parse::<i128>().unwrap_or(0));
         }
+        return apply(v);
     }
     None
 }
@@ -188,18 +189,19 @@ fn resolve_float(s: &str) -> Option<f64> {
     }
     let clean: String = body.chars().filter(|&c| c != '_').collect();
     // [0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*  (sexagesimal float)
-    if let Some((head, frac)) = body.rsplit_once('.') {
-        if head.contains(':') && all(frac, |c| c.is_ascii_digit() || c == b'_') {
-            let parts = sexagesimal_parts(head)?;
-            let mut v = 0.0;
-            for p in parts {
-                let d: String = p.chars().filter(|&c| c != '_').collect();
-                v = v * 60.0 + d.parse::<f64>().unwrap_or(0.0);
-            }
-            let f: String = frac.chars().filter(|&c| c != '_').collect();
-            let fraction = format!("0.{f}").parse::<f64>().unwrap_or(0.0);
-            return Some(sign * (v + fraction));
+    if let Some((head, frac)) = body.rsplit_once('.')
+        && head.contains(':')
+        && all(frac, |c| c.is_ascii_digit() || c == b'_')
+    {
+        let parts = sexagesimal_parts(head)?;
+        let mut v = 0.0;
+        for p in parts {
+            let d: String = p.chars().filter(|&c| c != '_').collect();
+            v = v * 60.0 + d.parse::<f64>().unwrap_or(0.0);
         }
+        let f: String = frac.chars().filter(|&c| c != '_').collect();
+        let fraction = format!("0.{f}").parse::<f64>().unwrap_or(0.0);
+        return Some(sign * (v + fraction));
     }
     // (?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?  or (unsigned) \.[0-9][0-9_]*(...)?
     let (mantissa, exponent) = match body.find(['e', 'E']) {
@@ -313,10 +315,11 @@ pub fn resolve_plain_yaml12(s: &str) -> PyValue {
         }
         None => !mantissa.is_empty() && all(mantissa, |c| c.is_ascii_digit()),
     };
-    if mant_ok && exp_ok {
-        if let Ok(v) = s.parse::<f64>() {
-            return PyValue::Float(v);
-        }
+    if mant_ok
+        && exp_ok
+        && let Ok(v) = s.parse::<f64>()
+    {
+        return PyValue::Float(v);
     }
     PyValue::Str(s.to_owned())
 }

@@ -104,10 +104,10 @@ impl Tags {
         let mut bytes = src.as_bytes().to_vec();
         for &(from, to) in &self.spans {
             // Tag tokens are ASCII; never cut through anything else.
-            if let Some(tok) = bytes.get_mut(from..to) {
-                if tok.iter().all(u8::is_ascii) {
-                    tok.fill(b' ');
-                }
+            if let Some(tok) = bytes.get_mut(from..to)
+                && tok.iter().all(u8::is_ascii)
+            {
+                tok.fill(b' ');
             }
         }
         String::from_utf8(bytes).unwrap_or_else(|_| src.to_owned())
@@ -134,10 +134,10 @@ const PAIRS_ITEM: &str =
     "each item of !!omap or !!pairs must be a mapping of one key (ConstructorError)";
 
 fn refuse(tags: &mut Tags, i: usize, why: &str) {
-    if let Some(u) = tags.uses.get_mut(i) {
-        if !matches!(u.outcome, Outcome::Refused(_)) {
-            u.outcome = Outcome::Refused(why.to_owned());
-        }
+    if let Some(u) = tags.uses.get_mut(i)
+        && !matches!(u.outcome, Outcome::Refused(_))
+    {
+        u.outcome = Outcome::Refused(why.to_owned());
     }
 }
 
@@ -180,10 +180,10 @@ pub fn scan(src: &str) -> Result<Tags, String> {
                 stack.push(Frame::Seq(pairs.then_some(tags.uses.len())));
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map(count, Some(i))) = stack.pop() {
-                    if count != 2 {
-                        refuse(&mut tags, i, PAIRS_ITEM);
-                    }
+                if let Some(Frame::Map(count, Some(i))) = stack.pop()
+                    && count != 2
+                {
+                    refuse(&mut tags, i, PAIRS_ITEM);
                 }
             }
             Event::SequenceEnd => {

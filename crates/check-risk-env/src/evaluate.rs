@@ -226,10 +226,10 @@ pub fn preflight_ranges_record(target: &str, readings: &[Reading]) -> Record {
 pub fn bot_start_record(target: &str, env: &Env, phase: Phase) -> Record {
     let mut bad = Vec::new();
     for (name, how) in vars::BOT_START {
-        if let Some(set) = env.get(name) {
-            if let Err(e) = parse(&set.value, *how) {
-                bad.push((*name, set.value.clone(), e.0));
-            }
+        if let Some(set) = env.get(name)
+            && let Err(e) = parse(&set.value, *how)
+        {
+            bad.push((*name, set.value.clone(), e.0));
         }
     }
     if bad.is_empty() {

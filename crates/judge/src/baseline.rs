@@ -141,24 +141,24 @@ impl Against {
         if bots.len() < MAX_BOTS && !bots.contains(key) {
             bots.insert(key.to_owned());
         }
-        if let Some(spec) = spec_of(&rec.name) {
-            if mine.len() < MAX_BOTS || mine.contains_key(key) {
-                let seen = Seen {
-                    ts: rec.ts,
-                    sample: sample_of(spec, rec),
-                    window: rec.extra.get("window").cloned().unwrap_or(Value::Null),
-                };
-                if !mine.contains_key(key) {
-                    mine.insert(key.to_owned(), BTreeMap::new());
-                }
-                let Some(slot) = mine.get_mut(key) else {
-                    return route;
-                };
-                match slot.get(&spec.signal) {
-                    Some(old) if old.ts > rec.ts => {}
-                    _ => {
-                        slot.insert(spec.signal, seen);
-                    }
+        if let Some(spec) = spec_of(&rec.name)
+            && (mine.len() < MAX_BOTS || mine.contains_key(key))
+        {
+            let seen = Seen {
+                ts: rec.ts,
+                sample: sample_of(spec, rec),
+                window: rec.extra.get("window").cloned().unwrap_or(Value::Null),
+            };
+            if !mine.contains_key(key) {
+                mine.insert(key.to_owned(), BTreeMap::new());
+            }
+            let Some(slot) = mine.get_mut(key) else {
+                return route;
+            };
+            match slot.get(&spec.signal) {
+                Some(old) if old.ts > rec.ts => {}
+                _ => {
+                    slot.insert(spec.signal, seen);
                 }
             }
         }

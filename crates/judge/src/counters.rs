@@ -478,10 +478,10 @@ fn read_buckets(rec: &Record) -> Option<Vec<(f64, f64)>> {
             .get("count")?
             .as_f64()
             .filter(|c| c.is_finite() && *c >= 0.0)?;
-        if let Some((ple, pc)) = out.last() {
-            if le <= *ple || c < *pc {
-                return None;
-            }
+        if let Some((ple, pc)) = out.last()
+            && (le <= *ple || c < *pc)
+        {
+            return None;
         }
         out.push((le, c));
     }

@@ -86,10 +86,10 @@ pub fn status(rule: &Rule, st: &RuleState, clock: &Clock) -> Status {
             _ => Status::Missing,
         };
     };
-    if latest.outcome == Outcome::Fire {
-        if let Some(since) = st.firing_since {
-            return Status::Pending(latest.clone(), since);
-        }
+    if latest.outcome == Outcome::Fire
+        && let Some(since) = st.firing_since
+    {
+        return Status::Pending(latest.clone(), since);
     }
     if rule.evidence != Evidence::None {
         match age(latest.ts, clock.at, max_age, clock.max_skew) {

@@ -183,10 +183,11 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
                     break;
                 }
             }
-            if let Some(f) = follow.as_mut() {
-                if f.pending() && records.get_mut().drained() {
-                    f.verdict(&rules, &stream, &how, &against, cli, out)?;
-                }
+            if let Some(f) = follow.as_mut()
+                && f.pending()
+                && records.get_mut().drained()
+            {
+                f.verdict(&rules, &stream, &how, &against, cli, out)?;
             }
         }
     }

@@ -131,10 +131,10 @@ fn bound(k: u64, n: u64, line: f64, c: Confidence) -> (f64, Option<u64>) {
         key.hash(&mut h);
         (h.finish() as usize) % SLOTS
     };
-    if let Some((seen, found)) = SEEN.with_borrow(|s| s[slot]) {
-        if seen == key {
-            return found;
-        }
+    if let Some((seen, found)) = SEEN.with_borrow(|s| s[slot])
+        && seen == key
+    {
+        return found;
     }
     let found = (
         binomial::upper(k, n, c),

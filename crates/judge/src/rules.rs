@@ -282,10 +282,10 @@ pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError
         if let Some(code) = &spec.filter {
             check_threshold_paths(code, &SIGNALS).map_err(rule_err)?;
         }
-        if let Some(phases) = &spec.phases {
-            if !phases.contains(&phase) {
-                continue;
-            }
+        if let Some(phases) = &spec.phases
+            && !phases.contains(&phase)
+        {
+            continue;
         }
         let code = spec
             .filter

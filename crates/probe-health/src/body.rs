@@ -160,19 +160,17 @@ impl<'a> Body<'a> {
             .get("signals")
             .and_then(|s| s.get("status"))
             .and_then(Value::as_str)
+            && (sig == "CRIT" || sig == "WARN")
         {
-            if sig == "CRIT" || sig == "WARN" {
-                failing.push(format!("signals {sig}"));
-            }
+            failing.push(format!("signals {sig}"));
         }
         if let Some(perf) = checks
             .get("performance")
             .and_then(|p| p.get("status"))
             .and_then(Value::as_str)
+            && perf != "healthy"
         {
-            if perf != "healthy" {
-                failing.push(format!("performance {perf}"));
-            }
+            failing.push(format!("performance {perf}"));
         }
         if failing.is_empty() {
             String::new()

@@ -75,17 +75,17 @@ impl<'a, W: Write> Sink<'a, W> {
                         }
                         Ok(())
                     });
-            if let Err(e) = written {
-                if !self.audit_failed {
-                    canary_core::diag(TOOL, "error", &format!("writing the audit log: {e}"));
-                    self.audit_failed = true;
-                }
+            if let Err(e) = written
+                && !self.audit_failed
+            {
+                canary_core::diag(TOOL, "error", &format!("writing the audit log: {e}"));
+                self.audit_failed = true;
             }
         }
-        if self.stdout_error.is_none() {
-            if let Err(e) = self.out.write(&rec).and_then(|()| self.out.flush()) {
-                self.stdout_error = Some(e);
-            }
+        if self.stdout_error.is_none()
+            && let Err(e) = self.out.write(&rec).and_then(|()| self.out.flush())
+        {
+            self.stdout_error = Some(e);
         }
     }
 }

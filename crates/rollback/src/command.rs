@@ -324,11 +324,11 @@ pub fn spawn_detached(
         if let Ok(c) = &child {
             pids.push(c.id());
         }
-        if child.is_err() {
-            if let Some(mut p) = producer {
-                let _ = p.kill();
-                let _ = p.wait();
-            }
+        if child.is_err()
+            && let Some(mut p) = producer
+        {
+            let _ = p.kill();
+            let _ = p.wait();
         }
         child
     })();

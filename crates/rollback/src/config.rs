@@ -327,10 +327,10 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
         (None, None) => DEFAULT_STOP_GRACE,
     };
     let canary_health = cli.canary_health.clone().or(file.canary_health);
-    if let Some(u) = &canary_health {
-        if !u.starts_with("http://") {
-            return Err(format!("--canary-health {u}: only http:// URLs are probed"));
-        }
+    if let Some(u) = &canary_health
+        && !u.starts_with("http://")
+    {
+        return Err(format!("--canary-health {u}: only http:// URLs are probed"));
     }
     use crate::status::Contract;
     let status_contract = match (&status, manager) {

@@ -174,14 +174,14 @@ impl Journal {
             }
             let e: Entry = serde_json::from_str(line)
                 .map_err(|e| format!("the journal {} line {}: {e}", path.display(), i + 1))?;
-            if let Some(step) = e.step() {
-                if Step::parse(step).is_none() {
-                    return Err(format!(
-                        "the journal {} line {}: unknown step {step:?}",
-                        path.display(),
-                        i + 1
-                    ));
-                }
+            if let Some(step) = e.step()
+                && Step::parse(step).is_none()
+            {
+                return Err(format!(
+                    "the journal {} line {}: unknown step {step:?}",
+                    path.display(),
+                    i + 1
+                ));
             }
             entries.push(e);
         }
@@ -293,10 +293,11 @@ impl Journal {
                     pids,
                     ..
                 } => {
-                    if let Some(o) = open.as_mut() {
-                        if &o.proc_id == proc_id && o.step.name() == step {
-                            o.pids.extend(pids);
-                        }
+                    if let Some(o) = open.as_mut()
+                        && &o.proc_id == proc_id
+                        && o.step.name() == step
+                    {
+                        o.pids.extend(pids);
                     }
                 }
                 Entry::Done { proc_id, step, .. } => {

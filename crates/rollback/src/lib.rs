@@ -79,10 +79,10 @@ pub fn run<R: BufRead, W: Write>(cli: &Cli, stdin: R, out: &mut RecordWriter<W>)
         sink.prefix = "promote";
     }
     let exit = run_in(cli, stdin, &mut sink);
-    if let Some(e) = sink.stdout_error.take() {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            diag(TOOL, "error", &format!("writing stdout: {e}"));
-        }
+    if let Some(e) = sink.stdout_error.take()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        diag(TOOL, "error", &format!("writing stdout: {e}"));
     }
     exit
 }
@@ -232,12 +232,11 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
             );
         }
     };
-    if let Some(i) = journal.interrupted() {
-        if let Err(exit) =
+    if let Some(i) = journal.interrupted()
+        && let Err(exit) =
             settle_interruption(cli, &settings, &repo, &state, &mut journal, &i, sink)
-        {
-            return exit;
-        }
+    {
+        return exit;
     }
 
     // The plan, then the preflight, then the steps.

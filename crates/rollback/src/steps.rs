@@ -459,9 +459,11 @@ pub fn go<W: Write>(
         sink.emit(crate::result::success(plan, repo, execute, &[]));
         return Exit::Clean;
     }
-    if execute && plan.resumed.is_none() {
-        if let Err(e) = journal.append(ctx.state, begin(plan, ctx.run_id)) {
-            sink.emit(crate::refusal(
+    if execute
+        && plan.resumed.is_none()
+        && let Err(e) = journal.append(ctx.state, begin(plan, ctx.run_id))
+    {
+        sink.emit(crate::refusal(
                 "rollback.config",
                 &format!(
                     "cannot write the journal in {}: {e}; nothing was run: free space or fix the state directory, then re-run{}",
@@ -469,8 +471,7 @@ pub fn go<W: Write>(
                     crate::see("The journal")
                 ),
             ));
-            return Exit::Unevaluable;
-        }
+        return Exit::Unevaluable;
     }
     let mut finished: Vec<&'static str> = Vec::new();
     let steps = plan.steps.clone();
@@ -535,18 +536,17 @@ pub fn go<W: Write>(
         if matches!(
             step.kind,
             crate::procedure::Step::Restart | crate::procedure::Step::Deploy
-        ) {
-            if let Some(why) =
-                crate::production::refusal(step.kind, crate::production::running(journal))
-            {
-                canary_core::diag(TOOL, "error", &why);
-                sink.emit(
-                    record(plan, step, repo, StepStatus::Failed, Level::Crit)
-                        .reason(why.clone())
-                        .msg(format!("{}: not run: {why}", step.name()))
-                        .to_record(),
-                );
-                sink.emit(crate::result::failed(
+        ) && let Some(why) =
+            crate::production::refusal(step.kind, crate::production::running(journal))
+        {
+            canary_core::diag(TOOL, "error", &why);
+            sink.emit(
+                record(plan, step, repo, StepStatus::Failed, Level::Crit)
+                    .reason(why.clone())
+                    .msg(format!("{}: not run: {why}", step.name()))
+                    .to_record(),
+            );
+            sink.emit(crate::result::failed(
                     plan,
                     repo,
                     step.name(),
@@ -560,8 +560,7 @@ pub fn go<W: Write>(
                     "stop the production process the refusal names, then re-run: the procedure resumes at this step \
                      (see docs/rollback.md, \"Production already running\")",
                 ));
-                return Exit::Blocking;
-            }
+            return Exit::Blocking;
         }
         // The intent, durable before anything of the step is spawned.
         let target = plan.target.as_ref();

@@ -53,10 +53,10 @@ pub fn read(h: &Histogram, mode: BucketMode) -> Read {
     if last_le != f64::INFINITY {
         return broken("no +Inf bucket".into());
     }
-    if let Some(count) = h.count {
-        if count != inf {
-            return broken(format!("+Inf bucket {inf} differs from _count {count}"));
-        }
+    if let Some(count) = h.count
+        && count != inf
+    {
+        return broken(format!("+Inf bucket {inf} differs from _count {count}"));
     }
     let finite: Vec<f64> = h.buckets[..h.buckets.len() - 1]
         .iter()

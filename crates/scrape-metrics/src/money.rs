@@ -248,10 +248,10 @@ pub struct Config {
 impl Config {
     pub fn new(args: &MoneyArgs, window: Duration) -> anyhow::Result<Config> {
         let limit = Limit::resolve(args, std::env::var(LOSS_LIMIT_ENV).ok());
-        if let Limit::Unknown(why) = &limit {
-            if std::env::var_os(LOSS_LIMIT_ENV).is_some() {
-                diag(crate::TOOL, "warning", why);
-            }
+        if let Limit::Unknown(why) = &limit
+            && std::env::var_os(LOSS_LIMIT_ENV).is_some()
+        {
+            diag(crate::TOOL, "warning", why);
         }
         let ceiling = crate::ceiling::resolve(
             args.max_orders_per_minute,

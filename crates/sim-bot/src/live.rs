@@ -73,7 +73,11 @@ impl Live {
             let fail = evenly(self.orders, self.cfg.failure_ratio);
             let retried = evenly(self.orders, self.cfg.retry_ratio);
             let latency_s = self.cfg.latency_ms / 1000.0 * (0.5 + self.uniform());
-            let side = if self.orders % 2 == 0 { "buy" } else { "sell" };
+            let side = if self.orders.is_multiple_of(2) {
+                "buy"
+            } else {
+                "sell"
+            };
             // A timed-out order is two broker attempts, like the bot's.
             let order = match (fail || self.cfg.dry_run, self.orders % 2) {
                 (true, _) if self.cfg.dry_run => {

@@ -157,7 +157,7 @@ impl Money {
             let due = (since * self.cfg.runaway_rate).floor() as u64;
             while self.runaway_orders < due {
                 self.runaway_orders += 1;
-                let side = if self.runaway_orders % 2 == 0 {
+                let side = if self.runaway_orders.is_multiple_of(2) {
                     "buy"
                 } else {
                     "sell"

@@ -84,7 +84,9 @@ fn route(path: &str, shared: &Shared) -> (u16, &'static str, String) {
     match path {
         "/health" => {
             let n = shared.health_requests.fetch_add(1, Ordering::Relaxed) + 1;
-            let busy = shared.perf_flap.is_some_and(|every| n % every == 0);
+            let busy = shared
+                .perf_flap
+                .is_some_and(|every| n.is_multiple_of(every));
             let performance = if busy {
                 Performance::busy_host()
             } else {

@@ -63,10 +63,10 @@ pub(super) fn buckets(v: Option<&Value>) -> Result<Vec<(f64, u64)>, String> {
                 .ok_or("a bucket bound is not a number")?,
         };
         let n = count(Some(&pair[1]), "a bucket count")?;
-        if let Some(prev) = out.last() {
-            if le <= prev.0 || n < prev.1 {
-                return Err("buckets are not ascending and cumulative".into());
-            }
+        if let Some(prev) = out.last()
+            && (le <= prev.0 || n < prev.1)
+        {
+            return Err("buckets are not ascending and cumulative".into());
         }
         out.push((le, n));
     }
