@@ -226,8 +226,14 @@ pub(crate) fn verdict(decision: &str, extra: &str) -> String {
 }
 
 pub(crate) fn verdict_at(ts: &str, decision: &str, extra: &str) -> String {
+    // The exit judge gives each decision.
+    let exit = match decision {
+        "go" | "continue" | "advance" | "promote" => 0,
+        "rollback" | "stop" | "pause" | "no-go" => 1,
+        _ => 3,
+    };
     format!(
-        r#"{{"v":1,"ts":"{ts}","tool":"judge","target":"http://127.0.0.1:8080","kind":"verdict","name":"judge.verdict","level":"crit","value":"{decision}","msg":"m","decision":"{decision}","phase":"b","scope":"overall","reasons":[],"window":{{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true}}{extra}}}
+        r#"{{"v":1,"ts":"{ts}","tool":"judge","target":"http://127.0.0.1:8080","kind":"verdict","name":"judge.verdict","level":"crit","value":"{decision}","msg":"m","decision":"{decision}","phase":"b","scope":"overall","reasons":[],"window":{{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true,"min_duration_s":86400,"min_orders":50}},"exit":{exit}{extra}}}
 "#
     )
 }

@@ -517,9 +517,14 @@ fn only_judges_overall_verdicts_trigger_anything() {
     let wrong_kind = verdict("rollback", "").replace(r#""kind":"verdict""#, r#""kind":"sample""#);
     let bot_scope = verdict("rollback", "").replace(r#""scope":"overall""#, r#""scope":"bot""#);
     let no_scope = verdict("rollback", "").replace(r#""scope":"overall","#, "");
+    // A fleet's per-bot verdict is passed over (the overall one holds its
+    // worst): alone, it leaves no verdict to act on.
+    let out = fx.rollback().args(["--execute"]).stdin(target_only).run();
+    out.code(2);
+    assert!(out.records().iter().all(|r| r.name != "rollback.rejected"));
+    assert_eq!(result(&out).value, "refused");
     for (input, field) in [
         (forged, "tool"),
-        (target_only, "scope"),
         (wrong_kind, "kind"),
         (bot_scope, "scope"),
         (no_scope, "scope"),

@@ -39,7 +39,7 @@ fn forged() -> Vec<(String, &'static str)> {
         (swap(r#""complete":true"#, r#""complete":"true""#), "window"),
         (
             swap(
-                r#""window":{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true}"#,
+                r#""window":{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true,"min_duration_s":86400,"min_orders":50}"#,
                 r#""window":["2026-11-25T03:30:00Z",86400,60,true]"#,
             ),
             "window",
@@ -76,6 +76,39 @@ fn rollback_never_promotes_on_a_forged_verdict() {
         );
         assert!(!fx.calls().iter().any(|c| c == "deploy"), "{line}");
     }
+    // Lines that read as verdicts but are not judge's promote: no exit 0,
+    // a value that is not the decision, a crit or unknown reason, a window
+    // without its start or its minimums, or short of both.
+    let good = promote_verdict();
+    let swap = |from: &str, to: &str| {
+        let line = good.replacen(from, to, 1);
+        assert_ne!(line, good, "{from}");
+        line
+    };
+    let crit_reason = r#""reasons":[{"rule":"r","level":"crit","value":null,"threshold":null,"ts":null,"msg":"m"}]"#;
+    let unknown_reason = crit_reason.replace("crit", "unknown");
+    for line in [
+        swap(r#","exit":0"#, ""),
+        swap(r#""exit":0"#, r#""exit":3"#),
+        swap(r#""value":"promote""#, r#""value":"rollback""#),
+        swap(r#""reasons":[]"#, crit_reason),
+        swap(r#""reasons":[]"#, &unknown_reason),
+        swap(r#""start":"2026-11-25T03:30:00Z""#, r#""start":null"#),
+        swap(r#","min_duration_s":86400"#, ""),
+        swap(
+            r#""elapsed_s":86400,"orders":60"#,
+            r#""elapsed_s":60,"orders":3"#,
+        ),
+    ] {
+        let out = fx
+            .rollback()
+            .args(["--promote", "--execute"])
+            .stdin(line.clone())
+            .run();
+        out.code(2);
+        assert_eq!(result(&out).value, "refused", "{line}\n{}", out.stdout);
+        assert!(!fx.calls().iter().any(|c| c == "deploy"), "{line}");
+    }
 }
 
 #[test]
@@ -102,4 +135,27 @@ fn notify_sends_nothing_for_a_forged_verdict() {
             out.stdout
         );
     }
+}
+
+/// A newer verdict that does not read never leaves an older one as the last
+/// word: a rollback line refused for a field it does not need, after a
+/// `continue`, is not "nothing to roll back".
+#[test]
+fn an_unreadable_newer_verdict_is_never_nothing_to_do() {
+    let fx = Fx::new("unread-after");
+    let older = crate::rollback::verdict_at(&crate::rollback::ts_ago(60), "continue", "");
+    let newer = crate::rollback::verdict("rollback", "").replacen(r#","phase":"b""#, "", 1);
+    for tail in [newer.clone(), "{not json\n".to_owned()] {
+        let out = fx
+            .rollback()
+            .args(["--execute"])
+            .stdin(format!("{older}{tail}"))
+            .run();
+        out.code(2);
+        assert_eq!(result(&out).value, "refused", "{}", out.stdout);
+        assert!(fx.calls().is_empty(), "{:?}", fx.calls());
+    }
+    // The same continue as the last word is nothing to do, exit 0.
+    let out = fx.rollback().args(["--execute"]).stdin(older).run();
+    out.code(0);
 }

@@ -617,6 +617,22 @@ fn trigger<R: BufRead, W: Write>(
             format!("{} verdict: nothing to promote", other.as_str()),
         ),
     };
+    // Nothing to do on the last verdict that read, but something after it
+    // did not read: it may have been the rollback. Not "nothing to do".
+    if action == Action::Nothing && intake.unread_after > 0 {
+        return Err(refuse(
+            sink,
+            "rollback.config",
+            &format!(
+                "{} line(s) after the {} verdict of {} could not be read as judge's verdict: \
+                 a newer verdict may be among them; nothing decided and nothing was run{}",
+                intake.unread_after,
+                verdict.decision.as_str(),
+                verdict.record.ts,
+                see("The trigger")
+            ),
+        ));
+    }
     if action == Action::Promote {
         if intake.malformed > 0 || intake.rejected > 0 {
             return Err(refuse(

@@ -50,6 +50,10 @@ pub struct Intake {
     pub problems: Vec<Record>,
     pub malformed: usize,
     pub rejected: usize,
+    /// Malformed lines and rejected records after the last verdict that
+    /// read: one of them may have been a newer verdict, so the last good
+    /// one is not the last word (judge writes its overall verdict last).
+    pub unread_after: usize,
 }
 
 /// Read every source; bad lines and bad verdicts become records, never stop
@@ -61,6 +65,7 @@ pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io
                 diag(TOOL, "error", &bad.diagnostic());
                 intake.problems.push(bad.to_record(TOOL));
                 intake.malformed += 1;
+                intake.unread_after += 1;
             }
             Input::Record(rec) => {
                 // judge's comparisons with production precede its verdict
@@ -68,6 +73,16 @@ pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io
                 // reason): passed over, never acted on, never a rejection
                 // that would stop a promotion the verdict allows.
                 if rec.tool == "judge" && rec.kind == Kind::Check && rec.name == "judge.comparison"
+                {
+                    continue;
+                }
+                // A fleet's per-bot verdicts precede the overall one, which
+                // already holds their worst: passed over likewise, once
+                // they read as judge's verdicts.
+                if rec.tool == "judge"
+                    && rec.kind == Kind::Verdict
+                    && rec.name == "judge.verdict"
+                    && Payload::read(&rec).is_ok_and(|p| p.scope == Scope::Target)
                 {
                     continue;
                 }
@@ -98,14 +113,19 @@ pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io
                     }
                     intake.problems.push(*rej);
                     intake.rejected += 1;
+                    intake.unread_after += 1;
                     continue;
                 }
                 match validate(*rec, source) {
-                    Ok(v) => intake.verdicts.push(v),
+                    Ok(v) => {
+                        intake.verdicts.push(v);
+                        intake.unread_after = 0;
+                    }
                     Err(rej) => {
                         diag(TOOL, "error", &format!("{source}: {}", rej.msg));
                         intake.problems.push(*rej);
                         intake.rejected += 1;
+                        intake.unread_after += 1;
                     }
                 }
             }
@@ -278,6 +298,42 @@ pub fn promotable(v: &Verdict) -> Result<(), String> {
                 .into(),
         );
     }
+    // What judge's own promote verdict always holds, checked rather than
+    // assumed: a line that merely says promote is not one.
+    if v.payload.exit != 0 {
+        return Err(format!(
+            "a promote verdict exits 0 (\"exit\":0), not {}",
+            v.payload.exit
+        ));
+    }
+    if v.record.value.as_str() != Some(v.payload.decision.as_str()) {
+        return Err(
+            "a promote verdict's value must be its decision (\"value\":\"promote\")".into(),
+        );
+    }
+    if let Some(r) = v
+        .payload
+        .reasons
+        .iter()
+        .find(|r| matches!(r.level, Level::Crit | Level::Unknown))
+    {
+        return Err(format!(
+            "a promote verdict has no {} reason, and this one has ({})",
+            r.level, r.rule
+        ));
+    }
+    let w = &v.payload.window;
+    let (Some(_), Some(min_s), Some(min_orders)) = (w.start, w.min_duration_s, w.min_orders) else {
+        return Err(
+            "a promote verdict's window states its start, min_duration_s and min_orders".into(),
+        );
+    };
+    if w.elapsed_s < min_s && w.orders < min_orders {
+        return Err(format!(
+            "a promote verdict's window is not complete: {} s of {min_s} s and {} of {min_orders} orders",
+            w.elapsed_s, w.orders
+        ));
+    }
     Ok(())
 }
 
@@ -381,6 +437,7 @@ mod tests {
         // Read, but not promotable: no window (evidence of completeness
         // absent), an incomplete one, Phase A, or a crit level.
         let ok_window = r#","window":{"start":null,"elapsed_s":86400,"orders":60,"complete":true}"#;
+        let judges_window = r#","window":{"start":"2026-11-25T03:30:00Z","elapsed_s":86400,"orders":60,"complete":true,"min_duration_s":86400,"min_orders":50}"#;
         let i = intake(&[
             line(r#","decision":"promote""#),
             line(
@@ -390,11 +447,16 @@ mod tests {
             line(&format!(r#","decision":"promote"{ok_window}"#)),
             line(&format!(r#","decision":"promote"{ok_window}"#))
                 .replace(r#""level":"crit""#, r#""level":"ok""#),
+            // Judge's own promote: a clean exit, its value, a started
+            // window past its minimums.
+            line(&format!(r#","decision":"promote","exit":0{judges_window}"#))
+                .replace(r#""level":"crit""#, r#""level":"ok""#)
+                .replace(r#""value":null"#, r#""value":"promote""#),
         ]);
-        assert_eq!(i.verdicts.len(), 5);
+        assert_eq!(i.verdicts.len(), 6);
         let verdicts: Vec<Result<(), String>> = i.verdicts.iter().map(promotable).collect();
-        assert!(verdicts[..4].iter().all(Result::is_err), "{verdicts:?}");
-        assert_eq!(verdicts[4], Ok(()));
+        assert!(verdicts[..5].iter().all(Result::is_err), "{verdicts:?}");
+        assert_eq!(verdicts[5], Ok(()));
     }
 
     #[test]
@@ -428,9 +490,11 @@ mod tests {
             line(r#","decision":"rollback","scope":"overall""#)
                 .replace(r#""kind":"verdict""#, r#""kind":"sample""#),
         ]);
-        assert_eq!(i.rejected, 4);
+        // The per-bot verdict is passed over (the overall one holds its
+        // worst); the rest are refused.
+        assert_eq!(i.rejected, 3);
         let fields: Vec<&Value> = i.problems.iter().map(|p| &p.extra["field"]).collect();
-        assert_eq!(fields, ["scope", "scope", "tool", "kind"]);
+        assert_eq!(fields, ["scope", "tool", "kind"]);
         let v = pick(&i.verdicts).expect("ok").expect("one");
         assert_eq!(v.decision, Decision::Continue);
     }
