@@ -159,3 +159,25 @@ fn an_unreadable_newer_verdict_is_never_nothing_to_do() {
     let out = fx.rollback().args(["--execute"]).stdin(older).run();
     out.code(0);
 }
+
+/// A key given twice is read as neither: a rollback verdict that repeats
+/// `"decision":"promote"` after its own never promotes.
+#[test]
+fn a_duplicated_decision_is_refused_not_read_as_the_last() {
+    let fx = Fx::new("dup-key");
+    let line = crate::rollback::verdict("rollback", r#","decision":"promote""#)
+        .replace(r#""level":"crit""#, r#""level":"ok""#);
+    let out = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(line.clone())
+        .run();
+    out.code(2);
+    assert!(
+        out.records().iter().any(|r| r.name == "input.malformed"),
+        "{line}\n{}",
+        out.stdout
+    );
+    assert_eq!(result(&out).value, "refused");
+    assert!(!fx.calls().iter().any(|c| c == "deploy"));
+}

@@ -183,12 +183,19 @@ pub fn hint_if_terminal(tool: &str) {
 /// what the derived one accepts and builds the same record (a test checks
 /// both on recorded and edge-case lines); on any error the derived one
 /// runs again, so the reason given is always its own.
+///
+/// A key given twice in one object, at any depth, is an error: JSON leaves
+/// it undefined, and reading the last one would let a forged line say
+/// `"decision":"rollback", ..., "decision":"promote"` and be read as either.
 pub fn parse_record(text: &str) -> serde_json::Result<Record> {
+    let duplicate = std::cell::Cell::new(false);
     let mut de = serde_json::Deserializer::from_str(text);
-    let fast = serde::Deserializer::deserialize_map(&mut de, fast::RecordVisitor)
+    let fast = serde::Deserializer::deserialize_map(&mut de, fast::RecordVisitor(&duplicate))
         .and_then(|rec| de.end().map(|()| rec));
     match fast {
         Ok(rec) => Ok(rec),
+        // The derived reader would take the last of a duplicate: not asked.
+        Err(e) if duplicate.get() => Err(e),
         Err(_) => serde_json::from_str::<Record>(text),
     }
 }
@@ -199,6 +206,7 @@ mod fast {
     use jiff::Timestamp;
     use serde::de::{self, Deserializer, MapAccess, Visitor};
     use serde_json::{Map, Value};
+    use std::cell::Cell;
     use std::fmt;
 
     /// A key of the record object: one of its fields, or another.
@@ -250,8 +258,6 @@ mod fast {
         }
     }
 
-    pub struct RecordVisitor;
-
     /// Set a field once: a second occurrence is an error, as in the derive.
     fn once<'de, A: MapAccess<'de>, T: de::Deserialize<'de>>(
         slot: &mut Option<T>,
@@ -265,7 +271,75 @@ mod fast {
         Ok(())
     }
 
-    impl<'de> Visitor<'de> for RecordVisitor {
+    /// Reads a record; sets its flag when it refuses a duplicate key.
+    pub struct RecordVisitor<'a>(pub &'a Cell<bool>);
+
+    /// A JSON value whose objects hold each key once (serde_json's own
+    /// `Value` keeps the last of a duplicate).
+    struct Strict<'a>(&'a Cell<bool>);
+
+    impl<'de> de::DeserializeSeed<'de> for Strict<'_> {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Strict<'_> {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_none<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element_seed(Strict(self.0))? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(k) = map.next_key::<String>()? {
+                if out.contains_key(&k) {
+                    self.0.set(true);
+                    return Err(de::Error::custom(format_args!("duplicate key `{k}`")));
+                }
+                let v = map.next_value_seed(Strict(self.0))?;
+                out.insert(k, v);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+
+    impl<'de> Visitor<'de> for RecordVisitor<'_> {
         type Value = Record;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -294,12 +368,27 @@ mod fast {
                     Field::Kind => once(&mut kind, &mut map, "kind")?,
                     Field::Name => once(&mut name, &mut map, "name")?,
                     Field::Level => once(&mut level, &mut map, "level")?,
-                    Field::Value => once(&mut value, &mut map, "value")?,
-                    Field::Expect => once(&mut expect, &mut map, "expect")?,
+                    Field::Value => {
+                        if value.is_some() {
+                            return Err(de::Error::duplicate_field("value"));
+                        }
+                        value = Some(map.next_value_seed(Strict(self.0))?);
+                    }
+                    Field::Expect => {
+                        if expect.is_some() {
+                            return Err(de::Error::duplicate_field("expect"));
+                        }
+                        let v = map.next_value_seed(Strict(self.0))?;
+                        expect = Some((!v.is_null()).then_some(v));
+                    }
                     Field::Thresholds => once(&mut thresholds, &mut map, "thresholds")?,
                     Field::Msg => once(&mut msg, &mut map, "msg")?,
                     Field::Other(k) => {
-                        let val: Value = map.next_value()?;
+                        if extra.contains_key(&k) {
+                            self.0.set(true);
+                            return Err(de::Error::custom(format_args!("duplicate key `{k}`")));
+                        }
+                        let val = map.next_value_seed(Strict(self.0))?;
                         extra.insert(k, val);
                     }
                 }
@@ -458,6 +547,28 @@ mod tests {
         assert!(matches!(&items[1], Input::Record(r) if r.name == "after"));
     }
 
+    /// A key twice in one object, at any depth, is never read as either.
+    #[test]
+    fn a_key_given_twice_is_refused_at_any_depth() {
+        let base = r#""v":1,"ts":"2026-11-26T00:00:00Z","tool":"judge","target":"x","kind":"verdict","name":"judge.verdict","level":"ok""#;
+        for line in [
+            format!(r#"{{{base},"decision":"rollback","decision":"promote"}}"#),
+            format!(r#"{{{base},"window":{{"complete":false,"complete":true}}}}"#),
+            format!(r#"{{{base},"reasons":[{{"level":"crit","level":"ok"}}]}}"#),
+            format!(r#"{{{base},"value":{{"a":1,"a":2}}}}"#),
+            format!(r#"{{{base},"expect":[{{"x":{{"y":1,"y":1}}}}]}}"#),
+            format!(r#"{{{base},"level":"crit"}}"#),
+            format!(r#"{{{base},"value":1,"value":2}}"#),
+        ] {
+            let err = parse_record(&line).expect_err(&line).to_string();
+            assert!(err.contains("duplicate"), "{line}: {err}");
+        }
+        // The same keys in different objects are no duplicate.
+        let fine =
+            format!(r#"{{{base},"a":{{"k":1}},"b":{{"k":1}},"reasons":[{{"k":1}},{{"k":2}}]}}"#);
+        assert!(parse_record(&fine).is_ok());
+    }
+
     /// Lines the fast reader and the derived `Deserialize` must read alike:
     /// every recorded fixture line, and edge cases of the format.
     #[test]
@@ -467,7 +578,7 @@ mod tests {
             format!("{{{base}}}"),
             format!(r#"{{{base},"value":null,"expect":null,"thresholds":null,"msg":"m"}}"#),
             format!(r#"{{{base},"value":[1,{{"a":2}}],"expect":"x","thresholds":{{"warn":1,"crit":2.5}}}}"#),
-            format!(r#"{{{base},"extra":1,"b":{{"z":1,"a":[true]}},"extra":2,"big":18446744073709551616}}"#),
+            format!(r#"{{{base},"extra":1,"b":{{"z":1,"a":[true]}},"big":18446744073709551616}}"#),
             r#"{"\u0076":1,"ts":"2026-11-26T00:00:00Z","tool":"t","target":"x","kind":"error","name":"n","level":"unknown","m\u0073g":"é\n"}"#.to_owned(),
             format!(r#"{{{base},"msg":null}}"#),
             format!(r#"{{{base},"v":1}}"#),
@@ -494,7 +605,8 @@ mod tests {
         for line in &lines {
             let derived = serde_json::from_str::<Record>(line).map_err(|e| e.to_string());
             let mut de = serde_json::Deserializer::from_str(line);
-            let fast = serde::Deserializer::deserialize_map(&mut de, fast::RecordVisitor)
+            let dup = std::cell::Cell::new(false);
+            let fast = serde::Deserializer::deserialize_map(&mut de, fast::RecordVisitor(&dup))
                 .and_then(|rec| de.end().map(|()| rec))
                 .map_err(|e| e.to_string());
             match (&fast, &derived) {
