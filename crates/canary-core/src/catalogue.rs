@@ -8,9 +8,13 @@ use crate::record::Kind;
 /// of lower-case letters, digits and underscores.
 #[derive(Debug, Clone, Copy)]
 pub struct NameSpec {
+    /// The record name, `<placeholder>` segments included (`rollback.step.<step>`).
     pub name: &'static str,
+    /// The kind every record of this name carries.
     pub kind: Kind,
+    /// The tool that writes it (`canary-gate` for the script's records).
     pub tool: &'static str,
+    /// One line on what the record says, as `FORMAT.md`'s table shows it.
     pub meaning: &'static str,
 }
 

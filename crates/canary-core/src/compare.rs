@@ -57,11 +57,14 @@ impl fmt::Display for CompareError {
 /// Events among trials: errors among orders, retries over orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
+    /// How many went wrong (errors, retries).
     pub events: u64,
+    /// How many there were (orders, calls); never below `events`.
     pub trials: u64,
 }
 
 impl Counts {
+    /// `events / trials`. NaN when `trials` is 0: check before calling.
     pub fn rate(self) -> f64 {
         self.events as f64 / self.trials as f64
     }
@@ -70,7 +73,9 @@ impl Counts {
 /// A rate comparison: both rates, the effect and the one-sided p-values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateTest {
+    /// The canary's rate, a fraction in [0, 1].
     pub canary: f64,
+    /// The baseline's (production's) rate, a fraction in [0, 1].
     pub baseline: f64,
     /// canary - baseline (absolute, a fraction: 0.10 is 10 points).
     pub difference: f64,
@@ -224,7 +229,9 @@ fn tail_down(a: u64, lo: u64, at: f64, ratio: &impl Fn(u64) -> f64) -> f64 {
 /// A latency comparison from histogram buckets.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatencyTest {
+    /// Observations in the canary's histogram.
     pub n_canary: u64,
+    /// Observations in the baseline's histogram.
     pub n_baseline: u64,
     /// Mann-Whitney U of the canary: pairs where the canary is slower,
     /// plus half the ties.
@@ -233,7 +240,9 @@ pub struct LatencyTest {
     pub cliffs_delta: f64,
     /// The standardised U (tie- and continuity-corrected), canary slower > 0.
     pub z: f64,
+    /// One-sided p-value that the canary is slower (small: it is).
     pub p_worse: f64,
+    /// One-sided p-value that the canary is faster (small: it is).
     pub p_better: f64,
 }
 

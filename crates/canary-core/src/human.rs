@@ -35,8 +35,13 @@ pub struct OutputArgs {
 /// What a writer produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// NDJSON records, one per line: what a program reads.
     Json,
-    Text { color: bool },
+    /// A table for a person.
+    Text {
+        /// ANSI colours for the levels (a terminal without `NO_COLOR`).
+        color: bool,
+    },
 }
 
 impl FormatArg {

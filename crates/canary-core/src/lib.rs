@@ -1,5 +1,6 @@
 #![doc = include_str!("../FORMAT.md")]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod capped;
 pub mod catalogue;

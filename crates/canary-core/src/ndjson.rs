@@ -45,7 +45,9 @@ impl BadLine {
 /// An item of an input stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
+    /// A line that parsed as a record.
     Record(Box<Record>),
+    /// A line that did not (not JSON, not a record, too long): the reader goes on.
     Bad(BadLine),
 }
 
@@ -60,10 +62,13 @@ pub struct RecordReader<R> {
 }
 
 impl<R: BufRead> RecordReader<R> {
+    /// A reader with the default line cap; `source` names the input in diagnostics.
     pub fn new(inner: R, source: &str) -> Self {
         Self::with_max_line(inner, source, DEFAULT_MAX_LINE)
     }
 
+    /// A reader whose lines over `max_line` bytes are [`Input::Bad`],
+    /// skipped in constant memory.
     pub fn with_max_line(inner: R, source: &str, max_line: usize) -> Self {
         RecordReader {
             inner,
@@ -339,6 +344,7 @@ impl<W: Write> RecordWriter<W> {
         Self::with_format(out, live, Format::Json)
     }
 
+    /// A writer in the given format (`--format`); `live` as for [`RecordWriter::new`].
     pub fn with_format(out: W, live: bool, format: Format) -> Self {
         RecordWriter {
             // A verdict with its reasons runs to several KB: room for a
@@ -350,6 +356,8 @@ impl<W: Write> RecordWriter<W> {
         }
     }
 
+    /// Write one record, flushed at once when live. An error is the reader
+    /// gone (a closed pipe) or a full disk.
     pub fn write(&mut self, rec: &Record) -> io::Result<()> {
         match self.format {
             Format::Json => serde_json::to_writer(&mut self.out, rec)?,

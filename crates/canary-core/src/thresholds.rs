@@ -69,8 +69,11 @@ impl From<Unit> for serde_json::Value {
 /// runbook's §3.1 table and its Alertmanager rules write them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Threshold {
+    /// The WARN boundary, in `unit`: `value >= warn` is at least warn.
     pub warn: f64,
+    /// The CRIT boundary, in `unit`: `value >= crit` is crit.
     pub crit: f64,
+    /// The unit both boundaries and the judged value are in.
     pub unit: Unit,
 }
 

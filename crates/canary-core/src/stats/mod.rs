@@ -34,6 +34,7 @@ impl Confidence {
         (c == 0.0 || (0.5..1.0).contains(&c)).then_some(Confidence(c))
     }
 
+    /// The probability, 0 or in [0.5, 1).
     pub fn get(self) -> f64 {
         self.0
     }
@@ -82,12 +83,17 @@ pub fn parse_confidence(s: &str) -> Result<Confidence, String> {
 /// Exact bounds on `events` in `trials` at `confidence`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Interval {
+    /// The events counted (not written: the record carries them elsewhere).
     #[serde(skip)]
     pub events: u64,
+    /// The trials counted (not written, as `events`).
     #[serde(skip)]
     pub trials: u64,
+    /// How sure the bounds are; at 0 both bounds are the point estimate.
     pub confidence: Confidence,
+    /// The lower bound of the rate, a fraction in [0, 1].
     pub lower: f64,
+    /// The upper bound of the rate, a fraction in [0, 1].
     pub upper: f64,
 }
 
