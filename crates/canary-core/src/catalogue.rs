@@ -30,7 +30,7 @@ macro_rules! spec {
 }
 
 /// Every record name a canary-kit tool emits.
-pub const CATALOGUE: &[NameSpec] = &[
+pub(crate) const CATALOGUE: &[NameSpec] = &[
     spec!(
         "health.status",
         Check,

@@ -318,7 +318,7 @@ pub fn decumulate(cumulative: &[u64]) -> Option<Vec<u64>> {
 }
 
 /// P(Z > z) for a standard normal Z.
-pub fn upper_normal(z: f64) -> f64 {
+pub(crate) fn upper_normal(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 

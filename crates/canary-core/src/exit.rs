@@ -72,7 +72,7 @@ impl From<Exit> for ExitCode {
 
 /// True if a broken pipe (a closed stdout, `| head -1`) is anywhere in the
 /// error's chain. Decided here once so that every tool exits quietly on it.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
             .downcast_ref::<io::Error>()

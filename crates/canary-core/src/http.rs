@@ -11,11 +11,11 @@ use std::time::Duration;
 pub const DEFAULT_MAX_BODY: u64 = 8 * 1024 * 1024;
 
 /// Default overall timeout of one request, matching the bot's own 5 s read timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Redirects followed before giving up. The bot never redirects; a proxy in
 /// front of it might, once or twice.
-pub const MAX_REDIRECTS: u32 = 5;
+pub(crate) const MAX_REDIRECTS: u32 = 5;
 
 /// Limits of one request.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +78,7 @@ pub enum HttpError {
     /// The body exceeded the cap (the cap in bytes).
     #[error("response body is over the {0}-byte cap")]
     TooLarge(u64),
-    /// More than [`MAX_REDIRECTS`] redirects.
+    /// More redirects than the cap: a loop, most likely.
     #[error("too many redirects (more than {MAX_REDIRECTS}; a redirect loop?)")]
     Redirects,
     /// The peer closed the connection before the response was complete.

@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 
 /// Longest input line accepted, in bytes. A longer line is reported and skipped
 /// without being held in memory.
-pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+pub(crate) const DEFAULT_MAX_LINE: usize = 1 << 20;
 
 /// One input line that is not a valid record.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +69,7 @@ impl<R: BufRead> RecordReader<R> {
 
     /// A reader whose lines over `max_line` bytes are [`Input::Bad`],
     /// skipped in constant memory.
-    pub fn with_max_line(inner: R, source: &str, max_line: usize) -> Self {
+    pub(crate) fn with_max_line(inner: R, source: &str, max_line: usize) -> Self {
         RecordReader {
             inner,
             source: source.to_owned(),
@@ -188,7 +188,7 @@ pub fn hint_if_terminal(tool: &str) {
 /// what the derived one accepts and builds the same record (a test checks
 /// both on recorded and edge-case lines); on any error the derived one
 /// runs again, so the reason given is always its own.
-pub fn parse_record(text: &str) -> serde_json::Result<Record> {
+pub(crate) fn parse_record(text: &str) -> serde_json::Result<Record> {
     let mut de = serde_json::Deserializer::from_str(text);
     let fast = serde::Deserializer::deserialize_map(&mut de, fast::RecordVisitor)
         .and_then(|rec| de.end().map(|()| rec));
@@ -255,7 +255,7 @@ mod fast {
         }
     }
 
-    pub struct RecordVisitor;
+    pub(crate) struct RecordVisitor;
 
     /// Set a field once: a second occurrence is an error, as in the derive.
     fn once<'de, A: MapAccess<'de>, T: de::Deserialize<'de>>(
@@ -345,7 +345,7 @@ impl<W: Write> RecordWriter<W> {
     }
 
     /// A writer in the given format (`--format`); `live` as for [`RecordWriter::new`].
-    pub fn with_format(out: W, live: bool, format: Format) -> Self {
+    pub(crate) fn with_format(out: W, live: bool, format: Format) -> Self {
         RecordWriter {
             // A verdict with its reasons runs to several KB: room for a
             // round of them per write.

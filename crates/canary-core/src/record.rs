@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// What a record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,7 +39,8 @@ pub struct Thresholds {
 /// One observation. Field meanings are in the crate's `# Format` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    /// The schema version, [`SCHEMA_VERSION`].
+    /// The schema version: a reader takes a line of any other version for a
+    /// bad line, never for a record.
     pub v: u32,
     /// When the value was observed (UTC), not when the line was written.
     pub ts: Timestamp,

@@ -129,7 +129,7 @@ pub const BROKER_LATENCY_P95_MS: Threshold = Threshold {
     unit: Unit::Ms,
 };
 /// Guard trips in the last hour (runbook §3.1).
-pub const GUARD_TRIPS_1H: Threshold = Threshold {
+pub(crate) const GUARD_TRIPS_1H: Threshold = Threshold {
     warn: 3.0,
     crit: 10.0,
     unit: Unit::Count,
@@ -151,14 +151,14 @@ pub const DRAWDOWN_OF_LOSS_LIMIT: Threshold = Threshold {
 };
 /// `gpt_trader_circuit_breaker_state`: 0 closed, 1 half-open (WARN), 2 open
 /// (CRIT), the worst of every category in the window.
-pub const CIRCUIT_BREAKER_STATE: Threshold = Threshold {
+pub(crate) const CIRCUIT_BREAKER_STATE: Threshold = Threshold {
     warn: 1.0,
     crit: 2.0,
     unit: Unit::State,
 };
 /// Orders submitted per minute over the window, as a fraction of the
 /// configured ceiling (docs/money.md#order-rate).
-pub const ORDER_RATE_OF_CEILING: Threshold = Threshold {
+pub(crate) const ORDER_RATE_OF_CEILING: Threshold = Threshold {
     warn: 0.8,
     crit: 1.0,
     unit: Unit::Ratio,

@@ -13,10 +13,10 @@ pub mod binomial;
 use serde::{Serialize, Serializer};
 
 /// The method every interval names.
-pub const METHOD: &str = "clopper-pearson";
+pub(crate) const METHOD: &str = "clopper-pearson";
 
 /// The default `--confidence`.
-pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+pub(crate) const DEFAULT_CONFIDENCE: f64 = 0.95;
 
 /// A point estimate at or past a threshold raises its alarm only over at
 /// least this many trials (orders, broker calls), unless the lower bound
