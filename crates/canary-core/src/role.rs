@@ -22,7 +22,7 @@ pub enum Role {
 
 impl Role {
     /// The wire name (`canary`, `baseline`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Canary => "canary",
             Role::Baseline => "baseline",

@@ -7,7 +7,7 @@
 //! in 10 orders Wilson's one-sided 95 % upper bound is 21 %, the exact one
 //! 25.9 %. A gate that must not fail open takes the conservative bound.
 
-pub mod beta;
+pub(crate) mod beta;
 pub mod binomial;
 
 use serde::{Serialize, Serializer};
