@@ -9,13 +9,13 @@ use crate::record::Kind;
 #[derive(Debug, Clone, Copy)]
 pub struct NameSpec {
     /// The record name, `<placeholder>` segments included (`rollback.step.<step>`).
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// The kind every record of this name carries.
     pub kind: Kind,
     /// The tool that writes it (`canary-gate` for the script's records).
     pub tool: &'static str,
     /// One line on what the record says, as `FORMAT.md`'s table shows it.
-    pub meaning: &'static str,
+    pub(crate) meaning: &'static str,
 }
 
 macro_rules! spec {

@@ -25,11 +25,11 @@ pub enum FormatArg {
 pub struct OutputArgs {
     /// Output format: ndjson records, or a table for a person.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto, global = true)]
-    pub format: FormatArg,
+    pub(crate) format: FormatArg,
 
     /// Flush after every record even when stdout is a pipe.
     #[arg(long, global = true)]
-    pub line_buffered: bool,
+    pub(crate) line_buffered: bool,
 }
 
 /// What a writer produces.

@@ -62,7 +62,7 @@ pub struct LenientReason {
     pub msg: String,
     /// The bot it concerns, in a fleet's overall verdict.
     #[serde(default, deserialize_with = "lenient")]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
 }
 
 /// The window as far as it reads; numbers as `f64` so that a report can

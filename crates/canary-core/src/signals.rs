@@ -51,7 +51,7 @@ pub struct Alerting {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Signal {
     /// Which signal this row is.
-    pub id: SignalId,
+    pub(crate) id: SignalId,
     /// The record name its producer emits.
     pub record: &'static str,
     /// Its key under judge's `$thresholds` and in message placeholders.

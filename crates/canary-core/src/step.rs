@@ -59,7 +59,7 @@ pub struct TagRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The step's name (`stop`, `checkout`, `profile_diff`, ...).
-    pub step: String,
+    pub(crate) step: String,
     /// How it stands; also the record's `value`.
     pub status: StepStatus,
     /// The command it runs.
@@ -84,7 +84,7 @@ pub struct StepRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// The repository the step runs in.
-    pub cwd: String,
+    pub(crate) cwd: String,
     /// Why it was skipped, blocked or refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

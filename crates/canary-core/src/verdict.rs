@@ -127,7 +127,7 @@ pub struct Verdict {
     /// The exit code this verdict calls for; read as 2 (could not
     /// evaluate) when absent, never as a clean 0.
     #[serde(default = "unevaluable")]
-    pub exit: u8,
+    pub(crate) exit: u8,
 }
 
 fn unevaluable() -> u8 {
