@@ -59,12 +59,13 @@ impl fmt::Display for CompareError {
 pub struct Counts {
     /// How many went wrong (errors, retries).
     pub events: u64,
-    /// How many there were (orders, calls); never below `events`.
+    /// How many there were (orders, calls). Retries may outnumber the
+    /// orders; errors may not (a proportion refuses it).
     pub trials: u64,
 }
 
 impl Counts {
-    /// `events / trials`. NaN when `trials` is 0: check before calling.
+    /// `events / trials`; not finite when `trials` is 0: check before calling.
     pub fn rate(self) -> f64 {
         self.events as f64 / self.trials as f64
     }
@@ -73,9 +74,9 @@ impl Counts {
 /// A rate comparison: both rates, the effect and the one-sided p-values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateTest {
-    /// The canary's rate, a fraction in [0, 1].
+    /// The canary's rate, events per trial.
     pub canary: f64,
-    /// The baseline's (production's) rate, a fraction in [0, 1].
+    /// The baseline's (production's) rate, events per trial.
     pub baseline: f64,
     /// canary - baseline (absolute, a fraction: 0.10 is 10 points).
     pub difference: f64,

@@ -78,7 +78,8 @@ pub struct LenientWindow {
     /// Orders seen in the window.
     #[serde(default, deserialize_with = "lenient")]
     pub orders: Option<f64>,
-    /// Whether the window met its duration and orders; `None` is not complete.
+    /// Whether the window met its duration and orders; `None` when absent
+    /// or not a boolean.
     #[serde(default, deserialize_with = "lenient")]
     pub complete: Option<bool>,
     /// The duration the window needs, in seconds.

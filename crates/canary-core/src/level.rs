@@ -11,7 +11,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
-    /// Within the WARN threshold, or a check that passed.
+    /// Below WARN, or a check that passed.
     Ok,
     /// At or past WARN, below CRIT: worth a look, not blocking.
     Warn,

@@ -42,11 +42,11 @@ pub struct Record {
     /// The schema version: a reader takes a line of any other version for a
     /// bad line, never for a record.
     pub v: u32,
-    /// When the value was observed (UTC), not when the line was written.
+    /// When the value was observed, not when the line was written.
     pub ts: Timestamp,
     /// The tool that wrote it (`probe-health`, `judge`, ...).
     pub tool: String,
-    /// What was observed: the bot's URL, a file, or a name given with `--target`.
+    /// What was observed: a URL, a file path, `env`, a Prometheus instance.
     pub target: String,
     /// What the record is.
     pub kind: Kind,

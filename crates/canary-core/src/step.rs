@@ -51,7 +51,7 @@ impl fmt::Display for StepStatus {
 pub struct TagRef {
     /// The tag's name (`v1.4.2`).
     pub tag: String,
-    /// The full commit hash the tag points at.
+    /// The commit the tag points at.
     pub commit: String,
 }
 
@@ -94,7 +94,7 @@ pub struct StepRecord {
     /// `stopped`, `running` or `cannot-tell` (the stop step).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_state: Option<String>,
-    /// The stop step's grace in seconds: how long it waited for the bot to stop.
+    /// The stop step's grace in seconds: the longest it waits for the bot to stop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_grace_s: Option<f64>,
     /// The profile diff: identical or not, and the diff itself.
@@ -157,7 +157,7 @@ pub struct StepOutcome {
     /// The end of the command's stdout, capped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout_tail: Option<String>,
-    /// `true` when the command was killed at its time limit.
+    /// `true` when the command hit its time limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timed_out: Option<bool>,
     /// A started command still running at the end of the grace.
@@ -207,7 +207,7 @@ pub enum RunOutcome {
     NothingToDo,
     /// A dry run: these steps would run.
     Planned,
-    /// Every step ran and succeeded.
+    /// The procedure completed.
     Done,
     /// The same procedure was completed earlier: nothing was run.
     AlreadyDone,
@@ -235,7 +235,7 @@ impl RunOutcome {
 /// (`null` when detached) and the release tag naming it (`null` if none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeadRef {
-    /// The full commit hash checked out.
+    /// The commit checked out.
     pub commit: String,
     /// The branch checked out; `None` when the head is detached.
     pub branch: Option<String>,
@@ -307,7 +307,7 @@ pub enum TriggerAction {
     None,
     /// Stop the canary, without rolling back.
     Stop,
-    /// Stop and roll back to the previous release.
+    /// Stop and roll back to an earlier release.
     Rollback,
     /// Promote the canary's release.
     Promote,

@@ -83,10 +83,10 @@ pub fn parse_confidence(s: &str) -> Result<Confidence, String> {
 /// Exact bounds on `events` in `trials` at `confidence`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Interval {
-    /// The events counted (not written: the record carries them elsewhere).
+    /// The events counted (not serialised).
     #[serde(skip)]
     pub events: u64,
-    /// The trials counted (not written, as `events`).
+    /// The trials counted (not serialised).
     #[serde(skip)]
     pub trials: u64,
     /// How sure the bounds are; at 0 both bounds are the point estimate.
