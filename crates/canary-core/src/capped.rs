@@ -11,12 +11,15 @@ use std::path::Path;
 /// Why a file was not read.
 #[derive(Debug)]
 pub enum CappedError {
+    /// The open, the metadata or the read failed (missing, unreadable, ...).
     Io(std::io::Error),
     /// Not a regular file: what it is instead.
     NotRegular(&'static str),
     /// Over the cap: the bytes seen (at least cap + 1).
     TooLarge {
+        /// Bytes read before giving up; only proves the file is over the cap.
         seen: u64,
+        /// The cap in bytes; a file of exactly this size is read.
         cap: u64,
     },
 }

@@ -8,10 +8,14 @@ use crate::record::Kind;
 /// of lower-case letters, digits and underscores.
 #[derive(Debug, Clone, Copy)]
 pub struct NameSpec {
-    pub name: &'static str,
+    /// The record name, `<placeholder>` segments included (`rollback.step.<step>`).
+    pub(crate) name: &'static str,
+    /// The kind every record of this name carries.
     pub kind: Kind,
+    /// The tool that writes it (`canary-gate` for the script's records).
     pub tool: &'static str,
-    pub meaning: &'static str,
+    /// One line on what the record says, as `FORMAT.md`'s table shows it.
+    pub(crate) meaning: &'static str,
 }
 
 macro_rules! spec {
@@ -26,7 +30,7 @@ macro_rules! spec {
 }
 
 /// Every record name a canary-kit tool emits.
-pub const CATALOGUE: &[NameSpec] = &[
+pub(crate) const CATALOGUE: &[NameSpec] = &[
     spec!(
         "health.status",
         Check,

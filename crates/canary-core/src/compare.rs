@@ -57,11 +57,15 @@ impl fmt::Display for CompareError {
 /// Events among trials: errors among orders, retries over orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
+    /// How many went wrong (errors, retries).
     pub events: u64,
+    /// How many there were (orders, calls). Retries may outnumber the
+    /// orders; errors may not (a proportion refuses it).
     pub trials: u64,
 }
 
 impl Counts {
+    /// `events / trials`; not finite when `trials` is 0: check before calling.
     pub fn rate(self) -> f64 {
         self.events as f64 / self.trials as f64
     }
@@ -70,7 +74,9 @@ impl Counts {
 /// A rate comparison: both rates, the effect and the one-sided p-values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateTest {
+    /// The canary's rate, events per trial.
     pub canary: f64,
+    /// The baseline's (production's) rate, events per trial.
     pub baseline: f64,
     /// canary - baseline (absolute, a fraction: 0.10 is 10 points).
     pub difference: f64,
@@ -224,7 +230,9 @@ fn tail_down(a: u64, lo: u64, at: f64, ratio: &impl Fn(u64) -> f64) -> f64 {
 /// A latency comparison from histogram buckets.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatencyTest {
+    /// Observations in the canary's histogram.
     pub n_canary: u64,
+    /// Observations in the baseline's histogram.
     pub n_baseline: u64,
     /// Mann-Whitney U of the canary: pairs where the canary is slower,
     /// plus half the ties.
@@ -233,7 +241,9 @@ pub struct LatencyTest {
     pub cliffs_delta: f64,
     /// The standardised U (tie- and continuity-corrected), canary slower > 0.
     pub z: f64,
+    /// One-sided p-value that the canary is slower (small: it is).
     pub p_worse: f64,
+    /// One-sided p-value that the canary is faster (small: it is).
     pub p_better: f64,
 }
 
@@ -309,7 +319,7 @@ pub fn decumulate(cumulative: &[u64]) -> Option<Vec<u64>> {
 }
 
 /// P(Z > z) for a standard normal Z.
-pub fn upper_normal(z: f64) -> f64 {
+pub(crate) fn upper_normal(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 

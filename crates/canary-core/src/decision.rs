@@ -49,6 +49,7 @@ impl Decision {
         ALL.iter().map(|(_, name)| *name)
     }
 
+    /// The wire name (`go`, `no-go`, `rollback`, ...), as records and flags spell it.
     pub fn as_str(self) -> &'static str {
         ALL.iter()
             .find(|(d, _)| *d == self)

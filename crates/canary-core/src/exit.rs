@@ -15,13 +15,18 @@ use std::process::ExitCode;
 /// | 3 | hold for a human: `extend` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
+    /// 0: nothing blocking.
     Clean,
+    /// 1: a blocking finding (crit, no-go, stop, rollback, pause).
     Blocking,
+    /// 2: could not evaluate; also every `unknown`, so it never reads as clean.
     Unevaluable,
+    /// 3: hold for a human (`extend`).
     Hold,
 }
 
 impl Exit {
+    /// The process exit status, 0 to 3 as in the table above.
     pub fn code(self) -> u8 {
         match self {
             Exit::Clean => 0,
@@ -67,7 +72,7 @@ impl From<Exit> for ExitCode {
 
 /// True if a broken pipe (a closed stdout, `| head -1`) is anywhere in the
 /// error's chain. Decided here once so that every tool exits quietly on it.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
             .downcast_ref::<io::Error>()

@@ -11,17 +11,18 @@ use std::time::Duration;
 pub const DEFAULT_MAX_BODY: u64 = 8 * 1024 * 1024;
 
 /// Default overall timeout of one request, matching the bot's own 5 s read timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Redirects followed before giving up. The bot never redirects; a proxy in
 /// front of it might, once or twice.
-pub const MAX_REDIRECTS: u32 = 5;
+pub(crate) const MAX_REDIRECTS: u32 = 5;
 
 /// Limits of one request.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpOptions {
     /// The whole exchange, connection to last body byte.
     pub timeout: Duration,
+    /// The body's cap in bytes; a longer body is [`HttpError::TooLarge`], never truncated.
     pub max_body: u64,
 }
 
@@ -37,8 +38,11 @@ impl Default for HttpOptions {
 /// A complete response, whatever its status.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The HTTP status code, whatever it is: a 503 is a response, not an error.
     pub status: u16,
+    /// The `Content-Type` header as sent; `None` when absent or not visible ASCII.
     pub content_type: Option<String>,
+    /// The whole body, at most [`HttpOptions::max_body`] bytes.
     pub body: Vec<u8>,
 }
 
@@ -57,20 +61,33 @@ impl HttpResponse {
 /// Why a GET produced no response.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HttpError {
+    /// The URL does not parse, is not http(s), or names no host.
     #[error("invalid URL '{url}': {why}")]
-    InvalidUrl { url: String, why: String },
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// Nothing listens at the address.
     #[error("connection refused (is the bot running, with GPT_TRADER_HEALTH_SERVER_ENABLED=1?)")]
     Refused,
+    /// No complete response within the timeout (the timeout given).
     #[error("no complete response within {0:?}")]
     Timeout(Duration),
+    /// The body exceeded the cap (the cap in bytes).
     #[error("response body is over the {0}-byte cap")]
     TooLarge(u64),
+    /// More redirects than the cap: a loop, most likely.
     #[error("too many redirects (more than {MAX_REDIRECTS}; a redirect loop?)")]
     Redirects,
+    /// The peer closed the connection before the response was complete.
     #[error("connection closed before a complete response")]
     Closed,
+    /// The host name does not resolve.
     #[error("host not found")]
     HostNotFound,
+    /// Any other transport failure, in the transport's words.
     #[error("{0}")]
     Transport(String),
 }

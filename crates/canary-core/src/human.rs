@@ -25,18 +25,23 @@ pub enum FormatArg {
 pub struct OutputArgs {
     /// Output format: ndjson records, or a table for a person.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto, global = true)]
-    pub format: FormatArg,
+    pub(crate) format: FormatArg,
 
     /// Flush after every record even when stdout is a pipe.
     #[arg(long, global = true)]
-    pub line_buffered: bool,
+    pub(crate) line_buffered: bool,
 }
 
 /// What a writer produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// NDJSON records, one per line: what a program reads.
     Json,
-    Text { color: bool },
+    /// A table for a person.
+    Text {
+        /// ANSI colours for the levels (a terminal without `NO_COLOR`).
+        color: bool,
+    },
 }
 
 impl FormatArg {

@@ -18,8 +18,10 @@ pub struct LenientVerdict {
     /// not a string): a report shows a forged word rather than hide it.
     #[serde(default, deserialize_with = "lenient")]
     pub decision: String,
+    /// The phase's text as written (`start`, `a`, `b` or anything else); `None` when absent.
     #[serde(default, deserialize_with = "lenient")]
     pub phase: Option<String>,
+    /// The scope's text as written (`overall`, `target` or anything else); `None` when absent.
     #[serde(default, deserialize_with = "lenient")]
     pub scope: Option<String>,
     /// The reasons that are objects; anything else in the list is skipped.
@@ -40,20 +42,25 @@ impl LenientVerdict {
 /// One reason as far as it reads.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LenientReason {
+    /// The rule's name as written; `""` when absent.
     #[serde(default, deserialize_with = "lenient")]
     pub rule: String,
     /// `unknown` when absent or not a level: never read as healthier.
     #[serde(default = "unknown", deserialize_with = "level_or_unknown")]
     pub level: Level,
+    /// The observed value as written, any JSON (`null` when absent).
     #[serde(default)]
     pub value: Value,
+    /// The threshold as written, any JSON (`null` when absent).
     #[serde(default)]
     pub threshold: Value,
     /// The text as written, parsed or not.
     #[serde(default, deserialize_with = "lenient")]
     pub ts: Option<String>,
+    /// The sentence as written; `""` when absent.
     #[serde(default, deserialize_with = "lenient")]
     pub msg: String,
+    /// The bot it concerns, in a fleet's overall verdict.
     #[serde(default, deserialize_with = "lenient")]
     pub target: Option<String>,
 }
@@ -62,16 +69,23 @@ pub struct LenientReason {
 /// show an out-of-range one.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct LenientWindow {
+    /// When the window opened; `None` when absent or not a timestamp.
     #[serde(default, deserialize_with = "lenient")]
     pub start: Option<Timestamp>,
+    /// Seconds since the window opened.
     #[serde(default, deserialize_with = "lenient")]
     pub elapsed_s: Option<f64>,
+    /// Orders seen in the window.
     #[serde(default, deserialize_with = "lenient")]
     pub orders: Option<f64>,
+    /// Whether the window met its duration and orders; `None` when absent
+    /// or not a boolean.
     #[serde(default, deserialize_with = "lenient")]
     pub complete: Option<bool>,
+    /// The duration the window needs, in seconds.
     #[serde(default, deserialize_with = "lenient")]
     pub min_duration_s: Option<f64>,
+    /// The orders the window needs.
     #[serde(default, deserialize_with = "lenient")]
     pub min_orders: Option<f64>,
 }

@@ -11,9 +11,13 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// Below WARN, or a check that passed.
     Ok,
+    /// At or past WARN, below CRIT: worth a look, not blocking.
     Warn,
+    /// At or past CRIT, or a check that failed: blocking.
     Crit,
+    /// Could not observe (missing, stale, unreadable or implausible data).
     Unknown,
 }
 
@@ -37,6 +41,7 @@ impl Level {
         }
     }
 
+    /// The wire name (`ok`, `warn`, `crit`, `unknown`).
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Ok => "ok",

@@ -1,19 +1,20 @@
 #![doc = include_str!("../FORMAT.md")]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod capped;
 pub mod catalogue;
 pub mod compare;
-pub mod decision;
+pub(crate) mod decision;
 pub mod duration;
 pub mod exit;
 pub mod http;
 pub mod human;
 pub mod lenient;
-pub mod level;
+pub(crate) mod level;
 pub mod ndjson;
 pub mod notification;
-pub mod payload;
+pub(crate) mod payload;
 pub mod phase;
 pub mod record;
 pub mod role;

@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 
 /// Longest input line accepted, in bytes. A longer line is reported and skipped
 /// without being held in memory.
-pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+pub(crate) const DEFAULT_MAX_LINE: usize = 1 << 20;
 
 /// One input line that is not a valid record.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +45,9 @@ impl BadLine {
 /// An item of an input stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
+    /// A line that parsed as a record.
     Record(Box<Record>),
+    /// A line that did not (not JSON, not a record, too long): the reader goes on.
     Bad(BadLine),
 }
 
@@ -60,11 +62,14 @@ pub struct RecordReader<R> {
 }
 
 impl<R: BufRead> RecordReader<R> {
+    /// A reader with the default line cap; `source` names the input in diagnostics.
     pub fn new(inner: R, source: &str) -> Self {
         Self::with_max_line(inner, source, DEFAULT_MAX_LINE)
     }
 
-    pub fn with_max_line(inner: R, source: &str, max_line: usize) -> Self {
+    /// A reader whose lines over `max_line` bytes are [`Input::Bad`],
+    /// skipped in constant memory.
+    pub(crate) fn with_max_line(inner: R, source: &str, max_line: usize) -> Self {
         RecordReader {
             inner,
             source: source.to_owned(),
@@ -187,7 +192,7 @@ pub fn hint_if_terminal(tool: &str) {
 /// A key given twice in one object, at any depth, is an error: JSON leaves
 /// it undefined, and reading the last one would let a forged line say
 /// `"decision":"rollback", ..., "decision":"promote"` and be read as either.
-pub fn parse_record(text: &str) -> serde_json::Result<Record> {
+pub(crate) fn parse_record(text: &str) -> serde_json::Result<Record> {
     let duplicate = std::cell::Cell::new(false);
     let mut de = serde_json::Deserializer::from_str(text);
     let fast = serde::Deserializer::deserialize_map(&mut de, fast::RecordVisitor(&duplicate))
@@ -272,7 +277,7 @@ mod fast {
     }
 
     /// Reads a record; sets its flag when it refuses a duplicate key.
-    pub struct RecordVisitor<'a>(pub &'a Cell<bool>);
+    pub(crate) struct RecordVisitor<'a>(pub(crate) &'a Cell<bool>);
 
     /// A JSON value whose objects hold each key once (serde_json's own
     /// `Value` keeps the last of a duplicate).
@@ -428,7 +433,8 @@ impl<W: Write> RecordWriter<W> {
         Self::with_format(out, live, Format::Json)
     }
 
-    pub fn with_format(out: W, live: bool, format: Format) -> Self {
+    /// A writer in the given format (`--format`); `live` as for [`RecordWriter::new`].
+    pub(crate) fn with_format(out: W, live: bool, format: Format) -> Self {
         RecordWriter {
             // A verdict with its reasons runs to several KB: room for a
             // round of them per write.
@@ -439,6 +445,8 @@ impl<W: Write> RecordWriter<W> {
         }
     }
 
+    /// Write one record, flushed at once when live. An error is the reader
+    /// gone (a closed pipe) or a full disk.
     pub fn write(&mut self, rec: &Record) -> io::Result<()> {
         match self.format {
             Format::Json => serde_json::to_writer(&mut self.out, rec)?,

@@ -23,6 +23,7 @@ pub enum NotifyAction {
 }
 
 impl NotifyAction {
+    /// The wire name (`notify`, `fire`, `resolve`, `replace`).
     pub fn as_str(self) -> &'static str {
         match self {
             NotifyAction::Notify => "notify",
@@ -39,6 +40,7 @@ impl NotifyAction {
 pub enum SentStatus {
     /// `--dry-run`: nothing was sent.
     Planned,
+    /// Delivered: the destination accepted it.
     Sent,
 }
 
@@ -49,14 +51,20 @@ pub struct Notification {
     pub destination: String,
     /// The destination without its path (which may hold a secret).
     pub url: String,
+    /// What it does at the destination.
     pub action: NotifyAction,
+    /// The scope of the verdict notified.
     pub scope: Scope,
+    /// The phase of the verdict notified.
     pub phase: Phase,
+    /// The decision notified.
     pub decision: Decision,
     /// The decision notified before for the same scope and target
     /// (`null` for the first).
     pub previous: Option<String>,
+    /// The `ts` of the verdict notified, which ties the message to its record.
     pub verdict_ts: Timestamp,
+    /// Sent, or only planned (`--dry-run`).
     pub status: SentStatus,
     /// How many POSTs it took (sent only).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -34,6 +34,7 @@ pub enum RunPhase {
 }
 
 impl Phase {
+    /// The wire name (`start`, `a`, `b`).
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Start => "start",
@@ -58,6 +59,7 @@ impl Phase {
 }
 
 impl RunPhase {
+    /// The wire name (`a`, `b`), the same as the matching [`Phase`]'s.
     pub fn as_str(self) -> &'static str {
         Phase::from(self).as_str()
     }

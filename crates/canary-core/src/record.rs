@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// What a record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,26 +30,40 @@ pub enum Kind {
 /// runbook's §3.1 table.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
+    /// The WARN boundary: `value >= warn` is at least warn.
     pub warn: f64,
+    /// The CRIT boundary: `value >= crit` is crit.
     pub crit: f64,
 }
 
 /// One observation. Field meanings are in the crate's `# Format` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
+    /// The schema version: a reader takes a line of any other version for a
+    /// bad line, never for a record.
     pub v: u32,
+    /// When the value was observed, not when the line was written.
     pub ts: Timestamp,
+    /// The tool that wrote it (`probe-health`, `judge`, ...).
     pub tool: String,
+    /// What was observed: a URL, a file path, `env`, a Prometheus instance.
     pub target: String,
+    /// What the record is.
     pub kind: Kind,
+    /// The catalogue name (`health.broker`, `judge.verdict`, ...).
     pub name: String,
+    /// How bad it is; `unknown` when it could not be observed.
     pub level: Level,
+    /// The observed value, any JSON; `null` when none (read as `null` when absent).
     #[serde(default)]
     pub value: Value,
+    /// The value expected, for a check; absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Value>,
+    /// The WARN/CRIT boundaries the value was judged against, for a signal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Thresholds>,
+    /// One sentence for a person; `""` when absent. Never parsed.
     #[serde(default)]
     pub msg: String,
     /// Fields specific to a kind or a name; consumers ignore what they do not know.
@@ -76,31 +90,37 @@ impl Record {
         }
     }
 
+    /// The same record observed at `ts` instead of now.
     pub fn at(mut self, ts: Timestamp) -> Record {
         self.ts = ts;
         self
     }
 
+    /// The same record at another level.
     pub fn level(mut self, level: Level) -> Record {
         self.level = level;
         self
     }
 
+    /// The same record with this value.
     pub fn value(mut self, value: impl Into<Value>) -> Record {
         self.value = value.into();
         self
     }
 
+    /// The same record with this expected value.
     pub fn expect(mut self, expect: impl Into<Value>) -> Record {
         self.expect = Some(expect.into());
         self
     }
 
+    /// The same record judged against these boundaries.
     pub fn thresholds(mut self, thresholds: Thresholds) -> Record {
         self.thresholds = Some(thresholds);
         self
     }
 
+    /// The same record with this sentence.
     pub fn msg(mut self, msg: impl Into<String>) -> Record {
         self.msg = msg.into();
         self

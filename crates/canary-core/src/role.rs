@@ -13,13 +13,16 @@ pub const FIELD: &str = "role";
 /// The canary under test, or the production bot it is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
 pub enum Role {
+    /// The canary under test; also a record without a `role`.
     #[default]
     Canary,
+    /// The production bot the canary is compared with.
     Baseline,
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
+    /// The wire name (`canary`, `baseline`).
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Canary => "canary",
             Role::Baseline => "baseline",

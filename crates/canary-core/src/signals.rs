@@ -12,15 +12,25 @@ use std::time::Duration;
 /// Which signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SignalId {
+    /// Failed orders over orders submitted (`metrics.order_error_rate`).
     OrderErrorRate,
+    /// Order retries over orders submitted (`metrics.order_retry_rate`).
     OrderRetryRate,
+    /// The p95 of broker order-submit latency (`metrics.broker_latency_p95`).
     BrokerLatencyP95,
+    /// Risk guard trips in the last hour (`metrics.guard_trips`).
     GuardTrips,
+    /// The age of the last websocket message (`health.websocket.staleness`).
     WsStaleness,
+    /// Peak-to-trough equity drawdown, against the daily loss limit (`metrics.drawdown`).
     Drawdown,
+    /// The circuit breaker's worst state: closed, half-open, open (`metrics.circuit_breaker`).
     CircuitBreaker,
+    /// Orders per minute, against the configured ceiling (`metrics.order_rate`).
     OrderRate,
+    /// The broker client's own API error ratio (`metrics.api_error_rate`).
     ApiErrorRate,
+    /// The share of the broker's API rate limit used (`metrics.rate_limit_usage`).
     RateLimitUsage,
 }
 
@@ -29,19 +39,24 @@ pub enum SignalId {
 /// follow an alert take the same `for:` from here.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Alerting {
+    /// The alerts' name stem, before `Warn`/`Crit`.
     pub name: &'static str,
+    /// How long WARN must hold before `{name}Warn` fires.
     pub warn_for: Duration,
+    /// How long CRIT must hold before `{name}Crit` fires.
     pub crit_for: Duration,
 }
 
 /// One signal.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Signal {
-    pub id: SignalId,
+    /// Which signal this row is.
+    pub(crate) id: SignalId,
     /// The record name its producer emits.
     pub record: &'static str,
     /// Its key under judge's `$thresholds` and in message placeholders.
     pub key: &'static str,
+    /// Its WARN and CRIT boundaries and unit.
     pub threshold: Threshold,
     /// How a sentence names it ("order error rate").
     pub what: &'static str,

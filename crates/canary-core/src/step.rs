@@ -21,11 +21,14 @@ pub enum StepStatus {
     Skipped,
     /// A dry run: it cannot run as configured (`reason`).
     Blocked,
+    /// It ran and succeeded.
     Done,
+    /// It ran and failed: the run stops here, later steps are not run.
     Failed,
 }
 
 impl StepStatus {
+    /// The wire name (`planned`, `skipped`, `blocked`, `done`, `failed`).
     pub fn as_str(self) -> &'static str {
         match self {
             StepStatus::Planned => "planned",
@@ -46,7 +49,9 @@ impl fmt::Display for StepStatus {
 /// A release tag and the commit it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagRef {
+    /// The tag's name (`v1.4.2`).
     pub tag: String,
+    /// The commit the tag points at.
     pub commit: String,
 }
 
@@ -55,6 +60,7 @@ pub struct TagRef {
 pub struct StepRecord {
     /// The step's name (`stop`, `checkout`, `profile_diff`, ...).
     pub step: String,
+    /// How it stands; also the record's `value`.
     pub status: StepStatus,
     /// The command it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,11 +94,13 @@ pub struct StepRecord {
     /// `stopped`, `running` or `cannot-tell` (the stop step).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_state: Option<String>,
+    /// The stop step's grace in seconds: the longest it waits for the bot to stop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_grace_s: Option<f64>,
     /// The profile diff: identical or not, and the diff itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identical: Option<bool>,
+    /// The unified diff of the profiles, when they differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
     /// Every process the step spawned.
@@ -128,8 +136,11 @@ impl StepRecord {
 /// What came of a step that ran something (or wrote its report).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepOutcome {
+    /// When the command started.
     pub started: Timestamp,
+    /// When it ended, or when the step stopped waiting for it.
     pub ended: Timestamp,
+    /// The command's time limit in seconds, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<f64>,
     /// The command's exit status; `null` (written) when it has none: killed
@@ -140,10 +151,13 @@ pub struct StepOutcome {
         deserialize_with = "present"
     )]
     pub exit_status: Option<Option<i32>>,
+    /// The end of the command's stderr, capped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr_tail: Option<String>,
+    /// The end of the command's stdout, capped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout_tail: Option<String>,
+    /// `true` when the command hit its time limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timed_out: Option<bool>,
     /// A started command still running at the end of the grace.
@@ -193,6 +207,7 @@ pub enum RunOutcome {
     NothingToDo,
     /// A dry run: these steps would run.
     Planned,
+    /// The procedure completed.
     Done,
     /// The same procedure was completed earlier: nothing was run.
     AlreadyDone,
@@ -203,6 +218,7 @@ pub enum RunOutcome {
 }
 
 impl RunOutcome {
+    /// The wire name (`nothing-to-do`, `planned`, `done`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             RunOutcome::NothingToDo => "nothing-to-do",
@@ -219,35 +235,44 @@ impl RunOutcome {
 /// (`null` when detached) and the release tag naming it (`null` if none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeadRef {
+    /// The commit checked out.
     pub commit: String,
+    /// The branch checked out; `None` when the head is detached.
     pub branch: Option<String>,
+    /// The release tag naming the commit; `None` if none does.
     pub tag: Option<String>,
 }
 
 /// The payload of a `<prefix>.result` record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
+    /// How the run ended; also the record's `value`.
     pub outcome: RunOutcome,
     /// The verdict's decision, when there was nothing to do for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
+    /// Where the checkout was when the run planned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<HeadRef>,
     /// The release rolled back to, and how it was chosen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<TagRef>,
+    /// How the release was chosen (`none` when there is none to check out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_source: Option<String>,
+    /// The step that failed, when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<String>,
     /// The steps finished, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished: Option<Vec<String>>,
+    /// The steps not run because of the failure, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_run: Option<Vec<String>>,
     /// The state things are in after a failure, and the operator's next action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// What the operator does next after a failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// A dry run's plan: made without the lock.
@@ -256,6 +281,7 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// A result with only its outcome; set the rest as the run found it.
     pub fn new(outcome: RunOutcome) -> RunResult {
         RunResult {
             outcome,
@@ -277,9 +303,13 @@ impl RunResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TriggerAction {
+    /// Nothing: the verdict calls for no action.
     None,
+    /// Stop the canary, without rolling back.
     Stop,
+    /// Stop and roll back to an earlier release.
     Rollback,
+    /// Promote the canary's release.
     Promote,
 }
 
@@ -288,11 +318,17 @@ pub enum TriggerAction {
 pub struct VerdictSummary {
     /// The input it was read from (`stdin` or a path).
     pub source: String,
+    /// The verdict's `ts`: when judge decided.
     pub ts: Timestamp,
+    /// The verdict's `target`: the bot it judged.
     pub target: String,
+    /// The decision acted on.
     pub decision: Decision,
+    /// The verdict's level.
     pub level: Level,
+    /// The phase it was judged in.
     pub phase: Phase,
+    /// Overall or one target's; only an overall verdict acts.
     pub scope: Scope,
 }
 
@@ -301,11 +337,14 @@ pub struct VerdictSummary {
 pub struct Trigger {
     /// `--force`: no verdict.
     pub forced: bool,
+    /// What the run does.
     pub action: TriggerAction,
     /// `null` when forced.
     pub verdict: Option<VerdictSummary>,
+    /// The verdict's age in seconds when read; `None` when forced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict_age_s: Option<f64>,
+    /// The oldest verdict accepted, in seconds (`--max-verdict-age`); `None` when forced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_verdict_age_s: Option<f64>,
 }

@@ -69,8 +69,11 @@ impl From<Unit> for serde_json::Value {
 /// runbook's §3.1 table and its Alertmanager rules write them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Threshold {
+    /// The WARN boundary, in `unit`: `value >= warn` is at least warn.
     pub warn: f64,
+    /// The CRIT boundary, in `unit`: `value >= crit` is crit.
     pub crit: f64,
+    /// The unit both boundaries and the judged value are in.
     pub unit: Unit,
 }
 
@@ -126,7 +129,7 @@ pub const BROKER_LATENCY_P95_MS: Threshold = Threshold {
     unit: Unit::Ms,
 };
 /// Guard trips in the last hour (runbook §3.1).
-pub const GUARD_TRIPS_1H: Threshold = Threshold {
+pub(crate) const GUARD_TRIPS_1H: Threshold = Threshold {
     warn: 3.0,
     crit: 10.0,
     unit: Unit::Count,
@@ -148,14 +151,14 @@ pub const DRAWDOWN_OF_LOSS_LIMIT: Threshold = Threshold {
 };
 /// `gpt_trader_circuit_breaker_state`: 0 closed, 1 half-open (WARN), 2 open
 /// (CRIT), the worst of every category in the window.
-pub const CIRCUIT_BREAKER_STATE: Threshold = Threshold {
+pub(crate) const CIRCUIT_BREAKER_STATE: Threshold = Threshold {
     warn: 1.0,
     crit: 2.0,
     unit: Unit::State,
 };
 /// Orders submitted per minute over the window, as a fraction of the
 /// configured ceiling (docs/money.md#order-rate).
-pub const ORDER_RATE_OF_CEILING: Threshold = Threshold {
+pub(crate) const ORDER_RATE_OF_CEILING: Threshold = Threshold {
     warn: 0.8,
     crit: 1.0,
     unit: Unit::Ratio,

@@ -29,11 +29,14 @@ impl<'de> Deserialize<'de> for Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
+    /// The one verdict that decides, per run.
     Overall,
+    /// One bot's verdict among a fleet; informs, never acts.
     Target,
 }
 
 impl Scope {
+    /// The wire name (`overall`, `target`).
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Overall => "overall",
@@ -61,13 +64,18 @@ pub struct Reason {
     /// the text it fires with).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criterion: Option<String>,
+    /// How bad it is; `unknown` when the evidence was missing.
     pub level: Level,
+    /// The value the rule saw, any JSON (`null` when none).
     #[serde(default)]
     pub value: Value,
+    /// The threshold it was compared with, when there is one.
     #[serde(default)]
     pub threshold: Option<f64>,
+    /// When the evidence was observed; `None` when there was none.
     #[serde(default)]
     pub ts: Option<Timestamp>,
+    /// One sentence for a person; never parsed.
     #[serde(default)]
     pub msg: String,
     /// The bot, in a fleet's overall verdict.
@@ -80,14 +88,22 @@ pub struct Reason {
 /// never promotes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WindowSummary {
+    /// When the window opened; `None` when it has not.
     pub start: Option<Timestamp>,
+    /// Whole seconds since the window opened.
     pub elapsed_s: u64,
+    /// Orders seen in the window.
     pub orders: u64,
+    /// Whether the window met its duration and its orders: only a complete
+    /// one advances or promotes.
     pub complete: bool,
+    /// The duration the window needs, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_duration_s: Option<u64>,
+    /// The orders the window needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_orders: Option<u64>,
+    /// The longest the window may run, in seconds, before a `window.cap` warn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap_s: Option<u64>,
 }
@@ -96,7 +112,9 @@ pub struct WindowSummary {
 /// envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
+    /// What judge decided.
     pub decision: Decision,
+    /// The phase it was judged in.
     pub phase: Phase,
     /// Read as none when absent; a present one must be a list of reasons.
     #[serde(default)]
@@ -104,6 +122,7 @@ pub struct Verdict {
     /// Read as an incomplete empty window when absent (it never promotes).
     #[serde(default)]
     pub window: WindowSummary,
+    /// Overall or one target's; only an overall verdict acts.
     pub scope: Scope,
     /// The exit code this verdict calls for; read as 2 (could not
     /// evaluate) when absent, never as a clean 0.
@@ -150,6 +169,7 @@ impl Verdict {
 /// that does not read as its type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
+    /// The first field that failed to read, by its wire name.
     pub field: &'static str,
     /// The field's value as found (`null` when absent).
     pub value: Value,
@@ -236,18 +256,31 @@ fn blame(rec: &Record) -> Option<Refusal> {
 /// (`judge --follow` writes a verdict per bot per round).
 #[derive(Debug)]
 pub struct VerdictLine<'a> {
+    /// The record's `ts`: when judge decided.
     pub ts: Timestamp,
+    /// The record's `tool` (`judge`).
     pub tool: &'a str,
+    /// The record's `target`.
     pub target: &'a str,
+    /// The record's `kind` (`verdict`).
     pub kind: Kind,
+    /// The record's `name` (`judge.verdict`).
     pub name: &'a str,
+    /// The record's `level`.
     pub level: Level,
+    /// The record's `msg`.
     pub msg: &'a str,
+    /// The payload's `decision`, also the record's `value`.
     pub decision: Decision,
+    /// The payload's `phase`.
     pub phase: Phase,
+    /// The payload's `reasons`, borrowed.
     pub reasons: &'a [Reason],
+    /// The payload's `window`.
     pub window: WindowSummary,
+    /// The payload's `scope`.
     pub scope: Scope,
+    /// The payload's `exit`: the exit code the verdict calls for.
     pub exit: u8,
 }
 

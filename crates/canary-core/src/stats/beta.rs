@@ -10,7 +10,7 @@
 //! plain bisection took fifty (judge computes bounds every round).
 
 /// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, n = 9).
-pub fn ln_gamma(x: f64) -> f64 {
+pub(crate) fn ln_gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
     const C: [f64; 9] = [
         0.999_999_999_999_809_9,
@@ -84,7 +84,7 @@ fn continued_fraction(a: f64, b: f64, x: f64) -> f64 {
 
 /// The regularized incomplete beta function `I_x(a, b)`, for `a, b > 0`
 /// and `0 <= x <= 1`; NaN outside that domain.
-pub fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+pub(crate) fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
     if a.is_nan() || b.is_nan() || a <= 0.0 || b <= 0.0 || !(0.0..=1.0).contains(&x) {
         return f64::NAN;
     }
@@ -106,7 +106,7 @@ pub fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
 /// The `p`-quantile of the Beta(a, b) distribution: the `x` with
 /// `I_x(a, b) = p`. Newton's method on `I_x - p`, whose derivative is the
 /// Beta density, kept inside a bracket that every evaluation narrows.
-pub fn beta_quantile(a: f64, b: f64, p: f64) -> f64 {
+pub(crate) fn beta_quantile(a: f64, b: f64, p: f64) -> f64 {
     if a.is_nan() || b.is_nan() || a <= 0.0 || b <= 0.0 || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }

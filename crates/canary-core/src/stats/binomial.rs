@@ -64,7 +64,7 @@ pub fn interval(k: u64, n: u64, c: Confidence) -> Option<Interval> {
 /// incomplete beta function instead of solving for the bound: the bound
 /// is the `x` with `I_x(k+1, n-k) = c`, and `I_x` climbs with `x`, so the
 /// bound is below `threshold` exactly when `I_threshold(k+1, n-k) > c`.
-pub fn upper_below(k: u64, n: u64, threshold: f64, c: Confidence) -> bool {
+pub(crate) fn upper_below(k: u64, n: u64, threshold: f64, c: Confidence) -> bool {
     if n == 0 || c.is_literal() || k >= n || !(threshold > 0.0 && threshold < 1.0) {
         return upper(k, n, c) < threshold;
     }

@@ -7,16 +7,16 @@
 //! in 10 orders Wilson's one-sided 95 % upper bound is 21 %, the exact one
 //! 25.9 %. A gate that must not fail open takes the conservative bound.
 
-pub mod beta;
+pub(crate) mod beta;
 pub mod binomial;
 
 use serde::{Serialize, Serializer};
 
 /// The method every interval names.
-pub const METHOD: &str = "clopper-pearson";
+pub(crate) const METHOD: &str = "clopper-pearson";
 
 /// The default `--confidence`.
-pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+pub(crate) const DEFAULT_CONFIDENCE: f64 = 0.95;
 
 /// A point estimate at or past a threshold raises its alarm only over at
 /// least this many trials (orders, broker calls), unless the lower bound
@@ -34,6 +34,7 @@ impl Confidence {
         (c == 0.0 || (0.5..1.0).contains(&c)).then_some(Confidence(c))
     }
 
+    /// The probability, 0 or in [0.5, 1).
     pub fn get(self) -> f64 {
         self.0
     }
@@ -82,12 +83,17 @@ pub fn parse_confidence(s: &str) -> Result<Confidence, String> {
 /// Exact bounds on `events` in `trials` at `confidence`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Interval {
+    /// The events counted (not serialised).
     #[serde(skip)]
     pub events: u64,
+    /// The trials counted (not serialised).
     #[serde(skip)]
     pub trials: u64,
+    /// How sure the bounds are; at 0 both bounds are the point estimate.
     pub confidence: Confidence,
+    /// The lower bound of the rate, a fraction in [0, 1].
     pub lower: f64,
+    /// The upper bound of the rate, a fraction in [0, 1].
     pub upper: f64,
 }
 
