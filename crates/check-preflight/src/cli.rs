@@ -20,7 +20,9 @@ use std::path::PathBuf;
 #[command(name = "check-preflight", version, after_help = EXAMPLES)]
 pub struct Cli {
     /// The preflight report (`--report-path`), or its captured stdout; `-`
-    /// reads stdin.
+    /// reads stdin. A regular file or stdin: a named pipe (`<(...)`) is
+    /// refused, as one nobody writes to would hang a cron run; pipe into
+    /// `-` instead.
     #[arg(value_name = "REPORT")]
     pub report: PathBuf,
 
