@@ -452,6 +452,80 @@ mod tests {
         })
     }
 
+    fn with(root: Value, http_status: u16, row: impl Fn(&Body) -> Record) -> Record {
+        let Value::Object(root) = root else {
+            unreachable!("an object literal")
+        };
+        row(&Body {
+            root: &root,
+            http_status,
+            tool: "probe-health",
+            target: "t",
+        })
+    }
+
+    /// The status row against the bot's own statuses and codes: a 5xx, or
+    /// `live`/`ready` saying the bot is not up, is never healthy; what is
+    /// not the bot's vocabulary is unknown.
+    #[test]
+    fn the_status_row_by_status_code_and_flags() {
+        let cases = [
+            (json!({"status": "healthy"}), 200, Level::Ok),
+            (json!({"status": "degraded"}), 200, Level::Warn),
+            (json!({"status": "unhealthy"}), 503, Level::Crit),
+            (json!({"status": "starting"}), 503, Level::Crit),
+            (json!({"status": "shutdown"}), 503, Level::Crit),
+            (json!({"status": "healthy"}), 503, Level::Unknown),
+            (json!({"status": "degraded"}), 500, Level::Unknown),
+            (
+                json!({"status": "healthy", "live": false}),
+                200,
+                Level::Unknown,
+            ),
+            (
+                json!({"status": "healthy", "ready": null}),
+                200,
+                Level::Unknown,
+            ),
+            (
+                json!({"status": "healthy", "live": true, "ready": true}),
+                200,
+                Level::Ok,
+            ),
+            (json!({"status": "Healthy"}), 200, Level::Unknown),
+            (json!({"status": 1}), 200, Level::Unknown),
+            (json!({}), 200, Level::Unknown),
+        ];
+        for (root, code, want) in cases {
+            let rec = with(root.clone(), code, status);
+            assert_eq!(rec.level, want, "{root} HTTP {code}: {}", rec.msg);
+        }
+    }
+
+    /// reduce_only_mode against the phase: Phase A expects true, Phase B
+    /// false, no phase judges nothing; anything but a boolean is unknown.
+    #[test]
+    fn the_reduce_only_row_by_phase() {
+        let body = |v: Value| json!({"status": "healthy", "checks": {"degradation": {"details": {"reduce_only_mode": v}}}});
+        let cases = [
+            (json!(true), Some(Phase::A), Level::Ok),
+            (json!(false), Some(Phase::A), Level::Crit),
+            (json!(false), Some(Phase::B), Level::Ok),
+            (json!(true), Some(Phase::B), Level::Crit),
+            (json!(true), None, Level::Ok),
+            (json!("true"), Some(Phase::A), Level::Unknown),
+            (json!(null), Some(Phase::B), Level::Unknown),
+        ];
+        for (v, phase, want) in cases {
+            let rec = with(body(v.clone()), 200, |b| reduce_only(b, phase));
+            assert_eq!(rec.level, want, "{v} in {phase:?}: {}", rec.msg);
+        }
+        let absent = with(json!({"status": "healthy"}), 200, |b| {
+            reduce_only(b, Some(Phase::A))
+        });
+        assert_eq!(absent.level, Level::Unknown, "{}", absent.msg);
+    }
+
     /// The message states the table's lines, whatever they are.
     #[test]
     fn staleness_says_the_table_thresholds() {
