@@ -125,7 +125,7 @@ pub fn get(url: &str, opts: &HttpOptions) -> Result<HttpResponse, HttpError> {
         config = config.proxy(None);
     }
     let agent: ureq::Agent = config.build().into();
-    let response = agent.get(url).call().map_err(|e| map_error(e, opts))?;
+    let response = agent.get(url).call().map_err(|e| classify(&e, opts))?;
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -160,10 +160,6 @@ pub fn is_loopback_host(host: &str) -> bool {
         return true;
     }
     bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-fn map_error(err: ureq::Error, opts: &HttpOptions) -> HttpError {
-    classify(&err, opts)
 }
 
 /// What went wrong, told by ureq's error variant (and, for an I/O error,

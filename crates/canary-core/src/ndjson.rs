@@ -269,10 +269,20 @@ mod fast {
         map: &mut A,
         name: &'static str,
     ) -> Result<(), A::Error> {
+        once_seeded(slot, map, name, std::marker::PhantomData)
+    }
+
+    /// `once`, reading the value through `seed`.
+    fn once_seeded<'de, A: MapAccess<'de>, S: de::DeserializeSeed<'de>>(
+        slot: &mut Option<S::Value>,
+        map: &mut A,
+        name: &'static str,
+        seed: S,
+    ) -> Result<(), A::Error> {
         if slot.is_some() {
             return Err(de::Error::duplicate_field(name));
         }
-        *slot = Some(map.next_value()?);
+        *slot = Some(map.next_value_seed(seed)?);
         Ok(())
     }
 
@@ -360,7 +370,8 @@ mod fast {
             let mut name: Option<String> = None;
             let mut level: Option<Level> = None;
             let mut value: Option<Value> = None;
-            let mut expect: Option<Option<Value>> = None;
+            // A null `expect` is none, as the derived `Option` reads it.
+            let mut expect: Option<Value> = None;
             let mut thresholds: Option<Option<Thresholds>> = None;
             let mut msg: Option<String> = None;
             let mut extra = Map::new();
@@ -373,19 +384,8 @@ mod fast {
                     Field::Kind => once(&mut kind, &mut map, "kind")?,
                     Field::Name => once(&mut name, &mut map, "name")?,
                     Field::Level => once(&mut level, &mut map, "level")?,
-                    Field::Value => {
-                        if value.is_some() {
-                            return Err(de::Error::duplicate_field("value"));
-                        }
-                        value = Some(map.next_value_seed(Strict(self.0))?);
-                    }
-                    Field::Expect => {
-                        if expect.is_some() {
-                            return Err(de::Error::duplicate_field("expect"));
-                        }
-                        let v = map.next_value_seed(Strict(self.0))?;
-                        expect = Some((!v.is_null()).then_some(v));
-                    }
+                    Field::Value => once_seeded(&mut value, &mut map, "value", Strict(self.0))?,
+                    Field::Expect => once_seeded(&mut expect, &mut map, "expect", Strict(self.0))?,
                     Field::Thresholds => once(&mut thresholds, &mut map, "thresholds")?,
                     Field::Msg => once(&mut msg, &mut map, "msg")?,
                     Field::Other(k) => {
@@ -408,7 +408,7 @@ mod fast {
                 name: name.ok_or_else(|| missing("name"))?,
                 level: level.ok_or_else(|| missing("level"))?,
                 value: value.unwrap_or_default(),
-                expect: expect.flatten(),
+                expect: expect.filter(|v| !v.is_null()),
                 thresholds: thresholds.flatten(),
                 msg: msg.unwrap_or_default(),
                 extra,

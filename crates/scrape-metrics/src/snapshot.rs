@@ -3,9 +3,10 @@
 //! serialisable for `--state`.
 
 use crate::exposition::{self, LineError, Sample};
-use crate::hashing::{Prehashed, Seeded, hash_one};
+use crate::hashing::{Prehashed, Seeded};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
 pub const ORDERS: &str = "gpt_trader_order_submission_total";
 pub const GUARD_TRIPS: &str = "gpt_trader_guard_trips_total";
@@ -30,10 +31,12 @@ impl Labels {
     }
 
     /// Pack pairs already sorted by name, each name once.
-    fn pack<'a>(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)> + Clone) -> Labels {
-        let len = pairs.clone().map(|(k, v)| k.len() + v.len()).sum();
+    fn pack<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Labels {
+        let (n, len) = pairs
+            .clone()
+            .fold((0, 0), |(n, len), (k, v)| (n + 1, len + k.len() + v.len()));
         let mut text = String::with_capacity(len);
-        let mut ends = Vec::with_capacity(pairs.len() * 2);
+        let mut ends = Vec::with_capacity(n * 2);
         for (k, v) in pairs {
             text.push_str(k);
             ends.push(text.len());
@@ -257,13 +260,12 @@ pub struct Scrape {
 fn labels_of(s: &Sample<'_>, skip: &str) -> Labels {
     // Exporters write labels sorted: packed straight from the line.
     if s.labels.windows(2).all(|w| w[0].0 < w[1].0) {
-        let n = s.labels.iter().filter(|(k, _)| *k != skip).count();
         let kept = s
             .labels
             .iter()
             .filter(|(k, _)| *k != skip)
             .map(|(k, v)| (*k, v.as_ref()));
-        return Labels::pack(Exact(kept, n));
+        return Labels::pack(kept);
     }
     let mut pairs: Vec<(&str, &str)> = s
         .labels
@@ -274,24 +276,6 @@ fn labels_of(s: &Sample<'_>, skip: &str) -> Labels {
     pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
     Labels::from_sorted(&pairs)
 }
-
-/// An iterator whose length is known beforehand (a filter's is not).
-#[derive(Clone)]
-struct Exact<I>(I, usize);
-
-impl<I: Iterator> Iterator for Exact<I> {
-    type Item = I::Item;
-    fn next(&mut self) -> Option<I::Item> {
-        let item = self.0.next()?;
-        self.1 = self.1.saturating_sub(1);
-        Some(item)
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.1, Some(self.1))
-    }
-}
-
-impl<I: Iterator> ExactSizeIterator for Exact<I> {}
 
 /// Parse an exposition body taken at `t_ms`.
 pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
@@ -345,7 +329,7 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
                 .map(|(k, v)| (*k, v.as_ref())),
         );
         labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let key = hash_one(&seed, &(family, &labels));
+        let key = seed.hash_one((family, &labels));
         let same = |h: &Histogram| {
             h.family == family
                 && h.labels.len() == labels.len()
