@@ -127,10 +127,15 @@ fn screenshot(page: &Path, dir: &TempDir) -> Shot {
         ],
     );
     let bytes = std::fs::read(&png_path).expect("chromium wrote the screenshot");
-    let mut decoder = png::Decoder::new(bytes.as_slice());
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().expect("screenshot is a PNG");
-    let mut buf = vec![0; reader.output_buffer_size()];
+    let mut buf = vec![
+        0;
+        reader
+            .output_buffer_size()
+            .expect("screenshot fits in memory")
+    ];
     let info = reader
         .next_frame(&mut buf)
         .expect("decoding the screenshot");
