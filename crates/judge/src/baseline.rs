@@ -18,7 +18,7 @@ use canary_core::role::Role;
 use canary_core::verdict::{Reason, Scope};
 use canary_core::{Decision, Exit, Kind, Level, Phase, Record};
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod args;
@@ -45,7 +45,7 @@ const MAX_BOTS: usize = 64;
 struct Seen {
     ts: Timestamp,
     sample: Result<Sample, String>,
-    window: Value,
+    window: Option<String>,
 }
 
 /// Everything one side said: per bot, per signal, the newest record.
@@ -147,7 +147,11 @@ impl Against {
             let seen = Seen {
                 ts: rec.ts,
                 sample: sample_of(spec, rec),
-                window: rec.extra.get("window").cloned().unwrap_or(Value::Null),
+                window: rec
+                    .extra
+                    .get("window")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             };
             if !mine.contains_key(key) {
                 mine.insert(key.to_owned(), BTreeMap::new());

@@ -17,6 +17,7 @@ use crate::prometheus::{Element, Prom, QueryError, Scope, Series, broken_series,
 use crate::proof::Counts;
 use crate::signals::{Ctx, Sig, Span};
 use crate::snapshot::{BROKER_LATENCY, Counter, Histogram, Labels, Snapshot};
+use canary_core::signal_fields::SignalFields;
 use canary_core::{Kind, Level, Record, diag};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -267,9 +268,11 @@ fn signals(
         Some(Err(why)) => why.clone(),
     };
     let err = |sig: Sig| {
-        let mut m = Map::new();
-        m.insert("window".into(), json!(scope.range));
-        sig.record(ctx, Err(why.clone()), m, Span::Window)
+        let fields = SignalFields {
+            window: Some(scope.range.clone()),
+            ..SignalFields::default()
+        };
+        sig.record(ctx, Err(why.clone()), fields, Span::Window)
     };
     vec![
         err(Sig::ErrorRate),

@@ -4,6 +4,8 @@
 //! interpolation inside the bucket). Ported cases of Prometheus' own test
 //! data are in `promql/tests.rs`.
 
+use canary_core::signal_fields::CumulativeBucket;
+
 /// One sample of a series: milliseconds since the epoch, value.
 pub type Point = (i64, f64);
 
@@ -98,18 +100,13 @@ pub struct Bucket {
     pub count: f64,
 }
 
-/// Cumulative buckets as a record field: `[[le, count], ...]`, an infinite
-/// bound written as the string `"+Inf"`.
-pub fn buckets_json(buckets: &[Bucket]) -> serde_json::Value {
+/// Cumulative buckets as a record field (counts rounded as values are).
+pub fn cumulative(buckets: &[Bucket]) -> Vec<CumulativeBucket> {
     buckets
         .iter()
-        .map(|b| {
-            let le = if b.upper.is_finite() {
-                serde_json::json!(b.upper)
-            } else {
-                serde_json::json!("+Inf")
-            };
-            serde_json::json!([le, crate::signals::round9(b.count)])
+        .map(|b| CumulativeBucket {
+            le: b.upper,
+            count: crate::signals::round9(b.count),
         })
         .collect()
 }

@@ -5,28 +5,12 @@
 
 use crate::promql::Bucket;
 use canary_core::Level;
+use canary_core::signal_fields::{BucketMs, IntervalFields, SignalFields};
 use canary_core::stats::{self, Confidence, Interval, binomial};
 use canary_core::thresholds::Threshold;
-use serde_json::{Map, Value, json};
 
-/// Where a record's counts come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counts {
-    /// Deltas of the bot's own counters, read from its /metrics.
-    Exact,
-    /// Rebuilt from what Prometheus stored: scrapes Prometheus missed or
-    /// dropped are not in them.
-    Approximate,
-}
-
-impl Counts {
-    pub fn word(self) -> &'static str {
-        match self {
-            Counts::Exact => "exact",
-            Counts::Approximate => "approximate",
-        }
-    }
-}
+/// Where a record's counts come from: canary-core's, as judge reads it.
+pub use canary_core::signal_fields::CountsSource as Counts;
 
 /// The level `interval` proves against `th`: CRIT or WARN only when the
 /// evidence proves the rate at or past it ([`Interval::alarms`]).
@@ -95,14 +79,16 @@ impl RateProof {
         )
     }
 
-    /// Fields: `interval` and `proven_level`.
-    pub fn fields(&self, th: Threshold, m: &mut Map<String, Value>) {
+    /// Fields: `interval` (in the rate's unit) and `proven_level`.
+    pub fn fields(&self, th: Threshold, f: &mut SignalFields) {
         let (lo, hi) = self.bounds();
-        let mut iv = self.interval.json();
-        iv["lower"] = json!(round9(lo));
-        iv["upper"] = json!(round9(hi));
-        m.insert("interval".into(), iv);
-        m.insert("proven_level".into(), json!(self.level(th).as_str()));
+        f.interval = Some(Some(IntervalFields {
+            method: self.interval.method().to_owned(),
+            confidence: self.interval.confidence.get(),
+            lower: round9(lo),
+            upper: round9(hi),
+        }));
+        f.proven_level = Some(self.level(th));
     }
 
     /// "0 errors in 50 orders; 95 % bounds 0.00-5.82 %"
@@ -202,21 +188,13 @@ impl BucketProof {
 
     /// Fields: `bucket_ms` `{lower, upper}` (upper null for +Inf),
     /// `observations` and `proven_level`.
-    pub fn fields(&self, value_ms: f64, th: Threshold, c: Confidence, m: &mut Map<String, Value>) {
-        let upper = if self.upper_ms.is_finite() {
-            json!(self.upper_ms)
-        } else {
-            Value::Null
-        };
-        m.insert(
-            "bucket_ms".into(),
-            json!({"lower": self.lower_ms, "upper": upper}),
-        );
-        m.insert("observations".into(), json!(round9(self.observations)));
-        m.insert(
-            "proven_level".into(),
-            json!(self.level(value_ms, th, c).as_str()),
-        );
+    pub fn fields(&self, value_ms: f64, th: Threshold, c: Confidence, f: &mut SignalFields) {
+        f.bucket_ms = Some(BucketMs {
+            lower: self.lower_ms,
+            upper: Some(self.upper_ms).filter(|u| u.is_finite()),
+        });
+        f.observations = Some(round9(self.observations));
+        f.proven_level = Some(self.level(value_ms, th, c));
     }
 
     /// "p95 in (250 ms, 500 ms] over 600 observations"

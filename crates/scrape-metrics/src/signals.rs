@@ -6,6 +6,7 @@ use crate::histogram::{self, BucketMode, Reading};
 use crate::promql::{self, Bucket};
 use crate::proof::{BucketProof, Counts, RateProof};
 use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
+use canary_core::signal_fields::{BucketMs, SignalFields};
 use canary_core::signals::{Signal, SignalId};
 use canary_core::stats::Confidence;
 use canary_core::thresholds::{Threshold, Unit};
@@ -42,16 +43,14 @@ fn signal(
     th: Threshold,
     value: Evidence,
     what: &str,
-    extra: Map<String, Value>,
+    fields: &SignalFields,
     note: Option<String>,
 ) -> Record {
-    let mut rec = ctx
+    let rec = ctx
         .record(Kind::Signal, name, Level::Unknown)
         .thresholds(th.record())
-        .extra("unit", th.unit);
-    for (k, v) in extra {
-        rec = rec.extra(&k, v);
-    }
+        .extra("unit", th.unit)
+        .with_payload(fields);
     match value {
         Ok(v) if v.is_finite() => {
             let level = th.level(v);
@@ -117,7 +116,7 @@ impl Sig {
         self,
         ctx: &Ctx<'_>,
         value: Evidence,
-        extra: Map<String, Value>,
+        fields: SignalFields,
         span: Span,
     ) -> Record {
         let Signal {
@@ -130,12 +129,12 @@ impl Sig {
             Span::Lifetime => format!("{what} since start"),
             Span::Window => what.to_owned(),
         };
-        let mut extra = extra;
+        let mut fields = fields;
         let note = match &value {
-            Ok(v) if v.is_finite() => self.prove(ctx, *v, th, &mut extra),
+            Ok(v) if v.is_finite() => self.prove(ctx, *v, th, &mut fields),
             _ => None,
         };
-        signal(ctx, name, th, value, &what, extra, note)
+        signal(ctx, name, th, value, &what, &fields, note)
     }
 
     /// What the evidence behind `value` can prove: the rates' exact bounds
@@ -146,14 +145,13 @@ impl Sig {
         ctx: &Ctx<'_>,
         value: f64,
         th: Threshold,
-        extra: &mut Map<String, Value>,
+        f: &mut SignalFields,
     ) -> Option<String> {
-        let num = |extra: &Map<String, Value>, k: &str| extra.get(k).and_then(Value::as_f64);
         match self {
             Sig::ErrorRate | Sig::RetryRate => {
-                let (n, d) = (num(extra, "numerator")?, num(extra, "denominator")?);
-                let odd = num(extra, "unknown_results").unwrap_or(0.0);
-                extra.insert("counts".into(), json!(ctx.counts.word()));
+                let (n, d) = (f.numerator?, f.denominator?);
+                let odd = f.unknown_results.unwrap_or(0.0);
+                f.counts = Some(ctx.counts);
                 let proof = if let Sig::ErrorRate = self {
                     // Orders under an unknown result count as errors, as the value does.
                     RateProof::errors(n + odd, d, ctx.confidence)
@@ -162,27 +160,24 @@ impl Sig {
                 };
                 let Some(proof) = proof else {
                     // Not whole counts: no bound, and the value read literally.
-                    extra.insert("interval".into(), Value::Null);
-                    extra.insert("proven_level".into(), json!(th.level(value).as_str()));
+                    f.interval = Some(None);
+                    f.proven_level = Some(th.level(value));
                     return None;
                 };
-                proof.fields(th, extra);
+                proof.fields(th, f);
                 Some(match self {
                     Sig::ErrorRate => proof.describe("errors"),
                     _ => proof.describe("retries"),
                 })
             }
             Sig::P95 => {
-                let bucket = extra.get("bucket_ms")?;
+                let bucket = f.bucket_ms.as_ref()?;
                 let proof = BucketProof {
-                    lower_ms: bucket.get("lower")?.as_f64()?,
-                    upper_ms: bucket
-                        .get("upper")
-                        .and_then(Value::as_f64)
-                        .unwrap_or(f64::INFINITY),
-                    observations: num(extra, "observations")?,
+                    lower_ms: bucket.lower,
+                    upper_ms: bucket.upper.unwrap_or(f64::INFINITY),
+                    observations: f.observations?,
                 };
-                proof.fields(value, th, ctx.confidence, extra);
+                proof.fields(value, th, ctx.confidence, f);
                 Some(proof.describe())
             }
             Sig::GuardTrips => None,
@@ -435,18 +430,13 @@ pub(crate) const CORRECTION: &str = "de-cumulated the bot's double-cumulated buc
 /// The p95 in ms, and beside it (in `extra`) the bucket holding it and
 /// the number of observations: the interpolated value is a guess inside
 /// that bucket, the bucket is what the histogram proves.
-pub(crate) fn p95_ms(buckets: &[Bucket], extra: &mut Map<String, Value>) -> Evidence {
+pub(crate) fn p95_ms(buckets: &[Bucket], f: &mut SignalFields) -> Evidence {
     if let Some(b) = BucketProof::of(buckets) {
-        let upper = if b.upper_ms.is_finite() {
-            json!(round9(b.upper_ms))
-        } else {
-            Value::Null
-        };
-        extra.insert(
-            "bucket_ms".into(),
-            json!({"lower": round9(b.lower_ms), "upper": upper}),
-        );
-        extra.insert("observations".into(), json!(round9(b.observations)));
+        f.bucket_ms = Some(BucketMs {
+            lower: round9(b.lower_ms),
+            upper: Some(b.upper_ms).filter(|u| u.is_finite()).map(round9),
+        });
+        f.observations = Some(round9(b.observations));
     }
     let q = promql::histogram_quantile(0.95, buckets);
     if q.is_nan() {
@@ -458,8 +448,9 @@ pub(crate) fn p95_ms(buckets: &[Bucket], extra: &mut Map<String, Value>) -> Evid
 
 /// The four signals from the counters' lifetime totals in one scrape.
 pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
-    let window = |m: &mut Map<String, Value>| {
-        m.insert("window".into(), json!("lifetime"));
+    let lifetime = || SignalFields {
+        window: Some("lifetime".to_owned()),
+        ..SignalFields::default()
     };
     let orders: f64 = snap.orders.iter().map(|c| c.value).fold(0.0, |a, b| a + b);
     let failed: f64 = snap
@@ -478,13 +469,12 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         None => ev,
     };
 
-    let mut e = Map::new();
-    window(&mut e);
-    e.insert("numerator".into(), json!(failed));
-    e.insert("denominator".into(), json!(orders));
-    if odd > 0.0 {
-        e.insert("unknown_results".into(), json!(odd));
-    }
+    let e = SignalFields {
+        numerator: Some(failed),
+        denominator: Some(orders),
+        unknown_results: Some(odd).filter(|o| *o > 0.0),
+        ..lifetime()
+    };
     let err = Sig::ErrorRate.record(
         ctx,
         trust(error_rate(failed, odd, &odd_values, orders, no_orders)),
@@ -492,10 +482,11 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         Span::Lifetime,
     );
 
-    let mut r = Map::new();
-    window(&mut r);
-    r.insert("numerator".into(), json!(calls - orders));
-    r.insert("denominator".into(), json!(orders));
+    let r = SignalFields {
+        numerator: Some(calls - orders),
+        denominator: Some(orders),
+        ..lifetime()
+    };
     let retry = Sig::RetryRate.record(
         ctx,
         trust(retry_rate(calls, orders, no_orders)),
@@ -503,19 +494,13 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         Span::Lifetime,
     );
 
-    let mut p = Map::new();
-    window(&mut p);
+    let mut p = lifetime();
     let p95 = match submit_buckets(snap, ctx.buckets) {
         Ok((lists, corrected)) => {
             let summed = sum_by_le(lists.into_iter().map(|(_, b)| b));
-            p.insert(
-                "samples".into(),
-                json!(summed.last().map_or(0.0, |b| b.count)),
-            );
-            p.insert("buckets".into(), crate::promql::buckets_json(&summed));
-            if corrected {
-                p.insert("correction".into(), json!(CORRECTION));
-            }
+            p.samples = Some(summed.last().map_or(0.0, |b| b.count));
+            p.buckets = Some(crate::promql::cumulative(&summed));
+            p.correction = corrected.then(|| CORRECTION.to_owned());
             p95_ms(&summed, &mut p)
         }
         Err(why) => Err(why),
@@ -533,10 +518,11 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
         .filter(|c| is_nonrecoverable(c))
         .map(|c| c.value)
         .fold(0.0, |a, b| a + b);
-    let mut g = Map::new();
-    window(&mut g);
-    g.insert("nonrecoverable".into(), json!(nonrec));
-    g.insert("samples".into(), json!(trips));
+    let g = SignalFields {
+        samples: Some(trips),
+        nonrecoverable: Some(Some(nonrec)),
+        ..lifetime()
+    };
     // Fewer lifetime trips than the WARN line bound the last hour's count
     // too; more say nothing about the last hour without a second scrape.
     let value = if snap.bot_samples == 0 {
@@ -574,7 +560,7 @@ mod tests {
         for sig in [Sig::ErrorRate, Sig::RetryRate, Sig::P95, Sig::GuardTrips] {
             let row = sig.spec();
             let th = row.threshold;
-            let rec = sig.record(&ctx(), Ok(th.crit), Map::new(), Span::Window);
+            let rec = sig.record(&ctx(), Ok(th.crit), SignalFields::default(), Span::Window);
             assert_eq!(rec.name, row.record);
             assert_eq!(rec.level, Level::Crit, "{}", row.record);
             assert_eq!(rec.thresholds, Some(th.record()));
@@ -585,7 +571,12 @@ mod tests {
                 "{}",
                 rec.msg
             );
-            let unknown = sig.record(&ctx(), Err("x".into()), Map::new(), Span::Lifetime);
+            let unknown = sig.record(
+                &ctx(),
+                Err("x".into()),
+                SignalFields::default(),
+                Span::Lifetime,
+            );
             assert_eq!(unknown.level, Level::Unknown);
             assert_eq!(unknown.msg, format!("{} since start unknown: x", row.what));
         }

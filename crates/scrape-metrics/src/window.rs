@@ -12,12 +12,12 @@ use crate::signals::{
 };
 use crate::snapshot::{Snapshot, is_failed, is_nonrecoverable, odd_result};
 use canary_core::duration::format_duration;
-use serde_json::{Map, Value, json};
+use canary_core::signal_fields::SignalFields;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn ts(ms: i64) -> Value {
-    jiff::Timestamp::from_millisecond(ms).map_or(Value::Null, |t| json!(t.to_string()))
+fn ts(ms: i64) -> Option<jiff::Timestamp> {
+    jiff::Timestamp::from_millisecond(ms).ok()
 }
 
 /// Why no signal can be computed over these scrapes, if so.
@@ -31,7 +31,7 @@ fn untrusted(span: &Scrapes<'_>, range: Duration) -> Option<String> {
     if let Some(s) = span.snaps.iter().find(|s| s.unreadable) {
         return Some(format!(
             "the scrape at {} had a line of a series the signals read that could not be parsed: its counts are incomplete",
-            ts(s.t_ms).as_str().unwrap_or("an unknown time")
+            ts(s.t_ms).map_or_else(|| "an unknown time".to_owned(), |t| t.to_string())
         ));
     }
     if span.snaps.iter().all(|s| s.bot_samples == 0) {
@@ -45,15 +45,17 @@ fn untrusted(span: &Scrapes<'_>, range: Duration) -> Option<String> {
     span.snaps.iter().find_map(|s| s.implausible())
 }
 
-fn frame(m: &mut Map<String, Value>, span: &Scrapes<'_>, at: i64, range: Duration) {
+/// The fields every windowed signal carries: which scrapes it is over.
+fn frame(span: &Scrapes<'_>, at: i64, range: Duration) -> SignalFields {
     let (from, _) = span.bounds();
-    m.insert("window".into(), json!(format_duration(range)));
-    m.insert("window_start".into(), ts(at - range.as_millis() as i64));
-    m.insert("window_end".into(), ts(at));
-    m.insert("scrapes".into(), json!(span.snaps.len()));
-    m.insert("baseline".into(), ts(from));
-    if span.restarted() {
-        m.insert("restarted".into(), json!(true));
+    SignalFields {
+        window: Some(format_duration(range)),
+        window_start: ts(at - range.as_millis() as i64),
+        window_end: ts(at),
+        scrapes: Some(span.snaps.len() as u64),
+        baseline: ts(from),
+        restarted: span.restarted(),
+        ..SignalFields::default()
     }
 }
 
@@ -108,32 +110,30 @@ pub fn windowed(
         None => ev,
     };
 
-    let mut e = Map::new();
-    frame(&mut e, &span, at, range);
-    e.insert("numerator".into(), json!(round9(failed)));
-    e.insert("denominator".into(), json!(round9(total)));
-    if odd > 0.0 {
-        e.insert("unknown_results".into(), json!(round9(odd)));
-    }
+    let e = SignalFields {
+        numerator: Some(round9(failed)),
+        denominator: Some(round9(total)),
+        unknown_results: Some(round9(odd)).filter(|_| odd > 0.0),
+        ..frame(&span, at, range)
+    };
     let err = gate(error_rate(failed, odd, &odd_values, total, &no_orders));
     let err = Sig::ErrorRate.record(ctx, err, e, Span::Window);
 
     let calls = span.delta(|s| s.submit_calls().map(|(_, v)| v).fold(0.0, |a, b| a + b));
-    let mut r = Map::new();
-    frame(&mut r, &span, at, range);
-    r.insert("numerator".into(), json!(round9(calls - total)));
-    r.insert("denominator".into(), json!(round9(total)));
+    let r = SignalFields {
+        numerator: Some(round9(calls - total)),
+        denominator: Some(round9(total)),
+        ..frame(&span, at, range)
+    };
     let retry = gate(retry_rate(calls, total, &no_orders));
     let retry = Sig::RetryRate.record(ctx, retry, r, Span::Window);
 
-    let mut p = Map::new();
-    frame(&mut p, &span, at, range);
+    let mut p = frame(&span, at, range);
     let p95 = gate(p95(ctx, &span, &mut p));
     let p95 = Sig::P95.record(ctx, p95, p, Span::Window);
 
     let gspan = Scrapes::over(&steps, at, guard_range.as_millis() as i64);
-    let mut g = Map::new();
-    frame(&mut g, &gspan, at, guard_range);
+    let mut g = frame(&gspan, at, guard_range);
     let guard = match untrusted(&gspan, guard_range) {
         Some(why) => Err(why),
         None => guard_trips(&gspan, guard_range, &mut g),
@@ -145,7 +145,7 @@ pub fn windowed(
 /// p95 of the successful broker submits in the window: the exact delta of
 /// each corrected bucket, then the quantile (as `histogram_quantile` over
 /// `sum(increase(...)) by (le)`, without extrapolation).
-fn p95(ctx: &Ctx<'_>, span: &Scrapes<'_>, extra: &mut Map<String, Value>) -> Evidence {
+fn p95(ctx: &Ctx<'_>, span: &Scrapes<'_>, f: &mut SignalFields) -> Evidence {
     let mut per_scrape: BTreeMap<i64, Vec<Bucket>> = BTreeMap::new();
     let mut corrected = false;
     for snap in &span.snaps {
@@ -153,9 +153,7 @@ fn p95(ctx: &Ctx<'_>, span: &Scrapes<'_>, extra: &mut Map<String, Value>) -> Evi
         corrected |= c;
         per_scrape.insert(snap.t_ms, sum_by_le(lists.into_iter().map(|(_, b)| b)));
     }
-    if corrected {
-        extra.insert("correction".into(), json!(CORRECTION));
-    }
+    f.correction = corrected.then(|| CORRECTION.to_owned());
     let mut uppers: Vec<f64> = per_scrape.values().flatten().map(|b| b.upper).collect();
     uppers.sort_by(f64::total_cmp);
     uppers.dedup();
@@ -173,25 +171,25 @@ fn p95(ctx: &Ctx<'_>, span: &Scrapes<'_>, extra: &mut Map<String, Value>) -> Evi
         })
         .collect();
     let observations = deltas.last().map_or(0.0, |b| b.count);
-    extra.insert("samples".into(), json!(round9(observations)));
+    f.samples = Some(round9(observations));
     // The window's cumulative bucket deltas, for judge's comparison with
     // production (a bound of +Inf is written "+Inf": JSON has no infinity).
-    extra.insert("buckets".into(), crate::promql::buckets_json(&deltas));
+    f.buckets = Some(crate::promql::cumulative(&deltas));
     if observations <= 0.0 {
         return Err("no successful broker submits in the window".into());
     }
-    p95_ms(&deltas, extra)
+    p95_ms(&deltas, f)
 }
 
 /// Guard trips in the guard window. Covered whole (a scrape at or before
 /// its start), the exact delta; otherwise the delta seen is a floor, and
 /// the floor plus the bot's lifetime count at the first scrape a ceiling:
 /// a level is given only when both bounds give the same one.
-fn guard_trips(span: &Scrapes<'_>, range: Duration, extra: &mut Map<String, Value>) -> Evidence {
+fn guard_trips(span: &Scrapes<'_>, range: Duration, f: &mut SignalFields) -> Evidence {
     let all = span.delta(|s| trips(s, |_| true));
     let nonrec = span.delta(|s| trips(s, is_nonrecoverable));
     if span.covered {
-        extra.insert("nonrecoverable".into(), json!(round9(nonrec)));
+        f.nonrecoverable = Some(Some(round9(nonrec)));
         return Ok(all);
     }
     let first = span.snaps.first();
@@ -199,18 +197,17 @@ fn guard_trips(span: &Scrapes<'_>, range: Duration, extra: &mut Map<String, Valu
         |keep: &dyn Fn(&crate::snapshot::Counter) -> bool| first.map_or(0.0, |s| trips(s, keep));
     let (low, high) = (all, all + before(&|_| true));
     let (low_nr, high_nr) = (nonrec, nonrec + before(&is_nonrecoverable));
-    extra.insert("covered".into(), json!(false));
-    extra.insert("at_least".into(), json!(low));
-    extra.insert("at_most".into(), json!(high));
+    f.covered = Some(false);
+    f.at_least = Some(low);
+    f.at_most = Some(high);
     // Non-recoverable trips: known to be 0 only when the bot never had one.
-    let nr = if high_nr == 0.0 {
-        json!(0.0)
+    f.nonrecoverable = Some(if high_nr == 0.0 {
+        Some(0.0)
     } else if low_nr > 0.0 {
-        json!(low_nr)
+        Some(low_nr)
     } else {
-        Value::Null
-    };
-    extra.insert("nonrecoverable".into(), nr);
+        None
+    });
     let th = crate::signals::Sig::GuardTrips.threshold();
     if th.level(low) == th.level(high) {
         Ok(low)

@@ -103,16 +103,14 @@ impl Interval {
         self.events as f64 / self.trials as f64
     }
 
-    /// The record's `interval` field: method, confidence and both bounds
-    /// (rounded to 1e-9, as the signal values are).
-    pub fn json(&self) -> serde_json::Value {
-        let r = |v: f64| (v * 1e9).round() / 1e9;
-        serde_json::json!({
-            "method": if self.confidence.is_literal() { "literal" } else { METHOD },
-            "confidence": self.confidence.get(),
-            "lower": r(self.lower),
-            "upper": r(self.upper),
-        })
+    /// How the bounds were taken: "clopper-pearson", or "literal" at
+    /// confidence 0 (the point estimate read as it is).
+    pub fn method(&self) -> &'static str {
+        if self.confidence.is_literal() {
+            "literal"
+        } else {
+            METHOD
+        }
     }
 
     /// Does the evidence prove `rate >= threshold`? The lower bound

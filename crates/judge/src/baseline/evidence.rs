@@ -2,6 +2,7 @@
 //! buckets, refused unless they are plausible.
 
 use super::*;
+use canary_core::signal_fields::{CumulativeBucket, SignalFields};
 
 /// What one side's newest record of a signal says.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,21 +20,24 @@ pub(super) fn sample_of(spec: &Spec, rec: &Record) -> Result<Sample, String> {
     if !matches!(rec.level, Level::Ok | Level::Warn | Level::Crit) {
         return Err(format!("unknown ({})", rec.msg));
     }
+    // Read as the producer wrote them: a field of the wrong type refuses
+    // the record, never reads as absent or zero.
+    let fields: SignalFields = rec
+        .payload()
+        .map_err(|e| format!("its signal fields do not read ({e})"))?;
     match spec.test {
         Test::Fisher | Test::Poisson => {
-            let events = count(rec.extra.get("numerator"), "numerator")?;
-            let trials = count(rec.extra.get("denominator"), "denominator")?;
+            let events = count(fields.numerator, "numerator")?;
+            let trials = count(fields.denominator, "denominator")?;
             Ok(Sample::Rate(Counts { events, trials }))
         }
-        Test::MannWhitney => buckets(rec.extra.get("buckets")).map(Sample::Buckets),
+        Test::MannWhitney => buckets(fields.buckets.as_deref()).map(Sample::Buckets),
     }
 }
 
 /// An exact count: finite, not negative, whole, not huge.
-pub(super) fn count(v: Option<&Value>, what: &str) -> Result<u64, String> {
-    let x = v
-        .and_then(Value::as_f64)
-        .ok_or_else(|| format!("no {what} (an exact count is needed)"))?;
+pub(super) fn count(v: Option<f64>, what: &str) -> Result<u64, String> {
+    let x = v.ok_or_else(|| format!("no {what} (an exact count is needed)"))?;
     let r = x.round();
     if !x.is_finite() || x < 0.0 || (x - r).abs() > 1e-6 || r > compare::MAX_COUNT as f64 {
         return Err(format!("{what} {x} is not an exact count"));
@@ -41,28 +45,16 @@ pub(super) fn count(v: Option<&Value>, what: &str) -> Result<u64, String> {
     Ok(r as u64)
 }
 
-/// `[[le, count], ...]`: bounds ascending, counts cumulative, the last +Inf.
-pub(super) fn buckets(v: Option<&Value>) -> Result<Vec<(f64, u64)>, String> {
-    let list = v
-        .and_then(Value::as_array)
-        .ok_or("no buckets (windowed p95 records carry them)")?;
+/// Cumulative buckets: bounds ascending, counts whole and cumulative, the
+/// last +Inf.
+pub(super) fn buckets(v: Option<&[CumulativeBucket]>) -> Result<Vec<(f64, u64)>, String> {
+    let list = v.ok_or("no buckets (windowed p95 records carry them)")?;
     if list.is_empty() || list.len() > 1024 {
         return Err(format!("{} buckets", list.len()));
     }
     let mut out: Vec<(f64, u64)> = Vec::with_capacity(list.len());
-    for item in list {
-        let pair = item
-            .as_array()
-            .filter(|p| p.len() == 2)
-            .ok_or("a bucket is not [le, count]")?;
-        let le = match &pair[0] {
-            Value::String(s) if s == "+Inf" => f64::INFINITY,
-            v => v
-                .as_f64()
-                .filter(|x| x.is_finite())
-                .ok_or("a bucket bound is not a number")?,
-        };
-        let n = count(Some(&pair[1]), "a bucket count")?;
+    for &CumulativeBucket { le, count: n } in list {
+        let n = count(Some(n), "a bucket count")?;
         if let Some(prev) = out.last()
             && (le <= prev.0 || n < prev.1)
         {

@@ -2,6 +2,7 @@
 //! message, and how it folds into a verdict.
 
 use super::*;
+use serde::Serialize;
 
 /// A test's result.
 #[derive(Debug, Clone, Copy)]
@@ -64,21 +65,89 @@ pub(super) fn level_of(class: &Class, how: &Judging, args: &Args) -> Level {
     }
 }
 
-pub(super) fn side_json(seen: &Option<Seen>) -> Value {
-    let Some(s) = seen else { return Value::Null };
-    let mut v = match &s.sample {
-        Ok(Sample::Rate(c)) => json!({"events": c.events, "trials": c.trials, "rate": c.rate()}),
-        Ok(Sample::Buckets(b)) => json!({
-            "observations": b.last().map_or(0, |x| x.1),
-            "p95_ms": p95_ms(b),
-        }),
-        Err(why) => json!({"unknown": why}),
+/// What one side's newest record said, as the comparison record shows it.
+#[derive(Serialize)]
+pub(super) struct Side<'a> {
+    #[serde(flatten)]
+    evidence: SideEvidence<'a>,
+    ts: Timestamp,
+    /// The window the side's record was measured over; null when it named none.
+    window: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SideEvidence<'a> {
+    Rate {
+        events: u64,
+        trials: u64,
+        rate: f64,
+    },
+    Latency {
+        observations: u64,
+        p95_ms: Option<f64>,
+    },
+    Unknown {
+        unknown: &'a str,
+    },
+}
+
+pub(super) fn side(seen: &Option<Seen>) -> Option<Side<'_>> {
+    let s = seen.as_ref()?;
+    let evidence = match &s.sample {
+        Ok(Sample::Rate(c)) => SideEvidence::Rate {
+            events: c.events,
+            trials: c.trials,
+            rate: c.rate(),
+        },
+        Ok(Sample::Buckets(b)) => SideEvidence::Latency {
+            observations: b.last().map_or(0, |x| x.1),
+            p95_ms: p95_ms(b),
+        },
+        Err(why) => SideEvidence::Unknown { unknown: why },
     };
-    if let Some(m) = v.as_object_mut() {
-        m.insert("ts".into(), json!(s.ts.to_string()));
-        m.insert("window".into(), s.window.clone());
-    }
-    v
+    Some(Side {
+        evidence,
+        ts: s.ts,
+        window: s.window.as_deref(),
+    })
+}
+
+/// The `judge.comparison` record's fields beyond the envelope.
+#[derive(Serialize)]
+struct ComparisonFields<'a> {
+    signal: &'a str,
+    test: &'static str,
+    /// Production's target; null when it could not be told.
+    baseline_target: Option<&'a str>,
+    canary: Option<Side<'a>>,
+    baseline: Option<Side<'a>>,
+    effect: &'static str,
+    tolerance: f64,
+    large: f64,
+    alpha: f64,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    test_result: Option<TestFields>,
+}
+
+/// The test's figures, when it could be run.
+#[derive(Serialize)]
+struct TestFields {
+    effect_size: f64,
+    p_value: f64,
+    p_worse: f64,
+    p_better: f64,
+    #[serde(flatten)]
+    by_test: ByTest,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ByTest {
+    /// Rates: the canary's over production's (null when production's is 0).
+    Rate { ratio: Option<f64> },
+    /// Latency: Mann-Whitney's U and its z score.
+    Latency { u: f64, z: f64 },
 }
 
 impl Comparison {
@@ -91,42 +160,39 @@ impl Comparison {
         args: &Args,
     ) -> Record {
         let level = level_of(&self.class, how, args);
-        let mut rec = Record::new(crate::TOOL, bot, Kind::Check, RECORD, level)
+        let test_result = self.test.as_ref().map(|t| {
+            let (effect, p_worse, p_better) = t.effect();
+            TestFields {
+                effect_size: effect,
+                p_value: if effect < 0.0 { p_better } else { p_worse },
+                p_worse,
+                p_better,
+                by_test: match t {
+                    Outcome::Rate(r) => ByTest::Rate { ratio: r.ratio },
+                    Outcome::Latency(l) => ByTest::Latency { u: l.u, z: l.z },
+                },
+            }
+        });
+        let fields = ComparisonFields {
+            signal: spec.name,
+            test: match spec.test {
+                Test::Fisher => "fisher-exact",
+                Test::Poisson => "poisson-exact",
+                Test::MannWhitney => "mann-whitney",
+            },
+            baseline_target: baseline_key.as_deref().ok(),
+            canary: side(&self.canary),
+            baseline: side(&self.baseline),
+            effect: spec.effect,
+            tolerance: spec.hold,
+            large: spec.large,
+            alpha: args.baseline_alpha,
+            test_result,
+        };
+        let rec = Record::new(crate::TOOL, bot, Kind::Check, RECORD, level)
             .at(how.at)
             .value(self.class.word())
-            .extra("signal", spec.name)
-            .extra(
-                "test",
-                match spec.test {
-                    Test::Fisher => "fisher-exact",
-                    Test::Poisson => "poisson-exact",
-                    Test::MannWhitney => "mann-whitney",
-                },
-            )
-            .extra(
-                "baseline_target",
-                baseline_key.as_ref().map_or(Value::Null, |k| json!(k)),
-            )
-            .extra("canary", side_json(&self.canary))
-            .extra("baseline", side_json(&self.baseline))
-            .extra("effect", spec.effect)
-            .extra("tolerance", spec.hold)
-            .extra("large", spec.large)
-            .extra("alpha", args.baseline_alpha);
-        if let Some(t) = &self.test {
-            let (effect, p_worse, p_better) = t.effect();
-            rec = rec
-                .extra("effect_size", effect)
-                .extra("p_value", if effect < 0.0 { p_better } else { p_worse })
-                .extra("p_worse", p_worse)
-                .extra("p_better", p_better);
-            if let Outcome::Rate(r) = t {
-                rec = rec.extra("ratio", r.ratio.map_or(Value::Null, |x| json!(x)));
-            }
-            if let Outcome::Latency(l) = t {
-                rec = rec.extra("u", l.u).extra("z", l.z);
-            }
-        }
+            .with_payload(&fields);
         rec.msg(self.message(spec, how, args))
     }
 

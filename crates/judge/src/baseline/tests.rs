@@ -85,18 +85,26 @@ fn without_a_baseline_nothing_is_compared() {
 
 #[test]
 fn counts_must_be_exact() {
-    assert_eq!(count(Some(&json!(15.0)), "n"), Ok(15));
-    for bad in [json!(-1), json!(1.5), json!("3"), json!(1e300), Value::Null] {
-        assert!(count(Some(&bad), "n").is_err(), "{bad}");
+    assert_eq!(count(Some(15.0), "n"), Ok(15));
+    for bad in [-1.0, 1.5, 1e300, f64::NAN, f64::INFINITY] {
+        assert!(count(Some(bad), "n").is_err(), "{bad}");
     }
     assert!(count(None, "n").is_err());
+}
+
+/// `buckets` over a record's `buckets` field as it is written: the field
+/// read as the signal's fields, then checked.
+fn buckets_of(v: &Value) -> Result<Vec<(f64, u64)>, String> {
+    let f: canary_core::signal_fields::SignalFields =
+        serde_json::from_value(json!({ "buckets": v })).map_err(|e| e.to_string())?;
+    buckets(f.buckets.as_deref())
 }
 
 #[test]
 fn buckets_must_be_ascending_cumulative_and_end_at_inf() {
     let ok = json!([[0.1, 3], [0.5, 7], ["+Inf", 9]]);
     assert_eq!(
-        buckets(Some(&ok)),
+        buckets_of(&ok),
         Ok(vec![(0.1, 3), (0.5, 7), (f64::INFINITY, 9)])
     );
     for bad in [
@@ -108,10 +116,10 @@ fn buckets_must_be_ascending_cumulative_and_end_at_inf() {
         json!([]),
         json!({"0.1": 3}),
     ] {
-        assert!(buckets(Some(&bad)).is_err(), "{bad}");
+        assert!(buckets_of(&bad).is_err(), "{bad}");
     }
     let huge: Vec<Value> = (0..2000).map(|i| json!([i, i])).collect();
-    assert!(buckets(Some(&Value::from(huge))).is_err());
+    assert!(buckets_of(&Value::from(huge)).is_err());
 }
 
 #[test]
@@ -131,6 +139,30 @@ fn an_unknown_signal_is_no_sample() {
     );
     r.level = Level::Unknown;
     assert!(sample_of(spec, &r).is_err());
+}
+
+/// A field of the wrong type anywhere in the signal's fields is no sample,
+/// even when the counts themselves read: the record is not what
+/// scrape-metrics writes.
+#[test]
+fn a_mistyped_signal_field_is_no_sample() {
+    let spec = spec_of("metrics.order_error_rate").expect("spec");
+    for (k, v) in [
+        ("numerator", json!("1")),
+        ("denominator", json!([10])),
+        ("proven_level", json!("fine")),
+        ("window_start", json!("yesterday")),
+    ] {
+        let mut fields = vec![("numerator", json!(1)), ("denominator", json!(10))];
+        fields.retain(|(name, _)| *name != k);
+        fields.push((k, v));
+        let r = rec("c:1", "metrics.order_error_rate", &fields);
+        let got = sample_of(spec, &r);
+        assert!(
+            got.as_ref().is_err_and(|e| e.contains("do not read")),
+            "{k}: {got:?}"
+        );
+    }
 }
 
 #[test]
