@@ -40,20 +40,6 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("notify", &["crate", "destination", "verdict"]),
     ("probe-health", &["crate", "fetch"]),
     (
-        "rollback",
-        &[
-            "audit",
-            "crate",
-            "preflight",
-            "promote",
-            "result",
-            "resume",
-            "steps",
-            "trigger",
-        ],
-    ),
-    ("rollback", &["command", "status"]),
-    (
         "scrape-metrics",
         &[
             "bucket_checks",

@@ -15,6 +15,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The environment variable every command rollback starts carries
+/// (`<procedure id>/<step>`), so that after an interruption the processes a
+/// step left behind can be found.
+pub const MARKER: &str = "CANARY_KIT_STEP";
+
 /// Bytes of stdout and stderr kept from each command (the last ones).
 pub const TAIL_BYTES: usize = 4096;
 
@@ -111,7 +116,7 @@ fn base(argv: &[String], cwd: &Path, marker: Option<&str>) -> Result<Command, St
         .stdin(Stdio::null())
         .process_group(0);
     if let Some(m) = marker {
-        cmd.env(crate::status::MARKER, m);
+        cmd.env(MARKER, m);
     }
     Ok(cmd)
 }

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod action;
 pub mod audit;
 pub mod cli;
 pub mod command;
@@ -27,10 +28,13 @@ pub mod result;
 pub mod resume;
 pub mod safefs;
 pub mod status;
+pub mod step_rec;
 pub mod steps;
+pub mod tool;
 pub mod trigger;
 pub mod version;
 
+use action::{Action, action_for};
 use audit::Sink;
 use canary_core::ndjson::RecordWriter;
 use canary_core::step::{RunOutcome, RunResult, Trigger, TriggerAction};
@@ -38,72 +42,9 @@ use canary_core::{Exit, Kind, Level, Record, diag};
 use cli::Cli;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
-use trigger::{Decision, Intake};
-
-pub const TOOL: &str = "rollback";
-
-/// An error record that ends the run before any step (exit 2); also on stderr.
-pub fn refusal(name: &str, msg: &str) -> Record {
-    diag(TOOL, "error", msg);
-    Record::new(TOOL, "rollback", Kind::Error, name, Level::Unknown).msg(msg)
-}
-
-/// The pointer to a section of docs/rollback.md that every refusal ends with.
-pub fn see(section: &str) -> String {
-    format!(" (see docs/rollback.md, \"{section}\")")
-}
-
-/// What the trigger asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Nothing,
-    StopOnly,
-    Full,
-    Promote,
-}
-
-/// The trigger's table (docs/rollback.md, "The trigger"): what a verdict's
-/// decision asks of `rollback` (or `rollback --promote`, `promote`), with
-/// `--full` turning a stop into the full procedure.
-fn action_for(promote: bool, full: bool, d: Decision) -> (Action, String) {
-    match (promote, d) {
-        (false, Decision::Rollback) => (
-            Action::Full,
-            "rollback verdict: the full §4.3 procedure".to_owned(),
-        ),
-        (false, Decision::Stop) if full => (
-            Action::Full,
-            "stop verdict with --full: the full §4.3 procedure".to_owned(),
-        ),
-        (false, Decision::Stop) => (
-            Action::StopOnly,
-            "stop verdict: stopping the canary only (investigate; --full rolls back)".to_owned(),
-        ),
-        (false, Decision::Promote) => (
-            Action::Nothing,
-            "promote verdict: nothing to roll back (promotion is rollback --promote)".to_owned(),
-        ),
-        (false, other) => (
-            Action::Nothing,
-            format!("{} verdict: nothing to roll back", other.as_str()),
-        ),
-        (true, Decision::Promote) => (
-            Action::Promote,
-            "promote verdict: the §4.4 promotion".to_owned(),
-        ),
-        (true, Decision::Rollback | Decision::Stop) => (
-            Action::Nothing,
-            format!(
-                "{} verdict: never promoted (run rollback without --promote to roll back)",
-                d.as_str()
-            ),
-        ),
-        (true, other) => (
-            Action::Nothing,
-            format!("{} verdict: nothing to promote", other.as_str()),
-        ),
-    }
-}
+pub use tool::TOOL;
+use tool::{refusal, see};
+use trigger::Intake;
 
 /// The whole run; records go to `out` (and the audit log). Stdout write
 /// errors never cut a run short; they are reported once at the end.
@@ -695,38 +636,4 @@ fn trigger<R: BufRead, W: Write>(
         );
     }
     Ok((action, Some(verdict)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The trigger table of docs/rollback.md, row by row: rollback runs the
-    /// full procedure, stop the stop step (or the full one with --full),
-    /// promote only under --promote, and every other decision nothing, in
-    /// either mode.
-    #[test]
-    fn every_decision_in_either_mode_asks_what_the_table_says() {
-        for name in Decision::names() {
-            let d = Decision::parse(name).expect("a decision");
-            for full in [false, true] {
-                let want = match d {
-                    Decision::Rollback => Action::Full,
-                    Decision::Stop if full => Action::Full,
-                    Decision::Stop => Action::StopOnly,
-                    _ => Action::Nothing,
-                };
-                let (got, msg) = action_for(false, full, d);
-                assert_eq!(got, want, "{name} (full {full}): {msg}");
-                assert!(msg.starts_with(d.as_str()), "{msg}");
-                let want = if d == Decision::Promote {
-                    Action::Promote
-                } else {
-                    Action::Nothing
-                };
-                let (got, msg) = action_for(true, full, d);
-                assert_eq!(got, want, "{name} --promote (full {full}): {msg}");
-            }
-        }
-    }
 }

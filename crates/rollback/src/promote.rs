@@ -8,7 +8,7 @@ use crate::journal::Journal;
 use crate::plan::{Action, Plan, Step, stop_step};
 use crate::procedure::{Procedure, Step as Kind};
 use crate::safefs::StateDir;
-use crate::steps::{Done, record};
+use crate::step_rec::{Done, record};
 use crate::trigger::Verdict;
 use canary_core::step::{HeadRef, StepOutcome, StepStatus};
 use canary_core::verdict::{Reason, WindowSummary};
@@ -134,7 +134,7 @@ pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, state: &StateDir, nam
     let report = CanaryReport {
         report: "canary",
         generated_at: started,
-        generated_by: crate::TOOL,
+        generated_by: crate::tool::TOOL,
         repo: repo.dir.display().to_string(),
         release: plan.head.to_ref(),
         decision: payload.map(|p| p.decision),

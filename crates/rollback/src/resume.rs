@@ -101,7 +101,7 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
             Finding::CannotTell(format!(
                 "no running process carries {}={marker}, and {pids}; that does not prove it started nothing \
                  (a process manager, a daemon or a process still starting leaves no such trace), so it is not started again blind",
-                status::MARKER
+                crate::command::MARKER
             ))
         }
         ResumeCheck::Repeatable => {

@@ -12,7 +12,7 @@
 //! running, whatever the process manager says: the real bot ignores SIGTERM
 //! and keeps answering 200 until it is killed.
 
-use crate::command::{Ending, Outcome};
+use crate::command::{Ending, MARKER, Outcome};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -132,11 +132,6 @@ pub fn answers(url: &str) -> Result<(bool, String), String> {
         Err(format!("{url}: not an HTTP answer"))
     }
 }
-
-/// The environment variable every command rollback starts carries
-/// (`<procedure id>/<step>`), so that after an interruption the processes a
-/// step left behind can be found.
-pub const MARKER: &str = "CANARY_KIT_STEP";
 
 pub fn marker(proc_id: &str, step: &str) -> String {
     format!("{proc_id}/{step}")

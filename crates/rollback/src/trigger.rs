@@ -1,7 +1,7 @@
 //! The trigger: judge's verdicts read from the input, validated field by
 //! field, and the one verdict the run acts on.
 
-use crate::TOOL;
+use crate::tool::TOOL;
 use crate::version::{shown, validate_tag};
 use canary_core::ndjson::{Input, RecordReader};
 use canary_core::step::VerdictSummary;
