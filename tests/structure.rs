@@ -18,8 +18,6 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("canary-report", &["crate", "load"]),
     ("canary-report", &["equity", "model"]),
     ("canary-rules", &["cli", "crate"]),
-    ("check-preflight", &["cli", "crate", "report"]),
-    ("daily-report", &["crate", "report"]),
     (
         "judge",
         &[
@@ -37,7 +35,6 @@ const KNOWN: &[(&str, &[&str])] = &[
         ],
     ),
     ("judge", &["jq", "native"]),
-    ("notify", &["crate", "destination", "verdict"]),
     ("probe-health", &["crate", "fetch"]),
     (
         "scrape-metrics",

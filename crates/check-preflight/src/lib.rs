@@ -12,10 +12,7 @@ use canary_core::{Exit, Kind, Level, Record, diag};
 use std::io::{Read, Write};
 use std::path::Path;
 
-pub const TOOL: &str = "check-preflight";
-
-/// Largest report accepted by default (a real one is a few KiB).
-pub const MAX_REPORT_BYTES: u64 = 8 << 20;
+pub use cli::{MAX_REPORT_BYTES, TOOL};
 
 /// Run `check-preflight` as the command line asks, writing records to `out`.
 pub fn run<W: Write>(cli: &cli::Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exit> {

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 fn check(target: &str, ts: Timestamp, name: &str, level: Level) -> Record {
-    Record::new(crate::TOOL, target, Kind::Check, name, level).at(ts)
+    Record::new(crate::cli::TOOL, target, Kind::Check, name, level).at(ts)
 }
 
 /// The JSON report from a report file, or from preflight's stdout with

@@ -13,7 +13,7 @@ use cli::Cli;
 use scrape_metrics::money::{LOSS_LIMIT_ENV, Limit};
 use std::io::Read;
 
-pub const TOOL: &str = "daily-report";
+pub use cli::TOOL;
 
 /// The report's bytes: a capped regular file, or capped stdin.
 fn read(cli: &Cli) -> Result<Vec<u8>, String> {

@@ -91,7 +91,7 @@ pub fn records(
 ) -> Vec<Record> {
     let m = &rep.body;
     let rec = |kind: Kind, name: &str, level: Level| {
-        Record::new(crate::TOOL, target, kind, name, level)
+        Record::new(crate::cli::TOOL, target, kind, name, level)
             .extra("date", path(m, &["date"]).cloned().unwrap_or(Value::Null))
             .extra(
                 "profile",

@@ -24,7 +24,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::time::Instant;
 
-pub const TOOL: &str = "notify";
+pub use cli::TOOL;
 
 /// An `error` record plus its stderr line.
 fn error(out_target: &str, what: &str, msg: &str) -> Record {

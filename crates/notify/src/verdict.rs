@@ -1,7 +1,7 @@
 //! The input: judge's verdicts, validated field by field. Anything else is
 //! refused with a record, never quietly turned into a notification.
 
-use crate::TOOL;
+use crate::cli::TOOL;
 use canary_core::ndjson::{Input, RecordReader};
 use canary_core::verdict::{Scope, Verdict as Payload};
 use canary_core::{Decision, Kind, Level, Phase, Record, diag};
