@@ -2,11 +2,10 @@
 //! refused with a record, never quietly turned into a notification.
 
 use crate::cli::TOOL;
-use canary_core::ndjson::{Input, RecordReader};
+use canary_core::ndjson::Input;
 use canary_core::verdict::{Scope, Verdict as Payload};
 use canary_core::{Decision, Kind, Level, Phase, Record, diag};
 use jiff::Timestamp;
-use std::io::BufRead;
 
 /// How far ahead of this host's clock a verdict may be dated.
 const MAX_AHEAD_S: i64 = 60;
@@ -22,7 +21,6 @@ pub struct Verdict {
     pub scope: Scope,
     pub decision: Decision,
     pub phase: Phase,
-    pub level: Level,
     pub msg: String,
     /// The `msg` of each reason, in judge's order.
     pub reasons: Vec<String>,
@@ -43,15 +41,6 @@ pub struct Intake {
     pub verdicts: Vec<Verdict>,
     /// `input.malformed` and `notify.rejected` records, in input order.
     pub problems: Vec<Record>,
-}
-
-/// Read one source; bad lines and refused records become records and never
-/// stop the reading.
-pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io::Result<()> {
-    for item in RecordReader::new(reader, source) {
-        take(item?, source, intake);
-    }
-    Ok(())
 }
 
 /// What judge writes beside its verdicts.
@@ -157,7 +146,6 @@ fn validate(rec: Record) -> Result<Verdict, Box<Record>> {
         scope: payload.scope,
         decision: payload.decision,
         phase: payload.phase,
-        level: rec.level,
         msg: clip(&rec.msg),
         reasons,
         record: rec,
@@ -167,6 +155,7 @@ fn validate(rec: Record) -> Result<Verdict, Box<Record>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use canary_core::ndjson::RecordReader;
 
     fn line(tool: &str, kind: &str, extra: &str) -> String {
         format!(
@@ -187,7 +176,9 @@ mod tests {
 
     fn intake(text: &str) -> Intake {
         let mut i = Intake::default();
-        read(text.as_bytes(), "stdin", &mut i).expect("reads");
+        for item in RecordReader::new(text.as_bytes(), "stdin") {
+            take(item.expect("reads"), "stdin", &mut i);
+        }
         i
     }
 
