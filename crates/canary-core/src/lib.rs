@@ -19,6 +19,7 @@ pub mod phase;
 pub mod record;
 pub mod role;
 pub mod rounds;
+pub mod side;
 pub mod signals;
 pub mod stats;
 pub mod step;

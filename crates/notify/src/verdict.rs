@@ -3,6 +3,7 @@
 
 use crate::cli::TOOL;
 use canary_core::ndjson::Input;
+use canary_core::side::side;
 use canary_core::verdict::{Scope, Verdict as Payload};
 use canary_core::{Decision, Kind, Level, Phase, Record, diag};
 use jiff::Timestamp;
@@ -43,9 +44,6 @@ pub struct Intake {
     pub problems: Vec<Record>,
 }
 
-/// What judge writes beside its verdicts.
-const BESIDE_VERDICTS: [&str; 2] = ["judge.comparison", "judge.transition"];
-
 /// Sort one input item into a verdict or a problem.
 pub fn take(item: Input, source: &str, intake: &mut Intake) {
     match item {
@@ -53,11 +51,9 @@ pub fn take(item: Input, source: &str, intake: &mut Intake) {
             diag(TOOL, "error", &bad.diagnostic());
             intake.problems.push(bad.to_record(TOOL));
         }
-        // judge's other records beside its verdicts (the comparisons with
-        // production, a replay's transitions) are not for notify: passed
-        // over quietly, never sent and never an input problem.
-        Input::Record(rec)
-            if rec.tool == "judge" && BESIDE_VERDICTS.contains(&rec.name.as_str()) => {}
+        // judge's side records (canary_core::side) are not for notify:
+        // passed over quietly, never sent and never an input problem.
+        Input::Record(rec) if side(&rec).is_some() => {}
         Input::Record(rec) => match validate(*rec) {
             Ok(v) => intake.verdicts.push(v),
             Err(rej) => {

@@ -4,6 +4,7 @@
 use crate::tool::TOOL;
 use crate::version::{shown, validate_tag};
 use canary_core::ndjson::{Input, RecordReader};
+use canary_core::side::side;
 use canary_core::step::VerdictSummary;
 use canary_core::verdict::{Scope, Verdict as Payload};
 use canary_core::{Kind, Level, Phase, Record, diag};
@@ -68,12 +69,13 @@ pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io
                 intake.unread_after += 1;
             }
             Input::Record(rec) => {
-                // judge's comparisons with production precede its verdict
-                // and are already folded into it (a hold or a rollback
-                // reason): passed over, never acted on, never a rejection
-                // that would stop a promotion the verdict allows.
-                if rec.tool == "judge" && rec.kind == Kind::Check && rec.name == "judge.comparison"
-                {
+                // judge's side records (canary_core::side: its comparisons
+                // with production, a replay's transitions) are never
+                // verdicts: passed over, never acted on, never a rejection
+                // that would stop a promotion the verdict allows. They are
+                // not verdicts either, so they leave the last verdict and
+                // what follows it as they were.
+                if side(&rec).is_some() {
                     continue;
                 }
                 // A fleet's per-bot verdicts precede the overall one, which
