@@ -122,18 +122,14 @@ fn base(argv: &[String], cwd: &Path, marker: Option<&str>) -> Result<Command, St
 }
 
 /// Run `argv` in `cwd` to completion or until `timeout`, keeping the tails of
-/// its output. Never inherits stdin; never panics.
-pub fn run(argv: &[String], cwd: &Path, timeout: Duration) -> Outcome {
-    run_tracked(argv, cwd, timeout, &mut Track::default())
-}
-
-/// [`run`] for a step: marked, and its pid reported once spawned.
+/// its output, marked, its pid reported once spawned. Never inherits stdin;
+/// never panics.
 pub fn run_tracked(argv: &[String], cwd: &Path, timeout: Duration, track: &mut Track) -> Outcome {
     let (outcome, _) = run_keeping_tracked(argv, cwd, timeout, TAIL_BYTES, track);
     outcome
 }
 
-/// [`run`], also returning up to the last `keep` bytes of stdout whole (for
+/// [`run_tracked`], also returning up to the last `keep` bytes of stdout whole (for
 /// git queries, whose output is parsed).
 pub fn run_keeping(
     argv: &[String],
@@ -364,6 +360,10 @@ pub fn spawn_detached(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run(argv: &[String], cwd: &Path, timeout: Duration) -> Outcome {
+        run_tracked(argv, cwd, timeout, &mut Track::default())
+    }
 
     fn sh(script: &str) -> Vec<String> {
         vec!["sh".into(), "-c".into(), script.into()]

@@ -4,7 +4,6 @@
 use crate::cli::{Cli, Manager};
 use canary_core::duration::parse_duration;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -76,10 +75,6 @@ impl Cmd {
             argv: argv.iter().map(|s| (*s).to_owned()).collect(),
             source: source.to_owned(),
         }
-    }
-
-    pub fn to_json(&self) -> Value {
-        json!(self.argv)
     }
 }
 

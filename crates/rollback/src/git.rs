@@ -3,7 +3,6 @@
 
 use crate::command;
 use crate::version::{Version, validate_tag};
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,10 +20,6 @@ pub struct Tag {
 }
 
 impl Tag {
-    pub fn to_json(&self) -> Value {
-        json!({"tag": self.name, "commit": self.commit})
-    }
-
     /// The tag as a step record names it.
     pub fn to_ref(&self) -> canary_core::step::TagRef {
         canary_core::step::TagRef {
@@ -45,14 +40,6 @@ pub struct Head {
 }
 
 impl Head {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "commit": self.commit,
-            "branch": self.branch,
-            "tag": self.release.as_ref().map(|t| t.name.clone()),
-        })
-    }
-
     /// Where HEAD is, as a result record names it.
     pub fn to_ref(&self) -> canary_core::step::HeadRef {
         canary_core::step::HeadRef {

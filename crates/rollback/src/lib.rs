@@ -12,27 +12,27 @@
 #![forbid(unsafe_code)]
 
 mod action;
-pub mod audit;
+mod audit;
 pub mod cli;
-pub mod command;
-pub mod config;
-pub mod git;
-pub mod journal;
-pub mod lock;
-pub mod plan;
-pub mod preflight;
-pub mod procedure;
-pub mod production;
-pub mod promote;
-pub mod result;
-pub mod resume;
-pub mod safefs;
-pub mod status;
-pub mod step_rec;
-pub mod steps;
-pub mod tool;
-pub mod trigger;
-pub mod version;
+mod command;
+mod config;
+mod git;
+mod journal;
+mod lock;
+mod plan;
+mod preflight;
+mod procedure;
+mod production;
+mod promote;
+mod result;
+mod resume;
+mod safefs;
+mod status;
+mod step_rec;
+mod steps;
+mod tool;
+mod trigger;
+mod version;
 
 use action::{Action, action_for};
 use audit::Sink;
