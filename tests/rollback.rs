@@ -1241,7 +1241,10 @@ fn a_second_promote_verdict_for_the_same_commit_deploys_nothing() {
         .run();
     first.code(0);
     assert_eq!(result(&first).value, "done");
-    let calls = fx.calls();
+    // The watch and its gate run detached: both have written their line
+    // before the log is taken as the baseline.
+    fx.calls_with("watch");
+    let calls = fx.calls_with("gate");
     assert_eq!(calls.iter().filter(|c| *c == "deploy").count(), 1);
     // A minute later, cron's next promote verdict for the same commit.
     let second = fx

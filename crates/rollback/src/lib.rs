@@ -16,6 +16,7 @@ mod audit;
 pub mod cli;
 mod command;
 mod config;
+mod error;
 mod git;
 mod journal;
 mod lock;
@@ -227,10 +228,11 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
     let plan = match action {
         Action::StopOnly => git::Repo::tags(&repo)
             .and_then(|t| repo.head(&t))
-            .map(|head| plan::stop_only(&settings, head, sink.run_id())),
+            .map(|head| plan::stop_only(&settings, head, sink.run_id()))
+            .map_err(error::PlanError::from),
         Action::Promote => match &verdict {
             Some(v) => promote::plan(&settings, &repo, &state.path, &journal, v, sink.run_id()),
-            None => Err("no verdict to promote on".into()),
+            None => Err(error::PlanError::NoVerdict),
         },
         _ => {
             let explicit = match (&cli.to, verdict.as_ref().and_then(|v| v.to_tag.as_deref())) {

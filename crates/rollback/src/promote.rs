@@ -3,6 +3,7 @@
 //! start the one-hour post-promotion watch through the same gate.
 
 use crate::config::Settings;
+use crate::error::PlanError;
 use crate::git::Repo;
 use crate::journal::Journal;
 use crate::plan::{Action, Plan, Step, stop_step};
@@ -28,7 +29,7 @@ pub fn plan(
     journal: &Journal,
     verdict: &Verdict,
     run_id: &str,
-) -> Result<Plan, String> {
+) -> Result<Plan, PlanError> {
     let tags = repo.tags()?;
     let head = repo.head(&tags)?;
     let ts = verdict.record.ts;

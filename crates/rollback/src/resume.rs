@@ -134,7 +134,7 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
                     ));
                 }
                 Ok(_) => {}
-                Err(e) => return Finding::CannotTell(e),
+                Err(e) => return Finding::CannotTell(e.to_string()),
             }
             let from = journal
                 .entries()
@@ -161,7 +161,7 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
                     "HEAD is at {}, neither the start nor the target",
                     crate::git::short(&h)
                 )),
-                Err(e) => Finding::CannotTell(e),
+                Err(e) => Finding::CannotTell(e.to_string()),
             }
         }
     }

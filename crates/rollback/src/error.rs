@@ -1,0 +1,78 @@
+//! rollback's errors below the tool's edge, one enum per area. Each
+//! variant's text is what the refusal record and the diagnostic say: the
+//! run (lib.rs) adds what was refused and where to look.
+
+use std::path::PathBuf;
+
+/// Why a tag name is refused before it goes near a command line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum TagError {
+    #[error("empty tag name")]
+    Empty,
+    #[error("longer than {0} bytes")]
+    TooLong(usize),
+    #[error("contains {0:?}: only letters, digits, '.', '-', '+' and '_' are allowed")]
+    BadChar(char),
+    #[error("starts with '-' (would read as an option)")]
+    LeadingDash,
+    #[error("starts with '.' or contains '..'")]
+    Dots,
+    #[error("not a release version (expected vMAJOR.MINOR.PATCH, e.g. v1.3.0)")]
+    NotVersion,
+}
+
+/// Why the repository could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum GitError {
+    #[error("{} is not a directory", .0.display())]
+    NotDir(PathBuf),
+    #[error("{}: {}", .0.display(), .1)]
+    Resolve(PathBuf, #[source] std::io::Error),
+    /// A git query failed: its arguments, and its stderr (or how it ended).
+    #[error("git {args}: {why}")]
+    Failed { args: String, why: String },
+    #[error("git {args}: output too large")]
+    TooLarge { args: String },
+    #[error("git {args}: output is not UTF-8")]
+    NotUtf8 { args: String },
+    #[error("HEAD does not name a commit (empty repository?): {0}")]
+    NoHead(#[source] Box<GitError>),
+}
+
+/// Why no plan could be made: nothing is run.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PlanError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// `--to` or a verdict's `to_tag` (`from`) is not a valid tag name.
+    #[error("{from} '{name}': {source}")]
+    BadTarget {
+        from: &'static str,
+        name: String,
+        source: TagError,
+    },
+    #[error(
+        "{from} {name} is a pre-release, not a release: a rollback goes to a known-good release"
+    )]
+    PreRelease { from: &'static str, name: String },
+    #[error(
+        "tag {name} of the unfinished rollback {proc_id} is gone or moved; check the repository, then name the target with --to TAG"
+    )]
+    ResumedTagGone { name: String, proc_id: String },
+    #[error("{from} {name}: no such release tag in {}", .repo.display())]
+    NoSuchTag {
+        from: &'static str,
+        name: String,
+        repo: PathBuf,
+    },
+    /// HEAD is at no release tag, so "the previous release" means nothing;
+    /// `hint` names the latest releases.
+    #[error(
+        "HEAD ({head}) is not at a release tag, so the release it runs is unknown{hint}; name the known-good release with --to TAG"
+    )]
+    NotAtRelease { head: String, hint: String },
+    #[error("no release tag earlier than {current} to roll back to; name one with --to TAG")]
+    NoEarlier { current: String },
+    #[error("no verdict to promote on")]
+    NoVerdict,
+}
