@@ -76,3 +76,85 @@ pub(crate) enum PlanError {
     #[error("no verdict to promote on")]
     NoVerdict,
 }
+
+/// Why the settings (flags over the config file over defaults) are unusable.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("not a JSON array of strings: {0}")]
+    CmdNotJson(#[source] serde_json::Error),
+    #[error("empty command")]
+    EmptyCommand,
+    #[error("empty program name")]
+    EmptyProgram,
+    #[error("contains a NUL byte")]
+    Nul,
+    /// A `--<name>-cmd` flag's command.
+    #[error("--{name}-cmd: {source}")]
+    FlagCmd {
+        name: String,
+        source: Box<ConfigError>,
+    },
+    /// A command in the config file's `commands`.
+    #[error("config commands.{name}: {source}")]
+    FileCmd {
+        name: String,
+        source: Box<ConfigError>,
+    },
+    #[error("{}: {}", .0.display(), .1)]
+    FileRead(PathBuf, #[source] std::io::Error),
+    #[error("{}: larger than 1 MiB", .0.display())]
+    FileTooBig(PathBuf),
+    #[error("{}: {}", .0.display(), .1)]
+    FileJson(PathBuf, #[source] serde_json::Error),
+    /// A duration in the config file (`field`), and why it does not read.
+    #[error("config {field}: {why}")]
+    Duration { field: String, why: String },
+    #[error("no repository: pass --repo DIR (the bot's git checkout) or set \"repo\" in --config")]
+    NoRepo,
+    #[error("a required command is empty")]
+    RequiredEmpty,
+    #[error("--canary-health {0}: only http:// URLs are probed")]
+    HealthUrl(String),
+    #[error(
+        "the maximum verdict age must be more than 0 (--max-verdict-age, config max_verdict_age)"
+    )]
+    ZeroVerdictAge,
+    #[error("config timeouts: unknown step '{step}' (steps: {steps})")]
+    UnknownStep { step: String, steps: String },
+}
+
+/// Why the journal cannot be trusted: without its history a re-run could
+/// repeat a step that already ran, so nothing is run.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum JournalError {
+    #[error("the journal cannot be read: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("the journal {} ends in a torn line (a write was cut short)", .0.display())]
+    Torn(PathBuf),
+    #[error("the journal {} is not UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+    #[error("the journal {} line {line}: {source}", .path.display())]
+    Line {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
+    #[error("the journal {} line {line}: unknown step {step:?}", .path.display())]
+    UnknownStep {
+        path: PathBuf,
+        line: usize,
+        step: String,
+    },
+    /// The entries read, but do not hang together.
+    #[error("the journal {}: {source}", .path.display())]
+    Inconsistent { path: PathBuf, source: Inconsistent },
+}
+
+/// How the journal's entries fail to hang together.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Inconsistent {
+    #[error("unknown procedure {0:?}")]
+    UnknownProcedure(String),
+    #[error("an entry of procedure {0} that never began")]
+    NeverBegan(String),
+}
