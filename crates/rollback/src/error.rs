@@ -2,7 +2,9 @@
 //! variant's text is what the refusal record and the diagnostic say: the
 //! run (lib.rs) adds what was refused and where to look.
 
+use canary_core::Level;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Why a tag name is refused before it goes near a command line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -157,4 +159,53 @@ pub(crate) enum Inconsistent {
     UnknownProcedure(String),
     #[error("an entry of procedure {0} that never began")]
     NeverBegan(String),
+}
+
+/// Why a verdict is not fresh enough to act on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum Stale {
+    #[error(
+        "it is dated {} in the future (more than the {} of clock skew allowed): a clock is wrong or the verdict is not judge's",
+        shown(.ahead),
+        shown(.skew)
+    )]
+    Future { ahead: Duration, skew: Duration },
+    #[error(
+        "it is {} old, older than the maximum verdict age {} (--max-verdict-age): the canary it judged may have changed since",
+        shown(.age),
+        shown(.max)
+    )]
+    Old { age: Duration, max: Duration },
+}
+
+fn shown(d: &Duration) -> String {
+    canary_core::duration::format_duration(*d)
+}
+
+/// Why a promote verdict is not one to promote on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum NotPromotable {
+    #[error("a promote verdict must come from Phase B (\"phase\":\"b\")")]
+    Phase,
+    #[error("a promote verdict must be ok or warn, not {0}")]
+    Level(Level),
+    #[error("a promote verdict must cover a complete window (\"window\":{{\"complete\":true}})")]
+    Incomplete,
+    #[error("a promote verdict exits 0 (\"exit\":0), not {0}")]
+    Exit(u8),
+    #[error("a promote verdict's value must be its decision (\"value\":\"promote\")")]
+    Value,
+    #[error("a promote verdict has no {level} reason, and this one has ({rule})")]
+    Reason { level: Level, rule: String },
+    #[error("a promote verdict's window states its start, min_duration_s and min_orders")]
+    WindowUnstated,
+    #[error(
+        "a promote verdict's window is not complete: {elapsed_s} s of {min_s} s and {orders} of {min_orders} orders"
+    )]
+    WindowShort {
+        elapsed_s: u64,
+        min_s: u64,
+        orders: u64,
+        min_orders: u64,
+    },
 }

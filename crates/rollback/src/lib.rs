@@ -484,8 +484,8 @@ fn trigger<R: BufRead, W: Write>(
         return Err(refuse(sink, "rollback.config", &e));
     }
     let verdict = match trigger::pick(&intake.verdicts) {
-        Ok(Some(v)) => v.clone(),
-        Ok(None) => {
+        Some(v) => v.clone(),
+        None => {
             let why = if intake.rejected > 0 {
                 "every verdict in the input was rejected"
             } else {
@@ -498,13 +498,6 @@ fn trigger<R: BufRead, W: Write>(
                     "{why}: nothing decided and nothing was run (judge's overall verdict records are needed; --force rolls back without one){}",
                     see("The trigger")
                 ),
-            ));
-        }
-        Err(e) => {
-            return Err(refuse(
-                sink,
-                "rollback.config",
-                &format!("{e}; nothing was run{}", see("The trigger")),
             ));
         }
     };
@@ -531,7 +524,7 @@ fn trigger<R: BufRead, W: Write>(
                 )
                 .value(ts.clone())
                 .extra("field", "ts")
-                .extra("reason", why.clone())
+                .extra("reason", why.to_string())
                 .extra("verdict_ts", ts.clone())
                 .extra(
                     "age_s",
