@@ -209,3 +209,160 @@ pub(crate) enum NotPromotable {
         min_orders: u64,
     },
 }
+
+/// Why it cannot be told whether something answers at a URL.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProbeError {
+    #[error("{0}: only http:// URLs are probed")]
+    NotHttp(String),
+    #[error("{hostport}: {source}")]
+    Resolve {
+        hostport: String,
+        source: std::io::Error,
+    },
+    #[error("{0}: no address")]
+    NoAddress(String),
+    #[error("{url}: {source}")]
+    Io { url: String, source: std::io::Error },
+    #[error("{0}: not an HTTP answer")]
+    NotHttpAnswer(String),
+}
+
+/// Why it cannot be told whether an earlier step's production bot runs.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProcessError {
+    #[error("/proc: {0}")]
+    Proc(#[source] std::io::Error),
+    #[error(
+        "pid {pid}, recorded by the {what}, is alive but its environment cannot be read: it may be that production process (check with `ps -o pid,pgid,user,args -p {pid}`)"
+    )]
+    Unreadable { pid: u32, what: String },
+}
+
+/// Why a command could not be started (recorded as its `NotStarted` ending).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SpawnError {
+    #[error("empty command")]
+    EmptyCommand,
+    #[error("{0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("opening log {}: {}", .0.display(), .1)]
+    Log(PathBuf, #[source] std::io::Error),
+    /// The command feeding the started one (a watch piped into its gate).
+    #[error("starting {feed}: {source}")]
+    Feed {
+        feed: String,
+        source: std::io::Error,
+    },
+}
+
+/// Why an interrupted step stays unsettled (the check's words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Unsettled {
+    /// A command of the step is still running: nothing may run it again,
+    /// not even on the operator's word.
+    #[error("{0}")]
+    Busy(String),
+    /// Nothing proves the effect present or absent, and the operator has
+    /// not said (`--resolve`).
+    #[error("{0}")]
+    CannotTell(String),
+}
+
+impl Unsettled {
+    /// The `finding` field of the `rollback.interrupted` record.
+    pub(crate) fn finding(&self) -> &'static str {
+        match self {
+            Unsettled::Busy(_) => "busy",
+            Unsettled::CannotTell(_) => "cannot-tell",
+        }
+    }
+}
+
+/// Why the input (stdin or the files named) could not be read to its end.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InputError {
+    #[error("reading stdin: {0}")]
+    Stdin(#[source] std::io::Error),
+    #[error("{}: {}", .0.display(), .1)]
+    Open(PathBuf, #[source] std::io::Error),
+    #[error("reading {}: {}", .0.display(), .1)]
+    Read(PathBuf, #[source] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The texts users see, exactly as they read before the errors were
+    /// typed (each was a format string at its site).
+    #[test]
+    fn texts_read_as_before() {
+        let cases: Vec<(String, &str)> = vec![
+            (
+                TagError::BadChar(';').to_string(),
+                "contains ';': only letters, digits, '.', '-', '+' and '_' are allowed",
+            ),
+            (
+                NotPromotable::Incomplete.to_string(),
+                r#"a promote verdict must cover a complete window ("window":{"complete":true})"#,
+            ),
+            (
+                NotPromotable::WindowShort {
+                    elapsed_s: 60,
+                    min_s: 86400,
+                    orders: 3,
+                    min_orders: 50,
+                }
+                .to_string(),
+                "a promote verdict's window is not complete: 60 s of 86400 s and 3 of 50 orders",
+            ),
+            (
+                Stale::Old {
+                    age: Duration::from_secs(301),
+                    max: Duration::from_secs(300),
+                }
+                .to_string(),
+                "it is 5m1s old, older than the maximum verdict age 5m (--max-verdict-age): \
+                 the canary it judged may have changed since",
+            ),
+            (
+                ConfigError::FlagCmd {
+                    name: "stop".into(),
+                    source: Box::new(ConfigError::EmptyCommand),
+                }
+                .to_string(),
+                "--stop-cmd: empty command",
+            ),
+            (
+                PlanError::BadTarget {
+                    from: "--to",
+                    name: "x".into(),
+                    source: TagError::NotVersion,
+                }
+                .to_string(),
+                "--to 'x': not a release version (expected vMAJOR.MINOR.PATCH, e.g. v1.3.0)",
+            ),
+            (
+                JournalError::Line {
+                    path: "/s/journal.ndjson".into(),
+                    line: 3,
+                    source: serde_json::from_str::<u8>("x").expect_err("not JSON"),
+                }
+                .to_string(),
+                "the journal /s/journal.ndjson line 3: expected value at line 1 column 1",
+            ),
+            (
+                SpawnError::Log(
+                    "/s/restart.log".into(),
+                    std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+                )
+                .to_string(),
+                "opening log /s/restart.log: permission denied",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+    }
+}

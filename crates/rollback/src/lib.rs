@@ -380,19 +380,19 @@ fn settle_interruption<W: Write>(
             );
             Ok(())
         }
-        Err(("busy", why)) => {
-            let msg = format!("{what}: {why}");
-            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", "busy"));
+        Err(busy @ error::Unsettled::Busy(_)) => {
+            let msg = format!("{what}: {busy}");
+            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", busy.finding()));
             Err(refused_result(sink, &msg))
         }
-        Err((finding, why)) => {
+        Err(why @ error::Unsettled::CannotTell(_)) => {
             let msg = format!(
                 "{what}: --resume cannot prove the step's effect present or absent: {why}. Check: {}. \
                  If you have checked, say what you found: --resume --resolve done (its effect is in place) or \
                  --resume --resolve absent (run it again) (see docs/rollback.md, \"Recovery after an interruption\")",
                 i.step.interrupted_check()
             );
-            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", finding));
+            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", why.finding()));
             Err(refused_result(sink, &msg))
         }
     }
@@ -469,19 +469,19 @@ fn trigger<R: BufRead, W: Write>(
     let mut intake = Intake::default();
     let read = if cli.files.is_empty() {
         canary_core::ndjson::hint_if_terminal(TOOL);
-        trigger::read(stdin, "stdin", &mut intake).map_err(|e| format!("reading stdin: {e}"))
+        trigger::read(stdin, "stdin", &mut intake).map_err(error::InputError::Stdin)
     } else {
         cli.files.iter().try_for_each(|p| {
-            let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let f = std::fs::File::open(p).map_err(|e| error::InputError::Open(p.clone(), e))?;
             trigger::read(BufReader::new(f), &p.display().to_string(), &mut intake)
-                .map_err(|e| format!("reading {}: {e}", p.display()))
+                .map_err(|e| error::InputError::Read(p.clone(), e))
         })
     };
     for rec in std::mem::take(&mut intake.problems) {
         sink.emit(rec);
     }
     if let Err(e) = read {
-        return Err(refuse(sink, "rollback.config", &e));
+        return Err(refuse(sink, "rollback.config", &e.to_string()));
     }
     let verdict = match trigger::pick(&intake.verdicts) {
         Some(v) => v.clone(),

@@ -7,6 +7,7 @@
 use crate::cli::Resolve;
 use crate::command::Track;
 use crate::config::Settings;
+use crate::error::Unsettled;
 use crate::git::Repo;
 use crate::journal::{Entry, Interrupted, Journal, Outcome};
 use crate::procedure::ResumeCheck;
@@ -175,7 +176,7 @@ pub fn settle(
     finding: Finding,
     resolve: Option<Resolve>,
     run_id: &str,
-) -> Result<(Entry, String), (&'static str, String)> {
+) -> Result<(Entry, String), Unsettled> {
     let entry = |outcome, pids: Vec<u32>, by_operator, detail: String| Entry::Done {
         proc_id: i.proc_id.clone(),
         run_id: run_id.to_owned(),
@@ -196,7 +197,7 @@ pub fn settle(
             entry(Outcome::Absent, vec![], false, d.clone()),
             format!("absent: {d}; it runs again"),
         )),
-        (Finding::Busy(d), _) => Err(("busy", d)),
+        (Finding::Busy(d), _) => Err(Unsettled::Busy(d)),
         (Finding::CannotTell(d), Some(Resolve::Done)) => Ok((
             entry(
                 Outcome::Present,
@@ -219,6 +220,6 @@ pub fn settle(
                 "absent by the operator's finding (--resolve absent): it runs again; the check could not tell: {d}"
             ),
         )),
-        (Finding::CannotTell(d), None) => Err(("cannot-tell", d)),
+        (Finding::CannotTell(d), None) => Err(Unsettled::CannotTell(d)),
     }
 }
