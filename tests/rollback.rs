@@ -1147,7 +1147,7 @@ fn judge_verdicts_pipe_straight_into_rollback() {
 
 /// judge's clean Phase B fixture moved so that its window ends now: judge
 /// at that moment gives a fresh promote verdict.
-fn promote_stream_ending_now() -> (String, String) {
+pub(crate) fn promote_stream_ending_now() -> (String, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text =
         fs::read_to_string(root.join("tests/fixtures/judge/b-promote.ndjson")).expect("fixture");
