@@ -832,3 +832,42 @@ fn the_example_alertmanager_config_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// judge's side records are one list (canary_core::side) for notify and
+/// rollback: `judge --transitions | notify` plans one notification per
+/// verdict and none for the transitions before it, with no rejection; a
+/// record of a side record's name under kind verdict is still refused.
+#[test]
+fn judges_transitions_are_passed_over_quietly() {
+    let (stream, now) = crate::rollback::promote_stream_ending_now();
+    let judged = cmd("judge")
+        .args(["--phase", "b", "--at", &now, "--probe-interval", "5m"])
+        .args(["--transitions"])
+        .stdin(stream)
+        .run();
+    judged.code(0);
+    let records = judged.records();
+    let transitions = records
+        .iter()
+        .filter(|r| r.name == "judge.transition")
+        .count();
+    let verdicts = records.iter().filter(|r| r.name == "judge.verdict").count();
+    assert!(transitions >= 2 && verdicts >= 1, "{}", judged.stdout);
+    let args = ["--dry-run", "--webhook", "http://127.0.0.1:1/hook"];
+    let out = notify(&args, &judged.stdout);
+    out.code(0);
+    assert!(!out.stdout.contains("notify.rejected"), "{}", out.stdout);
+    let planned = sent(&out);
+    assert_eq!(planned.len(), verdicts, "{}", out.stdout);
+    assert!(planned.iter().all(|r| r.extra["status"] == "planned"));
+
+    let transition = judged
+        .stdout
+        .lines()
+        .find(|l| l.contains(r#""name":"judge.transition""#))
+        .unwrap_or_default();
+    let forged = transition.replace(r#""kind":"sample""#, r#""kind":"verdict""#);
+    let out = notify(&args, &format!("{forged}\n"));
+    out.code(2);
+    assert!(out.stdout.contains("notify.rejected"), "{}", out.stdout);
+}

@@ -1145,6 +1145,90 @@ fn judge_verdicts_pipe_straight_into_rollback() {
     assert!(fx.calls().is_empty());
 }
 
+/// judge's clean Phase B fixture moved so that its window ends now: judge
+/// at that moment gives a fresh promote verdict.
+pub(crate) fn promote_stream_ending_now() -> (String, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        fs::read_to_string(root.join("tests/fixtures/judge/b-promote.ndjson")).expect("fixture");
+    let end: jiff::Timestamp = "2026-11-26T01:01:00Z".parse().expect("ts");
+    let now = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).expect("now");
+    let shift = now.duration_since(end);
+    let moved: String = text
+        .lines()
+        .map(|line| {
+            let mut v: Value = serde_json::from_str(line).expect("fixture line");
+            let ts: jiff::Timestamp = v["ts"].as_str().expect("ts").parse().expect("ts");
+            v["ts"] = json!((ts + shift).to_string());
+            format!("{v}\n")
+        })
+        .collect();
+    (moved, now.to_string())
+}
+
+/// `judge --transitions` writes each change of decision before its verdict:
+/// piped into `rollback --promote`, the transitions are passed over (not
+/// rejected, which would refuse the promotion) and the run acts on the
+/// fresh overall verdict alone. A transition is never a verdict: alone,
+/// even one that says promote, it is "no verdict" (exit 2, nothing run), and
+/// a record of that name claiming kind verdict is rejected.
+#[test]
+fn judges_transitions_are_passed_over_and_never_acted_on() {
+    let (stream, now) = promote_stream_ending_now();
+    let judged = cmd("judge")
+        .args(["--phase", "b", "--at", &now, "--probe-interval", "5m"])
+        .args(["--transitions"])
+        .stdin(stream)
+        .run();
+    judged.code(0);
+    let transitions: Vec<&str> = judged
+        .stdout
+        .lines()
+        .filter(|l| l.contains(r#""name":"judge.transition""#))
+        .collect();
+    assert!(transitions.len() >= 2, "{}", judged.stdout);
+    let last = transitions.last().copied().unwrap_or_default();
+    assert!(last.contains(r#""decision":"promote""#), "{last}");
+
+    let fx = Fx::new("transitions");
+    let out = fx
+        .rollback()
+        .args(["--promote"])
+        .stdin(judged.stdout.clone())
+        .run();
+    out.code(0);
+    assert_eq!(out.record("promote.trigger").extra["action"], "promote");
+    assert_eq!(result(&out).value, "planned");
+    assert!(!out.stdout.contains("rollback.rejected"), "{}", out.stdout);
+    assert!(fx.calls().is_empty(), "a dry run runs nothing");
+
+    // The promote transition alone: no verdict, nothing run.
+    let out = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(format!("{last}\n"))
+        .run();
+    out.code(2);
+    assert!(
+        out.record("rollback.config")
+            .msg
+            .contains("no verdict in the input"),
+        "{}",
+        out.stdout
+    );
+    assert!(fx.calls().is_empty(), "{:?}", fx.calls());
+    // The name with kind verdict is no side record: rejected, not taken.
+    let forged = last.replace(r#""kind":"sample""#, r#""kind":"verdict""#);
+    let out = fx
+        .rollback()
+        .args(["--promote", "--execute"])
+        .stdin(format!("{forged}\n"))
+        .run();
+    out.code(2);
+    assert_eq!(out.record("rollback.rejected").extra["field"], "name");
+    assert!(fx.calls().is_empty(), "{:?}", fx.calls());
+}
+
 /// Defect: promotion was keyed on the verdict's `ts`, so every new promote
 /// verdict deployed production again. It is keyed on the commit promoted.
 #[test]
@@ -1157,7 +1241,10 @@ fn a_second_promote_verdict_for_the_same_commit_deploys_nothing() {
         .run();
     first.code(0);
     assert_eq!(result(&first).value, "done");
-    let calls = fx.calls();
+    // The watch and its gate run detached: both have written their line
+    // before the log is taken as the baseline.
+    fx.calls_with("watch");
+    let calls = fx.calls_with("gate");
     assert_eq!(calls.iter().filter(|c| *c == "deploy").count(), 1);
     // A minute later, cron's next promote verdict for the same commit.
     let second = fx

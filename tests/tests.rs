@@ -32,4 +32,5 @@ mod rollback_safety;
 mod scrape_metrics;
 mod scrape_metrics_scale;
 mod sim_bot;
+mod structure;
 mod typed_payloads;

@@ -20,6 +20,7 @@ pub mod record;
 pub mod role;
 pub mod rounds;
 pub mod signal_fields;
+pub mod side;
 pub mod signals;
 pub mod stats;
 pub mod step;

@@ -3,6 +3,12 @@
 use clap::Parser;
 use std::path::PathBuf;
 
+/// The tool's name: the command, and the `tool` of every record it writes.
+pub const TOOL: &str = "check-preflight";
+
+/// Largest report accepted by default (a real one is a few KiB).
+pub const MAX_REPORT_BYTES: u64 = 8 << 20;
+
 /// Turn the bot's preflight report (`scripts/production_preflight.py`) and
 /// its exit code into check records, so that `judge --phase start` weighs
 /// preflight with the profile, the RISK_* env and /health (runbook §1.1).
@@ -17,7 +23,7 @@ use std::path::PathBuf;
 /// 2: could not evaluate (unreadable, not a preflight report, an unknown
 /// status or exit code).
 #[derive(Debug, Parser)]
-#[command(name = "check-preflight", version, after_help = EXAMPLES)]
+#[command(name = TOOL, version, after_help = EXAMPLES)]
 pub struct Cli {
     /// The preflight report (`--report-path`), or its captured stdout; `-`
     /// reads stdin. A regular file or stdin: a named pipe (`<(...)`) is
@@ -32,7 +38,7 @@ pub struct Cli {
     pub preflight_exit: Option<i32>,
 
     /// Largest report accepted, in bytes (a real one is a few KiB).
-    #[arg(long, default_value_t = crate::MAX_REPORT_BYTES, value_name = "BYTES")]
+    #[arg(long, default_value_t = MAX_REPORT_BYTES, value_name = "BYTES")]
     pub max_bytes: u64,
 
     #[command(flatten)]

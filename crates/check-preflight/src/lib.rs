@@ -4,7 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod report;
+mod error;
+mod report;
 
 use anyhow::Context;
 use canary_core::ndjson::RecordWriter;
@@ -12,10 +13,9 @@ use canary_core::{Exit, Kind, Level, Record, diag};
 use std::io::{Read, Write};
 use std::path::Path;
 
-pub const TOOL: &str = "check-preflight";
+use error::Error;
 
-/// Largest report accepted by default (a real one is a few KiB).
-pub const MAX_REPORT_BYTES: u64 = 8 << 20;
+pub use cli::{MAX_REPORT_BYTES, TOOL};
 
 /// Run `check-preflight` as the command line asks, writing records to `out`.
 pub fn run<W: Write>(cli: &cli::Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exit> {
@@ -23,22 +23,22 @@ pub fn run<W: Write>(cli: &cli::Cli, out: &mut RecordWriter<W>) -> anyhow::Resul
 }
 
 /// The report's text: a capped regular file, or capped stdin for `-`.
-fn read(path: &Path, cap: u64) -> Result<String, String> {
+fn read(path: &Path, cap: u64) -> Result<String, Error> {
     let bytes = if path.as_os_str() == "-" {
         let mut body = Vec::new();
         std::io::stdin()
             .lock()
             .take(cap.saturating_add(1))
             .read_to_end(&mut body)
-            .map_err(|e| format!("cannot read: {e}"))?;
+            .map_err(Error::Stdin)?;
         if body.len() as u64 > cap {
-            return Err(format!("refused: over the {cap}-byte limit"));
+            return Err(Error::TooBig(cap));
         }
         body
     } else {
-        canary_core::capped::read(path, cap).map_err(|e| e.to_string())?
+        canary_core::capped::read(path, cap).map_err(Error::File)?
     };
-    String::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))
+    Ok(String::from_utf8(bytes)?)
 }
 
 /// Read the report at `path` (`-`: stdin), write its records, and exit as

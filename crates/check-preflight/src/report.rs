@@ -1,18 +1,19 @@
 //! A preflight report, and preflight's exit code, as check records
 //! (docs/bot.md#preflight-report).
 
+use crate::error::Error;
 use canary_core::catalogue::segment;
 use canary_core::{Kind, Level, Record};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 fn check(target: &str, ts: Timestamp, name: &str, level: Level) -> Record {
-    Record::new(crate::TOOL, target, Kind::Check, name, level).at(ts)
+    Record::new(crate::cli::TOOL, target, Kind::Check, name, level).at(ts)
 }
 
 /// The JSON report from a report file, or from preflight's stdout with
 /// `--report-target stdout` (from the first line that is exactly `{`).
-pub fn parse_report(text: &str) -> Result<Map<String, Value>, String> {
+pub fn parse_report(text: &str) -> Result<Map<String, Value>, Error> {
     let json = match serde_json::from_str::<Value>(text) {
         Ok(v) => v,
         Err(first) => {
@@ -25,13 +26,13 @@ pub fn parse_report(text: &str) -> Result<Map<String, Value>, String> {
                         .next()
                         .is_some_and(|l| l.trim_end() == "{")
                 })
-                .ok_or_else(|| format!("not JSON: {first}"))?;
-            serde_json::from_str::<Value>(&text[start..]).map_err(|e| format!("not JSON: {e}"))?
+                .ok_or(Error::Json(first))?;
+            serde_json::from_str::<Value>(&text[start..])?
         }
     };
     match json {
         Value::Object(m) => Ok(m),
-        _ => Err("not a preflight report: expected a JSON object".into()),
+        _ => Err(Error::NotObject),
     }
 }
 
@@ -50,18 +51,19 @@ pub fn records(
     report: &Map<String, Value>,
     exit: Option<i32>,
     target: &str,
-) -> Result<Vec<Record>, String> {
+) -> Result<Vec<Record>, Error> {
     let status = report
         .get("status")
         .and_then(Value::as_str)
-        .ok_or("no \"status\" (READY, REVIEW or NOT READY): not a preflight report")?;
+        .ok_or(Error::NoStatus)?;
     let ts = report
         .get("timestamp")
         .and_then(Value::as_str)
-        .ok_or("no \"timestamp\": not a preflight report")?;
-    let ts: Timestamp = ts
-        .parse()
-        .map_err(|e| format!("timestamp '{ts}' is not ISO 8601 with an offset: {e}"))?;
+        .ok_or(Error::NoTimestamp)?;
+    let ts: Timestamp = ts.parse().map_err(|source| Error::Timestamp {
+        text: ts.to_owned(),
+        source,
+    })?;
     let count = |k: &str| report.get(k).and_then(Value::as_u64);
     let (errors, warnings) = (count("errors"), count("warnings"));
     let details = report.get("details").and_then(Value::as_object);

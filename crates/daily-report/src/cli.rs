@@ -5,6 +5,9 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The tool's name: the command, and the `tool` of every record it writes.
+pub const TOOL: &str = "daily-report";
+
 /// Turn the bot's daily report into money-at-risk records: the day's
 /// equity change, its drawdown against the daily loss limit, the circuit
 /// breaker, liveness (GREEN/RED/UNKNOWN), unfilled orders and API errors.
@@ -20,7 +23,7 @@ use std::time::Duration;
 /// report, stale, missing values).
 #[derive(Debug, Parser)]
 #[command(
-    name = "daily-report",
+    name = TOOL,
     version,
     after_help = "Examples:
   gpt-trader report daily --profile canary --format json --no-save | daily-report --daily-loss-limit-pct 0.01

@@ -4,30 +4,32 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod report;
+mod error;
+mod report;
 
 use anyhow::Context;
 use canary_core::ndjson::stdout_writer_for;
 use canary_core::{Exit, Kind, Level, Record, diag};
 use cli::Cli;
+use error::Error;
 use scrape_metrics::money::{LOSS_LIMIT_ENV, Limit};
 use std::io::Read;
 
-pub const TOOL: &str = "daily-report";
+pub use cli::TOOL;
 
 /// The report's bytes: a capped regular file, or capped stdin.
-fn read(cli: &Cli) -> Result<Vec<u8>, String> {
+fn read(cli: &Cli) -> Result<Vec<u8>, Error> {
     if cli.file.as_os_str() != "-" {
-        return canary_core::capped::read(&cli.file, cli.max_bytes).map_err(|e| e.to_string());
+        return canary_core::capped::read(&cli.file, cli.max_bytes).map_err(Error::File);
     }
     let mut body = Vec::new();
     std::io::stdin()
         .lock()
         .take(cli.max_bytes + 1)
         .read_to_end(&mut body)
-        .map_err(|e| format!("cannot read: {e}"))?;
+        .map_err(Error::Stdin)?;
     if body.len() as u64 > cli.max_bytes {
-        return Err(format!("refused: over the {}-byte limit", cli.max_bytes));
+        return Err(Error::TooBig(cli.max_bytes));
     }
     Ok(body)
 }

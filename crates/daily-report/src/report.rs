@@ -2,6 +2,7 @@
 //! summary of a UTC day (docs/money.md#the-daily-report); every value it
 //! lacks, or gives as null or of the wrong type, is unknown, never ok.
 
+use crate::error::Error;
 use canary_core::thresholds::{self, Threshold};
 use canary_core::{Kind, Level, Record};
 use jiff::Timestamp;
@@ -21,35 +22,33 @@ pub struct Report {
 }
 
 /// Parse the bytes: a report object, or an envelope holding one.
-pub fn parse(bytes: &[u8]) -> Result<Report, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+pub fn parse(bytes: &[u8]) -> Result<Report, Error> {
+    let text = std::str::from_utf8(bytes)?;
+    let v: Value = serde_json::from_str(text)?;
     let Value::Object(top) = v else {
-        return Err("not a daily report: expected a JSON object".into());
+        return Err(Error::NotObject);
     };
     if top.get("command").and_then(Value::as_str) == Some("report daily") {
         if top.get("success").and_then(Value::as_bool) != Some(true) {
             let errors = top.get("errors").map(Value::to_string).unwrap_or_default();
-            return Err(format!(
-                "the CLI envelope says the report failed (success {}, errors {errors})",
-                top.get("success")
+            return Err(Error::EnvelopeFailed {
+                success: top
+                    .get("success")
                     .map(Value::to_string)
-                    .unwrap_or("absent".into())
-            ));
+                    .unwrap_or("absent".into()),
+                errors,
+            });
         }
         return match top.get("data").and_then(|d| d.get("report")) {
             Some(Value::Object(r)) => Ok(Report {
                 body: r.clone(),
                 enveloped: true,
             }),
-            _ => Err("the CLI envelope has no data.report object".into()),
+            _ => Err(Error::NoReport),
         };
     }
     if !top.contains_key("generated_at") || !top.contains_key("account") {
-        return Err(
-            "not a daily report: no \"generated_at\" and \"account\" (nor a `report daily` CLI envelope)"
-                .into(),
-        );
+        return Err(Error::NotReport);
     }
     Ok(Report {
         body: top,
@@ -91,7 +90,7 @@ pub fn records(
 ) -> Vec<Record> {
     let m = &rep.body;
     let rec = |kind: Kind, name: &str, level: Level| {
-        Record::new(crate::TOOL, target, kind, name, level)
+        Record::new(crate::cli::TOOL, target, kind, name, level)
             .extra("date", path(m, &["date"]).cloned().unwrap_or(Value::Null))
             .extra(
                 "profile",

@@ -5,6 +5,9 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The tool's name: the command, and the `tool` of every record it writes.
+pub const TOOL: &str = "notify";
+
 /// Tell people when judge's decision changes: a JSON webhook, a Slack
 /// incoming webhook, or Alertmanager (API v2).
 ///
@@ -30,7 +33,7 @@ use std::time::Duration;
 /// file was refused or locked, an input record was refused, or no verdict
 /// was read.
 #[derive(Debug, Parser)]
-#[command(name = "notify", version, after_help = EXAMPLES)]
+#[command(name = TOOL, version, after_help = EXAMPLES)]
 pub struct Cli {
     /// Verdict streams to read (NDJSON); stdin when none.
     #[arg(value_name = "FILE")]

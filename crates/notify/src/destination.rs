@@ -1,5 +1,6 @@
 //! The three kinds of destination and what each receives for a change.
 
+use crate::error::Error;
 use crate::state::{Entry, FiringAlert};
 use crate::verdict::Verdict;
 use canary_core::Decision;
@@ -42,18 +43,23 @@ pub struct Destination {
 
 impl Destination {
     /// Validate a URL from the command line.
-    pub fn parse(kind: Kind, url: &str) -> Result<Destination, String> {
-        let uri: ureq::http::Uri = url
-            .parse()
-            .map_err(|e| format!("--{} '{url}': invalid URL: {e}", kind.as_str()))?;
+    pub fn parse(kind: Kind, url: &str) -> Result<Destination, Error> {
+        let uri: ureq::http::Uri = url.parse().map_err(|source| Error::InvalidUrl {
+            flag: kind.as_str(),
+            url: url.to_owned(),
+            source,
+        })?;
         if !matches!(uri.scheme_str(), Some("http" | "https")) {
-            return Err(format!(
-                "--{} '{url}': the scheme must be http or https",
-                kind.as_str()
-            ));
+            return Err(Error::Scheme {
+                flag: kind.as_str(),
+                url: url.to_owned(),
+            });
         }
         if uri.host().unwrap_or_default().is_empty() {
-            return Err(format!("--{} '{url}': no host", kind.as_str()));
+            return Err(Error::NoHost {
+                flag: kind.as_str(),
+                url: url.to_owned(),
+            });
         }
         let url = match kind {
             Kind::Alertmanager => format!("{}/api/v2/alerts", url.trim_end_matches('/')),

@@ -3,10 +3,11 @@
 //! sent kept in a locked, atomically written state file.
 
 pub mod cli;
-pub mod destination;
-pub mod send;
-pub mod state;
-pub mod verdict;
+mod destination;
+mod error;
+mod send;
+mod state;
+mod verdict;
 
 use crate::destination::{Change, Destination, Kind as DestKind, postable};
 use crate::send::Policy;
@@ -24,7 +25,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::time::Instant;
 
-pub const TOOL: &str = "notify";
+pub use cli::TOOL;
 
 /// An `error` record plus its stderr line.
 fn error(out_target: &str, what: &str, msg: &str) -> Record {
@@ -72,7 +73,7 @@ pub fn run<R: BufRead, W: Write>(cli: &cli::Cli, stdin: R, out: &mut RecordWrite
         for url in urls {
             match Destination::parse(kind, url) {
                 Ok(d) => destinations.push(d),
-                Err(why) => return fatal(out, "usage", &why),
+                Err(why) => return fatal(out, "usage", &why.to_string()),
             }
         }
     }

@@ -7,6 +7,7 @@
 //! is not ours or does not parse: forgetting what was sent would re-send, or
 //! worse, miss a resolution.
 
+use crate::error::{Corrupt, Error};
 use canary_core::Decision;
 use jiff::Timestamp;
 use rustix::fs::{FlockOperation, flock};
@@ -76,42 +77,6 @@ impl Default for State {
     }
 }
 
-/// Why the state could not be used. Every case stops the run before
-/// anything is sent.
-#[derive(Debug)]
-pub enum StateError {
-    /// Another run holds the lock.
-    Locked(PathBuf),
-    /// A symlink, a directory, a device: never followed or replaced.
-    NotRegular(PathBuf, &'static str),
-    /// The file exists but is not a notify state file.
-    Foreign(PathBuf, String),
-    Io(PathBuf, io::Error),
-}
-
-impl std::fmt::Display for StateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StateError::Locked(p) => write!(
-                f,
-                "{}: locked by another notify run; try again when it ends",
-                p.display()
-            ),
-            StateError::NotRegular(p, what) => write!(
-                f,
-                "{}: is {what}, not a regular file; refused (never followed or replaced)",
-                p.display()
-            ),
-            StateError::Foreign(p, why) => write!(
-                f,
-                "{}: not a notify state file ({why}); refused, not reset: move it away if it is yours to discard",
-                p.display()
-            ),
-            StateError::Io(p, e) => write!(f, "{}: {e}", p.display()),
-        }
-    }
-}
-
 /// The held lock; released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct Lock {
@@ -125,36 +90,30 @@ fn lock_path(path: &Path) -> PathBuf {
 }
 
 /// What `path` is, without following it; `None` when it does not exist.
-fn regular_or_absent(path: &Path) -> Result<Option<fs::Metadata>, StateError> {
+fn regular_or_absent(path: &Path) -> Result<Option<fs::Metadata>, Error> {
     match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            Err(StateError::NotRegular(path.to_owned(), "a symlink"))
-        }
-        Ok(m) if m.is_dir() => Err(StateError::NotRegular(path.to_owned(), "a directory")),
-        Ok(m) if !m.is_file() => Err(StateError::NotRegular(path.to_owned(), "a special file")),
+        Ok(m) if m.file_type().is_symlink() => Err(Error::NotRegular(path.to_owned(), "a symlink")),
+        Ok(m) if m.is_dir() => Err(Error::NotRegular(path.to_owned(), "a directory")),
+        Ok(m) if !m.is_file() => Err(Error::NotRegular(path.to_owned(), "a special file")),
         Ok(m) => Ok(Some(m)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StateError::Io(path.to_owned(), e)),
+        Err(e) => Err(Error::Io(path.to_owned(), e)),
     }
 }
 
 /// Open an existing regular file, and check that what was opened is what was
 /// inspected (no symlink swapped in between).
-fn open_checked(path: &Path, opts: &OpenOptions) -> Result<File, StateError> {
+fn open_checked(path: &Path, opts: &OpenOptions) -> Result<File, Error> {
     let before = regular_or_absent(path)?;
-    let file = opts
-        .open(path)
-        .map_err(|e| StateError::Io(path.to_owned(), e))?;
-    let opened = file
-        .metadata()
-        .map_err(|e| StateError::Io(path.to_owned(), e))?;
+    let file = opts.open(path).map_err(|e| Error::Io(path.to_owned(), e))?;
+    let opened = file.metadata().map_err(|e| Error::Io(path.to_owned(), e))?;
     let after = regular_or_absent(path)?;
     let same = |m: &Option<fs::Metadata>| {
         m.as_ref()
             .is_none_or(|m| m.ino() == opened.ino() && m.dev() == opened.dev())
     };
     if !opened.is_file() || after.is_none() || !same(&before) || !same(&after) {
-        return Err(StateError::NotRegular(
+        return Err(Error::NotRegular(
             path.to_owned(),
             "replaced while being opened",
         ));
@@ -163,7 +122,7 @@ fn open_checked(path: &Path, opts: &OpenOptions) -> Result<File, StateError> {
 }
 
 /// Take the lock of the state at `path`, without waiting.
-pub fn lock(path: &Path) -> Result<Lock, StateError> {
+pub fn lock(path: &Path) -> Result<Lock, Error> {
     let lock = lock_path(path);
     let file = open_checked(
         &lock,
@@ -172,13 +131,13 @@ pub fn lock(path: &Path) -> Result<Lock, StateError> {
     // flock through rustix: no unsafe code, and the lock dies with its holder.
     match flock(&file, FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Lock { _file: file }),
-        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(StateError::Locked(path.to_owned())),
-        Err(e) => Err(StateError::Io(lock, e.into())),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(Error::Locked(path.to_owned())),
+        Err(e) => Err(Error::Io(lock, e.into())),
     }
 }
 
 /// Read the state; a missing file is a first run.
-pub fn load(path: &Path) -> Result<State, StateError> {
+pub fn load(path: &Path) -> Result<State, Error> {
     if regular_or_absent(path)?.is_none() {
         return Ok(State::default());
     }
@@ -186,32 +145,31 @@ pub fn load(path: &Path) -> Result<State, StateError> {
     let mut text = String::new();
     file.take(MAX_STATE_BYTES + 1)
         .read_to_string(&mut text)
-        .map_err(|e| StateError::Foreign(path.to_owned(), format!("unreadable as text: {e}")))?;
+        .map_err(|e| Error::Foreign(path.to_owned(), Corrupt::Unreadable(e)))?;
     if text.len() as u64 > MAX_STATE_BYTES {
-        return Err(StateError::Foreign(
+        return Err(Error::Foreign(
             path.to_owned(),
-            format!("larger than {MAX_STATE_BYTES} bytes"),
+            Corrupt::TooBig(MAX_STATE_BYTES),
         ));
     }
-    parse(&text).map_err(|why| StateError::Foreign(path.to_owned(), why))
+    parse(&text).map_err(|why| Error::Foreign(path.to_owned(), why))
 }
 
-fn parse(text: &str) -> Result<State, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+fn parse(text: &str) -> Result<State, Corrupt> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(Corrupt::Json)?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-        return Err(format!("its \"format\" is not \"{FORMAT}\""));
+        return Err(Corrupt::Format(FORMAT));
     }
-    let state: State = serde_json::from_value(value).map_err(|e| format!("corrupt: {e}"))?;
+    let state: State = serde_json::from_value(value).map_err(Corrupt::Shape)?;
     if state.targets.len() > MAX_KEYS {
-        return Err(format!("corrupt: more than {MAX_KEYS} targets"));
+        return Err(Corrupt::TooManyTargets(MAX_KEYS));
     }
     for (key, entry) in &state.targets {
         if entry.decision().is_none() {
-            return Err(format!(
-                "corrupt: entry '{key}' has an unknown decision '{}'",
-                entry.decision
-            ));
+            return Err(Corrupt::UnknownDecision {
+                key: key.clone(),
+                decision: entry.decision.clone(),
+            });
         }
     }
     Ok(state)
@@ -219,9 +177,9 @@ fn parse(text: &str) -> Result<State, String> {
 
 /// Replace the state file atomically: readers see the old file or the new
 /// one, never a torn one, whatever crash happens in between.
-pub fn save(path: &Path, state: &State) -> Result<(), StateError> {
+pub fn save(path: &Path, state: &State) -> Result<(), Error> {
     regular_or_absent(path)?;
-    let io_err = |e| StateError::Io(path.to_owned(), e);
+    let io_err = |e| Error::Io(path.to_owned(), e);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
@@ -301,7 +259,12 @@ mod tests {
         e.decision = "yolo".into();
         s.targets.insert("k".into(), e);
         let text = serde_json::to_string(&s).expect("json");
-        assert!(parse(&text).expect_err("refused").contains("yolo"));
+        assert!(
+            parse(&text)
+                .expect_err("refused")
+                .to_string()
+                .contains("yolo")
+        );
     }
 
     #[test]
@@ -309,7 +272,7 @@ mod tests {
         let d = dir("lock");
         let path = d.join("s.json");
         let held = lock(&path).expect("first lock");
-        assert!(matches!(lock(&path), Err(StateError::Locked(_))));
+        assert!(matches!(lock(&path), Err(Error::Locked(_))));
         drop(held);
         lock(&path).expect("free again");
         let _ = fs::remove_dir_all(&d);
@@ -322,10 +285,10 @@ mod tests {
         save(&real, &State::default()).expect("saves");
         let link = d.join("s.json");
         std::os::unix::fs::symlink(&real, &link).expect("symlink");
-        assert!(matches!(load(&link), Err(StateError::NotRegular(..))));
+        assert!(matches!(load(&link), Err(Error::NotRegular(..))));
         assert!(matches!(
             save(&link, &State::default()),
-            Err(StateError::NotRegular(..))
+            Err(Error::NotRegular(..))
         ));
         let _ = fs::remove_dir_all(&d);
     }

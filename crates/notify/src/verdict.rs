@@ -1,12 +1,12 @@
 //! The input: judge's verdicts, validated field by field. Anything else is
 //! refused with a record, never quietly turned into a notification.
 
-use crate::TOOL;
-use canary_core::ndjson::{Input, RecordReader};
+use crate::cli::TOOL;
+use canary_core::ndjson::Input;
+use canary_core::side::side;
 use canary_core::verdict::{Scope, Verdict as Payload};
 use canary_core::{Decision, Kind, Level, Phase, Record, diag};
 use jiff::Timestamp;
-use std::io::BufRead;
 
 /// How far ahead of this host's clock a verdict may be dated.
 const MAX_AHEAD_S: i64 = 60;
@@ -22,7 +22,6 @@ pub struct Verdict {
     pub scope: Scope,
     pub decision: Decision,
     pub phase: Phase,
-    pub level: Level,
     pub msg: String,
     /// The `msg` of each reason, in judge's order.
     pub reasons: Vec<String>,
@@ -45,18 +44,6 @@ pub struct Intake {
     pub problems: Vec<Record>,
 }
 
-/// Read one source; bad lines and refused records become records and never
-/// stop the reading.
-pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io::Result<()> {
-    for item in RecordReader::new(reader, source) {
-        take(item?, source, intake);
-    }
-    Ok(())
-}
-
-/// What judge writes beside its verdicts.
-const BESIDE_VERDICTS: [&str; 2] = ["judge.comparison", "judge.transition"];
-
 /// Sort one input item into a verdict or a problem.
 pub fn take(item: Input, source: &str, intake: &mut Intake) {
     match item {
@@ -64,11 +51,9 @@ pub fn take(item: Input, source: &str, intake: &mut Intake) {
             diag(TOOL, "error", &bad.diagnostic());
             intake.problems.push(bad.to_record(TOOL));
         }
-        // judge's other records beside its verdicts (the comparisons with
-        // production, a replay's transitions) are not for notify: passed
-        // over quietly, never sent and never an input problem.
-        Input::Record(rec)
-            if rec.tool == "judge" && BESIDE_VERDICTS.contains(&rec.name.as_str()) => {}
+        // judge's side records (canary_core::side) are not for notify:
+        // passed over quietly, never sent and never an input problem.
+        Input::Record(rec) if side(&rec).is_some() => {}
         Input::Record(rec) => match validate(*rec) {
             Ok(v) => intake.verdicts.push(v),
             Err(rej) => {
@@ -157,7 +142,6 @@ fn validate(rec: Record) -> Result<Verdict, Box<Record>> {
         scope: payload.scope,
         decision: payload.decision,
         phase: payload.phase,
-        level: rec.level,
         msg: clip(&rec.msg),
         reasons,
         record: rec,
@@ -167,6 +151,7 @@ fn validate(rec: Record) -> Result<Verdict, Box<Record>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use canary_core::ndjson::RecordReader;
 
     fn line(tool: &str, kind: &str, extra: &str) -> String {
         format!(
@@ -187,7 +172,9 @@ mod tests {
 
     fn intake(text: &str) -> Intake {
         let mut i = Intake::default();
-        read(text.as_bytes(), "stdin", &mut i).expect("reads");
+        for item in RecordReader::new(text.as_bytes(), "stdin") {
+            take(item.expect("reads"), "stdin", &mut i);
+        }
         i
     }
 

@@ -8,7 +8,7 @@
 //! can read about afterwards must not happen. With `--execute` each record
 //! is fsync'd, so an error shows at the record, not later.
 
-use crate::TOOL;
+use crate::tool::TOOL;
 use canary_core::Record;
 use canary_core::ndjson::RecordWriter;
 use std::fs::File;

@@ -6,6 +6,7 @@
 //! rollback holds open (the lock, the journal) are close-on-exec: no command
 //! inherits them.
 
+use crate::error::SpawnError;
 use jiff::Timestamp;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -14,6 +15,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// The environment variable every command rollback starts carries
+/// (`<procedure id>/<step>`), so that after an interruption the processes a
+/// step left behind can be found.
+pub const MARKER: &str = "CANARY_KIT_STEP";
 
 /// Bytes of stdout and stderr kept from each command (the last ones).
 pub const TAIL_BYTES: usize = 4096;
@@ -103,32 +109,28 @@ impl Track<'_> {
     }
 }
 
-fn base(argv: &[String], cwd: &Path, marker: Option<&str>) -> Result<Command, String> {
-    let (prog, args) = argv.split_first().ok_or("empty command")?;
+fn base(argv: &[String], cwd: &Path, marker: Option<&str>) -> Result<Command, SpawnError> {
+    let (prog, args) = argv.split_first().ok_or(SpawnError::EmptyCommand)?;
     let mut cmd = Command::new(prog);
     cmd.args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
         .process_group(0);
     if let Some(m) = marker {
-        cmd.env(crate::status::MARKER, m);
+        cmd.env(MARKER, m);
     }
     Ok(cmd)
 }
 
 /// Run `argv` in `cwd` to completion or until `timeout`, keeping the tails of
-/// its output. Never inherits stdin; never panics.
-pub fn run(argv: &[String], cwd: &Path, timeout: Duration) -> Outcome {
-    run_tracked(argv, cwd, timeout, &mut Track::default())
-}
-
-/// [`run`] for a step: marked, and its pid reported once spawned.
+/// its output, marked, its pid reported once spawned. Never inherits stdin;
+/// never panics.
 pub fn run_tracked(argv: &[String], cwd: &Path, timeout: Duration, track: &mut Track) -> Outcome {
     let (outcome, _) = run_keeping_tracked(argv, cwd, timeout, TAIL_BYTES, track);
     outcome
 }
 
-/// [`run`], also returning up to the last `keep` bytes of stdout whole (for
+/// [`run_tracked`], also returning up to the last `keep` bytes of stdout whole (for
 /// git queries, whose output is parsed).
 pub fn run_keeping(
     argv: &[String],
@@ -151,11 +153,11 @@ pub fn run_keeping_tracked(
         c.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| e.to_string())
+            .map_err(SpawnError::Spawn)
     });
     let mut child = match spawned {
         Ok(c) => c,
-        Err(why) => return (not_started(started, why), Vec::new()),
+        Err(why) => return (not_started(started, why.to_string()), Vec::new()),
     };
     track.spawned(&[child.id()]);
     let out = drain(child.stdout.take(), keep.max(TAIL_BYTES));
@@ -294,13 +296,10 @@ pub fn spawn_detached(
     track: &mut Track,
 ) -> Outcome {
     let started = Timestamp::now();
-    let open_log = || {
-        log.open()
-            .map_err(|e| format!("opening log {}: {e}", log.path.display()))
-    };
+    let open_log = || log.open().map_err(|e| SpawnError::Log(log.path.clone(), e));
     let marker = track.marker.clone();
     let mut pids = Vec::new();
-    let result = (|| -> Result<Child, String> {
+    let result = (|| -> Result<Child, SpawnError> {
         let mut cmd = base(argv, cwd, marker.as_deref())?;
         let mut producer = None;
         if let Some(feed) = feed {
@@ -309,7 +308,10 @@ pub fn spawn_detached(
                 .stdout(Stdio::piped())
                 .stderr(open_log()?)
                 .spawn()
-                .map_err(|e| format!("starting {}: {e}", feed.join(" ")))?;
+                .map_err(|source| SpawnError::Feed {
+                    feed: feed.join(" "),
+                    source,
+                })?;
             if let Some(out) = p.stdout.take() {
                 cmd.stdin(Stdio::from(out));
             }
@@ -320,7 +322,7 @@ pub fn spawn_detached(
             .stdout(open_log()?)
             .stderr(open_log()?)
             .spawn()
-            .map_err(|e| e.to_string());
+            .map_err(SpawnError::Spawn);
         if let Ok(c) = &child {
             pids.push(c.id());
         }
@@ -334,7 +336,7 @@ pub fn spawn_detached(
     })();
     let mut child = match result {
         Ok(c) => c,
-        Err(why) => return not_started(started, why),
+        Err(why) => return not_started(started, why.to_string()),
     };
     track.spawned(&pids);
     let deadline = Instant::now() + grace;
@@ -359,6 +361,10 @@ pub fn spawn_detached(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run(argv: &[String], cwd: &Path, timeout: Duration) -> Outcome {
+        run_tracked(argv, cwd, timeout, &mut Track::default())
+    }
 
     fn sh(script: &str) -> Vec<String> {
         vec!["sh".into(), "-c".into(), script.into()]

@@ -2,9 +2,9 @@
 //! config file or the documented defaults), timeouts and paths.
 
 use crate::cli::{Cli, Manager};
+use crate::error::ConfigError;
 use canary_core::duration::parse_duration;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -77,10 +77,6 @@ impl Cmd {
             source: source.to_owned(),
         }
     }
-
-    pub fn to_json(&self) -> Value {
-        json!(self.argv)
-    }
 }
 
 /// Everything a run needs to know, merged: flags over config over defaults.
@@ -123,21 +119,21 @@ impl Settings {
 
 /// Parse a command given on the command line: a JSON array of strings, or
 /// words split on whitespace (no quoting, no shell).
-pub fn parse_cmd(text: &str) -> Result<Vec<String>, String> {
+pub fn parse_cmd(text: &str) -> Result<Vec<String>, ConfigError> {
     let trimmed = text.trim();
     let argv: Vec<String> = if trimmed.starts_with('[') {
-        serde_json::from_str(trimmed).map_err(|e| format!("not a JSON array of strings: {e}"))?
+        serde_json::from_str(trimmed).map_err(ConfigError::CmdNotJson)?
     } else {
         trimmed.split_whitespace().map(str::to_owned).collect()
     };
     check_argv(argv)
 }
 
-fn check_argv(argv: Vec<String>) -> Result<Vec<String>, String> {
+fn check_argv(argv: Vec<String>) -> Result<Vec<String>, ConfigError> {
     match argv.first() {
-        None => Err("empty command".into()),
-        Some(p) if p.is_empty() => Err("empty program name".into()),
-        Some(_) if argv.iter().any(|a| a.contains('\0')) => Err("contains a NUL byte".into()),
+        None => Err(ConfigError::EmptyCommand),
+        Some(p) if p.is_empty() => Err(ConfigError::EmptyProgram),
+        Some(_) if argv.iter().any(|a| a.contains('\0')) => Err(ConfigError::Nul),
         Some(_) => Ok(argv),
     }
 }
@@ -183,18 +179,18 @@ fn stop_and_status(m: Manager) -> (Cmd, Cmd) {
 }
 
 /// Read the config file, if any.
-pub fn load_file(path: &Path) -> Result<FileConfig, String> {
+pub fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| ConfigError::FileRead(path.to_owned(), e))?;
     let mut text = String::new();
     file.take(MAX_CONFIG + 1)
         .read_to_string(&mut text)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| ConfigError::FileRead(path.to_owned(), e))?;
     if text.len() as u64 > MAX_CONFIG {
-        return Err(format!("{}: larger than 1 MiB", path.display()));
+        return Err(ConfigError::FileTooBig(path.to_owned()));
     }
     let mut cfg: FileConfig =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| ConfigError::FileJson(path.to_owned(), e))?;
     // Relative paths in the file are relative to the file.
     let base = path.parent().unwrap_or(Path::new("."));
     for p in [
@@ -220,9 +216,12 @@ fn pick(
     flag: Option<&String>,
     file: Option<&Vec<String>>,
     default: Option<Cmd>,
-) -> Result<Option<Cmd>, String> {
+) -> Result<Option<Cmd>, ConfigError> {
     if let Some(text) = flag {
-        let argv = parse_cmd(text).map_err(|e| format!("--{name}-cmd: {e}"))?;
+        let argv = parse_cmd(text).map_err(|e| ConfigError::FlagCmd {
+            name: name.to_owned(),
+            source: Box::new(e),
+        })?;
         return Ok(Some(Cmd {
             argv,
             source: "flag".into(),
@@ -232,7 +231,10 @@ fn pick(
         if argv.is_empty() {
             return Ok(None);
         }
-        let argv = check_argv(argv.clone()).map_err(|e| format!("config commands.{name}: {e}"))?;
+        let argv = check_argv(argv.clone()).map_err(|e| ConfigError::FileCmd {
+            name: name.to_owned(),
+            source: Box::new(e),
+        })?;
         return Ok(Some(Cmd {
             argv,
             source: "config".into(),
@@ -241,19 +243,24 @@ fn pick(
     Ok(default)
 }
 
-fn duration(field: &str, text: &str) -> Result<Duration, String> {
-    parse_duration(text).map_err(|e| format!("config {field}: {e}"))
+fn duration(field: &str, text: &str) -> Result<Duration, ConfigError> {
+    parse_duration(text).map_err(|why| ConfigError::Duration {
+        field: field.to_owned(),
+        why,
+    })
 }
 
 /// Merge flags, the config file and the defaults.
-pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
-    let repo = cli.repo.clone().or(file.repo.clone()).ok_or(
-        "no repository: pass --repo DIR (the bot's git checkout) or set \"repo\" in --config",
-    )?;
+pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, ConfigError> {
+    let repo = cli
+        .repo
+        .clone()
+        .or(file.repo.clone())
+        .ok_or(ConfigError::NoRepo)?;
     let manager = cli.manager.or(file.manager).unwrap_or(Manager::Systemd);
     let (stop_d, status_d) = stop_and_status(manager);
     let c = &file.commands;
-    let req = |o: Option<Cmd>| o.ok_or_else(|| "a required command is empty".to_owned());
+    let req = |o: Option<Cmd>| o.ok_or(ConfigError::RequiredEmpty);
     let stop = req(pick(
         "stop",
         cli.stop_cmd.as_ref(),
@@ -330,7 +337,7 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
     if let Some(u) = &canary_health
         && !u.starts_with("http://")
     {
-        return Err(format!("--canary-health {u}: only http:// URLs are probed"));
+        return Err(ConfigError::HealthUrl(u.clone()));
     }
     use crate::status::Contract;
     let status_contract = match (&status, manager) {
@@ -349,7 +356,7 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
         (None, None) => DEFAULT_MAX_VERDICT_AGE,
     };
     if max_verdict_age.is_zero() {
-        return Err("the maximum verdict age must be more than 0 (--max-verdict-age, config max_verdict_age)".into());
+        return Err(ConfigError::ZeroVerdictAge);
     }
     let mut timeouts = BTreeMap::new();
     for (step, text) in &file.timeouts {
@@ -358,11 +365,10 @@ pub fn settings(cli: &Cli, file: FileConfig) -> Result<Settings, String> {
                 .iter()
                 .map(|s| s.name())
                 .collect();
-            return Err(format!(
-                "config timeouts: unknown step '{}' (steps: {})",
-                crate::version::shown(step),
-                names.join(", ")
-            ));
+            return Err(ConfigError::UnknownStep {
+                step: crate::version::shown(step),
+                steps: names.join(", "),
+            });
         }
         timeouts.insert(step.clone(), duration(&format!("timeouts.{step}"), text)?);
     }
@@ -398,20 +404,20 @@ mod tests {
     #[test]
     fn commands_parse_as_arrays_or_words_never_shell() {
         assert_eq!(
-            parse_cmd("systemctl stop gpt-trader-canary"),
-            Ok(vec![
+            parse_cmd("systemctl stop gpt-trader-canary").ok(),
+            Some(vec![
                 "systemctl".into(),
                 "stop".into(),
                 "gpt-trader-canary".into()
             ])
         );
         assert_eq!(
-            parse_cmd(r#"["/opt/my tools/flatten", "a b"]"#),
-            Ok(vec!["/opt/my tools/flatten".into(), "a b".into()])
+            parse_cmd(r#"["/opt/my tools/flatten", "a b"]"#).ok(),
+            Some(vec!["/opt/my tools/flatten".into(), "a b".into()])
         );
         assert_eq!(
-            parse_cmd("echo $(id); rm"),
-            Ok(vec!["echo".into(), "$(id);".into(), "rm".into()])
+            parse_cmd("echo $(id); rm").ok(),
+            Some(vec!["echo".into(), "$(id);".into(), "rm".into()])
         );
         assert!(parse_cmd("").is_err());
         assert!(parse_cmd("[]").is_err());

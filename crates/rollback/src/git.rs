@@ -2,8 +2,8 @@
 //! one is the previous known-good release (by version order).
 
 use crate::command;
+use crate::error::{GitError, PlanError};
 use crate::version::{Version, validate_tag};
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,10 +21,6 @@ pub struct Tag {
 }
 
 impl Tag {
-    pub fn to_json(&self) -> Value {
-        json!({"tag": self.name, "commit": self.commit})
-    }
-
     /// The tag as a step record names it.
     pub fn to_ref(&self) -> canary_core::step::TagRef {
         canary_core::step::TagRef {
@@ -45,14 +41,6 @@ pub struct Head {
 }
 
 impl Head {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "commit": self.commit,
-            "branch": self.branch,
-            "tag": self.release.as_ref().map(|t| t.name.clone()),
-        })
-    }
-
     /// Where HEAD is, as a result record names it.
     pub fn to_ref(&self) -> canary_core::step::HeadRef {
         canary_core::step::HeadRef {
@@ -83,13 +71,13 @@ pub struct Repo {
 }
 
 impl Repo {
-    pub fn open(dir: &Path) -> Result<Repo, String> {
+    pub fn open(dir: &Path) -> Result<Repo, GitError> {
         if !dir.is_dir() {
-            return Err(format!("{} is not a directory", dir.display()));
+            return Err(GitError::NotDir(dir.to_owned()));
         }
         let dir = dir
             .canonicalize()
-            .map_err(|e| format!("{}: {e}", dir.display()))?;
+            .map_err(|e| GitError::Resolve(dir.to_owned(), e))?;
         let out = query(&dir, &["rev-parse", "--absolute-git-dir"])?;
         let git_dir = PathBuf::from(out.trim());
         Ok(Repo { dir, git_dir })
@@ -97,7 +85,7 @@ impl Repo {
 
     /// Every tag whose name is a valid version, sorted by version. Tags with
     /// other names are not releases and are left out.
-    pub fn tags(&self) -> Result<Vec<Tag>, String> {
+    pub fn tags(&self) -> Result<Vec<Tag>, GitError> {
         let out = query(
             &self.dir,
             &[
@@ -126,9 +114,9 @@ impl Repo {
         Ok(tags)
     }
 
-    pub fn head(&self, tags: &[Tag]) -> Result<Head, String> {
+    pub fn head(&self, tags: &[Tag]) -> Result<Head, GitError> {
         let commit = query(&self.dir, &["rev-parse", "--verify", "HEAD^{commit}"])
-            .map_err(|e| format!("HEAD does not name a commit (empty repository?): {e}"))?
+            .map_err(|e| GitError::NoHead(Box::new(e)))?
             .trim()
             .to_owned();
         let branch = query(&self.dir, &["symbolic-ref", "-q", "--short", "HEAD"])
@@ -170,7 +158,7 @@ impl Repo {
     /// clean. Untracked files are not counted (the bot's logs and pid files
     /// live in the tree); a modified tracked file would be carried silently
     /// into the release checked out, so it is a finding.
-    pub fn changes(&self) -> Result<String, String> {
+    pub fn changes(&self) -> Result<String, GitError> {
         query(
             &self.dir,
             &[
@@ -189,7 +177,7 @@ impl Repo {
     }
 
     /// HEAD's commit now (after a checkout), for verification.
-    pub fn head_commit(&self) -> Result<String, String> {
+    pub fn head_commit(&self) -> Result<String, GitError> {
         query(&self.dir, &["rev-parse", "--verify", "HEAD^{commit}"]).map(|s| s.trim().to_owned())
     }
 }
@@ -204,7 +192,7 @@ pub const SAFE_GIT: [&str; 4] = [
     "core.fsmonitor=false",
 ];
 
-fn query(dir: &Path, args: &[&str]) -> Result<String, String> {
+fn query(dir: &Path, args: &[&str]) -> Result<String, GitError> {
     let mut argv = vec!["git".to_owned()];
     argv.extend(SAFE_GIT.iter().map(|a| (*a).to_owned()));
     argv.extend(args.iter().map(|a| (*a).to_owned()));
@@ -215,34 +203,36 @@ fn query(dir: &Path, args: &[&str]) -> Result<String, String> {
         } else {
             outcome.stderr_tail.clone()
         };
-        return Err(format!("git {}: {}", args.join(" "), why));
+        return Err(GitError::Failed {
+            args: args.join(" "),
+            why,
+        });
     }
     if stdout.len() >= QUERY_MAX {
-        return Err(format!("git {}: output too large", args.join(" ")));
+        return Err(GitError::TooLarge {
+            args: args.join(" "),
+        });
     }
-    String::from_utf8(stdout).map_err(|_| format!("git {}: output is not UTF-8", args.join(" ")))
+    String::from_utf8(stdout).map_err(|_| GitError::NotUtf8 {
+        args: args.join(" "),
+    })
 }
 
 /// The previous known-good release: the highest release (not pre-release)
 /// tag whose version is below HEAD's release and whose commit is not HEAD's.
-pub fn previous_release<'a>(tags: &'a [Tag], head: &Head) -> Result<&'a Tag, String> {
+pub fn previous_release<'a>(tags: &'a [Tag], head: &Head) -> Result<&'a Tag, PlanError> {
     let Some(current) = &head.release else {
-        let below = nearest_hint(tags);
-        return Err(format!(
-            "HEAD ({}) is not at a release tag, so the release it runs is unknown{below}; \
-             name the known-good release with --to TAG",
-            short(&head.commit)
-        ));
+        return Err(PlanError::NotAtRelease {
+            head: short(&head.commit).to_owned(),
+            hint: nearest_hint(tags),
+        });
     };
     tags.iter()
         .rev()
         .filter(|t| t.version.is_release())
         .find(|t| t.version < current.version && t.commit != head.commit)
-        .ok_or_else(|| {
-            format!(
-                "no release tag earlier than {} to roll back to; name one with --to TAG",
-                current.name
-            )
+        .ok_or_else(|| PlanError::NoEarlier {
+            current: current.name.clone(),
         })
 }
 
@@ -302,9 +292,13 @@ mod tests {
         );
         let head = head_at(Some(&tags[0]), "a");
         let err = previous_release(&tags, &head).expect_err("none earlier");
-        assert!(err.contains("no release tag earlier than v1.2.0"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("no release tag earlier than v1.2.0"),
+            "{err}"
+        );
         let err = previous_release(&tags, &head_at(None, "d")).expect_err("untagged");
-        assert!(err.contains("not at a release tag"), "{err}");
+        assert!(err.to_string().contains("not at a release tag"), "{err}");
     }
 
     #[test]

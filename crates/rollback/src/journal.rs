@@ -16,6 +16,7 @@
 //! be read or parsed is a refusal, never "no progress": acting on a lost
 //! history is how a rollback runs twice.
 
+use crate::error::{Inconsistent, JournalError};
 use crate::procedure::{Procedure, Step};
 use crate::safefs::StateDir;
 use serde::{Deserialize, Serialize};
@@ -153,35 +154,34 @@ pub fn now() -> String {
 impl Journal {
     /// Read the journal. Missing is empty; unreadable, torn or unparsable
     /// is an error naming the line.
-    pub fn load(dir: &StateDir) -> Result<Journal, String> {
+    pub fn load(dir: &StateDir) -> Result<Journal, JournalError> {
         let path = dir.join(FILE);
         let bytes = dir
             .read(FILE)
-            .map_err(|e| format!("the journal cannot be read: {e}"))?
+            .map_err(JournalError::Read)?
             .unwrap_or_default();
         if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-            return Err(format!(
-                "the journal {} ends in a torn line (a write was cut short)",
-                path.display()
-            ));
+            return Err(JournalError::Torn(path));
         }
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| format!("the journal {} is not UTF-8", path.display()))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| JournalError::NotUtf8(path.clone()))?;
         let mut entries = Vec::new();
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let e: Entry = serde_json::from_str(line)
-                .map_err(|e| format!("the journal {} line {}: {e}", path.display(), i + 1))?;
+            let e: Entry = serde_json::from_str(line).map_err(|source| JournalError::Line {
+                path: path.clone(),
+                line: i + 1,
+                source,
+            })?;
             if let Some(step) = e.step()
                 && Step::parse(step).is_none()
             {
-                return Err(format!(
-                    "the journal {} line {}: unknown step {step:?}",
-                    path.display(),
-                    i + 1
-                ));
+                return Err(JournalError::UnknownStep {
+                    path,
+                    line: i + 1,
+                    step: step.to_owned(),
+                });
             }
             entries.push(e);
         }
@@ -190,12 +190,12 @@ impl Journal {
             file: None,
         };
         j.check()
-            .map_err(|e| format!("the journal {}: {e}", path.display()))?;
+            .map_err(|source| JournalError::Inconsistent { path, source })?;
         Ok(j)
     }
 
     /// Every entry's procedure must have begun; a begin's procedure must be known.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), Inconsistent> {
         let mut begun: Vec<&str> = Vec::new();
         for e in &self.entries {
             match e {
@@ -203,16 +203,13 @@ impl Journal {
                     proc_id, procedure, ..
                 } => {
                     if Procedure::parse(procedure).is_none() {
-                        return Err(format!("unknown procedure {procedure:?}"));
+                        return Err(Inconsistent::UnknownProcedure(procedure.clone()));
                     }
                     begun.push(proc_id);
                 }
                 other => {
                     if !begun.contains(&other.proc_id()) {
-                        return Err(format!(
-                            "an entry of procedure {} that never began",
-                            other.proc_id()
-                        ));
+                        return Err(Inconsistent::NeverBegan(other.proc_id().to_owned()));
                     }
                 }
             }
@@ -467,7 +464,12 @@ mod tests {
     fn torn_or_garbled_journals_are_errors_never_empty() {
         let d = dir("torn");
         std::fs::write(d.join(FILE), b"{\"entry\":\"begin\"").expect("write");
-        assert!(Journal::load(&d).expect_err("torn").contains("torn"));
+        assert!(
+            Journal::load(&d)
+                .expect_err("torn")
+                .to_string()
+                .contains("torn")
+        );
         std::fs::write(d.join(FILE), b"garbage\n").expect("write");
         assert!(Journal::load(&d).is_err());
         let line = serde_json::to_string(&intent("ghost", "stop")).expect("json");
@@ -475,6 +477,7 @@ mod tests {
         assert!(
             Journal::load(&d)
                 .expect_err("orphan")
+                .to_string()
                 .contains("never began")
         );
         let _ = std::fs::remove_dir_all(&d.path);

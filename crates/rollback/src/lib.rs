@@ -11,26 +11,31 @@
 
 #![forbid(unsafe_code)]
 
-pub mod audit;
+mod action;
+mod audit;
 pub mod cli;
-pub mod command;
-pub mod config;
-pub mod git;
-pub mod journal;
-pub mod lock;
-pub mod plan;
-pub mod preflight;
-pub mod procedure;
-pub mod production;
-pub mod promote;
-pub mod result;
-pub mod resume;
-pub mod safefs;
-pub mod status;
-pub mod steps;
-pub mod trigger;
-pub mod version;
+mod command;
+mod config;
+mod error;
+mod git;
+mod journal;
+mod lock;
+mod plan;
+mod preflight;
+mod procedure;
+mod production;
+mod promote;
+mod result;
+mod resume;
+mod safefs;
+mod status;
+mod step_rec;
+mod steps;
+mod tool;
+mod trigger;
+mod version;
 
+use action::{Action, action_for};
 use audit::Sink;
 use canary_core::ndjson::RecordWriter;
 use canary_core::step::{RunOutcome, RunResult, Trigger, TriggerAction};
@@ -38,72 +43,9 @@ use canary_core::{Exit, Kind, Level, Record, diag};
 use cli::Cli;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
-use trigger::{Decision, Intake};
-
-pub const TOOL: &str = "rollback";
-
-/// An error record that ends the run before any step (exit 2); also on stderr.
-pub fn refusal(name: &str, msg: &str) -> Record {
-    diag(TOOL, "error", msg);
-    Record::new(TOOL, "rollback", Kind::Error, name, Level::Unknown).msg(msg)
-}
-
-/// The pointer to a section of docs/rollback.md that every refusal ends with.
-pub fn see(section: &str) -> String {
-    format!(" (see docs/rollback.md, \"{section}\")")
-}
-
-/// What the trigger asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Nothing,
-    StopOnly,
-    Full,
-    Promote,
-}
-
-/// The trigger's table (docs/rollback.md, "The trigger"): what a verdict's
-/// decision asks of `rollback` (or `rollback --promote`, `promote`), with
-/// `--full` turning a stop into the full procedure.
-fn action_for(promote: bool, full: bool, d: Decision) -> (Action, String) {
-    match (promote, d) {
-        (false, Decision::Rollback) => (
-            Action::Full,
-            "rollback verdict: the full §4.3 procedure".to_owned(),
-        ),
-        (false, Decision::Stop) if full => (
-            Action::Full,
-            "stop verdict with --full: the full §4.3 procedure".to_owned(),
-        ),
-        (false, Decision::Stop) => (
-            Action::StopOnly,
-            "stop verdict: stopping the canary only (investigate; --full rolls back)".to_owned(),
-        ),
-        (false, Decision::Promote) => (
-            Action::Nothing,
-            "promote verdict: nothing to roll back (promotion is rollback --promote)".to_owned(),
-        ),
-        (false, other) => (
-            Action::Nothing,
-            format!("{} verdict: nothing to roll back", other.as_str()),
-        ),
-        (true, Decision::Promote) => (
-            Action::Promote,
-            "promote verdict: the §4.4 promotion".to_owned(),
-        ),
-        (true, Decision::Rollback | Decision::Stop) => (
-            Action::Nothing,
-            format!(
-                "{} verdict: never promoted (run rollback without --promote to roll back)",
-                d.as_str()
-            ),
-        ),
-        (true, other) => (
-            Action::Nothing,
-            format!("{} verdict: nothing to promote", other.as_str()),
-        ),
-    }
-}
+pub use tool::TOOL;
+use tool::{refusal, see};
+use trigger::Intake;
 
 /// The whole run; records go to `out` (and the audit log). Stdout write
 /// errors never cut a run short; they are reported once at the end.
@@ -286,10 +228,11 @@ fn run_in<R: BufRead, W: Write>(cli: &Cli, stdin: R, sink: &mut Sink<'_, W>) -> 
     let plan = match action {
         Action::StopOnly => git::Repo::tags(&repo)
             .and_then(|t| repo.head(&t))
-            .map(|head| plan::stop_only(&settings, head, sink.run_id())),
+            .map(|head| plan::stop_only(&settings, head, sink.run_id()))
+            .map_err(error::PlanError::from),
         Action::Promote => match &verdict {
             Some(v) => promote::plan(&settings, &repo, &state.path, &journal, v, sink.run_id()),
-            None => Err("no verdict to promote on".into()),
+            None => Err(error::PlanError::NoVerdict),
         },
         _ => {
             let explicit = match (&cli.to, verdict.as_ref().and_then(|v| v.to_tag.as_deref())) {
@@ -437,19 +380,19 @@ fn settle_interruption<W: Write>(
             );
             Ok(())
         }
-        Err(("busy", why)) => {
-            let msg = format!("{what}: {why}");
-            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", "busy"));
+        Err(busy @ error::Unsettled::Busy(_)) => {
+            let msg = format!("{what}: {busy}");
+            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", busy.finding()));
             Err(refused_result(sink, &msg))
         }
-        Err((finding, why)) => {
+        Err(why @ error::Unsettled::CannotTell(_)) => {
             let msg = format!(
                 "{what}: --resume cannot prove the step's effect present or absent: {why}. Check: {}. \
                  If you have checked, say what you found: --resume --resolve done (its effect is in place) or \
                  --resume --resolve absent (run it again) (see docs/rollback.md, \"Recovery after an interruption\")",
                 i.step.interrupted_check()
             );
-            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", finding));
+            sink.emit(rec("unsettled", Level::Crit, msg.clone()).extra("finding", why.finding()));
             Err(refused_result(sink, &msg))
         }
     }
@@ -526,23 +469,23 @@ fn trigger<R: BufRead, W: Write>(
     let mut intake = Intake::default();
     let read = if cli.files.is_empty() {
         canary_core::ndjson::hint_if_terminal(TOOL);
-        trigger::read(stdin, "stdin", &mut intake).map_err(|e| format!("reading stdin: {e}"))
+        trigger::read(stdin, "stdin", &mut intake).map_err(error::InputError::Stdin)
     } else {
         cli.files.iter().try_for_each(|p| {
-            let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let f = std::fs::File::open(p).map_err(|e| error::InputError::Open(p.clone(), e))?;
             trigger::read(BufReader::new(f), &p.display().to_string(), &mut intake)
-                .map_err(|e| format!("reading {}: {e}", p.display()))
+                .map_err(|e| error::InputError::Read(p.clone(), e))
         })
     };
     for rec in std::mem::take(&mut intake.problems) {
         sink.emit(rec);
     }
     if let Err(e) = read {
-        return Err(refuse(sink, "rollback.config", &e));
+        return Err(refuse(sink, "rollback.config", &e.to_string()));
     }
     let verdict = match trigger::pick(&intake.verdicts) {
-        Ok(Some(v)) => v.clone(),
-        Ok(None) => {
+        Some(v) => v.clone(),
+        None => {
             let why = if intake.rejected > 0 {
                 "every verdict in the input was rejected"
             } else {
@@ -555,13 +498,6 @@ fn trigger<R: BufRead, W: Write>(
                     "{why}: nothing decided and nothing was run (judge's overall verdict records are needed; --force rolls back without one){}",
                     see("The trigger")
                 ),
-            ));
-        }
-        Err(e) => {
-            return Err(refuse(
-                sink,
-                "rollback.config",
-                &format!("{e}; nothing was run{}", see("The trigger")),
             ));
         }
     };
@@ -588,7 +524,7 @@ fn trigger<R: BufRead, W: Write>(
                 )
                 .value(ts.clone())
                 .extra("field", "ts")
-                .extra("reason", why.clone())
+                .extra("reason", why.to_string())
                 .extra("verdict_ts", ts.clone())
                 .extra(
                     "age_s",
@@ -695,38 +631,4 @@ fn trigger<R: BufRead, W: Write>(
         );
     }
     Ok((action, Some(verdict)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The trigger table of docs/rollback.md, row by row: rollback runs the
-    /// full procedure, stop the stop step (or the full one with --full),
-    /// promote only under --promote, and every other decision nothing, in
-    /// either mode.
-    #[test]
-    fn every_decision_in_either_mode_asks_what_the_table_says() {
-        for name in Decision::names() {
-            let d = Decision::parse(name).expect("a decision");
-            for full in [false, true] {
-                let want = match d {
-                    Decision::Rollback => Action::Full,
-                    Decision::Stop if full => Action::Full,
-                    Decision::Stop => Action::StopOnly,
-                    _ => Action::Nothing,
-                };
-                let (got, msg) = action_for(false, full, d);
-                assert_eq!(got, want, "{name} (full {full}): {msg}");
-                assert!(msg.starts_with(d.as_str()), "{msg}");
-                let want = if d == Decision::Promote {
-                    Action::Promote
-                } else {
-                    Action::Nothing
-                };
-                let (got, msg) = action_for(true, full, d);
-                assert_eq!(got, want, "{name} --promote (full {full}): {msg}");
-            }
-        }
-    }
 }

@@ -3,6 +3,7 @@
 //! the journal).
 
 use crate::config::{Cmd, Settings};
+use crate::error::PlanError;
 use crate::git::{self, Head, Repo, Tag};
 use crate::journal::{Current, Journal};
 use crate::procedure::{Procedure, Step as Kind};
@@ -154,14 +155,18 @@ pub fn rollback(
     journal: &Journal,
     explicit: Option<(&str, &'static str)>,
     run_id: &str,
-) -> Result<Plan, String> {
+) -> Result<Plan, PlanError> {
     if let Some((name, from)) = explicit {
-        let v = validate_tag(name)
-            .map_err(|e| format!("{from} '{}': {e}", crate::version::shown(name)))?;
+        let v = validate_tag(name).map_err(|source| PlanError::BadTarget {
+            from,
+            name: crate::version::shown(name),
+            source,
+        })?;
         if !v.is_release() {
-            return Err(format!(
-                "{from} {name} is a pre-release, not a release: a rollback goes to a known-good release"
-            ));
+            return Err(PlanError::PreRelease {
+                from,
+                name: name.to_owned(),
+            });
         }
     }
     let tags = repo.tags()?;
@@ -179,17 +184,17 @@ pub fn rollback(
             let name = p.to_tag.as_deref().unwrap_or_default();
             let tag = git::find(&tags, name)
                 .filter(|t| Some(t.commit.as_str()) == p.to_commit.as_deref())
-                .ok_or_else(|| {
-                    format!("tag {name} of the unfinished rollback {} is gone or moved; check the repository, then name the target with --to TAG", p.proc_id)
+                .ok_or_else(|| PlanError::ResumedTagGone {
+                    name: name.to_owned(),
+                    proc_id: p.proc_id.clone(),
                 })?;
             (tag.clone(), "resumed")
         }
         (None, Some((name, from))) => {
-            let tag = git::find(&tags, name).ok_or_else(|| {
-                format!(
-                    "{from} {name}: no such release tag in {}",
-                    repo.dir.display()
-                )
+            let tag = git::find(&tags, name).ok_or_else(|| PlanError::NoSuchTag {
+                from,
+                name: name.to_owned(),
+                repo: repo.dir.clone(),
             })?;
             (tag.clone(), from)
         }

@@ -24,9 +24,13 @@ pub struct Finding {
 
 impl Finding {
     pub fn record(&self) -> Record {
-        canary_core::diag(crate::TOOL, "error", &format!("preflight: {}", self.msg));
+        canary_core::diag(
+            crate::tool::TOOL,
+            "error",
+            &format!("preflight: {}", self.msg),
+        );
         Record::new(
-            crate::TOOL,
+            crate::tool::TOOL,
             self.check,
             RecKind::Error,
             "rollback.preflight",

@@ -151,20 +151,6 @@ impl Step {
             }
         }
     }
-
-    /// Does the step start something that keeps running (restart, deploy,
-    /// watch)? Those are the steps that could start a second production bot.
-    pub fn starts_process(self) -> bool {
-        match self {
-            Step::Restart | Step::Deploy | Step::Watch => true,
-            Step::Stop
-            | Step::ClosePositions
-            | Step::Checkout
-            | Step::Sync
-            | Step::Report
-            | Step::ProfileDiff => false,
-        }
-    }
 }
 
 #[cfg(test)]

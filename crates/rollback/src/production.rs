@@ -12,13 +12,14 @@
 //! is alive but whose environment cannot be read is *cannot tell*, which
 //! refuses too.
 
+use crate::error::ProcessError;
 use crate::journal::{Entry, Journal};
 use crate::procedure::Step;
 use crate::status::{self, Seen};
 
 /// What runs, in words ("pid 123 (restart of rollback 2026…)"), or why it
 /// cannot be told. `Ok(empty)` only when nothing of the kind runs.
-pub fn running(journal: &Journal) -> Result<Vec<String>, String> {
+pub fn running(journal: &Journal) -> Result<Vec<String>, ProcessError> {
     let mut markers: Vec<(String, String)> = Vec::new();
     let mut recorded: Vec<(u32, String, String)> = Vec::new();
     for e in journal.entries() {
@@ -66,10 +67,10 @@ pub fn running(journal: &Journal) -> Result<Vec<String>, String> {
             }
             Seen::NotOurs => {}
             Seen::Unreadable => {
-                return Err(format!(
-                    "pid {pid}, recorded by the {what}, is alive but its environment cannot be read: \
-                     it may be that production process (check with `ps -o pid,pgid,user,args -p {pid}`)"
-                ));
+                return Err(ProcessError::Unreadable {
+                    pid: *pid,
+                    what: what.clone(),
+                });
             }
         }
     }
@@ -77,7 +78,7 @@ pub fn running(journal: &Journal) -> Result<Vec<String>, String> {
 }
 
 /// The refusal's words: where things stand and what to do.
-pub fn refusal(step: Step, what: Result<Vec<String>, String>) -> Option<String> {
+pub fn refusal(step: Step, what: Result<Vec<String>, ProcessError>) -> Option<String> {
     let why = match what {
         Ok(found) if found.is_empty() => return None,
         Ok(found) => format!(

@@ -3,12 +3,13 @@
 //! start the one-hour post-promotion watch through the same gate.
 
 use crate::config::Settings;
+use crate::error::PlanError;
 use crate::git::Repo;
 use crate::journal::Journal;
 use crate::plan::{Action, Plan, Step, stop_step};
 use crate::procedure::{Procedure, Step as Kind};
 use crate::safefs::StateDir;
-use crate::steps::{Done, record};
+use crate::step_rec::{Done, record};
 use crate::trigger::Verdict;
 use canary_core::step::{HeadRef, StepOutcome, StepStatus};
 use canary_core::verdict::{Reason, WindowSummary};
@@ -28,7 +29,7 @@ pub fn plan(
     journal: &Journal,
     verdict: &Verdict,
     run_id: &str,
-) -> Result<Plan, String> {
+) -> Result<Plan, PlanError> {
     let tags = repo.tags()?;
     let head = repo.head(&tags)?;
     let ts = verdict.record.ts;
@@ -134,7 +135,7 @@ pub fn write_report(plan: &Plan, step: &Step, repo: &Repo, state: &StateDir, nam
     let report = CanaryReport {
         report: "canary",
         generated_at: started,
-        generated_by: crate::TOOL,
+        generated_by: crate::tool::TOOL,
         repo: repo.dir.display().to_string(),
         release: plan.head.to_ref(),
         decision: payload.map(|p| p.decision),

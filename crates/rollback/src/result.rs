@@ -2,11 +2,11 @@
 //! state the canary, the positions and the checkout are in, and what the
 //! operator does next.
 
-use crate::TOOL;
 use crate::config::Settings;
 use crate::git::Repo;
 use crate::plan::{Action, Plan, Step};
 use crate::procedure::{Procedure, Step as S};
+use crate::tool::TOOL;
 use canary_core::step::{RunOutcome, RunResult};
 use canary_core::{Kind, Level, Record};
 

@@ -7,6 +7,7 @@
 use crate::cli::Resolve;
 use crate::command::Track;
 use crate::config::Settings;
+use crate::error::Unsettled;
 use crate::git::Repo;
 use crate::journal::{Entry, Interrupted, Journal, Outcome};
 use crate::procedure::ResumeCheck;
@@ -101,7 +102,7 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
             Finding::CannotTell(format!(
                 "no running process carries {}={marker}, and {pids}; that does not prove it started nothing \
                  (a process manager, a daemon or a process still starting leaves no such trace), so it is not started again blind",
-                status::MARKER
+                crate::command::MARKER
             ))
         }
         ResumeCheck::Repeatable => {
@@ -134,7 +135,7 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
                     ));
                 }
                 Ok(_) => {}
-                Err(e) => return Finding::CannotTell(e),
+                Err(e) => return Finding::CannotTell(e.to_string()),
             }
             let from = journal
                 .entries()
@@ -161,7 +162,7 @@ pub fn check(i: &Interrupted, journal: &Journal, settings: &Settings, repo: &Rep
                     "HEAD is at {}, neither the start nor the target",
                     crate::git::short(&h)
                 )),
-                Err(e) => Finding::CannotTell(e),
+                Err(e) => Finding::CannotTell(e.to_string()),
             }
         }
     }
@@ -175,7 +176,7 @@ pub fn settle(
     finding: Finding,
     resolve: Option<Resolve>,
     run_id: &str,
-) -> Result<(Entry, String), (&'static str, String)> {
+) -> Result<(Entry, String), Unsettled> {
     let entry = |outcome, pids: Vec<u32>, by_operator, detail: String| Entry::Done {
         proc_id: i.proc_id.clone(),
         run_id: run_id.to_owned(),
@@ -196,7 +197,7 @@ pub fn settle(
             entry(Outcome::Absent, vec![], false, d.clone()),
             format!("absent: {d}; it runs again"),
         )),
-        (Finding::Busy(d), _) => Err(("busy", d)),
+        (Finding::Busy(d), _) => Err(Unsettled::Busy(d)),
         (Finding::CannotTell(d), Some(Resolve::Done)) => Ok((
             entry(
                 Outcome::Present,
@@ -219,6 +220,6 @@ pub fn settle(
                 "absent by the operator's finding (--resolve absent): it runs again; the check could not tell: {d}"
             ),
         )),
-        (Finding::CannotTell(d), None) => Err(("cannot-tell", d)),
+        (Finding::CannotTell(d), None) => Err(Unsettled::CannotTell(d)),
     }
 }

@@ -12,7 +12,8 @@
 //! running, whatever the process manager says: the real bot ignores SIGTERM
 //! and keeps answering 200 until it is killed.
 
-use crate::command::{Ending, Outcome};
+use crate::command::{Ending, MARKER, Outcome};
+use crate::error::{ProbeError, ProcessError};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -94,34 +95,40 @@ pub fn read(contract: Contract, o: &Outcome, timeout: Duration) -> Status {
 /// Does something answer HTTP at `url` (`http://HOST:PORT/PATH`)? `Ok(true)`
 /// with the status line when it answers, `Ok(false)` when the connection is
 /// refused (nothing listens), `Err` when we cannot tell (timeout, bad URL).
-pub fn answers(url: &str) -> Result<(bool, String), String> {
+pub fn answers(url: &str) -> Result<(bool, String), ProbeError> {
     let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs are probed"))?;
+        .ok_or_else(|| ProbeError::NotHttp(url.to_owned()))?;
     let (hostport, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
     let addr = hostport
         .to_socket_addrs()
-        .map_err(|e| format!("{hostport}: {e}"))?
+        .map_err(|source| ProbeError::Resolve {
+            hostport: hostport.to_owned(),
+            source,
+        })?
         .next()
-        .ok_or_else(|| format!("{hostport}: no address"))?;
+        .ok_or_else(|| ProbeError::NoAddress(hostport.to_owned()))?;
+    let io = |source| ProbeError::Io {
+        url: url.to_owned(),
+        source,
+    };
     let timeout = Duration::from_secs(3);
     let mut s = match TcpStream::connect_timeout(&addr, timeout) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             return Ok((false, format!("{url}: connection refused")));
         }
-        Err(e) => return Err(format!("{url}: {e}")),
+        Err(e) => return Err(io(e)),
     };
     let _ = s.set_read_timeout(Some(timeout));
     let _ = s.set_write_timeout(Some(timeout));
     let req = format!("GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes())
-        .map_err(|e| format!("{url}: {e}"))?;
+    s.write_all(req.as_bytes()).map_err(io)?;
     let mut buf = [0u8; 64];
-    let n = s.read(&mut buf).map_err(|e| format!("{url}: {e}"))?;
+    let n = s.read(&mut buf).map_err(io)?;
     let text = String::from_utf8_lossy(&buf[..n]);
     let line = text.lines().next().unwrap_or_default().to_owned();
     if line.starts_with("HTTP/") {
@@ -129,14 +136,9 @@ pub fn answers(url: &str) -> Result<(bool, String), String> {
     } else if n == 0 {
         Ok((false, format!("{url}: closed without an answer")))
     } else {
-        Err(format!("{url}: not an HTTP answer"))
+        Err(ProbeError::NotHttpAnswer(url.to_owned()))
     }
 }
-
-/// The environment variable every command rollback starts carries
-/// (`<procedure id>/<step>`), so that after an interruption the processes a
-/// step left behind can be found.
-pub const MARKER: &str = "CANARY_KIT_STEP";
 
 pub fn marker(proc_id: &str, step: &str) -> String {
     format!("{proc_id}/{step}")
@@ -182,9 +184,9 @@ pub fn seen(pid: u32, value: &str) -> Seen {
 
 /// Processes whose environment carries `MARKER=value` (live ones: a zombie
 /// holds nothing). `Err` when /proc cannot be read.
-pub fn marked(value: &str) -> Result<Vec<u32>, String> {
+pub fn marked(value: &str) -> Result<Vec<u32>, ProcessError> {
     let want = format!("{MARKER}={value}");
-    let rd = std::fs::read_dir("/proc").map_err(|e| format!("/proc: {e}"))?;
+    let rd = std::fs::read_dir("/proc").map_err(ProcessError::Proc)?;
     let me = std::process::id();
     let mut pids = Vec::new();
     for ent in rd.flatten() {

@@ -1,9 +1,11 @@
 //! The trigger: judge's verdicts read from the input, validated field by
 //! field, and the one verdict the run acts on.
 
-use crate::TOOL;
+use crate::error::{NotPromotable, Stale};
+use crate::tool::TOOL;
 use crate::version::{shown, validate_tag};
 use canary_core::ndjson::{Input, RecordReader};
+use canary_core::side::side;
 use canary_core::step::VerdictSummary;
 use canary_core::verdict::{Scope, Verdict as Payload};
 use canary_core::{Kind, Level, Phase, Record, diag};
@@ -68,12 +70,13 @@ pub fn read<R: BufRead>(reader: R, source: &str, intake: &mut Intake) -> std::io
                 intake.unread_after += 1;
             }
             Input::Record(rec) => {
-                // judge's comparisons with production precede its verdict
-                // and are already folded into it (a hold or a rollback
-                // reason): passed over, never acted on, never a rejection
-                // that would stop a promotion the verdict allows.
-                if rec.tool == "judge" && rec.kind == Kind::Check && rec.name == "judge.comparison"
-                {
+                // judge's side records (canary_core::side: its comparisons
+                // with production, a replay's transitions) are never
+                // verdicts: passed over, never acted on, never a rejection
+                // that would stop a promotion the verdict allows. They are
+                // not verdicts either, so they leave the last verdict and
+                // what follows it as they were.
+                if side(&rec).is_some() {
                     continue;
                 }
                 // A fleet's per-bot verdicts precede the overall one, which
@@ -236,8 +239,8 @@ fn validate(rec: Record, source: &str) -> Result<Verdict, Box<Record>> {
 
 /// The verdict to act on: the last overall one (only overall verdicts pass
 /// validation).
-pub fn pick(verdicts: &[Verdict]) -> Result<Option<&Verdict>, String> {
-    Ok(verdicts.iter().rev().find(|v| v.overall))
+pub fn pick(verdicts: &[Verdict]) -> Option<&Verdict> {
+    verdicts.iter().rev().find(|v| v.overall)
 }
 
 /// How far ahead of this host's clock a verdict may be dated (clock skew
@@ -252,29 +255,22 @@ pub fn freshness(
     v: &Verdict,
     now: jiff::Timestamp,
     max_age: std::time::Duration,
-) -> Result<f64, String> {
-    use canary_core::duration::format_duration;
+) -> Result<f64, Stale> {
     let age = now.duration_since(v.record.ts);
     let age_s = age.as_secs_f64();
     if age.is_negative() {
         let ahead = std::time::Duration::try_from(-age).unwrap_or(std::time::Duration::MAX);
         if ahead > MAX_FUTURE_SKEW {
-            return Err(format!(
-                "it is dated {} in the future (more than the {} of clock skew allowed): a clock is wrong or the verdict is not judge's",
-                format_duration(ahead),
-                format_duration(MAX_FUTURE_SKEW)
-            ));
+            return Err(Stale::Future {
+                ahead,
+                skew: MAX_FUTURE_SKEW,
+            });
         }
         return Ok(age_s);
     }
     let age = std::time::Duration::try_from(age).unwrap_or(std::time::Duration::MAX);
     if age > max_age {
-        return Err(format!(
-            "it is {} old, older than the maximum verdict age {} (--max-verdict-age): \
-             the canary it judged may have changed since",
-            format_duration(age),
-            format_duration(max_age)
-        ));
+        return Err(Stale::Old { age, max: max_age });
     }
     Ok(age_s)
 }
@@ -282,34 +278,23 @@ pub fn freshness(
 /// A promotion needs a clean Phase B verdict over a complete window:
 /// nothing is promoted on missing evidence (an absent window reads as
 /// incomplete).
-pub fn promotable(v: &Verdict) -> Result<(), String> {
+pub fn promotable(v: &Verdict) -> Result<(), NotPromotable> {
     if v.payload.phase != Phase::B {
-        return Err("a promote verdict must come from Phase B (\"phase\":\"b\")".into());
+        return Err(NotPromotable::Phase);
     }
     if !matches!(v.record.level, Level::Ok | Level::Warn) {
-        return Err(format!(
-            "a promote verdict must be ok or warn, not {}",
-            v.record.level
-        ));
+        return Err(NotPromotable::Level(v.record.level));
     }
     if !v.payload.window.complete {
-        return Err(
-            "a promote verdict must cover a complete window (\"window\":{\"complete\":true})"
-                .into(),
-        );
+        return Err(NotPromotable::Incomplete);
     }
     // What judge's own promote verdict always holds, checked rather than
     // assumed: a line that merely says promote is not one.
     if v.payload.exit != 0 {
-        return Err(format!(
-            "a promote verdict exits 0 (\"exit\":0), not {}",
-            v.payload.exit
-        ));
+        return Err(NotPromotable::Exit(v.payload.exit));
     }
     if v.record.value.as_str() != Some(v.payload.decision.as_str()) {
-        return Err(
-            "a promote verdict's value must be its decision (\"value\":\"promote\")".into(),
-        );
+        return Err(NotPromotable::Value);
     }
     if let Some(r) = v
         .payload
@@ -317,22 +302,22 @@ pub fn promotable(v: &Verdict) -> Result<(), String> {
         .iter()
         .find(|r| matches!(r.level, Level::Crit | Level::Unknown))
     {
-        return Err(format!(
-            "a promote verdict has no {} reason, and this one has ({})",
-            r.level, r.rule
-        ));
+        return Err(NotPromotable::Reason {
+            level: r.level,
+            rule: r.rule.clone(),
+        });
     }
     let w = &v.payload.window;
     let (Some(_), Some(min_s), Some(min_orders)) = (w.start, w.min_duration_s, w.min_orders) else {
-        return Err(
-            "a promote verdict's window states its start, min_duration_s and min_orders".into(),
-        );
+        return Err(NotPromotable::WindowUnstated);
     };
     if w.elapsed_s < min_s && w.orders < min_orders {
-        return Err(format!(
-            "a promote verdict's window is not complete: {} s of {min_s} s and {} of {min_orders} orders",
-            w.elapsed_s, w.orders
-        ));
+        return Err(NotPromotable::WindowShort {
+            elapsed_s: w.elapsed_s,
+            min_s,
+            orders: w.orders,
+            min_orders,
+        });
     }
     Ok(())
 }
@@ -454,7 +439,7 @@ mod tests {
                 .replace(r#""value":null"#, r#""value":"promote""#),
         ]);
         assert_eq!(i.verdicts.len(), 6);
-        let verdicts: Vec<Result<(), String>> = i.verdicts.iter().map(promotable).collect();
+        let verdicts: Vec<Result<(), NotPromotable>> = i.verdicts.iter().map(promotable).collect();
         assert!(verdicts[..5].iter().all(Result::is_err), "{verdicts:?}");
         assert_eq!(verdicts[5], Ok(()));
     }
@@ -472,11 +457,11 @@ mod tests {
         assert_eq!(freshness(v, at(0), max), Ok(0.0));
         assert_eq!(freshness(v, at(300), max), Ok(300.0));
         let err = freshness(v, at(301), max).expect_err("stale");
-        assert!(err.contains("5m1s old"), "{err}");
+        assert!(err.to_string().contains("5m1s old"), "{err}");
         assert!(freshness(v, at(40 * 60), max).is_err());
         assert_eq!(freshness(v, at(-60), max), Ok(-60.0));
         let err = freshness(v, at(-61), max).expect_err("future");
-        assert!(err.contains("in the future"), "{err}");
+        assert!(err.to_string().contains("in the future"), "{err}");
     }
 
     #[test]
@@ -495,7 +480,7 @@ mod tests {
         assert_eq!(i.rejected, 3);
         let fields: Vec<&Value> = i.problems.iter().map(|p| &p.extra["field"]).collect();
         assert_eq!(fields, ["scope", "tool", "kind"]);
-        let v = pick(&i.verdicts).expect("ok").expect("one");
+        let v = pick(&i.verdicts).expect("one");
         assert_eq!(v.decision, Decision::Continue);
     }
 }

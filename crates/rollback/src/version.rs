@@ -1,6 +1,7 @@
 //! Release tag names: what a valid one looks like, and how releases order
 //! (by version, so `v1.10.0` comes after `v1.3.0`, not before it).
 
+use crate::error::TagError;
 use std::cmp::Ordering;
 
 /// Longest tag name accepted.
@@ -98,29 +99,26 @@ fn cmp_pre(a: &[String], b: &[String]) -> Ordering {
 /// version (`v1.3.0`), ASCII letters, digits and `.`, `-`, `+`, `_` only,
 /// never starting with `-` or `.`, at most [`MAX_TAG_LEN`] bytes. Returns the
 /// parsed version, or why the name was refused.
-pub fn validate_tag(tag: &str) -> Result<Version, String> {
+pub fn validate_tag(tag: &str) -> Result<Version, TagError> {
     if tag.is_empty() {
-        return Err("empty tag name".into());
+        return Err(TagError::Empty);
     }
     if tag.len() > MAX_TAG_LEN {
-        return Err(format!("longer than {MAX_TAG_LEN} bytes"));
+        return Err(TagError::TooLong(MAX_TAG_LEN));
     }
     if let Some(bad) = tag
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_')))
     {
-        return Err(format!(
-            "contains {bad:?}: only letters, digits, '.', '-', '+' and '_' are allowed"
-        ));
+        return Err(TagError::BadChar(bad));
     }
     if tag.starts_with('-') {
-        return Err("starts with '-' (would read as an option)".into());
+        return Err(TagError::LeadingDash);
     }
     if tag.starts_with('.') || tag.contains("..") {
-        return Err("starts with '.' or contains '..'".into());
+        return Err(TagError::Dots);
     }
-    Version::parse(tag)
-        .ok_or_else(|| "not a release version (expected vMAJOR.MINOR.PATCH, e.g. v1.3.0)".into())
+    Version::parse(tag).ok_or(TagError::NotVersion)
 }
 
 /// A value from the input, shortened and made printable for a record or a
