@@ -21,6 +21,7 @@ fn tools() -> Vec<clap::Command> {
         canary_report::cli::Cli::command(),
         notify::cli::Cli::command(),
         canary_rules::cli::Cli::command(),
+        daily_report::cli::Cli::command(),
     ]
 }
 
@@ -89,5 +90,23 @@ mod tests {
             );
         }
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// Every binary of the root package gets its man page and completions:
+    /// a new tool missing from `tools()` fails here.
+    #[test]
+    fn every_tool_is_listed() {
+        let bins = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src/bin");
+        let mut want: Vec<String> = std::fs::read_dir(&bins)
+            .expect("src/bin")
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                Some(name.strip_suffix(".rs")?.to_owned())
+            })
+            .collect();
+        want.sort();
+        let mut have: Vec<String> = tools().iter().map(|c| c.get_name().to_owned()).collect();
+        have.sort();
+        assert_eq!(have, want);
     }
 }
