@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod cli;
 pub mod counters;
 pub mod decide;
+mod error;
 pub mod escalate;
 pub mod explain;
 pub mod follow;

@@ -12,12 +12,14 @@ pub(super) enum Sample {
 }
 
 /// Read one side's sample from its record.
-pub(super) fn sample_of(spec: &Spec, rec: &Record) -> Result<Sample, String> {
+pub(super) fn sample_of(spec: &Spec, rec: &Record) -> Result<Sample, SampleError> {
     if rec.kind != Kind::Signal {
-        return Err(format!("a record of kind {:?}, not a signal", rec.kind));
+        return Err(SampleError::NotASignal(rec.kind));
     }
     if !matches!(rec.level, Level::Ok | Level::Warn | Level::Crit) {
-        return Err(format!("unknown ({})", rec.msg));
+        return Err(SampleError::Unknown {
+            msg: rec.msg.clone(),
+        });
     }
     match spec.test {
         Test::Fisher | Test::Poisson => {
@@ -30,48 +32,46 @@ pub(super) fn sample_of(spec: &Spec, rec: &Record) -> Result<Sample, String> {
 }
 
 /// An exact count: finite, not negative, whole, not huge.
-pub(super) fn count(v: Option<&Value>, what: &str) -> Result<u64, String> {
+pub(super) fn count(v: Option<&Value>, what: &'static str) -> Result<u64, SampleError> {
     let x = v
         .and_then(Value::as_f64)
-        .ok_or_else(|| format!("no {what} (an exact count is needed)"))?;
+        .ok_or(SampleError::NoCount { what })?;
     let r = x.round();
     if !x.is_finite() || x < 0.0 || (x - r).abs() > 1e-6 || r > compare::MAX_COUNT as f64 {
-        return Err(format!("{what} {x} is not an exact count"));
+        return Err(SampleError::NotACount { what, value: x });
     }
     Ok(r as u64)
 }
 
 /// `[[le, count], ...]`: bounds ascending, counts cumulative, the last +Inf.
-pub(super) fn buckets(v: Option<&Value>) -> Result<Vec<(f64, u64)>, String> {
-    let list = v
-        .and_then(Value::as_array)
-        .ok_or("no buckets (windowed p95 records carry them)")?;
+pub(super) fn buckets(v: Option<&Value>) -> Result<Vec<(f64, u64)>, SampleError> {
+    let list = v.and_then(Value::as_array).ok_or(SampleError::NoBuckets)?;
     if list.is_empty() || list.len() > 1024 {
-        return Err(format!("{} buckets", list.len()));
+        return Err(SampleError::BucketCount(list.len()));
     }
     let mut out: Vec<(f64, u64)> = Vec::with_capacity(list.len());
     for item in list {
         let pair = item
             .as_array()
             .filter(|p| p.len() == 2)
-            .ok_or("a bucket is not [le, count]")?;
+            .ok_or(SampleError::NotAPair)?;
         let le = match &pair[0] {
             Value::String(s) if s == "+Inf" => f64::INFINITY,
             v => v
                 .as_f64()
                 .filter(|x| x.is_finite())
-                .ok_or("a bucket bound is not a number")?,
+                .ok_or(SampleError::BadBound)?,
         };
         let n = count(Some(&pair[1]), "a bucket count")?;
         if let Some(prev) = out.last()
             && (le <= prev.0 || n < prev.1)
         {
-            return Err("buckets are not ascending and cumulative".into());
+            return Err(SampleError::NotCumulative);
         }
         out.push((le, n));
     }
     if out.last().is_some_and(|x| x.0.is_finite()) {
-        return Err("no +Inf bucket".into());
+        return Err(SampleError::NoInf);
     }
     Ok(out)
 }

@@ -26,7 +26,7 @@ pub(super) enum Class {
     Better,
     Same,
     Worse { large: bool },
-    Unknown(String),
+    Unknown(Unknown),
 }
 
 impl Class {
@@ -72,7 +72,7 @@ pub(super) fn side_json(seen: &Option<Seen>) -> Value {
             "observations": b.last().map_or(0, |x| x.1),
             "p95_ms": p95_ms(b),
         }),
-        Err(why) => json!({"unknown": why}),
+        Err(why) => json!({"unknown": why.to_string()}),
     };
     if let Some(m) = v.as_object_mut() {
         m.insert("ts".into(), json!(s.ts.to_string()));
@@ -86,7 +86,7 @@ impl Comparison {
         &self,
         spec: &Spec,
         bot: &str,
-        baseline_key: &Result<String, String>,
+        baseline_key: &Result<String, Unknown>,
         how: &Judging,
         args: &Args,
     ) -> Record {
