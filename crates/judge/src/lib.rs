@@ -21,6 +21,8 @@ pub mod target;
 pub mod verdict;
 pub mod window;
 
+pub use error::ArgError;
+
 use anyhow::Context;
 use canary_core::ndjson::{BadLine, Input, RecordReader, RecordWriter};
 use canary_core::{Exit, Kind, diag};

@@ -7,6 +7,7 @@ pub mod bucket_checks;
 pub mod ceiling;
 pub mod cli;
 pub mod counters;
+mod error;
 pub mod exposition;
 mod hashing;
 pub mod histogram;
@@ -23,6 +24,8 @@ pub mod snapshot;
 pub mod state;
 mod unreadable;
 pub mod window;
+
+pub use error::ArgError;
 
 use canary_core::duration::format_duration;
 use canary_core::http::{self, HttpOptions};
@@ -165,12 +168,11 @@ fn fetch(cli: &Cli, url: &str, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u
     if let Some(path) = &cli.file {
         if path.as_os_str() != "-" {
             return input::read_capped(path, opts.max_body).map_err(|why| {
-                let reason = if why.contains("cap") {
-                    "too-large"
-                } else {
-                    "unreadable"
+                let reason = match why {
+                    input::InputError::TooLarge { .. } => "too-large",
+                    _ => "unreadable",
                 };
-                fail(why, reason)
+                fail(why.to_string(), reason)
             });
         }
         let mut body = Vec::new();
