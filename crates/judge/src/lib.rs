@@ -2,24 +2,29 @@
 
 #![forbid(unsafe_code)]
 
+// The interface: `run` and `cli` for src/bin/judge.rs (and xtask's
+// generated docs). `baseline` holds `cli::Cli`'s `--baseline` options and
+// the seeded power simulation (crates/judge/examples, tests/baseline.rs);
+// `rules` is read by tests/canary_rules.rs, which checks canary-rules'
+// alert `for:`s against the compiled default rules. The rest is internal.
 pub mod baseline;
 pub mod cli;
-pub mod counters;
-pub mod decide;
+pub(crate) mod counters;
+pub(crate) mod decide;
 mod error;
-pub mod escalate;
-pub mod explain;
-pub mod follow;
-pub mod freshness;
-pub mod jq;
-pub mod native;
-pub mod proof;
-pub mod replay;
+pub(crate) mod escalate;
+pub(crate) mod explain;
+pub(crate) mod follow;
+pub(crate) mod freshness;
+pub(crate) mod jq;
+pub(crate) mod native;
+pub(crate) mod proof;
+pub(crate) mod replay;
 pub mod rules;
-pub mod state;
-pub mod target;
-pub mod verdict;
-pub mod window;
+pub(crate) mod state;
+pub(crate) mod target;
+pub(crate) mod verdict;
+pub(crate) mod window;
 
 pub use error::ArgError;
 

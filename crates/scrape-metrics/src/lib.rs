@@ -3,27 +3,32 @@
 
 #![forbid(unsafe_code)]
 
-pub mod bucket_checks;
-pub mod ceiling;
+// The interface: `run` and `cli` for src/bin/scrape-metrics.rs; `money`
+// for daily-report (the loss limit as the bot reads it); `exposition` for
+// canary-rules (the same parser over Prometheus' bodies); `promql` for
+// tests/promql_parity.rs, which runs its functions against promtool's
+// engine. The rest is internal.
+pub(crate) mod bucket_checks;
+pub(crate) mod ceiling;
 pub mod cli;
-pub mod counters;
+pub(crate) mod counters;
 mod error;
 pub mod exposition;
 mod hashing;
-pub mod histogram;
-pub mod input;
+pub(crate) mod histogram;
+pub(crate) mod input;
 mod lossless;
 pub mod money;
 mod money_prom;
-pub mod prom_mode;
-pub mod prometheus;
+pub(crate) mod prom_mode;
+pub(crate) mod prometheus;
 pub mod promql;
-pub mod proof;
-pub mod signals;
-pub mod snapshot;
-pub mod state;
+pub(crate) mod proof;
+pub(crate) mod signals;
+pub(crate) mod snapshot;
+pub(crate) mod state;
 mod unreadable;
-pub mod window;
+pub(crate) mod window;
 
 pub use error::ArgError;
 
