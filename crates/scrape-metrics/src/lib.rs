@@ -27,6 +27,8 @@ pub(crate) mod proof;
 pub(crate) mod signals;
 pub(crate) mod snapshot;
 pub(crate) mod state;
+#[cfg(test)]
+mod test_support;
 mod unreadable;
 pub(crate) mod window;
 

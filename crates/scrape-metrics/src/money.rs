@@ -716,19 +716,8 @@ fn order_rate(ctx: &Ctx<'_>, cfg: &Config, span: &Span<'_>, at: i64) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::histogram::BucketMode;
     use crate::snapshot::Counter;
-
-    fn ctx() -> Ctx<'static> {
-        Ctx {
-            tool: "scrape-metrics",
-            target: "t",
-            source: "direct",
-            buckets: BucketMode::Auto,
-            confidence: canary_core::stats::Confidence::default(),
-            counts: crate::proof::Counts::Exact,
-        }
-    }
+    use crate::test_support::ctx;
 
     fn cfg(limit: Option<f64>) -> Config {
         Config {

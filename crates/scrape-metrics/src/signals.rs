@@ -555,17 +555,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ctx() -> Ctx<'static> {
-        Ctx {
-            tool: "scrape-metrics",
-            target: "t",
-            source: "direct",
-            buckets: BucketMode::Auto,
-            confidence: Confidence::default(),
-            counts: crate::proof::Counts::Exact,
-        }
-    }
+    use crate::test_support::ctx;
 
     /// Each signal's record takes its name, thresholds, unit and the words
     /// of its verdict from its row of the one table.
