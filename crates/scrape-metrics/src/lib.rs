@@ -69,9 +69,9 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         (None, None, _) => url.clone(),
     };
     let source = if cli.prometheus.is_some() {
-        "prometheus"
+        signals::Source::Prometheus
     } else {
-        "direct"
+        signals::Source::Direct
     };
     let ctx = Ctx {
         tool: TOOL,

@@ -13,12 +13,31 @@ use canary_core::{Kind, Level, Record};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
+/// Where the evidence was read: every record's `source` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The bot's `/metrics` (or `--file`).
+    Direct,
+    /// A Prometheus server's samples of it.
+    Prometheus,
+}
+
+impl Source {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Direct => "direct",
+            Source::Prometheus => "prometheus",
+        }
+    }
+}
+
 /// Who is asking, about what.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     pub tool: &'a str,
     pub target: &'a str,
-    pub source: &'a str,
+    pub source: Source,
     pub buckets: BucketMode,
     /// `--confidence`: the bounds every rate states.
     pub confidence: Confidence,
@@ -28,7 +47,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn record(&self, kind: Kind, name: &str, level: Level) -> Record {
-        Record::new(self.tool, self.target, kind, name, level).extra("source", self.source)
+        Record::new(self.tool, self.target, kind, name, level).extra("source", self.source.as_str())
     }
 }
 
@@ -569,6 +588,7 @@ mod tests {
             assert_eq!(rec.level, Level::Crit, "{}", row.record);
             assert_eq!(rec.thresholds, Some(th.record()));
             assert_eq!(rec.extra.get("unit"), Some(&json!(th.unit.as_str())));
+            assert_eq!(rec.extra.get("source"), Some(&json!("direct")));
             assert!(rec.msg.starts_with(row.what), "{}", rec.msg);
             assert!(
                 rec.msg.ends_with(&format!("CRIT (>= {})", th.crit_text())),
@@ -578,6 +598,18 @@ mod tests {
             let unknown = sig.record(&ctx(), Err("x".into()), Map::new(), Span::Lifetime);
             assert_eq!(unknown.level, Level::Unknown);
             assert_eq!(unknown.msg, format!("{} since start unknown: x", row.what));
+        }
+    }
+
+    #[test]
+    fn every_record_names_where_its_evidence_was_read() {
+        for (source, wire) in [
+            (Source::Direct, "direct"),
+            (Source::Prometheus, "prometheus"),
+        ] {
+            let ctx = Ctx { source, ..ctx() };
+            let rec = ctx.record(Kind::Signal, "metrics.x", Level::Ok);
+            assert_eq!(rec.extra.get("source"), Some(&json!(wire)));
         }
     }
 }
