@@ -2,7 +2,7 @@
 //! window of scrapes (see `window`), the rules both share, and the sample
 //! records.
 
-use crate::histogram::{self, BucketMode, Reading};
+use crate::histogram::{self, Broken, BucketMode, Reading};
 use crate::promql::{self, Bucket};
 use crate::proof::{BucketProof, Counts, RateProof};
 use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
@@ -412,10 +412,19 @@ pub(crate) fn latency_buckets(ctx: &Ctx<'_>, snap: &Snapshot, trusted: bool) -> 
 /// Each series' name and corrected buckets.
 pub(crate) type SeriesBuckets = Vec<(String, Vec<Bucket>)>;
 
+/// A submit-latency series no quantile can be taken from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum SeriesError {
+    #[error("{series} has invalid buckets ({why})")]
+    Invalid { series: String, why: Broken },
+    #[error("{series} has no usable buckets")]
+    Unusable { series: String },
+}
+
 pub(crate) fn submit_buckets(
     snap: &Snapshot,
     mode: BucketMode,
-) -> Result<(SeriesBuckets, bool), String> {
+) -> Result<(SeriesBuckets, bool), SeriesError> {
     let mut out = Vec::new();
     let mut corrected = false;
     for h in snap.submit_success() {
@@ -427,9 +436,12 @@ pub(crate) fn submit_buckets(
             }
             (Reading::Cumulative, Some(b)) => out.push((h.series(), b)),
             (Reading::Broken(why), _) => {
-                return Err(format!("{} has invalid buckets ({why})", h.series()));
+                return Err(SeriesError::Invalid {
+                    series: h.series(),
+                    why,
+                });
             }
-            (_, None) => return Err(format!("{} has no usable buckets", h.series())),
+            (_, None) => return Err(SeriesError::Unusable { series: h.series() }),
         }
     }
     Ok((out, corrected))
@@ -537,7 +549,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
             }
             p95_ms(&summed, &mut p)
         }
-        Err(why) => Err(why),
+        Err(why) => Err(why.to_string()),
     };
     let p95 = Sig::P95.record(ctx, trust(p95), p, Span::Lifetime);
 
