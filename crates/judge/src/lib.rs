@@ -9,22 +9,22 @@
 // alert `for:`s against the compiled default rules. The rest is internal.
 pub mod baseline;
 pub mod cli;
-pub(crate) mod counters;
-pub(crate) mod decide;
+mod counters;
+mod decide;
 mod error;
-pub(crate) mod escalate;
-pub(crate) mod explain;
-pub(crate) mod follow;
-pub(crate) mod freshness;
-pub(crate) mod jq;
-pub(crate) mod native;
-pub(crate) mod proof;
-pub(crate) mod replay;
+mod escalate;
+mod explain;
+mod follow;
+mod freshness;
+mod jq;
+mod native;
+mod proof;
+mod replay;
 pub mod rules;
-pub(crate) mod state;
-pub(crate) mod target;
-pub(crate) mod verdict;
-pub(crate) mod window;
+mod state;
+mod target;
+mod verdict;
+mod window;
 
 pub use error::ArgError;
 

@@ -8,29 +8,29 @@
 // canary-rules (the same parser over Prometheus' bodies); `promql` for
 // tests/promql_parity.rs, which runs its functions against promtool's
 // engine. The rest is internal.
-pub(crate) mod bucket_checks;
-pub(crate) mod ceiling;
+mod bucket_checks;
+mod ceiling;
 pub mod cli;
-pub(crate) mod counters;
+mod counters;
 mod error;
 pub mod exposition;
 mod hashing;
-pub(crate) mod histogram;
-pub(crate) mod input;
+mod histogram;
+mod input;
 mod lossless;
 pub mod money;
 mod money_prom;
-pub(crate) mod prom_mode;
-pub(crate) mod prometheus;
+mod prom_mode;
+mod prometheus;
 pub mod promql;
-pub(crate) mod proof;
-pub(crate) mod signals;
-pub(crate) mod snapshot;
-pub(crate) mod state;
+mod proof;
+mod signals;
+mod snapshot;
+mod state;
 #[cfg(test)]
 mod test_support;
 mod unreadable;
-pub(crate) mod window;
+mod window;
 
 pub use error::ArgError;
 
