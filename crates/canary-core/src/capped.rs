@@ -3,39 +3,27 @@
 //! `/dev/zero` never ends, and a directory has no content: each gets a
 //! clear error instead of a hang or an out-of-memory kill.
 
-use std::fmt;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Why a file was not read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CappedError {
     /// The open, the metadata or the read failed (missing, unreadable, ...).
+    #[error("cannot read: {0}")]
     Io(std::io::Error),
     /// Not a regular file: what it is instead.
+    #[error("refused: {0}, not a regular file")]
     NotRegular(&'static str),
     /// Over the cap: the bytes seen (at least cap + 1).
+    #[error("refused: {seen} bytes is over the {cap}-byte limit")]
     TooLarge {
         /// Bytes read before giving up; only proves the file is over the cap.
         seen: u64,
         /// The cap in bytes; a file of exactly this size is read.
         cap: u64,
     },
-}
-
-impl fmt::Display for CappedError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CappedError::Io(e) => write!(f, "cannot read: {e}"),
-            CappedError::NotRegular(what) => {
-                write!(f, "refused: {what}, not a regular file")
-            }
-            CappedError::TooLarge { seen, cap } => {
-                write!(f, "refused: {seen} bytes is over the {cap}-byte limit")
-            }
-        }
-    }
 }
 
 fn kind(meta: &std::fs::Metadata) -> Option<&'static str> {

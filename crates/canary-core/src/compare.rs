@@ -20,38 +20,25 @@
 //! Every test returns both one-sided p-values (canary worse, canary
 //! better) and an effect size; classification is the caller's.
 
-use std::fmt;
-
 /// Largest count accepted (orders, errors, observations): beyond it a
 /// figure is not a plausible count of one bot's window.
 pub const MAX_COUNT: u64 = 1 << 32;
 
 /// Why a comparison cannot be made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CompareError {
     /// One side has no trials (no orders, no observations).
+    #[error("the {0} has nothing to compare (0 trials)")]
     Empty(&'static str),
     /// More events than trials in a proportion.
+    #[error("the {0} counts more events than trials")]
     Inconsistent(&'static str),
     /// The two histograms do not have the same bucket bounds.
+    #[error("the two histograms have different bucket bounds: observations cannot be aligned")]
     Bounds,
     /// A count beyond `MAX_COUNT`.
+    #[error("a count beyond {MAX_COUNT} is not plausible")]
     Huge,
-}
-
-impl fmt::Display for CompareError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CompareError::Empty(side) => write!(f, "the {side} has nothing to compare (0 trials)"),
-            CompareError::Inconsistent(side) => {
-                write!(f, "the {side} counts more events than trials")
-            }
-            CompareError::Bounds => f.write_str(
-                "the two histograms have different bucket bounds: observations cannot be aligned",
-            ),
-            CompareError::Huge => write!(f, "a count beyond {MAX_COUNT} is not plausible"),
-        }
-    }
 }
 
 /// Events among trials: errors among orders, retries over orders.

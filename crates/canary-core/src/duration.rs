@@ -2,21 +2,58 @@
 
 use std::time::Duration;
 
+/// Why a duration was refused. Each variant carries the text as written
+/// (trimmed); the parser's own error is kept as data, not as a source, so
+/// a chain printer does not repeat it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DurationError {
+    /// Nothing but white space.
+    #[error("empty duration: write it like 30s, 5m, 2h or 1d")]
+    Empty,
+    /// Not a duration at all.
+    #[error("invalid duration '{text}': {why} (write it like 30s, 5m, 2h or 1d)")]
+    Syntax {
+        /// The text as written, trimmed.
+        text: String,
+        /// What the span parser said.
+        why: jiff::Error,
+    },
+    /// A span that is no fixed length (e.g. months) or too long.
+    #[error("invalid duration '{text}': {why}")]
+    Range {
+        /// The text as written, trimmed.
+        text: String,
+        /// What the conversion said.
+        why: jiff::Error,
+    },
+    /// A negative span: no window, age or interval is negative.
+    #[error("invalid duration '{text}': must not be negative")]
+    Negative {
+        /// The text as written, trimmed.
+        text: String,
+    },
+}
+
 /// Parse a duration as operators write it. A day is 24 hours here: canary
 /// windows are elapsed time, not calendar days.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err("empty duration: write it like 30s, 5m, 2h or 1d".into());
+        return Err(DurationError::Empty);
     }
-    let span: jiff::Span = trimmed.parse().map_err(|e| {
-        format!("invalid duration '{trimmed}': {e} (write it like 30s, 5m, 2h or 1d)")
+    let span: jiff::Span = trimmed.parse().map_err(|why| DurationError::Syntax {
+        text: trimmed.to_owned(),
+        why,
     })?;
     let signed = span
         .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-        .map_err(|e| format!("invalid duration '{trimmed}': {e}"))?;
-    Duration::try_from(signed)
-        .map_err(|_| format!("invalid duration '{trimmed}': must not be negative"))
+        .map_err(|why| DurationError::Range {
+            text: trimmed.to_owned(),
+            why,
+        })?;
+    Duration::try_from(signed).map_err(|_| DurationError::Negative {
+        text: trimmed.to_owned(),
+    })
 }
 
 /// Format a duration compactly for messages (`1h30m`, `45s`, `250ms`).
@@ -73,20 +110,47 @@ mod tests {
 
     #[test]
     fn parses_operator_units() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        let ok = |t| parse_duration(t).ok();
+        assert_eq!(ok("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(ok("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(ok("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(ok("1d"), Some(Duration::from_secs(86_400)));
+        assert_eq!(ok("1h30m"), Some(Duration::from_millis(5_400_000)));
+        assert_eq!(ok("500ms"), Some(Duration::from_millis(500)));
     }
 
     #[test]
     fn rejects_garbage_negative_and_empty() {
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-5m").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
+        assert!(matches!(parse_duration(" "), Err(DurationError::Empty)));
+        assert!(
+            matches!(parse_duration("soon"), Err(DurationError::Syntax { text, .. }) if text == "soon")
+        );
+        assert!(
+            matches!(parse_duration("-5m"), Err(DurationError::Negative { text }) if text == "-5m")
+        );
+        assert!(matches!(
+            parse_duration("5 parsecs"),
+            Err(DurationError::Syntax { .. })
+        ));
+        assert!(matches!(
+            parse_duration("1mo"),
+            Err(DurationError::Range { .. })
+        ));
+        // What the operator reads, unchanged by the typed error.
+        assert_eq!(
+            parse_duration("-5m").expect_err("negative").to_string(),
+            "invalid duration '-5m': must not be negative"
+        );
+        assert_eq!(
+            parse_duration("").expect_err("empty").to_string(),
+            "empty duration: write it like 30s, 5m, 2h or 1d"
+        );
+        let syntax = parse_duration(" soon ").expect_err("garbage").to_string();
+        assert!(
+            syntax.starts_with("invalid duration 'soon': ")
+                && syntax.ends_with(" (write it like 30s, 5m, 2h or 1d)"),
+            "{syntax}"
+        );
     }
 
     #[test]

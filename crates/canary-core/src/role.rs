@@ -10,6 +10,18 @@ use std::fmt;
 /// The record field that carries the role.
 pub const FIELD: &str = "role";
 
+/// A record whose `role` is neither name: whose evidence it is cannot be told.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{name} from {target}: field {FIELD} is {value}, neither \"canary\" nor \"baseline\"")]
+pub struct RoleError {
+    /// The record's name.
+    pub name: String,
+    /// The record's target.
+    pub target: String,
+    /// The `role` value as found.
+    pub value: Value,
+}
+
 /// The canary under test, or the production bot it is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
 pub enum Role {
@@ -32,15 +44,16 @@ impl Role {
     /// The role a record declares: absent is the canary; any value other
     /// than the two names is an error (a forged or garbled mark is never
     /// read as either side's evidence).
-    pub fn of(rec: &Record) -> Result<Role, String> {
+    pub fn of(rec: &Record) -> Result<Role, RoleError> {
         match rec.extra.get(FIELD) {
             None => Ok(Role::Canary),
             Some(Value::String(s)) if s == "canary" => Ok(Role::Canary),
             Some(Value::String(s)) if s == "baseline" => Ok(Role::Baseline),
-            Some(other) => Err(format!(
-                "{} from {}: field {FIELD} is {other}, neither \"canary\" nor \"baseline\"",
-                rec.name, rec.target
-            )),
+            Some(other) => Err(RoleError {
+                name: rec.name.clone(),
+                target: rec.target.clone(),
+                value: other.clone(),
+            }),
         }
     }
 
@@ -93,7 +106,14 @@ mod tests {
             Value::from(1),
             Value::Null,
         ] {
-            assert!(Role::of(&rec().extra(FIELD, v.clone())).is_err(), "{v}");
+            let err = Role::of(&rec().extra(FIELD, v.clone())).expect_err("refused");
+            assert_eq!(err.value, v);
         }
+        assert_eq!(
+            Role::of(&rec().extra(FIELD, "production"))
+                .expect_err("refused")
+                .to_string(),
+            r#"metrics.x from h:1: field role is "production", neither "canary" nor "baseline""#
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `--every DUR [--count N]`: the polling loop every producer shares.
 
+use crate::duration::{DurationError, format_duration, parse_duration};
 use crate::exit::Exit;
 use crate::ndjson::RecordWriter;
 use crate::record::Record;
@@ -13,15 +14,33 @@ use std::time::{Duration, Instant};
 /// canary cadence (the runbook polls every 30 s) and harmless to the bot.
 pub const MIN_EVERY: Duration = Duration::from_secs(1);
 
+/// Why `--every` was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EveryError {
+    /// Not a duration.
+    #[error(transparent)]
+    Duration(#[from] DurationError),
+    /// A duration below the floor.
+    #[error(
+        "--every {text} is below the minimum of {}: each round is a request to the bot",
+        format_duration(*.min)
+    )]
+    BelowMinimum {
+        /// The text as written, trimmed.
+        text: String,
+        /// The floor, [`MIN_EVERY`].
+        min: Duration,
+    },
+}
+
 /// Parse `--every`: a duration of at least [`MIN_EVERY`].
-pub fn parse_every(text: &str) -> Result<Duration, String> {
-    let d = crate::duration::parse_duration(text)?;
+pub fn parse_every(text: &str) -> Result<Duration, EveryError> {
+    let d = parse_duration(text)?;
     if d < MIN_EVERY {
-        return Err(format!(
-            "--every {} is below the minimum of {}: each round is a request to the bot",
-            text.trim(),
-            crate::duration::format_duration(MIN_EVERY)
-        ));
+        return Err(EveryError::BelowMinimum {
+            text: text.trim().to_owned(),
+            min: MIN_EVERY,
+        });
     }
     Ok(d)
 }
@@ -78,10 +97,16 @@ mod tests {
 
     #[test]
     fn every_has_a_floor() {
-        assert!(parse_every("0s").is_err_and(|e| e.contains("minimum of 1s")));
-        assert!(parse_every("999ms").is_err());
-        assert_eq!(parse_every("1s"), Ok(Duration::from_secs(1)));
-        assert!(parse_every("soon").is_err());
+        assert_eq!(
+            parse_every(" 0s ").expect_err("below").to_string(),
+            "--every 0s is below the minimum of 1s: each round is a request to the bot"
+        );
+        assert!(matches!(
+            parse_every("999ms"),
+            Err(EveryError::BelowMinimum { min: MIN_EVERY, .. })
+        ));
+        assert_eq!(parse_every("1s").ok(), Some(Duration::from_secs(1)));
+        assert!(matches!(parse_every("soon"), Err(EveryError::Duration(_))));
     }
 
     #[test]

@@ -223,30 +223,20 @@ pub fn for_text(d: Duration) -> String {
 }
 
 /// A `{...}` in a text that [`render`] cannot fill.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     /// `{KEY.FIELD}` whose key or field is not in the table.
+    #[error(
+        "unknown placeholder {{{0}}}: write {{KEY.warn}}, {{KEY.crit}}, {{KEY.warn_for}} or {{KEY.crit_for}} with KEY one of {keys} (or {{{{ and }}}} for literal braces)",
+        keys = SIGNALS.map(|s| s.key).join(", ")
+    )]
     Unknown(String),
     /// A `{` without its `}`, or a lone `}`.
+    #[error(
+        "unbalanced brace: a placeholder is {{KEY.FIELD}}; write {{{{ and }}}} for literal braces"
+    )]
     Unbalanced,
 }
-
-impl std::fmt::Display for RenderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RenderError::Unknown(p) => write!(
-                f,
-                "unknown placeholder {{{p}}}: write {{KEY.warn}}, {{KEY.crit}}, {{KEY.warn_for}} or {{KEY.crit_for}} with KEY one of {} (or {{{{ and }}}} for literal braces)",
-                SIGNALS.map(|s| s.key).join(", ")
-            ),
-            RenderError::Unbalanced => f.write_str(
-                "unbalanced brace: a placeholder is {KEY.FIELD}; write {{ and }} for literal braces",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for RenderError {}
 
 /// One placeholder's text: `KEY.warn`/`KEY.crit` in the signal's unit
 /// (`15 %`, `3000 ms`), `KEY.warn_for`/`KEY.crit_for` as a duration (`2m`).
@@ -359,6 +349,16 @@ mod tests {
         for bad in ["{order_error_rate.crit", "a } b", "{a{b}"] {
             assert_eq!(render(bad, &SIGNALS), Err(RenderError::Unbalanced), "{bad}");
         }
+        assert_eq!(
+            RenderError::Unbalanced.to_string(),
+            "unbalanced brace: a placeholder is {KEY.FIELD}; write {{ and }} for literal braces"
+        );
+        let unknown = RenderError::Unknown("x.y".into()).to_string();
+        assert!(
+            unknown.starts_with("unknown placeholder {x.y}: write {KEY.warn}, {KEY.crit},")
+                && unknown.ends_with(" (or {{ and }} for literal braces)"),
+            "{unknown}"
+        );
     }
 
     #[test]

@@ -25,12 +25,14 @@ mod args;
 mod evidence;
 mod report;
 mod signals;
+mod unknown;
 
 pub use args::{Args, Large, Tolerance};
 use evidence::*;
 use report::*;
 pub use signals::Signal;
 use signals::*;
+use unknown::{SampleError, Unknown};
 
 /// The record judge writes, one per compared signal.
 pub const RECORD: &str = "judge.comparison";
@@ -44,7 +46,7 @@ const MAX_BOTS: usize = 64;
 #[derive(Debug, Clone)]
 struct Seen {
     ts: Timestamp,
-    sample: Result<Sample, String>,
+    sample: Result<Sample, SampleError>,
     window: Option<String>,
 }
 
@@ -249,22 +251,16 @@ impl Against {
     }
 
     /// The baseline bot: the one named, or the one bot records marked.
-    fn baseline_key(&self) -> Result<String, String> {
+    fn baseline_key(&self) -> Result<String, Unknown> {
         if let Some(k) = &self.named {
             return Ok(k.clone());
         }
         let keys: Vec<&String> = self.baseline_bots.iter().collect();
         match keys.as_slice() {
             [one] => Ok((*one).clone()),
-            [] => Err("no baseline record".into()),
-            many => Err(format!(
-                "records of {} bots are marked baseline ({}): which one is production cannot \
-                 be told; name it with --baseline",
-                many.len(),
-                many.iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            [] => Err(Unknown::NoBaseline),
+            many => Err(Unknown::ManyBaselines(
+                many.iter().map(|k| (*k).clone()).collect(),
             )),
         }
     }
@@ -291,10 +287,10 @@ impl Against {
         spec: &Spec,
         bot: &str,
         canary: Option<&Seen>,
-        baseline_key: &Result<String, String>,
+        baseline_key: &Result<String, Unknown>,
         how: &Judging,
     ) -> Comparison {
-        let unknown = |why: String| Comparison {
+        let unknown = |why: Unknown| Comparison {
             class: Class::Unknown(why),
             canary: canary.cloned(),
             baseline: None,
@@ -305,43 +301,40 @@ impl Against {
             Err(why) => return unknown(why.clone()),
         };
         if self.both.contains(key) || self.both.iter().any(|b| b == bot) {
-            return unknown(format!(
-                "records of {} are marked both canary and baseline: neither side can be trusted",
-                if self.both.contains(key) { key } else { bot }
-            ));
+            let both = if self.both.contains(key) { key } else { bot };
+            return unknown(Unknown::BothRoles(both.to_owned()));
         }
         let baseline = self.baseline.get(key).and_then(|m| m.get(&spec.signal));
-        let fresh = |side: &str, seen: Option<&Seen>| -> Result<Sample, String> {
+        let record = spec.record;
+        let fresh = |side: Role, seen: Option<&Seen>| -> Result<Sample, Unknown> {
             let Some(s) = seen else {
-                return Err(format!("no {} record from the {side}", spec.record));
+                return Err(Unknown::Missing { side, record });
             };
             if how.since.is_some_and(|since| s.ts < since) {
-                return Err(format!(
-                    "the {side}'s newest {} is before the window",
-                    spec.record
-                ));
+                return Err(Unknown::BeforeWindow { side, record });
             }
             let age = how.at.duration_since(s.ts);
             if age.is_negative() && age.unsigned_abs() > how.max_skew {
-                return Err(format!(
-                    "the {side}'s newest {} is from the future ({})",
-                    spec.record, s.ts
-                ));
+                return Err(Unknown::Future {
+                    side,
+                    record,
+                    ts: s.ts,
+                });
             }
             if age.unsigned_abs() > how.max_age && !age.is_negative() {
-                return Err(format!(
-                    "the {side}'s newest {} ({}) is older than the max age {}",
-                    spec.record,
-                    s.ts,
-                    canary_core::duration::format_duration(how.max_age)
-                ));
+                return Err(Unknown::TooOld {
+                    side,
+                    record,
+                    ts: s.ts,
+                    max_age: how.max_age,
+                });
             }
             s.sample
                 .clone()
-                .map_err(|why| format!("the {side}'s newest {}: {why}", spec.record))
+                .map_err(|why| Unknown::Sample { side, record, why })
         };
-        let c = fresh("canary", canary);
-        let b = fresh("baseline", baseline);
+        let c = fresh(Role::Canary, canary);
+        let b = fresh(Role::Baseline, baseline);
         let mut cmp = Comparison {
             class: Class::Same,
             canary: canary.cloned(),
@@ -368,7 +361,7 @@ impl Against {
             _ => Err(CompareError::Bounds),
         };
         match result {
-            Err(e) => cmp.class = Class::Unknown(e.to_string()),
+            Err(e) => cmp.class = Class::Unknown(Unknown::Test(e)),
             Ok(t) => {
                 let (effect, p_worse, p_better) = t.effect();
                 let alpha = self.args.baseline_alpha;

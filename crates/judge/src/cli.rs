@@ -1,5 +1,6 @@
 //! Command line of `judge`.
 
+use crate::error::ArgError;
 use canary_core::Phase;
 use canary_core::duration::parse_duration;
 use clap::Parser;
@@ -147,10 +148,11 @@ pub struct Cli {
 }
 
 /// An RFC 3339 time, e.g. 2026-11-26T03:30:00Z.
-pub fn parse_time(s: &str) -> Result<Timestamp, String> {
-    s.trim()
-        .parse()
-        .map_err(|e| format!("invalid time '{s}': {e} (write it like 2026-11-26T03:30:00Z)"))
+pub fn parse_time(s: &str) -> Result<Timestamp, ArgError> {
+    s.trim().parse().map_err(|why| ArgError::Time {
+        text: s.to_owned(),
+        why,
+    })
 }
 
 const EXAMPLES: &str = "Examples:

@@ -128,7 +128,70 @@ struct Decrease {
 pub enum Reading {
     Restart,
     /// Not a coherent restart: why.
-    Inconsistent(String),
+    Inconsistent(Doubt),
+}
+
+/// Why the window's orders, failed orders or submit latency cannot be
+/// trusted. Each variant names the samples that raised the doubt.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Doubt {
+    /// An order count producers reported as unknown.
+    #[error("metrics.orders could not be read at {ts}: {msg}")]
+    OrdersUnreadable { ts: Timestamp, msg: String },
+    /// A fall no restart explains, while other counters climbed.
+    #[error(
+        "metrics.orders fell from {before} to {after} between {from} and {to} while {} did \
+         not reset: not a restart (two bots behind one address, or a glitch)",
+        .climbed.join(", ")
+    )]
+    NotARestart {
+        before: f64,
+        after: f64,
+        from: Timestamp,
+        to: Timestamp,
+        climbed: Vec<&'static str>,
+    },
+    /// A fall nothing else corroborates.
+    #[error(
+        "metrics.orders fell from {before} to {after} between {from} and {to} and no other \
+         counter of the bot reset with it: a restart cannot be told from a glitch; pass \
+         --restarted-at if the bot did restart"
+    )]
+    Uncorroborated {
+        before: f64,
+        after: f64,
+        from: Timestamp,
+        to: Timestamp,
+    },
+    #[error(
+        "metrics.orders fell more than {MAX_DECREASES} times (or more than {MAX_RESTARTS} \
+         restarts were recorded): not a counter"
+    )]
+    TooManyFalls,
+    /// The failed orders of a window whose order count is in doubt.
+    #[error("the order counter is inconsistent")]
+    Inconsistent,
+    #[error(
+        "failed orders fell from {before} to {after} at {ts} while orders did not: not a counter"
+    )]
+    FailedFell {
+        before: f64,
+        after: f64,
+        ts: Timestamp,
+    },
+    #[error("a metrics.orders sample up to {ts} has no by_result")]
+    NoBreakdown { ts: Timestamp },
+    #[error("the sample after the restart at {ts} has no by_result")]
+    NoBreakdownAfterRestart { ts: Timestamp },
+    /// A latency record producers reported as unknown.
+    #[error("{LATENCY} could not be read at {ts}: {msg}")]
+    LatencyUnreadable { ts: Timestamp, msg: String },
+    #[error("{LATENCY} at {ts} holds no cumulative buckets")]
+    NoBuckets { ts: Timestamp },
+    #[error("{LATENCY}: the bucket bounds changed at {ts}")]
+    BoundsChanged { ts: Timestamp },
+    #[error("{LATENCY}: a bucket fell at {ts} while the total did not")]
+    BucketFell { ts: Timestamp },
 }
 
 /// The order counter of one bot and everything that judges its decreases.
@@ -142,19 +205,19 @@ pub struct Counters {
     overflow: bool,
     restarts: Vec<Timestamp>,
     /// The first order sample that could not be read.
-    unreadable: Option<String>,
+    unreadable: Option<Doubt>,
     /// Failed orders (all but `by_result.success`) at the newest sample.
     errors_last: Option<f64>,
     /// Failed orders from increases only, beside `increases`.
     error_increases: f64,
     /// Why the failed orders cannot be counted, if so.
-    errors_doubt: Option<String>,
+    errors_doubt: Option<Doubt>,
     /// Successful submit latency buckets (`le` in s, +Inf last): the newest
     /// sample's cumulative counts, its time, and the window's increases.
     latency_last: Option<(Timestamp, Vec<(f64, f64)>)>,
     latency_acc: Vec<(f64, f64)>,
     latency_samples: u32,
-    latency_doubt: Option<String>,
+    latency_doubt: Option<Doubt>,
 }
 
 /// Where the order count stands.
@@ -165,7 +228,7 @@ pub struct OrderCount {
     pub restarts: u32,
     /// Why the count cannot be trusted: the first decrease that is not a
     /// coherent restart, or an order sample that could not be read.
-    pub inconsistent: Option<String>,
+    pub inconsistent: Option<Doubt>,
     /// A decrease that is not a coherent restart (or too many): the
     /// increases prove no order, so they never complete a window. An
     /// unreadable sample alone leaves the increases between known samples
@@ -173,11 +236,11 @@ pub struct OrderCount {
     pub unproven: bool,
     /// The window's failed orders (rejected, failed or under a result the
     /// bot never writes), counted as the orders are, or why they cannot be.
-    pub errors: Result<f64, String>,
+    pub errors: Result<f64, Doubt>,
     /// The window's successful submits by latency bucket (cumulative, `le`
     /// in s, +Inf last), from `metrics.submit_latency_buckets` deltas;
     /// `None` with fewer than two samples.
-    pub latency: Option<Result<Vec<(f64, f64)>, String>>,
+    pub latency: Option<Result<Vec<(f64, f64)>, Doubt>>,
 }
 
 impl Counters {
@@ -188,15 +251,17 @@ impl Counters {
         // count that could not be read leaves the count unknown.
         if rec.kind == canary_core::Kind::Error || rec.level == canary_core::Level::Unknown {
             if rec.name == LATENCY {
-                self.latency_doubt.get_or_insert_with(|| {
-                    format!("{LATENCY} could not be read at {}: {}", rec.ts, rec.msg)
-                });
+                self.latency_doubt
+                    .get_or_insert_with(|| Doubt::LatencyUnreadable {
+                        ts: rec.ts,
+                        msg: rec.msg.clone(),
+                    });
             }
             if rec.name == "metrics.orders" && self.unreadable.is_none() {
-                self.unreadable = Some(format!(
-                    "metrics.orders could not be read at {}: {}",
-                    rec.ts, rec.msg
-                ));
+                self.unreadable = Some(Doubt::OrdersUnreadable {
+                    ts: rec.ts,
+                    msg: rec.msg.clone(),
+                });
             }
             return;
         }
@@ -212,9 +277,8 @@ impl Counters {
             match read_buckets(rec) {
                 Some(b) => self.latency_sample(rec.ts, b),
                 None => {
-                    self.latency_doubt.get_or_insert_with(|| {
-                        format!("{LATENCY} at {} holds no cumulative buckets", rec.ts)
-                    });
+                    self.latency_doubt
+                        .get_or_insert(Doubt::NoBuckets { ts: rec.ts });
                 }
             }
             return;
@@ -286,16 +350,14 @@ impl Counters {
             match (errors_before, errors) {
                 (Some(b), Some(a)) if a >= b => self.error_increases += a - b,
                 (Some(b), Some(a)) => {
-                    self.errors_doubt.get_or_insert_with(|| {
-                        format!(
-                            "failed orders fell from {b} to {a} at {ts} while orders did not:                              not a counter"
-                        )
+                    self.errors_doubt.get_or_insert(Doubt::FailedFell {
+                        before: b,
+                        after: a,
+                        ts,
                     });
                 }
                 _ => {
-                    self.errors_doubt.get_or_insert_with(|| {
-                        format!("a metrics.orders sample up to {ts} has no by_result")
-                    });
+                    self.errors_doubt.get_or_insert(Doubt::NoBreakdown { ts });
                 }
             }
         } else if self.decreases.len() >= MAX_DECREASES {
@@ -338,16 +400,14 @@ impl Counters {
         let same_bounds = last.len() == b.len() && last.iter().zip(&b).all(|(x, y)| x.0 == y.0);
         if !same_bounds {
             self.latency_doubt
-                .get_or_insert_with(|| format!("{LATENCY}: the bucket bounds changed at {ts}"));
+                .get_or_insert(Doubt::BoundsChanged { ts });
         } else {
             let total = |v: &[(f64, f64)]| v.last().map_or(0.0, |x| x.1);
             let reset = total(&b) < total(last);
             for (i, (_, c)) in b.iter().enumerate() {
                 let d = if reset { *c } else { c - last[i].1 };
                 if d < 0.0 {
-                    self.latency_doubt.get_or_insert_with(|| {
-                        format!("{LATENCY}: a bucket fell at {ts} while the total did not")
-                    });
+                    self.latency_doubt.get_or_insert(Doubt::BucketFell { ts });
                 }
                 self.latency_acc[i].1 += d.max(0.0);
             }
@@ -380,22 +440,22 @@ impl Counters {
                 .collect::<Vec<_>>()
         };
         let climbed = named(Says::Climbed);
-        let head = format!(
-            "metrics.orders fell from {} to {} between {} and {}",
-            d.before, d.after, d.from, d.to
-        );
         if !climbed.is_empty() {
-            return Reading::Inconsistent(format!(
-                "{head} while {} did not reset: not a restart (two bots behind one address, \
-                 or a glitch)",
-                climbed.join(", ")
-            ));
+            return Reading::Inconsistent(Doubt::NotARestart {
+                before: d.before,
+                after: d.after,
+                from: d.from,
+                to: d.to,
+                climbed,
+            });
         }
         if named(Says::Reset).is_empty() {
-            return Reading::Inconsistent(format!(
-                "{head} and no other counter of the bot reset with it: a restart cannot be \
-                 told from a glitch; pass --restarted-at if the bot did restart"
-            ));
+            return Reading::Inconsistent(Doubt::Uncorroborated {
+                before: d.before,
+                after: d.after,
+                from: d.from,
+                to: d.to,
+            });
         }
         Reading::Restart
     }
@@ -417,9 +477,7 @@ impl Counters {
                     match d.errors_after {
                         Some(e) => errors += e,
                         None => {
-                            errors_doubt.get_or_insert_with(|| {
-                                format!("the sample after the restart at {} has no by_result", d.to)
-                            });
+                            errors_doubt.get_or_insert(Doubt::NoBreakdownAfterRestart { ts: d.to });
                         }
                     }
                     restarts += 1;
@@ -434,12 +492,7 @@ impl Counters {
             inconsistent.get_or_insert_with(|| why.clone());
         }
         if self.overflow {
-            inconsistent.get_or_insert_with(|| {
-                format!(
-                    "metrics.orders fell more than {MAX_DECREASES} times (or more than \
-                     {MAX_RESTARTS} restarts were recorded): not a counter"
-                )
-            });
+            inconsistent.get_or_insert(Doubt::TooManyFalls);
         }
         OrderCount {
             count,
@@ -447,7 +500,7 @@ impl Counters {
             restarts,
             errors: match errors_doubt {
                 None if inconsistent.is_none() => Ok(errors),
-                None => Err("the order counter is inconsistent".into()),
+                None => Err(Doubt::Inconsistent),
                 Some(why) => Err(why),
             },
             latency: (self.latency_samples >= 2 || self.latency_doubt.is_some()).then(
@@ -589,7 +642,23 @@ mod tests {
         let mut c = Counters::default();
         c.observe(&orders(0, 100.0, 4.0), TOL);
         c.observe(&orders(1, 120.0, 1.0), TOL);
-        assert!(c.count(TOL).errors.is_err());
+        let why = c.count(TOL).errors.expect_err("not a counter");
+        assert!(
+            matches!(
+                why,
+                Doubt::FailedFell {
+                    before: 4.0,
+                    after: 1.0,
+                    ..
+                }
+            ),
+            "{why:?}"
+        );
+        assert!(
+            why.to_string()
+                .ends_with(" while orders did not: not a counter"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -600,9 +669,13 @@ mod tests {
         }
         let n = c.count(TOL);
         assert!(
+            matches!(n.inconsistent, Some(Doubt::Uncorroborated { .. })),
+            "{n:?}"
+        );
+        assert!(
             n.inconsistent
-                .as_deref()
-                .is_some_and(|w| w.contains("--restarted-at"))
+                .as_ref()
+                .is_some_and(|w| w.to_string().contains("--restarted-at"))
         );
         let mut c2 = c.clone();
         c2.restarted_at(at(1) - jiff::SignedDuration::from_secs(20));

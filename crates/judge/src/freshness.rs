@@ -11,16 +11,8 @@
 use jiff::{SignedDuration, Timestamp};
 use std::time::Duration;
 
-/// The interval `probe-health --every` and `scrape-metrics --every` run at
-/// in the README's recipes.
-pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(30);
-
 /// Rounds of the probe interval that evidence may miss before it is stale.
 pub const ROUNDS: u32 = 3;
-
-/// The `--max-skew` default: how far ahead of the moment judged evidence
-/// may be dated and still count.
-pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// The `--max-age` default for a given probe interval.
 pub fn default_max_age(probe_interval: Duration) -> Duration {
@@ -50,12 +42,6 @@ pub fn age(ts: Timestamp, at: Timestamp, max_age: Duration, max_skew: Duration) 
     }
 }
 
-/// Is evidence observed at `ts` stale when judged at `at`? Evidence from the
-/// future is not stale: see [`age`] and [`is_future`].
-pub fn is_stale(ts: Timestamp, at: Timestamp, max_age: Duration) -> bool {
-    Duration::try_from(at.duration_since(ts)).is_ok_and(|age| age > max_age)
-}
-
 /// The latest time evidence may bear when judged at `at`: later is from the future.
 pub fn horizon(at: Timestamp, max_skew: Duration) -> Timestamp {
     SignedDuration::try_from(max_skew)
@@ -72,11 +58,6 @@ pub fn before(at: Timestamp, lookback: Duration) -> Timestamp {
         .unwrap_or(Timestamp::MIN)
 }
 
-/// Is evidence observed at `ts` from the future when judged at `at`?
-pub fn is_future(ts: Timestamp, at: Timestamp, max_skew: Duration) -> bool {
-    ts > horizon(at, max_skew)
-}
-
 /// How old evidence observed at `ts` is at `at`, in whole seconds
 /// (negative: from the future).
 pub fn age_s(ts: Timestamp, at: Timestamp) -> i64 {
@@ -91,24 +72,29 @@ mod tests {
         s.parse().expect("ts")
     }
 
+    /// `--max-skew`'s default.
+    const SKEW: Duration = Duration::from_secs(5 * 60);
+
     #[test]
     fn stale_after_max_age_exactly() {
         let at = ts("2026-11-26T01:00:00Z");
-        let max = default_max_age(DEFAULT_PROBE_INTERVAL);
+        // `--probe-interval`'s default, 30 s.
+        let max = default_max_age(Duration::from_secs(30));
         assert_eq!(max, Duration::from_secs(90));
-        assert!(!is_stale(ts("2026-11-26T00:58:30Z"), at, max));
-        assert!(is_stale(ts("2026-11-26T00:58:29Z"), at, max));
-        assert!(!is_stale(ts("2026-11-26T01:05:00Z"), at, max));
+        let at_age = |t| age(ts(t), at, max, SKEW);
+        assert_eq!(at_age("2026-11-26T00:58:30Z"), Age::Fresh);
+        assert_eq!(at_age("2026-11-26T00:58:29Z"), Age::Stale);
+        assert_eq!(at_age("2026-11-26T01:05:00Z"), Age::Fresh);
     }
 
     #[test]
     fn future_beyond_the_skew_allowance_exactly() {
         let at = ts("2026-11-26T01:00:00Z");
-        let (max, skew) = (Duration::from_secs(90), DEFAULT_MAX_SKEW);
+        let (max, skew) = (Duration::from_secs(90), SKEW);
         assert_eq!(age(ts("2026-11-26T01:05:00Z"), at, max, skew), Age::Fresh);
         assert_eq!(age(ts("2026-11-26T01:05:01Z"), at, max, skew), Age::Future);
-        assert!(is_future(ts("2026-11-26T01:05:01Z"), at, skew));
-        assert!(!is_future(ts("2026-11-26T01:05:00Z"), at, skew));
+        assert!(ts("2026-11-26T01:05:01Z") > horizon(at, skew));
+        assert!(ts("2026-11-26T01:05:00Z") <= horizon(at, skew));
         assert_eq!(age(ts("2026-11-26T00:58:29Z"), at, max, skew), Age::Stale);
         assert_eq!(age(ts("2027-11-26T00:00:00Z"), at, max, skew), Age::Future);
     }

@@ -177,7 +177,7 @@ impl Program {
         &self,
         rec: &Record,
         val: &mut Option<Val>,
-    ) -> Result<Option<Outcome>, String> {
+    ) -> Result<Option<Outcome>, EvalError> {
         if let Some(out) = self.native.as_ref().and_then(|n| n.eval(rec)) {
             return out;
         }
@@ -188,7 +188,7 @@ impl Program {
     /// Run on one input: `None` when the filter yields nothing (not
     /// evidence), else the outcome of its first output. A runtime error or a
     /// non-boolean output is an `Err` with its description.
-    pub fn eval(&self, input: Val) -> Result<Option<Outcome>, String> {
+    pub fn eval(&self, input: Val) -> Result<Option<Outcome>, EvalError> {
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new(self.globals.clone()));
         let mut out = self.filter.id.run((ctx, input));
         match out.next() {
@@ -196,16 +196,28 @@ impl Program {
             Some(Ok(Val::Bool(true))) => Ok(Some(Outcome::Fire)),
             Some(Ok(Val::Bool(false))) => Ok(Some(Outcome::Clear)),
             Some(Ok(Val::Null)) => Ok(Some(Outcome::Unknown)),
-            Some(Ok(other)) => Err(format!(
-                "yielded {other}, expected true, false, null or nothing"
-            )),
+            Some(Ok(other)) => Err(EvalError::NotBoolean(other.to_string())),
             // Never `unwrap_valr`: on `halt` it would exit the process.
             Some(Err(e)) => Err(match e.get_err() {
-                Ok(err) => err.to_string(),
-                Err(_) => "called halt, which a rule may not".to_owned(),
+                Ok(err) => EvalError::Runtime(err.to_string()),
+                Err(_) => EvalError::Halt,
             }),
         }
     }
+}
+
+/// Why a rule's filter gave no outcome on a record. jaq's values and
+/// errors are not `Send`, so what they say is kept as text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvalError {
+    /// An output that is not a boolean, null or nothing: the value shown.
+    #[error("yielded {0}, expected true, false, null or nothing")]
+    NotBoolean(String),
+    /// A jq runtime error, as jaq words it.
+    #[error("{0}")]
+    Runtime(String),
+    #[error("called halt, which a rule may not")]
+    Halt,
 }
 
 /// A record as the jq value a filter sees: exactly its JSON form.
@@ -307,9 +319,16 @@ mod tests {
 
     #[test]
     fn non_boolean_output_is_an_error() {
-        let p = Program::compile(".value", Phase::A).expect("compiles");
-        assert!(p.eval(record_to_val(&rec(1.0, Level::Ok))).is_err());
-        let p = Program::compile("error(\"boom\")", Phase::A).expect("compiles");
-        assert!(p.eval(record_to_val(&rec(1.0, Level::Ok))).is_err());
+        let run = |code| {
+            let p = Program::compile(code, Phase::A).expect("compiles");
+            p.eval(record_to_val(&rec(1.0, Level::Ok)))
+        };
+        assert_eq!(run(".value"), Err(EvalError::NotBoolean("1.0".into())));
+        assert_eq!(
+            run(".value").map_err(|e| e.to_string()),
+            Err("yielded 1.0, expected true, false, null or nothing".into())
+        );
+        assert!(matches!(run("error(\"boom\")"), Err(EvalError::Runtime(_))));
+        assert_eq!(run("halt"), Err(EvalError::Halt));
     }
 }

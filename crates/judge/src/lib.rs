@@ -2,23 +2,31 @@
 
 #![forbid(unsafe_code)]
 
+// The interface: `run` and `cli` for src/bin/judge.rs (and xtask's
+// generated docs). `baseline` holds `cli::Cli`'s `--baseline` options and
+// the seeded power simulation (crates/judge/examples, tests/baseline.rs);
+// `rules` is read by tests/canary_rules.rs, which checks canary-rules'
+// alert `for:`s against the compiled default rules. The rest is internal.
 pub mod baseline;
 pub mod cli;
-pub mod counters;
-pub mod decide;
-pub mod escalate;
-pub mod explain;
-pub mod follow;
-pub mod freshness;
-pub mod jq;
-pub mod native;
-pub mod proof;
-pub mod replay;
+mod counters;
+mod decide;
+mod error;
+mod escalate;
+mod explain;
+mod follow;
+mod freshness;
+mod jq;
+mod native;
+mod proof;
+mod replay;
 pub mod rules;
-pub mod state;
-pub mod target;
-pub mod verdict;
-pub mod window;
+mod state;
+mod target;
+mod verdict;
+mod window;
+
+pub use error::ArgError;
 
 use anyhow::Context;
 use canary_core::ndjson::{BadLine, Input, RecordReader, RecordWriter};

@@ -8,7 +8,7 @@
 //! other text, and any record a shape cannot decide the way jq would (jq
 //! would fail on it), goes to jaq (docs/judge.md, "Rules as jq").
 
-use crate::jq::{Outcome, threshold_table};
+use crate::jq::{EvalError, Outcome, threshold_table};
 use canary_core::{Kind, Level, Phase, Record};
 use serde_json::Value;
 
@@ -286,7 +286,7 @@ impl Native {
     /// What the filter says of `rec`, as jaq would: `Some(outcome)`, with
     /// `Ok(None)` for no output (not evidence); `None` when the record is one
     /// the shape leaves to jaq (where jq would fail, so its error is jaq's).
-    pub fn eval(&self, rec: &Record) -> Option<Result<Option<Outcome>, String>> {
+    pub fn eval(&self, rec: &Record) -> Option<Result<Option<Outcome>, EvalError>> {
         let known = rec.kind != Kind::Error && rec.level != Level::Unknown;
         let is_crit = || {
             if known {

@@ -52,7 +52,7 @@ pub fn window_p95(phase: Phase, orders: &OrderCount) -> Option<Proof> {
     }
     let buckets = match orders.latency.as_ref()? {
         Ok(b) => b,
-        Err(why) => return Some(Proof::P95Unknown(why.clone())),
+        Err(why) => return Some(Proof::P95Unknown(why.to_string())),
     };
     let total = buckets.last().map_or(0.0, |b| b.1);
     if total <= 0.0 {
@@ -84,7 +84,7 @@ pub fn window_errors(phase: Phase, orders: &OrderCount, c: Confidence) -> Option
     let (line, which) = line(phase)?;
     let errors = match &orders.errors {
         Ok(e) => *e,
-        Err(why) => return Some(Proof::Unknown(why.clone())),
+        Err(why) => return Some(Proof::Unknown(why.to_string())),
     };
     let (Some(k), Some(n)) = (
         canary_core::stats::whole(errors),
@@ -299,6 +299,7 @@ impl Proof {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters::Doubt;
 
     #[test]
     fn the_whole_windows_p95_bucket() {
@@ -325,7 +326,16 @@ mod tests {
         let p = window_p95(Phase::B, &n).expect("b");
         assert_eq!(p.holds(), Some(false));
         assert_eq!(p.rule(), P95_RULE);
-        n.latency = Some(Err("bounds changed".into()));
+        let ts = "2026-11-26T01:00:00Z".parse().expect("ts");
+        n.latency = Some(Err(Doubt::BoundsChanged { ts }));
+        assert!(
+            window_p95(Phase::B, &n)
+                .expect("b")
+                .message()
+                .ends_with(": metrics.submit_latency_buckets: the bucket bounds changed at 2026-11-26T01:00:00Z"),
+            "{}",
+            window_p95(Phase::B, &n).expect("b").message()
+        );
         assert_eq!(window_p95(Phase::B, &n).expect("b").holds(), Some(true));
         assert!(window_p95(Phase::A, &n).is_none());
         n.latency = None;
@@ -393,7 +403,8 @@ mod tests {
     fn uncountable_errors_hold_for_want_of_evidence() {
         let c = Confidence::default();
         let mut n = count(100.0, 0.0);
-        n.errors = Err("no by_result".into());
+        let ts = "2026-11-26T01:00:00Z".parse().expect("ts");
+        n.errors = Err(Doubt::NoBreakdown { ts });
         let p = window_errors(Phase::B, &n, c).expect("b");
         assert_eq!(p.holds(), Some(true));
         assert_eq!(p.level(), Level::Unknown);

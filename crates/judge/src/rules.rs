@@ -3,7 +3,7 @@
 //! extending), and compiled once for the phase being judged.
 
 use crate::jq::{CompileError, Program};
-use canary_core::duration::parse_duration;
+use canary_core::duration::{DurationError, parse_duration};
 use canary_core::signals::{self, SIGNALS, Signal};
 use canary_core::{Level, Phase};
 use serde::Deserialize;
@@ -131,51 +131,100 @@ impl Rule {
     }
 }
 
-/// A rules file that cannot be used. Names the rule and, for jq, the
-/// position in its filter.
-#[derive(Debug)]
+/// A rules file that cannot be used. Names the file or the rule and, for
+/// jq, the position in its filter.
+#[derive(Debug, thiserror::Error)]
 pub enum RulesError {
-    Read(String),
-    Rule { rule: String, why: String },
+    /// The `--rules` file cannot be opened or read.
+    #[error("{}: {why}", .path.display())]
+    Io {
+        path: std::path::PathBuf,
+        why: std::io::Error,
+    },
+    /// The `--rules` file is over the cap.
+    #[error("{}: larger than {cap} bytes", .path.display())]
+    TooLarge { path: std::path::PathBuf, cap: u64 },
+    /// Not a rules file: YAML or shape. `file` names it.
+    #[error("{file}: {why}")]
+    Parse {
+        file: String,
+        /// Boxed: the parser's error is large, and rules errors are rare.
+        why: Box<serde_saphyr::Error>,
+    },
+    /// One rule is wrong.
+    #[error("rule '{rule}': {why}")]
+    Rule { rule: String, why: RuleProblem },
+    /// One rule's filter is not jq judge can run.
+    #[error(
+        "rule '{rule}': filter does not compile at line {}, column {}: {}",
+        .err.line,
+        .err.column,
+        .err.what
+    )]
     Filter { rule: String, err: CompileError },
 }
 
-impl std::fmt::Display for RulesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RulesError::Read(why) => f.write_str(why),
-            RulesError::Rule { rule, why } => write!(f, "rule '{rule}': {why}"),
-            RulesError::Filter { rule, err } => write!(
-                f,
-                "rule '{rule}': filter does not compile at line {}, column {}: {}",
-                err.line, err.column, err.what
-            ),
-        }
-    }
+/// What is wrong with one rule.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RuleProblem {
+    #[error("a rule needs a name")]
+    NoName,
+    #[error("defined twice in one file")]
+    Twice,
+    #[error("has no filter")]
+    NoFilter,
+    /// `msg`, `criterion` or `for` has a placeholder the table cannot fill.
+    #[error("{field}: {why}")]
+    Text {
+        field: &'static str,
+        why: signals::RenderError,
+    },
+    /// `for` or `max_age` is no duration.
+    #[error("{field}: {why}")]
+    Duration {
+        field: &'static str,
+        why: DurationError,
+    },
+    /// The filter reads `$thresholds.KEY` for a key that is no signal.
+    #[error(
+        "filter reads $thresholds.{key}, which is not a signal (keys: {})",
+        .keys.join(", ")
+    )]
+    UnknownKey {
+        key: String,
+        keys: Vec<&'static str>,
+    },
+    /// The filter reads a threshold field other than warn, crit and unit.
+    #[error("filter reads $thresholds.{key}.{field}: a threshold has warn, crit and unit")]
+    UnknownField { key: &'static str, field: String },
 }
-
-impl std::error::Error for RulesError {}
 
 fn parse_file(text: &str, source: &str) -> Result<Vec<RuleSpec>, RulesError> {
     serde_saphyr::from_str::<RuleFile>(text)
         .map(|f| f.rules)
-        .map_err(|e| RulesError::Read(format!("{source}: {e}")))
+        .map_err(|why| RulesError::Parse {
+            file: source.to_owned(),
+            why: Box::new(why),
+        })
 }
 
 /// Read a `--rules` file (size-capped).
 pub fn read_rules_file(path: &std::path::Path) -> Result<String, RulesError> {
     use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| RulesError::Read(format!("{}: {e}", path.display())))?;
+    let io = |why| RulesError::Io {
+        path: path.to_owned(),
+        why,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
     let mut text = String::new();
     file.take(MAX_RULES_BYTES + 1)
         .read_to_string(&mut text)
-        .map_err(|e| RulesError::Read(format!("{}: {e}", path.display())))?;
+        .map_err(io)?;
     if text.len() as u64 > MAX_RULES_BYTES {
-        return Err(RulesError::Read(format!(
-            "{}: larger than {MAX_RULES_BYTES} bytes",
-            path.display()
-        )));
+        return Err(RulesError::TooLarge {
+            path: path.to_owned(),
+            cap: MAX_RULES_BYTES,
+        });
     }
     Ok(text)
 }
@@ -210,26 +259,26 @@ fn merge(old: &mut RuleSpec, new: RuleSpec) {
 /// Every `$thresholds.KEY.FIELD` a filter spells must be in the table: jq
 /// reads a missing one as null, and `.value >= null` holds for any number,
 /// so a typo would silently fire (or, negated, silently clear) the rule.
-fn check_threshold_paths(code: &str, table: &[Signal]) -> Result<(), String> {
+fn check_threshold_paths(code: &str, table: &[Signal]) -> Result<(), RuleProblem> {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     for (at, _) in code.match_indices("$thresholds.") {
         let rest = &code[at + "$thresholds.".len()..];
         let key_end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
         let key = &rest[..key_end];
         let Some(sig) = signals::by_key(table, key) else {
-            return Err(format!(
-                "filter reads $thresholds.{key}, which is not a signal (keys: {})",
-                table.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
-            ));
+            return Err(RuleProblem::UnknownKey {
+                key: key.to_owned(),
+                keys: table.iter().map(|s| s.key).collect(),
+            });
         };
         if let Some(after) = rest[key_end..].strip_prefix('.') {
             let field_end = after.find(|c: char| !ident(c)).unwrap_or(after.len());
             let field = &after[..field_end];
             if !matches!(field, "warn" | "crit" | "unit") {
-                return Err(format!(
-                    "filter reads $thresholds.{}.{field}: a threshold has warn, crit and unit",
-                    sig.key
-                ));
+                return Err(RuleProblem::UnknownField {
+                    key: sig.key,
+                    field: field.to_owned(),
+                });
             }
         }
     }
@@ -248,10 +297,10 @@ pub struct Texts {
 /// Render a rule's `msg`, `criterion` and `for` from `table`. A placeholder
 /// the table cannot fill is an error naming the rule and the field.
 pub fn render_texts(spec: &RuleSpec, table: &[Signal]) -> Result<Texts, RulesError> {
-    let fill = |text: &str, field: &str| {
-        signals::render(text, table).map_err(|e| RulesError::Rule {
+    let fill = |text: &str, field: &'static str| {
+        signals::render(text, table).map_err(|why| RulesError::Rule {
             rule: spec.name.clone(),
-            why: format!("{field}: {e}"),
+            why: RuleProblem::Text { field, why },
         })
     };
     Ok(Texts {
@@ -268,15 +317,15 @@ pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError
     let mut rules = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for spec in specs {
-        let rule_err = |why: String| RulesError::Rule {
+        let rule_err = |why: RuleProblem| RulesError::Rule {
             rule: spec.name.clone(),
             why,
         };
         if spec.name.trim().is_empty() {
-            return Err(rule_err("a rule needs a name".into()));
+            return Err(rule_err(RuleProblem::NoName));
         }
         if !seen.insert(spec.name.clone()) {
-            return Err(rule_err("defined twice in one file".into()));
+            return Err(rule_err(RuleProblem::Twice));
         }
         let texts = render_texts(spec, &SIGNALS)?;
         if let Some(code) = &spec.filter {
@@ -290,14 +339,16 @@ pub fn compile(specs: &[RuleSpec], phase: Phase) -> Result<Vec<Rule>, RulesError
         let code = spec
             .filter
             .as_deref()
-            .ok_or_else(|| rule_err("has no filter".into()))?;
+            .ok_or_else(|| rule_err(RuleProblem::NoFilter))?;
         let program = Program::compile(code, phase).map_err(|err| RulesError::Filter {
             rule: spec.name.clone(),
             err,
         })?;
-        let dur = |d: &Option<String>, what: &str| -> Result<Option<Duration>, RulesError> {
+        let dur = |d: &Option<String>, field| -> Result<Option<Duration>, RulesError> {
             d.as_deref()
-                .map(|t| parse_duration(t).map_err(|e| rule_err(format!("{what}: {e}"))))
+                .map(|t| {
+                    parse_duration(t).map_err(|why| rule_err(RuleProblem::Duration { field, why }))
+                })
                 .transpose()
         };
         let level = spec.level.unwrap_or(Level::Crit);

@@ -3,7 +3,7 @@
 //! (target, rule) pairs and distinct record names, not with the stream.
 
 use crate::counters::Counters;
-use crate::jq::Outcome;
+use crate::jq::{EvalError, Outcome};
 use crate::rules::Rule;
 use crate::target::bot_key;
 use canary_core::Record;
@@ -300,7 +300,7 @@ struct Memo {
     value: Rc<Value>,
     name: Rc<str>,
     msg: Rc<str>,
-    outcomes: Vec<(usize, Result<Option<Outcome>, String>)>,
+    outcomes: Vec<(usize, Result<Option<Outcome>, EvalError>)>,
 }
 
 /// Equal but for the time of observation.

@@ -182,7 +182,12 @@ mod tests {
         assert!(p.over_cap);
         // Orders from an inconsistent counter complete nothing.
         let doubtful = OrderCount {
-            inconsistent: Some("metrics.orders fell from 47 to 27".into()),
+            inconsistent: Some(crate::counters::Doubt::Uncorroborated {
+                before: 47.0,
+                after: 27.0,
+                from: start,
+                to: start,
+            }),
             unproven: true,
             ..count(28.0)
         };

@@ -110,7 +110,10 @@ pub(crate) enum ConfigError {
     FileJson(PathBuf, #[source] serde_json::Error),
     /// A duration in the config file (`field`), and why it does not read.
     #[error("config {field}: {why}")]
-    Duration { field: String, why: String },
+    Duration {
+        field: String,
+        why: canary_core::duration::DurationError,
+    },
     #[error("no repository: pass --repo DIR (the bot's git checkout) or set \"repo\" in --config")]
     NoRepo,
     #[error("a required command is empty")]

@@ -4,7 +4,7 @@
 //! times a scrape; the family record counts the series instead and keeps
 //! their names.
 
-use crate::histogram::{self, Reading};
+use crate::histogram::{self, Broken, Reading};
 use crate::signals::Ctx;
 use crate::snapshot::{BROKER_LATENCY, Snapshot};
 use canary_core::{Kind, Level, Record};
@@ -16,7 +16,7 @@ struct Family {
     cumulative: Vec<String>,
     proven: Vec<String>,
     assumed: Vec<String>,
-    broken: Vec<(String, String)>,
+    broken: Vec<(String, Broken)>,
 }
 
 impl Family {
@@ -138,7 +138,7 @@ fn family_record(ctx: &Ctx<'_>, name: &str, fam: &Family) -> Option<Record> {
         let broken: Vec<Value> = fam
             .broken
             .iter()
-            .map(|(s, why)| json!({"series": s, "reason": why}))
+            .map(|(s, why)| json!({"series": s, "reason": why.to_string()}))
             .collect();
         rec = rec.extra("broken_series", Value::Array(broken));
     }

@@ -17,18 +17,27 @@ pub struct Ceiling {
     pub source: String,
 }
 
+/// Why the profile gives no pace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PaceError {
+    #[error("trading.symbols is not a non-empty list")]
+    Symbols,
+    #[error("trading.interval is not a positive number of seconds")]
+    Interval,
+}
+
 /// The bot's pace from its effective profile fields: (symbols, interval s).
-pub fn pace(fields: &[Field]) -> Result<(usize, f64), String> {
+pub fn pace(fields: &[Field]) -> Result<(usize, f64), PaceError> {
     let get = |k: &str| fields.iter().find(|f| f.key == k);
     let symbols = get("trading.symbols")
         .and_then(|f| f.value.as_array())
         .map(Vec::len)
         .filter(|n| *n > 0)
-        .ok_or("trading.symbols is not a non-empty list")?;
+        .ok_or(PaceError::Symbols)?;
     let interval = get("trading.interval")
         .and_then(|f| f.number.or_else(|| f.value.as_f64()))
         .filter(|i| i.is_finite() && *i > 0.0)
-        .ok_or("trading.interval is not a positive number of seconds")?;
+        .ok_or(PaceError::Interval)?;
     Ok((symbols, interval))
 }
 
@@ -92,7 +101,14 @@ mod tests {
             "default"
         );
         std::fs::write(&p, "trading:\n  interval: 0\n").expect("profile");
-        assert!(resolve(None, Some(&p), 1800.0).is_err());
+        let err = resolve(None, Some(&p), 1800.0).expect_err("no pace");
+        assert!(
+            err.to_string().ends_with(
+                ": trading.interval is not a positive number of seconds: no order-rate ceiling; \
+                 pass --max-orders-per-minute"
+            ),
+            "{err}"
+        );
         assert!(resolve(None, Some(&dir.join("absent.yaml")), 1800.0).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -19,7 +19,7 @@
 //! holding no counter at all (a bot that has counted nothing yet, or an
 //! empty answer) is no evidence of anything and is left out of the window.
 
-use crate::snapshot::{BROKER_LATENCY, GUARD_TRIPS, Labels, ORDERS, Snapshot};
+use crate::snapshot::{GUARD_TRIPS, Labels, ORDERS, Snapshot};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
@@ -317,13 +317,6 @@ impl<'a> Span<'a> {
             self.snaps.first().map_or(0, |s| s.t_ms),
             self.snaps.last().map_or(0, |s| s.t_ms),
         )
-    }
-
-    /// Whether the broker-latency family is present anywhere in the span.
-    pub fn has_broker_calls(&self) -> bool {
-        self.snaps
-            .iter()
-            .any(|s| s.histograms.iter().any(|h| h.family == BROKER_LATENCY))
     }
 }
 

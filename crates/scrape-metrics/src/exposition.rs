@@ -109,8 +109,8 @@ pub fn parse<'a>(body: &'a [u8], mut on_sample: impl FnMut(Sample<'a>)) -> Summa
             });
         }
         if let Some(comment) = text.strip_prefix('#') {
-            if let Err(msg) = check_comment(comment) {
-                error(&mut summary, line_no, raw, msg);
+            if let Err(why) = check_comment(comment) {
+                error(&mut summary, line_no, raw, why.to_string());
             }
             if comment.trim() == "EOF" && !eof_seen {
                 eof_seen = true;
@@ -133,7 +133,7 @@ pub fn parse<'a>(body: &'a [u8], mut on_sample: impl FnMut(Sample<'a>)) -> Summa
                 summary.samples += 1;
                 on_sample(sample);
             }
-            Err(msg) => error(&mut summary, line_no, raw, msg),
+            Err(why) => error(&mut summary, line_no, raw, why.to_string()),
         }
     }
     summary
@@ -199,30 +199,82 @@ pub fn series_text(s: &Sample<'_>) -> String {
     out
 }
 
+/// Why a line of the exposition is not a sample or a well-formed comment.
+/// Each variant names what it found; the text is the `metrics.parse`
+/// record's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SyntaxError {
+    #[error("# TYPE without a metric name")]
+    TypeWithoutName,
+    #[error("# TYPE {name} without a type")]
+    TypeWithoutType { name: String },
+    #[error("# TYPE {name}: unknown type '{kind}'")]
+    UnknownType { name: String, kind: String },
+    #[error("# HELP/# UNIT without a metric name")]
+    HelpWithoutName,
+    #[error("invalid metric name '{0}'")]
+    MetricName(String),
+    #[error("{name}: no value")]
+    NoValue { name: String },
+    /// The value, the timestamp or what follows it.
+    #[error("{name}: {what} '{text}'")]
+    Field {
+        name: String,
+        what: Field,
+        text: String,
+    },
+    #[error("label without '='")]
+    LabelWithoutEquals,
+    #[error("invalid label name '{0}'")]
+    LabelName(String),
+    #[error("label {key}: value is not quoted")]
+    Unquoted { key: String },
+    #[error("label {key}: unterminated value")]
+    Unterminated { key: String },
+    #[error("label {key} given twice")]
+    LabelTwice { key: String },
+    #[error("expected ',' or '}}' after label {key}")]
+    NoSeparator { key: String },
+}
+
+/// The field of a sample line that is not what it should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Field {
+    #[error("invalid value")]
+    Value,
+    #[error("invalid timestamp")]
+    Timestamp,
+    #[error("unexpected text after the timestamp:")]
+    Trailing,
+}
+
 /// `# TYPE name type`, `# HELP name text`, `# UNIT name unit`, `# EOF`, or a free comment.
-fn check_comment(comment: &str) -> Result<(), String> {
+fn check_comment(comment: &str) -> Result<(), SyntaxError> {
     let mut words = comment.split_whitespace();
     match words.next() {
         Some("TYPE") => {
-            let name = words.next().ok_or("# TYPE without a metric name")?;
+            let name = words.next().ok_or(SyntaxError::TypeWithoutName)?;
             check_name(name)?;
-            let kind = words
-                .next()
-                .ok_or_else(|| format!("# TYPE {name} without a type"))?;
+            let kind = words.next().ok_or_else(|| SyntaxError::TypeWithoutType {
+                name: name.to_owned(),
+            })?;
             if !TYPES.contains(&kind) {
-                return Err(format!("# TYPE {name}: unknown type '{kind}'"));
+                return Err(SyntaxError::UnknownType {
+                    name: name.to_owned(),
+                    kind: kind.to_owned(),
+                });
             }
             Ok(())
         }
         Some("HELP") | Some("UNIT") => {
-            let name = words.next().ok_or("# HELP/# UNIT without a metric name")?;
+            let name = words.next().ok_or(SyntaxError::HelpWithoutName)?;
             check_name(name)
         }
         _ => Ok(()),
     }
 }
 
-fn check_name(name: &str) -> Result<(), String> {
+fn check_name(name: &str) -> Result<(), SyntaxError> {
     let mut bytes = name.bytes();
     let first_ok = bytes
         .next()
@@ -230,11 +282,11 @@ fn check_name(name: &str) -> Result<(), String> {
     if first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
         Ok(())
     } else {
-        Err(format!("invalid metric name '{name}'"))
+        Err(SyntaxError::MetricName(name.to_owned()))
     }
 }
 
-fn parse_sample(text: &str) -> Result<Sample<'_>, String> {
+fn parse_sample(text: &str) -> Result<Sample<'_>, SyntaxError> {
     let name_end = text
         .bytes()
         .position(|b| matches!(b, b'{' | b' ' | b'\t'))
@@ -254,19 +306,21 @@ fn parse_sample(text: &str) -> Result<Sample<'_>, String> {
         None => rest,
     };
     let mut fields = rest.split([' ', '\t']).filter(|f| !f.is_empty());
-    let value_text = fields.next().ok_or_else(|| format!("{name}: no value"))?;
-    let value =
-        parse_value(value_text).ok_or_else(|| format!("{name}: invalid value '{value_text}'"))?;
+    let bad = |what: Field, text: &str| SyntaxError::Field {
+        name: name.to_owned(),
+        what,
+        text: text.to_owned(),
+    };
+    let value_text = fields.next().ok_or_else(|| SyntaxError::NoValue {
+        name: name.to_owned(),
+    })?;
+    let value = parse_value(value_text).ok_or_else(|| bad(Field::Value, value_text))?;
     let timestamp_ms = match fields.next() {
         None => None,
-        Some(ts) => {
-            Some(parse_timestamp(ts).ok_or_else(|| format!("{name}: invalid timestamp '{ts}'"))?)
-        }
+        Some(ts) => Some(parse_timestamp(ts).ok_or_else(|| bad(Field::Timestamp, ts))?),
     };
     if let Some(extra) = fields.next() {
-        return Err(format!(
-            "{name}: unexpected text after the timestamp: '{extra}'"
-        ));
+        return Err(bad(Field::Trailing, extra));
     }
     Ok(Sample {
         name,
@@ -286,13 +340,13 @@ fn exemplar_at(line: &[u8]) -> Option<usize> {
 fn parse_labels<'a>(
     mut s: &'a str,
     out: &mut Vec<(&'a str, Cow<'a, str>)>,
-) -> Result<&'a str, String> {
+) -> Result<&'a str, SyntaxError> {
     loop {
         s = s.trim_start_matches([' ', '\t']);
         if let Some(rest) = s.strip_prefix('}') {
             return Ok(rest);
         }
-        let eq = s.find('=').ok_or("label without '='")?;
+        let eq = s.find('=').ok_or(SyntaxError::LabelWithoutEquals)?;
         let key = s[..eq].trim_end_matches([' ', '\t']);
         let key_ok = key
             .bytes()
@@ -300,23 +354,24 @@ fn parse_labels<'a>(
             .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
             && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !key_ok {
-            return Err(format!("invalid label name '{key}'"));
+            return Err(SyntaxError::LabelName(key.to_owned()));
         }
         let after = s[eq + 1..].trim_start_matches([' ', '\t']);
+        let key_owned = || key.to_owned();
         let body = after
             .strip_prefix('"')
-            .ok_or_else(|| format!("label {key}: value is not quoted"))?;
+            .ok_or_else(|| SyntaxError::Unquoted { key: key_owned() })?;
         let (value, rest) =
-            quoted(body).ok_or_else(|| format!("label {key}: unterminated value"))?;
+            quoted(body).ok_or_else(|| SyntaxError::Unterminated { key: key_owned() })?;
         if out.iter().any(|(k, _)| *k == key) {
-            return Err(format!("label {key} given twice"));
+            return Err(SyntaxError::LabelTwice { key: key_owned() });
         }
         out.push((key, value));
         s = rest.trim_start_matches([' ', '\t']);
         if let Some(r) = s.strip_prefix(',') {
             s = r;
         } else if !s.starts_with('}') {
-            return Err(format!("expected ',' or '}}' after label {key}"));
+            return Err(SyntaxError::NoSeparator { key: key_owned() });
         }
     }
 }

@@ -27,7 +27,28 @@ pub enum Reading {
     /// otherwise assumed because both readings fit and the bot double-cumulates.
     DoubleCumulated { proven: bool },
     /// Neither reading is a valid histogram.
-    Broken(String),
+    Broken(Broken),
+}
+
+/// Why a series' buckets are no histogram under the mode asked for.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum Broken {
+    #[error("no buckets")]
+    NoBuckets,
+    #[error("no +Inf bucket")]
+    NoInf,
+    #[error("+Inf bucket {inf} differs from _count {count}")]
+    CountDiffers { inf: f64, count: f64 },
+    /// `--buckets double` on buckets that are not.
+    #[error("not double-cumulated either: de-cumulating gives decreasing counts")]
+    NotDouble,
+    /// `--buckets cumulative` on the bot's double-cumulated buckets.
+    #[error("a finite bucket is above +Inf (the bot's double-cumulation; try --buckets auto)")]
+    AboveInf,
+    #[error("bucket counts decrease")]
+    Decreasing,
+    #[error("bucket counts fit neither a cumulative nor a double-cumulated reading")]
+    Neither,
 }
 
 /// A series read: its reading and, unless broken, correct cumulative buckets.
@@ -43,20 +64,20 @@ fn non_decreasing(v: &[f64]) -> bool {
 
 /// Read one histogram series under `mode`.
 pub fn read(h: &Histogram, mode: BucketMode) -> Read {
-    let broken = |why: String| Read {
+    let broken = |why: Broken| Read {
         reading: Reading::Broken(why),
         buckets: None,
     };
     let Some(&(last_le, inf)) = h.buckets.last() else {
-        return broken("no buckets".into());
+        return broken(Broken::NoBuckets);
     };
     if last_le != f64::INFINITY {
-        return broken("no +Inf bucket".into());
+        return broken(Broken::NoInf);
     }
     if let Some(count) = h.count
         && count != inf
     {
-        return broken(format!("+Inf bucket {inf} differs from _count {count}"));
+        return broken(Broken::CountDiffers { inf, count });
     }
     let finite: Vec<f64> = h.buckets[..h.buckets.len() - 1]
         .iter()
@@ -93,20 +114,16 @@ pub fn read(h: &Histogram, mode: BucketMode) -> Read {
     };
     match mode {
         BucketMode::Double if valid_decum => double(proof),
-        BucketMode::Double => {
-            broken("not double-cumulated either: de-cumulating gives decreasing counts".into())
-        }
+        BucketMode::Double => broken(Broken::NotDouble),
         BucketMode::Cumulative if valid_as_is => cumulative(),
         BucketMode::Cumulative => broken(if proof {
-            "a finite bucket is above +Inf (the bot's double-cumulation; try --buckets auto)".into()
+            Broken::AboveInf
         } else {
-            "bucket counts decrease".into()
+            Broken::Decreasing
         }),
         BucketMode::Auto if valid_decum => double(proof),
         BucketMode::Auto if valid_as_is => cumulative(),
-        BucketMode::Auto => {
-            broken("bucket counts fit neither a cumulative nor a double-cumulated reading".into())
-        }
+        BucketMode::Auto => broken(Broken::Neither),
     }
 }
 
@@ -165,12 +182,17 @@ mod tests {
 
     #[test]
     fn missing_inf_or_mismatched_count_is_broken() {
-        assert!(matches!(
+        assert_eq!(
             read(&hist(&[(0.1, 1.0)], 1.0), BucketMode::Auto).reading,
-            Reading::Broken(_)
-        ));
+            Reading::Broken(Broken::NoInf)
+        );
         let r = read(&hist(&[(0.1, 1.0), (INF, 2.0)], 3.0), BucketMode::Auto);
-        assert!(matches!(r.reading, Reading::Broken(ref why) if why.contains("_count 3")));
+        let why = Broken::CountDiffers {
+            inf: 2.0,
+            count: 3.0,
+        };
+        assert_eq!(r.reading, Reading::Broken(why));
+        assert_eq!(why.to_string(), "+Inf bucket 2 differs from _count 3");
     }
 
     #[test]
@@ -179,7 +201,7 @@ mod tests {
             &hist(&[(0.1, 1.0), (1.0, 2.0), (INF, 1.0)], 1.0),
             BucketMode::Cumulative,
         );
-        assert!(matches!(r.reading, Reading::Broken(ref why) if why.contains("above +Inf")));
+        assert_eq!(r.reading, Reading::Broken(Broken::AboveInf));
         assert!(r.buckets.is_none());
     }
 
@@ -189,6 +211,11 @@ mod tests {
             &hist(&[(0.1, 5.0), (1.0, 2.0), (INF, 1.0)], 1.0),
             BucketMode::Auto,
         );
-        assert!(matches!(r.reading, Reading::Broken(_)));
+        assert_eq!(r.reading, Reading::Broken(Broken::Neither));
+        let r = read(
+            &hist(&[(0.1, 5.0), (1.0, 2.0), (INF, 1.0)], 1.0),
+            BucketMode::Double,
+        );
+        assert_eq!(r.reading, Reading::Broken(Broken::NotDouble));
     }
 }

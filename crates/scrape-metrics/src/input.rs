@@ -22,16 +22,29 @@ pub fn metrics_url(url: &str) -> (String, bool) {
     }
 }
 
+/// Why `--file` or `--state` was not read; the text follows the path.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read: {0}")]
+    Io(std::io::Error),
+    #[error("is a directory, not a file")]
+    Directory,
+    #[error(
+        "is not a regular file (a FIFO, socket or device would block or never end): pass a file, or `-` for stdin"
+    )]
+    NotRegular,
+    #[error("is over the {cap}-byte cap")]
+    TooLarge { cap: u64 },
+}
+
 /// Read a regular file of at most `cap` bytes (canary-core's capped reader),
 /// worded for scrape-metrics' `--file` and `--state`.
-pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, InputError> {
     capped::read(path, cap).map_err(|e| match e {
-        CappedError::Io(e) => format!("cannot read: {e}"),
-        CappedError::NotRegular("a directory") => "is a directory, not a file".into(),
-        CappedError::NotRegular(_) => {
-            "is not a regular file (a FIFO, socket or device would block or never end): pass a file, or `-` for stdin".into()
-        }
-        CappedError::TooLarge { .. } => format!("is over the {cap}-byte cap"),
+        CappedError::Io(e) => InputError::Io(e),
+        CappedError::NotRegular("a directory") => InputError::Directory,
+        CappedError::NotRegular(_) => InputError::NotRegular,
+        CappedError::TooLarge { cap, .. } => InputError::TooLarge { cap },
     })
 }
 
@@ -60,7 +73,35 @@ mod tests {
 
     #[test]
     fn devices_fifos_and_directories_are_refused() {
-        assert!(read_capped(Path::new("/dev/zero"), 10).is_err_and(|e| e.contains("regular")));
-        assert!(read_capped(Path::new("/"), 10).is_err_and(|e| e.contains("directory")));
+        assert!(matches!(
+            read_capped(Path::new("/dev/zero"), 10),
+            Err(InputError::NotRegular)
+        ));
+        assert!(matches!(
+            read_capped(Path::new("/"), 10),
+            Err(InputError::Directory)
+        ));
+        assert_eq!(
+            read_capped(Path::new("/"), 10)
+                .expect_err("a directory")
+                .to_string(),
+            "is a directory, not a file"
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_cap_is_too_large_whatever_its_name() {
+        // The path says "cap": the reason must come from the error, not
+        // from the words of its message.
+        let dir = std::env::temp_dir().join(format!("sm-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let big = dir.join("cap");
+        std::fs::write(&big, [b'x'; 11]).expect("write");
+        let err = read_capped(&big, 10).expect_err("over");
+        assert!(matches!(err, InputError::TooLarge { cap: 10 }), "{err}");
+        assert_eq!(err.to_string(), "is over the 10-byte cap");
+        let gone = dir.join("capital");
+        assert!(matches!(read_capped(&gone, 10), Err(InputError::Io(_))));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -3,26 +3,36 @@
 
 #![forbid(unsafe_code)]
 
-pub mod bucket_checks;
-pub mod ceiling;
+// The interface: `run` and `cli` for src/bin/scrape-metrics.rs; `money`
+// for daily-report (the loss limit as the bot reads it); `exposition` for
+// canary-rules (the same parser over Prometheus' bodies); `promql` for
+// tests/promql_parity.rs, which runs its functions against promtool's
+// engine. The rest is internal.
+mod bucket_checks;
+mod ceiling;
 pub mod cli;
-pub mod counters;
+mod counters;
+mod error;
 pub mod exposition;
 mod hashing;
-pub mod histogram;
-pub mod input;
+mod histogram;
+mod input;
 mod lossless;
 pub mod money;
 mod money_prom;
-pub mod prom_mode;
-pub mod prometheus;
+mod prom_mode;
+mod prometheus;
 pub mod promql;
-pub mod proof;
-pub mod signals;
-pub mod snapshot;
-pub mod state;
+mod proof;
+mod signals;
+mod snapshot;
+mod state;
+#[cfg(test)]
+mod test_support;
 mod unreadable;
-pub mod window;
+mod window;
+
+pub use error::ArgError;
 
 use canary_core::duration::format_duration;
 use canary_core::http::{self, HttpOptions};
@@ -59,9 +69,9 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         (None, None, _) => url.clone(),
     };
     let source = if cli.prometheus.is_some() {
-        "prometheus"
+        signals::Source::Prometheus
     } else {
-        "direct"
+        signals::Source::Direct
     };
     let ctx = Ctx {
         tool: TOOL,
@@ -165,12 +175,11 @@ fn fetch(cli: &Cli, url: &str, ctx: &Ctx<'_>, opts: HttpOptions) -> Result<Vec<u
     if let Some(path) = &cli.file {
         if path.as_os_str() != "-" {
             return input::read_capped(path, opts.max_body).map_err(|why| {
-                let reason = if why.contains("cap") {
-                    "too-large"
-                } else {
-                    "unreadable"
+                let reason = match why {
+                    input::InputError::TooLarge { .. } => "too-large",
+                    _ => "unreadable",
                 };
-                fail(why, reason)
+                fail(why.to_string(), reason)
             });
         }
         let mut body = Vec::new();

@@ -10,6 +10,7 @@
 //! `--every` window, and Prometheus' raw samples.
 
 use crate::counters::Span;
+use crate::error::ArgError;
 use crate::exposition::LineError;
 use crate::signals::Ctx;
 use crate::snapshot::{Labels, Snapshot};
@@ -63,23 +64,27 @@ pub struct MoneyArgs {
 }
 
 /// `--daily-loss-limit-pct`: a fraction in (0, 1].
-pub fn parse_limit(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("not a number: {s}"))?;
+pub fn parse_limit(s: &str) -> Result<f64, ArgError> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| ArgError::NotANumber(s.to_owned()))?;
     if v.is_finite() && v > 0.0 && v <= 1.0 {
         Ok(v)
     } else {
-        Err(format!(
-            "{s} is not a fraction in (0, 1] (0.05 is a 5 % daily loss limit)"
-        ))
+        Err(ArgError::Limit(s.to_owned()))
     }
 }
 
-fn parse_ceiling(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("not a number: {s}"))?;
+fn parse_ceiling(s: &str) -> Result<f64, ArgError> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| ArgError::NotANumber(s.to_owned()))?;
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(format!("{s} is not a positive number of orders per minute"))
+        Err(ArgError::Ceiling(s.to_owned()))
     }
 }
 
@@ -711,19 +716,8 @@ fn order_rate(ctx: &Ctx<'_>, cfg: &Config, span: &Span<'_>, at: i64) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::histogram::BucketMode;
     use crate::snapshot::Counter;
-
-    fn ctx() -> Ctx<'static> {
-        Ctx {
-            tool: "scrape-metrics",
-            target: "t",
-            source: "direct",
-            buckets: BucketMode::Auto,
-            confidence: canary_core::stats::Confidence::default(),
-            counts: crate::proof::Counts::Exact,
-        }
-    }
+    use crate::test_support::ctx;
 
     fn cfg(limit: Option<f64>) -> Config {
         Config {
@@ -923,7 +917,17 @@ mod tests {
             Limit::resolve(&args(None), None),
             Limit::Unknown(_)
         ));
-        assert!(parse_limit("0").is_err() && parse_limit("1.5").is_err());
-        assert!(parse_limit("0.05").is_ok());
+        assert_eq!(parse_limit("0"), Err(ArgError::Limit("0".into())));
+        assert_eq!(parse_limit("1.5"), Err(ArgError::Limit("1.5".into())));
+        assert_eq!(
+            parse_limit("five").map_err(|e| e.to_string()),
+            Err("not a number: five".into())
+        );
+        assert_eq!(parse_limit("0.05"), Ok(0.05));
+        assert_eq!(
+            parse_ceiling("-3").map_err(|e| e.to_string()),
+            Err("-3 is not a positive number of orders per minute".into())
+        );
+        assert_eq!(parse_ceiling("inf"), Err(ArgError::Ceiling("inf".into())));
     }
 }

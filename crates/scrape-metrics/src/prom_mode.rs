@@ -111,7 +111,20 @@ pub fn evaluate(base: &Ctx<'_>, prom: &Prom<'_>, scope: &Scope, mode: BucketMode
 }
 
 /// One group's scrapes rebuilt from the raw samples, or why they cannot be.
-type History = Result<Vec<Snapshot>, String>;
+type History = Result<Vec<Snapshot>, RebuildError>;
+
+/// Why a group's scrapes cannot be rebuilt from Prometheus' samples.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum RebuildError {
+    /// A raw-sample query failed: every group's history is incomplete.
+    #[error("query failed ({query}): {why}")]
+    QueryFailed { query: String, why: String },
+    /// Several bots under one group: a counter sum is no bot's count.
+    #[error(
+        "the selector matches {0} bots (instances): exact counts are per bot; pass --instance or --fleet"
+    )]
+    ManyBots(usize),
+}
 
 fn strip(labels: &BTreeMap<String, String>, also: &str) -> Labels {
     labels
@@ -129,7 +142,7 @@ fn strip(labels: &BTreeMap<String, String>, also: &str) -> Labels {
 fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<String, History> {
     let mut scrapes: BTreeMap<String, BTreeMap<i64, Snapshot>> = BTreeMap::new();
     let mut instances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut failed: Option<String> = None;
+    let mut failed: Option<RebuildError> = None;
     // (group, scrape time, labels but `le`) → the histogram's index in
     // that scrape.
     let mut hist_at: std::collections::HashMap<(String, i64, Labels), usize> =
@@ -138,7 +151,10 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
         let series = match answer {
             Ok(s) => s,
             Err(e) => {
-                failed.get_or_insert_with(|| format!("query failed ({q}): {}", e.why));
+                failed.get_or_insert_with(|| RebuildError::QueryFailed {
+                    query: q.clone(),
+                    why: e.why.clone(),
+                });
                 continue;
             }
         };
@@ -209,9 +225,7 @@ fn histories(raw: &BTreeMap<&str, (String, Raw)>, fleet: bool) -> BTreeMap<Strin
         let history = if let Some(why) = &failed {
             Err(why.clone())
         } else if n > 1 {
-            Err(format!(
-                "the selector matches {n} bots (instances): exact counts are per bot; pass --instance or --fleet"
-            ))
+            Err(RebuildError::ManyBots(n))
         } else {
             // A scrape holding no counter is no evidence (see `counters`).
             let mut snaps: Vec<Snapshot> = by_t
@@ -265,7 +279,7 @@ fn signals(
             "fewer than two scrapes of the bot in Prometheus' data".to_owned()
         }
         Some(Ok(_)) | None => no_data.to_owned(),
-        Some(Err(why)) => why.clone(),
+        Some(Err(why)) => why.to_string(),
     };
     let err = |sig: Sig| {
         let fields = SignalFields {
@@ -282,17 +296,21 @@ fn signals(
     ]
 }
 
+/// The group's value in a query's answer; `None` when the query failed,
+/// was not run, or has no series of the group.
 fn value_of(
     answers: &BTreeMap<&str, (String, Answer)>,
     key: &str,
     g: &str,
     fleet: bool,
-) -> Result<Option<f64>, String> {
-    match answers.get(key) {
-        Some((_, Ok(v))) => Ok(v.iter().find(|e| group(e, fleet) == g).map(|e| e.value)),
-        Some((q, Err(e))) => Err(format!("query failed ({q}): {}", e.why)),
-        None => Err("query not run".into()),
-    }
+) -> Option<f64> {
+    let (_, answer) = answers.get(key)?;
+    let found = answer
+        .as_ref()
+        .ok()?
+        .iter()
+        .find(|e| group(e, fleet) == g)?;
+    Some(found.value)
 }
 
 /// The runbook's verbatim value beside each signal, and whether the p95's
@@ -319,7 +337,7 @@ fn add_verbatim(
             };
             let query = answers.get(key).map_or("", |(q, _)| q.as_str());
             let verbatim = match value_of(answers, key, g, fleet) {
-                Ok(Some(v)) if v.is_finite() => json!(v),
+                Some(v) if v.is_finite() => json!(v),
                 _ => Value::Null,
             };
             let r = rec.extra("query", query).extra(field, verbatim);
@@ -442,5 +460,35 @@ mod tests {
                 .sum()
         });
         assert_eq!(failed, 1.0);
+    }
+
+    #[test]
+    fn a_failed_query_or_two_bots_leave_no_history() {
+        let orders = |instances: &[&str]| -> Raw {
+            Ok(instances
+                .iter()
+                .map(|i| series(&[("instance", i), ("result", "success")], &[(1000, 5.0)]))
+                .collect())
+        };
+        let mut raw: BTreeMap<&str, (String, Raw)> = BTreeMap::new();
+        raw.insert("orders", ("o".into(), orders(&["bot:1", "bot:2"])));
+        let h = histories(&raw, false);
+        assert_eq!(h[""], Err(RebuildError::ManyBots(2)));
+        assert_eq!(
+            RebuildError::ManyBots(2).to_string(),
+            "the selector matches 2 bots (instances): exact counts are per bot; pass \
+             --instance or --fleet"
+        );
+        raw.insert("orders", ("o".into(), orders(&["bot:1"])));
+        let failed = QueryError {
+            query: "g".into(),
+            why: "HTTP 503".into(),
+            unreachable: false,
+            late: false,
+        };
+        raw.insert("guard", ("g".into(), Err(failed)));
+        let h = histories(&raw, false);
+        let why = h[""].as_ref().expect_err("a query failed");
+        assert_eq!(why.to_string(), "query failed (g): HTTP 503");
     }
 }

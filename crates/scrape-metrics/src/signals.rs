@@ -2,7 +2,7 @@
 //! window of scrapes (see `window`), the rules both share, and the sample
 //! records.
 
-use crate::histogram::{self, BucketMode, Reading};
+use crate::histogram::{self, Broken, BucketMode, Reading};
 use crate::promql::{self, Bucket};
 use crate::proof::{BucketProof, Counts, RateProof};
 use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
@@ -14,12 +14,31 @@ use canary_core::{Kind, Level, Record};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
+/// Where the evidence was read: every record's `source` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The bot's `/metrics` (or `--file`).
+    Direct,
+    /// A Prometheus server's samples of it.
+    Prometheus,
+}
+
+impl Source {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Direct => "direct",
+            Source::Prometheus => "prometheus",
+        }
+    }
+}
+
 /// Who is asking, about what.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     pub tool: &'a str,
     pub target: &'a str,
-    pub source: &'a str,
+    pub source: Source,
     pub buckets: BucketMode,
     /// `--confidence`: the bounds every rate states.
     pub confidence: Confidence,
@@ -29,7 +48,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn record(&self, kind: Kind, name: &str, level: Level) -> Record {
-        Record::new(self.tool, self.target, kind, name, level).extra("source", self.source)
+        Record::new(self.tool, self.target, kind, name, level).extra("source", self.source.as_str())
     }
 }
 
@@ -388,10 +407,19 @@ pub(crate) fn latency_buckets(ctx: &Ctx<'_>, snap: &Snapshot, trusted: bool) -> 
 /// Each series' name and corrected buckets.
 pub(crate) type SeriesBuckets = Vec<(String, Vec<Bucket>)>;
 
+/// A submit-latency series no quantile can be taken from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum SeriesError {
+    #[error("{series} has invalid buckets ({why})")]
+    Invalid { series: String, why: Broken },
+    #[error("{series} has no usable buckets")]
+    Unusable { series: String },
+}
+
 pub(crate) fn submit_buckets(
     snap: &Snapshot,
     mode: BucketMode,
-) -> Result<(SeriesBuckets, bool), String> {
+) -> Result<(SeriesBuckets, bool), SeriesError> {
     let mut out = Vec::new();
     let mut corrected = false;
     for h in snap.submit_success() {
@@ -403,9 +431,12 @@ pub(crate) fn submit_buckets(
             }
             (Reading::Cumulative, Some(b)) => out.push((h.series(), b)),
             (Reading::Broken(why), _) => {
-                return Err(format!("{} has invalid buckets ({why})", h.series()));
+                return Err(SeriesError::Invalid {
+                    series: h.series(),
+                    why,
+                });
             }
-            (_, None) => return Err(format!("{} has no usable buckets", h.series())),
+            (_, None) => return Err(SeriesError::Unusable { series: h.series() }),
         }
     }
     Ok((out, corrected))
@@ -503,7 +534,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
             p.correction = corrected.then(|| CORRECTION.to_owned());
             p95_ms(&summed, &mut p)
         }
-        Err(why) => Err(why),
+        Err(why) => Err(why.to_string()),
     };
     let p95 = Sig::P95.record(ctx, trust(p95), p, Span::Lifetime);
 
@@ -541,17 +572,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ctx() -> Ctx<'static> {
-        Ctx {
-            tool: "scrape-metrics",
-            target: "t",
-            source: "direct",
-            buckets: BucketMode::Auto,
-            confidence: Confidence::default(),
-            counts: crate::proof::Counts::Exact,
-        }
-    }
+    use crate::test_support::ctx;
 
     /// Each signal's record takes its name, thresholds, unit and the words
     /// of its verdict from its row of the one table.
@@ -565,6 +586,7 @@ mod tests {
             assert_eq!(rec.level, Level::Crit, "{}", row.record);
             assert_eq!(rec.thresholds, Some(th.record()));
             assert_eq!(rec.extra.get("unit"), Some(&json!(th.unit.as_str())));
+            assert_eq!(rec.extra.get("source"), Some(&json!("direct")));
             assert!(rec.msg.starts_with(row.what), "{}", rec.msg);
             assert!(
                 rec.msg.ends_with(&format!("CRIT (>= {})", th.crit_text())),
@@ -579,6 +601,18 @@ mod tests {
             );
             assert_eq!(unknown.level, Level::Unknown);
             assert_eq!(unknown.msg, format!("{} since start unknown: x", row.what));
+        }
+    }
+
+    #[test]
+    fn every_record_names_where_its_evidence_was_read() {
+        for (source, wire) in [
+            (Source::Direct, "direct"),
+            (Source::Prometheus, "prometheus"),
+        ] {
+            let ctx = Ctx { source, ..ctx() };
+            let rec = ctx.record(Kind::Signal, "metrics.x", Level::Ok);
+            assert_eq!(rec.extra.get("source"), Some(&json!(wire)));
         }
     }
 }

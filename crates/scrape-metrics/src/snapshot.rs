@@ -252,7 +252,6 @@ pub struct Scrape {
     pub snapshot: Snapshot,
     pub errors: Vec<LineError>,
     pub errors_dropped: usize,
-    pub samples: usize,
 }
 
 /// A sample's labels but `skip`, packed without a string per label (the
@@ -384,7 +383,6 @@ pub fn from_body(body: &[u8], t_ms: i64) -> Scrape {
         snapshot: snap,
         errors,
         errors_dropped: summary.errors_dropped,
-        samples: summary.samples,
     }
 }
 

@@ -26,16 +26,6 @@ struct StateFile {
     money: Vec<Point>,
 }
 
-/// Load the scrapes kept for `target`. A missing file is an empty history.
-pub fn load(path: &Path, target: &str) -> anyhow::Result<Vec<Snapshot>> {
-    load_all(path, target).map(|(snaps, _)| snaps)
-}
-
-/// Write the history atomically (see `save_all`).
-pub fn save(path: &Path, target: &str, snapshots: &[Snapshot]) -> anyhow::Result<()> {
-    save_all(path, target, snapshots, &[])
-}
-
 /// Load the scrapes and money points kept for `target`. A missing file is
 /// an empty history.
 pub fn load_all(path: &Path, target: &str) -> anyhow::Result<(Vec<Snapshot>, Vec<Point>)> {

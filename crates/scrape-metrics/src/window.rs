@@ -149,7 +149,7 @@ fn p95(ctx: &Ctx<'_>, span: &Scrapes<'_>, f: &mut SignalFields) -> Evidence {
     let mut per_scrape: BTreeMap<i64, Vec<Bucket>> = BTreeMap::new();
     let mut corrected = false;
     for snap in &span.snaps {
-        let (lists, c) = submit_buckets(snap, ctx.buckets)?;
+        let (lists, c) = submit_buckets(snap, ctx.buckets).map_err(|e| e.to_string())?;
         corrected |= c;
         per_scrape.insert(snap.t_ms, sum_by_le(lists.into_iter().map(|(_, b)| b)));
     }

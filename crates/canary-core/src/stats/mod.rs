@@ -67,17 +67,26 @@ impl Serialize for Confidence {
     }
 }
 
+/// Why `--confidence` was refused; each variant carries the text as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfidenceError {
+    /// Neither a number nor a percentage.
+    #[error("'{0}' is not a number")]
+    NotANumber(String),
+    /// A number outside {0} ∪ [0.5, 1).
+    #[error("'{0}': the confidence is 0 (the runbook's counts read literally) or in [0.5, 1)")]
+    OutOfRange(String),
+}
+
 /// Parse `--confidence`: 0, or a probability in [0.5, 1) (`0.95` or `95%`).
-pub fn parse_confidence(s: &str) -> Result<Confidence, String> {
+pub fn parse_confidence(s: &str) -> Result<Confidence, ConfidenceError> {
     let t = s.trim();
     let v = match t.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
         None => t.parse::<f64>(),
     }
-    .map_err(|_| format!("'{s}' is not a number"))?;
-    Confidence::new(v).ok_or_else(|| {
-        format!("'{s}': the confidence is 0 (the runbook's counts read literally) or in [0.5, 1)")
-    })
+    .map_err(|_| ConfidenceError::NotANumber(s.to_owned()))?;
+    Confidence::new(v).ok_or_else(|| ConfidenceError::OutOfRange(s.to_owned()))
 }
 
 /// Exact bounds on `events` in `trials` at `confidence`.
@@ -143,9 +152,17 @@ mod tests {
         assert_eq!(parse_confidence("0.95").expect("test value").get(), 0.95);
         assert_eq!(parse_confidence("99%").expect("test value").get(), 0.99);
         assert!(parse_confidence("0").expect("test value").is_literal());
-        for bad in ["1", "0.3", "-0.1", "nan", "x", "1.5"] {
-            assert!(parse_confidence(bad).is_err(), "{bad}");
+        for bad in ["1", "0.3", "-0.1", "nan", "1.5"] {
+            assert_eq!(
+                parse_confidence(bad),
+                Err(ConfidenceError::OutOfRange(bad.into())),
+                "{bad}"
+            );
         }
+        assert_eq!(
+            parse_confidence("x%").map_err(|e| e.to_string()),
+            Err("'x%' is not a number".into())
+        );
         assert_eq!(Confidence::default().percent(), "95 %");
     }
 

@@ -2,6 +2,7 @@
 //! regression does, and each signal's tolerances.
 
 use super::*;
+use crate::error::ArgError;
 
 /// The comparison's options.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,23 +41,14 @@ pub struct Tolerance {
     pub large: f64,
 }
 
-pub(super) fn parse_tolerance(s: &str) -> Result<Tolerance, String> {
-    let bad = || {
-        format!(
-            "'{s}' is not SIGNAL=HOLD:LARGE with 0 <= HOLD <= LARGE (e.g. order_error_rate=0.02:0.08)"
-        )
-    };
+pub(super) fn parse_tolerance(s: &str) -> Result<Tolerance, ArgError> {
+    let bad = || ArgError::Tolerance(s.to_owned());
     let (name, rest) = s.split_once('=').ok_or_else(bad)?;
     let spec = SPECS
         .iter()
         .find(|x| x.name == name.trim())
-        .ok_or_else(|| {
-            let names: Vec<&str> = SPECS.iter().map(|x| x.name).collect();
-            format!(
-                "unknown signal '{}' (one of {})",
-                name.trim(),
-                names.join(", ")
-            )
+        .ok_or_else(|| ArgError::UnknownSignal {
+            name: name.trim().to_owned(),
         })?;
     let (hold, large) = rest.split_once(':').ok_or_else(bad)?;
     let num = |t: &str| {
@@ -88,9 +80,9 @@ pub enum Large {
     Hold,
 }
 
-pub(super) fn parse_alpha(s: &str) -> Result<f64, String> {
+pub(super) fn parse_alpha(s: &str) -> Result<f64, ArgError> {
     match s.trim().parse::<f64>() {
         Ok(p) if p > 0.0 && p < 0.5 => Ok(p),
-        _ => Err(format!("'{s}' is not a significance level in (0, 0.5)")),
+        _ => Err(ArgError::Alpha(s.to_owned())),
     }
 }

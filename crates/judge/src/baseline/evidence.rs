@@ -13,18 +13,20 @@ pub(super) enum Sample {
 }
 
 /// Read one side's sample from its record.
-pub(super) fn sample_of(spec: &Spec, rec: &Record) -> Result<Sample, String> {
+pub(super) fn sample_of(spec: &Spec, rec: &Record) -> Result<Sample, SampleError> {
     if rec.kind != Kind::Signal {
-        return Err(format!("a record of kind {:?}, not a signal", rec.kind));
+        return Err(SampleError::NotASignal(rec.kind));
     }
     if !matches!(rec.level, Level::Ok | Level::Warn | Level::Crit) {
-        return Err(format!("unknown ({})", rec.msg));
+        return Err(SampleError::Unknown {
+            msg: rec.msg.clone(),
+        });
     }
     // Read as the producer wrote them: a field of the wrong type refuses
     // the record, never reads as absent or zero.
     let fields: SignalFields = rec
         .payload()
-        .map_err(|e| format!("its signal fields do not read ({e})"))?;
+        .map_err(|e| SampleError::Fields(e.to_string()))?;
     match spec.test {
         Test::Fisher | Test::Poisson => {
             let events = count(fields.numerator, "numerator")?;
@@ -36,21 +38,21 @@ pub(super) fn sample_of(spec: &Spec, rec: &Record) -> Result<Sample, String> {
 }
 
 /// An exact count: finite, not negative, whole, not huge.
-pub(super) fn count(v: Option<f64>, what: &str) -> Result<u64, String> {
-    let x = v.ok_or_else(|| format!("no {what} (an exact count is needed)"))?;
+pub(super) fn count(v: Option<f64>, what: &'static str) -> Result<u64, SampleError> {
+    let x = v.ok_or(SampleError::NoCount { what })?;
     let r = x.round();
     if !x.is_finite() || x < 0.0 || (x - r).abs() > 1e-6 || r > compare::MAX_COUNT as f64 {
-        return Err(format!("{what} {x} is not an exact count"));
+        return Err(SampleError::NotACount { what, value: x });
     }
     Ok(r as u64)
 }
 
 /// Cumulative buckets: bounds ascending, counts whole and cumulative, the
 /// last +Inf.
-pub(super) fn buckets(v: Option<&[CumulativeBucket]>) -> Result<Vec<(f64, u64)>, String> {
-    let list = v.ok_or("no buckets (windowed p95 records carry them)")?;
+pub(super) fn buckets(v: Option<&[CumulativeBucket]>) -> Result<Vec<(f64, u64)>, SampleError> {
+    let list = v.ok_or(SampleError::NoBuckets)?;
     if list.is_empty() || list.len() > 1024 {
-        return Err(format!("{} buckets", list.len()));
+        return Err(SampleError::BucketCount(list.len()));
     }
     let mut out: Vec<(f64, u64)> = Vec::with_capacity(list.len());
     for &CumulativeBucket { le, count: n } in list {
@@ -58,12 +60,12 @@ pub(super) fn buckets(v: Option<&[CumulativeBucket]>) -> Result<Vec<(f64, u64)>,
         if let Some(prev) = out.last()
             && (le <= prev.0 || n < prev.1)
         {
-            return Err("buckets are not ascending and cumulative".into());
+            return Err(SampleError::NotCumulative);
         }
         out.push((le, n));
     }
     if out.last().is_some_and(|x| x.0.is_finite()) {
-        return Err("no +Inf bucket".into());
+        return Err(SampleError::NoInf);
     }
     Ok(out)
 }

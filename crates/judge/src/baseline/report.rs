@@ -27,7 +27,7 @@ pub(super) enum Class {
     Better,
     Same,
     Worse { large: bool },
-    Unknown(String),
+    Unknown(Unknown),
 }
 
 impl Class {
@@ -69,7 +69,7 @@ pub(super) fn level_of(class: &Class, how: &Judging, args: &Args) -> Level {
 #[derive(Serialize)]
 pub(super) struct Side<'a> {
     #[serde(flatten)]
-    evidence: SideEvidence<'a>,
+    evidence: SideEvidence,
     ts: Timestamp,
     /// The window the side's record was measured over; null when it named none.
     window: Option<&'a str>,
@@ -77,7 +77,7 @@ pub(super) struct Side<'a> {
 
 #[derive(Serialize)]
 #[serde(untagged)]
-enum SideEvidence<'a> {
+enum SideEvidence {
     Rate {
         events: u64,
         trials: u64,
@@ -88,7 +88,7 @@ enum SideEvidence<'a> {
         p95_ms: Option<f64>,
     },
     Unknown {
-        unknown: &'a str,
+        unknown: String,
     },
 }
 
@@ -104,7 +104,9 @@ pub(super) fn side(seen: &Option<Seen>) -> Option<Side<'_>> {
             observations: b.last().map_or(0, |x| x.1),
             p95_ms: p95_ms(b),
         },
-        Err(why) => SideEvidence::Unknown { unknown: why },
+        Err(why) => SideEvidence::Unknown {
+            unknown: why.to_string(),
+        },
     };
     Some(Side {
         evidence,
@@ -155,7 +157,7 @@ impl Comparison {
         &self,
         spec: &Spec,
         bot: &str,
-        baseline_key: &Result<String, String>,
+        baseline_key: &Result<String, Unknown>,
         how: &Judging,
         args: &Args,
     ) -> Record {

@@ -69,6 +69,13 @@ pub(super) const SPECS: [Spec; 3] = [
     },
 ];
 
+impl Signal {
+    /// Every compared signal's name, comma-separated, for messages.
+    pub(crate) fn names() -> String {
+        SPECS.map(|s| s.name).join(", ")
+    }
+}
+
 pub(super) fn spec_of(record: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|s| s.record == record)
 }

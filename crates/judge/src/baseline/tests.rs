@@ -23,8 +23,8 @@ fn args(baseline: Option<&str>) -> Args {
 #[test]
 fn tolerances_parse_strictly() {
     assert_eq!(
-        parse_tolerance("order_error_rate=0.02:0.08"),
-        Ok(Tolerance {
+        parse_tolerance("order_error_rate=0.02:0.08").ok(),
+        Some(Tolerance {
             signal: Signal::ErrorRate,
             hold: 0.02,
             large: 0.08
@@ -36,11 +36,20 @@ fn tolerances_parse_strictly() {
         "order_error_rate=-1:0.5",
         "order_error_rate=0.1:2",
         "order_error_rate=NaN:0.5",
-        "p95=0.1:0.2",
         "order_error_rate",
     ] {
-        assert!(parse_tolerance(bad).is_err(), "{bad}");
+        assert!(
+            matches!(parse_tolerance(bad), Err(crate::error::ArgError::Tolerance(t)) if t == bad),
+            "{bad}"
+        );
     }
+    assert_eq!(
+        parse_tolerance("p95=0.1:0.2").map_err(|e| e.to_string()),
+        Err(
+            "unknown signal 'p95' (one of order_error_rate, order_retry_rate, broker_latency)"
+                .into()
+        )
+    );
 }
 
 #[test]
@@ -97,7 +106,7 @@ fn counts_must_be_exact() {
 fn buckets_of(v: &Value) -> Result<Vec<(f64, u64)>, String> {
     let f: canary_core::signal_fields::SignalFields =
         serde_json::from_value(json!({ "buckets": v })).map_err(|e| e.to_string())?;
-    buckets(f.buckets.as_deref())
+    buckets(f.buckets.as_deref()).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -158,10 +167,7 @@ fn a_mistyped_signal_field_is_no_sample() {
         fields.push((k, v));
         let r = rec("c:1", "metrics.order_error_rate", &fields);
         let got = sample_of(spec, &r);
-        assert!(
-            got.as_ref().is_err_and(|e| e.contains("do not read")),
-            "{k}: {got:?}"
-        );
+        assert!(matches!(got, Err(SampleError::Fields(_))), "{k}: {got:?}");
     }
 }
 
@@ -183,4 +189,68 @@ fn one_bot_claiming_both_roles_is_caught_whatever_the_record() {
     );
     assert!(a.active());
     assert_eq!(a.both, vec!["c:1".to_owned()]);
+}
+
+#[test]
+fn unknown_reasons_read_as_before() {
+    let ts: Timestamp = "2026-11-26T03:00:00Z".parse().expect("time");
+    let record = "metrics.order_error_rate";
+    let cases = [
+        (
+            Unknown::ManyBaselines(vec!["a:1".into(), "b:2".into()]),
+            "records of 2 bots are marked baseline (a:1, b:2): which one is production \
+             cannot be told; name it with --baseline",
+        ),
+        (
+            Unknown::TooOld {
+                side: Role::Baseline,
+                record,
+                ts,
+                max_age: std::time::Duration::from_secs(300),
+            },
+            "the baseline's newest metrics.order_error_rate (2026-11-26T03:00:00Z) is older \
+             than the max age 5m",
+        ),
+        (
+            Unknown::Sample {
+                side: Role::Canary,
+                record,
+                why: SampleError::NotACount {
+                    what: "numerator",
+                    value: 1.5,
+                },
+            },
+            "the canary's newest metrics.order_error_rate: numerator 1.5 is not an exact count",
+        ),
+        (
+            Unknown::Test(CompareError::Empty("canary")),
+            "the canary has nothing to compare (0 trials)",
+        ),
+    ];
+    for (why, text) in cases {
+        assert_eq!(why.to_string(), text);
+    }
+}
+
+#[test]
+fn samples_name_what_is_wrong() {
+    let spec = spec_of("metrics.order_error_rate").expect("compared");
+    let r = rec(
+        "c:1",
+        "metrics.order_error_rate",
+        &[("numerator", json!(2))],
+    );
+    assert_eq!(
+        sample_of(spec, &r),
+        Err(SampleError::NoCount {
+            what: "denominator"
+        })
+    );
+    let lat = spec_of("metrics.broker_latency_p95").expect("compared");
+    let r = rec(
+        "c:1",
+        "metrics.broker_latency_p95",
+        &[("buckets", json!([[0.1, 3], [0.5, 2], ["+Inf", 4]]))],
+    );
+    assert_eq!(sample_of(lat, &r), Err(SampleError::NotCumulative));
 }

@@ -194,3 +194,29 @@ fn series_text_is_the_debug_formatting_of_every_value() {
     };
     assert_eq!(series_text(&bare), "x");
 }
+
+#[test]
+fn each_syntax_error_says_what_it_found() {
+    let cases = [
+        ("# TYPE", "# TYPE without a metric name"),
+        ("# TYPE m", "# TYPE m without a type"),
+        ("# TYPE m countr", "# TYPE m: unknown type 'countr'"),
+        ("# HELP", "# HELP/# UNIT without a metric name"),
+        ("# TYPE 9m counter", "invalid metric name '9m'"),
+        ("m", "m: no value"),
+        ("m one", "m: invalid value 'one'"),
+        ("m 1 soon", "m: invalid timestamp 'soon'"),
+        ("m 1 2 3", "m: unexpected text after the timestamp: '3'"),
+        ("m{a} 1", "label without '='"),
+        ("m{9a=\"x\"} 1", "invalid label name '9a'"),
+        ("m{a=x} 1", "label a: value is not quoted"),
+        ("m{a=\"x} 1", "label a: unterminated value"),
+        ("m{a=\"x\",a=\"y\"} 1", "label a given twice"),
+        ("m{a=\"x\" b=\"y\"} 1", "expected ',' or '}' after label a"),
+    ];
+    for (line, msg) in cases {
+        let (_, summary) = all(line);
+        let got: Vec<&str> = summary.errors.iter().map(|e| e.msg.as_str()).collect();
+        assert_eq!(got, [msg], "{line}");
+    }
+}
