@@ -27,6 +27,7 @@ const KNOWN: &[(&str, &[&str])] = &[
             "baseline::report",
             "cli",
             "crate",
+            "error",
             "escalate",
             "explain",
             "follow",
