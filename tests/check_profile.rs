@@ -637,6 +637,113 @@ fn standard_tags_are_read_as_safe_load_reads_them() {
 }
 
 #[test]
+fn a_tag_on_its_own_line_under_an_anchor_is_read_as_safe_load_reads_it() {
+    // `!!int 010` is octal 8 to PyYAML. Written on its own line under an
+    // anchor, the tool used to report a fallback to the hard-coded profile
+    // (leverage 1, ok) while the bot ran leverage 8.
+    let dir = temp_dir("own-line-tag");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"trading:\n  mode: reduce_only\nrisk_management:\n  max_leverage: &lev\n    !!int 010\n  max_position_size: *lev\n  enable_shorts: &s\n    !!bool no\n",
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.one("profile.load")["value"], "loaded", "{out:?}");
+    let lev = out.one("profile.risk_management.max_leverage");
+    assert_eq!(
+        (
+            lev["level"].as_str(),
+            lev["value"].as_i64(),
+            lev["line"].as_u64()
+        ),
+        (Some("crit"), Some(8), Some(5)),
+        "{lev}"
+    );
+    let eff = out.one("profile.effective")["value"].clone();
+    assert_eq!(eff["risk_management.max_position_size"].as_f64(), Some(8.0));
+    assert_eq!(eff["risk_management.enable_shorts"], false);
+}
+
+#[test]
+fn quoted_values_containing_a_space_hash_are_read_whole() {
+    let dir = temp_dir("quoted-hash");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"description: \"canary #1, 'reduce' #2\" # a comment\ntrading:\n  mode: 'reduce_only'\n  'note #1': |\n    yes\nexecution:\n  time_in_force: 'IOC #x'\n",
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.one("profile.load")["value"], "loaded", "{out:?}");
+    assert_eq!(out.one("profile.trading.mode")["level"], "ok");
+    let eff = out.one("profile.effective")["value"].clone();
+    assert_eq!(eff["description"], "canary #1, 'reduce' #2");
+    assert_eq!(eff["execution.time_in_force"], "IOC #x");
+    // The block scalar after the quoted key is a string, never the YAML
+    // 1.1 boolean `yes`.
+    assert!(out.named("profile.yaml11_scalar").is_empty(), "{out:?}");
+}
+
+#[test]
+fn documents_safe_load_composes_are_read_as_it_composes_them() {
+    let dir = temp_dir("compose");
+    let base = "risk_management:\n  max_leverage: 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: 0.01\n";
+    // (body, profile.load value, trading.mode value)
+    let cases: &[(String, &str, &str)] = &[
+        // An empty tagged string is the empty string, not an unknown.
+        (format!("trading:\n  mode: !!str\n{base}"), "loaded", ""),
+        // A null document is None to safe_load: the bot reads it as {}.
+        ("~\n".to_owned(), "empty", "normal"),
+        ("--- !!null\n".to_owned(), "empty", "normal"),
+        // Merge keys: the explicit key wins, then the first mapping listed.
+        (
+            format!(
+                "a: &a {{mode: normal}}\nb: &b {{mode: reduce_only}}\ntrading:\n  <<: [*b, *a]\n{base}"
+            ),
+            "loaded",
+            "reduce_only",
+        ),
+        (
+            format!("a: &a {{mode: reduce_only}}\ntrading:\n  <<: *a\n  mode: normal\n{base}"),
+            "loaded",
+            "normal",
+        ),
+        // `1` and `1.0` are one dict key; a list is no key at all.
+        (
+            format!("trading:\n  mode: reduce_only\n{base}1: a\n1.0: b\n"),
+            "duplicate_key",
+            "reduce_only",
+        ),
+        (
+            format!("trading:\n  mode: normal\n{base}? [a]\n: 1\n"),
+            "fallback",
+            "reduce_only",
+        ),
+        (
+            format!("trading:\n  mode: normal\n{base}---\nb: 2\n"),
+            "fallback",
+            "reduce_only",
+        ),
+        (
+            format!("trading:\n  <<: 5\n  mode: normal\n{base}"),
+            "fallback",
+            "reduce_only",
+        ),
+    ];
+    for (i, (body, load, mode)) in cases.iter().enumerate() {
+        let case = dir.join(i.to_string());
+        std::fs::create_dir_all(&case).expect("dir");
+        let p = write(&case, "canary.yaml", body.as_bytes());
+        let out = run(&[&p, "--phase", "a"]);
+        assert_eq!(out.one("profile.load")["value"], *load, "{body:?}: {out:?}");
+        assert_eq!(
+            out.one("profile.effective")["value"]["trading.mode"],
+            *mode,
+            "{body:?}: {out:?}"
+        );
+    }
+}
+
+#[test]
 fn null_sections_make_the_bot_fall_back_with_shorts_enabled() {
     let dir = temp_dir("null-sections");
     let base = "trading:\n  mode: reduce_only\nrisk_management:\n  max_leverage: 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: 0.01\n";
@@ -843,14 +950,24 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
     ];
     let dir = temp_dir("tag-parity");
     let mut mismatches = Vec::new();
-    // Tags on keys and on their own line, where blanking them would move
-    // the text.
+    // Whole documents: tags on keys and on their own line, under anchors,
+    // next to quoted text holding ` #`, and what the composer refuses.
     let documents = [
         "!!str trading:\n  mode: reduce_only\n  !!str interval: !!int \"30\"\n".to_owned(),
         "trading:\n  mode:\n    !!str reduce_only\n".to_owned(),
         "trading:\n  !Ref mode: reduce_only\n".to_owned(),
         "trading:\n  symbols:\n  - !!str BTC-USD\n  mode: reduce_only\n".to_owned(),
         "trading: !!map\n  mode: reduce_only\n".to_owned(),
+        "trading:\n  mode:\n    !!bool yes\n".to_owned(),
+        "risk_management:\n  max_leverage: &lev\n    !!int 010\n  enable_shorts: &s\n    !!bool no\n".to_owned(),
+        "risk_management:\n  position_fraction:\n    !!float 1_0e-4\ntrading:\n  interval:\n    !!int 1:30\n".to_owned(),
+        "trading:\n  mode: !!str\n".to_owned(),
+        "trading:\n  'mode #1': |\n    x\n  \"a #b\": !!int\n    5\n".to_owned(),
+        "? [a]\n: 1\n".to_owned(),
+        "a: 1\n---\nb: 2\n".to_owned(),
+        "trading:\n  <<: 5\n".to_owned(),
+        "trading:\n  <<: [{mode: x}, 1]\n".to_owned(),
+        "a: &a !!omap [{x: 1}]\nb: !!omap [*a]\n".to_owned(),
     ];
     let bodies = cases
         .iter()

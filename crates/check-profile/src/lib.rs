@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod budget;
 pub mod checks;
 pub mod cli;
 pub mod derive;

@@ -5,7 +5,7 @@
 
 use crate::ignored::{self, Ignored};
 use crate::schema::{self, Failure, Field, Mapped};
-use crate::tags::{self, TagUse};
+use crate::tags::{Outcome, TagUse};
 use crate::yaml::{self, Node, NodeKind, ParseError};
 use canary_core::capped::CappedError;
 use std::fmt;
@@ -37,20 +37,8 @@ pub enum ReadError {
     Io(std::io::Error),
     TooLarge(u64),
     NotRegular(&'static str),
-    NotUtf8 {
-        line: u64,
-        offset: usize,
-    },
+    NotUtf8 { line: u64, offset: usize },
     Budget(ParseError),
-    /// A tagged value check-profile could not tie to its node: it cannot
-    /// say what the bot reads there.
-    TagUnplaced {
-        line: u64,
-        col: u64,
-        tag: String,
-    },
-    /// The file parses, but its tags cannot be read.
-    Tags(String),
 }
 
 impl fmt::Display for ReadError {
@@ -65,14 +53,6 @@ impl fmt::Display for ReadError {
             ReadError::NotUtf8 { line, offset } => write!(
                 f,
                 "line {line}: not UTF-8 (invalid byte at offset {offset}); the bot's loader cannot decode it either"
-            ),
-            ReadError::TagUnplaced { line, col, tag } => write!(
-                f,
-                "{line}:{col}: cannot tell what the bot reads for the value tagged {tag}"
-            ),
-            ReadError::Tags(e) => write!(
-                f,
-                "cannot read the file's YAML tags ({e}), so what the bot reads is unknown"
             ),
             ReadError::Budget(e) => {
                 let (l, c) = e.position();
@@ -145,48 +125,15 @@ impl Loaded {
 /// Parse and map a profile's text. Only a budget breach is an error: every
 /// other outcome is something the bot does and we report.
 pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
-    // The event parser is the one serde-saphyr runs on: if it fails, the
-    // parse below fails too and reports the syntax error. If only it
-    // failed, the tags are unknown and so is what the bot reads.
-    let (tags, scan_error) = match tags::scan(text) {
-        Ok(t) => (t, None),
-        Err(e) => (tags::Tags::default(), Some(e)),
-    };
-    if let Some(t) = tags.unlocated.first() {
-        return Err(ReadError::TagUnplaced {
-            line: t.line,
-            col: t.col,
-            tag: t.written.clone(),
-        });
-    }
-    let (parsed, duplicate) = match yaml::parse_tagged(text, false, &tags) {
-        Err(dup @ ParseError::DuplicateKey { .. }) => {
-            (yaml::parse_tagged(text, true, &tags), Some(dup))
-        }
-        other => (other, None),
-    };
-    let (root, syntax) = match parsed {
-        Ok((root, unplaced)) => {
-            if let Some(e) = scan_error {
-                return Err(ReadError::Tags(e));
-            }
-            if let Some(at) = unplaced.first() {
-                let (line, col) = line_col(text, *at);
-                let tag = tags
-                    .uses
-                    .iter()
-                    .rev()
-                    .find(|u| (u.line, u.col) <= (line, col))
-                    .map(|u| u.written.clone())
-                    .unwrap_or_default();
-                return Err(ReadError::TagUnplaced { line, col, tag });
-            }
-            (root, None)
-        }
+    let (root, tags, syntax, duplicate) = match yaml::parse(text) {
+        Ok(p) => (p.root, p.tags, None, p.duplicate),
         Err(e @ ParseError::Budget { .. }) => return Err(ReadError::Budget(e)),
-        Err(e) => (None, Some(e)),
+        Err(e) => (None, Vec::new(), Some(e), None),
     };
-    let refused_tags: Vec<TagUse> = tags.refused().cloned().collect();
+    let refused_tags: Vec<TagUse> = tags
+        .into_iter()
+        .filter(|u| matches!(u.outcome, Outcome::Refused(_)))
+        .collect();
     let empty = root.is_none() && syntax.is_none();
     let empty_map = Node {
         line: 1,
@@ -213,14 +160,6 @@ pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
         mapped,
         ignored,
     })
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, at: usize) -> (u64, u64) {
-    let head = text.get(..at).unwrap_or(text);
-    let line = head.matches('\n').count() as u64 + 1;
-    let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
-    (line, col)
 }
 
 /// The profile name for a path: its stem.
