@@ -694,6 +694,7 @@ fn documents_safe_load_composes_are_read_as_it_composes_them() {
         // A null document is None to safe_load: the bot reads it as {}.
         ("~\n".to_owned(), "empty", "normal"),
         ("--- !!null\n".to_owned(), "empty", "normal"),
+        ("--- !Ref ~\n".to_owned(), "fallback", "reduce_only"),
         // Merge keys: the explicit key wins, then the first mapping listed.
         (
             format!(

@@ -134,7 +134,8 @@ pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
         .into_iter()
         .filter(|u| matches!(u.outcome, Outcome::Refused(_)))
         .collect();
-    let empty = root.is_none() && syntax.is_none();
+    // A null document under a tag `safe_load` refuses is no empty file.
+    let empty = root.is_none() && syntax.is_none() && refused_tags.is_empty();
     let empty_map = Node {
         line: 1,
         col: 1,
