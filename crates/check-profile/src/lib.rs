@@ -7,6 +7,7 @@ mod budget;
 pub mod checks;
 pub mod cli;
 pub mod derive;
+pub mod error;
 pub mod ignored;
 pub mod load;
 pub mod pynum;

@@ -8,7 +8,6 @@ use crate::schema::{self, Failure, Field, Mapped};
 use crate::tags::{Outcome, TagUse};
 use crate::yaml::{self, Node, NodeKind, ParseError};
 use canary_core::capped::CappedError;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Largest profile read. The real canary profile is a few kilobytes.
@@ -31,40 +30,7 @@ pub fn resolve(arg: &str, dir: &Path) -> PathBuf {
     }
 }
 
-/// Why a file could not be evaluated at all.
-#[derive(Debug)]
-pub enum ReadError {
-    Io(std::io::Error),
-    TooLarge(u64),
-    NotRegular(&'static str),
-    NotUtf8 { line: u64, offset: usize },
-    Budget(ParseError),
-}
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "cannot read: {e}"),
-            ReadError::TooLarge(n) => write!(
-                f,
-                "refused: {n} bytes is over the {MAX_BYTES}-byte limit for a profile"
-            ),
-            ReadError::NotRegular(what) => write!(f, "refused: {what}, not a regular file"),
-            ReadError::NotUtf8 { line, offset } => write!(
-                f,
-                "line {line}: not UTF-8 (invalid byte at offset {offset}); the bot's loader cannot decode it either"
-            ),
-            ReadError::Budget(e) => {
-                let (l, c) = e.position();
-                write!(
-                    f,
-                    "{l}:{c}: refused: {} (an alias bomb or a pathologically large document)",
-                    e.message()
-                )
-            }
-        }
-    }
-}
+pub use crate::error::ReadError;
 
 /// Read at most `MAX_BYTES` of a regular file and require UTF-8.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {

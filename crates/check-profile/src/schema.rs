@@ -2,6 +2,7 @@
 //! keys it reads, how it coerces them, the defaults it applies, and the
 //! errors that make it silently fall back to the hard-coded profile.
 
+use crate::error::CoerceError;
 use crate::pynum::{py_decimal, py_float, py_int};
 use crate::pyyaml::{PyValue, dialects_agree, float_json, int_json, resolve_plain_yaml12};
 use crate::yaml::{Node, NodeKind, Scalar, Style};
@@ -244,7 +245,7 @@ pub fn map(root: &Node, profile: &str) -> Mapped {
                         let failure = Failure {
                             key: written,
                             line: n.line,
-                            why,
+                            why: why.to_string(),
                         };
                         if spec.coerce == Coerce::Time {
                             out.validation.push(failure);
@@ -361,7 +362,7 @@ pub fn node_json(n: &Node) -> Value {
     }
 }
 
-type Coerced = Result<(Value, Option<f64>), String>;
+type Coerced = Result<(Value, Option<f64>), CoerceError>;
 
 fn coerce(n: &Node, how: Coerce) -> Coerced {
     let scalar = match &n.kind {
@@ -377,8 +378,11 @@ fn coerce(n: &Node, how: Coerce) -> Coerced {
     }
 }
 
-fn type_error(what: &str, n: &Node) -> String {
-    format!("{what} raises TypeError on {}", describe(n))
+fn type_error(call: &'static str, n: &Node) -> CoerceError {
+    CoerceError::Type {
+        call,
+        described: describe(n),
+    }
 }
 
 fn coerce_int(v: Option<&PyValue>, n: &Node) -> Coerced {
@@ -386,15 +390,13 @@ fn coerce_int(v: Option<&PyValue>, n: &Node) -> Coerced {
         Some(PyValue::Int(i)) => *i,
         Some(PyValue::Bool(b)) => i128::from(*b),
         Some(PyValue::Float(f)) if f.is_nan() => {
-            return Err("int() raises ValueError: cannot convert float NaN to integer".into());
+            return Err(CoerceError::IntOfNan);
         }
         Some(PyValue::Float(f)) if f.is_infinite() => {
-            return Err(
-                "int() raises OverflowError: cannot convert float infinity to integer".into(),
-            );
+            return Err(CoerceError::IntOfInfinity);
         }
         Some(PyValue::Float(f)) => f.trunc() as i128,
-        Some(PyValue::Str(s)) => py_int(s).map_err(|e| format!("int() raises ValueError: {e}"))?,
+        Some(PyValue::Str(s)) => py_int(s).map_err(CoerceError::Int)?,
         _ => return Err(type_error("int()", n)),
     };
     Ok((int_json(i), Some(i as f64)))
@@ -405,9 +407,7 @@ fn coerce_float(v: Option<&PyValue>, n: &Node) -> Coerced {
         Some(PyValue::Int(i)) => *i as f64,
         Some(PyValue::Bool(b)) => f64::from(u8::from(*b)),
         Some(PyValue::Float(f)) => *f,
-        Some(PyValue::Str(s)) => {
-            py_float(s).map_err(|e| format!("float() raises ValueError: {e}"))?
-        }
+        Some(PyValue::Str(s)) => py_float(s).map_err(CoerceError::Float)?,
         _ => return Err(type_error("float()", n)),
     };
     Ok((float_json(f), Some(f)))
@@ -421,8 +421,10 @@ fn coerce_decimal(v: Option<&PyValue>, n: &Node) -> Coerced {
         Some(other) => other.to_string(),
         None => "[...]".into(),
     };
-    let d =
-        py_decimal(&text).map_err(|e| format!("Decimal(str(v)) on {} raises {e}", describe(n)))?;
+    let d = py_decimal(&text).map_err(|error| CoerceError::Decimal {
+        described: describe(n),
+        error,
+    })?;
     Ok((float_json(d.value), Some(d.value)))
 }
 
@@ -430,15 +432,10 @@ fn coerce_time(v: Option<&PyValue>, n: &Node) -> Coerced {
     match v {
         Some(PyValue::Null) => Ok((Value::Null, None)),
         Some(PyValue::Str(s)) if valid_time(s) => Ok((Value::String(s.clone()), None)),
-        _ => Err(format!(
-            "must be an \"HH:MM\" or \"HH:MM:SS\" string but is {}{}",
-            describe(n),
-            if matches!(v, Some(PyValue::Int(_))) {
-                " (YAML 1.1 reads an unquoted HH:MM as a base-60 integer; quote it)"
-            } else {
-                ""
-            }
-        )),
+        _ => Err(CoerceError::Time {
+            described: describe(n),
+            base60: matches!(v, Some(PyValue::Int(_))),
+        }),
     }
 }
 

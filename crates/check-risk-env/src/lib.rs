@@ -7,6 +7,7 @@ pub mod cli;
 pub mod docs;
 pub mod dotenv;
 pub mod env;
+mod error;
 pub mod evaluate;
 pub mod mismatch;
 pub mod vars;
