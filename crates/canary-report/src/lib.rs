@@ -5,6 +5,7 @@
 pub mod chart;
 pub mod cli;
 pub mod equity;
+mod error;
 pub mod escape;
 pub mod html;
 pub mod load;

@@ -5,6 +5,7 @@
 
 pub mod bounds;
 pub mod cli;
+pub mod error;
 pub mod gate;
 pub mod promtool;
 pub mod repair;
@@ -12,9 +13,9 @@ pub mod scrape;
 pub mod signals;
 pub mod yaml;
 
-use anyhow::Context;
 use bounds::Bounds;
 use canary_core::Exit;
+use error::EmitError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -142,7 +143,7 @@ pub fn tests_yaml(opts: &Options) -> String {
 /// Write `text` to `dir/name` atomically: a Prometheus reloading meanwhile
 /// reads the old file or the new one, never half of one, and a symlink at
 /// `name` is replaced, never written through.
-fn write_atomic(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+fn write_atomic(dir: &Path, name: &str, text: &str) -> Result<PathBuf, EmitError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let result = (|| {
@@ -156,14 +157,17 @@ fn write_atomic(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
+        return Err(EmitError::Write { path, source: e });
     }
     Ok(path)
 }
 
 /// Write the files into `dir` (created if missing); the paths written.
-pub fn emit(dir: &Path, opts: &Options) -> anyhow::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+pub fn emit(dir: &Path, opts: &Options) -> Result<Vec<PathBuf>, EmitError> {
+    std::fs::create_dir_all(dir).map_err(|source| EmitError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let mut files = vec![(RULES_FILE, rules_yaml(opts))];
     if opts.for_override.is_none() {
         files.push((TEST_FILE, tests_yaml(opts)));
@@ -177,7 +181,10 @@ pub fn emit(dir: &Path, opts: &Options) -> anyhow::Result<Vec<PathBuf>> {
         for stale in [TEST_FILE, LATENCY_TEST_FILE] {
             match std::fs::remove_file(dir.join(stale)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(e).with_context(|| format!("removing {stale}"));
+                    return Err(EmitError::Remove {
+                        name: stale,
+                        source: e,
+                    });
                 }
                 _ => {}
             }
