@@ -3,19 +3,19 @@
 
 #![forbid(unsafe_code)]
 
-pub mod bounds;
+mod bounds;
 pub mod cli;
-pub mod error;
-pub mod gate;
-pub mod promtool;
-pub mod repair;
-pub mod scrape;
+mod error;
+pub use error::EmitError;
+mod gate;
+mod promtool;
+mod repair;
+mod scrape;
 pub mod signals;
-pub mod yaml;
+mod yaml;
 
 use bounds::Bounds;
 use canary_core::Exit;
-use error::EmitError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,11 +26,11 @@ pub const TOOL: &str = "canary-rules";
 /// The rules file name inside DIR.
 pub const RULES_FILE: &str = "canary_alerts.yml";
 /// The promtool tests of everything but latency.
-pub const TEST_FILE: &str = "canary_alerts_test.yml";
+pub(crate) const TEST_FILE: &str = "canary_alerts_test.yml";
 /// The promtool tests of the latency rules, generated for the bounds.
-pub const LATENCY_TEST_FILE: &str = "canary_latency_test.yml";
+pub(crate) const LATENCY_TEST_FILE: &str = "canary_latency_test.yml";
 /// The runbook's verbatim rules, with `--runbook-verbatim`.
-pub const VERBATIM_FILE: &str = "canary_runbook_verbatim.yml";
+pub(crate) const VERBATIM_FILE: &str = "canary_runbook_verbatim.yml";
 /// The bot's scrape job in examples/prometheus/prometheus.yml.
 pub const DEFAULT_JOB: &str = "gpt-trader";
 
@@ -63,7 +63,7 @@ impl Default for Options {
 }
 
 /// A `for:` as Prometheus reads it.
-pub fn prometheus_duration(d: Duration) -> String {
+pub(crate) fn prometheus_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
@@ -110,7 +110,7 @@ pub fn rules_yaml(opts: &Options) -> String {
 }
 
 /// The runbook's verbatim latency and guard-trip alerts, to compare with.
-pub fn verbatim_yaml(opts: &Options) -> String {
+pub(crate) fn verbatim_yaml(opts: &Options) -> String {
     let header = vec![
         "The runbook's verbatim latency and guard-trip alerts, for comparison".into(),
         "only (severity info: never route them). Over the bot's double-cumulated".into(),
@@ -136,7 +136,7 @@ pub fn verbatim_yaml(opts: &Options) -> String {
 }
 
 /// The promtool tests of the non-latency rules.
-pub fn tests_yaml(opts: &Options) -> String {
+pub(crate) fn tests_yaml(opts: &Options) -> String {
     TESTS_TEMPLATE.replace(JOB_PLACEHOLDER, &opts.job)
 }
 

@@ -4,7 +4,7 @@
 //! the bot loads it, falls back to its hard-coded profile, or refuses it.
 
 use crate::ignored::{self, Ignored};
-use crate::schema::{self, Failure, Field, Mapped};
+use crate::schema::{self, Field, Mapped};
 use crate::tags::{Outcome, TagUse};
 use crate::yaml::{self, Node, NodeKind, ParseError};
 use canary_core::capped::CappedError;
@@ -54,23 +54,23 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
     /// The profile name the bot would load it as (the file stem).
-    pub name: String,
-    pub root: Option<Node>,
+    pub(crate) name: String,
+    pub(crate) root: Option<Node>,
     /// The file is empty: `safe_load` gives `None`, read as `{}`.
-    pub empty: bool,
+    pub(crate) empty: bool,
     /// A YAML error: PyYAML fails, the bot falls back.
-    pub syntax: Option<ParseError>,
+    pub(crate) syntax: Option<ParseError>,
     /// A duplicate key: PyYAML keeps the last silently.
-    pub duplicate: Option<ParseError>,
+    pub(crate) duplicate: Option<ParseError>,
     /// Tags `yaml.safe_load` refuses: the load fails and the bot falls back.
-    pub refused_tags: Vec<TagUse>,
-    pub mapped: Mapped,
-    pub ignored: Vec<Ignored>,
+    pub(crate) refused_tags: Vec<TagUse>,
+    pub(crate) mapped: Mapped,
+    pub(crate) ignored: Vec<Ignored>,
 }
 
 impl Loaded {
     /// True when the bot silently swaps the file for its hard-coded profile.
-    pub fn falls_back(&self) -> bool {
+    pub(crate) fn falls_back(&self) -> bool {
         self.syntax.is_some() || !self.mapped.fallbacks.is_empty() || !self.refused_tags.is_empty()
     }
 
@@ -81,10 +81,6 @@ impl Loaded {
         } else {
             self.mapped.fields.clone()
         }
-    }
-
-    pub fn fallbacks(&self) -> &[Failure] {
-        &self.mapped.fallbacks
     }
 }
 
@@ -137,6 +133,6 @@ pub fn profile_name(path: &Path) -> String {
 }
 
 /// The source line `line` (1-based), for snippets.
-pub fn source_line(text: &str, line: u64) -> Option<&str> {
+pub(crate) fn source_line(text: &str, line: u64) -> Option<&str> {
     text.lines().nth(line.checked_sub(1)? as usize)
 }

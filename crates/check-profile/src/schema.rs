@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 /// How `from_yaml` turns a YAML value into a schema field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coerce {
+pub(crate) enum Coerce {
     /// Taken as is: whatever `safe_load` produced.
     AsIs,
     /// `int(v)`: floats truncate, strings go through Python's `int()`.
@@ -25,7 +25,7 @@ pub enum Coerce {
 
 /// One key `from_yaml` reads: its path, coercion and dataclass default.
 #[derive(Debug, Clone, Copy)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub key: &'static str,
     pub coerce: Coerce,
     /// The dataclass default, as JSON text.
@@ -41,7 +41,7 @@ const fn spec(key: &'static str, coerce: Coerce, default: &'static str) -> Spec 
 }
 
 /// Contracts §5.3, in order. `profile_name` defaults to the requested name.
-pub const SPECS: &[Spec] = &[
+pub(crate) const SPECS: &[Spec] = &[
     spec("profile_name", Coerce::AsIs, "null"),
     spec("environment", Coerce::AsIs, "\"development\""),
     spec("description", Coerce::AsIs, "\"\""),
@@ -122,7 +122,7 @@ pub struct Field {
 
 /// Something in the file that makes `from_yaml` raise.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub key: String,
     pub line: u64,
     pub why: String,
@@ -130,7 +130,7 @@ pub struct Failure {
 
 /// A plain scalar that YAML 1.1 (the bot) and YAML 1.2 read differently.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DialectNote {
+pub(crate) struct DialectNote {
     pub key: String,
     pub line: u64,
     pub raw: String,
@@ -140,7 +140,7 @@ pub struct DialectNote {
 
 /// The file as `from_yaml` sees it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Mapped {
+pub(crate) struct Mapped {
     /// Every spec's value, in `SPECS` order, as the file gives it.
     pub fields: Vec<Field>,
     /// Errors that make the loader fall back to the hard-coded profile.
@@ -187,7 +187,7 @@ fn falsy(n: &Node) -> bool {
 }
 
 /// Map a parsed, non-empty file.
-pub fn map(root: &Node, profile: &str) -> Mapped {
+pub(crate) fn map(root: &Node, profile: &str) -> Mapped {
     let mut out = Mapped::default();
     if !matches!(root.kind, NodeKind::Map(_)) {
         out.fallbacks.push(Failure {
@@ -315,7 +315,7 @@ fn describe(n: &Node) -> String {
 }
 
 /// The text of a node as written, for provenance.
-pub fn raw_text(n: &Node) -> String {
+pub(crate) fn raw_text(n: &Node) -> String {
     match &n.kind {
         NodeKind::Scalar(Scalar {
             style: Style::Quoted,
@@ -349,7 +349,7 @@ fn note_dialect(n: &Node, key: &str, notes: &mut Vec<DialectNote>) {
 }
 
 /// A node as plain JSON (for "as is" fields).
-pub fn node_json(n: &Node) -> Value {
+pub(crate) fn node_json(n: &Node) -> Value {
     match &n.kind {
         NodeKind::Scalar(s) => s.py.to_json(),
         NodeKind::Seq(items) => Value::Array(items.iter().map(node_json).collect()),
@@ -451,7 +451,7 @@ fn valid_time(s: &str) -> bool {
 
 /// The hard-coded profile the loader falls back to, as far
 /// as the runbook targets go. `None` where the bot's behaviour is not known.
-pub fn hard_coded(profile: &str, key: &str) -> Option<Value> {
+pub(crate) fn hard_coded(profile: &str, key: &str) -> Option<Value> {
     match (profile, key) {
         ("canary", "trading.mode") => Some(json!("reduce_only")),
         ("canary", "risk_management.max_leverage") => Some(json!(1)),
@@ -481,7 +481,7 @@ pub fn hard_coded(profile: &str, key: &str) -> Option<Value> {
 }
 
 /// The fields after a fallback: hard-coded where known, null elsewhere.
-pub fn fallback_fields(profile: &str) -> Vec<Field> {
+pub(crate) fn fallback_fields(profile: &str) -> Vec<Field> {
     SPECS
         .iter()
         .map(|spec| {
