@@ -969,6 +969,12 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading:\n  <<: 5\n".to_owned(),
         "trading:\n  <<: [{mode: x}, 1]\n".to_owned(),
         "a: &a !!omap [{x: 1}]\nb: !!omap [*a]\n".to_owned(),
+        // Tabs: PyYAML takes them only in quoted and block scalars and
+        // comments; YAML 1.2 parsers take more.
+        "trading:\n  mode: reduce_only\t# tab\n".to_owned(),
+        "trading:\n  mode:\treduce_only\n".to_owned(),
+        "trading:\n  mode: 'reduce\tonly' # c\td\n  note: |\n    a\tb\n".to_owned(),
+        "trading:\n  mode: |\n    x\n   \t\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -141,6 +141,16 @@ pub fn parse(src: &str) -> Result<Parsed, ParseError> {
         let (event, span) = item.map_err(|e| syntax_error(&e))?;
         b.event(event, &span)?;
     }
+    if let Some(at) = misplaced_tab(src, &b.texts) {
+        let head = &src[..at];
+        let line = head.matches('\n').count() as u64 + 1;
+        let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        return Err(ParseError::Syntax {
+            line,
+            col,
+            msg: "found a tab where PyYAML's scanner takes none (tabs belong only in quoted or block scalars and comments)".into(),
+        });
+    }
     Ok(Parsed {
         root: b.root.filter(|r| !r.is_null()),
         tags: b.tags,
@@ -217,6 +227,8 @@ struct Builder {
     budget: Budget,
     documents: usize,
     root: Option<Node>,
+    /// Byte range and style of every scalar's text, in document order.
+    texts: Vec<(usize, usize, ScalarStyle)>,
 }
 
 impl Builder {
@@ -245,6 +257,9 @@ impl Builder {
             }
             Event::Scalar(value, style, anchor, tag) => {
                 self.budget.scalar(value.len()).map_err(breach)?;
+                if let (Some(from), Some(to)) = (span.start.byte_offset(), span.end.byte_offset()) {
+                    self.texts.push((from, to, style));
+                }
                 self.budget.node(1).map_err(breach)?;
                 let node = self.scalar(&value, style, tag.as_deref(), span);
                 self.done(
@@ -510,6 +525,39 @@ impl Builder {
     }
 }
 
+/// The first tab PyYAML's scanner refuses, though YAML 1.2 allows it: a
+/// tab is taken inside a quoted scalar, inside a block scalar past its
+/// indentation, and inside a comment; anywhere else (between tokens, in a
+/// plain scalar, as indentation) `safe_load` raises a `ScannerError`.
+fn misplaced_tab(src: &str, texts: &[(usize, usize, ScalarStyle)]) -> Option<usize> {
+    let line_start = |at: usize| src[..at].rfind('\n').map_or(0, |i| i + 1);
+    // The scalar whose text holds `at`, if any.
+    let holder = |at: usize| {
+        let i = texts.partition_point(|&(from, _, _)| from <= at);
+        texts[..i].last().filter(|&&(_, to, _)| at < to).copied()
+    };
+    let in_comment = |at: usize| {
+        let start = line_start(at);
+        src[start..at].char_indices().any(|(i, c)| {
+            let pos = start + i;
+            c == '#' && (i == 0 || src[..pos].ends_with([' ', '\t'])) && holder(pos).is_none()
+        })
+    };
+    src.match_indices('\t').map(|(at, _)| at).find(|&at| {
+        let ok = match holder(at) {
+            Some((_, _, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)) => true,
+            Some((from, _, ScalarStyle::Literal | ScalarStyle::Folded)) => {
+                let indent = from - line_start(from);
+                let start = line_start(at);
+                src[start..at].bytes().take_while(|&b| b == b' ').count() >= indent
+            }
+            Some((_, _, ScalarStyle::Plain)) => false,
+            None => in_comment(at),
+        };
+        !ok
+    })
+}
+
 /// Line, column and byte range of a node's text.
 fn position(span: &Span) -> (u64, u64, Option<(usize, usize)>) {
     let (line, col) = line_col(&span.start);
@@ -710,5 +758,58 @@ mod tests {
         assert!(matches!(parse(&deep), Err(ParseError::Budget { .. })));
         let fine = format!("{}{}", "[".repeat(30), "]".repeat(30));
         assert!(parse(&fine).is_ok());
+    }
+
+    #[test]
+    fn tabs_only_where_pyyaml_takes_them() {
+        // Each answer is PyYAML 6's `safe_load`.
+        let taken = [
+            "a: 'x\ty'\n",
+            "a: \"x\n\ty\"\n",
+            "a: 'x\n  \ty'\n",
+            "a: |\n  x\ty\n",
+            "a: |\n  \tx\n",
+            "a: |\n  x\n  \t\n",
+            "a: >\n  x\ty\n  z\n",
+            "a: | # c\t\n  x\n",
+            "# \tcomment\na: 1\n",
+            "#\ta\na: 1\n",
+            "a: b # c\td\n",
+            "a: 1 #\t\n",
+        ];
+        for src in taken {
+            assert!(parse(src).is_ok(), "{src:?}");
+        }
+        let refused = [
+            "a: 1\t\n",
+            "a:\t1\n",
+            "a: 1 \t# c\n",
+            "a: b\tc\n",
+            "a: b \tc\n",
+            "\t\na: 1\n",
+            "a: |\n\tx\n",
+            "a: |\n  x\n \t\n",
+            "a: |\t# c\n  x\n",
+            "a: [1,\t2]\n",
+            "a:\n\t- 1\n",
+            "key\t: 1\n",
+            "a: b\n  \tc\n",
+            "a: b#\tc\n",
+        ];
+        for src in refused {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        assert!(matches!(
+            parse("a: 1\nb: 2\t\n"),
+            Err(ParseError::Syntax {
+                line: 2,
+                col: 5,
+                ..
+            })
+        ));
     }
 }
