@@ -975,6 +975,10 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading:\n  mode:\treduce_only\n".to_owned(),
         "trading:\n  mode: 'reduce\tonly' # c\td\n  note: |\n    a\tb\n".to_owned(),
         "trading:\n  mode: |\n    x\n   \t\n".to_owned(),
+        // Anchors: PyYAML takes [A-Za-z0-9_-] names, each defined once.
+        "trading: &t\n  mode: &m reduce_only\nx: &m 1\n".to_owned(),
+        "trading:\n  mode: &m.1 reduce_only\n".to_owned(),
+        "trading:\n  mode: &m-1_a reduce_only\nx: *m-1_a\n".to_owned(),
     ];
     let bodies = cases
         .iter()

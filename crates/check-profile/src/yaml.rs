@@ -9,7 +9,7 @@ use crate::budget::{Breach, Budget};
 use crate::pyyaml::{self, PyValue};
 use crate::tags::{self, Outcome, Shape, TagUse};
 use granit_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// How a scalar was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +137,10 @@ pub struct Parsed {
 /// Parse `src` as the bot's `yaml.safe_load` would, within the budget.
 pub fn parse(src: &str) -> Result<Parsed, ParseError> {
     let mut b = Builder::default();
-    for item in Parser::new_from_str(src) {
+    // Anchor events carry each anchor's name, which PyYAML restricts.
+    let mut options = granit_parser::Options::default();
+    options.emit_anchor_events = true;
+    for item in Parser::new_from_str_with_options(src, options) {
         let (event, span) = item.map_err(|e| syntax_error(&e))?;
         b.event(event, &span)?;
     }
@@ -227,6 +230,8 @@ struct Builder {
     budget: Budget,
     documents: usize,
     root: Option<Node>,
+    /// Anchor names seen: PyYAML refuses a name defined twice.
+    anchor_names: HashSet<String>,
     /// Byte range and style of every scalar's text, in document order.
     texts: Vec<(usize, usize, ScalarStyle)>,
 }
@@ -270,6 +275,23 @@ impl Builder {
                     },
                     anchor,
                 )?;
+            }
+            Event::Anchor(_, name) => {
+                let (line, col) = line_col(&span.start);
+                let pyyaml_name = !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                let msg = if !pyyaml_name {
+                    format!(
+                        "anchor &{name}: PyYAML takes only letters, digits, '-' and '_' in an anchor name"
+                    )
+                } else if !self.anchor_names.insert(name.into_owned()) {
+                    "found duplicate anchor: PyYAML refuses a name defined twice".to_owned()
+                } else {
+                    return Ok(());
+                };
+                return Err(ParseError::Syntax { line, col, msg });
             }
             Event::Alias(id) => {
                 let Some((node, size)) = self.anchors.get(&id) else {
@@ -811,5 +833,22 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn anchor_names_as_pyyaml_takes_them() {
+        assert!(parse("a: &a-b_9 1\nb: *a-b_9\n").is_ok());
+        for src in [
+            "a: &x 1\nb: &x 2\n",
+            "a: &a.b 1\n",
+            "a: &a' 1\n",
+            "a: &>- x\n",
+        ] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { line: 1 | 2, .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
     }
 }
