@@ -979,6 +979,9 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading: &t\n  mode: &m reduce_only\nx: &m 1\n".to_owned(),
         "trading:\n  mode: &m.1 reduce_only\n".to_owned(),
         "trading:\n  mode: &m-1_a reduce_only\nx: *m-1_a\n".to_owned(),
+        // A key left out; an explicit empty key.
+        "trading:\n  mode: reduce_only\n  : x\n".to_owned(),
+        "trading:\n  mode: reduce_only\n?\n: x\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -136,7 +136,10 @@ pub struct Parsed {
 
 /// Parse `src` as the bot's `yaml.safe_load` would, within the budget.
 pub fn parse(src: &str) -> Result<Parsed, ParseError> {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        src,
+        ..Builder::default()
+    };
     // Anchor events carry each anchor's name, which PyYAML restricts.
     let mut options = granit_parser::Options::default();
     options.emit_anchor_events = true;
@@ -221,7 +224,9 @@ struct Done {
 }
 
 #[derive(Default)]
-struct Builder {
+struct Builder<'s> {
+    /// The text parsed.
+    src: &'s str,
     stack: Vec<Open>,
     /// Anchored nodes by the parser's anchor id, with their size.
     anchors: HashMap<usize, (Node, usize)>,
@@ -236,7 +241,7 @@ struct Builder {
     texts: Vec<(usize, usize, ScalarStyle)>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), ParseError> {
         let breach = |b: Breach| {
             let (line, col) = line_col(&span.start);
@@ -465,6 +470,7 @@ impl Builder {
             self.budget.anchor().map_err(budget_error)?;
             self.anchors.insert(anchor, (node.clone(), size));
         }
+        let missing_key = anchor == 0 && self.missing_key(&node);
         let Some(parent) = self.stack.last_mut() else {
             self.root = Some(node);
             return Ok(());
@@ -482,11 +488,32 @@ impl Builder {
                 }
             }
             Body::Map { entries, key } => match key.take() {
+                None if missing_key => {
+                    return Err(error_at(
+                        &node,
+                        "a mapping entry has no key before its ':' (PyYAML's parser refuses it)",
+                    ));
+                }
                 None => *key = Some(node),
                 Some(k) => entries.push((k, node)),
             },
         }
         Ok(())
+    }
+
+    /// A key left out (`: value`), which YAML 1.2 reads as a null key and
+    /// PyYAML refuses; an empty key after an explicit `?` PyYAML takes.
+    fn missing_key(&self, key: &Node) -> bool {
+        let empty_plain = matches!(&key.kind, NodeKind::Scalar(s) if s.style == Style::Plain);
+        match key.span {
+            Some((from, to)) if empty_plain && from == to => !self
+                .src
+                .get(..from)
+                .unwrap_or_default()
+                .trim_end()
+                .ends_with('?'),
+            _ => false,
+        }
     }
 
     /// PyYAML's `flatten_mapping` and `construct_mapping`: merge keys
@@ -850,5 +877,19 @@ mod tests {
                 parse(src)
             );
         }
+    }
+
+    #[test]
+    fn a_left_out_key_is_refused_as_pyyaml_does() {
+        for src in [": a\n", "a: 1\n: b\n", "{: a}\n", "a: {: b}\n"] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        // After an explicit `?`, an empty key is None to PyYAML.
+        assert!(parse("?\n: a\n").is_ok());
+        assert!(parse("? \n: a\nb:\n").is_ok());
     }
 }
