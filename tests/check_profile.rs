@@ -982,6 +982,7 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         // A key left out; an explicit empty key.
         "trading:\n  mode: reduce_only\n  : x\n".to_owned(),
         "trading:\n  mode: reduce_only\n?\n: x\n".to_owned(),
+        "trading: {mode: reduce_only,\n  sym\n  bols: [x]}\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -470,7 +470,16 @@ impl Builder<'_> {
             self.budget.anchor().map_err(budget_error)?;
             self.anchors.insert(anchor, (node.clone(), size));
         }
-        let missing_key = anchor == 0 && self.missing_key(&node);
+        let refused_key = match self.stack.last() {
+            Some(Open {
+                body: Body::Map { key, .. },
+                ..
+            }) => match key {
+                None => self.refused_key(&node, None).filter(|_| anchor == 0),
+                Some(k) => self.refused_key(k, Some(&node)),
+            },
+            _ => None,
+        };
         let Some(parent) = self.stack.last_mut() else {
             self.root = Some(node);
             return Ok(());
@@ -488,12 +497,8 @@ impl Builder<'_> {
                 }
             }
             Body::Map { entries, key } => match key.take() {
-                None if missing_key => {
-                    return Err(error_at(
-                        &node,
-                        "a mapping entry has no key before its ':' (PyYAML's parser refuses it)",
-                    ));
-                }
+                None if let Some(why) = refused_key => return Err(error_at(&node, why)),
+                Some(k) if let Some(why) = refused_key => return Err(error_at(&k, why)),
                 None => *key = Some(node),
                 Some(k) => entries.push((k, node)),
             },
@@ -501,18 +506,36 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// A key left out (`: value`), which YAML 1.2 reads as a null key and
-    /// PyYAML refuses; an empty key after an explicit `?` PyYAML takes.
-    fn missing_key(&self, key: &Node) -> bool {
-        let empty_plain = matches!(&key.kind, NodeKind::Scalar(s) if s.style == Style::Plain);
-        match key.span {
-            Some((from, to)) if empty_plain && from == to => !self
-                .src
-                .get(..from)
-                .unwrap_or_default()
-                .trim_end()
-                .ends_with('?'),
-            _ => false,
+    /// Why PyYAML's parser refuses `key` with `value` as an implicit key,
+    /// which YAML 1.2 takes: left out (`: value`, a null key to YAML 1.2),
+    /// or spanning lines before its `:`. After an explicit `?` PyYAML takes
+    /// both, and a flow entry with no `:` is no implicit key.
+    fn refused_key(&self, key: &Node, value: Option<&Node>) -> Option<&'static str> {
+        let NodeKind::Scalar(s) = &key.kind else {
+            return None;
+        };
+        let (from, to) = key.span?;
+        let explicit = self
+            .src
+            .get(..from)
+            .unwrap_or_default()
+            .trim_end()
+            .ends_with('?');
+        let empty = |n: &Node| {
+            matches!(&n.kind, NodeKind::Scalar(s) if s.style == Style::Plain)
+                && n.span.is_some_and(|(f, t)| f == t)
+        };
+        if explicit {
+            None
+        } else if value.is_none() && empty(key) {
+            Some("a mapping entry has no key before its ':' (PyYAML's parser refuses it)")
+        } else if value.is_some_and(|v| !empty(v))
+            && s.style != Style::Block
+            && self.src.get(from..to).is_some_and(|t| t.contains('\n'))
+        {
+            Some("a key spans lines: PyYAML's parser ends an implicit key at the line's end")
+        } else {
+            None
         }
     }
 
@@ -891,5 +914,19 @@ mod tests {
         // After an explicit `?`, an empty key is None to PyYAML.
         assert!(parse("?\n: a\n").is_ok());
         assert!(parse("? \n: a\nb:\n").is_ok());
+        for src in ["{\"a\n b\": 1}\n", "{a\n b: 1}\n", "[a\n b: 1]\n"] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        assert!(
+            parse("? a\n  b\n: 1\n{a: 1,\n b: 2}: 3\n").is_err(),
+            "unhashable"
+        );
+        assert!(parse("? a\n  b\n: 1\nc: {a: 1,\n b: 2}\n").is_ok());
+        // A flow entry with no `:` is a key with a None value, on any lines.
+        assert!(parse("{mode:6\n 5 x}\n").is_ok());
     }
 }
