@@ -983,6 +983,8 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading:\n  mode: reduce_only\n  : x\n".to_owned(),
         "trading:\n  mode: reduce_only\n?\n: x\n".to_owned(),
         "trading: {mode: reduce_only,\n  sym\n  bols: [x]}\n".to_owned(),
+        "trading: &t{mode: reduce_only}\n".to_owned(),
+        "trading: {mode: reduce_only, symbols: [BTC?USD]}\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -8,7 +8,7 @@
 use crate::budget::{Breach, Budget};
 use crate::pyyaml::{self, PyValue};
 use crate::tags::{self, Outcome, Shape, TagUse};
-use granit_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span};
+use granit_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span, StructureStyle};
 use std::collections::{HashMap, HashSet};
 
 /// How a scalar was written.
@@ -194,6 +194,9 @@ const PAIRS_ITEM: &str =
 /// A collection whose end event has not come yet.
 struct Open {
     start: Marker,
+    /// A flow collection (`[...]`, `{...}`), whose plain scalars PyYAML
+    /// scans more strictly.
+    flow: bool,
     anchor: usize,
     /// Index of its tag in `Builder::tags`.
     tag: Option<usize>,
@@ -267,6 +270,15 @@ impl Builder<'_> {
             }
             Event::Scalar(value, style, anchor, tag) => {
                 self.budget.scalar(value.len()).map_err(breach)?;
+                let in_flow = self.stack.last().is_some_and(|o| o.flow);
+                if in_flow && style == ScalarStyle::Plain && value.contains('?') {
+                    let (line, col) = line_col(&span.start);
+                    return Err(ParseError::Syntax {
+                        line,
+                        col,
+                        msg: "a '?' in a plain scalar inside [...] or {...}: PyYAML's scanner ends the scalar there and fails".into(),
+                    });
+                }
                 if let (Some(from), Some(to)) = (span.start.byte_offset(), span.end.byte_offset()) {
                     self.texts.push((from, to, style));
                 }
@@ -290,6 +302,16 @@ impl Builder<'_> {
                 let msg = if !pyyaml_name {
                     format!(
                         "anchor &{name}: PyYAML takes only letters, digits, '-' and '_' in an anchor name"
+                    )
+                } else if let Some(c) = span
+                    .end
+                    .byte_offset()
+                    .and_then(|end| self.src.get(end..))
+                    .and_then(|rest| rest.chars().next())
+                    .filter(|c| !" \t\r\n?:,]}%@`".contains(*c))
+                {
+                    format!(
+                        "anchor &{name} is followed by {c:?}: PyYAML's scanner wants a space there"
                     )
                 } else if !self.anchor_names.insert(name.into_owned()) {
                     "found duplicate anchor: PyYAML refuses a name defined twice".to_owned()
@@ -326,13 +348,14 @@ impl Builder<'_> {
                     0,
                 )?;
             }
-            Event::SequenceStart(_, anchor, tag) => {
+            Event::SequenceStart(style, anchor, tag) => {
                 self.budget.open(self.stack.len() + 1).map_err(breach)?;
                 self.budget.node(1).map_err(breach)?;
                 let tag = tag.map(|t| self.tag(&t, span, Shape::Seq, None));
                 let pairs = tag.filter(|&i| matches!(self.tags[i].core(), Some("omap" | "pairs")));
                 self.stack.push(Open {
                     start: span.start,
+                    flow: style == StructureStyle::Flow,
                     anchor,
                     tag,
                     size: 1,
@@ -342,12 +365,13 @@ impl Builder<'_> {
                     },
                 });
             }
-            Event::MappingStart(_, anchor, tag) => {
+            Event::MappingStart(style, anchor, tag) => {
                 self.budget.open(self.stack.len() + 1).map_err(breach)?;
                 self.budget.node(1).map_err(breach)?;
                 let tag = tag.map(|t| self.tag(&t, span, Shape::Map, None));
                 self.stack.push(Open {
                     start: span.start,
+                    flow: style == StructureStyle::Flow,
                     anchor,
                     tag,
                     size: 1,
@@ -887,7 +911,7 @@ mod tests {
 
     #[test]
     fn anchor_names_as_pyyaml_takes_them() {
-        assert!(parse("a: &a-b_9 1\nb: *a-b_9\n").is_ok());
+        assert!(parse("a: &a-b_9 1\nb: *a-b_9\nc: [&c 1, *c]\nd: x?y\n").is_ok());
         for src in [
             "a: &x 1\nb: &x 2\n",
             "a: &a.b 1\n",
