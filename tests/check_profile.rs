@@ -1027,3 +1027,80 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
     }
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
+
+#[test]
+fn mutated_profiles_never_load_where_safe_load_fails() {
+    // Fail-open guard: profiles mutated with YAML's sharp characters,
+    // judged by the real `yaml.safe_load`. Where it raises, the bot falls
+    // back to its hard-coded profile, so check-profile must never say the
+    // file loads. Seeded, so a failure reproduces.
+    if !python_has("yaml") {
+        return;
+    }
+    let seeds = [
+        std::fs::read_to_string(format!("{ROOT}/examples/profiles/canary.yaml")).expect("read"),
+        "trading:\n  mode: reduce_only\n  symbols: [BTC-USD, 'ETH #1']\nrisk_management:\n  max_leverage: &lev 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: *lev\nexecution:\n  time_in_force: !!str IOC\n  note: |\n    a\tb\n".to_owned(),
+        "base: &b {mode: reduce_only}\ntrading:\n  <<: *b\n  interval: 0x1e\nsession: {start_time: '14:00'}\n".to_owned(),
+    ];
+    let pieces = [
+        ":", "-", "[", "]", "{", "}", "&a ", "*a", "!", "!!int ", "!!str ", "|", ">", "#", "'",
+        "\"", "\n", "\n  ", " ", "\t", ",", "?", "<<: ", "---\n", "~", "%", "@", "`", ".",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let dir = temp_dir("mutated");
+    let mut files = Vec::new();
+    for i in 0..300 {
+        let mut body: Vec<char> = seeds[next(seeds.len())].chars().collect();
+        for _ in 0..1 + next(5) {
+            let at = next(body.len() + 1);
+            if next(10) < 6 {
+                let piece = pieces[next(pieces.len())];
+                body.splice(at..at, piece.chars());
+            } else if at < body.len() {
+                body.remove(at);
+            }
+        }
+        let body: String = body.into_iter().collect();
+        let case = dir.join(i.to_string());
+        std::fs::create_dir_all(&case).expect("dir");
+        files.push((write(&case, "canary.yaml", body.as_bytes()), body));
+    }
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, yaml\nfor p in sys.argv[1:]:\n    try:\n        yaml.safe_load(open(p, encoding='utf-8')); print('ok')\n    except Exception:\n        print('err')",
+        ])
+        .args(files.iter().map(|(p, _)| p))
+        .output()
+        .expect("python3");
+    let verdicts: Vec<bool> = String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(|l| l == "ok")
+        .collect();
+    assert_eq!(verdicts.len(), files.len());
+    let mut open = Vec::new();
+    for ((p, body), safe_load_ok) in files.iter().zip(verdicts) {
+        if safe_load_ok {
+            continue;
+        }
+        let out = run(&[p, "--phase", "a"]);
+        let load = out
+            .named("profile.load")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        if matches!(
+            load["value"].as_str(),
+            Some("loaded" | "empty" | "duplicate_key")
+        ) {
+            open.push(format!("{body:?}: {load}"));
+        }
+    }
+    assert!(open.is_empty(), "{open:#?}");
+}
