@@ -637,6 +637,114 @@ fn standard_tags_are_read_as_safe_load_reads_them() {
 }
 
 #[test]
+fn a_tag_on_its_own_line_under_an_anchor_is_read_as_safe_load_reads_it() {
+    // `!!int 010` is octal 8 to PyYAML. Written on its own line under an
+    // anchor, the tool used to report a fallback to the hard-coded profile
+    // (leverage 1, ok) while the bot ran leverage 8.
+    let dir = temp_dir("own-line-tag");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"trading:\n  mode: reduce_only\nrisk_management:\n  max_leverage: &lev\n    !!int 010\n  max_position_size: *lev\n  enable_shorts: &s\n    !!bool no\n",
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.one("profile.load")["value"], "loaded", "{out:?}");
+    let lev = out.one("profile.risk_management.max_leverage");
+    assert_eq!(
+        (
+            lev["level"].as_str(),
+            lev["value"].as_i64(),
+            lev["line"].as_u64()
+        ),
+        (Some("crit"), Some(8), Some(5)),
+        "{lev}"
+    );
+    let eff = out.one("profile.effective")["value"].clone();
+    assert_eq!(eff["risk_management.max_position_size"].as_f64(), Some(8.0));
+    assert_eq!(eff["risk_management.enable_shorts"], false);
+}
+
+#[test]
+fn quoted_values_containing_a_space_hash_are_read_whole() {
+    let dir = temp_dir("quoted-hash");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"description: \"canary #1, 'reduce' #2\" # a comment\ntrading:\n  mode: 'reduce_only'\n  'note #1': |\n    yes\nexecution:\n  time_in_force: 'IOC #x'\n",
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    assert_eq!(out.one("profile.load")["value"], "loaded", "{out:?}");
+    assert_eq!(out.one("profile.trading.mode")["level"], "ok");
+    let eff = out.one("profile.effective")["value"].clone();
+    assert_eq!(eff["description"], "canary #1, 'reduce' #2");
+    assert_eq!(eff["execution.time_in_force"], "IOC #x");
+    // The block scalar after the quoted key is a string, never the YAML
+    // 1.1 boolean `yes`.
+    assert!(out.named("profile.yaml11_scalar").is_empty(), "{out:?}");
+}
+
+#[test]
+fn documents_safe_load_composes_are_read_as_it_composes_them() {
+    let dir = temp_dir("compose");
+    let base = "risk_management:\n  max_leverage: 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: 0.01\n";
+    // (body, profile.load value, trading.mode value)
+    let cases: &[(String, &str, &str)] = &[
+        // An empty tagged string is the empty string, not an unknown.
+        (format!("trading:\n  mode: !!str\n{base}"), "loaded", ""),
+        // A null document is None to safe_load: the bot reads it as {}.
+        ("~\n".to_owned(), "empty", "normal"),
+        ("--- !!null\n".to_owned(), "empty", "normal"),
+        ("--- !Ref ~\n".to_owned(), "fallback", "reduce_only"),
+        // Merge keys: the explicit key wins, then the first mapping listed.
+        (
+            format!(
+                "a: &a {{mode: normal}}\nb: &b {{mode: reduce_only}}\ntrading:\n  <<: [*b, *a]\n{base}"
+            ),
+            "loaded",
+            "reduce_only",
+        ),
+        (
+            format!("a: &a {{mode: reduce_only}}\ntrading:\n  <<: *a\n  mode: normal\n{base}"),
+            "loaded",
+            "normal",
+        ),
+        // `1` and `1.0` are one dict key; a list is no key at all.
+        (
+            format!("trading:\n  mode: reduce_only\n{base}1: a\n1.0: b\n"),
+            "duplicate_key",
+            "reduce_only",
+        ),
+        (
+            format!("trading:\n  mode: normal\n{base}? [a]\n: 1\n"),
+            "fallback",
+            "reduce_only",
+        ),
+        (
+            format!("trading:\n  mode: normal\n{base}---\nb: 2\n"),
+            "fallback",
+            "reduce_only",
+        ),
+        (
+            format!("trading:\n  <<: 5\n  mode: normal\n{base}"),
+            "fallback",
+            "reduce_only",
+        ),
+    ];
+    for (i, (body, load, mode)) in cases.iter().enumerate() {
+        let case = dir.join(i.to_string());
+        std::fs::create_dir_all(&case).expect("dir");
+        let p = write(&case, "canary.yaml", body.as_bytes());
+        let out = run(&[&p, "--phase", "a"]);
+        assert_eq!(out.one("profile.load")["value"], *load, "{body:?}: {out:?}");
+        assert_eq!(
+            out.one("profile.effective")["value"]["trading.mode"],
+            *mode,
+            "{body:?}: {out:?}"
+        );
+    }
+}
+
+#[test]
 fn null_sections_make_the_bot_fall_back_with_shorts_enabled() {
     let dir = temp_dir("null-sections");
     let base = "trading:\n  mode: reduce_only\nrisk_management:\n  max_leverage: 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: 0.01\n";
@@ -843,14 +951,40 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
     ];
     let dir = temp_dir("tag-parity");
     let mut mismatches = Vec::new();
-    // Tags on keys and on their own line, where blanking them would move
-    // the text.
+    // Whole documents: tags on keys and on their own line, under anchors,
+    // next to quoted text holding ` #`, and what the composer refuses.
     let documents = [
         "!!str trading:\n  mode: reduce_only\n  !!str interval: !!int \"30\"\n".to_owned(),
         "trading:\n  mode:\n    !!str reduce_only\n".to_owned(),
         "trading:\n  !Ref mode: reduce_only\n".to_owned(),
         "trading:\n  symbols:\n  - !!str BTC-USD\n  mode: reduce_only\n".to_owned(),
         "trading: !!map\n  mode: reduce_only\n".to_owned(),
+        "trading:\n  mode:\n    !!bool yes\n".to_owned(),
+        "risk_management:\n  max_leverage: &lev\n    !!int 010\n  enable_shorts: &s\n    !!bool no\n".to_owned(),
+        "risk_management:\n  position_fraction:\n    !!float 1_0e-4\ntrading:\n  interval:\n    !!int 1:30\n".to_owned(),
+        "trading:\n  mode: !!str\n".to_owned(),
+        "trading:\n  'mode #1': |\n    x\n  \"a #b\": !!int\n    5\n".to_owned(),
+        "? [a]\n: 1\n".to_owned(),
+        "a: 1\n---\nb: 2\n".to_owned(),
+        "trading:\n  <<: 5\n".to_owned(),
+        "trading:\n  <<: [{mode: x}, 1]\n".to_owned(),
+        "a: &a !!omap [{x: 1}]\nb: !!omap [*a]\n".to_owned(),
+        // Tabs: PyYAML takes them only in quoted and block scalars and
+        // comments; YAML 1.2 parsers take more.
+        "trading:\n  mode: reduce_only\t# tab\n".to_owned(),
+        "trading:\n  mode:\treduce_only\n".to_owned(),
+        "trading:\n  mode: 'reduce\tonly' # c\td\n  note: |\n    a\tb\n".to_owned(),
+        "trading:\n  mode: |\n    x\n   \t\n".to_owned(),
+        // Anchors: PyYAML takes [A-Za-z0-9_-] names, each defined once.
+        "trading: &t\n  mode: &m reduce_only\nx: &m 1\n".to_owned(),
+        "trading:\n  mode: &m.1 reduce_only\n".to_owned(),
+        "trading:\n  mode: &m-1_a reduce_only\nx: *m-1_a\n".to_owned(),
+        // A key left out; an explicit empty key.
+        "trading:\n  mode: reduce_only\n  : x\n".to_owned(),
+        "trading:\n  mode: reduce_only\n?\n: x\n".to_owned(),
+        "trading: {mode: reduce_only,\n  sym\n  bols: [x]}\n".to_owned(),
+        "trading: &t{mode: reduce_only}\n".to_owned(),
+        "trading: {mode: reduce_only, symbols: [BTC?USD]}\n".to_owned(),
     ];
     let bodies = cases
         .iter()
@@ -892,4 +1026,81 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         }
     }
     assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+#[test]
+fn mutated_profiles_never_load_where_safe_load_fails() {
+    // Fail-open guard: profiles mutated with YAML's sharp characters,
+    // judged by the real `yaml.safe_load`. Where it raises, the bot falls
+    // back to its hard-coded profile, so check-profile must never say the
+    // file loads. Seeded, so a failure reproduces.
+    if !python_has("yaml") {
+        return;
+    }
+    let seeds = [
+        std::fs::read_to_string(format!("{ROOT}/examples/profiles/canary.yaml")).expect("read"),
+        "trading:\n  mode: reduce_only\n  symbols: [BTC-USD, 'ETH #1']\nrisk_management:\n  max_leverage: &lev 1\n  position_fraction: 0.001\n  daily_loss_limit_pct: *lev\nexecution:\n  time_in_force: !!str IOC\n  note: |\n    a\tb\n".to_owned(),
+        "base: &b {mode: reduce_only}\ntrading:\n  <<: *b\n  interval: 0x1e\nsession: {start_time: '14:00'}\n".to_owned(),
+    ];
+    let pieces = [
+        ":", "-", "[", "]", "{", "}", "&a ", "*a", "!", "!!int ", "!!str ", "|", ">", "#", "'",
+        "\"", "\n", "\n  ", " ", "\t", ",", "?", "<<: ", "---\n", "~", "%", "@", "`", ".",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let dir = temp_dir("mutated");
+    let mut files = Vec::new();
+    for i in 0..300 {
+        let mut body: Vec<char> = seeds[next(seeds.len())].chars().collect();
+        for _ in 0..1 + next(5) {
+            let at = next(body.len() + 1);
+            if next(10) < 6 {
+                let piece = pieces[next(pieces.len())];
+                body.splice(at..at, piece.chars());
+            } else if at < body.len() {
+                body.remove(at);
+            }
+        }
+        let body: String = body.into_iter().collect();
+        let case = dir.join(i.to_string());
+        std::fs::create_dir_all(&case).expect("dir");
+        files.push((write(&case, "canary.yaml", body.as_bytes()), body));
+    }
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, yaml\nfor p in sys.argv[1:]:\n    try:\n        yaml.safe_load(open(p, encoding='utf-8')); print('ok')\n    except Exception:\n        print('err')",
+        ])
+        .args(files.iter().map(|(p, _)| p))
+        .output()
+        .expect("python3");
+    let verdicts: Vec<bool> = String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(|l| l == "ok")
+        .collect();
+    assert_eq!(verdicts.len(), files.len());
+    let mut open = Vec::new();
+    for ((p, body), safe_load_ok) in files.iter().zip(verdicts) {
+        if safe_load_ok {
+            continue;
+        }
+        let out = run(&[p, "--phase", "a"]);
+        let load = out
+            .named("profile.load")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        if matches!(
+            load["value"].as_str(),
+            Some("loaded" | "empty" | "duplicate_key")
+        ) {
+            open.push(format!("{body:?}: {load}"));
+        }
+    }
+    assert!(open.is_empty(), "{open:#?}");
 }

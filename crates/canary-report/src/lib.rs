@@ -4,14 +4,15 @@
 
 pub mod chart;
 pub mod cli;
-pub mod equity;
-pub mod escape;
-pub mod html;
-pub mod load;
-pub mod model;
-pub mod orders;
-pub mod svg;
-pub mod table;
+mod equity;
+mod error;
+mod escape;
+mod html;
+mod load;
+mod model;
+mod orders;
+mod svg;
+mod table;
 
 use anyhow::Context;
 use canary_core::Exit;
@@ -97,7 +98,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// The page for a log; `phase` overrides the verdict's for the order target.
-pub fn render(log: &Log, phase: Option<RunPhase>) -> String {
+pub(crate) fn render(log: &Log, phase: Option<RunPhase>) -> String {
     let charts = charts(log, phase);
     let rows = table::rows(log);
     html::page(log, &charts, &rows)
@@ -141,7 +142,7 @@ fn x_range(log: &Log, orders: &[orders::OrderSeries]) -> (f64, f64) {
 }
 
 /// The four signal charts and the order chart.
-pub fn charts(log: &Log, phase: Option<RunPhase>) -> Vec<Chart> {
+pub(crate) fn charts(log: &Log, phase: Option<RunPhase>) -> Vec<Chart> {
     let verdict = log.verdict.as_ref();
     let window = verdict.and_then(|v| v.window.as_ref());
     let start = window.and_then(|w| w.start);

@@ -1,7 +1,7 @@
 //! Reading the log: stdin or files, any mix of producers, bad lines counted.
 
+use crate::error::LoadError;
 use crate::model::Log;
-use anyhow::Context;
 use canary_core::ndjson::{Input, RecordReader};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
@@ -12,9 +12,13 @@ const MAX_BAD_DIAGS: u64 = 20;
 
 /// Read one source into `log`. A bad line is counted and skipped; an I/O
 /// error is returned (the input could not be read).
-pub fn read_into(log: &mut Log, reader: impl BufRead, source: &str) -> anyhow::Result<()> {
+pub fn read_into(log: &mut Log, reader: impl BufRead, source: &str) -> Result<(), LoadError> {
     for item in RecordReader::new(reader, source) {
-        match item.with_context(|| format!("reading {source}"))? {
+        let item = item.map_err(|e| LoadError::Read {
+            name: source.to_owned(),
+            source: e,
+        })?;
+        match item {
             Input::Record(rec) => log.add(*rec),
             Input::Bad(bad) => {
                 if log.bad_count < MAX_BAD_DIAGS {
@@ -28,7 +32,7 @@ pub fn read_into(log: &mut Log, reader: impl BufRead, source: &str) -> anyhow::R
 }
 
 /// Read every file in order (`-` is stdin), or stdin when there is none.
-pub fn read_all(files: &[impl AsRef<Path>]) -> anyhow::Result<Log> {
+pub fn read_all(files: &[impl AsRef<Path>]) -> Result<Log, LoadError> {
     let mut log = Log::default();
     if files.is_empty() {
         canary_core::ndjson::hint_if_terminal(crate::TOOL);
@@ -42,7 +46,10 @@ pub fn read_all(files: &[impl AsRef<Path>]) -> anyhow::Result<Log> {
             continue;
         }
         let name = path.display().to_string();
-        let file = File::open(path).with_context(|| format!("opening {name}"))?;
+        let file = File::open(path).map_err(|source| LoadError::Open {
+            name: name.clone(),
+            source,
+        })?;
         read_into(&mut log, BufReader::new(file), &name)?;
     }
     if log.bad_count > MAX_BAD_DIAGS {

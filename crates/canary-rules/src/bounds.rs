@@ -4,7 +4,7 @@
 //! The repair rules match each bucket by its `le` text, so the text must be
 //! exactly what the bot exposes (Python's float text: `"1.0"`, not `"1"`).
 
-use anyhow::{Context, bail};
+use crate::error::{BoundsError, ExpositionError};
 use std::collections::BTreeMap;
 
 /// One finite bucket bound: its value in seconds and its `le` text as exposed.
@@ -32,7 +32,7 @@ pub const DEFAULT_TEXTS: [&str; 12] = [
 pub const PROBE_FAMILY: &str = "gpt_trader_broker_call_latency_seconds";
 
 /// Largest scrape read, as every other tool bounds a body.
-const MAX_BODY: u64 = canary_core::http::DEFAULT_MAX_BODY;
+pub(crate) const MAX_BODY: u64 = canary_core::http::DEFAULT_MAX_BODY;
 
 /// More bounds than any latency histogram has: past this, the rules (one
 /// subtraction per bound) would be a burden on Prometheus, not a repair.
@@ -55,16 +55,16 @@ impl Bounds {
 
     /// The bounds of [`PROBE_FAMILY`] in one scrape, read from a URL
     /// (http/https), a file, or stdin (`-`).
-    pub fn from_metrics(from: &str) -> anyhow::Result<Bounds> {
+    pub fn from_metrics(from: &str) -> Result<Bounds, BoundsError> {
         let body = if from == "-" {
             let mut body = Vec::new();
             std::io::Read::read_to_end(
                 &mut std::io::Read::take(std::io::stdin().lock(), MAX_BODY + 1),
                 &mut body,
             )
-            .context("--from-metrics -: reading stdin")?;
+            .map_err(|source| BoundsError::Stdin { source })?;
             if body.len() as u64 > MAX_BODY {
-                bail!("--from-metrics -: stdin is over the {MAX_BODY}-byte limit");
+                return Err(BoundsError::StdinTooLarge);
             }
             body
         } else if from.starts_with("http://") || from.starts_with("https://") {
@@ -75,27 +75,37 @@ impl Bounds {
                     ..Default::default()
                 },
             )
-            .with_context(|| format!("--from-metrics {from}"))?;
+            .map_err(|source| BoundsError::Fetch {
+                from: from.to_owned(),
+                source,
+            })?;
             if resp.status != 200 {
-                bail!(
-                    "--from-metrics {from}: status {} ({})",
-                    resp.status,
-                    resp.snippet(120)
-                );
+                return Err(BoundsError::Status {
+                    from: from.to_owned(),
+                    status: resp.status,
+                    snippet: resp.snippet(120),
+                });
             }
             resp.body
         } else {
-            canary_core::capped::read(std::path::Path::new(from), MAX_BODY)
-                .map_err(|e| anyhow::anyhow!("--from-metrics {from}: {e}"))?
+            canary_core::capped::read(std::path::Path::new(from), MAX_BODY).map_err(|error| {
+                BoundsError::File {
+                    from: from.to_owned(),
+                    error,
+                }
+            })?
         };
         let mut bounds =
-            Bounds::from_exposition(&body).with_context(|| format!("--from-metrics {from}"))?;
+            Bounds::from_exposition(&body).map_err(|source| BoundsError::Exposition {
+                from: from.to_owned(),
+                source,
+            })?;
         bounds.source = format!("one scrape of {from}");
         Ok(bounds)
     }
 
     /// The bounds every series of [`PROBE_FAMILY`] in `body` shares.
-    pub fn from_exposition(body: &[u8]) -> anyhow::Result<Bounds> {
+    pub fn from_exposition(body: &[u8]) -> Result<Bounds, ExpositionError> {
         let bucket = format!("{PROBE_FAMILY}_bucket");
         // series (labels without `le`) -> the `le` texts it has
         let mut series: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -114,52 +124,47 @@ impl Bounds {
             series.entry(key.join(",")).or_default().push(le.to_owned());
         });
         if let Some(e) = summary.errors.iter().find(|e| e.fatal) {
-            bail!("not one exposition: line {}: {}", e.line, e.msg);
+            return Err(ExpositionError::NotOne {
+                line: e.line,
+                msg: e.msg.clone(),
+            });
         }
         let mut shared: Option<(String, Vec<String>)> = None;
         for (key, mut les) in series {
             les.sort();
             match &shared {
                 None => shared = Some((key, les)),
-                Some((first, want)) if *want != les => bail!(
-                    "{bucket} series disagree on their bounds ({{{first}}} and {{{key}}}): \
-                     one set of rules cannot repair both"
-                ),
+                Some((first, want)) if *want != les => {
+                    return Err(ExpositionError::Disagree {
+                        first: first.clone(),
+                        other: key,
+                    });
+                }
                 Some(_) => {}
             }
         }
         let Some((_, les)) = shared else {
-            bail!(
-                "no {bucket} series (no broker call yet?): scrape again after one, \
-                 or leave out --from-metrics to use the exporter's default bounds"
-            );
+            return Err(ExpositionError::NoSeries);
         };
         if !les.iter().any(|l| l == "+Inf") {
-            bail!("{bucket} has no le=\"+Inf\" bucket: not a histogram");
+            return Err(ExpositionError::NoInf);
         }
         let mut bounds = Vec::new();
         for text in les.into_iter().filter(|l| l != "+Inf") {
-            let seconds: f64 = text
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .with_context(|| {
-                    format!("{bucket} has a bucket le=\"{text}\" that is not a finite number")
-                })?;
+            let Some(seconds) = text.parse().ok().filter(|v: &f64| v.is_finite()) else {
+                return Err(ExpositionError::NotFinite(text));
+            };
             bounds.push(Bound { seconds, text });
         }
         bounds.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
         if bounds.windows(2).any(|w| w[0].seconds == w[1].seconds) {
-            bail!("{bucket} has two buckets with the same bound");
+            return Err(ExpositionError::SameBound);
         }
         if bounds.is_empty() {
-            bail!("{bucket} has no finite bucket");
+            return Err(ExpositionError::NoFinite);
         }
         if bounds.len() > MAX_BOUNDS {
-            bail!(
-                "{bucket} has {} finite buckets, more than the {MAX_BOUNDS} a latency histogram needs",
-                bounds.len()
-            );
+            return Err(ExpositionError::TooMany(bounds.len()));
         }
         Ok(Bounds {
             bounds,

@@ -3,16 +3,17 @@
 
 #![forbid(unsafe_code)]
 
-pub mod bounds;
+mod bounds;
 pub mod cli;
-pub mod gate;
-pub mod promtool;
-pub mod repair;
-pub mod scrape;
+mod error;
+pub use error::EmitError;
+mod gate;
+mod promtool;
+mod repair;
+mod scrape;
 pub mod signals;
-pub mod yaml;
+mod yaml;
 
-use anyhow::Context;
 use bounds::Bounds;
 use canary_core::Exit;
 use std::io::Write;
@@ -25,11 +26,11 @@ pub const TOOL: &str = "canary-rules";
 /// The rules file name inside DIR.
 pub const RULES_FILE: &str = "canary_alerts.yml";
 /// The promtool tests of everything but latency.
-pub const TEST_FILE: &str = "canary_alerts_test.yml";
+pub(crate) const TEST_FILE: &str = "canary_alerts_test.yml";
 /// The promtool tests of the latency rules, generated for the bounds.
-pub const LATENCY_TEST_FILE: &str = "canary_latency_test.yml";
+pub(crate) const LATENCY_TEST_FILE: &str = "canary_latency_test.yml";
 /// The runbook's verbatim rules, with `--runbook-verbatim`.
-pub const VERBATIM_FILE: &str = "canary_runbook_verbatim.yml";
+pub(crate) const VERBATIM_FILE: &str = "canary_runbook_verbatim.yml";
 /// The bot's scrape job in examples/prometheus/prometheus.yml.
 pub const DEFAULT_JOB: &str = "gpt-trader";
 
@@ -62,7 +63,7 @@ impl Default for Options {
 }
 
 /// A `for:` as Prometheus reads it.
-pub fn prometheus_duration(d: Duration) -> String {
+pub(crate) fn prometheus_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
@@ -109,7 +110,7 @@ pub fn rules_yaml(opts: &Options) -> String {
 }
 
 /// The runbook's verbatim latency and guard-trip alerts, to compare with.
-pub fn verbatim_yaml(opts: &Options) -> String {
+pub(crate) fn verbatim_yaml(opts: &Options) -> String {
     let header = vec![
         "The runbook's verbatim latency and guard-trip alerts, for comparison".into(),
         "only (severity info: never route them). Over the bot's double-cumulated".into(),
@@ -135,14 +136,14 @@ pub fn verbatim_yaml(opts: &Options) -> String {
 }
 
 /// The promtool tests of the non-latency rules.
-pub fn tests_yaml(opts: &Options) -> String {
+pub(crate) fn tests_yaml(opts: &Options) -> String {
     TESTS_TEMPLATE.replace(JOB_PLACEHOLDER, &opts.job)
 }
 
 /// Write `text` to `dir/name` atomically: a Prometheus reloading meanwhile
 /// reads the old file or the new one, never half of one, and a symlink at
 /// `name` is replaced, never written through.
-fn write_atomic(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+fn write_atomic(dir: &Path, name: &str, text: &str) -> Result<PathBuf, EmitError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let result = (|| {
@@ -156,14 +157,17 @@ fn write_atomic(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
+        return Err(EmitError::Write { path, source: e });
     }
     Ok(path)
 }
 
 /// Write the files into `dir` (created if missing); the paths written.
-pub fn emit(dir: &Path, opts: &Options) -> anyhow::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+pub fn emit(dir: &Path, opts: &Options) -> Result<Vec<PathBuf>, EmitError> {
+    std::fs::create_dir_all(dir).map_err(|source| EmitError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let mut files = vec![(RULES_FILE, rules_yaml(opts))];
     if opts.for_override.is_none() {
         files.push((TEST_FILE, tests_yaml(opts)));
@@ -177,7 +181,10 @@ pub fn emit(dir: &Path, opts: &Options) -> anyhow::Result<Vec<PathBuf>> {
         for stale in [TEST_FILE, LATENCY_TEST_FILE] {
             match std::fs::remove_file(dir.join(stale)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(e).with_context(|| format!("removing {stale}"));
+                    return Err(EmitError::Remove {
+                        name: stale,
+                        source: e,
+                    });
                 }
                 _ => {}
             }

@@ -4,7 +4,7 @@
 //!
 //! Against the runbook's verbatim rules, each signal is computed per bot
 //! (`by (job, instance)`), the p95 reads the repaired buckets
-//! ([`crate::repair`]), the latency annotation says milliseconds, and the
+//! (the `repair` module), the latency annotation says milliseconds, and the
 //! guard-trip count sees a counter born inside the hour.
 
 use crate::repair;

@@ -6,7 +6,7 @@ use crate::schema::{Field, Source};
 use canary_core::{Kind, Level, Phase, Record};
 use serde_json::{Map, Value, json};
 
-pub const TOOL: &str = "check-profile";
+pub(crate) const TOOL: &str = "check-profile";
 
 /// Bounds of runbook §1.2 (and §1.3 for the daily loss, see below), from
 /// the one table in `canary_core::thresholds`.
@@ -43,7 +43,7 @@ fn find<'a>(fields: &'a [Field], key: &str) -> Option<&'a Field> {
 }
 
 /// Every record for a loaded profile, in a stable order.
-pub fn records(target: &str, loaded: &Loaded, text: &str, phase: Phase) -> Vec<Record> {
+pub(crate) fn records(target: &str, loaded: &Loaded, text: &str, phase: Phase) -> Vec<Record> {
     let mut out = vec![load_record(target, loaded, text)];
     if !PROFILE_NAMES.contains(&loaded.name.as_str()) {
         out.push(name_record(target, &loaded.name));

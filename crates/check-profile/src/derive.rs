@@ -2,22 +2,20 @@
 //! `trading.mode: normal`) by changing that one value in the text, so every
 //! other line and comment stays as the operator wrote it.
 
+use crate::error::DeriveError;
 use crate::load::{self, Loaded};
 use crate::yaml::{Node, NodeKind, Scalar, Style};
-use anyhow::{Context, bail};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
 /// The Phase B text for a loaded Phase A profile.
-pub fn phase_b_text(text: &str, loaded: &Loaded) -> anyhow::Result<String> {
+pub fn phase_b_text(text: &str, loaded: &Loaded) -> Result<String, DeriveError> {
     if loaded.falls_back() || loaded.duplicate.is_some() || loaded.empty {
-        bail!(
-            "the source profile does not load cleanly (see its profile.load record); fix it before deriving Phase B"
-        );
+        return Err(DeriveError::NotClean);
     }
     let Some(root) = &loaded.root else {
-        bail!("the source profile is empty");
+        return Err(DeriveError::Empty);
     };
     let new_text = match find_entry(root, "trading") {
         None => {
@@ -33,12 +31,10 @@ pub fn phase_b_text(text: &str, loaded: &Loaded) -> anyhow::Result<String> {
             None => insert_mode(text, key, trading)?,
         },
     };
-    let check = load::load(&new_text, &loaded.name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let check = load::load(&new_text, &loaded.name).map_err(DeriveError::Reload)?;
     let mode = check.mapped.field("trading.mode").map(|f| f.value.clone());
     if check.falls_back() || mode.as_ref().and_then(|m| m.as_str()) != Some("normal") {
-        bail!(
-            "could not derive a Phase B profile that loads with mode normal; edit a copy by hand"
-        );
+        return Err(DeriveError::NotNormal);
     }
     let unchanged = loaded
         .mapped
@@ -47,7 +43,7 @@ pub fn phase_b_text(text: &str, loaded: &Loaded) -> anyhow::Result<String> {
         .zip(&check.mapped.fields)
         .all(|(a, b)| a.key == "trading.mode" || a.value == b.value);
     if !unchanged {
-        bail!("deriving Phase B would change more than trading.mode; edit a copy by hand");
+        return Err(DeriveError::ChangesMore);
     }
     Ok(new_text)
 }
@@ -62,18 +58,19 @@ fn find_entry<'a>(map: &'a Node, key: &str) -> Option<(&'a Node, &'a Node)> {
     }
 }
 
-fn replace_value(text: &str, key: &Node, value: &Node) -> anyhow::Result<String> {
+fn replace_value(text: &str, key: &Node, value: &Node) -> Result<String, DeriveError> {
     let NodeKind::Scalar(Scalar { style, .. }) = &value.kind else {
-        bail!("trading.mode is not a scalar");
+        return Err(DeriveError::ModeNotScalar);
     };
     let (start, end) = match value.span {
         Some((s, e)) if e > s && text.get(s..e).is_some() => (s, e),
         _ => {
             // `mode:` with no value: write it after the key's colon.
-            let (_, kend) = key.span.context("no position for trading.mode")?;
-            let colon = text[kend..]
-                .find(':')
-                .context("no ':' after trading.mode")?
+            let (_, kend) = key.span.ok_or(DeriveError::NoPosition)?;
+            let colon = text
+                .get(kend..)
+                .and_then(|rest| rest.find(':'))
+                .ok_or(DeriveError::NoColon)?
                 + kend
                 + 1;
             return Ok(format!("{} normal{}", &text[..colon], &text[colon..]));
@@ -84,21 +81,21 @@ fn replace_value(text: &str, key: &Node, value: &Node) -> anyhow::Result<String>
         Style::Quoted => "\"normal\"",
         Style::Plain => "normal",
         Style::Block | Style::Tagged => {
-            bail!("trading.mode is written as a block or tagged scalar; edit a copy by hand")
+            return Err(DeriveError::ModeBlockOrTagged);
         }
     };
     Ok(format!("{}{replacement}{}", &text[..start], &text[end..]))
 }
 
-fn insert_mode(text: &str, key: &Node, trading: &Node) -> anyhow::Result<String> {
+fn insert_mode(text: &str, key: &Node, trading: &Node) -> Result<String, DeriveError> {
     let NodeKind::Map(entries) = &trading.kind else {
-        bail!("trading is not a mapping");
+        return Err(DeriveError::TradingNotMapping);
     };
     let Some((first, _)) = entries.first() else {
-        bail!("trading is an empty mapping; add `mode: normal` by hand");
+        return Err(DeriveError::TradingEmpty);
     };
     if first.line <= key.line {
-        bail!("trading is a flow mapping; add `mode: normal` by hand");
+        return Err(DeriveError::TradingFlow);
     }
     let indent = " ".repeat(first.col.saturating_sub(1) as usize);
     let mut out = String::with_capacity(text.len() + 20);
@@ -115,25 +112,29 @@ fn insert_mode(text: &str, key: &Node, trading: &Node) -> anyhow::Result<String>
 }
 
 /// Write the derived profile, refusing to overwrite without `force`.
-pub fn write(out: &Path, text: &str, force: bool) -> anyhow::Result<()> {
+pub fn write(out: &Path, text: &str, force: bool) -> Result<(), DeriveError> {
+    let path = out.to_path_buf();
     let mut file = if force {
         std::fs::File::create(out)
     } else {
         OpenOptions::new().write(true).create_new(true).open(out)
     }
-    .with_context(|| {
+    .map_err(|source| {
         if out.exists() && !force {
-            format!(
-                "{}: already exists; pass --force to overwrite it",
-                out.display()
-            )
+            DeriveError::Exists {
+                path: path.clone(),
+                source,
+            }
         } else {
-            format!("{}: cannot create", out.display())
+            DeriveError::Create {
+                path: path.clone(),
+                source,
+            }
         }
     })?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.flush())
-        .with_context(|| format!("{}: cannot write", out.display()))
+        .map_err(|source| DeriveError::Write { path, source })
 }
 
 /// How the bot must be started with the derived file.

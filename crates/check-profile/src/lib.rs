@@ -3,16 +3,18 @@
 
 #![forbid(unsafe_code)]
 
+mod budget;
 pub mod checks;
 pub mod cli;
-pub mod derive;
-pub mod ignored;
+mod derive;
+mod error;
+mod ignored;
 pub mod load;
 pub mod pynum;
 pub mod pyyaml;
 pub mod schema;
-pub mod tags;
-pub mod yaml;
+mod tags;
+mod yaml;
 
 use anyhow::Context;
 use canary_core::{Exit, Kind, Level, Phase, Record, diag, ndjson::stdout_writer_for};
@@ -20,7 +22,7 @@ use cli::Cli;
 use std::path::Path;
 
 /// Evaluate a profile for a phase: its records, or why it cannot be read.
-pub fn evaluate(path: &Path, phase: Phase) -> Result<Vec<Record>, load::ReadError> {
+fn evaluate(path: &Path, phase: Phase) -> Result<Vec<Record>, load::ReadError> {
     let text = load::read_text(path)?;
     let target = path.display().to_string();
     let loaded = load::load(&text, &load::profile_name(path))?;
@@ -28,7 +30,7 @@ pub fn evaluate(path: &Path, phase: Phase) -> Result<Vec<Record>, load::ReadErro
 }
 
 /// The record for a file that cannot be evaluated.
-pub fn read_error_record(target: &str, err: &load::ReadError) -> Record {
+fn read_error_record(target: &str, err: &load::ReadError) -> Record {
     Record::new(checks::TOOL, target, Kind::Error, "profile.read", Level::Unknown)
         .msg(format!(
             "{target}: {err}; if this is the bot's profile, the bot would fall back to its hard-coded defaults or fail"

@@ -4,11 +4,10 @@
 //! the bot loads it, falls back to its hard-coded profile, or refuses it.
 
 use crate::ignored::{self, Ignored};
-use crate::schema::{self, Failure, Field, Mapped};
-use crate::tags::{self, TagUse};
+use crate::schema::{self, Field, Mapped};
+use crate::tags::{Outcome, TagUse};
 use crate::yaml::{self, Node, NodeKind, ParseError};
 use canary_core::capped::CappedError;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Largest profile read. The real canary profile is a few kilobytes.
@@ -31,60 +30,7 @@ pub fn resolve(arg: &str, dir: &Path) -> PathBuf {
     }
 }
 
-/// Why a file could not be evaluated at all.
-#[derive(Debug)]
-pub enum ReadError {
-    Io(std::io::Error),
-    TooLarge(u64),
-    NotRegular(&'static str),
-    NotUtf8 {
-        line: u64,
-        offset: usize,
-    },
-    Budget(ParseError),
-    /// A tagged value check-profile could not tie to its node: it cannot
-    /// say what the bot reads there.
-    TagUnplaced {
-        line: u64,
-        col: u64,
-        tag: String,
-    },
-    /// The file parses, but its tags cannot be read.
-    Tags(String),
-}
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "cannot read: {e}"),
-            ReadError::TooLarge(n) => write!(
-                f,
-                "refused: {n} bytes is over the {MAX_BYTES}-byte limit for a profile"
-            ),
-            ReadError::NotRegular(what) => write!(f, "refused: {what}, not a regular file"),
-            ReadError::NotUtf8 { line, offset } => write!(
-                f,
-                "line {line}: not UTF-8 (invalid byte at offset {offset}); the bot's loader cannot decode it either"
-            ),
-            ReadError::TagUnplaced { line, col, tag } => write!(
-                f,
-                "{line}:{col}: cannot tell what the bot reads for the value tagged {tag}"
-            ),
-            ReadError::Tags(e) => write!(
-                f,
-                "cannot read the file's YAML tags ({e}), so what the bot reads is unknown"
-            ),
-            ReadError::Budget(e) => {
-                let (l, c) = e.position();
-                write!(
-                    f,
-                    "{l}:{c}: refused: {} (an alias bomb or a pathologically large document)",
-                    e.message()
-                )
-            }
-        }
-    }
-}
+pub use crate::error::ReadError;
 
 /// Read at most `MAX_BYTES` of a regular file and require UTF-8.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
@@ -108,23 +54,23 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
     /// The profile name the bot would load it as (the file stem).
-    pub name: String,
-    pub root: Option<Node>,
+    pub(crate) name: String,
+    pub(crate) root: Option<Node>,
     /// The file is empty: `safe_load` gives `None`, read as `{}`.
-    pub empty: bool,
+    pub(crate) empty: bool,
     /// A YAML error: PyYAML fails, the bot falls back.
-    pub syntax: Option<ParseError>,
+    pub(crate) syntax: Option<ParseError>,
     /// A duplicate key: PyYAML keeps the last silently.
-    pub duplicate: Option<ParseError>,
+    pub(crate) duplicate: Option<ParseError>,
     /// Tags `yaml.safe_load` refuses: the load fails and the bot falls back.
-    pub refused_tags: Vec<TagUse>,
-    pub mapped: Mapped,
-    pub ignored: Vec<Ignored>,
+    pub(crate) refused_tags: Vec<TagUse>,
+    pub(crate) mapped: Mapped,
+    pub(crate) ignored: Vec<Ignored>,
 }
 
 impl Loaded {
     /// True when the bot silently swaps the file for its hard-coded profile.
-    pub fn falls_back(&self) -> bool {
+    pub(crate) fn falls_back(&self) -> bool {
         self.syntax.is_some() || !self.mapped.fallbacks.is_empty() || !self.refused_tags.is_empty()
     }
 
@@ -136,58 +82,22 @@ impl Loaded {
             self.mapped.fields.clone()
         }
     }
-
-    pub fn fallbacks(&self) -> &[Failure] {
-        &self.mapped.fallbacks
-    }
 }
 
 /// Parse and map a profile's text. Only a budget breach is an error: every
 /// other outcome is something the bot does and we report.
 pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
-    // The event parser is the one serde-saphyr runs on: if it fails, the
-    // parse below fails too and reports the syntax error. If only it
-    // failed, the tags are unknown and so is what the bot reads.
-    let (tags, scan_error) = match tags::scan(text) {
-        Ok(t) => (t, None),
-        Err(e) => (tags::Tags::default(), Some(e)),
-    };
-    if let Some(t) = tags.unlocated.first() {
-        return Err(ReadError::TagUnplaced {
-            line: t.line,
-            col: t.col,
-            tag: t.written.clone(),
-        });
-    }
-    let (parsed, duplicate) = match yaml::parse_tagged(text, false, &tags) {
-        Err(dup @ ParseError::DuplicateKey { .. }) => {
-            (yaml::parse_tagged(text, true, &tags), Some(dup))
-        }
-        other => (other, None),
-    };
-    let (root, syntax) = match parsed {
-        Ok((root, unplaced)) => {
-            if let Some(e) = scan_error {
-                return Err(ReadError::Tags(e));
-            }
-            if let Some(at) = unplaced.first() {
-                let (line, col) = line_col(text, *at);
-                let tag = tags
-                    .uses
-                    .iter()
-                    .rev()
-                    .find(|u| (u.line, u.col) <= (line, col))
-                    .map(|u| u.written.clone())
-                    .unwrap_or_default();
-                return Err(ReadError::TagUnplaced { line, col, tag });
-            }
-            (root, None)
-        }
+    let (root, tags, syntax, duplicate) = match yaml::parse(text) {
+        Ok(p) => (p.root, p.tags, None, p.duplicate),
         Err(e @ ParseError::Budget { .. }) => return Err(ReadError::Budget(e)),
-        Err(e) => (None, Some(e)),
+        Err(e) => (None, Vec::new(), Some(e), None),
     };
-    let refused_tags: Vec<TagUse> = tags.refused().cloned().collect();
-    let empty = root.is_none() && syntax.is_none();
+    let refused_tags: Vec<TagUse> = tags
+        .into_iter()
+        .filter(|u| matches!(u.outcome, Outcome::Refused(_)))
+        .collect();
+    // A null document under a tag `safe_load` refuses is no empty file.
+    let empty = root.is_none() && syntax.is_none() && refused_tags.is_empty();
     let empty_map = Node {
         line: 1,
         col: 1,
@@ -215,14 +125,6 @@ pub fn load(text: &str, name: &str) -> Result<Loaded, ReadError> {
     })
 }
 
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, at: usize) -> (u64, u64) {
-    let head = text.get(..at).unwrap_or(text);
-    let line = head.matches('\n').count() as u64 + 1;
-    let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
-    (line, col)
-}
-
 /// The profile name for a path: its stem.
 pub fn profile_name(path: &Path) -> String {
     path.file_stem()
@@ -231,6 +133,6 @@ pub fn profile_name(path: &Path) -> String {
 }
 
 /// The source line `line` (1-based), for snippets.
-pub fn source_line(text: &str, line: u64) -> Option<&str> {
+pub(crate) fn source_line(text: &str, line: u64) -> Option<&str> {
     text.lines().nth(line.checked_sub(1)? as usize)
 }

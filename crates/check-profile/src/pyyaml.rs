@@ -7,7 +7,7 @@ use std::fmt;
 
 /// A scalar as Python sees it after `yaml.safe_load`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PyValue {
+pub(crate) enum PyValue {
     Null,
     Bool(bool),
     Int(i128),
@@ -81,7 +81,7 @@ pub fn float_json(f: f64) -> Value {
 }
 
 /// Python's `repr()` of a float for the common cases.
-pub fn py_float_repr(f: f64) -> String {
+pub(crate) fn py_float_repr(f: f64) -> String {
     if f.is_nan() {
         "nan".into()
     } else if f.is_infinite() {
@@ -250,7 +250,7 @@ fn is_timestamp(s: &str) -> bool {
 }
 
 /// What `yaml.safe_load` makes of a plain scalar.
-pub fn resolve_plain(s: &str) -> PyValue {
+pub(crate) fn resolve_plain(s: &str) -> PyValue {
     if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
         return PyValue::Null;
     }
@@ -270,7 +270,7 @@ pub fn resolve_plain(s: &str) -> PyValue {
 }
 
 /// What a YAML 1.2 core-schema parser makes of the same plain scalar.
-pub fn resolve_plain_yaml12(s: &str) -> PyValue {
+pub(crate) fn resolve_plain_yaml12(s: &str) -> PyValue {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return PyValue::Null,
         "true" | "True" | "TRUE" => return PyValue::Bool(true),
@@ -325,7 +325,7 @@ pub fn resolve_plain_yaml12(s: &str) -> PyValue {
 }
 
 /// True when the two dialects agree on a plain scalar.
-pub fn dialects_agree(s: &str) -> bool {
+pub(crate) fn dialects_agree(s: &str) -> bool {
     let (a, b) = (resolve_plain(s), resolve_plain_yaml12(s));
     match (&a, &b) {
         (PyValue::Float(x), PyValue::Float(y)) => x == y || (x.is_nan() && y.is_nan()),

@@ -2,6 +2,7 @@
 //! keys it reads, how it coerces them, the defaults it applies, and the
 //! errors that make it silently fall back to the hard-coded profile.
 
+use crate::error::CoerceError;
 use crate::pynum::{py_decimal, py_float, py_int};
 use crate::pyyaml::{PyValue, dialects_agree, float_json, int_json, resolve_plain_yaml12};
 use crate::yaml::{Node, NodeKind, Scalar, Style};
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 
 /// How `from_yaml` turns a YAML value into a schema field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coerce {
+pub(crate) enum Coerce {
     /// Taken as is: whatever `safe_load` produced.
     AsIs,
     /// `int(v)`: floats truncate, strings go through Python's `int()`.
@@ -24,7 +25,7 @@ pub enum Coerce {
 
 /// One key `from_yaml` reads: its path, coercion and dataclass default.
 #[derive(Debug, Clone, Copy)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub key: &'static str,
     pub coerce: Coerce,
     /// The dataclass default, as JSON text.
@@ -40,7 +41,7 @@ const fn spec(key: &'static str, coerce: Coerce, default: &'static str) -> Spec 
 }
 
 /// Contracts §5.3, in order. `profile_name` defaults to the requested name.
-pub const SPECS: &[Spec] = &[
+pub(crate) const SPECS: &[Spec] = &[
     spec("profile_name", Coerce::AsIs, "null"),
     spec("environment", Coerce::AsIs, "\"development\""),
     spec("description", Coerce::AsIs, "\"\""),
@@ -121,7 +122,7 @@ pub struct Field {
 
 /// Something in the file that makes `from_yaml` raise.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub key: String,
     pub line: u64,
     pub why: String,
@@ -129,7 +130,7 @@ pub struct Failure {
 
 /// A plain scalar that YAML 1.1 (the bot) and YAML 1.2 read differently.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DialectNote {
+pub(crate) struct DialectNote {
     pub key: String,
     pub line: u64,
     pub raw: String,
@@ -139,7 +140,7 @@ pub struct DialectNote {
 
 /// The file as `from_yaml` sees it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Mapped {
+pub(crate) struct Mapped {
     /// Every spec's value, in `SPECS` order, as the file gives it.
     pub fields: Vec<Field>,
     /// Errors that make the loader fall back to the hard-coded profile.
@@ -186,7 +187,7 @@ fn falsy(n: &Node) -> bool {
 }
 
 /// Map a parsed, non-empty file.
-pub fn map(root: &Node, profile: &str) -> Mapped {
+pub(crate) fn map(root: &Node, profile: &str) -> Mapped {
     let mut out = Mapped::default();
     if !matches!(root.kind, NodeKind::Map(_)) {
         out.fallbacks.push(Failure {
@@ -244,7 +245,7 @@ pub fn map(root: &Node, profile: &str) -> Mapped {
                         let failure = Failure {
                             key: written,
                             line: n.line,
-                            why,
+                            why: why.to_string(),
                         };
                         if spec.coerce == Coerce::Time {
                             out.validation.push(failure);
@@ -314,7 +315,7 @@ fn describe(n: &Node) -> String {
 }
 
 /// The text of a node as written, for provenance.
-pub fn raw_text(n: &Node) -> String {
+pub(crate) fn raw_text(n: &Node) -> String {
     match &n.kind {
         NodeKind::Scalar(Scalar {
             style: Style::Quoted,
@@ -348,7 +349,7 @@ fn note_dialect(n: &Node, key: &str, notes: &mut Vec<DialectNote>) {
 }
 
 /// A node as plain JSON (for "as is" fields).
-pub fn node_json(n: &Node) -> Value {
+pub(crate) fn node_json(n: &Node) -> Value {
     match &n.kind {
         NodeKind::Scalar(s) => s.py.to_json(),
         NodeKind::Seq(items) => Value::Array(items.iter().map(node_json).collect()),
@@ -361,7 +362,7 @@ pub fn node_json(n: &Node) -> Value {
     }
 }
 
-type Coerced = Result<(Value, Option<f64>), String>;
+type Coerced = Result<(Value, Option<f64>), CoerceError>;
 
 fn coerce(n: &Node, how: Coerce) -> Coerced {
     let scalar = match &n.kind {
@@ -377,8 +378,11 @@ fn coerce(n: &Node, how: Coerce) -> Coerced {
     }
 }
 
-fn type_error(what: &str, n: &Node) -> String {
-    format!("{what} raises TypeError on {}", describe(n))
+fn type_error(call: &'static str, n: &Node) -> CoerceError {
+    CoerceError::Type {
+        call,
+        described: describe(n),
+    }
 }
 
 fn coerce_int(v: Option<&PyValue>, n: &Node) -> Coerced {
@@ -386,15 +390,13 @@ fn coerce_int(v: Option<&PyValue>, n: &Node) -> Coerced {
         Some(PyValue::Int(i)) => *i,
         Some(PyValue::Bool(b)) => i128::from(*b),
         Some(PyValue::Float(f)) if f.is_nan() => {
-            return Err("int() raises ValueError: cannot convert float NaN to integer".into());
+            return Err(CoerceError::IntOfNan);
         }
         Some(PyValue::Float(f)) if f.is_infinite() => {
-            return Err(
-                "int() raises OverflowError: cannot convert float infinity to integer".into(),
-            );
+            return Err(CoerceError::IntOfInfinity);
         }
         Some(PyValue::Float(f)) => f.trunc() as i128,
-        Some(PyValue::Str(s)) => py_int(s).map_err(|e| format!("int() raises ValueError: {e}"))?,
+        Some(PyValue::Str(s)) => py_int(s).map_err(CoerceError::Int)?,
         _ => return Err(type_error("int()", n)),
     };
     Ok((int_json(i), Some(i as f64)))
@@ -405,9 +407,7 @@ fn coerce_float(v: Option<&PyValue>, n: &Node) -> Coerced {
         Some(PyValue::Int(i)) => *i as f64,
         Some(PyValue::Bool(b)) => f64::from(u8::from(*b)),
         Some(PyValue::Float(f)) => *f,
-        Some(PyValue::Str(s)) => {
-            py_float(s).map_err(|e| format!("float() raises ValueError: {e}"))?
-        }
+        Some(PyValue::Str(s)) => py_float(s).map_err(CoerceError::Float)?,
         _ => return Err(type_error("float()", n)),
     };
     Ok((float_json(f), Some(f)))
@@ -421,8 +421,10 @@ fn coerce_decimal(v: Option<&PyValue>, n: &Node) -> Coerced {
         Some(other) => other.to_string(),
         None => "[...]".into(),
     };
-    let d =
-        py_decimal(&text).map_err(|e| format!("Decimal(str(v)) on {} raises {e}", describe(n)))?;
+    let d = py_decimal(&text).map_err(|error| CoerceError::Decimal {
+        described: describe(n),
+        error,
+    })?;
     Ok((float_json(d.value), Some(d.value)))
 }
 
@@ -430,15 +432,10 @@ fn coerce_time(v: Option<&PyValue>, n: &Node) -> Coerced {
     match v {
         Some(PyValue::Null) => Ok((Value::Null, None)),
         Some(PyValue::Str(s)) if valid_time(s) => Ok((Value::String(s.clone()), None)),
-        _ => Err(format!(
-            "must be an \"HH:MM\" or \"HH:MM:SS\" string but is {}{}",
-            describe(n),
-            if matches!(v, Some(PyValue::Int(_))) {
-                " (YAML 1.1 reads an unquoted HH:MM as a base-60 integer; quote it)"
-            } else {
-                ""
-            }
-        )),
+        _ => Err(CoerceError::Time {
+            described: describe(n),
+            base60: matches!(v, Some(PyValue::Int(_))),
+        }),
     }
 }
 
@@ -454,7 +451,7 @@ fn valid_time(s: &str) -> bool {
 
 /// The hard-coded profile the loader falls back to, as far
 /// as the runbook targets go. `None` where the bot's behaviour is not known.
-pub fn hard_coded(profile: &str, key: &str) -> Option<Value> {
+pub(crate) fn hard_coded(profile: &str, key: &str) -> Option<Value> {
     match (profile, key) {
         ("canary", "trading.mode") => Some(json!("reduce_only")),
         ("canary", "risk_management.max_leverage") => Some(json!(1)),
@@ -484,7 +481,7 @@ pub fn hard_coded(profile: &str, key: &str) -> Option<Value> {
 }
 
 /// The fields after a fallback: hard-coded where known, null elsewhere.
-pub fn fallback_fields(profile: &str) -> Vec<Field> {
+pub(crate) fn fallback_fields(profile: &str) -> Vec<Field> {
     SPECS
         .iter()
         .map(|spec| {

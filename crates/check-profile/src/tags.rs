@@ -7,13 +7,12 @@
 //! `!secret`, `!!python/name:…`, a `%TAG` handle) raises a
 //! `ConstructorError`, and so does a standard tag on a value it cannot
 //! construct (`!!int 1.0`, `!!map` on a scalar). Either way the whole load
-//! fails and the bot silently runs its hard-coded profile. serde hides tags,
-//! so they are read here from the parser's event stream.
+//! fails and the bot silently runs its hard-coded profile. The parser reports
+//! each tag on its node event; `yaml.rs` hands them here.
 
 use crate::pynum::{py_float, py_int};
 use crate::pyyaml::{self, PyValue};
-use granit_parser::{Event, Parser, ScalarStyle};
-use std::collections::BTreeMap;
+use granit_parser::{ScalarStyle, Span, Tag};
 use std::fmt;
 
 const CORE: &str = "tag:yaml.org,2002:";
@@ -58,9 +57,16 @@ pub struct TagUse {
     pub col: u64,
     pub shape: Shape,
     pub outcome: Outcome,
+    /// The suffix of a tag in the YAML namespace (`int` for `!!int`).
+    core: Option<String>,
 }
 
 impl TagUse {
+    /// The suffix of a tag in the YAML namespace (`omap` for `!!omap`).
+    pub(crate) fn core(&self) -> Option<&str> {
+        self.core.as_deref()
+    }
+
     /// Why `SafeLoader` refuses it (empty when it does not).
     pub fn why(&self) -> String {
         match &self.outcome {
@@ -83,161 +89,31 @@ impl fmt::Display for TagUse {
     }
 }
 
-/// Every tag of a document, and the scalar values they construct keyed by
-/// the byte offset where the scalar's text starts.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Tags {
-    pub uses: Vec<TagUse>,
-    /// Byte offset of a tagged node's content -> its outcome.
-    pub at: BTreeMap<usize, Outcome>,
-    /// Byte range of every tag token, so the text can be parsed untagged.
-    pub spans: Vec<(usize, usize)>,
-    /// Tags whose source range the parser could not give: nothing can be
-    /// said about those nodes.
-    pub unlocated: Vec<TagUse>,
-}
-
-impl Tags {
-    /// `src` with every tag token blanked out (same byte length), so that
-    /// a parser that interprets tags its own way sees plain nodes.
-    pub fn untagged(&self, src: &str) -> String {
-        let mut bytes = src.as_bytes().to_vec();
-        for &(from, to) in &self.spans {
-            // Tag tokens are ASCII; never cut through anything else.
-            if let Some(tok) = bytes.get_mut(from..to)
-                && tok.iter().all(u8::is_ascii)
-            {
-                tok.fill(b' ');
-            }
-        }
-        String::from_utf8(bytes).unwrap_or_else(|_| src.to_owned())
-    }
-
-    /// The tags that make `safe_load` raise.
-    pub fn refused(&self) -> impl Iterator<Item = &TagUse> {
-        self.uses
-            .iter()
-            .filter(|u| matches!(u.outcome, Outcome::Refused(_)))
-    }
-}
-
-/// Where the scan is in the tree, to check `!!omap`/`!!pairs` items.
-enum Frame {
-    /// A sequence; `Some(use)` when tagged `!!omap`/`!!pairs`.
-    Seq(Option<usize>),
-    /// A mapping: nodes seen (keys and values), and the `!!omap`/`!!pairs`
-    /// use it is an item of.
-    Map(usize, Option<usize>),
-}
-
-const PAIRS_ITEM: &str =
-    "each item of !!omap or !!pairs must be a mapping of one key (ConstructorError)";
-
-fn refuse(tags: &mut Tags, i: usize, why: &str) {
-    if let Some(u) = tags.uses.get_mut(i)
-        && !matches!(u.outcome, Outcome::Refused(_))
-    {
-        u.outcome = Outcome::Refused(why.to_owned());
-    }
-}
-
-/// Read every explicit tag of `src`. `Err` when the event parser fails,
-/// which the caller reports as a syntax error already.
-pub fn scan(src: &str) -> Result<Tags, String> {
-    let mut tags = Tags::default();
-    let mut stack: Vec<Frame> = Vec::new();
-    for item in Parser::new_from_str(src) {
-        let (event, span) = item.map_err(|e| e.to_string())?;
-        let starts_node = matches!(
-            event,
-            Event::Scalar(..)
-                | Event::Alias(_)
-                | Event::SequenceStart(..)
-                | Event::MappingStart(..)
-        );
-        if starts_node {
-            match stack.last_mut() {
-                Some(Frame::Map(count, _)) => *count += 1,
-                Some(Frame::Seq(Some(i))) if !matches!(event, Event::MappingStart(..)) => {
-                    let i = *i;
-                    refuse(&mut tags, i, PAIRS_ITEM);
-                }
-                _ => {}
-            }
-        }
-        match &event {
-            Event::MappingStart(..) => {
-                let item_of = match stack.last() {
-                    Some(Frame::Seq(Some(i))) => Some(*i),
-                    _ => None,
-                };
-                stack.push(Frame::Map(0, item_of));
-            }
-            Event::SequenceStart(_, _, tag) => {
-                let pairs = tag
-                    .as_ref()
-                    .is_some_and(|t| t.handle() == CORE && matches!(t.suffix(), "omap" | "pairs"));
-                stack.push(Frame::Seq(pairs.then_some(tags.uses.len())));
-            }
-            Event::MappingEnd => {
-                if let Some(Frame::Map(count, Some(i))) = stack.pop()
-                    && count != 2
-                {
-                    refuse(&mut tags, i, PAIRS_ITEM);
-                }
-            }
-            Event::SequenceEnd => {
-                stack.pop();
-            }
-            _ => {}
-        }
-        let (shape, tag, value) = match &event {
-            Event::Scalar(v, style, _, Some(t)) => (Shape::Scalar, t, Some((v.as_ref(), *style))),
-            Event::SequenceStart(_, _, Some(t)) => (Shape::Seq, t, None),
-            Event::MappingStart(_, _, Some(t)) => (Shape::Map, t, None),
-            _ => continue,
+/// Read one explicit tag the parser reported on a node: where it is
+/// written and what `SafeLoader` does with it.
+pub(crate) fn read(
+    tag: &Tag,
+    span: &Span,
+    shape: Shape,
+    scalar: Option<(&str, ScalarStyle)>,
+) -> TagUse {
+    let at = span.tag_start.unwrap_or(span.start);
+    let written =
+        if tag.original_handle().is_empty() && tag.handle().is_empty() && tag.suffix() == "!" {
+            "!".to_owned()
+        } else if tag.original_handle().is_empty() {
+            format!("!<{}{}>", tag.handle(), tag.suffix())
+        } else {
+            format!("{}{}", tag.original_handle(), tag.suffix())
         };
-        let at = span.tag_start.unwrap_or(span.start);
-        let written =
-            if tag.original_handle().is_empty() && tag.handle().is_empty() && tag.suffix() == "!" {
-                "!".to_owned()
-            } else if tag.original_handle().is_empty() {
-                format!("!<{}{}>", tag.handle(), tag.suffix())
-            } else {
-                format!("{}{}", tag.original_handle(), tag.suffix())
-            };
-        let outcome = judge(tag.handle(), tag.suffix(), shape, value);
-        let located = span
-            .tag_span()
-            .and_then(|t| Some((t.start.byte_offset()?, t.end.byte_offset()?)))
-            .zip(span.start.byte_offset());
-        let tag_use = TagUse {
-            written,
-            line: at.line() as u64,
-            col: at.col() as u64 + 1,
-            shape,
-            outcome: outcome.clone(),
-        };
-        match located {
-            Some((range, offset)) => {
-                // A tag that starts its line (`!!str key: v`) stays: blanking
-                // it would shift the key's indentation and change the tree.
-                let line_start = src
-                    .get(..range.0)
-                    .map_or(0, |h| h.rfind('\n').map_or(0, |i| i + 1));
-                let starts_line = src
-                    .get(line_start..range.0)
-                    .is_some_and(|p| p.trim().is_empty());
-                if !starts_line {
-                    tags.spans.push(range);
-                }
-                tags.at.insert(offset, outcome);
-            }
-            None => tags.unlocated.push(tag_use.clone()),
-        }
-        tags.uses.push(tag_use);
+    TagUse {
+        written,
+        line: at.line() as u64,
+        col: at.col() as u64 + 1,
+        shape,
+        outcome: judge(tag.handle(), tag.suffix(), shape, scalar),
+        core: tag.handle().eq(CORE).then(|| tag.suffix().to_owned()),
     }
-    Ok(tags)
 }
 
 /// `SafeLoader`'s constructor for one tag on one node.
@@ -396,17 +272,21 @@ fn construct_float(v: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
+    fn scan(src: &str) -> Vec<TagUse> {
+        crate::yaml::parse(src).expect("parses").tags
+    }
+
     fn outcomes(src: &str) -> Vec<(String, Outcome)> {
         scan(src)
-            .expect("parses")
-            .uses
             .into_iter()
             .map(|u| (u.written, u.outcome))
             .collect()
     }
 
     fn refused(src: &str) -> bool {
-        scan(src).expect("parses").refused().next().is_some()
+        scan(src)
+            .iter()
+            .any(|u| matches!(u.outcome, Outcome::Refused(_)))
     }
 
     #[test]
@@ -480,8 +360,8 @@ mod tests {
 
     #[test]
     fn positions_point_at_the_tag() {
-        let t = scan("x: 1\ntrading:\n  mode: !Ref m\n").expect("parses");
-        let u = &t.uses[0];
+        let t = scan("x: 1\ntrading:\n  mode: !Ref m\n");
+        let u = &t[0];
         assert_eq!((u.line, u.col, u.written.as_str()), (3, 9, "!Ref"));
     }
 }

@@ -1,13 +1,15 @@
-//! The profile as a tree of nodes with line numbers, parsed by serde-saphyr
-//! under a small budget, and each plain scalar resolved as PyYAML (YAML 1.1,
-//! the bot's parser) resolves it.
+//! The profile as a tree of nodes with line numbers, built from the event
+//! stream of granit-parser under a small budget. The parser reports each
+//! scalar's style, tag and span; plain scalars are resolved as PyYAML (YAML
+//! 1.1, the bot's parser) resolves them, tagged ones as its `SafeLoader`
+//! constructs them, and the tree is composed as PyYAML composes it (aliases,
+//! merge keys, the last of repeated keys).
 
+use crate::budget::{Breach, Budget};
 use crate::pyyaml::{self, PyValue};
-use crate::tags::{Outcome, Tags};
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{DuplicateKeyPolicy, Location, NonFiniteFloatPolicy, Spanned};
-use std::collections::BTreeSet;
-use std::fmt;
+use crate::tags::{self, Outcome, Shape, TagUse};
+use granit_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span, StructureStyle};
+use std::collections::{HashMap, HashSet};
 
 /// How a scalar was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +95,8 @@ impl Node {
 /// Why a text could not be turned into nodes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParseError {
-    /// The YAML is malformed (the bot's PyYAML fails too). 1-based position.
+    /// The YAML is malformed, or PyYAML's composer or constructor rejects it
+    /// (the bot's `safe_load` fails too). 1-based position.
     Syntax { line: u64, col: u64, msg: String },
     /// A key appears twice in one mapping; PyYAML keeps the last silently.
     DuplicateKey { line: u64, col: u64, msg: String },
@@ -119,395 +122,583 @@ impl ParseError {
     }
 }
 
-/// Parse `src` into nodes. Duplicate keys are an error unless `last_wins`,
-/// which reproduces PyYAML's silent choice.
-pub fn parse(src: &str, last_wins: bool) -> Result<Option<Node>, ParseError> {
-    let tags = crate::tags::scan(src).unwrap_or_default();
-    parse_tagged(src, last_wins, &tags).map(|(node, _)| node)
+/// A document as the bot's `yaml.safe_load` composes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// `None` when `safe_load` gives `None`: no document, or a null one.
+    pub root: Option<Node>,
+    /// Every explicit tag, with what `SafeLoader` does with it.
+    pub tags: Vec<TagUse>,
+    /// The first key repeated within one mapping. The tree keeps the last
+    /// value, as PyYAML does silently.
+    pub duplicate: Option<ParseError>,
 }
 
-/// Parse `src`, giving each tagged node the value `SafeLoader` constructs
-/// for it. Also returns the byte offsets of the tagged nodes that could not
-/// be matched to a node, which the caller must not ignore.
-pub fn parse_tagged(
-    src: &str,
-    last_wins: bool,
-    tags: &Tags,
-) -> Result<(Option<Node>, Vec<usize>), ParseError> {
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        leading_zero_numbers_as_strings: true,
-        underscored_numbers_as_strings: true,
-        non_finite_float_policy: NonFiniteFloatPolicy::AsString,
-        duplicate_keys: if last_wins { DuplicateKeyPolicy::LastWins } else { DuplicateKeyPolicy::Error },
-        with_snippet: false,
-        budget: serde_saphyr::budget! {
-            max_events: 200_000,
-            max_aliases: 1_000,
-            max_anchors: 1_000,
-            max_depth: 32,
-            max_nodes: 50_000,
-            max_total_scalar_bytes: 4 << 20,
-            max_merge_keys: 1_000,
-        },
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 20_000,
-            max_replay_stack_depth: 16,
-            max_alias_expansions_per_anchor: 1_000,
-        },
+/// Parse `src` as the bot's `yaml.safe_load` would, within the budget.
+pub fn parse(src: &str) -> Result<Parsed, ParseError> {
+    let mut b = Builder {
+        src,
+        ..Builder::default()
     };
-    // serde-saphyr reads some tags its own way (a strict `!!bool`), so it
-    // parses the text with the tags blanked out; `tags` holds what PyYAML
-    // makes of each tagged node.
-    let untagged = tags.untagged(src);
-    let src = untagged.as_str();
-    let raw = serde_saphyr::from_str_with_options::<Spanned<RawNode>>(src, options)
-        .map_err(|e| classify(&e))?;
-    let mut placed = BTreeSet::new();
-    let node = match raw.value {
-        RawNode::Scalar(RawScalar::Null) if is_blank(src) => None,
-        _ => Some(resolve(src, raw, tags, &mut placed)),
-    };
-    let unplaced = tags
-        .at
-        .iter()
-        .filter(|(at, o)| {
-            !matches!(o, Outcome::Unchanged | Outcome::Refused(_)) && !placed.contains(*at)
-        })
-        .map(|(at, _)| *at)
-        .collect();
-    Ok((node, unplaced))
+    // Anchor events carry each anchor's name, which PyYAML restricts.
+    let mut options = granit_parser::Options::default();
+    options.emit_anchor_events = true;
+    for item in Parser::new_from_str_with_options(src, options) {
+        let (event, span) = item.map_err(|e| syntax_error(&e))?;
+        b.event(event, &span)?;
+    }
+    if let Some(at) = misplaced_tab(src, &b.texts) {
+        let head = &src[..at];
+        let line = head.matches('\n').count() as u64 + 1;
+        let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        return Err(ParseError::Syntax {
+            line,
+            col,
+            msg: "found a tab where PyYAML's scanner takes none (tabs belong only in quoted or block scalars and comments)".into(),
+        });
+    }
+    Ok(Parsed {
+        root: b.root.filter(|r| !r.is_null()),
+        tags: b.tags,
+        duplicate: b.duplicate,
+    })
 }
 
-/// Only whitespace and comments: the bot's `safe_load` gives `None`.
-fn is_blank(src: &str) -> bool {
-    src.lines()
-        .map(str::trim)
-        .all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
-}
-
-fn classify(err: &serde_saphyr::Error) -> ParseError {
-    let inner = match err.without_snippet() {
-        serde_saphyr::Error::AliasError { error, .. } => error.without_snippet(),
-        other => other,
-    };
-    let (line, col) = err
-        .location()
-        .or_else(|| inner.location())
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    let msg = message_without_position(&inner.to_string());
-    use serde_saphyr::Error as E;
-    match inner {
-        E::DuplicateMappingKey { .. } => ParseError::DuplicateKey { line, col, msg },
-        E::Budget { .. }
-        | E::AliasReplayCounterOverflow { .. }
-        | E::AliasReplayLimitExceeded { .. }
-        | E::AliasExpansionLimitExceeded { .. }
-        | E::AliasReplayStackDepthExceeded { .. } => ParseError::Budget { line, col, msg },
-        _ => ParseError::Syntax { line, col, msg },
-    }
-}
-
-/// serde-saphyr prefixes "error: line N column M: "; we print our own position.
-fn message_without_position(msg: &str) -> String {
-    let msg = msg.strip_prefix("error: ").unwrap_or(msg);
-    let first = msg.lines().next().unwrap_or(msg);
-    match first.strip_prefix("line ") {
-        Some(rest) => rest
-            .split_once(": ")
-            .map(|(_, m)| m.to_owned())
-            .unwrap_or_else(|| first.to_owned()),
-        None => first.to_owned(),
-    }
-    .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
-    .split(" at line ")
-    .next()
-    .unwrap_or_default()
-    .to_owned()
-}
-
-/// A scalar as serde-saphyr typed it; only used for non-plain scalars.
-#[derive(Debug)]
-enum RawScalar {
-    Null,
-    Bool(bool),
-    Int(i128),
-    Float(f64),
-    Str(String),
-}
-
-#[derive(Debug)]
-enum RawNode {
-    Map(Vec<(Spanned<RawNode>, Spanned<RawNode>)>),
-    Seq(Vec<Spanned<RawNode>>),
-    Scalar(RawScalar),
-}
-
-impl<'de> Deserialize<'de> for RawNode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RawVisitor)
-    }
-}
-
-struct RawVisitor;
-
-impl<'de> Visitor<'de> for RawVisitor {
-    type Value = RawNode;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any YAML node")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Bool(v)))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Int(v.into())))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Int(v.into())))
-    }
-    fn visit_i128<E>(self, v: i128) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Int(v)))
-    }
-    fn visit_u128<E>(self, v: u128) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Int(
-            i128::try_from(v).unwrap_or(i128::MAX),
-        )))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Float(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Str(v.to_owned())))
-    }
-    fn visit_bytes<E>(self, v: &[u8]) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Str(
-            String::from_utf8_lossy(v).into_owned(),
-        )))
-    }
-    fn visit_unit<E>(self) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Null))
-    }
-    fn visit_none<E>(self) -> Result<RawNode, E> {
-        Ok(RawNode::Scalar(RawScalar::Null))
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
-        RawNode::deserialize(d)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = map.next_entry()? {
-            entries.push(entry);
-        }
-        Ok(RawNode::Map(entries))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(RawNode::Seq(items))
-    }
-}
-
-fn resolve(src: &str, node: Spanned<RawNode>, tags: &Tags, placed: &mut BTreeSet<usize>) -> Node {
-    let line = node.referenced.line();
-    let defined_at = node.defined.span().byte_offset().map(|o| o as usize);
-    let outcome = defined_at.and_then(|at| tags.at.get(&at).map(|o| (at, o)));
-    let col = node.referenced.column();
-    let sp = node.referenced.span();
-    let span = match (sp.byte_offset(), sp.byte_len()) {
-        (Some(o), Some(l)) => Some((o as usize, (o + l) as usize)),
-        _ => None,
-    };
-    let kind = match node.value {
-        RawNode::Map(entries) => {
-            let entries: Vec<(Node, Node)> = entries
-                .into_iter()
-                .map(|(k, v)| (resolve(src, k, tags, placed), resolve(src, v, tags, placed)))
-                .collect();
-            match outcome {
-                // `!!set`: Python gets a set of the keys, not a dict.
-                Some((at, Outcome::SetOfKeys)) => {
-                    placed.insert(at);
-                    NodeKind::Seq(entries.into_iter().map(|(k, _)| k).collect())
-                }
-                _ => NodeKind::Map(entries),
-            }
-        }
-        RawNode::Seq(items) => NodeKind::Seq(
-            items
-                .into_iter()
-                .map(|i| resolve(src, i, tags, placed))
-                .collect(),
-        ),
-        RawNode::Scalar(typed) => {
-            let mut s = scalar(src, &node.defined, typed);
-            if let Some((at, Outcome::Value(v))) = outcome {
-                placed.insert(at);
-                s.style = Style::Tagged;
-                s.py = v.clone();
-            }
-            NodeKind::Scalar(s)
-        }
-    };
-    Node {
+fn syntax_error(e: &ScanError) -> ParseError {
+    let (line, col) = line_col(e.marker());
+    ParseError::Syntax {
         line,
         col,
-        span,
-        kind,
+        msg: e.info(),
     }
 }
 
-/// Decide how a scalar was written from the source around its definition,
-/// then resolve plain scalars with PyYAML's rules.
-fn scalar(src: &str, at: &Location, typed: RawScalar) -> Scalar {
-    let span = at.span();
-    let text = match (span.byte_offset(), span.byte_len()) {
-        (Some(off), Some(len)) => src.get(off as usize..(off + len) as usize),
-        _ => None,
-    };
-    let typed_value = || match &typed {
-        RawScalar::Null => PyValue::Null,
-        RawScalar::Bool(b) => PyValue::Bool(*b),
-        RawScalar::Int(i) => PyValue::Int(*i),
-        RawScalar::Float(f) => PyValue::Float(*f),
-        RawScalar::Str(s) => PyValue::Str(s.clone()),
-    };
-    let as_string = || match &typed {
-        RawScalar::Str(s) => s.clone(),
-        RawScalar::Null => String::new(),
-        RawScalar::Bool(b) => b.to_string(),
-        RawScalar::Int(i) => i.to_string(),
-        RawScalar::Float(f) => f.to_string(),
-    };
-    let Some(text) = text else {
-        // An empty plain scalar (`key:`) has no text of its own.
-        return Scalar {
-            style: Style::Plain,
-            raw: String::new(),
-            py: typed_value(),
-        };
-    };
-    if text.starts_with(['"', '\'']) {
-        let s = as_string();
-        return Scalar {
-            style: Style::Quoted,
-            raw: s.clone(),
-            py: PyValue::Str(s),
-        };
+fn line_col(m: &Marker) -> (u64, u64) {
+    (m.line() as u64, m.col() as u64 + 1)
+}
+
+fn error_at(node: &Node, msg: &str) -> ParseError {
+    ParseError::Syntax {
+        line: node.line,
+        col: node.col,
+        msg: msg.to_owned(),
     }
-    let offset = span.byte_offset().unwrap_or(0) as usize;
-    match properties_before(src, offset) {
-        Before::Tag => Scalar {
-            style: Style::Tagged,
-            raw: as_string(),
-            py: typed_value(),
-        },
-        Before::BlockIndicator => {
-            let s = as_string();
-            Scalar {
-                style: Style::Block,
-                raw: s.clone(),
-                py: PyValue::Str(s),
+}
+
+const MERGE_VALUE: &str = "YAML merge value must be mapping or sequence of mappings";
+const UNHASHABLE_KEY: &str =
+    "found unhashable key: a mapping or sequence used as a key (ConstructorError)";
+const PAIRS_ITEM: &str =
+    "each item of !!omap or !!pairs must be a mapping of one key (ConstructorError)";
+
+/// A collection whose end event has not come yet.
+struct Open {
+    start: Marker,
+    /// A flow collection (`[...]`, `{...}`), whose plain scalars PyYAML
+    /// scans more strictly.
+    flow: bool,
+    anchor: usize,
+    /// Index of its tag in `Builder::tags`.
+    tag: Option<usize>,
+    /// Nodes it holds, itself included, aliases counted as what they repeat.
+    size: usize,
+    body: Body,
+}
+
+enum Body {
+    /// `pairs`: the tag use of an `!!omap`/`!!pairs` sequence, whose items
+    /// must each be a mapping of one key.
+    Seq {
+        items: Vec<Node>,
+        pairs: Option<usize>,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+}
+
+/// A finished node on its way into its parent.
+struct Done {
+    node: Node,
+    size: usize,
+    /// Entries of a mapping as written, before merge keys are applied.
+    written_pairs: Option<usize>,
+}
+
+#[derive(Default)]
+struct Builder<'s> {
+    /// The text parsed.
+    src: &'s str,
+    stack: Vec<Open>,
+    /// Anchored nodes by the parser's anchor id, with their size.
+    anchors: HashMap<usize, (Node, usize)>,
+    tags: Vec<TagUse>,
+    duplicate: Option<ParseError>,
+    budget: Budget,
+    documents: usize,
+    root: Option<Node>,
+    /// Anchor names seen: PyYAML refuses a name defined twice.
+    anchor_names: HashSet<String>,
+    /// Byte range and style of every scalar's text, in document order.
+    texts: Vec<(usize, usize, ScalarStyle)>,
+}
+
+impl Builder<'_> {
+    fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), ParseError> {
+        let breach = |b: Breach| {
+            let (line, col) = line_col(&span.start);
+            ParseError::Budget {
+                line,
+                col,
+                msg: b.to_string(),
             }
-        }
-        Before::Plain => {
-            let folded = fold_plain(text);
-            Scalar {
-                style: Style::Plain,
-                py: pyyaml::resolve_plain(&folded),
-                raw: folded,
+        };
+        self.budget.event().map_err(breach)?;
+        match event {
+            Event::DocumentStart(..) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    let (line, col) = line_col(&span.start);
+                    return Err(ParseError::Syntax {
+                        line,
+                        col,
+                        msg: "expected a single document in the stream, but found another document"
+                            .into(),
+                    });
+                }
             }
+            Event::Scalar(value, style, anchor, tag) => {
+                self.budget.scalar(value.len()).map_err(breach)?;
+                let in_flow = self.stack.last().is_some_and(|o| o.flow);
+                if in_flow && style == ScalarStyle::Plain && value.contains('?') {
+                    let (line, col) = line_col(&span.start);
+                    return Err(ParseError::Syntax {
+                        line,
+                        col,
+                        msg: "a '?' in a plain scalar inside [...] or {...}: PyYAML's scanner ends the scalar there and fails".into(),
+                    });
+                }
+                if let (Some(from), Some(to)) = (span.start.byte_offset(), span.end.byte_offset()) {
+                    self.texts.push((from, to, style));
+                }
+                self.budget.node(1).map_err(breach)?;
+                let node = self.scalar(&value, style, tag.as_deref(), span);
+                self.done(
+                    Done {
+                        node,
+                        size: 1,
+                        written_pairs: None,
+                    },
+                    anchor,
+                )?;
+            }
+            Event::Anchor(_, name) => {
+                let (line, col) = line_col(&span.start);
+                let pyyaml_name = !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                let msg = if !pyyaml_name {
+                    format!(
+                        "anchor &{name}: PyYAML takes only letters, digits, '-' and '_' in an anchor name"
+                    )
+                } else if let Some(c) = span
+                    .end
+                    .byte_offset()
+                    .and_then(|end| self.src.get(end..))
+                    .and_then(|rest| rest.chars().next())
+                    .filter(|c| !" \t\r\n?:,]}%@`".contains(*c))
+                {
+                    format!(
+                        "anchor &{name} is followed by {c:?}: PyYAML's scanner wants a space there"
+                    )
+                } else if !self.anchor_names.insert(name.into_owned()) {
+                    "found duplicate anchor: PyYAML refuses a name defined twice".to_owned()
+                } else {
+                    return Ok(());
+                };
+                return Err(ParseError::Syntax { line, col, msg });
+            }
+            Event::Alias(id) => {
+                let Some((node, size)) = self.anchors.get(&id) else {
+                    let (line, col) = line_col(&span.start);
+                    return Err(ParseError::Syntax {
+                        line,
+                        col,
+                        msg: "found undefined alias".into(),
+                    });
+                };
+                let size = *size;
+                self.budget.alias(size).map_err(breach)?;
+                self.budget.node(size).map_err(breach)?;
+                let (line, col, at) = position(span);
+                let mut node = node.clone();
+                (node.line, node.col, node.span) = (line, col, at);
+                let written_pairs = match &node.kind {
+                    NodeKind::Map(entries) => Some(entries.len()),
+                    _ => None,
+                };
+                self.done(
+                    Done {
+                        node,
+                        size,
+                        written_pairs,
+                    },
+                    0,
+                )?;
+            }
+            Event::SequenceStart(style, anchor, tag) => {
+                self.budget.open(self.stack.len() + 1).map_err(breach)?;
+                self.budget.node(1).map_err(breach)?;
+                let tag = tag.map(|t| self.tag(&t, span, Shape::Seq, None));
+                let pairs = tag.filter(|&i| matches!(self.tags[i].core(), Some("omap" | "pairs")));
+                self.stack.push(Open {
+                    start: span.start,
+                    flow: style == StructureStyle::Flow,
+                    anchor,
+                    tag,
+                    size: 1,
+                    body: Body::Seq {
+                        items: Vec::new(),
+                        pairs,
+                    },
+                });
+            }
+            Event::MappingStart(style, anchor, tag) => {
+                self.budget.open(self.stack.len() + 1).map_err(breach)?;
+                self.budget.node(1).map_err(breach)?;
+                let tag = tag.map(|t| self.tag(&t, span, Shape::Map, None));
+                self.stack.push(Open {
+                    start: span.start,
+                    flow: style == StructureStyle::Flow,
+                    anchor,
+                    tag,
+                    size: 1,
+                    body: Body::Map {
+                        entries: Vec::new(),
+                        key: None,
+                    },
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(open) = self.stack.pop() else {
+                    return Ok(());
+                };
+                let (line, col) = line_col(&open.start);
+                let span = open.start.byte_offset().zip(span.end.byte_offset());
+                let (kind, written_pairs) = match open.body {
+                    Body::Seq { items, .. } => (NodeKind::Seq(items), None),
+                    Body::Map { entries, .. } => {
+                        let written = entries.len();
+                        let entries = self.compose_map(entries)?;
+                        let set = open
+                            .tag
+                            .is_some_and(|i| self.tags[i].outcome == Outcome::SetOfKeys);
+                        if set {
+                            // `!!set`: Python gets a set of the keys, not a dict.
+                            let keys = entries.into_iter().map(|(k, _)| k).collect();
+                            (NodeKind::Seq(keys), Some(written))
+                        } else {
+                            (NodeKind::Map(entries), Some(written))
+                        }
+                    }
+                };
+                let node = Node {
+                    line,
+                    col,
+                    span,
+                    kind,
+                };
+                self.done(
+                    Done {
+                        node,
+                        size: open.size,
+                        written_pairs,
+                    },
+                    open.anchor,
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Record a tag and what `SafeLoader` does with it; its index.
+    fn tag(
+        &mut self,
+        tag: &granit_parser::Tag,
+        span: &Span,
+        shape: Shape,
+        scalar: Option<(&str, ScalarStyle)>,
+    ) -> usize {
+        self.tags.push(tags::read(tag, span, shape, scalar));
+        self.tags.len() - 1
+    }
+
+    fn scalar(
+        &mut self,
+        value: &str,
+        style: ScalarStyle,
+        tag: Option<&granit_parser::Tag>,
+        span: &Span,
+    ) -> Node {
+        let written = match style {
+            ScalarStyle::Plain => Style::Plain,
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+            ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
+        };
+        let untagged = || {
+            if written == Style::Plain {
+                pyyaml::resolve_plain(value)
+            } else {
+                PyValue::Str(value.to_owned())
+            }
+        };
+        let (style, py) = match tag {
+            None => (written, untagged()),
+            Some(t) => {
+                let i = self.tag(t, span, Shape::Scalar, Some((value, style)));
+                match &self.tags[i].outcome {
+                    Outcome::Value(v) => (Style::Tagged, v.clone()),
+                    _ => (Style::Tagged, untagged()),
+                }
+            }
+        };
+        let (line, col, span) = position(span);
+        Node {
+            line,
+            col,
+            span,
+            kind: NodeKind::Scalar(Scalar {
+                style,
+                raw: value.to_owned(),
+                py,
+            }),
         }
     }
-}
 
-enum Before {
-    Plain,
-    Tag,
-    BlockIndicator,
-}
-
-/// Look at the node properties and indicators written before a scalar's text.
-fn properties_before(src: &str, offset: usize) -> Before {
-    let head = src.get(..offset).unwrap_or("");
-    let mut lines = head.rsplit('\n');
-    let mut tokens: Vec<&str> = Vec::new();
-    if let Some(current) = lines.next() {
-        tokens = current.split_whitespace().collect();
+    /// A finished node: remember its anchor and hand it to its parent.
+    fn done(&mut self, done: Done, anchor: usize) -> Result<(), ParseError> {
+        let Done {
+            node,
+            size,
+            written_pairs,
+        } = done;
+        let budget_error = |b: Breach| ParseError::Budget {
+            line: node.line,
+            col: node.col,
+            msg: b.to_string(),
+        };
+        if anchor != 0 {
+            self.budget.anchor().map_err(budget_error)?;
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        let refused_key = match self.stack.last() {
+            Some(Open {
+                body: Body::Map { key, .. },
+                ..
+            }) => match key {
+                None => self.refused_key(&node, None).filter(|_| anchor == 0),
+                Some(k) => self.refused_key(k, Some(&node)),
+            },
+            _ => None,
+        };
+        let Some(parent) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        parent.size += size;
+        match &mut parent.body {
+            Body::Seq { items, pairs } => {
+                let refused = pairs.filter(|_| written_pairs != Some(1));
+                items.push(node);
+                if let Some(i) = refused
+                    && let Some(u) = self.tags.get_mut(i)
+                    && !matches!(u.outcome, Outcome::Refused(_))
+                {
+                    u.outcome = Outcome::Refused(PAIRS_ITEM.to_owned());
+                }
+            }
+            Body::Map { entries, key } => match key.take() {
+                None if let Some(why) = refused_key => return Err(error_at(&node, why)),
+                Some(k) if let Some(why) = refused_key => return Err(error_at(&k, why)),
+                None => *key = Some(node),
+                Some(k) => entries.push((k, node)),
+            },
+        }
+        Ok(())
     }
-    if tokens.is_empty() {
-        // Content on its own line: the indicator, if any, ends an earlier line.
-        for line in lines {
-            let code = strip_comment(line);
-            if code.trim().is_empty() {
+
+    /// Why PyYAML's parser refuses `key` with `value` as an implicit key,
+    /// which YAML 1.2 takes: left out (`: value`, a null key to YAML 1.2),
+    /// or spanning lines before its `:`. After an explicit `?` PyYAML takes
+    /// both, and a flow entry with no `:` is no implicit key.
+    fn refused_key(&self, key: &Node, value: Option<&Node>) -> Option<&'static str> {
+        let NodeKind::Scalar(s) = &key.kind else {
+            return None;
+        };
+        let (from, to) = key.span?;
+        let explicit = self
+            .src
+            .get(..from)
+            .unwrap_or_default()
+            .trim_end()
+            .ends_with('?');
+        let empty = |n: &Node| {
+            matches!(&n.kind, NodeKind::Scalar(s) if s.style == Style::Plain)
+                && n.span.is_some_and(|(f, t)| f == t)
+        };
+        if explicit {
+            None
+        } else if value.is_none() && empty(key) {
+            Some("a mapping entry has no key before its ':' (PyYAML's parser refuses it)")
+        } else if value.is_some_and(|v| !empty(v))
+            && s.style != Style::Block
+            && self.src.get(from..to).is_some_and(|t| t.contains('\n'))
+        {
+            Some("a key spans lines: PyYAML's parser ends an implicit key at the line's end")
+        } else {
+            None
+        }
+    }
+
+    /// PyYAML's `flatten_mapping` and `construct_mapping`: merge keys
+    /// first, the entries written after them; of repeated keys the last
+    /// wins, in its own place.
+    fn compose_map(&mut self, entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, ParseError> {
+        let mut merged = Vec::new();
+        let mut own = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            if !is_merge_key(&k) {
+                own.push((k, v));
                 continue;
             }
-            tokens = code.split_whitespace().collect();
-            break;
-        }
-    }
-    let mut tagged = false;
-    while let Some(last) = tokens.last() {
-        if last.starts_with('!') {
-            tagged = true;
-            tokens.pop();
-        } else if last.starts_with('&') {
-            tokens.pop();
-        } else {
-            break;
-        }
-    }
-    let block = tokens.last().is_some_and(|t| {
-        t.starts_with(['|', '>'])
-            && t[1..]
-                .bytes()
-                .all(|b| b == b'+' || b == b'-' || b.is_ascii_digit())
-    });
-    if block {
-        Before::BlockIndicator
-    } else if tagged {
-        Before::Tag
-    } else {
-        Before::Plain
-    }
-}
-
-fn strip_comment(line: &str) -> &str {
-    if line.trim_start().starts_with('#') {
-        return "";
-    }
-    match line.find(" #") {
-        Some(i) => &line[..i],
-        None => line,
-    }
-}
-
-/// YAML line folding of a multi-line plain scalar.
-fn fold_plain(text: &str) -> String {
-    if !text.contains('\n') {
-        return text.to_owned();
-    }
-    let mut out = String::new();
-    let mut pending_breaks = 0usize;
-    for (i, line) in text.split('\n').map(str::trim).enumerate() {
-        if line.is_empty() {
-            pending_breaks += 1;
-            continue;
-        }
-        if i > 0 {
-            if pending_breaks == 0 {
-                out.push(' ');
-            } else {
-                out.push_str(&"\n".repeat(pending_breaks));
+            self.budget.merge_key().map_err(|b| ParseError::Budget {
+                line: k.line,
+                col: k.col,
+                msg: b.to_string(),
+            })?;
+            match v.kind {
+                NodeKind::Map(e) => merged.extend(e),
+                // The first mapping listed wins: merge them last to first.
+                NodeKind::Seq(items) => {
+                    for item in items.into_iter().rev() {
+                        match item.kind {
+                            NodeKind::Map(e) => merged.extend(e),
+                            _ => return Err(error_at(&item, MERGE_VALUE)),
+                        }
+                    }
+                }
+                NodeKind::Scalar(_) => return Err(error_at(&v, MERGE_VALUE)),
             }
         }
-        pending_breaks = 0;
-        out.push_str(line);
+        let from_merge = merged.len();
+        let all: Vec<(Node, Node)> = merged.into_iter().chain(own).collect();
+        let mut last: HashMap<KeyId, usize> = HashMap::with_capacity(all.len());
+        let mut ids = Vec::with_capacity(all.len());
+        for (i, (k, _)) in all.iter().enumerate() {
+            let id = key_id(k, i).ok_or_else(|| error_at(k, UNHASHABLE_KEY))?;
+            if let Some(prev) = last.insert(id.clone(), i)
+                && prev >= from_merge
+                && self.duplicate.is_none()
+            {
+                self.duplicate = Some(ParseError::DuplicateKey {
+                    line: k.line,
+                    col: k.col,
+                    msg: format!("duplicate mapping key: {}", k.display_key()),
+                });
+            }
+            ids.push(id);
+        }
+        Ok(all
+            .into_iter()
+            .zip(ids)
+            .enumerate()
+            .filter(|(i, (_, id))| last.get(id) == Some(i))
+            .map(|(_, (entry, _))| entry)
+            .collect())
     }
-    out
+}
+
+/// The first tab PyYAML's scanner refuses, though YAML 1.2 allows it: a
+/// tab is taken inside a quoted scalar, inside a block scalar past its
+/// indentation, and inside a comment; anywhere else (between tokens, in a
+/// plain scalar, as indentation) `safe_load` raises a `ScannerError`.
+fn misplaced_tab(src: &str, texts: &[(usize, usize, ScalarStyle)]) -> Option<usize> {
+    let line_start = |at: usize| src[..at].rfind('\n').map_or(0, |i| i + 1);
+    // The scalar whose text holds `at`, if any.
+    let holder = |at: usize| {
+        let i = texts.partition_point(|&(from, _, _)| from <= at);
+        texts[..i].last().filter(|&&(_, to, _)| at < to).copied()
+    };
+    let in_comment = |at: usize| {
+        let start = line_start(at);
+        src[start..at].char_indices().any(|(i, c)| {
+            let pos = start + i;
+            c == '#' && (i == 0 || src[..pos].ends_with([' ', '\t'])) && holder(pos).is_none()
+        })
+    };
+    src.match_indices('\t').map(|(at, _)| at).find(|&at| {
+        let ok = match holder(at) {
+            Some((_, _, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)) => true,
+            Some((from, _, ScalarStyle::Literal | ScalarStyle::Folded)) => {
+                let indent = from - line_start(from);
+                let start = line_start(at);
+                src[start..at].bytes().take_while(|&b| b == b' ').count() >= indent
+            }
+            Some((_, _, ScalarStyle::Plain)) => false,
+            None => in_comment(at),
+        };
+        !ok
+    })
+}
+
+/// Line, column and byte range of a node's text.
+fn position(span: &Span) -> (u64, u64, Option<(usize, usize)>) {
+    let (line, col) = line_col(&span.start);
+    (
+        line,
+        col,
+        span.start.byte_offset().zip(span.end.byte_offset()),
+    )
+}
+
+/// `<<` written plain: PyYAML resolves it to the merge tag.
+fn is_merge_key(k: &Node) -> bool {
+    matches!(&k.kind, NodeKind::Scalar(s) if s.style == Style::Plain && s.raw == "<<")
+}
+
+/// A mapping key as a Python dict compares it: `1`, `1.0` and `true` are
+/// one key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyId {
+    Null,
+    Number(i128),
+    Float(u64),
+    Str(String),
+    Time(String),
+    Bytes(String),
+    /// NaN equals nothing, not even itself.
+    Unique(usize),
+}
+
+/// `None` for a key Python cannot hash (a list, dict or set).
+fn key_id(k: &Node, index: usize) -> Option<KeyId> {
+    let NodeKind::Scalar(s) = &k.kind else {
+        return None;
+    };
+    Some(match &s.py {
+        PyValue::Null => KeyId::Null,
+        PyValue::Bool(b) => KeyId::Number(i128::from(*b)),
+        PyValue::Int(i) => KeyId::Number(*i),
+        PyValue::Float(f) if f.is_nan() => KeyId::Unique(index),
+        PyValue::Float(f) if f.fract() == 0.0 && f.abs() < 1e30 => KeyId::Number(*f as i128),
+        PyValue::Float(f) => KeyId::Float(f.to_bits()),
+        PyValue::Str(t) => KeyId::Str(t.clone()),
+        PyValue::Timestamp(t) => KeyId::Time(t.clone()),
+        PyValue::Bytes(t) => KeyId::Bytes(t.clone()),
+    })
 }
 
 #[cfg(test)]
@@ -515,7 +706,7 @@ mod tests {
     use super::*;
 
     fn root(src: &str) -> Node {
-        parse(src, false).expect("parses").expect("not empty")
+        parse(src).expect("parses").root.expect("not empty")
     }
 
     fn scalar_at<'a>(n: &'a Node, key: &str) -> &'a Scalar {
@@ -548,18 +739,218 @@ mod tests {
     #[test]
     fn errors_are_classified() {
         assert!(matches!(
-            parse("a: [1, 2\nc: 3\n", false),
+            parse("a: [1, 2\nc: 3\n"),
             Err(ParseError::Syntax { line: 2, .. })
         ));
         assert!(matches!(
-            parse("a:\n\tb: 1\n", false),
+            parse("a:\n\tb: 1\n"),
             Err(ParseError::Syntax { line: 2, .. })
         ));
+        let dup = parse("a: 1\na: 2\n").expect("parses");
         assert!(matches!(
-            parse("a: 1\na: 2\n", false),
-            Err(ParseError::DuplicateKey { line: 2, .. })
+            dup.duplicate,
+            Some(ParseError::DuplicateKey { line: 2, .. })
         ));
-        assert!(matches!(parse("a: 1\na: 2\n", true), Ok(Some(_))));
-        assert_eq!(parse("# nothing\n", false), Ok(None));
+        assert_eq!(
+            dup.root.and_then(|r| r.get("a").map(|a| a.line)),
+            Some(2),
+            "PyYAML keeps the last"
+        );
+        assert_eq!(parse("# nothing\n").map(|p| p.root), Ok(None));
+    }
+
+    #[test]
+    fn quoted_text_holding_a_space_hash_is_no_comment() {
+        let n = root("a: \"x #y\"\nb: 'x #y' # a comment\n'k #x': |\n  10\n\"j #x\": >\n  yes\n");
+        for key in ["a", "b"] {
+            assert_eq!(scalar_at(&n, key).style, Style::Quoted);
+            assert_eq!(scalar_at(&n, key).py, PyValue::Str("x #y".into()));
+        }
+        // A block scalar after a quoted key holding ` #` is a string.
+        assert_eq!(scalar_at(&n, "k #x").style, Style::Block);
+        assert_eq!(scalar_at(&n, "k #x").py, PyValue::Str("10\n".into()));
+        assert_eq!(scalar_at(&n, "j #x").py, PyValue::Str("yes\n".into()));
+    }
+
+    #[test]
+    fn tags_and_anchors_in_any_order_and_place() {
+        let n = root(
+            "a:\n  !!bool yes\nb: &x\n  !!int 010\nc: *x\nd: !!str &y\n  5\ne:\n  &z !!float 1\nf: *z\ng: !!str\n",
+        );
+        assert_eq!(scalar_at(&n, "a").py, PyValue::Bool(true));
+        assert_eq!(scalar_at(&n, "b").py, PyValue::Int(8));
+        assert_eq!(scalar_at(&n, "c").py, PyValue::Int(8));
+        assert_eq!(n.get("c").map(|c| c.line), Some(5), "where the alias is");
+        assert_eq!(scalar_at(&n, "d").py, PyValue::Str("5".into()));
+        assert_eq!(scalar_at(&n, "f").py, PyValue::Float(1.0));
+        assert_eq!(scalar_at(&n, "g").py, PyValue::Str(String::new()));
+        for key in ["a", "b", "c", "d", "f", "g"] {
+            assert_eq!(scalar_at(&n, key).style, Style::Tagged, "{key}");
+        }
+    }
+
+    #[test]
+    fn merge_keys_compose_as_pyyaml_does() {
+        let n = root("a: &a {m: 1, n: 1}\nb: &b {m: 2, o: 2}\nc:\n  <<: [*a, *b]\n  n: 3\n");
+        let c = n.get("c").expect("c");
+        let got: Vec<(String, PyValue)> = match &c.kind {
+            NodeKind::Map(e) => e
+                .iter()
+                .map(|(k, v)| (k.display_key(), v.kind.clone()))
+                .map(|(k, v)| match v {
+                    NodeKind::Scalar(s) => (k, s.py),
+                    other => panic!("{other:?}"),
+                })
+                .collect(),
+            other => panic!("{other:?}"),
+        };
+        // The first mapping listed wins over the later one; keys written
+        // in the mapping win over both.
+        assert_eq!(
+            got,
+            vec![
+                ("o".into(), PyValue::Int(2)),
+                ("m".into(), PyValue::Int(1)),
+                ("n".into(), PyValue::Int(3)),
+            ]
+        );
+        assert!(parse("a: 1\nb:\n  <<: [{x: 1}, 2]\n").is_err());
+        assert!(parse("<<: *nothing\n").is_err());
+    }
+
+    #[test]
+    fn keys_compare_as_python_dict_keys() {
+        let p = parse("1: a\n1.0: b\ntrue: c\n.nan: d\n.nan: e\n").expect("parses");
+        assert!(matches!(
+            p.duplicate,
+            Some(ParseError::DuplicateKey { line: 2, .. })
+        ));
+        match p.root.map(|r| r.kind) {
+            // 1, 1.0 and true are one key, the last written; NaN is never
+            // equal to itself.
+            Some(NodeKind::Map(e)) => assert_eq!(e.len(), 3, "{e:?}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse("? [a]\n: 1\n"),
+            Err(ParseError::Syntax { line: 1, .. })
+        ));
+        assert!(matches!(
+            parse("a: 1\n---\nb: 2\n"),
+            Err(ParseError::Syntax { line: 2, .. })
+        ));
+        assert_eq!(parse("--- ~\n").map(|p| p.root), Ok(None));
+    }
+
+    #[test]
+    fn the_budget_refuses_bombs_and_depth() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for w in ["a", "b", "c", "d", "e"].windows(2) {
+            let refs = vec![format!("*{}", w[0]); 10].join(", ");
+            bomb.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
+        }
+        assert!(matches!(parse(&bomb), Err(ParseError::Budget { .. })));
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert!(matches!(parse(&deep), Err(ParseError::Budget { .. })));
+        let fine = format!("{}{}", "[".repeat(30), "]".repeat(30));
+        assert!(parse(&fine).is_ok());
+    }
+
+    #[test]
+    fn tabs_only_where_pyyaml_takes_them() {
+        // Each answer is PyYAML 6's `safe_load`.
+        let taken = [
+            "a: 'x\ty'\n",
+            "a: \"x\n\ty\"\n",
+            "a: 'x\n  \ty'\n",
+            "a: |\n  x\ty\n",
+            "a: |\n  \tx\n",
+            "a: |\n  x\n  \t\n",
+            "a: >\n  x\ty\n  z\n",
+            "a: | # c\t\n  x\n",
+            "# \tcomment\na: 1\n",
+            "#\ta\na: 1\n",
+            "a: b # c\td\n",
+            "a: 1 #\t\n",
+        ];
+        for src in taken {
+            assert!(parse(src).is_ok(), "{src:?}");
+        }
+        let refused = [
+            "a: 1\t\n",
+            "a:\t1\n",
+            "a: 1 \t# c\n",
+            "a: b\tc\n",
+            "a: b \tc\n",
+            "\t\na: 1\n",
+            "a: |\n\tx\n",
+            "a: |\n  x\n \t\n",
+            "a: |\t# c\n  x\n",
+            "a: [1,\t2]\n",
+            "a:\n\t- 1\n",
+            "key\t: 1\n",
+            "a: b\n  \tc\n",
+            "a: b#\tc\n",
+        ];
+        for src in refused {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        assert!(matches!(
+            parse("a: 1\nb: 2\t\n"),
+            Err(ParseError::Syntax {
+                line: 2,
+                col: 5,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn anchor_names_as_pyyaml_takes_them() {
+        assert!(parse("a: &a-b_9 1\nb: *a-b_9\nc: [&c 1, *c]\nd: x?y\n").is_ok());
+        for src in [
+            "a: &x 1\nb: &x 2\n",
+            "a: &a.b 1\n",
+            "a: &a' 1\n",
+            "a: &>- x\n",
+        ] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { line: 1 | 2, .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+    }
+
+    #[test]
+    fn a_left_out_key_is_refused_as_pyyaml_does() {
+        for src in [": a\n", "a: 1\n: b\n", "{: a}\n", "a: {: b}\n"] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        // After an explicit `?`, an empty key is None to PyYAML.
+        assert!(parse("?\n: a\n").is_ok());
+        assert!(parse("? \n: a\nb:\n").is_ok());
+        for src in ["{\"a\n b\": 1}\n", "{a\n b: 1}\n", "[a\n b: 1]\n"] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        assert!(
+            parse("? a\n  b\n: 1\n{a: 1,\n b: 2}: 3\n").is_err(),
+            "unhashable"
+        );
+        assert!(parse("? a\n  b\n: 1\nc: {a: 1,\n b: 2}\n").is_ok());
+        // A flow entry with no `:` is a key with a None value, on any lines.
+        assert!(parse("{mode:6\n 5 x}\n").is_ok());
     }
 }

@@ -2,6 +2,7 @@
 //! systemd `EnvironmentFile`): comments, `export`, single and double quotes.
 //! A line that cannot be read is reported with its number; the others count.
 
+use crate::error::LineError;
 use canary_core::capped::{self, CappedError};
 use std::path::Path;
 
@@ -35,23 +36,19 @@ pub fn read(path: &Path) -> Result<EnvFile, CappedError> {
     capped::read(path, MAX_BYTES).map(|buf| parse(&buf))
 }
 
-/// python-dotenv's interpolation of one value (`load_dotenv`, whose
+/// Largest value an expansion may produce. Lines that reuse earlier lines
+/// (`B=${A}${A}`, `C=${B}${B}` …) grow exponentially: past this, the value
+/// is refused, never built.
+pub const MAX_EXPANDED: usize = 64 << 10;
+
+/// python-dotenv's interpolation of one value, refusing (None) a result
+/// over `cap` bytes before building it (`load_dotenv`, whose
 /// default is `interpolate=True`): every `${NAME}` and `${NAME:-default}`
 /// is replaced by `lookup(NAME)`, else the default, else "". A name that
 /// is set, even to "", never takes the default. The default is literal,
 /// never expanded itself; `$NAME` without braces is left alone. Every
 /// value is expanded, quoted or not: python-dotenv's resolver does not
 /// look at the quotes.
-pub fn expand(value: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
-    expand_capped(value, usize::MAX, lookup).unwrap_or_default()
-}
-
-/// Largest value an expansion may produce. Lines that reuse earlier lines
-/// (`B=${A}${A}`, `C=${B}${B}` …) grow exponentially: past this, the value
-/// is refused, never built.
-pub const MAX_EXPANDED: usize = 64 << 10;
-
-/// `expand`, refusing (None) a result over `cap` bytes before building it.
 pub fn expand_capped(
     value: &str,
     cap: usize,
@@ -106,7 +103,10 @@ pub fn parse(bytes: &[u8]) -> EnvFile {
             Err(e) => {
                 out.bad.push(BadLine {
                     line,
-                    why: format!("not UTF-8 (invalid byte at column {})", e.valid_up_to() + 1),
+                    why: LineError::NotUtf8 {
+                        column: e.valid_up_to() + 1,
+                    }
+                    .to_string(),
                 });
                 continue;
             }
@@ -114,19 +114,22 @@ pub fn parse(bytes: &[u8]) -> EnvFile {
         match parse_line(text) {
             Ok(None) => {}
             Ok(Some((key, value))) => out.vars.push(Assignment { key, value, line }),
-            Err(why) => out.bad.push(BadLine { line, why }),
+            Err(why) => out.bad.push(BadLine {
+                line,
+                why: why.to_string(),
+            }),
         }
     }
     out
 }
 
-fn parse_line(text: &str) -> Result<Option<(String, String)>, String> {
+fn parse_line(text: &str) -> Result<Option<(String, String)>, LineError> {
     let t = text.trim_start();
     if t.is_empty() || t.starts_with('#') {
         return Ok(None);
     }
     if t.contains('\0') || t.chars().any(|c| c.is_control() && c != '\t') {
-        return Err("contains control characters (binary junk?)".into());
+        return Err(LineError::ControlCharacters);
     }
     let t = t.strip_prefix("export ").map(str::trim_start).unwrap_or(t);
     let key_end = t
@@ -134,26 +137,25 @@ fn parse_line(text: &str) -> Result<Option<(String, String)>, String> {
         .unwrap_or(t.len());
     let key = &t[..key_end];
     if key.is_empty() || key.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(format!(
-            "`{}` does not start with a variable name",
-            shorten(t)
-        ));
+        return Err(LineError::NoName(shorten(t)));
     }
     let rest = t[key_end..].trim_start();
     let Some(rest) = rest.strip_prefix('=') else {
-        return Err(format!("no `=` after `{key}`: the variable is not set"));
+        return Err(LineError::NoEquals(key.to_owned()));
     };
     let rest = rest.trim_start();
     let value = match rest.chars().next() {
         Some(q @ ('"' | '\'')) => {
-            let (value, after) = quoted(&rest[1..], q)
-                .ok_or_else(|| format!("unterminated {q} quote in the value of {key}"))?;
+            let (value, after) = quoted(&rest[1..], q).ok_or_else(|| LineError::Unterminated {
+                quote: q,
+                key: key.to_owned(),
+            })?;
             let after = after.trim_start();
             if !(after.is_empty() || after.starts_with('#')) {
-                return Err(format!(
-                    "text after the closing quote of {key}: `{}`",
-                    shorten(after)
-                ));
+                return Err(LineError::AfterQuote {
+                    key: key.to_owned(),
+                    after: shorten(after),
+                });
             }
             value
         }
@@ -221,7 +223,11 @@ mod tests {
             ("$${ONE}", "$1"),
             ("${ONE:-}", "1"),
         ] {
-            assert_eq!(expand(value, env), want, "{value}");
+            assert_eq!(
+                expand_capped(value, usize::MAX, env).as_deref(),
+                Some(want),
+                "{value}"
+            );
         }
         assert_eq!(expand_capped("${ONE}${ONE}", 1, env), None);
         assert_eq!(expand_capped("${ONE}", 1, env).as_deref(), Some("1"));

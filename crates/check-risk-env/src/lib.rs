@@ -4,12 +4,13 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod docs;
-pub mod dotenv;
-pub mod env;
-pub mod evaluate;
-pub mod mismatch;
-pub mod vars;
+mod docs;
+mod dotenv;
+mod env;
+mod error;
+mod evaluate;
+mod mismatch;
+mod vars;
 
 use anyhow::Context;
 use canary_core::{Exit, Phase, Record, diag, ndjson::stdout_writer_for};
@@ -18,7 +19,7 @@ use cli::Cli;
 use std::io::Write;
 
 /// Every record for an environment and phase.
-pub fn records(target: &str, env: &env::Env, phase: Phase) -> Vec<Record> {
+pub(crate) fn records(target: &str, env: &env::Env, phase: Phase) -> Vec<Record> {
     let readings = evaluate::readings(env);
     let mut out = evaluate::bad_records(target, env);
     out.push(evaluate::from_env_record(target, &readings, phase));
@@ -30,7 +31,7 @@ pub fn records(target: &str, env: &env::Env, phase: Phase) -> Vec<Record> {
 }
 
 /// The record for an input that cannot be read: its evidence is unknown.
-pub fn unreadable_record(target: &str, name: &str, what: &str, why: &str) -> Record {
+pub(crate) fn unreadable_record(target: &str, name: &str, what: &str, why: &str) -> Record {
     Record::new(
         evaluate::TOOL,
         target,

@@ -2,12 +2,12 @@
 
 #![forbid(unsafe_code)]
 
-pub mod body;
+mod body;
 pub mod cli;
-pub mod frozen;
-pub mod json;
-pub mod others;
-pub mod rows;
+mod frozen;
+mod json;
+mod others;
+mod rows;
 
 mod fetch;
 
@@ -40,7 +40,7 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
 }
 
 /// Every record one probe of `/health` yields, for tests and other tools.
-pub fn evaluate(body: &body::Body, phase: Option<Phase>) -> Vec<Record> {
+pub(crate) fn evaluate(body: &body::Body, phase: Option<Phase>) -> Vec<Record> {
     let mut records = rows::all(body, phase);
     records.extend(others::checks(body));
     records.extend(others::signals(body));

@@ -9,22 +9,6 @@ pub const LATENCY_BOUNDS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// A gauge or counter value: the bot's counters are ints, most gauges floats.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Num {
-    Int(i64),
-    Float(f64),
-}
-
-impl Num {
-    fn render(self) -> String {
-        match self {
-            Num::Int(i) => i.to_string(),
-            Num::Float(f) => float_str(f),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Series<T> {
     key: String,
@@ -47,7 +31,8 @@ pub struct Histogram {
 #[derive(Debug, Clone, Default)]
 pub struct Collector {
     counters: Vec<Series<i64>>,
-    gauges: Vec<Series<Num>>,
+    /// Gauges: every one the simulator sets is a Python float.
+    gauges: Vec<Series<f64>>,
     histograms: Vec<Series<Histogram>>,
 }
 
@@ -97,7 +82,7 @@ impl Collector {
         *find_or_insert(&mut self.counters, name, labels, || 0) += by;
     }
 
-    pub fn set(&mut self, name: &str, labels: &[(&str, &str)], value: Num) {
+    pub fn set(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
         *find_or_insert(&mut self.gauges, name, labels, || value) = value;
     }
 
@@ -162,7 +147,7 @@ impl Collector {
                 "{}{} {}",
                 s.name,
                 label_text(&s.labels),
-                s.data.render()
+                float_str(s.data)
             ));
         }
         let mut hists: Vec<_> = self.histograms.iter().collect();
@@ -271,7 +256,7 @@ mod tests {
     fn renders_counters_gauges_histograms_in_order_with_one_type_line() {
         let mut c = Collector::default();
         c.observe("h", &[], &[1.0], 0.5);
-        c.set("gpt_trader_equity_dollars", &[], Num::Float(1234.5));
+        c.set("gpt_trader_equity_dollars", &[], 1234.5);
         c.inc(
             "gpt_trader_order_submission_total",
             &[("result", "success"), ("side", "sell"), ("reason", "none")],

@@ -3,7 +3,7 @@
 //! (docs/bot.md#metric-families). No canary-kit signal reads these; they are
 //! here so that tools see a body as broad as the real exporter's.
 
-use crate::collector::{Collector, LATENCY_BOUNDS, Num};
+use crate::collector::{Collector, LATENCY_BOUNDS};
 
 /// The ticker cache the `ticker_freshness` check reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub fn record(c: &mut Collector, ticker: Ticker) {
             0.002 + jitter / 10.0,
         );
     }
-    c.set("gpt_trader_process_memory_mb", &[], Num::Float(212.4));
-    c.set("gpt_trader_deque_cache_fill_ratio", &[], Num::Float(0.35));
-    c.set("gpt_trader_event_store_cache_size", &[], Num::Float(128.0));
+    c.set("gpt_trader_process_memory_mb", &[], 212.4);
+    c.set("gpt_trader_deque_cache_fill_ratio", &[], 0.35);
+    c.set("gpt_trader_event_store_cache_size", &[], 128.0);
 }

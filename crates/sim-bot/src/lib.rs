@@ -6,8 +6,8 @@
 
 // The interface: the command line and the scenarios it names.
 pub mod cli;
-pub mod fault;
-pub mod scenario;
+mod fault;
+mod scenario;
 
 mod checks;
 mod collector;

@@ -11,7 +11,7 @@
 //! (no label), all floats; orders go through the same path as every other
 //! order (`traffic::record_order`).
 
-use crate::collector::{Collector, Num};
+use crate::collector::Collector;
 use crate::traffic::{Order, record_guard_checks, record_order};
 use std::time::{Duration, Instant};
 
@@ -67,10 +67,10 @@ const RATE_LIMIT_DEGRADED: f64 = 0.96;
 /// a little of the rate limit used.
 pub fn client_gauges(c: &mut Collector) {
     for category in CATEGORIES {
-        c.set(BREAKER, &[("category", category)], Num::Float(0.0));
+        c.set(BREAKER, &[("category", category)], 0.0);
     }
-    c.set(API_ERROR_RATE, &[], Num::Float(0.0));
-    c.set(RATE_LIMIT_USAGE, &[], Num::Float(0.05));
+    c.set(API_ERROR_RATE, &[], 0.0);
+    c.set(RATE_LIMIT_USAGE, &[], 0.05);
 }
 
 /// A money scenario in progress.
@@ -138,11 +138,11 @@ impl Money {
             }
             record_guard_checks(c, 3);
         }
-        c.set(EQUITY, &[], Num::Float(equity));
+        c.set(EQUITY, &[], equity);
         for category in CATEGORIES {
             let open = self.path == Path::BreakerOpens && after && category == "orders";
             let state = if open { 2.0 } else { 0.0 };
-            c.set(BREAKER, &[("category", category)], Num::Float(state));
+            c.set(BREAKER, &[("category", category)], state);
         }
         let degraded = self.path == Path::ApiDegraded && after;
         let (errors, usage) = if degraded {
@@ -150,8 +150,8 @@ impl Money {
         } else {
             (API_ERROR_RATE_OK, RATE_LIMIT_OK)
         };
-        c.set(API_ERROR_RATE, &[], Num::Float(errors));
-        c.set(RATE_LIMIT_USAGE, &[], Num::Float(usage));
+        c.set(API_ERROR_RATE, &[], errors);
+        c.set(RATE_LIMIT_USAGE, &[], usage);
         if self.path == Path::OrderRunaway && after {
             let since = (elapsed - self.cfg.after).as_secs_f64();
             let due = (since * self.cfg.runaway_rate).floor() as u64;

@@ -4,7 +4,7 @@
 //! it by the bot's own rules (docs/bot.md), never written in by hand.
 
 use crate::checks::*;
-use crate::collector::{Collector, Num};
+use crate::collector::Collector;
 use crate::engine::{self, Ticker};
 use crate::health::{Check, HealthState, Performance};
 use crate::traffic::{
@@ -400,7 +400,7 @@ impl Bot {
                 record_guard_trip(&mut c, guard);
             }
             ws_gauges(&mut c, spec.ws);
-            c.set("gpt_trader_equity_dollars", &[], Num::Float(1234.5));
+            c.set("gpt_trader_equity_dollars", &[], 1234.5);
             if spec.broker != Broker::Mock {
                 // The Coinbase client's gauges; the mock broker has no client.
                 crate::money::client_gauges(&mut c);
@@ -615,15 +615,11 @@ fn ws_gauges(c: &mut Collector, ws: Ws) {
         Ws::Disconnected { .. } => (true, 2.1, 0),
         Ws::NotInitialized | Ws::NotSupported => return,
     };
-    let flag = |b: bool| Num::Float(if b { 1.0 } else { 0.0 });
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
     c.set("gpt_trader_ws_connected", &[], flag(connected));
     c.set("gpt_trader_ws_message_stale", &[], flag(message_age > 15.0));
     c.set("gpt_trader_ws_heartbeat_stale", &[], flag(false));
-    c.set(
-        "gpt_trader_ws_last_message_age_seconds",
-        &[],
-        Num::Float(message_age),
-    );
+    c.set("gpt_trader_ws_last_message_age_seconds", &[], message_age);
     // No heartbeat, close or error timestamp yet: the reporter says 0.0.
     for name in [
         "gpt_trader_ws_last_heartbeat_age_seconds",
@@ -631,13 +627,9 @@ fn ws_gauges(c: &mut Collector, ws: Ws) {
         "gpt_trader_ws_last_error_age_seconds",
         "gpt_trader_ws_gap_count",
     ] {
-        c.set(name, &[], Num::Float(0.0));
+        c.set(name, &[], 0.0);
     }
-    c.set(
-        "gpt_trader_ws_reconnect_count",
-        &[],
-        Num::Float(reconnects as f64),
-    );
+    c.set("gpt_trader_ws_reconnect_count", &[], reconnects as f64);
 }
 
 #[cfg(test)]
