@@ -5,6 +5,7 @@
 //! exactly what the bot exposes (Python's float text: `"1.0"`, not `"1"`).
 
 use crate::error::{BoundsError, ExpositionError};
+use crate::limits::{MAX_BODY, MAX_BOUNDS, PROBE_FAMILY};
 use std::collections::BTreeMap;
 
 /// One finite bucket bound: its value in seconds and its `le` text as exposed.
@@ -27,16 +28,6 @@ pub struct Bounds {
 pub const DEFAULT_TEXTS: [&str; 12] = [
     "0.001", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0",
 ];
-
-/// The family whose bounds a scrape must show: the one the latency alerts read.
-pub const PROBE_FAMILY: &str = "gpt_trader_broker_call_latency_seconds";
-
-/// Largest scrape read, as every other tool bounds a body.
-pub(crate) const MAX_BODY: u64 = canary_core::http::DEFAULT_MAX_BODY;
-
-/// More bounds than any latency histogram has: past this, the rules (one
-/// subtraction per bound) would be a burden on Prometheus, not a repair.
-pub const MAX_BOUNDS: usize = 64;
 
 impl Bounds {
     /// The exporter's default bounds.

@@ -1,7 +1,7 @@
 //! canary-rules' errors below the tool's edge. Where an error has a cause,
 //! anyhow's chain at the edge prints it after the message.
 
-use crate::bounds::{MAX_BODY, MAX_BOUNDS, PROBE_FAMILY};
+use crate::limits::{MAX_BODY, MAX_BOUNDS, PROBE_FAMILY};
 use canary_core::capped::CappedError;
 use canary_core::http::HttpError;
 use std::io;

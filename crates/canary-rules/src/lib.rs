@@ -8,6 +8,7 @@ pub mod cli;
 mod error;
 pub use error::EmitError;
 mod gate;
+mod limits;
 mod promtool;
 mod repair;
 mod scrape;

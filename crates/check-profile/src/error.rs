@@ -2,7 +2,6 @@
 //! operator reads; `run()` adds the file name and anyhow's chain adds the
 //! underlying cause where there is one.
 
-use crate::load::MAX_BYTES;
 use crate::yaml::ParseError;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -12,8 +11,8 @@ use thiserror::Error;
 pub enum ReadError {
     #[error("cannot read: {0}")]
     Io(std::io::Error),
-    #[error("refused: {0} bytes is over the {MAX_BYTES}-byte limit for a profile")]
-    TooLarge(u64),
+    #[error("refused: {size} bytes is over the {max}-byte limit for a profile")]
+    TooLarge { size: u64, max: u64 },
     #[error("refused: {0}, not a regular file")]
     NotRegular(&'static str),
     #[error(

@@ -36,7 +36,10 @@ pub use crate::error::ReadError;
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
     let buf = canary_core::capped::read(path, MAX_BYTES).map_err(|e| match e {
         CappedError::Io(e) => ReadError::Io(e),
-        CappedError::TooLarge { seen, .. } => ReadError::TooLarge(seen),
+        CappedError::TooLarge { seen, .. } => ReadError::TooLarge {
+            size: seen,
+            max: MAX_BYTES,
+        },
         CappedError::NotRegular(what) => ReadError::NotRegular(what),
     })?;
     String::from_utf8(buf).map_err(|e| {
