@@ -4,6 +4,9 @@ use canary_core::phase::RunPhase;
 use clap::Parser;
 use std::path::PathBuf;
 
+/// The tool's name, in its diagnostics and records.
+pub const TOOL: &str = "canary-report";
+
 /// Turn a recorded canary window log (NDJSON records of any canary-kit tool,
 /// merged in any order) into one self-contained HTML page: judge's verdict,
 /// the table of criteria with their evidence, and charts of the four runbook

@@ -6,56 +6,9 @@
 //! is still above: the chart shows the money, the signal judges it.
 
 use crate::chart::{Chart, HLine, Series};
-use crate::model::{Log, Point};
+use crate::model::{EQUITY, Log};
 use crate::svg;
 use canary_core::thresholds::DRAWDOWN_OF_LOSS_LIMIT;
-use canary_core::{Kind, Level, Record};
-use jiff::Timestamp;
-
-pub const EQUITY: &str = "metrics.equity";
-pub const DRAWDOWN: &str = "metrics.drawdown";
-
-/// The basis of the loss-limit lines: when it was seen, start-of-window
-/// equity and the daily loss limit (a fraction).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Basis {
-    pub ts: Timestamp,
-    pub start: f64,
-    pub limit_pct: f64,
-}
-
-/// Take one record into the log's equity series and basis.
-pub fn take(log: &mut Log, rec: &Record) {
-    if rec.name == EQUITY && rec.kind == Kind::Sample {
-        let value = rec
-            .value
-            .as_f64()
-            .filter(|v| v.is_finite() && rec.level != Level::Unknown);
-        log.equity.push(Point {
-            series: crate::model::bot_of(rec),
-            ts: rec.ts,
-            value,
-        });
-    }
-    if rec.name == DRAWDOWN {
-        let num = |k: &str| {
-            rec.extra
-                .get(k)
-                .and_then(|v| v.as_f64())
-                .filter(|v| v.is_finite())
-        };
-        if let (Some(start), Some(limit_pct)) = (num("equity_start"), num("daily_loss_limit_pct")) {
-            let newer = log.loss_basis.is_none_or(|b| b.ts <= rec.ts);
-            if newer && start > 0.0 && limit_pct > 0.0 {
-                log.loss_basis = Some(Basis {
-                    ts: rec.ts,
-                    start,
-                    limit_pct,
-                });
-            }
-        }
-    }
-}
 
 /// The chart, when the log holds any equity reading.
 pub fn chart(log: &Log, x_range: (f64, f64)) -> Option<Chart> {

@@ -24,7 +24,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-pub const TOOL: &str = "canary-report";
+pub use cli::TOOL;
 
 /// Read the log, render the page, write it. Exit 0 once the page is written.
 pub fn run(cli: &Cli) -> anyhow::Result<Exit> {

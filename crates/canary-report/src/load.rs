@@ -22,7 +22,7 @@ pub fn read_into(log: &mut Log, reader: impl BufRead, source: &str) -> Result<()
             Input::Record(rec) => log.add(*rec),
             Input::Bad(bad) => {
                 if log.bad_count < MAX_BAD_DIAGS {
-                    canary_core::diag(crate::TOOL, "warning", &bad.diagnostic());
+                    canary_core::diag(crate::cli::TOOL, "warning", &bad.diagnostic());
                 }
                 log.add_bad(bad);
             }
@@ -35,13 +35,13 @@ pub fn read_into(log: &mut Log, reader: impl BufRead, source: &str) -> Result<()
 pub fn read_all(files: &[impl AsRef<Path>]) -> Result<Log, LoadError> {
     let mut log = Log::default();
     if files.is_empty() {
-        canary_core::ndjson::hint_if_terminal(crate::TOOL);
+        canary_core::ndjson::hint_if_terminal(crate::cli::TOOL);
         read_into(&mut log, io::stdin().lock(), "stdin")?;
     }
     for path in files {
         let path = path.as_ref();
         if path.as_os_str() == "-" {
-            canary_core::ndjson::hint_if_terminal(crate::TOOL);
+            canary_core::ndjson::hint_if_terminal(crate::cli::TOOL);
             read_into(&mut log, io::stdin().lock(), "stdin")?;
             continue;
         }
@@ -54,7 +54,7 @@ pub fn read_all(files: &[impl AsRef<Path>]) -> Result<Log, LoadError> {
     }
     if log.bad_count > MAX_BAD_DIAGS {
         canary_core::diag(
-            crate::TOOL,
+            crate::cli::TOOL,
             "warning",
             &format!(
                 "{} malformed lines in all (listed in the report)",

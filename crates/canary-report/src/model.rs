@@ -74,7 +74,7 @@ pub struct Log {
     pub orders: Vec<Point>,
     /// `metrics.equity` samples and the loss-limit lines' basis (`crate::equity`).
     pub equity: Vec<Point>,
-    pub loss_basis: Option<crate::equity::Basis>,
+    pub loss_basis: Option<Basis>,
     pub bad_count: u64,
     pub bad: Vec<BadLine>,
 }
@@ -164,7 +164,7 @@ impl Log {
                 value: charted(&rec),
             });
         }
-        crate::equity::take(self, &rec);
+        take_equity(self, &rec);
         if rec.name == ORDERS && rec.kind == Kind::Sample {
             self.orders.push(Point {
                 series: bot_of(&rec),
@@ -216,6 +216,52 @@ impl Log {
             s.sort_by_key(|p| p.ts);
         }
         self.orders.sort_by_key(|p| p.ts);
+    }
+}
+
+/// The records of the equity chart (docs/money.md#drawdown).
+pub const EQUITY: &str = "metrics.equity";
+pub const DRAWDOWN: &str = "metrics.drawdown";
+
+/// The basis of the loss-limit lines: when it was seen, start-of-window
+/// equity and the daily loss limit (a fraction).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Basis {
+    pub ts: Timestamp,
+    pub start: f64,
+    pub limit_pct: f64,
+}
+
+/// Take one record into the log's equity series and loss-limit basis.
+fn take_equity(log: &mut Log, rec: &Record) {
+    if rec.name == EQUITY && rec.kind == Kind::Sample {
+        let value = rec
+            .value
+            .as_f64()
+            .filter(|v| v.is_finite() && rec.level != Level::Unknown);
+        log.equity.push(Point {
+            series: bot_of(rec),
+            ts: rec.ts,
+            value,
+        });
+    }
+    if rec.name == DRAWDOWN {
+        let num = |k: &str| {
+            rec.extra
+                .get(k)
+                .and_then(|v| v.as_f64())
+                .filter(|v| v.is_finite())
+        };
+        if let (Some(start), Some(limit_pct)) = (num("equity_start"), num("daily_loss_limit_pct")) {
+            let newer = log.loss_basis.is_none_or(|b| b.ts <= rec.ts);
+            if newer && start > 0.0 && limit_pct > 0.0 {
+                log.loss_basis = Some(Basis {
+                    ts: rec.ts,
+                    start,
+                    limit_pct,
+                });
+            }
+        }
     }
 }
 

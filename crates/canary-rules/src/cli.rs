@@ -5,6 +5,9 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The bot's scrape job in examples/prometheus/prometheus.yml.
+pub const DEFAULT_JOB: &str = "gpt-trader";
+
 /// Write Prometheus rules for the canary, and their promtool unit tests,
 /// into DIR.
 ///
@@ -40,7 +43,7 @@ pub struct Cli {
     pub from_metrics: Option<String>,
 
     /// The Prometheus scrape job of the bot, for the scrape alerts.
-    #[arg(long, value_name = "NAME", default_value = crate::DEFAULT_JOB)]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_JOB)]
     pub job: String,
 
     /// Give every alert this `for:` instead of its own (for tests and

@@ -32,8 +32,7 @@ pub(crate) const TEST_FILE: &str = "canary_alerts_test.yml";
 pub(crate) const LATENCY_TEST_FILE: &str = "canary_latency_test.yml";
 /// The runbook's verbatim rules, with `--runbook-verbatim`.
 pub(crate) const VERBATIM_FILE: &str = "canary_runbook_verbatim.yml";
-/// The bot's scrape job in examples/prometheus/prometheus.yml.
-pub const DEFAULT_JOB: &str = "gpt-trader";
+pub use cli::DEFAULT_JOB;
 
 /// The job name inside the static test file, replaced by `--job`.
 const JOB_PLACEHOLDER: &str = "__JOB__";

@@ -5,6 +5,9 @@ use canary_core::phase::RunPhase;
 use clap::Parser;
 use std::time::Duration;
 
+/// The tool's name, in its diagnostics and records.
+pub const TOOL: &str = "probe-health";
+
 /// Probe the GPT-Trader bot's /health and emit one NDJSON check record per
 /// go/no-go row of runbook §2.1, the websocket staleness of runbook §5, every
 /// other check the bot reports, and each of the bot's own signals.

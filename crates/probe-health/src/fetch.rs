@@ -2,8 +2,9 @@
 //! record (plus a stderr line) whenever an endpoint yields none.
 
 use crate::body::{self, Body};
+use crate::cli::TOOL;
+use crate::evaluate::evaluate;
 use crate::json::{self, Duplicate};
-use crate::{TOOL, evaluate};
 use canary_core::http::{self, HttpOptions, HttpResponse};
 use canary_core::{Kind, Level, Phase, Record, diag};
 use serde_json::Value;

@@ -4,6 +4,7 @@
 
 mod body;
 pub mod cli;
+mod evaluate;
 mod frozen;
 mod json;
 mod others;
@@ -12,11 +13,11 @@ mod rows;
 mod fetch;
 
 use canary_core::ndjson::RecordWriter;
-use canary_core::{Exit, Phase, Record};
+use canary_core::{Exit, Phase};
 use cli::Cli;
 use std::io::Write;
 
-pub const TOOL: &str = "probe-health";
+pub use cli::TOOL;
 
 /// Probe once, or every `--every` for `--count` rounds, writing records to
 /// `out`. The exit status is the worst over all rounds.
@@ -37,18 +38,4 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
         }
         Ok(records)
     })
-}
-
-/// Every record one probe of `/health` yields, for tests and other tools.
-pub(crate) fn evaluate(body: &body::Body, phase: Option<Phase>) -> Vec<Record> {
-    let mut records = rows::all(body, phase);
-    records.extend(others::checks(body));
-    records.extend(others::signals(body));
-    match frozen::after_shutdown(body) {
-        Some(why) => records
-            .into_iter()
-            .map(|r| frozen::stale(r, &why))
-            .collect(),
-        None => records,
-    }
 }
