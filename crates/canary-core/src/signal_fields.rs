@@ -1,6 +1,7 @@
 //! What a signal record carries beside its value: where it was measured
 //! (the window), the counts a rate is taken from, a latency's buckets,
-//! what the evidence proves, and a guard window's bounds.
+//! what the evidence proves, a guard window's bounds, and the money
+//! signals' equity, limit, breaker and rate figures.
 //!
 //! scrape-metrics writes these fields and judge reads them back (its
 //! comparison with production takes the counts and buckets), so each
@@ -10,30 +11,15 @@
 use crate::Level;
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
 
 /// The fields of one signal record beyond the envelope, flattened into its
 /// `extra` ([`crate::Record::with_payload`]) in this order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SignalFields {
-    /// The window's length ("5m"), or "lifetime" for a counter's total
-    /// since the bot started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window: Option<String>,
-    /// The window's start (its end minus its length).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window_start: Option<Timestamp>,
-    /// The window's end: the newest scrape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window_end: Option<Timestamp>,
-    /// How many scrapes the window holds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scrapes: Option<u64>,
-    /// The scrape the window's deltas are taken from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<Timestamp>,
-    /// The bot restarted inside the window (counters were reset).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub restarted: bool,
+    /// Which scrapes the value is over.
+    #[serde(flatten)]
+    pub frame: WindowFrame,
     /// A rate's events: failed orders, or retries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numerator: Option<f64>,
@@ -90,6 +76,104 @@ pub struct SignalFields {
         deserialize_with = "present"
     )]
     pub nonrecoverable: Option<Option<f64>>,
+}
+
+/// The window a record's value was measured over: which scrapes it is from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowFrame {
+    /// The window's length ("5m"), or "lifetime" for a counter's total
+    /// since the bot started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// The window's start (its end minus its length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<Timestamp>,
+    /// The window's end: the newest scrape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<Timestamp>,
+    /// How many scrapes the window holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrapes: Option<u64>,
+    /// The scrape the window's deltas are taken from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Timestamp>,
+    /// The bot restarted inside the window (counters were reset).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restarted: bool,
+}
+
+/// The fields of a money signal (`metrics.drawdown`, `metrics.circuit_breaker`,
+/// `metrics.order_rate`, `metrics.api_error_rate`, `metrics.rate_limit_usage`)
+/// beyond the envelope, in this order (docs/money.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MoneyFields {
+    /// Which scrapes the value is over.
+    #[serde(flatten)]
+    pub frame: WindowFrame,
+    /// What the drawdown is a fraction of ("start-of-window equity").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// Equity readings in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readings: Option<u64>,
+    /// The daily loss limit (a fraction); `null` when it cannot be read.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub daily_loss_limit_pct: Option<Option<f64>>,
+    /// Where the limit was read: the flag or the bot's environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_source: Option<String>,
+    /// Equity at the window's first reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_start: Option<f64>,
+    /// The lowest equity in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_min: Option<f64>,
+    /// The highest equity in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_max: Option<f64>,
+    /// The peak before the worst fall.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_peak: Option<f64>,
+    /// The trough of the worst fall.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_trough: Option<f64>,
+    /// The worst fall, as a fraction of start-of-window equity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawdown_pct: Option<f64>,
+    /// Each breaker category's worst state in the window (0, 1 or 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_by_category: Option<BTreeMap<String, f64>>,
+    /// Each category's state in the newest scrape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_by_category: Option<BTreeMap<String, f64>>,
+    /// The categories open at some point in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<Vec<String>>,
+    /// A gauge's highest value in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// A gauge's lowest value in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// A gauge's value in the newest scrape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<f64>,
+    /// The order-rate ceiling, orders per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_orders_per_minute: Option<f64>,
+    /// Where the ceiling came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling_source: Option<String>,
+    /// Orders submitted in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders: Option<f64>,
+    /// Orders per minute over the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders_per_minute: Option<f64>,
 }
 
 /// A field that may be present as `null`: `Some(None)` then, `None` when
@@ -188,7 +272,7 @@ impl<'de> Deserialize<'de> for CumulativeBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn null_and_absent_stay_apart() {
@@ -226,6 +310,48 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_frame_is_flattened_in_both_and_reads_back() {
+        let at: Timestamp = "2026-12-03T02:00:00Z".parse().expect("time");
+        let frame = WindowFrame {
+            window: Some("5m".into()),
+            window_end: Some(at),
+            scrapes: Some(3),
+            restarted: true,
+            ..WindowFrame::default()
+        };
+        let signal = SignalFields {
+            frame: frame.clone(),
+            numerator: Some(2.0),
+            nonrecoverable: Some(None),
+            ..SignalFields::default()
+        };
+        let v = serde_json::to_value(&signal).expect("writes");
+        assert_eq!(
+            v,
+            json!({"window": "5m", "window_end": "2026-12-03T02:00:00Z", "scrapes": 3,
+                   "restarted": true, "numerator": 2.0, "nonrecoverable": null})
+        );
+        assert_eq!(
+            serde_json::from_value::<SignalFields>(v).expect("reads"),
+            signal
+        );
+        let money = MoneyFields {
+            frame,
+            daily_loss_limit_pct: Some(None),
+            open: Some(vec!["orders".into()]),
+            ..MoneyFields::default()
+        };
+        let v = serde_json::to_value(&money).expect("writes");
+        assert_eq!(v["daily_loss_limit_pct"], Value::Null);
+        assert_eq!(
+            serde_json::from_value::<MoneyFields>(v).expect("reads"),
+            money
+        );
+        assert!(serde_json::from_value::<MoneyFields>(json!({"equity_start": "100"})).is_err());
+        assert!(serde_json::from_value::<MoneyFields>(json!({"scrapes": -1})).is_err());
     }
 
     #[test]

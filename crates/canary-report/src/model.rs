@@ -4,6 +4,7 @@
 
 use canary_core::lenient::{LenientReason, LenientVerdict, LenientWindow};
 use canary_core::ndjson::BadLine;
+use canary_core::signal_fields::MoneyFields;
 use canary_core::signals::{CHARTED, Signal};
 use canary_core::thresholds::Threshold;
 use canary_core::{Kind, Level, Record, Thresholds};
@@ -246,13 +247,14 @@ fn take_equity(log: &mut Log, rec: &Record) {
         });
     }
     if rec.name == DRAWDOWN {
-        let num = |k: &str| {
-            rec.extra
-                .get(k)
-                .and_then(|v| v.as_f64())
-                .filter(|v| v.is_finite())
-        };
-        if let (Some(start), Some(limit_pct)) = (num("equity_start"), num("daily_loss_limit_pct")) {
+        // For display: fields that do not read as scrape-metrics writes
+        // them give no basis, and no lines are drawn.
+        let f: MoneyFields = rec.payload().unwrap_or_default();
+        let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
+        if let (Some(start), Some(limit_pct)) = (
+            finite(f.equity_start),
+            finite(f.daily_loss_limit_pct.flatten()),
+        ) {
             let newer = log.loss_basis.is_none_or(|b| b.ts <= rec.ts);
             if newer && start > 0.0 && limit_pct > 0.0 {
                 log.loss_basis = Some(Basis {

@@ -15,11 +15,11 @@ use crate::exposition::LineError;
 use crate::signals::Ctx;
 use crate::snapshot::{Labels, Snapshot};
 use canary_core::duration::{format_duration, parse_duration};
+use canary_core::signal_fields::{MoneyFields, WindowFrame};
 use canary_core::signals::{Signal, SignalId};
 use canary_core::thresholds::Threshold;
 use canary_core::{Kind, Level, Record, diag};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -273,8 +273,8 @@ impl Config {
     }
 }
 
-fn ts(ms: i64) -> Value {
-    jiff::Timestamp::from_millisecond(ms).map_or(Value::Null, |t| json!(t.to_string()))
+fn ts(ms: i64) -> Option<jiff::Timestamp> {
+    jiff::Timestamp::from_millisecond(ms).ok()
 }
 
 fn round9(v: f64) -> f64 {
@@ -288,7 +288,7 @@ fn signal(
     id: SignalId,
     value: Result<f64, String>,
     shown: impl Fn(f64) -> String,
-    extra: Map<String, Value>,
+    fields: &MoneyFields,
 ) -> Record {
     let Signal {
         record: name,
@@ -296,13 +296,11 @@ fn signal(
         what,
         ..
     } = *id.signal();
-    let mut rec = ctx
+    let rec = ctx
         .record(Kind::Signal, name, Level::Unknown)
         .thresholds(th.record())
-        .extra("unit", th.unit);
-    for (k, v) in extra {
-        rec = rec.extra(&k, v);
-    }
+        .extra("unit", th.unit)
+        .with_payload(fields);
     match value {
         Ok(v) if v.is_finite() => {
             let level = th.level(v);
@@ -375,9 +373,14 @@ pub fn records(
 /// Every money record, unknown for one reason (a failed query, no data).
 pub fn unknown(ctx: &Ctx<'_>, cfg: &Config, why: &str) -> Vec<Record> {
     let sig = |id: SignalId, range: Duration| {
-        let mut m = Map::new();
-        m.insert("window".into(), json!(format_duration(range)));
-        signal(ctx, id, Err(why.to_owned()), pct, m)
+        let fields = MoneyFields {
+            frame: WindowFrame {
+                window: Some(format_duration(range)),
+                ..WindowFrame::default()
+            },
+            ..MoneyFields::default()
+        };
+        signal(ctx, id, Err(why.to_owned()), pct, &fields)
     };
     vec![
         ctx.record(Kind::Sample, "metrics.equity", Level::Unknown)
@@ -391,11 +394,18 @@ pub fn unknown(ctx: &Ctx<'_>, cfg: &Config, why: &str) -> Vec<Record> {
     ]
 }
 
-fn frame(m: &mut Map<String, Value>, scrapes: usize, at: i64, range: Duration) {
-    m.insert("window".into(), json!(format_duration(range)));
-    m.insert("window_start".into(), ts(at - range.as_millis() as i64));
-    m.insert("window_end".into(), ts(at));
-    m.insert("scrapes".into(), json!(scrapes));
+/// The fields every windowed money signal carries: which scrapes it is over.
+fn frame(scrapes: usize, at: i64, range: Duration) -> MoneyFields {
+    MoneyFields {
+        frame: WindowFrame {
+            window: Some(format_duration(range)),
+            window_start: ts(at - range.as_millis() as i64),
+            window_end: ts(at),
+            scrapes: Some(scrapes as u64),
+            ..WindowFrame::default()
+        },
+        ..MoneyFields::default()
+    }
 }
 
 /// The value of a family in the newest scrape is missing or unreadable.
@@ -427,18 +437,15 @@ fn equity(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Vec<Recor
     let implausible = readings.iter().find(|(_, e)| !e.is_finite() || *e <= 0.0);
     let newest_missing = newest_lacks(scrapes, EQUITY, |g| g.equity.is_some());
     let th = SignalId::Drawdown.signal().threshold;
-    let mut m = Map::new();
-    frame(&mut m, scrapes.len(), at, cfg.money_window);
-    m.insert("basis".into(), json!("start-of-window equity"));
-    m.insert("readings".into(), json!(readings.len()));
+    let mut m = frame(scrapes.len(), at, cfg.money_window);
+    m.basis = Some("start-of-window equity".to_owned());
+    m.readings = Some(readings.len() as u64);
     match &cfg.limit {
         Limit::Known { pct, source } => {
-            m.insert("daily_loss_limit_pct".into(), json!(pct));
-            m.insert("limit_source".into(), json!(source));
+            m.daily_loss_limit_pct = Some(Some(*pct));
+            m.limit_source = Some((*source).to_owned());
         }
-        Limit::Unknown(_) => {
-            m.insert("daily_loss_limit_pct".into(), Value::Null);
-        }
+        Limit::Unknown(_) => m.daily_loss_limit_pct = Some(None),
     }
     let last = scrapes
         .last()
@@ -450,7 +457,7 @@ fn equity(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Vec<Recor
     let drawdown: Result<f64, String> = if let Some((t, e)) = implausible {
         Err(format!(
             "{EQUITY} read {e} at {}: an account's equity is a positive number",
-            ts(*t).as_str().unwrap_or("?")
+            ts(*t).map_or_else(|| "?".to_owned(), |t| t.to_string())
         ))
     } else if readings.is_empty() {
         Err(format!(
@@ -472,12 +479,12 @@ fn equity(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Vec<Recor
         }
         let low = readings.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
         let frac = worst / start;
-        m.insert("equity_start".into(), json!(start));
-        m.insert("equity_min".into(), json!(low));
-        m.insert("equity_max".into(), json!(peak));
-        m.insert("equity_peak".into(), json!(peak_at));
-        m.insert("equity_trough".into(), json!(trough));
-        m.insert("drawdown_pct".into(), json!(round9(frac)));
+        m.equity_start = Some(start);
+        m.equity_min = Some(low);
+        m.equity_max = Some(peak);
+        m.equity_peak = Some(peak_at);
+        m.equity_trough = Some(trough);
+        m.drawdown_pct = Some(round9(frac));
         sample = sample
             .extra("min", low)
             .extra("max", peak)
@@ -528,7 +535,7 @@ fn equity(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Vec<Recor
             Some(l) => format!("{} of the {} daily loss limit", pct(v), pct(l)),
             None => "0 (no fall from the peak)".to_owned(),
         },
-        m,
+        &m,
     );
     if single && dd.level == Level::Ok {
         dd.msg
@@ -540,8 +547,7 @@ fn equity(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Vec<Recor
 /// `metrics.circuit_breaker`: the worst state of any category in the window.
 fn breaker(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Record {
     let th = SignalId::CircuitBreaker.signal().threshold;
-    let mut m = Map::new();
-    frame(&mut m, scrapes.len(), at, cfg.window);
+    let mut m = frame(scrapes.len(), at, cfg.window);
     let mut worst: BTreeMap<String, f64> = BTreeMap::new();
     let mut bad: Option<String> = None;
     let mut unreadable = false;
@@ -557,29 +563,26 @@ fn breaker(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Record {
             *w = w.max(v);
         }
     }
-    let last: Map<String, Value> = scrapes
-        .last()
-        .map(|s| {
-            s.gauges
-                .breakers
-                .iter()
-                .map(|(k, v)| (k.clone(), json!(v)))
-                .collect()
-        })
-        .unwrap_or_default();
-    m.insert("max_by_category".into(), json!(worst));
-    m.insert("last_by_category".into(), Value::Object(last));
-    let open: Vec<&String> = worst
-        .iter()
-        .filter(|(_, v)| **v >= 2.0)
-        .map(|(k, _)| k)
-        .collect();
-    m.insert("open".into(), json!(open));
+    m.last_by_category = Some(
+        scrapes
+            .last()
+            .map(|s| s.gauges.breakers.clone())
+            .unwrap_or_default(),
+    );
+    m.open = Some(
+        worst
+            .iter()
+            .filter(|(_, v)| **v >= 2.0)
+            .map(|(k, _)| k.clone())
+            .collect(),
+    );
     let max = worst.values().copied().fold(f64::NEG_INFINITY, f64::max);
     let newest_missing = newest_lacks(scrapes, BREAKER, |g| !g.breakers.is_empty());
+    let no_breakers = worst.is_empty();
+    m.max_by_category = Some(worst);
     let value = if let Some(why) = bad {
         Err(why)
-    } else if worst.is_empty() {
+    } else if no_breakers {
         Err(format!(
             "the bot exported no {BREAKER} in the last {} (absent is unknown, never closed)",
             format_duration(cfg.window)
@@ -607,7 +610,7 @@ fn breaker(ctx: &Ctx<'_>, cfg: &Config, scrapes: &[&Point], at: i64) -> Record {
             };
             format!("{state} at worst ({v})")
         },
-        m,
+        &m,
     )
 }
 
@@ -622,8 +625,7 @@ fn gauge_max(
     get: fn(&Gauges) -> Option<f64>,
 ) -> Record {
     let th = id.signal().threshold;
-    let mut m = Map::new();
-    frame(&mut m, scrapes.len(), at, cfg.window);
+    let mut m = frame(scrapes.len(), at, cfg.window);
     let values: Vec<f64> = scrapes
         .iter()
         .filter(|s| !s.gauges.broken.contains(family))
@@ -633,15 +635,10 @@ fn gauge_max(
     let unreadable = scrapes.iter().any(|s| s.gauges.broken.contains(family));
     let newest_missing = newest_lacks(scrapes, family, |g| get(g).is_some());
     if !values.is_empty() {
-        m.insert("max".into(), json!(max));
-        m.insert(
-            "min".into(),
-            json!(values.iter().copied().fold(f64::INFINITY, f64::min)),
-        );
+        m.max = Some(max);
+        m.min = Some(values.iter().copied().fold(f64::INFINITY, f64::min));
     }
-    if let Some(last) = scrapes.last().and_then(|s| get(&s.gauges)) {
-        m.insert("last".into(), json!(last));
-    }
+    m.last = scrapes.last().and_then(|s| get(&s.gauges));
     let value = if let Some(v) = values.iter().find(|v| !v.is_finite() || **v < 0.0) {
         Err(format!(
             "{family} read {v}: a ratio is never negative or non-finite"
@@ -660,20 +657,16 @@ fn gauge_max(
     } else {
         Ok(max)
     };
-    signal(ctx, id, value, pct, m)
+    signal(ctx, id, value, pct, &m)
 }
 
 /// `metrics.order_rate`: orders submitted per minute over the rate window,
 /// from exact counter deltas (a restart is a new baseline), as a fraction
 /// of the ceiling.
 fn order_rate(ctx: &Ctx<'_>, cfg: &Config, span: &Span<'_>, at: i64) -> Record {
-    let mut m = Map::new();
-    frame(&mut m, span.snaps.len(), at, cfg.window);
-    m.insert(
-        "max_orders_per_minute".into(),
-        json!(cfg.max_orders_per_minute),
-    );
-    m.insert("ceiling_source".into(), json!(cfg.ceiling_source));
+    let mut m = frame(span.snaps.len(), at, cfg.window);
+    m.max_orders_per_minute = Some(cfg.max_orders_per_minute);
+    m.ceiling_source = Some(cfg.ceiling_source.clone());
     let (from, to) = span.bounds();
     let value = if let Some(why) = span.inconsistency() {
         Err(format!(
@@ -689,12 +682,10 @@ fn order_rate(ctx: &Ctx<'_>, cfg: &Config, span: &Span<'_>, at: i64) -> Record {
         let orders = span.delta(|s| s.orders.iter().map(|c| c.value).sum());
         let minutes = (to - from) as f64 / 60_000.0;
         let per_minute = orders / minutes;
-        m.insert("orders".into(), json!(round9(orders)));
-        m.insert("orders_per_minute".into(), json!(round9(per_minute)));
-        m.insert("baseline".into(), ts(from));
-        if span.restarted() {
-            m.insert("restarted".into(), json!(true));
-        }
+        m.orders = Some(round9(orders));
+        m.orders_per_minute = Some(round9(per_minute));
+        m.frame.baseline = ts(from);
+        m.frame.restarted = span.restarted();
         Ok(per_minute / cfg.max_orders_per_minute)
     };
     let ceiling = cfg.max_orders_per_minute;
@@ -709,7 +700,7 @@ fn order_rate(ctx: &Ctx<'_>, cfg: &Config, span: &Span<'_>, at: i64) -> Record {
                 pct(v)
             )
         },
-        m,
+        &m,
     )
 }
 
@@ -718,6 +709,7 @@ mod tests {
     use super::*;
     use crate::snapshot::Counter;
     use crate::test_support::ctx;
+    use serde_json::json;
 
     fn cfg(limit: Option<f64>) -> Config {
         Config {

@@ -17,7 +17,7 @@ use crate::prometheus::{Element, Prom, QueryError, Scope, Series, broken_series,
 use crate::proof::Counts;
 use crate::signals::{Ctx, Sig, Span};
 use crate::snapshot::{BROKER_LATENCY, Counter, Histogram, Labels, Snapshot};
-use canary_core::signal_fields::SignalFields;
+use canary_core::signal_fields::{SignalFields, WindowFrame};
 use canary_core::{Kind, Level, Record, diag};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -283,7 +283,10 @@ fn signals(
     };
     let err = |sig: Sig| {
         let fields = SignalFields {
-            window: Some(scope.range.clone()),
+            frame: WindowFrame {
+                window: Some(scope.range.clone()),
+                ..WindowFrame::default()
+            },
             ..SignalFields::default()
         };
         sig.record(ctx, Err(why.clone()), fields, Span::Window)

@@ -6,7 +6,7 @@ use crate::histogram::{self, Broken, BucketMode, Reading};
 use crate::promql::{self, Bucket};
 use crate::proof::{BucketProof, Counts, RateProof};
 use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
-use canary_core::signal_fields::{BucketMs, SignalFields};
+use canary_core::signal_fields::{BucketMs, SignalFields, WindowFrame};
 use canary_core::signals::{Signal, SignalId};
 use canary_core::stats::Confidence;
 use canary_core::thresholds::{Threshold, Unit};
@@ -480,7 +480,10 @@ pub(crate) fn p95_ms(buckets: &[Bucket], f: &mut SignalFields) -> Evidence {
 /// The four signals from the counters' lifetime totals in one scrape.
 pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
     let lifetime = || SignalFields {
-        window: Some("lifetime".to_owned()),
+        frame: WindowFrame {
+            window: Some("lifetime".to_owned()),
+            ..WindowFrame::default()
+        },
         ..SignalFields::default()
     };
     let orders: f64 = snap.orders.iter().map(|c| c.value).fold(0.0, |a, b| a + b);

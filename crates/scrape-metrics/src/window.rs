@@ -12,7 +12,7 @@ use crate::signals::{
 };
 use crate::snapshot::{Snapshot, is_failed, is_nonrecoverable, odd_result};
 use canary_core::duration::format_duration;
-use canary_core::signal_fields::SignalFields;
+use canary_core::signal_fields::{SignalFields, WindowFrame};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -49,12 +49,14 @@ fn untrusted(span: &Scrapes<'_>, range: Duration) -> Option<String> {
 fn frame(span: &Scrapes<'_>, at: i64, range: Duration) -> SignalFields {
     let (from, _) = span.bounds();
     SignalFields {
-        window: Some(format_duration(range)),
-        window_start: ts(at - range.as_millis() as i64),
-        window_end: ts(at),
-        scrapes: Some(span.snaps.len() as u64),
-        baseline: ts(from),
-        restarted: span.restarted(),
+        frame: WindowFrame {
+            window: Some(format_duration(range)),
+            window_start: ts(at - range.as_millis() as i64),
+            window_end: ts(at),
+            scrapes: Some(span.snaps.len() as u64),
+            baseline: ts(from),
+            restarted: span.restarted(),
+        },
         ..SignalFields::default()
     }
 }
