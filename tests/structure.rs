@@ -37,26 +37,6 @@ const KNOWN: &[(&str, &[&str])] = &[
     ),
     ("judge", &["jq", "native"]),
     ("probe-health", &["crate", "fetch"]),
-    (
-        "scrape-metrics",
-        &[
-            "bucket_checks",
-            "cli",
-            "counters",
-            "crate",
-            "histogram",
-            "money",
-            "money_prom",
-            "prom_mode",
-            "promql",
-            "proof",
-            "signals",
-            "snapshot",
-            "state",
-            "unreadable",
-            "window",
-        ],
-    ),
 ];
 
 /// A module's path inside its crate: `[]` for lib.rs/main.rs.
