@@ -18,23 +18,6 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("canary-report", &["crate", "load"]),
     ("canary-report", &["equity", "model"]),
     ("canary-rules", &["cli", "crate"]),
-    (
-        "judge",
-        &[
-            "baseline",
-            "baseline::args",
-            "baseline::evidence",
-            "baseline::report",
-            "cli",
-            "crate",
-            "error",
-            "escalate",
-            "explain",
-            "follow",
-            "replay",
-            "verdict",
-        ],
-    ),
     ("judge", &["jq", "native"]),
     ("probe-health", &["crate", "fetch"]),
 ];
