@@ -18,7 +18,6 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("canary-report", &["crate", "load"]),
     ("canary-report", &["equity", "model"]),
     ("canary-rules", &["cli", "crate"]),
-    ("judge", &["jq", "native"]),
     ("probe-health", &["crate", "fetch"]),
 ];
 

@@ -13,6 +13,7 @@ mod counters;
 mod decide;
 mod error;
 mod escalate;
+mod eval;
 mod explain;
 mod follow;
 mod freshness;
