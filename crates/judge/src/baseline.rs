@@ -13,42 +13,29 @@
 
 use crate::target::bot_key;
 use crate::verdict::{Judged, Judging};
-use canary_core::compare::{self, CompareError, Counts, LatencyTest, RateTest};
+use canary_core::Record;
+use canary_core::compare::{self, CompareError};
 use canary_core::role::Role;
-use canary_core::verdict::{Reason, Scope};
-use canary_core::{Decision, Exit, Kind, Level, Phase, Record};
-use jiff::Timestamp;
+use canary_core::verdict::Scope;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod args;
 mod evidence;
 mod report;
-mod signals;
+pub(crate) mod signals;
 mod unknown;
 
 pub use args::{Args, Large, Tolerance};
 use evidence::*;
+pub use report::RECORD;
 use report::*;
 pub use signals::Signal;
 use signals::*;
-use unknown::{SampleError, Unknown};
-
-/// The record judge writes, one per compared signal.
-pub const RECORD: &str = "judge.comparison";
-
-/// The criterion the comparison proves.
-const CRITERION: &str = "the canary is no worse than production";
+use unknown::Unknown;
 
 /// Bots kept per side: past it, a new bot's records are not compared.
 const MAX_BOTS: usize = 64;
-
-#[derive(Debug, Clone)]
-struct Seen {
-    ts: Timestamp,
-    sample: Result<Sample, SampleError>,
-    window: Option<String>,
-}
 
 /// Everything one side said: per bot, per signal, the newest record.
 type Side = BTreeMap<String, BTreeMap<Signal, Seen>>;

@@ -1,7 +1,7 @@
 //! The decision tree of runbook §4.2, applied to what the rules saw.
 
+use crate::eval::Outcome;
 use crate::freshness::{Age, age, age_s};
-use crate::jq::Outcome;
 use crate::rules::{Action, Evidence, Rule};
 use crate::state::{Eval, RuleState};
 use crate::window::Progress;

@@ -1,7 +1,7 @@
 //! A value on judge's command line that cannot be used. Each variant keeps
 //! the text as written; clap prints it after "invalid value ... for ...".
 
-use crate::baseline::Signal;
+use crate::baseline::signals::Signal;
 
 /// A command-line value judge refuses.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -1,9 +1,8 @@
 //! Rule filters as jq, compiled and run with jaq-core over one record at a time.
 
+use crate::eval::{EvalError, Outcome, threshold_table};
 use crate::native::Native;
 use canary_core::record::Record;
-use canary_core::signals::SIGNALS;
-use canary_core::thresholds;
 use jaq_core::load::{Arena, File, Loader, lex, parse};
 use jaq_core::{Compiler, Ctx, Vars, data};
 use jaq_json::Val;
@@ -24,14 +23,6 @@ def unknown_evidence: known | not;
 /// Global variables every filter sees: `$phase` ("start", "a" or "b") and
 /// `$thresholds`, the thresholds of `canary_core::signals::SIGNALS` by key.
 const GLOBALS: [&str; 2] = ["$phase", "$thresholds"];
-
-/// What one evaluation of a rule on one record says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Fire,
-    Clear,
-    Unknown,
-}
 
 /// A compiled rule filter.
 pub struct Program {
@@ -84,12 +75,6 @@ fn lex_expect(e: &lex::Expect<&str>) -> &'static str {
 
 fn phase_val(phase: canary_core::Phase) -> Val {
     Val::from(phase.as_str().to_owned())
-}
-
-/// `$thresholds`: each signal's key in jq and its thresholds, from the one
-/// signal table.
-pub fn threshold_table() -> impl Iterator<Item = (&'static str, thresholds::Threshold)> {
-    SIGNALS.iter().map(|s| (s.key, s.threshold))
 }
 
 fn thresholds_val() -> Val {
@@ -204,20 +189,6 @@ impl Program {
             }),
         }
     }
-}
-
-/// Why a rule's filter gave no outcome on a record. jaq's values and
-/// errors are not `Send`, so what they say is kept as text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EvalError {
-    /// An output that is not a boolean, null or nothing: the value shown.
-    #[error("yielded {0}, expected true, false, null or nothing")]
-    NotBoolean(String),
-    /// A jq runtime error, as jaq words it.
-    #[error("{0}")]
-    Runtime(String),
-    #[error("called halt, which a rule may not")]
-    Halt,
 }
 
 /// A record as the jq value a filter sees: exactly its JSON form.

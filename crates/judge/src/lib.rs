@@ -13,6 +13,7 @@ mod counters;
 mod decide;
 mod error;
 mod escalate;
+mod eval;
 mod explain;
 mod follow;
 mod freshness;
@@ -23,10 +24,12 @@ mod replay;
 pub mod rules;
 mod state;
 mod target;
+mod tool;
 mod verdict;
 mod window;
 
 pub use error::ArgError;
+pub use tool::TOOL;
 
 use anyhow::Context;
 use canary_core::ndjson::{BadLine, Input, RecordReader, RecordWriter};
@@ -34,8 +37,6 @@ use canary_core::{Exit, Kind, diag};
 use cli::Cli;
 use std::io::{self, BufReader, Write};
 use verdict::Judging;
-
-pub const TOOL: &str = "judge";
 
 /// Bad lines reported one by one on stderr before judge only counts them.
 const MAX_BAD_LINE_DIAGS: u64 = 20;

@@ -8,7 +8,7 @@
 //! other text, and any record a shape cannot decide the way jq would (jq
 //! would fail on it), goes to jaq (docs/judge.md, "Rules as jq").
 
-use crate::jq::{EvalError, Outcome, threshold_table};
+use crate::eval::{EvalError, Outcome, threshold_table};
 use canary_core::{Kind, Level, Phase, Record};
 use serde_json::Value;
 

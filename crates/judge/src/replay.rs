@@ -74,7 +74,7 @@ impl Replay {
             Some(t) if rec.ts < t => {
                 self.stopped = true;
                 let refused = Record::new(
-                    crate::TOOL,
+                    crate::tool::TOOL,
                     &rec.target,
                     Kind::Error,
                     "input.unsorted",

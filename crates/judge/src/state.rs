@@ -3,7 +3,7 @@
 //! (target, rule) pairs and distinct record names, not with the stream.
 
 use crate::counters::Counters;
-use crate::jq::{EvalError, Outcome};
+use crate::eval::{EvalError, Outcome};
 use crate::rules::Rule;
 use crate::target::bot_key;
 use canary_core::Record;

@@ -464,7 +464,7 @@ impl Judged<'_> {
     ) -> canary_core::verdict::VerdictLine<'a> {
         canary_core::verdict::VerdictLine {
             ts: at,
-            tool: crate::TOOL,
+            tool: crate::tool::TOOL,
             target: &self.target,
             kind,
             name,

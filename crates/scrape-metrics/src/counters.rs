@@ -19,7 +19,8 @@
 //! holding no counter at all (a bot that has counted nothing yet, or an
 //! empty answer) is no evidence of anything and is left out of the window.
 
-use crate::snapshot::{GUARD_TRIPS, Labels, ORDERS, Snapshot};
+use crate::labels::Labels;
+use crate::snapshot::{GUARD_TRIPS, ORDERS, Snapshot};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 

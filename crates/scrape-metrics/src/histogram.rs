@@ -130,7 +130,7 @@ pub fn read(h: &Histogram, mode: BucketMode) -> Read {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::Labels;
+    use crate::labels::Labels;
 
     fn hist(buckets: &[(f64, f64)], count: f64) -> Histogram {
         Histogram {

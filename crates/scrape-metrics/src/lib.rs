@@ -17,22 +17,27 @@ pub mod exposition;
 mod hashing;
 mod histogram;
 mod input;
+mod labels;
 mod lossless;
 pub mod money;
+mod money_gauges;
 mod money_prom;
 mod prom_mode;
 mod prometheus;
 pub mod promql;
 mod proof;
+mod round;
 mod signals;
 mod snapshot;
 mod state;
 #[cfg(test)]
 mod test_support;
+mod tool;
 mod unreadable;
 mod window;
 
 pub use error::ArgError;
+pub use tool::TOOL;
 
 use canary_core::duration::format_duration;
 use canary_core::http::{self, HttpOptions};
@@ -42,8 +47,6 @@ use cli::Cli;
 use signals::Ctx;
 use snapshot::{BROKER_LATENCY, GUARD_TRIPS, ORDERS, Snapshot};
 use std::io::{Read, Write};
-
-pub const TOOL: &str = "scrape-metrics";
 
 /// Run once, or every `--every`; the exit status is the worst over all rounds.
 pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exit> {
@@ -106,10 +109,9 @@ pub fn run<W: Write>(cli: &Cli, out: &mut RecordWriter<W>) -> anyhow::Result<Exi
 }
 
 fn prometheus_round(cli: &Cli, ctx: &Ctx<'_>, base: &str, opts: HttpOptions) -> Vec<Record> {
-    let matcher = cli
-        .instance
-        .as_ref()
-        .map_or(String::new(), |i| format!(",instance={}", promql_string(i)));
+    let matcher = cli.instance.as_ref().map_or(String::new(), |i| {
+        format!(",instance={}", prometheus::promql_string(i))
+    });
     let scope = prometheus::Scope {
         matcher,
         fleet: cli.fleet,
@@ -124,16 +126,6 @@ fn prometheus_round(cli: &Cli, ctx: &Ctx<'_>, base: &str, opts: HttpOptions) -> 
         deadline: std::time::Instant::now() + cli.timeout,
     };
     prom_mode::evaluate(ctx, &prom, &scope, cli.buckets)
-}
-
-/// A PromQL string literal: double-quoted, with `\` and `"` escaped.
-fn promql_string(s: &str) -> String {
-    format!(
-        "\"{}\"",
-        s.replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('\n', "\\n")
-    )
 }
 
 /// The money records of a direct round, from the money gauges of the
@@ -285,7 +277,7 @@ fn parse_errors(ctx: &Ctx<'_>, scrape: &snapshot::Scrape) -> Vec<Record> {
             let relevant = e.fatal
                 || [ORDERS, GUARD_TRIPS, BROKER_LATENCY]
                     .iter()
-                    .chain(&money::FAMILIES)
+                    .chain(&money_gauges::FAMILIES)
                     .any(|n| e.snippet.contains(n));
             let level = if relevant {
                 Level::Unknown

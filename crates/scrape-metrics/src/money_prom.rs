@@ -6,10 +6,12 @@
 //! the path through Prometheus reads the gauge as a gauge.
 
 use crate::cli::Cli;
-use crate::money::{self, API_ERROR_RATE, BREAKER, Config, EQUITY, Point, RATE_LIMIT_USAGE};
+use crate::labels::Labels;
+use crate::money::{self, Config, Point};
+use crate::money_gauges::{API_ERROR_RATE, BREAKER, EQUITY, Gauges, RATE_LIMIT_USAGE};
 use crate::prometheus::{Prom, Series};
 use crate::signals::Ctx;
-use crate::snapshot::{Counter, Labels, ORDERS, Snapshot};
+use crate::snapshot::{Counter, ORDERS, Snapshot};
 use canary_core::Record;
 use canary_core::duration::format_duration;
 use canary_core::http::HttpOptions;
@@ -46,7 +48,7 @@ pub fn evaluate(
         deadline: std::time::Instant::now() + cli.timeout,
     };
     let sel = cli.instance.as_ref().map_or(String::new(), |i| {
-        format!("{{instance={}}}", crate::promql_string(i))
+        format!("{{instance={}}}", crate::prometheus::promql_string(i))
     });
     let (mw, w) = (
         format_duration(cfg.money_window),
@@ -120,7 +122,7 @@ pub fn evaluate(
                 } else {
                     let p = group.points.entry(t).or_insert_with(|| Point {
                         t_ms: t,
-                        gauges: money::Gauges::default(),
+                        gauges: Gauges::default(),
                     });
                     p.gauges.take(family, &strip(&s.labels), v);
                 }

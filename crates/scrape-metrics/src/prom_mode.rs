@@ -13,10 +13,11 @@
 //! `verbatim_ms` for the p95).
 
 use crate::histogram::BucketMode;
+use crate::labels::Labels;
 use crate::prometheus::{Element, Prom, QueryError, Scope, Series, broken_series, group};
 use crate::proof::Counts;
 use crate::signals::{Ctx, Sig, Span};
-use crate::snapshot::{BROKER_LATENCY, Counter, Histogram, Labels, Snapshot};
+use crate::snapshot::{BROKER_LATENCY, Counter, Histogram, Snapshot};
 use canary_core::signal_fields::{SignalFields, WindowFrame};
 use canary_core::{Kind, Level, Record, diag};
 use serde_json::{Map, Value, json};

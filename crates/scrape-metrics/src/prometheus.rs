@@ -55,6 +55,16 @@ pub struct Prom<'a> {
     pub deadline: std::time::Instant,
 }
 
+/// A PromQL string literal: double-quoted, with `\` and `"` escaped.
+pub(crate) fn promql_string(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
+}
+
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {

@@ -106,7 +106,7 @@ pub fn cumulative(buckets: &[Bucket]) -> Vec<CumulativeBucket> {
         .iter()
         .map(|b| CumulativeBucket {
             le: b.upper,
-            count: crate::signals::round9(b.count),
+            count: crate::round::round9(b.count),
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 use crate::histogram::{self, Broken, BucketMode, Reading};
 use crate::promql::{self, Bucket};
 use crate::proof::{BucketProof, Counts, RateProof};
+use crate::round::round9;
 use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
 use canary_core::signal_fields::{BucketMs, SignalFields, WindowFrame};
 use canary_core::signals::{Signal, SignalId};
@@ -202,10 +203,6 @@ impl Sig {
             Sig::GuardTrips => None,
         }
     }
-}
-
-pub(crate) fn round9(v: f64) -> f64 {
-    (v * 1e9).round() / 1e9
 }
 
 fn round3(v: f64) -> f64 {

@@ -6,7 +6,7 @@ use crate::signals::{Ctx, Source};
 /// A direct scrape of target `t`, with every option at its default.
 pub(crate) fn ctx() -> Ctx<'static> {
     Ctx {
-        tool: crate::TOOL,
+        tool: crate::tool::TOOL,
         target: "t",
         source: Source::Direct,
         buckets: BucketMode::Auto,

@@ -6,9 +6,9 @@
 
 use crate::counters::Span as Scrapes;
 use crate::promql::Bucket;
+use crate::round::round9;
 use crate::signals::{
-    CORRECTION, Ctx, Evidence, Sig, Span, error_rate, p95_ms, retry_rate, round9, submit_buckets,
-    sum_by_le,
+    CORRECTION, Ctx, Evidence, Sig, Span, error_rate, p95_ms, retry_rate, submit_buckets, sum_by_le,
 };
 use crate::snapshot::{Snapshot, is_failed, is_nonrecoverable, odd_result};
 use canary_core::duration::format_duration;
@@ -83,7 +83,7 @@ pub fn windowed(
     history: &[Snapshot],
     range: Duration,
     guard_range: Duration,
-) -> Vec<crate::Record> {
+) -> Vec<canary_core::Record> {
     let Some(at) = history.last().map(|s| s.t_ms) else {
         return vec![];
     };

@@ -1,7 +1,7 @@
 //! The comparison's command line: significance levels, what a large
 //! regression does, and each signal's tolerances.
 
-use super::*;
+use super::signals::{SPECS, Signal};
 use crate::error::ArgError;
 
 /// The comparison's options.

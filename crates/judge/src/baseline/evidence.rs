@@ -1,8 +1,12 @@
 //! What one side's record says of a signal: exact counts or cumulative
 //! buckets, refused unless they are plausible.
 
-use super::*;
+use super::signals::{Spec, Test};
+use super::unknown::SampleError;
+use canary_core::compare::{self, CompareError, Counts, LatencyTest};
 use canary_core::signal_fields::{CumulativeBucket, SignalFields};
+use canary_core::{Kind, Level, Record};
+use jiff::Timestamp;
 
 /// What one side's newest record of a signal says.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,4 +98,12 @@ pub(super) fn latency(c: &[(f64, u64)], b: &[(f64, u64)]) -> Result<LatencyTest,
         compare::decumulate(&v.iter().map(|x| x.1).collect::<Vec<_>>()).ok_or(CompareError::Bounds)
     };
     compare::mann_whitney(&per(c)?, &per(b)?)
+}
+
+/// One side's newest record of a signal: when, what it said, its window.
+#[derive(Debug, Clone)]
+pub(super) struct Seen {
+    pub(super) ts: Timestamp,
+    pub(super) sample: Result<Sample, SampleError>,
+    pub(super) window: Option<String>,
 }

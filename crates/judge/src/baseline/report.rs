@@ -1,8 +1,24 @@
 //! The comparison's outcome: its class, its `judge.comparison` record and
 //! message, and how it folds into a verdict.
 
-use super::*;
+use super::args::{Args, Large};
+use super::evidence::{Sample, Seen, p95_ms};
+use super::signals::{Signal, Spec, Test};
+use super::unknown::Unknown;
+use crate::tool::TOOL;
+use crate::verdict::{Judged, Judging};
+use canary_core::compare::{Counts, LatencyTest, RateTest};
+use canary_core::verdict::Reason;
+use canary_core::{Decision, Exit, Kind, Level, Phase, Record};
+use jiff::Timestamp;
 use serde::Serialize;
+use serde_json::Value;
+
+/// The record judge writes, one per compared signal.
+pub const RECORD: &str = "judge.comparison";
+
+/// The criterion the comparison proves.
+const CRITERION: &str = "the canary is no worse than production";
 
 /// A test's result.
 #[derive(Debug, Clone, Copy)]
@@ -191,7 +207,7 @@ impl Comparison {
             alpha: args.baseline_alpha,
             test_result,
         };
-        let rec = Record::new(crate::TOOL, bot, Kind::Check, RECORD, level)
+        let rec = Record::new(TOOL, bot, Kind::Check, RECORD, level)
             .at(how.at)
             .value(self.class.word())
             .with_payload(&fields);

@@ -1,6 +1,10 @@
 use super::*;
 use args::parse_tolerance;
+use canary_core::compare::Counts;
+use canary_core::{Kind, Level};
+use jiff::Timestamp;
 use serde_json::json;
+use unknown::SampleError;
 
 fn rec(target: &str, name: &str, extra: &[(&str, Value)]) -> Record {
     let mut r = Record::new("scrape-metrics", target, Kind::Signal, name, Level::Ok);
