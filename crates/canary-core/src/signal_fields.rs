@@ -176,6 +176,28 @@ pub struct MoneyFields {
     pub orders_per_minute: Option<f64>,
 }
 
+/// The fields of `metrics.submit_latency_buckets` beyond the envelope: the
+/// lifetime cumulative buckets of successful broker submits, from which
+/// judge takes a whole window's p95 by their deltas.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyBucketsFields {
+    /// Bounds ascending, in seconds; the last is `+Inf`.
+    pub buckets: Vec<LeCount>,
+    /// The repair applied to the bot's buckets, when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<String>,
+}
+
+/// One cumulative bucket as `metrics.submit_latency_buckets` writes it:
+/// `{"le": bound, "count": n}`, `le` null for `+Inf`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LeCount {
+    /// The upper bound in seconds; `None` (null) for `+Inf`.
+    pub le: Option<f64>,
+    /// Observations at or under `le`.
+    pub count: f64,
+}
+
 /// A field that may be present as `null`: `Some(None)` then, `None` when
 /// absent (with `#[serde(default)]`).
 fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -352,6 +374,42 @@ mod tests {
         );
         assert!(serde_json::from_value::<MoneyFields>(json!({"equity_start": "100"})).is_err());
         assert!(serde_json::from_value::<MoneyFields>(json!({"scrapes": -1})).is_err());
+    }
+
+    #[test]
+    fn latency_buckets_write_null_for_inf_and_refuse_a_word() {
+        let f = LatencyBucketsFields {
+            buckets: vec![
+                LeCount {
+                    le: Some(0.25),
+                    count: 3.0,
+                },
+                LeCount {
+                    le: None,
+                    count: 4.0,
+                },
+            ],
+            correction: None,
+        };
+        let v = serde_json::to_value(&f).expect("writes");
+        assert_eq!(
+            v,
+            json!({"buckets": [{"le": 0.25, "count": 3.0}, {"le": null, "count": 4.0}]})
+        );
+        assert_eq!(
+            serde_json::from_value::<LatencyBucketsFields>(v).expect("reads"),
+            f
+        );
+        for bad in [
+            json!({"buckets": [{"le": "+Inf", "count": 4.0}]}),
+            json!({"buckets": [{"le": null}]}),
+            json!({}),
+        ] {
+            assert!(
+                serde_json::from_value::<LatencyBucketsFields>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

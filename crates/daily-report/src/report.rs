@@ -7,7 +7,7 @@ use canary_core::thresholds::{self, Threshold};
 use canary_core::{Kind, Level, Record};
 use jiff::Timestamp;
 use scrape_metrics::money::Limit;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// Reports dated this far ahead of the clock are not trusted.
@@ -250,7 +250,7 @@ fn breaker(m: &Map<String, Value>, rec: &Rec<'_>) -> Record {
     match path(m, &["risk", "circuit_breaker_state"]) {
         Some(Value::Object(state)) if state.is_empty() => r
             .level(Level::Ok)
-            .value(json!({}))
+            .value(Map::new())
             .msg("no circuit breaker triggered on the day".to_owned()),
         Some(Value::Object(state)) => match state.get("triggered") {
             Some(Value::Bool(true)) => r
@@ -325,6 +325,7 @@ fn count(m: &Map<String, Value>, rec: &Rec<'_>, name: &str, key: &str, what: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn report(equity: f64, change: f64, generated: &str, liveness: &str) -> Report {
         let v = json!({

@@ -13,6 +13,7 @@
 //! two samples per series and at most [`MAX_DECREASES`] decreases.
 
 use canary_core::Record;
+use canary_core::signal_fields::LatencyBucketsFields;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::time::Duration;
@@ -519,18 +520,17 @@ impl Counters {
 pub const LATENCY: &str = "metrics.submit_latency_buckets";
 
 /// `buckets` `[{le, count}]`: ascending bounds (null is +Inf, last),
-/// non-negative counts that never fall; else `None`.
+/// non-negative counts that never fall; else `None`. A field that does not
+/// read as scrape-metrics writes it refuses the record.
 fn read_buckets(rec: &Record) -> Option<Vec<(f64, f64)>> {
+    let fields: LatencyBucketsFields = rec.payload().ok()?;
     let mut out: Vec<(f64, f64)> = Vec::new();
-    for b in rec.extra.get("buckets")?.as_array()? {
-        let le = match b.get("le")? {
-            Value::Null => f64::INFINITY,
-            v => v.as_f64().filter(|v| v.is_finite())?,
+    for b in fields.buckets {
+        let le = match b.le {
+            None => f64::INFINITY,
+            Some(v) => Some(v).filter(|v| v.is_finite())?,
         };
-        let c = b
-            .get("count")?
-            .as_f64()
-            .filter(|c| c.is_finite() && *c >= 0.0)?;
+        let c = Some(b.count).filter(|c| c.is_finite() && *c >= 0.0)?;
         if let Some((ple, pc)) = out.last()
             && (le <= *ple || c < *pc)
         {

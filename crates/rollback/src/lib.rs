@@ -41,7 +41,7 @@ use canary_core::ndjson::RecordWriter;
 use canary_core::step::{RunOutcome, RunResult, Trigger, TriggerAction};
 use canary_core::{Exit, Kind, Level, Record, diag};
 use cli::Cli;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 pub use tool::TOOL;
 use tool::{refusal, see};
@@ -327,7 +327,7 @@ fn settle_interruption<W: Write>(
         .extra("proc_id", i.proc_id.clone())
         .extra("interrupted_run", i.run_id.clone())
         .extra("intent_ts", i.intent_ts.clone())
-        .extra("pids", json!(i.pids))
+        .extra("pids", i.pids.clone())
         .extra("check", i.step.interrupted_check())
         .msg(msg)
     };

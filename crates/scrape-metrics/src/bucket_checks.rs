@@ -8,7 +8,7 @@ use crate::histogram::{self, Broken, Reading};
 use crate::signals::Ctx;
 use crate::snapshot::{BROKER_LATENCY, Snapshot};
 use canary_core::{Kind, Level, Record};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// The series of one family, by how their buckets read.
 #[derive(Debug, Default)]
@@ -122,28 +122,53 @@ fn family_record(ctx: &Ctx<'_>, name: &str, fam: &Family) -> Option<Record> {
     } else {
         return None;
     };
-    let mut rec = ctx
+    let fields = HistogramFields {
+        family: name,
+        series: total,
+        repaired: repaired.len(),
+        repaired_series: Some(repaired).filter(|r| !r.is_empty()),
+        assumed: Some(fam.assumed.len()).filter(|n| *n > 0),
+        broken_series: Some(
+            fam.broken
+                .iter()
+                .map(|(s, why)| BrokenSeries {
+                    series: s,
+                    reason: why.to_string(),
+                })
+                .collect::<Vec<_>>(),
+        )
+        .filter(|b| !b.is_empty()),
+        cumulative_series: Some(&fam.cumulative).filter(|c| !c.is_empty()),
+    };
+    let rec = ctx
         .record(Kind::Check, "metrics.histogram", level)
         .value(reading)
-        .extra("family", name)
-        .extra("series", total)
-        .extra("repaired", repaired.len());
-    if !repaired.is_empty() {
-        rec = rec.extra("repaired_series", json!(repaired));
-    }
-    if !fam.assumed.is_empty() {
-        rec = rec.extra("assumed", fam.assumed.len());
-    }
-    if !fam.broken.is_empty() {
-        let broken: Vec<Value> = fam
-            .broken
-            .iter()
-            .map(|(s, why)| json!({"series": s, "reason": why.to_string()}))
-            .collect();
-        rec = rec.extra("broken_series", Value::Array(broken));
-    }
-    if !fam.cumulative.is_empty() {
-        rec = rec.extra("cumulative_series", json!(fam.cumulative));
-    }
+        .with_payload(&fields);
     Some(rec.msg(msg))
+}
+
+/// The fields of a `metrics.histogram` check beyond the envelope.
+#[derive(Serialize)]
+struct HistogramFields<'a> {
+    family: &'a str,
+    /// Series of the family.
+    series: usize,
+    /// Series whose double-cumulated buckets were repaired.
+    repaired: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repaired_series: Option<Vec<String>>,
+    /// Series read as double-cumulated on `--buckets` alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assumed: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broken_series: Option<Vec<BrokenSeries<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cumulative_series: Option<&'a Vec<String>>,
+}
+
+/// A series whose buckets are no histogram, and why.
+#[derive(Serialize)]
+struct BrokenSeries<'a> {
+    series: &'a str,
+    reason: String,
 }

@@ -15,7 +15,7 @@ use crate::snapshot::{Counter, ORDERS, Snapshot};
 use canary_core::Record;
 use canary_core::duration::format_duration;
 use canary_core::http::HttpOptions;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 fn strip(labels: &BTreeMap<String, String>) -> Labels {
@@ -31,7 +31,26 @@ fn strip(labels: &BTreeMap<String, String>) -> Labels {
 struct Group {
     points: BTreeMap<i64, Point>,
     orders: BTreeMap<i64, Snapshot>,
-    checks: Map<String, Value>,
+    checks: BTreeMap<String, CrossCheck>,
+}
+
+/// What Prometheus' own query gave for one money signal, shown beside the
+/// value computed from the raw samples (`prometheus` on each record).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+enum CrossCheck {
+    Failed {
+        query: String,
+        error: String,
+    },
+    ByCategory {
+        query: String,
+        by_category: BTreeMap<String, f64>,
+    },
+    Value {
+        query: String,
+        value: f64,
+    },
 }
 
 /// Every money record of one Prometheus round.
@@ -136,8 +155,13 @@ pub fn evaluate(
             Ok(e) => e,
             Err(e) => {
                 for g in groups.values_mut() {
-                    g.checks
-                        .insert((*key).into(), json!({"query": q, "error": e.why}));
+                    g.checks.insert(
+                        (*key).into(),
+                        CrossCheck::Failed {
+                            query: q.clone(),
+                            error: e.why.clone(),
+                        },
+                    );
                 }
                 continue;
             }
@@ -146,14 +170,21 @@ pub fn evaluate(
             let g = groups.entry(group_of(&e.labels)).or_default();
             let v = match e.labels.get("category") {
                 Some(cat) => {
-                    let entry = g
-                        .checks
-                        .entry((*key).to_owned())
-                        .or_insert_with(|| json!({"query": q, "by_category": {}}));
-                    entry["by_category"][cat] = json!(e.value);
+                    let entry = g.checks.entry((*key).to_owned()).or_insert_with(|| {
+                        CrossCheck::ByCategory {
+                            query: q.clone(),
+                            by_category: BTreeMap::new(),
+                        }
+                    });
+                    if let CrossCheck::ByCategory { by_category, .. } = entry {
+                        by_category.insert(cat.clone(), e.value);
+                    }
                     continue;
                 }
-                None => json!({"query": q, "value": e.value}),
+                None => CrossCheck::Value {
+                    query: q.clone(),
+                    value: e.value,
+                },
             };
             g.checks.insert((*key).into(), v);
         }
@@ -192,7 +223,7 @@ pub fn evaluate(
             let history: Vec<Snapshot> = group.orders.into_values().collect();
             money::records(&gctx, cfg, &points, &history, false)
         };
-        let checks = Value::Object(group.checks);
+        let checks = serde_json::to_value(&group.checks).unwrap_or_default();
         out.extend(recs.into_iter().map(|r| {
             if matches!(
                 r.name.as_str(),

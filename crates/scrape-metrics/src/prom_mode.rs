@@ -20,7 +20,7 @@ use crate::signals::{Ctx, Sig, Span};
 use crate::snapshot::{BROKER_LATENCY, Counter, Histogram, Snapshot};
 use canary_core::signal_fields::{SignalFields, WindowFrame};
 use canary_core::{Kind, Level, Record, diag};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 type Answer = Result<Vec<Element>, QueryError>;
@@ -266,7 +266,7 @@ fn signals(
             let mut out: Vec<Record> =
                 crate::window::windowed(&ctx, h, scope.window, scope.guard_window)
                     .into_iter()
-                    .map(|r| r.extra("raw_queries", json!(queries)))
+                    .map(|r| r.extra("raw_queries", queries.clone()))
                     .collect();
             // The newest scrape's cumulative submit buckets, as direct mode
             // writes them each round: judge takes the whole window's p95
@@ -340,17 +340,14 @@ fn add_verbatim(
                 _ => return rec,
             };
             let query = answers.get(key).map_or("", |(q, _)| q.as_str());
-            let verbatim = match value_of(answers, key, g, fleet) {
-                Some(v) if v.is_finite() => json!(v),
-                _ => Value::Null,
-            };
+            let verbatim = value_of(answers, key, g, fleet).filter(|v| v.is_finite());
             let r = rec.extra("query", query).extra(field, verbatim);
             if key == "p95" {
                 r.extra(
                     "verbatim_reliable",
                     broken.is_empty() && mode != BucketMode::Double,
                 )
-                .extra("broken_series", json!(broken))
+                .extra("broken_series", broken.clone())
             } else {
                 r
             }
@@ -375,7 +372,7 @@ fn samples(
             total += e.value;
             by.insert(
                 e.labels.get(label).cloned().unwrap_or_default(),
-                json!(e.value),
+                Value::from(e.value),
             );
         }
         Some((total, by))

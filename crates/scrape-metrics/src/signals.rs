@@ -7,12 +7,14 @@ use crate::promql::{self, Bucket};
 use crate::proof::{BucketProof, Counts, RateProof};
 use crate::round::round9;
 use crate::snapshot::{Counter, Snapshot, is_failed, is_nonrecoverable};
-use canary_core::signal_fields::{BucketMs, SignalFields, WindowFrame};
+use canary_core::signal_fields::{
+    BucketMs, LatencyBucketsFields, LeCount, SignalFields, WindowFrame,
+};
 use canary_core::signals::{Signal, SignalId};
 use canary_core::stats::Confidence;
 use canary_core::thresholds::{Threshold, Unit};
 use canary_core::{Kind, Level, Record};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Where the evidence was read: every record's `source` field.
@@ -266,7 +268,7 @@ pub(crate) fn odd_results_record(ctx: &Ctx<'_>, values: &[String], count: f64) -
     }
     Some(
         ctx.record(Kind::Check, "metrics.order_result", Level::Unknown)
-            .value(json!(values))
+            .value(values.to_vec())
             .extra("orders", count)
             .msg(format!(
                 "{count} order(s) under result {} on {}: the bot writes only success, rejected and failed; they are never counted as successes",
@@ -298,7 +300,7 @@ pub fn samples(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
             *m.entry(c.labels.get(label).unwrap_or_default().to_owned())
                 .or_default() += c.value;
         }
-        m.into_iter().map(|(k, v)| (k, json!(v))).collect()
+        m.into_iter().map(|(k, v)| (k, Value::from(v))).collect()
     };
     let orders: f64 = snap.orders.iter().map(|c| c.value).fold(0.0, |a, b| a + b);
     let trips: f64 = snap
@@ -373,30 +375,25 @@ pub(crate) fn latency_buckets(ctx: &Ctx<'_>, snap: &Snapshot, trusted: bool) -> 
     let mut summed = sum_by_le(lists.into_iter().map(|(_, b)| b));
     summed.sort_by(|a, b| a.upper.total_cmp(&b.upper));
     let total = summed.last().map_or(0.0, |b| b.count);
-    let buckets: Vec<Value> = summed
-        .iter()
-        .map(|b| {
-            let le = if b.upper.is_finite() {
-                json!(b.upper)
-            } else {
-                Value::Null
-            };
-            json!({"le": le, "count": b.count})
-        })
-        .collect();
+    let fields = LatencyBucketsFields {
+        buckets: summed
+            .iter()
+            .map(|b| LeCount {
+                le: Some(b.upper).filter(|u| u.is_finite()),
+                count: b.count,
+            })
+            .collect(),
+        correction: corrected.then(|| CORRECTION.to_owned()),
+    };
     let level = if trusted { Level::Ok } else { Level::Unknown };
-    let rec = ctx
-        .record(Kind::Sample, name, level)
-        .value(total)
-        .extra("buckets", Value::Array(buckets))
-        .msg(format!(
-            "{total} successful broker submits since the bot started, by latency bucket"
-        ));
-    Some(if corrected {
-        rec.extra("correction", CORRECTION)
-    } else {
-        rec
-    })
+    Some(
+        ctx.record(Kind::Sample, name, level)
+            .value(total)
+            .with_payload(&fields)
+            .msg(format!(
+                "{total} successful broker submits since the bot started, by latency bucket"
+            )),
+    )
 }
 
 /// The corrected buckets of every series under the p95 selector in one
@@ -573,6 +570,7 @@ pub fn lifetime(ctx: &Ctx<'_>, snap: &Snapshot) -> Vec<Record> {
 mod tests {
     use super::*;
     use crate::test_support::ctx;
+    use serde_json::json;
 
     /// Each signal's record takes its name, thresholds, unit and the words
     /// of its verdict from its row of the one table.
