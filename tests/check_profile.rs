@@ -239,6 +239,32 @@ fn quoted_float_leverage_falls_back_silently_to_hard_coded_defaults() {
 }
 
 #[test]
+fn integers_past_128_bits_never_read_as_zero() {
+    // PyYAML's ints have no bound: a binary or base-60 integer too long
+    // for 128 bits is huge to the bot, so it must never pass a ceiling.
+    let dir = temp_dir("bigint");
+    for (i, v) in [
+        format!("0b{}", "1".repeat(140)),
+        format!("{}:00", "9".repeat(45)),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = format!(
+            "trading:\n  mode: reduce_only\nrisk_management:\n  position_fraction: {v}\n  daily_loss_limit_pct: {v}\n"
+        );
+        let p = write(&dir, &format!("canary{i}.yaml"), body.as_bytes());
+        let out = run(&[&p, "--phase", "a"]);
+        for name in [
+            "profile.risk_management.position_fraction",
+            "profile.risk_management.daily_loss_limit_pct",
+        ] {
+            assert_eq!(out.one(name)["level"], "crit", "{v}: {name}");
+        }
+    }
+}
+
+#[test]
 fn float_leverage_truncates_like_int() {
     let dir = temp_dir("trunc");
     let p = write(
