@@ -265,6 +265,20 @@ fn integers_past_128_bits_never_read_as_zero() {
 }
 
 #[test]
+fn a_merge_key_under_the_non_specific_tag_merges() {
+    // `! <<` resolves as plain `<<` does: PyYAML merges the mapping, so
+    // the bot runs with shorts enabled.
+    let dir = temp_dir("bang-merge");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"trading:\n  mode: reduce_only\nrisk_management:\n  ! <<: {enable_shorts: true}\n",
+    );
+    let eff = run(&[&p, "--phase", "a"]).one("profile.effective");
+    assert_eq!(eff["value"]["risk_management.enable_shorts"], true, "{eff}");
+}
+
+#[test]
 fn float_leverage_truncates_like_int() {
     let dir = temp_dir("trunc");
     let p = write(
@@ -1011,6 +1025,16 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading: {mode: reduce_only,\n  sym\n  bols: [x]}\n".to_owned(),
         "trading: &t{mode: reduce_only}\n".to_owned(),
         "trading: {mode: reduce_only, symbols: [BTC?USD]}\n".to_owned(),
+        // A plain `<<` or `=` anywhere but as a mapping key is a tag
+        // SafeLoader cannot construct; as a key `=` is a string.
+        "trading:\n  mode: reduce_only\n  note: =\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  note: <<\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  notes: [x, ! <<]\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  =: x\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  note: '='\n".to_owned(),
+        // `0x_` resolves to an int with no digits: int() raises.
+        "trading:\n  mode: reduce_only\n  note: 0x_\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  note: 0x_1\n".to_owned(),
     ];
     let bodies = cases
         .iter()

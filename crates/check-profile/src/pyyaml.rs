@@ -276,6 +276,20 @@ pub(crate) fn resolve_plain(s: &str) -> PyValue {
     PyValue::Str(s.to_owned())
 }
 
+/// Why `yaml.safe_load` raises on a scalar resolved as plain, though
+/// `resolve_plain` gives it a value: `0x_`/`0b_` resolve to an int whose
+/// digits are all `_`, so `int('', 16)` raises. (`=` and `<<` depend on
+/// where they stand; `yaml.rs` judges them.)
+pub(crate) fn plain_refused(s: &str) -> Option<&'static str> {
+    let (_, body) = split_sign(s);
+    let no_digits = |p| {
+        body.strip_prefix(p)
+            .is_some_and(|d| !d.is_empty() && all(d, |c| c == b'_'))
+    };
+    (no_digits("0x") || no_digits("0b"))
+        .then_some("an int with no digits after 0x or 0b: int() raises ValueError")
+}
+
 /// What a YAML 1.2 core-schema parser makes of the same plain scalar.
 pub(crate) fn resolve_plain_yaml12(s: &str) -> PyValue {
     match s {

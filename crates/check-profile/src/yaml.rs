@@ -26,6 +26,9 @@ pub struct Scalar {
     pub style: Style,
     /// The source text (plain) or the string value (quoted, block, tagged).
     pub raw: String,
+    /// Resolved from its text as a plain scalar is: written plain, or
+    /// under the non-specific tag `!` (so `! <<` is a merge key to PyYAML).
+    pub implicit: bool,
     /// What the bot's `yaml.safe_load` yields.
     pub py: PyValue,
 }
@@ -186,6 +189,8 @@ fn error_at(node: &Node, msg: &str) -> ParseError {
 }
 
 const MERGE_VALUE: &str = "YAML merge value must be mapping or sequence of mappings";
+const MERGE_ELSEWHERE: &str = "a plain `<<` that is not a mapping key resolves to the merge tag, which yaml.safe_load cannot construct (ConstructorError)";
+const VALUE_ELSEWHERE: &str = "a plain `=` that is not a mapping key resolves to the YAML value tag, which yaml.safe_load cannot construct (ConstructorError)";
 const UNHASHABLE_KEY: &str =
     "found unhashable key: a mapping or sequence used as a key (ConstructorError)";
 const PAIRS_ITEM: &str =
@@ -283,7 +288,7 @@ impl Builder<'_> {
                     self.texts.push((from, to, style));
                 }
                 self.budget.node(1).map_err(breach)?;
-                let node = self.scalar(&value, style, tag.as_deref(), span);
+                let node = self.scalar(&value, style, tag.as_deref(), span)?;
                 self.done(
                     Done {
                         node,
@@ -442,7 +447,7 @@ impl Builder<'_> {
         style: ScalarStyle,
         tag: Option<&granit_parser::Tag>,
         span: &Span,
-    ) -> Node {
+    ) -> Result<Node, ParseError> {
         let written = match style {
             ScalarStyle::Plain => Style::Plain,
             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
@@ -455,6 +460,10 @@ impl Builder<'_> {
                 PyValue::Str(value.to_owned())
             }
         };
+        let implicit = match tag {
+            None => written == Style::Plain,
+            Some(t) => format!("{}{}", t.handle(), t.suffix()) == "!",
+        };
         let (style, py) = match tag {
             None => (written, untagged()),
             Some(t) => {
@@ -466,15 +475,20 @@ impl Builder<'_> {
             }
         };
         let (line, col, span) = position(span);
-        Node {
+        let node = Node {
             line,
             col,
             span,
             kind: NodeKind::Scalar(Scalar {
                 style,
                 raw: value.to_owned(),
+                implicit,
                 py,
             }),
+        };
+        match pyyaml::plain_refused(value).filter(|_| implicit) {
+            Some(why) => Err(error_at(&node, why)),
+            None => Ok(node),
         }
     }
 
@@ -490,6 +504,25 @@ impl Builder<'_> {
             col: node.col,
             msg: b.to_string(),
         };
+        let key_slot = matches!(
+            self.stack.last(),
+            Some(Open {
+                body: Body::Map { key: None, .. },
+                ..
+            })
+        );
+        // PyYAML resolves a plain `<<` to the merge tag and a plain `=` to
+        // the value tag. As a mapping key, `flatten_mapping` merges the
+        // first and makes the second a string; anywhere else `SafeLoader`
+        // has no constructor for them and the load fails.
+        let implicit =
+            |text: &str| matches!(&node.kind, NodeKind::Scalar(s) if s.implicit && s.raw == text);
+        if !key_slot && implicit("<<") {
+            return Err(error_at(&node, MERGE_ELSEWHERE));
+        }
+        if !key_slot && implicit("=") {
+            return Err(error_at(&node, VALUE_ELSEWHERE));
+        }
         if anchor != 0 {
             self.budget.anchor().map_err(budget_error)?;
             self.anchors.insert(anchor, (node.clone(), size));
@@ -664,9 +697,9 @@ fn position(span: &Span) -> (u64, u64, Option<(usize, usize)>) {
     )
 }
 
-/// `<<` written plain: PyYAML resolves it to the merge tag.
+/// `<<` written plain (or under `!`): PyYAML resolves it to the merge tag.
 fn is_merge_key(k: &Node) -> bool {
-    matches!(&k.kind, NodeKind::Scalar(s) if s.style == Style::Plain && s.raw == "<<")
+    matches!(&k.kind, NodeKind::Scalar(s) if s.implicit && s.raw == "<<")
 }
 
 /// A mapping key as a Python dict compares it: `1`, `1.0` and `true` are
