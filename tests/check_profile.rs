@@ -1035,6 +1035,14 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         // `0x_` resolves to an int with no digits: int() raises.
         "trading:\n  mode: reduce_only\n  note: 0x_\n".to_owned(),
         "trading:\n  mode: reduce_only\n  note: 0x_1\n".to_owned(),
+        // PyYAML's tag runs over `,`, `[` and `]` up to a space; any other
+        // character right after it is a scanner error.
+        "trading: {mode: reduce_only, note: !!str}\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  symbols: [!!str BTC-USD, !!str]\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  symbols: [!!str, BTC-USD]\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  symbols: [!]\n".to_owned(),
+        "trading:\n  mode: !!str\"reduce_only\"\n".to_owned(),
+        "trading:\n  mode: [!<tag:yaml.org,2002:str> reduce_only]\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -437,7 +437,12 @@ impl Builder<'_> {
         shape: Shape,
         scalar: Option<(&str, ScalarStyle)>,
     ) -> usize {
-        self.tags.push(tags::read(tag, span, shape, scalar));
+        let mut usage = tags::read(tag, span, shape, scalar);
+        let at = span.tag_start.unwrap_or(span.start).byte_offset();
+        if let Some(why) = at.and_then(|at| tags::scan_error(self.src, at)) {
+            usage.outcome = Outcome::Refused(why);
+        }
+        self.tags.push(usage);
         self.tags.len() - 1
     }
 
