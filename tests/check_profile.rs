@@ -1043,6 +1043,11 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading:\n  mode: reduce_only\n  symbols: [!]\n".to_owned(),
         "trading:\n  mode: !!str\"reduce_only\"\n".to_owned(),
         "trading:\n  mode: [!<tag:yaml.org,2002:str> reduce_only]\n".to_owned(),
+        // PyYAML breaks lines at NEL, U+2028 and U+2029 too: a key holding
+        // one spans lines, and safe_load fails.
+        "trading:\n  mode: reduce_only\nsessi\u{2028}on: {start_time: '14:00'}\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  no\u{85}te: x\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  sym\u{2029}bols: [x]\n".to_owned(),
     ];
     let bodies = cases
         .iter()

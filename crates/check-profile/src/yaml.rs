@@ -139,6 +139,14 @@ pub struct Parsed {
 
 /// Parse `src` as the bot's `yaml.safe_load` would, within the budget.
 pub fn parse(src: &str) -> Result<Parsed, ParseError> {
+    if let Some(at) = odd_line_break(src) {
+        let (line, col) = line_col_at(src, at);
+        return Err(ParseError::Syntax {
+            line,
+            col,
+            msg: "a line break other than \\n or \\r\\n (NEL, U+2028, U+2029, a lone \\r): PyYAML breaks the line there, YAML 1.2 does not, so what the bot reads cannot be told".into(),
+        });
+    }
     let mut b = Builder {
         src,
         ..Builder::default()
@@ -151,9 +159,7 @@ pub fn parse(src: &str) -> Result<Parsed, ParseError> {
         b.event(event, &span)?;
     }
     if let Some(at) = misplaced_tab(src, &b.texts) {
-        let head = &src[..at];
-        let line = head.matches('\n').count() as u64 + 1;
-        let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        let (line, col) = line_col_at(src, at);
         return Err(ParseError::Syntax {
             line,
             col,
@@ -165,6 +171,29 @@ pub fn parse(src: &str) -> Result<Parsed, ParseError> {
         tags: b.tags,
         duplicate: b.duplicate,
     })
+}
+
+/// 1-based line and column of byte `at`.
+fn line_col_at(src: &str, at: usize) -> (u64, u64) {
+    let head = &src[..at];
+    let line = head.matches('\n').count() as u64 + 1;
+    let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    (line, col)
+}
+
+/// The first line break PyYAML takes that YAML 1.2 parsers do not (NEL,
+/// LINE and PARAGRAPH SEPARATOR), or a lone `\r`. PyYAML ends a line, a
+/// comment or a plain key there and folds quoted text, so the document it
+/// composes differs from the parser's, in ways not worth modelling: such a
+/// file is refused (fail closed).
+fn odd_line_break(src: &str) -> Option<usize> {
+    src.char_indices()
+        .find(|&(i, c)| match c {
+            '\u{85}' | '\u{2028}' | '\u{2029}' => true,
+            '\r' => !src[i + 1..].starts_with('\n'),
+            _ => false,
+        })
+        .map(|(i, _)| i)
 }
 
 fn syntax_error(e: &ScanError) -> ParseError {
@@ -945,6 +974,25 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn line_breaks_only_yaml_11_takes_are_refused() {
+        // PyYAML breaks lines at these; YAML 1.2 reads them as text.
+        for src in [
+            "a: x\u{85}y\n",
+            "a\u{2028}b: 1\n",
+            "a: 'x\u{2029}y'\n",
+            "# c\u{85}d: 1\na: 1\n",
+            "a: 1\rb: 2\n",
+        ] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { line: 1, .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        assert!(parse("a: 1\r\nb: 2\r\n").is_ok());
     }
 
     #[test]
