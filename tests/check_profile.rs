@@ -1048,6 +1048,10 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading:\n  mode: reduce_only\nsessi\u{2028}on: {start_time: '14:00'}\n".to_owned(),
         "trading:\n  mode: reduce_only\n  no\u{85}te: x\n".to_owned(),
         "trading:\n  mode: reduce_only\n  sym\u{2029}bols: [x]\n".to_owned(),
+        // A flow key whose `:` is on a later line is no key to PyYAML.
+        "trading: {mode\n  : reduce_only}\n".to_owned(),
+        "trading: {mode\n  # why\n  : reduce_only}\n".to_owned(),
+        "trading: {? mode\n  : reduce_only}\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -616,8 +616,27 @@ impl Builder<'_> {
             matches!(&n.kind, NodeKind::Scalar(s) if s.style == Style::Plain)
                 && n.span.is_some_and(|(f, t)| f == t)
         };
+        // The `:` after an implicit key on a later line (`{mode\n  : x}`).
+        let colon_below = || {
+            let mut rest = self.src.get(to..).unwrap_or_default();
+            let mut broke = false;
+            loop {
+                let skipped = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+                broke |= rest[..rest.len() - skipped.len()].contains('\n');
+                rest = skipped;
+                if !rest.starts_with('#') {
+                    break;
+                }
+                rest = &rest[rest.find('\n').unwrap_or(rest.len())..];
+            }
+            broke && rest.starts_with(':')
+        };
         if explicit {
             None
+        } else if value.is_some() && colon_below() {
+            Some(
+                "a key's ':' is on a later line: PyYAML's parser ends an implicit key at the line's end",
+            )
         } else if value.is_none() && empty(key) {
             Some("a mapping entry has no key before its ':' (PyYAML's parser refuses it)")
         } else if value.is_some_and(|v| !empty(v))
@@ -1036,6 +1055,14 @@ mod tests {
             "unhashable"
         );
         assert!(parse("? a\n  b\n: 1\nc: {a: 1,\n b: 2}\n").is_ok());
+        for src in ["{a\n : 1}\n", "[a\n : 1]\n", "{\"a\"\n # c\n : 1}\n"] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        assert!(parse("{? a\n : 1}\n").is_ok());
         // A flow entry with no `:` is a key with a None value, on any lines.
         assert!(parse("{mode:6\n 5 x}\n").is_ok());
     }
