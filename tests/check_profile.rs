@@ -265,6 +265,26 @@ fn integers_past_128_bits_never_read_as_zero() {
 }
 
 #[test]
+fn a_second_byte_order_mark_is_part_of_the_first_key() {
+    // PyYAML skips one BOM; with two, its first key is "\u{feff}trading",
+    // so the bot never reads `trading` and runs mode normal. Refused as a
+    // YAML error, never read as `trading`.
+    let dir = temp_dir("two-boms");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        "\u{feff}\u{feff}trading:\n  mode: reduce_only\n".as_bytes(),
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    let load = out.one("profile.load");
+    assert_eq!(
+        (&load["value"], &load["level"]),
+        (&"fallback".into(), &"crit".into()),
+        "{load}"
+    );
+}
+
+#[test]
 fn a_merge_key_under_the_non_specific_tag_merges() {
     // `! <<` resolves as plain `<<` does: PyYAML merges the mapping, so
     // the bot runs with shorts enabled.
@@ -1052,6 +1072,11 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading: {mode\n  : reduce_only}\n".to_owned(),
         "trading: {mode\n  # why\n  : reduce_only}\n".to_owned(),
         "trading: {? mode\n  : reduce_only}\n".to_owned(),
+        // PyYAML's stream start: `...` before any document fails; only one
+        // byte-order mark is skipped.
+        "# c\n...\ntrading:\n  mode: reduce_only\n".to_owned(),
+        "\u{feff}trading:\n  mode: reduce_only\n".to_owned(),
+        "%YAML 1.1\n---\ntrading:\n  mode: reduce_only\n...\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -147,6 +147,14 @@ pub fn parse(src: &str) -> Result<Parsed, ParseError> {
             msg: "a line break other than \\n or \\r\\n (NEL, U+2028, U+2029, a lone \\r): PyYAML breaks the line there, YAML 1.2 does not, so what the bot reads cannot be told".into(),
         });
     }
+    if let Some((at, msg)) = odd_stream_start(src) {
+        let (line, col) = line_col_at(src, at);
+        return Err(ParseError::Syntax {
+            line,
+            col,
+            msg: msg.into(),
+        });
+    }
     let mut b = Builder {
         src,
         ..Builder::default()
@@ -194,6 +202,34 @@ fn odd_line_break(src: &str) -> Option<usize> {
             _ => false,
         })
         .map(|(i, _)| i)
+}
+
+/// A stream start PyYAML refuses or reads differently: its scanner skips
+/// one BOM only (a second starts the first key, which then is no longer
+/// `trading`), and its parser wants a node or `---` before any `...`.
+fn odd_stream_start(src: &str) -> Option<(usize, &'static str)> {
+    let body = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let skipped = src.len() - body.len();
+    if body.starts_with('\u{feff}') {
+        return Some((
+            skipped,
+            "a second byte-order mark: PyYAML skips only the first and reads this one as part of the first key",
+        ));
+    }
+    let mut at = skipped;
+    for line in body.split_inclusive('\n') {
+        let text = line.trim_start_matches([' ', '\t']);
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.is_empty() || text.starts_with('#') {
+            at += line.len();
+            continue;
+        }
+        let end_marker = line
+            .strip_prefix("...")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
+        return end_marker.then_some((at, "a document end marker '...' before any document: PyYAML's parser expects a node or '---' first"));
+    }
+    None
 }
 
 fn syntax_error(e: &ScanError) -> ParseError {
