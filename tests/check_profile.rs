@@ -1077,6 +1077,9 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "# c\n...\ntrading:\n  mode: reduce_only\n".to_owned(),
         "\u{feff}trading:\n  mode: reduce_only\n".to_owned(),
         "%YAML 1.1\n---\ntrading:\n  mode: reduce_only\n...\n".to_owned(),
+        // Inside [...] or {...} PyYAML takes no plain scalar starting with ':'.
+        "trading:\n  mode: reduce_only\nsession: {start_time: :'14:00'}\n".to_owned(),
+        "trading: {mode: reduce_only, symbols: [a:b]}\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -341,6 +341,14 @@ impl Builder<'_> {
             Event::Scalar(value, style, anchor, tag) => {
                 self.budget.scalar(value.len()).map_err(breach)?;
                 let in_flow = self.stack.last().is_some_and(|o| o.flow);
+                if in_flow && style == ScalarStyle::Plain && value.starts_with(':') {
+                    let (line, col) = line_col(&span.start);
+                    return Err(ParseError::Syntax {
+                        line,
+                        col,
+                        msg: "a plain scalar starting with ':' inside [...] or {...}: PyYAML's scanner takes no plain scalar there".into(),
+                    });
+                }
                 if in_flow && style == ScalarStyle::Plain && value.contains('?') {
                     let (line, col) = line_col(&span.start);
                     return Err(ParseError::Syntax {
@@ -1099,6 +1107,11 @@ mod tests {
             );
         }
         assert!(parse("{? a\n : 1}\n").is_ok());
+        assert!(
+            parse("[:x]\n").is_err(),
+            "PyYAML takes no ':' to start a flow scalar"
+        );
+        assert!(parse("a: [a:b]\nb: :x\n").is_ok());
         // A flow entry with no `:` is a key with a None value, on any lines.
         assert!(parse("{mode:6\n 5 x}\n").is_ok());
     }
