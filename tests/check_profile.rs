@@ -239,6 +239,66 @@ fn quoted_float_leverage_falls_back_silently_to_hard_coded_defaults() {
 }
 
 #[test]
+fn integers_past_128_bits_never_read_as_zero() {
+    // PyYAML's ints have no bound: a binary or base-60 integer too long
+    // for 128 bits is huge to the bot, so it must never pass a ceiling.
+    let dir = temp_dir("bigint");
+    for (i, v) in [
+        format!("0b{}", "1".repeat(140)),
+        format!("{}:00", "9".repeat(45)),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = format!(
+            "trading:\n  mode: reduce_only\nrisk_management:\n  position_fraction: {v}\n  daily_loss_limit_pct: {v}\n"
+        );
+        let p = write(&dir, &format!("canary{i}.yaml"), body.as_bytes());
+        let out = run(&[&p, "--phase", "a"]);
+        for name in [
+            "profile.risk_management.position_fraction",
+            "profile.risk_management.daily_loss_limit_pct",
+        ] {
+            assert_eq!(out.one(name)["level"], "crit", "{v}: {name}");
+        }
+    }
+}
+
+#[test]
+fn a_second_byte_order_mark_is_part_of_the_first_key() {
+    // PyYAML skips one BOM; with two, its first key is "\u{feff}trading",
+    // so the bot never reads `trading` and runs mode normal. Refused as a
+    // YAML error, never read as `trading`.
+    let dir = temp_dir("two-boms");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        "\u{feff}\u{feff}trading:\n  mode: reduce_only\n".as_bytes(),
+    );
+    let out = run(&[&p, "--phase", "a"]);
+    let load = out.one("profile.load");
+    assert_eq!(
+        (&load["value"], &load["level"]),
+        (&"fallback".into(), &"crit".into()),
+        "{load}"
+    );
+}
+
+#[test]
+fn a_merge_key_under_the_non_specific_tag_merges() {
+    // `! <<` resolves as plain `<<` does: PyYAML merges the mapping, so
+    // the bot runs with shorts enabled.
+    let dir = temp_dir("bang-merge");
+    let p = write(
+        &dir,
+        "canary.yaml",
+        b"trading:\n  mode: reduce_only\nrisk_management:\n  ! <<: {enable_shorts: true}\n",
+    );
+    let eff = run(&[&p, "--phase", "a"]).one("profile.effective");
+    assert_eq!(eff["value"]["risk_management.enable_shorts"], true, "{eff}");
+}
+
+#[test]
 fn float_leverage_truncates_like_int() {
     let dir = temp_dir("trunc");
     let p = write(
@@ -985,6 +1045,41 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         "trading: {mode: reduce_only,\n  sym\n  bols: [x]}\n".to_owned(),
         "trading: &t{mode: reduce_only}\n".to_owned(),
         "trading: {mode: reduce_only, symbols: [BTC?USD]}\n".to_owned(),
+        // A plain `<<` or `=` anywhere but as a mapping key is a tag
+        // SafeLoader cannot construct; as a key `=` is a string.
+        "trading:\n  mode: reduce_only\n  note: =\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  note: <<\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  notes: [x, ! <<]\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  =: x\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  note: '='\n".to_owned(),
+        // `0x_` resolves to an int with no digits: int() raises.
+        "trading:\n  mode: reduce_only\n  note: 0x_\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  note: 0x_1\n".to_owned(),
+        // PyYAML's tag runs over `,`, `[` and `]` up to a space; any other
+        // character right after it is a scanner error.
+        "trading: {mode: reduce_only, note: !!str}\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  symbols: [!!str BTC-USD, !!str]\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  symbols: [!!str, BTC-USD]\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  symbols: [!]\n".to_owned(),
+        "trading:\n  mode: !!str\"reduce_only\"\n".to_owned(),
+        "trading:\n  mode: [!<tag:yaml.org,2002:str> reduce_only]\n".to_owned(),
+        // PyYAML breaks lines at NEL, U+2028 and U+2029 too: a key holding
+        // one spans lines, and safe_load fails.
+        "trading:\n  mode: reduce_only\nsessi\u{2028}on: {start_time: '14:00'}\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  no\u{85}te: x\n".to_owned(),
+        "trading:\n  mode: reduce_only\n  sym\u{2029}bols: [x]\n".to_owned(),
+        // A flow key whose `:` is on a later line is no key to PyYAML.
+        "trading: {mode\n  : reduce_only}\n".to_owned(),
+        "trading: {mode\n  # why\n  : reduce_only}\n".to_owned(),
+        "trading: {? mode\n  : reduce_only}\n".to_owned(),
+        // PyYAML's stream start: `...` before any document fails; only one
+        // byte-order mark is skipped.
+        "# c\n...\ntrading:\n  mode: reduce_only\n".to_owned(),
+        "\u{feff}trading:\n  mode: reduce_only\n".to_owned(),
+        "%YAML 1.1\n---\ntrading:\n  mode: reduce_only\n...\n".to_owned(),
+        // Inside [...] or {...} PyYAML takes no plain scalar starting with ':'.
+        "trading:\n  mode: reduce_only\nsession: {start_time: :'14:00'}\n".to_owned(),
+        "trading: {mode: reduce_only, symbols: [a:b]}\n".to_owned(),
     ];
     let bodies = cases
         .iter()

@@ -10,6 +10,8 @@ mod derive;
 mod error;
 mod ignored;
 pub mod load;
+#[cfg(test)]
+mod parity;
 pub mod pynum;
 pub mod pyyaml;
 pub mod schema;

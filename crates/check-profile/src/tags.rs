@@ -116,6 +116,37 @@ pub(crate) fn read(
     }
 }
 
+/// Why PyYAML's scanner fails on the tag written at byte `at` of `src`, or
+/// reads it longer than a YAML 1.2 parser does. Its tag runs over URI
+/// characters, `,`, `[` and `]` included, up to a space or line end; any
+/// other character there (`}` in `{a: !}`, `"`) is a `ScannerError`, and
+/// `[!!str, x]` tags its item `tag:yaml.org,2002:str,`, which no
+/// constructor takes. Either way the bot's load fails.
+pub(crate) fn scan_error(src: &str, at: usize) -> Option<String> {
+    let rest = src.get(at..)?;
+    let breaks = |c: char| {
+        matches!(
+            c,
+            ' ' | '\r' | '\n' | '\0' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        )
+    };
+    let run = &rest[..rest.find(breaks).unwrap_or(rest.len())];
+    let bad = if let Some(verbatim) = run.strip_prefix("!<") {
+        // `!<...>` ends at its `>`, which a space or line end must follow.
+        verbatim
+            .find('>')
+            .and_then(|end| verbatim[end + 1..].chars().next())
+    } else {
+        let uri = |c: char| c.is_ascii_alphanumeric() || "-;/?:@&=+$_.!~*'()%".contains(c);
+        run.chars().find(|&c| !uri(c))
+    };
+    bad.map(|c| {
+        format!(
+            "PyYAML's scanner reads the tag as {run:?} and fails or finds no constructor at {c:?} (it wants a space after a tag)"
+        )
+    })
+}
+
 /// `SafeLoader`'s constructor for one tag on one node.
 fn judge(handle: &str, suffix: &str, shape: Shape, scalar: Option<(&str, ScalarStyle)>) -> Outcome {
     // The non-specific tag `!`: PyYAML resolves the value as if it were

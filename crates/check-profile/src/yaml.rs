@@ -26,6 +26,9 @@ pub struct Scalar {
     pub style: Style,
     /// The source text (plain) or the string value (quoted, block, tagged).
     pub raw: String,
+    /// Resolved from its text as a plain scalar is: written plain, or
+    /// under the non-specific tag `!` (so `! <<` is a merge key to PyYAML).
+    pub implicit: bool,
     /// What the bot's `yaml.safe_load` yields.
     pub py: PyValue,
 }
@@ -136,6 +139,22 @@ pub struct Parsed {
 
 /// Parse `src` as the bot's `yaml.safe_load` would, within the budget.
 pub fn parse(src: &str) -> Result<Parsed, ParseError> {
+    if let Some(at) = odd_line_break(src) {
+        let (line, col) = line_col_at(src, at);
+        return Err(ParseError::Syntax {
+            line,
+            col,
+            msg: "a line break other than \\n or \\r\\n (NEL, U+2028, U+2029, a lone \\r): PyYAML breaks the line there, YAML 1.2 does not, so what the bot reads cannot be told".into(),
+        });
+    }
+    if let Some((at, msg)) = odd_stream_start(src) {
+        let (line, col) = line_col_at(src, at);
+        return Err(ParseError::Syntax {
+            line,
+            col,
+            msg: msg.into(),
+        });
+    }
     let mut b = Builder {
         src,
         ..Builder::default()
@@ -148,9 +167,7 @@ pub fn parse(src: &str) -> Result<Parsed, ParseError> {
         b.event(event, &span)?;
     }
     if let Some(at) = misplaced_tab(src, &b.texts) {
-        let head = &src[..at];
-        let line = head.matches('\n').count() as u64 + 1;
-        let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        let (line, col) = line_col_at(src, at);
         return Err(ParseError::Syntax {
             line,
             col,
@@ -162,6 +179,57 @@ pub fn parse(src: &str) -> Result<Parsed, ParseError> {
         tags: b.tags,
         duplicate: b.duplicate,
     })
+}
+
+/// 1-based line and column of byte `at`.
+fn line_col_at(src: &str, at: usize) -> (u64, u64) {
+    let head = &src[..at];
+    let line = head.matches('\n').count() as u64 + 1;
+    let col = head.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    (line, col)
+}
+
+/// The first line break PyYAML takes that YAML 1.2 parsers do not (NEL,
+/// LINE and PARAGRAPH SEPARATOR), or a lone `\r`. PyYAML ends a line, a
+/// comment or a plain key there and folds quoted text, so the document it
+/// composes differs from the parser's, in ways not worth modelling: such a
+/// file is refused (fail closed).
+fn odd_line_break(src: &str) -> Option<usize> {
+    src.char_indices()
+        .find(|&(i, c)| match c {
+            '\u{85}' | '\u{2028}' | '\u{2029}' => true,
+            '\r' => !src[i + 1..].starts_with('\n'),
+            _ => false,
+        })
+        .map(|(i, _)| i)
+}
+
+/// A stream start PyYAML refuses or reads differently: its scanner skips
+/// one BOM only (a second starts the first key, which then is no longer
+/// `trading`), and its parser wants a node or `---` before any `...`.
+fn odd_stream_start(src: &str) -> Option<(usize, &'static str)> {
+    let body = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let skipped = src.len() - body.len();
+    if body.starts_with('\u{feff}') {
+        return Some((
+            skipped,
+            "a second byte-order mark: PyYAML skips only the first and reads this one as part of the first key",
+        ));
+    }
+    let mut at = skipped;
+    for line in body.split_inclusive('\n') {
+        let text = line.trim_start_matches([' ', '\t']);
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.is_empty() || text.starts_with('#') {
+            at += line.len();
+            continue;
+        }
+        let end_marker = line
+            .strip_prefix("...")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
+        return end_marker.then_some((at, "a document end marker '...' before any document: PyYAML's parser expects a node or '---' first"));
+    }
+    None
 }
 
 fn syntax_error(e: &ScanError) -> ParseError {
@@ -186,6 +254,8 @@ fn error_at(node: &Node, msg: &str) -> ParseError {
 }
 
 const MERGE_VALUE: &str = "YAML merge value must be mapping or sequence of mappings";
+const MERGE_ELSEWHERE: &str = "a plain `<<` that is not a mapping key resolves to the merge tag, which yaml.safe_load cannot construct (ConstructorError)";
+const VALUE_ELSEWHERE: &str = "a plain `=` that is not a mapping key resolves to the YAML value tag, which yaml.safe_load cannot construct (ConstructorError)";
 const UNHASHABLE_KEY: &str =
     "found unhashable key: a mapping or sequence used as a key (ConstructorError)";
 const PAIRS_ITEM: &str =
@@ -271,6 +341,14 @@ impl Builder<'_> {
             Event::Scalar(value, style, anchor, tag) => {
                 self.budget.scalar(value.len()).map_err(breach)?;
                 let in_flow = self.stack.last().is_some_and(|o| o.flow);
+                if in_flow && style == ScalarStyle::Plain && value.starts_with(':') {
+                    let (line, col) = line_col(&span.start);
+                    return Err(ParseError::Syntax {
+                        line,
+                        col,
+                        msg: "a plain scalar starting with ':' inside [...] or {...}: PyYAML's scanner takes no plain scalar there".into(),
+                    });
+                }
                 if in_flow && style == ScalarStyle::Plain && value.contains('?') {
                     let (line, col) = line_col(&span.start);
                     return Err(ParseError::Syntax {
@@ -283,7 +361,7 @@ impl Builder<'_> {
                     self.texts.push((from, to, style));
                 }
                 self.budget.node(1).map_err(breach)?;
-                let node = self.scalar(&value, style, tag.as_deref(), span);
+                let node = self.scalar(&value, style, tag.as_deref(), span)?;
                 self.done(
                     Done {
                         node,
@@ -432,7 +510,12 @@ impl Builder<'_> {
         shape: Shape,
         scalar: Option<(&str, ScalarStyle)>,
     ) -> usize {
-        self.tags.push(tags::read(tag, span, shape, scalar));
+        let mut usage = tags::read(tag, span, shape, scalar);
+        let at = span.tag_start.unwrap_or(span.start).byte_offset();
+        if let Some(why) = at.and_then(|at| tags::scan_error(self.src, at)) {
+            usage.outcome = Outcome::Refused(why);
+        }
+        self.tags.push(usage);
         self.tags.len() - 1
     }
 
@@ -442,7 +525,7 @@ impl Builder<'_> {
         style: ScalarStyle,
         tag: Option<&granit_parser::Tag>,
         span: &Span,
-    ) -> Node {
+    ) -> Result<Node, ParseError> {
         let written = match style {
             ScalarStyle::Plain => Style::Plain,
             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
@@ -455,6 +538,10 @@ impl Builder<'_> {
                 PyValue::Str(value.to_owned())
             }
         };
+        let implicit = match tag {
+            None => written == Style::Plain,
+            Some(t) => format!("{}{}", t.handle(), t.suffix()) == "!",
+        };
         let (style, py) = match tag {
             None => (written, untagged()),
             Some(t) => {
@@ -466,15 +553,20 @@ impl Builder<'_> {
             }
         };
         let (line, col, span) = position(span);
-        Node {
+        let node = Node {
             line,
             col,
             span,
             kind: NodeKind::Scalar(Scalar {
                 style,
                 raw: value.to_owned(),
+                implicit,
                 py,
             }),
+        };
+        match pyyaml::plain_refused(value).filter(|_| implicit) {
+            Some(why) => Err(error_at(&node, why)),
+            None => Ok(node),
         }
     }
 
@@ -490,6 +582,25 @@ impl Builder<'_> {
             col: node.col,
             msg: b.to_string(),
         };
+        let key_slot = matches!(
+            self.stack.last(),
+            Some(Open {
+                body: Body::Map { key: None, .. },
+                ..
+            })
+        );
+        // PyYAML resolves a plain `<<` to the merge tag and a plain `=` to
+        // the value tag. As a mapping key, `flatten_mapping` merges the
+        // first and makes the second a string; anywhere else `SafeLoader`
+        // has no constructor for them and the load fails.
+        let implicit =
+            |text: &str| matches!(&node.kind, NodeKind::Scalar(s) if s.implicit && s.raw == text);
+        if !key_slot && implicit("<<") {
+            return Err(error_at(&node, MERGE_ELSEWHERE));
+        }
+        if !key_slot && implicit("=") {
+            return Err(error_at(&node, VALUE_ELSEWHERE));
+        }
         if anchor != 0 {
             self.budget.anchor().map_err(budget_error)?;
             self.anchors.insert(anchor, (node.clone(), size));
@@ -549,8 +660,27 @@ impl Builder<'_> {
             matches!(&n.kind, NodeKind::Scalar(s) if s.style == Style::Plain)
                 && n.span.is_some_and(|(f, t)| f == t)
         };
+        // The `:` after an implicit key on a later line (`{mode\n  : x}`).
+        let colon_below = || {
+            let mut rest = self.src.get(to..).unwrap_or_default();
+            let mut broke = false;
+            loop {
+                let skipped = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+                broke |= rest[..rest.len() - skipped.len()].contains('\n');
+                rest = skipped;
+                if !rest.starts_with('#') {
+                    break;
+                }
+                rest = &rest[rest.find('\n').unwrap_or(rest.len())..];
+            }
+            broke && rest.starts_with(':')
+        };
         if explicit {
             None
+        } else if value.is_some() && colon_below() {
+            Some(
+                "a key's ':' is on a later line: PyYAML's parser ends an implicit key at the line's end",
+            )
         } else if value.is_none() && empty(key) {
             Some("a mapping entry has no key before its ':' (PyYAML's parser refuses it)")
         } else if value.is_some_and(|v| !empty(v))
@@ -664,9 +794,9 @@ fn position(span: &Span) -> (u64, u64, Option<(usize, usize)>) {
     )
 }
 
-/// `<<` written plain: PyYAML resolves it to the merge tag.
+/// `<<` written plain (or under `!`): PyYAML resolves it to the merge tag.
 fn is_merge_key(k: &Node) -> bool {
-    matches!(&k.kind, NodeKind::Scalar(s) if s.style == Style::Plain && s.raw == "<<")
+    matches!(&k.kind, NodeKind::Scalar(s) if s.implicit && s.raw == "<<")
 }
 
 /// A mapping key as a Python dict compares it: `1`, `1.0` and `true` are
@@ -910,6 +1040,25 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_only_yaml_11_takes_are_refused() {
+        // PyYAML breaks lines at these; YAML 1.2 reads them as text.
+        for src in [
+            "a: x\u{85}y\n",
+            "a\u{2028}b: 1\n",
+            "a: 'x\u{2029}y'\n",
+            "# c\u{85}d: 1\na: 1\n",
+            "a: 1\rb: 2\n",
+        ] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { line: 1, .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        assert!(parse("a: 1\r\nb: 2\r\n").is_ok());
+    }
+
+    #[test]
     fn anchor_names_as_pyyaml_takes_them() {
         assert!(parse("a: &a-b_9 1\nb: *a-b_9\nc: [&c 1, *c]\nd: x?y\n").is_ok());
         for src in [
@@ -950,6 +1099,19 @@ mod tests {
             "unhashable"
         );
         assert!(parse("? a\n  b\n: 1\nc: {a: 1,\n b: 2}\n").is_ok());
+        for src in ["{a\n : 1}\n", "[a\n : 1]\n", "{\"a\"\n # c\n : 1}\n"] {
+            assert!(
+                matches!(parse(src), Err(ParseError::Syntax { .. })),
+                "{src:?}: {:?}",
+                parse(src)
+            );
+        }
+        assert!(parse("{? a\n : 1}\n").is_ok());
+        assert!(
+            parse("[:x]\n").is_err(),
+            "PyYAML takes no ':' to start a flow scalar"
+        );
+        assert!(parse("a: [a:b]\nb: :x\n").is_ok());
         // A flow entry with no `:` is a key with a None value, on any lines.
         assert!(parse("{mode:6\n 5 x}\n").is_ok());
     }
