@@ -939,7 +939,8 @@ fn fifos_devices_and_directories_are_refused_not_hung_on() {
     }
 }
 
-/// Does `python3` have `module`? Parity tests skip, saying so, without it.
+/// Does `python3` have `module`? Parity tests skip, saying so, without it,
+/// except under scripts/test, where they fail.
 pub fn python_has(module: &str) -> bool {
     let ok = Command::new("python3")
         .args(["-c", &format!("import {module}")])
@@ -948,6 +949,12 @@ pub fn python_has(module: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
+        // scripts/test installs the bot's libraries and sets this: there a
+        // parity test that cannot run is a failure, never a silent skip.
+        assert!(
+            std::env::var_os("CANARY_KIT_REQUIRE_PYTHON").is_none(),
+            "python3 cannot import {module}: the parity tests need it"
+        );
         eprintln!("skipped: python3 with {module} is not installed");
     }
     ok

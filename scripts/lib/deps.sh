@@ -32,3 +32,27 @@ need_tools() {
   echo "installing: ${missing[*]}" >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 }
+
+# need_python MODULE=PACKAGE... : make sure python3 can import each MODULE,
+# installing its PyPI PACKAGE with pip when it cannot (Debian's python3-MODULE
+# as a last resort). The parity tests compare check-profile and
+# check-risk-env with the bot's own libraries (PyYAML, python-dotenv); a
+# machine without them would skip those tests, so scripts/test requires them.
+need_python() {
+  local spec module pkg
+  for spec in "$@"; do
+    module=${spec%%=*}
+    pkg=${spec#*=}
+    python3 -c "import $module" 2>/dev/null && continue
+    echo "installing: $pkg (python)" >&2
+    python3 -m pip install --quiet "$pkg" 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages "$pkg" 2>/dev/null \
+      || { local SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+           DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "python3-$module" >/dev/null 2>&1; } \
+      || true
+    python3 -c "import $module" 2>/dev/null || {
+      echo "missing python module: $module (install it: python3 -m pip install $pkg)" >&2
+      return 1
+    }
+  done
+}
