@@ -140,20 +140,14 @@ pub struct Parsed {
 /// Parse `src` as the bot's `yaml.safe_load` would, within the budget.
 pub fn parse(src: &str) -> Result<Parsed, ParseError> {
     if let Some(at) = odd_line_break(src) {
-        let (line, col) = line_col_at(src, at);
-        return Err(ParseError::Syntax {
-            line,
-            col,
-            msg: "a line break other than \\n or \\r\\n (NEL, U+2028, U+2029, a lone \\r): PyYAML breaks the line there, YAML 1.2 does not, so what the bot reads cannot be told".into(),
-        });
+        return Err(syntax_in(
+            src,
+            at,
+            "a line break other than \\n or \\r\\n (NEL, U+2028, U+2029, a lone \\r): PyYAML breaks the line there, YAML 1.2 does not, so what the bot reads cannot be told",
+        ));
     }
     if let Some((at, msg)) = odd_stream_start(src) {
-        let (line, col) = line_col_at(src, at);
-        return Err(ParseError::Syntax {
-            line,
-            col,
-            msg: msg.into(),
-        });
+        return Err(syntax_in(src, at, msg));
     }
     let mut b = Builder {
         src,
@@ -167,12 +161,11 @@ pub fn parse(src: &str) -> Result<Parsed, ParseError> {
         b.event(event, &span)?;
     }
     if let Some(at) = misplaced_tab(src, &b.texts) {
-        let (line, col) = line_col_at(src, at);
-        return Err(ParseError::Syntax {
-            line,
-            col,
-            msg: "found a tab where PyYAML's scanner takes none (tabs belong only in quoted or block scalars and comments)".into(),
-        });
+        return Err(syntax_in(
+            src,
+            at,
+            "found a tab where PyYAML's scanner takes none (tabs belong only in quoted or block scalars and comments)",
+        ));
     }
     Ok(Parsed {
         root: b.root.filter(|r| !r.is_null()),
@@ -182,6 +175,16 @@ pub fn parse(src: &str) -> Result<Parsed, ParseError> {
 }
 
 /// 1-based line and column of byte `at`.
+/// A syntax error at byte `at` of the source.
+fn syntax_in(src: &str, at: usize, msg: impl Into<String>) -> ParseError {
+    let (line, col) = line_col_at(src, at);
+    ParseError::Syntax {
+        line,
+        col,
+        msg: msg.into(),
+    }
+}
+
 fn line_col_at(src: &str, at: usize) -> (u64, u64) {
     let head = &src[..at];
     let line = head.matches('\n').count() as u64 + 1;
@@ -233,16 +236,21 @@ fn odd_stream_start(src: &str) -> Option<(usize, &'static str)> {
 }
 
 fn syntax_error(e: &ScanError) -> ParseError {
-    let (line, col) = line_col(e.marker());
-    ParseError::Syntax {
-        line,
-        col,
-        msg: e.info(),
-    }
+    syntax_at(e.marker(), e.info())
 }
 
 fn line_col(m: &Marker) -> (u64, u64) {
     (m.line() as u64, m.col() as u64 + 1)
+}
+
+/// A syntax error at a parser position.
+fn syntax_at(m: &Marker, msg: impl Into<String>) -> ParseError {
+    let (line, col) = line_col(m);
+    ParseError::Syntax {
+        line,
+        col,
+        msg: msg.into(),
+    }
 }
 
 fn error_at(node: &Node, msg: &str) -> ParseError {
@@ -329,33 +337,26 @@ impl Builder<'_> {
             Event::DocumentStart(..) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    let (line, col) = line_col(&span.start);
-                    return Err(ParseError::Syntax {
-                        line,
-                        col,
-                        msg: "expected a single document in the stream, but found another document"
-                            .into(),
-                    });
+                    return Err(syntax_at(
+                        &span.start,
+                        "expected a single document in the stream, but found another document",
+                    ));
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
                 self.budget.scalar(value.len()).map_err(breach)?;
                 let in_flow = self.stack.last().is_some_and(|o| o.flow);
                 if in_flow && style == ScalarStyle::Plain && value.starts_with(':') {
-                    let (line, col) = line_col(&span.start);
-                    return Err(ParseError::Syntax {
-                        line,
-                        col,
-                        msg: "a plain scalar starting with ':' inside [...] or {...}: PyYAML's scanner takes no plain scalar there".into(),
-                    });
+                    return Err(syntax_at(
+                        &span.start,
+                        "a plain scalar starting with ':' inside [...] or {...}: PyYAML's scanner takes no plain scalar there",
+                    ));
                 }
                 if in_flow && style == ScalarStyle::Plain && value.contains('?') {
-                    let (line, col) = line_col(&span.start);
-                    return Err(ParseError::Syntax {
-                        line,
-                        col,
-                        msg: "a '?' in a plain scalar inside [...] or {...}: PyYAML's scanner ends the scalar there and fails".into(),
-                    });
+                    return Err(syntax_at(
+                        &span.start,
+                        "a '?' in a plain scalar inside [...] or {...}: PyYAML's scanner ends the scalar there and fails",
+                    ));
                 }
                 if let (Some(from), Some(to)) = (span.start.byte_offset(), span.end.byte_offset()) {
                     self.texts.push((from, to, style));
@@ -400,12 +401,7 @@ impl Builder<'_> {
             }
             Event::Alias(id) => {
                 let Some((node, size)) = self.anchors.get(&id) else {
-                    let (line, col) = line_col(&span.start);
-                    return Err(ParseError::Syntax {
-                        line,
-                        col,
-                        msg: "found undefined alias".into(),
-                    });
+                    return Err(syntax_at(&span.start, "found undefined alias"));
                 };
                 let size = *size;
                 self.budget.alias(size).map_err(breach)?;
