@@ -939,6 +939,31 @@ fn fifos_devices_and_directories_are_refused_not_hung_on() {
     }
 }
 
+/// The real `yaml.safe_load`'s verdict on each file, in order (true where
+/// it loads), from one python3 for them all; `open` is the Python expression
+/// that opens the file `p`.
+fn safe_load_verdicts(files: &[(String, String)], open: &str) -> Vec<bool> {
+    let script = format!(
+        "import sys, yaml\nfor p in sys.argv[1:]:\n    try:\n        yaml.safe_load({open}); print('ok')\n    except Exception:\n        print('err')"
+    );
+    let py = Command::new("python3")
+        .args(["-c", &script])
+        .args(files.iter().map(|(p, _)| p))
+        .output()
+        .expect("python3");
+    let verdicts: Vec<bool> = String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(|l| l == "ok")
+        .collect();
+    assert_eq!(
+        verdicts.len(),
+        files.len(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    verdicts
+}
+
 /// Does `python3` have `module`? Parity tests skip, saying so, without it,
 /// except under scripts/test, where they fail.
 pub fn python_has(module: &str) -> bool {
@@ -1098,25 +1123,8 @@ fn tags_fall_back_exactly_when_the_bots_safe_load_fails() {
         std::fs::create_dir_all(&case_dir).expect("dir");
         files.push((write(&case_dir, "canary.yaml", body.as_bytes()), body));
     }
-    // One python3 for every file: "ok" or "err" per line, in order.
-    let py = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, yaml\nfor p in sys.argv[1:]:\n    try:\n        yaml.safe_load(open(p)); print('ok')\n    except Exception:\n        print('err')",
-        ])
-        .args(files.iter().map(|(p, _)| p))
-        .output()
-        .expect("python3");
-    let verdicts: Vec<bool> = String::from_utf8_lossy(&py.stdout)
-        .lines()
-        .map(|l| l == "ok")
-        .collect();
-    assert_eq!(
-        verdicts.len(),
-        files.len(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
+    let verdicts = safe_load_verdicts(&files, "open(p)");
+    assert_eq!(verdicts.len(), files.len());
     for ((p, case), safe_load_ok) in files.iter().zip(verdicts) {
         let out = run(&[p, "--phase", "a"]);
         let load = out.one("profile.load");
@@ -1173,18 +1181,7 @@ fn mutated_profiles_never_load_where_safe_load_fails() {
         std::fs::create_dir_all(&case).expect("dir");
         files.push((write(&case, "canary.yaml", body.as_bytes()), body));
     }
-    let py = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, yaml\nfor p in sys.argv[1:]:\n    try:\n        yaml.safe_load(open(p, encoding='utf-8')); print('ok')\n    except Exception:\n        print('err')",
-        ])
-        .args(files.iter().map(|(p, _)| p))
-        .output()
-        .expect("python3");
-    let verdicts: Vec<bool> = String::from_utf8_lossy(&py.stdout)
-        .lines()
-        .map(|l| l == "ok")
-        .collect();
+    let verdicts = safe_load_verdicts(&files, "open(p, encoding='utf-8')");
     assert_eq!(verdicts.len(), files.len());
     let mut open = Vec::new();
     for ((p, body), safe_load_ok) in files.iter().zip(verdicts) {
